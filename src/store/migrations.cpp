@@ -1,0 +1,192 @@
+#include "store/migrations.hpp"
+
+#include <string>
+#include <vector>
+
+namespace sluice::store {
+
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Names: account ids are 16-digit strings; RAM entity names are unique per
+// account; "scope_rg" is '' for an Account-scope grant, else a resource group id.
+const Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE accounts (
+  id            TEXT PRIMARY KEY,
+  login_name    TEXT NOT NULL UNIQUE,
+  alias         TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+CREATE TABLE service_activations (
+  account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  service      TEXT NOT NULL,
+  activated_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, service)
+);
+CREATE TABLE users (
+  account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  user_id      TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  comments     TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE login_profiles (
+  account_id              TEXT NOT NULL,
+  user_name               TEXT NOT NULL,
+  password_hash           TEXT NOT NULL,
+  password_reset_required INTEGER NOT NULL,
+  mfa_bind_required       INTEGER NOT NULL,
+  created_at              INTEGER NOT NULL,
+  updated_at              INTEGER NOT NULL,
+  PRIMARY KEY (account_id, user_name),
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+-- user_name NULL: the key belongs to the root account.
+CREATE TABLE access_keys (
+  id          TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  user_name   TEXT,
+  secret_enc  BLOB NOT NULL,
+  status      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON UPDATE CASCADE
+);
+CREATE INDEX access_keys_owner ON access_keys(account_id, user_name);
+CREATE TABLE groups (
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  group_id   TEXT NOT NULL UNIQUE,
+  comments   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE group_members (
+  account_id TEXT NOT NULL,
+  group_name TEXT NOT NULL,
+  user_name  TEXT NOT NULL,
+  joined_at  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, group_name, user_name),
+  FOREIGN KEY (account_id, group_name) REFERENCES groups(account_id, name) ON UPDATE CASCADE,
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON UPDATE CASCADE
+);
+CREATE INDEX group_members_user ON group_members(account_id, user_name);
+CREATE TABLE roles (
+  account_id           TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name                 TEXT NOT NULL,
+  role_id              TEXT NOT NULL UNIQUE,
+  description          TEXT NOT NULL,
+  trust_policy         TEXT NOT NULL,
+  max_session_duration INTEGER NOT NULL,
+  created_at           INTEGER NOT NULL,
+  updated_at           INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE sts_sessions (
+  access_key_id   TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  role_name       TEXT NOT NULL,
+  session_name    TEXT NOT NULL,
+  secret_enc      BLOB NOT NULL,
+  token_enc       BLOB NOT NULL,
+  session_policy  TEXT,
+  caller_arn      TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL
+);
+CREATE INDEX sts_sessions_expiry ON sts_sessions(expires_at);
+CREATE TABLE policies (
+  account_id      TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name            TEXT NOT NULL,
+  description     TEXT NOT NULL,
+  default_version TEXT NOT NULL,
+  next_version    INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE policy_versions (
+  account_id  TEXT NOT NULL,
+  policy_name TEXT NOT NULL,
+  version_id  TEXT NOT NULL,
+  document    TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, policy_name, version_id),
+  FOREIGN KEY (account_id, policy_name) REFERENCES policies(account_id, name) ON DELETE CASCADE
+);
+CREATE TABLE resource_groups (
+  id           TEXT PRIMARY KEY,
+  account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  is_default   INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+-- Every resource of every service lives in exactly one resource group.
+CREATE TABLE resources (
+  account_id        TEXT NOT NULL,
+  resource_type     TEXT NOT NULL,
+  resource_id       TEXT NOT NULL,
+  service           TEXT NOT NULL,
+  region            TEXT NOT NULL,
+  resource_group_id TEXT NOT NULL REFERENCES resource_groups(id),
+  created_at        INTEGER NOT NULL,
+  PRIMARY KEY (account_id, resource_type, resource_id)
+);
+CREATE INDEX resources_group ON resources(resource_group_id);
+CREATE TABLE attachments (
+  account_id     TEXT NOT NULL,
+  principal_type TEXT NOT NULL,
+  principal_name TEXT NOT NULL,
+  policy_type    TEXT NOT NULL,
+  policy_name    TEXT NOT NULL,
+  scope_rg       TEXT NOT NULL,
+  attached_at    INTEGER NOT NULL,
+  PRIMARY KEY (account_id, principal_type, principal_name, policy_type, policy_name, scope_rg)
+);
+CREATE INDEX attachments_policy ON attachments(account_id, policy_type, policy_name);
+)sql"},
+};
+
+int user_version(Db& db) {
+  auto s = db.prepare("PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.int64(0));
+}
+
+}  // namespace
+
+int schema_version_latest() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+int migrate(Db& db) {
+  int v = user_version(db);
+  if (v > schema_version_latest())
+    throw DbError("database " + db.path() + " has schema version " + std::to_string(v) +
+                  ", newer than this Sluice understands (" + std::to_string(schema_version_latest()) +
+                  "); run a newer Sluice or restore a backup");
+  for (const auto& m : kMigrations) {
+    if (m.version <= v) continue;
+    Transaction tx(db);
+    db.exec(m.sql);
+    db.exec("PRAGMA user_version = " + std::to_string(m.version));
+    tx.commit();
+    v = m.version;
+  }
+  return v;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,191 @@
+// CompiledSet::evaluate: finds the smallest matching Deny ordinal, else the
+// smallest matching Allow ordinal, visiting only the index entries that can match.
+// No allocation except copying a long Sid into the Decision.
+#include <algorithm>
+
+#include "iam/policy/condition.hpp"
+#include "iam/policy/index.hpp"
+
+namespace sluice::iam::policy {
+
+bool action_matches(const Statement& st, std::string_view action) {
+  bool any = false;
+  for (const std::string& a : st.actions) {
+    if (wildcard_match(a, action, true)) {
+      any = true;
+      break;
+    }
+  }
+  return any != st.not_action;
+}
+
+bool resource_matches_any(const Statement& st, std::span<const std::string> resources) {
+  for (const std::string& r : resources) {
+    bool any = false;
+    for (const std::string& p : st.resources) {
+      if (wildcard_match(p, r, false)) {
+        any = true;
+        break;
+      }
+    }
+    if (any != st.not_resource) return true;
+  }
+  return false;
+}
+
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+
+// A request resource, pre-split once per decision.
+struct Res {
+  std::string_view s;
+  std::string_view rel;
+  int colons = 0;  // up to 4
+};
+
+class Search {
+ public:
+  Search(const IndexData& ix, const Request& r, std::span<const Res> res)
+      : ix_(ix), r_(r), res_(res) {}
+
+  // The smallest ordinal in `b` (below `best`) whose statement fully matches.
+  void bucket(const Bucket& b, bool check_action, uint32_t& best) const {
+    for (uint32_t i = b.any_b; i < b.any_e; ++i) {
+      uint32_t ord = ix_.entries[i].ord;
+      if (ord >= best) break;
+      if (accept(ord, check_action)) {
+        best = ord;
+        break;
+      }
+    }
+    for (uint32_t i = b.scan_b; i < b.scan_e; ++i) {
+      const Entry& e = ix_.entries[i];
+      if (e.ord >= best) break;
+      bool hit = e.not_resource ? resource_matches_any(*ix_.stmts[e.ord].st, r_.resources) : any_resource(e.pattern);
+      if (hit && accept(e.ord, check_action)) {
+        best = e.ord;
+        break;
+      }
+    }
+    if (b.run_b == b.run_e) return;
+    for (const Res& rs : res_) {
+      if (rs.colons < 4) continue;  // a pattern with four ':' cannot match it
+      if (!rs.rel.empty() && rs.rel.find(':') != std::string_view::npos) {
+        // More than four ':' — a wildcard in the pattern's region/account could
+        // absorb one, so the relative-id key is not reliable: check every run.
+        for (uint32_t k = b.run_b; k < b.run_e; ++k) run(ix_.runs[k], rs, check_action, best);
+        continue;
+      }
+      prefixes(b, rs, check_action, best);
+    }
+  }
+
+  bool accept(uint32_t ord, bool check_action) const {
+    const StmtRef& s = ix_.stmts[ord];
+    if (!s.scope->covers(r_.resource_group_id)) return false;
+    if (check_action && !action_matches(*s.st, r_.action)) return false;
+    return s.st->conditions.empty() || conditions_hold(s.st->conditions, r_.context);
+  }
+
+ private:
+  bool any_resource(std::string_view pattern) const {
+    for (const Res& rs : res_)
+      if (wildcard_match(pattern, rs.s, false)) return true;
+    return false;
+  }
+
+  void run(const Run& run, const Res& rs, bool check_action, uint32_t& best) const {
+    for (uint32_t i = run.begin; i < run.end; ++i) {
+      const Entry& e = ix_.entries[i];
+      if (e.ord >= best) break;
+      bool hit;
+      if (e.exact) hit = e.pattern == rs.s;
+      else if (e.rel_exact && rs.rel.size() != run.key.size()) hit = false;
+      else hit = wildcard_match(e.pattern, rs.s, false);
+      if (hit && accept(e.ord, check_action)) {
+        best = e.ord;
+        return;
+      }
+    }
+  }
+
+  // Visits every run whose key is a prefix of rs.rel. Keys are sorted; each step
+  // takes the largest key <= q: if it is a prefix of q, visit it and continue
+  // below it; otherwise no key longer than their common prefix can be a prefix of
+  // q, so shorten q to that. q shrinks every step.
+  void prefixes(const Bucket& b, const Res& rs, bool check_action, uint32_t& best) const {
+    std::string_view q = rs.rel;
+    const Run* lo = ix_.runs.data() + b.run_b;
+    const Run* hi = ix_.runs.data() + b.run_e;
+    while (lo < hi) {
+      const Run* it = std::upper_bound(lo, hi, q, [](std::string_view v, const Run& r) { return v < r.key; });
+      if (it == lo) return;
+      --it;
+      std::string_view k = it->key;
+      if (q.substr(0, k.size()) == k) {
+        run(*it, rs, check_action, best);
+        if (k.empty()) return;
+        q = q.substr(0, k.size() - 1);
+      } else {
+        size_t l = 0;
+        while (l < k.size() && l < q.size() && k[l] == q[l]) ++l;
+        q = q.substr(0, l);
+      }
+      hi = it;  // every remaining candidate is <= q < *it
+    }
+  }
+
+  const IndexData& ix_;
+  const Request& r_;
+  std::span<const Res> res_;
+};
+
+}  // namespace
+
+Decision CompiledSet::evaluate(const Request& r) const {
+  const Index& ix = *index_;
+  // Pre-split the request's resources (usually one or two).
+  constexpr size_t kInline = 8;
+  Res inline_res[kInline];
+  std::vector<Res> heap_res;
+  Res* res = inline_res;
+  if (r.resources.size() > kInline) {
+    heap_res.resize(r.resources.size());
+    res = heap_res.data();
+  }
+  for (size_t i = 0; i < r.resources.size(); ++i) {
+    Res& x = res[i];
+    x.s = r.resources[i];
+    size_t rel = 0;
+    x.colons = arn_rel_offset(x.s, rel);
+    if (x.colons == 4) x.rel = x.s.substr(rel);
+  }
+  Search search(ix, r, std::span<const Res>(res, r.resources.size()));
+
+  // Deny first (any Deny wins), then Allow.
+  uint32_t best[2] = {kNone, kNone};
+  const uint32_t exact = ix.exact.find(r.action);
+  for (int effect = 0; effect < 2; ++effect) {
+    uint32_t& b = best[effect];
+    if (exact != CiTable::kNone) search.bucket(ix.groups[exact].by_effect[effect], false, b);
+    for (const IndexData::Wild& w : ix.wild) {
+      const Bucket& bk = ix.groups[w.group].by_effect[effect];
+      if (bk.any_b == bk.any_e && bk.scan_b == bk.scan_e && bk.run_b == bk.run_e) continue;
+      if (wildcard_match(w.pattern, r.action, true)) search.bucket(bk, false, b);
+    }
+    if (ix.not_action != CiTable::kNone) search.bucket(ix.groups[ix.not_action].by_effect[effect], true, b);
+    if (b != kNone) {
+      const StmtRef& s = ix.stmts[b];
+      Decision d;
+      d.effect = effect == 0 ? Effect::Deny : Effect::Allow;
+      d.grant_index = static_cast<int>(s.grant);
+      d.statement_index = static_cast<int>(s.index);
+      d.sid = s.st->sid;
+      return d;
+    }
+  }
+  return Decision{};
+}
+
+}  // namespace sluice::iam::policy

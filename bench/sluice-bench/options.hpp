@@ -1,0 +1,40 @@
+#pragma once
+// Everything the command line can set. Filled by main.cpp; read-only afterwards.
+#include <cstdint>
+#include <string>
+
+namespace sbench {
+
+struct Options {
+  std::string scenario;  // fanin | fanout | pairs | conns | connrate
+  std::string host = "127.0.0.1";
+  uint16_t port = 1883;
+  int protocol = 4;       // 4 = MQTT 3.1.1, 5 = MQTT 5.0
+  int qos = 0;
+  size_t payload = 64;    // bytes per PUBLISH payload, header included
+  int pubs = 0;           // 0 = scenario default
+  int subs = 0;
+  int threads = 1;
+  double rate = 0;        // total publishes/s; 0 = closed loop
+  int window = 64;        // closed loop: messages per publisher not yet delivered
+  // QoS 1/2 publishes per publisher awaiting PUBACK/PUBCOMP. 20 is mosquitto's
+  // max_inflight_messages, which it enforces on incoming QoS 2 even for 3.1.1
+  // clients (who cannot be told); a v5 CONNACK Receive Maximum lowers it further.
+  int inflight = 20;
+  double duration = 10;   // measured seconds
+  double warmup = 2;      // seconds before measuring
+  uint64_t count = 0;     // stop after this many publishes in total (0 = by duration)
+  double drain_timeout = 5;
+  int broker_pid = 0;     // read its CPU time / RSS around the timed window
+  uint16_t keepalive = 60;
+  std::string topic_prefix = "sluice-bench";
+  std::string username, password;  // sent only when non-empty
+  // conns / connrate
+  int conns = 1000;
+  double hold = 10;
+  int concurrency = 0;    // handshakes in flight; 0 = mode default
+  int per_source = 25000; // connections per 127.0.0.x source address before rotating
+  bool quiet = false;
+};
+
+}  // namespace sbench

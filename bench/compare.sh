@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# Sluice against Debian's mosquitto, side by side, on this machine.
+#
+#   bench/compare.sh [OUT.md]        full run (~13 min), markdown to stdout (and OUT.md)
+#   QUICK=1 bench/compare.sh         every scenario once, briefly (smoke test, ~2 min)
+#   CALLGRIND=1 bench/compare.sh     also instructions per delivered message under callgrind
+#
+# Each broker runs on core $BROKER_CPU and the load tool on core $LOAD_CPU (taskset),
+# one broker thread each. Scenarios alternate between the brokers (A B A B ...) so
+# drift in machine load hits both alike; each figure is the median of $REPS runs.
+# See docs/benchmarks.md for what every figure means.
+#
+# Environment: REPS (3), DURATION (8 s measured), WARMUP (2 s), CONNS (50000, capped by
+# the fd limit), BROKERS ("mosquitto sluice"), BENCH, SLUICE, MOSQUITTO, SLUICE_ARGS,
+# BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (10000).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=${BENCH:-$ROOT/build/sluice-bench}
+SLUICE=${SLUICE:-$ROOT/build/sluice}
+MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+SLUICE_ARGS=${SLUICE_ARGS:-}
+BROKERS=${BROKERS:-mosquitto sluice}
+BROKER_CPU=${BROKER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+QUICK=${QUICK:-0}
+CALLGRIND=${CALLGRIND:-0}
+CALLGRIND_MSGS=${CALLGRIND_MSGS:-10000}
+if [[ $QUICK == 1 ]]; then
+  REPS=${REPS:-1}; DURATION=${DURATION:-2}; WARMUP=${WARMUP:-0.5}; CONNS=${CONNS:-2000}; HOLD=${HOLD:-1}
+else
+  REPS=${REPS:-3}; DURATION=${DURATION:-8}; WARMUP=${WARMUP:-2}; CONNS=${CONNS:-50000}; HOLD=${HOLD:-3}
+fi
+OUT=${1:-}
+
+log() { echo "compare: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+[[ -x $BENCH ]] || die "no load tool at $BENCH (build it: ninja -C build sluice-bench)"
+[[ -x $MOSQUITTO ]] || die "no mosquitto at $MOSQUITTO (apt-get install mosquitto)"
+command -v taskset >/dev/null || die "taskset missing (util-linux)"
+
+TMP=$(mktemp -d /tmp/sluice-compare.XXXXXX)
+RESULTS=$TMP/results.txt   # "<scenario> <broker> <rep> RESULT key=value ..."
+: >"$RESULTS"
+PIDS=()
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+  wait 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Every connection is a descriptor in both the broker and the tool: use the hard limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+FD_LIMIT=$(ulimit -n)
+CONNS_NOTE=""
+if (( CONNS + 200 > FD_LIMIT )); then
+  CONNS_NOTE="(asked for $CONNS; capped by the open-files hard limit $FD_LIMIT)"
+  CONNS=$(( FD_LIMIT - 200 ))
+fi
+
+port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$(( 20000 + RANDOM % 20000 ))
+    port_in_use "$p" || { echo "$p"; return; }
+  done
+  die "no free port"
+}
+wait_port() {  # port timeout_s pid
+  local deadline=$(( SECONDS + $2 ))
+  while (( SECONDS < deadline )); do
+    kill -0 "$3" 2>/dev/null || return 1
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_broker NAME [WRAPPER...]: starts it on a fresh port; sets BPID and BPORT.
+start_broker() {
+  local name=$1; shift
+  BPORT=$(free_port)
+  local dir=$TMP/$name-$BPORT
+  mkdir -p "$dir"
+  case $name in
+    mosquitto)
+      # set_tcp_nodelay: send each message at once, as Sluice does (latency figures).
+      # max_queued_messages 0: mosquitto 2.0.11 drops in-window QoS 1 messages for a
+      # subscriber fed by several publishers at the default limit (1000) although at
+      # most a few hundred are queued (the load tool bounds it); 0 = no limit.
+      cat >"$dir/mosquitto.conf" <<EOF
+listener $BPORT 127.0.0.1
+allow_anonymous true
+persistence false
+set_tcp_nodelay true
+max_queued_messages 0
+log_dest file $dir/mosquitto.log
+log_type error
+log_type warning
+EOF
+      taskset -c "$BROKER_CPU" "$@" "$MOSQUITTO" -c "$dir/mosquitto.conf" >"$dir/out.log" 2>&1 &
+      ;;
+    sluice)
+      # shellcheck disable=SC2086
+      taskset -c "$BROKER_CPU" "$@" "$SLUICE" serve --allow-anonymous --threads 1 --mqtt-port "$BPORT" \
+        --data-dir "$dir/data" $SLUICE_ARGS >"$dir/out.log" 2>&1 &
+      ;;
+  esac
+  BPID=$!
+  PIDS+=("$BPID")
+  local wait_s=10
+  [[ $# -gt 0 ]] && wait_s=60  # under valgrind
+  if ! wait_port "$BPORT" "$wait_s" "$BPID"; then
+    log "$name did not start listening on $BPORT; its output:"
+    tail -5 "$dir/out.log" >&2
+    stop_broker "$BPID"
+    return 1
+  fi
+}
+
+stop_broker() {
+  kill "$1" 2>/dev/null
+  for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  local p keep=()
+  for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# run_bench SCENARIO_ID BROKER REP PORT PID ARGS...: one load run; appends its RESULT line.
+run_bench() {
+  local id=$1 broker=$2 rep=$3 port=$4 pid=$5; shift 5
+  local out
+  out=$(taskset -c "$LOAD_CPU" "$BENCH" "$@" --port "$port" --broker-pid "$pid" --quiet 2>&1)
+  local rc=$?
+  local line
+  line=$(grep '^RESULT ' <<<"$out" | tail -1)
+  if [[ -z $line ]]; then
+    log "$id on $broker failed (exit $rc): $(tail -2 <<<"$out" | tr '\n' ' ')"
+    line="RESULT failed=1"
+  elif (( rc != 0 )); then
+    log "$id on $broker: exit $rc ($(grep -o 'lost=[0-9]*' <<<"$line"), $(grep -o 'failed=[0-9]*' <<<"$line"))"
+  fi
+  echo "$id $broker $rep $line rc=$rc" >>"$RESULTS"
+  log "$id $broker #$rep: $(grep -oE ' (rate|broker_us_per_msg|p99_us|rss_per_conn_bytes|ok|lost)=[0-9.]+' <<<"$line" | tr -d '\n')"
+}
+
+# --- which brokers can run -----------------------------------------------------
+ACTIVE=()
+for b in $BROKERS; do
+  case $b in
+    mosquitto) ACTIVE+=(mosquitto) ;;
+    sluice)
+      if [[ ! -x $SLUICE ]]; then
+        log "Sluice not built ($SLUICE): measuring mosquitto only"
+      elif start_broker sluice; then
+        stop_broker "$BPID"; ACTIVE+=(sluice)
+      else
+        log "Sluice does not start: measuring mosquitto only"
+      fi ;;
+    *) die "unknown broker $b" ;;
+  esac
+done
+have() { local b; for b in "${ACTIVE[@]}"; do [[ $b == "$1" ]] && return 0; done; return 1; }
+
+# --- pub/sub scenarios ----------------------------------------------------------
+# id | sluice-bench arguments. Fixed-rate rows measure cost per message and latency;
+# closed-loop rows measure maximum throughput.
+D="--duration $DURATION --warmup $WARMUP"
+SCENARIOS=(
+  "cost_fanin_q0|fanin --pubs 4 --qos 0 --rate 100000 $D"
+  "cost_fanin_q1|fanin --pubs 4 --qos 1 --rate 30000 $D"
+  "cost_fanout_q0|fanout --subs 100 --qos 0 --rate 1000 $D"
+  "max_fanin_q0|fanin --pubs 4 --qos 0 $D"
+  "max_fanin_q1|fanin --pubs 4 --qos 1 $D"
+  "max_fanout_q0|fanout --subs 100 --qos 0 $D"
+  "max_pairs_q1|pairs --pubs 10 --qos 1 $D"
+  "lat_fanin_q0|fanin --pubs 4 --qos 0 --rate 5000 $D"
+  "lat_fanin_q1|fanin --pubs 4 --qos 1 --rate 5000 $D"
+)
+
+START=$SECONDS
+declare -A PORT PID
+for b in "${ACTIVE[@]}"; do
+  start_broker "$b" || die "$b did not start"
+  PORT[$b]=$BPORT; PID[$b]=$BPID
+done
+for rep in $(seq "$REPS"); do
+  for s in "${SCENARIOS[@]}"; do
+    id=${s%%|*}; args=${s#*|}
+    # Alternate which broker goes first, so neither always follows the other.
+    order=("${ACTIVE[@]}")
+    (( rep % 2 == 0 )) && mapfile -t order < <(printf "%s\n" "${ACTIVE[@]}" | tac)
+    for b in "${order[@]}"; do
+      # shellcheck disable=SC2086
+      run_bench "$id" "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" $args
+    done
+  done
+  # Connection setup rate (a fresh connection each cycle).
+  for b in "${ACTIVE[@]}"; do
+    run_bench connrate "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" connrate --duration "$(( ${DURATION%.*} / 2 + 1 ))" --warmup 0.5
+  done
+done
+for b in "${ACTIVE[@]}"; do stop_broker "${PID[$b]}"; done
+
+# --- idle connections: a fresh broker each time, so freed memory from the --------
+# --- message runs doesn't hide the cost -----------------------------------------
+for rep in $(seq "$REPS"); do
+  for b in "${ACTIVE[@]}"; do
+    start_broker "$b" || continue
+    sleep 0.5
+    run_bench conns "$b" "$rep" "$BPORT" "$BPID" conns --conns "$CONNS" --hold "$HOLD"
+    stop_broker "$BPID"
+  done
+done
+
+# --- callgrind: instructions per delivered message ------------------------------
+# Two runs of different lengths at a low rate; the difference cancels startup,
+# connection and shutdown costs: Ir/msg = (Ir_long - Ir_short) / (delivered_long - delivered_short).
+callgrind_ir() {  # broker msgs -> sets CG_IR and CG_DELIVERED (no subshell: PIDS must see the broker)
+  local b=$1 n=$2 out=$TMP/callgrind.$1.$2
+  CG_IR=0; CG_DELIVERED=0
+  start_broker "$b" valgrind --tool=callgrind --callgrind-out-file="$out" || return 1
+  local line
+  line=$(taskset -c "$LOAD_CPU" "$BENCH" fanin --pubs 4 --qos 0 --rate 2000 --count "$n" --duration 120 \
+           --port "$BPORT" --quiet | grep '^RESULT ')
+  stop_broker "$BPID"
+  CG_IR=$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}')
+  CG_DELIVERED=$(grep -oE ' delivered=[0-9]+' <<<"$line" | cut -d= -f2)
+  CG_IR=${CG_IR:-0}; CG_DELIVERED=${CG_DELIVERED:-0}
+}
+if [[ $CALLGRIND == 1 ]]; then
+  command -v valgrind >/dev/null || die "CALLGRIND=1 needs valgrind"
+  for b in "${ACTIVE[@]}"; do
+    callgrind_ir "$b" $(( CALLGRIND_MSGS / 5 )); ir1=$CG_IR; d1=$CG_DELIVERED
+    callgrind_ir "$b" "$CALLGRIND_MSGS"; ir2=$CG_IR; d2=$CG_DELIVERED
+    if (( d2 > d1 && ir2 > ir1 )); then
+      echo "callgrind $b 1 RESULT ir_per_msg=$(( (ir2 - ir1) / (d2 - d1) )) rc=0" >>"$RESULTS"
+    else
+      log "callgrind on $b failed"
+    fi
+  done
+fi
+ELAPSED=$(( SECONDS - START ))
+
+# --- report ---------------------------------------------------------------------
+# median ID BROKER KEY: median over repetitions of KEY in RESULT lines ("n/a" if none).
+median() {
+  grep -E "^$1 $2 " "$RESULTS" | grep -v ' failed=[1-9]' | grep -oE " $3=[0-9.]+" | cut -d= -f2 | sort -g |
+    awk '{a[NR]=$1} END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
+}
+# Cell for broker b (n/a when it did not run).
+cell() { have "$2" && median "$1" "$2" "$3" || echo "n/a"; }
+fmt() {  # number decimals
+  [[ $1 == n/a ]] && { echo "n/a"; return; }
+  LC_ALL=C printf "%'.${2}f" "$1" 2>/dev/null || echo "$1"
+}
+ratio() {  # sluice mosquitto
+  [[ $1 == n/a || $2 == n/a ]] && { echo "—"; return; }
+  awk -v s="$1" -v m="$2" 'BEGIN { if (m > 0) printf "%.2f", s / m; else print "—" }'
+}
+losses() {  # id broker: total lost over reps, flags QoS>=1 loss
+  grep -E "^$1 $2 " "$RESULTS" | grep -oE ' lost=[0-9]+' | cut -d= -f2 | awk '{t+=$1} END {print t+0}'
+}
+
+report() {
+  local commit cpu
+  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+  echo "### Sluice vs mosquitto — $(date -u +%Y-%m-%d) (commit $commit)"
+  echo
+  echo "\`$(basename "$0") ${OUT}\` with REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP$( [[ $QUICK == 1 ]] && echo ' QUICK=1')" \
+       "on $(nproc) × $cpu; broker on core $BROKER_CPU, load tool on core $LOAD_CPU;" \
+       "mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'); medians of $REPS; ${ELAPSED}s."
+  have sluice || echo "**Sluice was not runnable for this run: only mosquitto was measured.**"
+  echo
+  echo "#### Broker CPU per delivered message (fixed offered load)"
+  echo
+  echo "| scenario | offered | mosquitto µs/msg | Sluice µs/msg | Sluice/mosquitto | delivered/s mosquitto / Sluice |"
+  echo "|---|---|--:|--:|--:|--:|"
+  local row id name offered m s
+  for row in "cost_fanin_q0|fan-in 4→1, QoS 0|100,000 msg/s" "cost_fanin_q1|fan-in 4→1, QoS 1|30,000 msg/s" \
+             "cost_fanout_q0|fan-out 1→100, QoS 0|1,000 pub/s = 100,000 deliveries/s"; do
+    IFS='|' read -r id name offered <<<"$row"
+    m=$(cell "$id" mosquitto broker_us_per_msg); s=$(cell "$id" sluice broker_us_per_msg)
+    echo "| $name | $offered | $(fmt "$m" 2) | $(fmt "$s" 2) | $(ratio "$s" "$m") |" \
+         "$(fmt "$(cell "$id" mosquitto rate)" 0) / $(fmt "$(cell "$id" sluice rate)" 0) |"
+  done
+  echo
+  echo "#### Maximum throughput (closed loop)"
+  echo
+  echo "| scenario | mosquitto msg/s | Sluice msg/s | Sluice/mosquitto | broker CPU % m / S | load tool CPU % m / S | p99 µs m / S |"
+  echo "|---|--:|--:|--:|--:|--:|--:|"
+  for row in "max_fanin_q0|fan-in 4→1, QoS 0" "max_fanin_q1|fan-in 4→1, QoS 1" \
+             "max_fanout_q0|fan-out 1→100, QoS 0 (deliveries)" "max_pairs_q1|10 pairs, QoS 1"; do
+    IFS='|' read -r id name <<<"$row"
+    m=$(cell "$id" mosquitto rate); s=$(cell "$id" sluice rate)
+    echo "| $name | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |" \
+         "$(fmt "$(cell "$id" mosquitto broker_cpu_pct)" 0) / $(fmt "$(cell "$id" sluice broker_cpu_pct)" 0) |" \
+         "$(fmt "$(cell "$id" mosquitto tool_cpu_pct)" 0) / $(fmt "$(cell "$id" sluice tool_cpu_pct)" 0) |" \
+         "$(fmt "$(cell "$id" mosquitto p99_us)" 0) / $(fmt "$(cell "$id" sluice p99_us)" 0) |"
+  done
+  echo
+  echo "#### Latency at a fixed 5,000 msg/s (fan-in 4→1)"
+  echo
+  echo "| QoS | mosquitto p50 / p99 / p99.9 µs | Sluice p50 / p99 / p99.9 µs | Sluice/mosquitto (p99) |"
+  echo "|---|--:|--:|--:|"
+  local q b
+  for q in 0 1; do
+    id=lat_fanin_q$q
+    local cells=()
+    for b in mosquitto sluice; do
+      cells+=("$(fmt "$(cell "$id" "$b" p50_us)" 0) / $(fmt "$(cell "$id" "$b" p99_us)" 0) / $(fmt "$(cell "$id" "$b" p999_us)" 0)")
+    done
+    echo "| $q | ${cells[0]} | ${cells[1]} | $(ratio "$(cell "$id" sluice p99_us)" "$(cell "$id" mosquitto p99_us)") |"
+  done
+  echo
+  echo "#### Connections"
+  echo
+  echo "| figure | mosquitto | Sluice | Sluice/mosquitto |"
+  echo "|---|--:|--:|--:|"
+  m=$(cell conns mosquitto rss_per_conn_bytes); s=$(cell conns sluice rss_per_conn_bytes)
+  echo "| RSS per idle connection, bytes ($CONNS connections$( [[ -n $CONNS_NOTE ]] && echo ", $CONNS_NOTE")) | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |"
+  echo "| idle connections established | $(fmt "$(cell conns mosquitto ok)" 0) | $(fmt "$(cell conns sluice ok)" 0) | |"
+  m=$(cell connrate mosquitto rate); s=$(cell connrate sluice rate)
+  echo "| connect + CONNACK + disconnect per second (8 in flight) | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |"
+  if [[ $CALLGRIND == 1 ]]; then
+    echo
+    echo "#### Instructions per delivered message (callgrind, fan-in 4→1 QoS 0 at 2,000 msg/s)"
+    echo
+    echo "| | mosquitto | Sluice | Sluice/mosquitto |"
+    echo "|---|--:|--:|--:|"
+    m=$(cell callgrind mosquitto ir_per_msg); s=$(cell callgrind sluice ir_per_msg)
+    echo "| Ir per delivered message | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |"
+  fi
+  local lost_note=""
+  for id in cost_fanin_q1 max_fanin_q1 max_pairs_q1 lat_fanin_q1; do
+    for b in "${ACTIVE[@]}"; do
+      local l; l=$(losses "$id" "$b")
+      (( l > 0 )) && lost_note+=" $id on $b lost $l QoS 1 messages;"
+    done
+  done
+  if [[ -n $lost_note ]]; then echo; echo "**Lost messages:**$lost_note"; fi
+}
+
+report | tee ${OUT:+"$OUT"}

@@ -74,7 +74,7 @@ class Search {
       if (!rs.rel.empty() && rs.rel.find(':') != std::string_view::npos) {
         // More than four ':' — a wildcard in the pattern's region/account could
         // absorb one, so the relative-id key is not reliable: check every run.
-        for (uint32_t k = b.run_b; k < b.run_e; ++k) run(ix_.runs[k], rs, check_action, best);
+        for (uint32_t k = b.run_b; k < b.run_e; ++k) run(ix_.runs[k], rs, false, check_action, best);
         continue;
       }
       prefixes(b, rs, check_action, best);
@@ -95,13 +95,15 @@ class Search {
     return false;
   }
 
-  void run(const Run& run, const Res& rs, bool check_action, uint32_t& best) const {
+  // `aligned`: rs.rel is the relative id a 4-colon pattern's relative id must match
+  // (false in the more-than-four-colons fallback, where only a full match decides).
+  void run(const Run& run, const Res& rs, bool aligned, bool check_action, uint32_t& best) const {
     for (uint32_t i = run.begin; i < run.end; ++i) {
       const Entry& e = ix_.entries[i];
       if (e.ord >= best) break;
       bool hit;
       if (e.exact) hit = e.pattern == rs.s;
-      else if (e.rel_exact && rs.rel.size() != run.key.size()) hit = false;
+      else if (aligned && e.rel_exact && rs.rel.size() != run.key.size()) hit = false;
       else hit = wildcard_match(e.pattern, rs.s, false);
       if (hit && accept(e.ord, check_action)) {
         best = e.ord;
@@ -124,7 +126,7 @@ class Search {
       --it;
       std::string_view k = it->key;
       if (q.substr(0, k.size()) == k) {
-        run(*it, rs, check_action, best);
+        run(*it, rs, true, check_action, best);
         if (k.empty()) return;
         q = q.substr(0, k.size() - 1);
       } else {

@@ -19,12 +19,13 @@ Stmt& Stmt::bind(int i, int64_t v) {
   return *this;
 }
 Stmt& Stmt::bind(int i, std::string_view v) {
-  if (sqlite3_bind_text64(st_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
+  // An empty view may have a null data(): SQLite would bind NULL, not ''.
+  if (sqlite3_bind_text64(st_, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
     fail(db_, "bind");
   return *this;
 }
 Stmt& Stmt::bind(int i, Blob v) {
-  if (sqlite3_bind_blob64(st_, i, v.bytes.data(), v.bytes.size(), SQLITE_TRANSIENT) != SQLITE_OK)
+  if (sqlite3_bind_blob64(st_, i, v.bytes.data() ? v.bytes.data() : "", v.bytes.size(), SQLITE_TRANSIENT) != SQLITE_OK)
     fail(db_, "bind");
   return *this;
 }

@@ -44,6 +44,7 @@ class Stmt {
   Stmt& bind(int i, const std::optional<std::string>& v) {
     return v ? bind(i, std::string_view(*v)) : bind(i, nullptr);
   }
+  Stmt& bind(int i, const std::optional<int64_t>& v) { return v ? bind(i, *v) : bind(i, nullptr); }
 
   // true while a row is available; false when done. Throws on error.
   bool step();

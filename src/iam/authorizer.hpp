@@ -1,0 +1,112 @@
+#pragma once
+// The authorization entry point (SPEC §3). For a principal it builds the list
+// of grants (the user's attachments and each of its groups'; a role session's
+// role grants plus its session policy), compiles it once, and caches the
+// compiled set per principal tagged with IamService::generation(). Any IAM
+// write bumps the generation, so the next decision after a change rebuilds:
+// a change is in force for the very next call. A cached decision allocates
+// nothing and rebuilds nothing.
+//
+// Rules beyond the policy engine:
+//  - the root account is allowed everything inside its own account;
+//  - nobody acts across accounts: a resource ARN naming another account
+//    (acs:<svc>:<region>:<other>:...) is denied, whatever the policies say
+//    (except for sts:AssumeRole, where the role's trust policy governs — use
+//    DecideOptions::allow_cross_account);
+//  - a role session is allowed only where both the role's policies and the
+//    session policy (if any) allow; an expired session is denied.
+//
+// Thread safety: decide() and lookup_access_key() may be called concurrently
+// from any number of threads; the cache is under a shared_mutex.
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "iam/iam_service.hpp"
+#include "iam/model.hpp"
+#include "iam/policy/policy.hpp"
+
+namespace sluice::iam {
+
+struct DecideOptions {
+  bool allow_cross_account = false;  // sts:AssumeRole only
+};
+
+class Authorizer {
+ public:
+  explicit Authorizer(IamService& iam) : iam_(iam) {}
+
+  enum class Reason : uint8_t {
+    Policy,          // decided by the policies (see decision / set)
+    Root,            // root account inside its own account
+    CrossAccount,    // a resource belongs to another account
+    NoPrincipal,     // the user / role / session does not exist (any more)
+    SessionExpired,  // the STS credentials expired
+    SessionPolicy,   // the role allowed it but the session policy did not
+  };
+
+  struct Verdict {
+    policy::Effect effect = policy::Effect::ImplicitDeny;
+    Reason reason = Reason::Policy;
+    policy::Decision decision;                          // of `set`, when reason is Policy or SessionPolicy
+    std::shared_ptr<const policy::CompiledSet> set;     // the set whose decision is shown
+    std::string detail;                                 // for CrossAccount / NoPrincipal
+    bool allowed() const { return effect == policy::Effect::Allow; }
+    // "ALLOW: Allow by policy ... " / "DENY: resource acs:mq:...:123:... belongs to another account"
+    std::string explain() const;
+  };
+
+  // resource_group_id: the group of the resource(s) ("" for account-level
+  // resources); see decide_on() to have it looked up.
+  Verdict decide(const Principal& p, std::string_view action, std::span<const std::string> resources,
+                 std::string_view resource_group_id, const policy::Context* context = nullptr,
+                 DecideOptions opts = {});
+  Verdict decide(const Principal& p, std::string_view action, const std::string& resource,
+                 std::string_view resource_group_id = {}, const policy::Context* context = nullptr) {
+    return decide(p, action, std::span<const std::string>(&resource, 1), resource_group_id, context);
+  }
+  // Same, with the resource group of the registered resource (type, id) looked
+  // up now (e.g. type "instance", id "mqtt-local-abc" for a topic of that instance).
+  Verdict decide_on(const Principal& p, std::string_view action, std::span<const std::string> resources,
+                    std::string_view resource_type, std::string_view resource_id,
+                    const policy::Context* context = nullptr);
+
+  // "Has anything changed since generation G?" for callers that cache their own
+  // decisions (the broker's per-connection caches): remember generation() when
+  // caching, compare later. One atomic load.
+  uint64_t generation() const { return iam_.generation(); }
+  bool changed_since(uint64_t g) const { return iam_.generation() != g; }
+
+  // Resolves an access key id (LTAI.../STS....) to its principal and decrypted
+  // secret. Callers verify the HMAC (constant time) and check status/expiry.
+  Result<AccessKeyInfo> lookup_access_key(std::string_view key_id) { return iam_.lookup_access_key(key_id); }
+
+  // The compiled grants in force for a principal (for console "effective permissions").
+  std::shared_ptr<const policy::CompiledSet> compiled_for(const Principal& p);
+
+  size_t cached_principals() const;
+  void clear();
+
+ private:
+  struct Entry {
+    uint64_t generation = 0;
+    std::shared_ptr<const policy::CompiledSet> set;      // user / role grants
+    std::shared_ptr<const policy::CompiledSet> session;  // session policy (role sessions), may be null
+    int64_t expires_at = 0;                              // role sessions
+    std::string missing;                                 // non-empty: principal does not exist
+  };
+  std::shared_ptr<const Entry> entry_for(const Principal& p);
+  std::shared_ptr<const Entry> build(const Principal& p, uint64_t generation);
+
+  IamService& iam_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>, StringHash, std::equal_to<>> cache_;
+};
+
+const char* to_string(policy::Effect e);
+
+}  // namespace sluice::iam

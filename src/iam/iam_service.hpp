@@ -1,0 +1,213 @@
+#pragma once
+// The identity operations (RAM, ResourceManager, STS, activation) over the
+// store. Callers (API, console, admin CLI) authorize first with Authorizer;
+// these functions only validate input, enforce limits and persist.
+//
+// Every write runs in one SQLite transaction and, once committed, bumps
+// generation(): caches of anything derived from IAM state (compiled policy
+// sets, resolved access keys, the broker's per-connection decisions) compare
+// their generation with it to know they are stale.
+//
+// Thread safety: all members may be called from any thread. Database access
+// is serialized; lookup_access_key() and resource_group_of() are served from
+// in-memory caches under a shared_mutex.
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "iam/errors.hpp"
+#include "iam/model.hpp"
+#include "iam/policy/policy.hpp"
+
+namespace sluice::store {
+class Store;
+}
+
+namespace sluice::iam {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class IamService {
+ public:
+  // `clock` returns Unix seconds (tests move time forward); default: the system clock.
+  using Clock = int64_t (*)();
+  IamService(std::shared_ptr<store::Store> store, Limits limits = {}, Clock clock = nullptr);
+  ~IamService();
+  IamService(const IamService&) = delete;
+  IamService& operator=(const IamService&) = delete;
+
+  const Limits& limits() const { return limits_; }
+  // Bumped after every committed write. Acquire-load: cheap to poll.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  int64_t now() const;
+  std::string region() const { return region_; }
+  void set_region(std::string r) { region_ = std::move(r); }
+
+  // ---- Accounts and service activation ----
+  // Creates the account with its default resource group. Password >= 8 chars.
+  Result<Account> create_account(std::string_view login_name, std::string_view alias, std::string_view password);
+  Result<Account> get_account(std::string_view account_id);
+  Result<std::vector<Account>> list_accounts();
+  // Console sign-in as the root account (login name or alias) — NoPermission-free
+  // "InvalidPassword"-style error on mismatch, same for an unknown login.
+  Result<Account> verify_root_login(std::string_view login, std::string_view password);
+  // Console sign-in as a RAM user: "<user>@<alias>" + password (needs a login profile).
+  Result<User> verify_user_login(std::string_view user_at_alias, std::string_view password);
+  Status activate_service(std::string_view account_id, std::string_view service);  // idempotent; "mq"
+  Result<bool> service_active(std::string_view account_id, std::string_view service);
+
+  // ---- RAM users ----
+  Result<User> create_user(std::string_view account_id, const UserInput& in);
+  Result<User> get_user(std::string_view account_id, std::string_view name);
+  Result<std::vector<User>> list_users(std::string_view account_id);
+  // Renames when new_name is set; display name / comments when set.
+  Result<User> update_user(std::string_view account_id, std::string_view name, std::optional<std::string> new_name,
+                           std::optional<std::string> display_name, std::optional<std::string> comments);
+  // DeleteConflict.User.AccessKey / .Group / .Policy unless empty. The login profile goes with it.
+  Status delete_user(std::string_view account_id, std::string_view name);
+
+  // ---- Login profiles ----
+  Result<LoginProfile> create_login_profile(std::string_view account_id, std::string_view user, std::string_view password,
+                                            bool password_reset_required = false, bool mfa_bind_required = false);
+  Result<LoginProfile> get_login_profile(std::string_view account_id, std::string_view user);
+  Result<LoginProfile> update_login_profile(std::string_view account_id, std::string_view user,
+                                            std::optional<std::string> password, std::optional<bool> reset_required,
+                                            std::optional<bool> mfa_bind_required);
+  Status delete_login_profile(std::string_view account_id, std::string_view user);
+
+  // ---- Access keys (user = nullopt: the root account's own keys) ----
+  Result<NewAccessKey> create_access_key(std::string_view account_id, std::optional<std::string> user);
+  Result<std::vector<AccessKey>> list_access_keys(std::string_view account_id, std::optional<std::string> user);
+  Status update_access_key(std::string_view account_id, std::optional<std::string> user, std::string_view key_id,
+                           KeyStatus status);
+  Status delete_access_key(std::string_view account_id, std::optional<std::string> user, std::string_view key_id);
+  // Resolves any key id (LTAI..., STS....). EntityNotExist.AccessKey if unknown;
+  // an expired STS key is reported with status Inactive. Served from memory.
+  Result<AccessKeyInfo> lookup_access_key(std::string_view key_id);
+
+  // ---- Groups ----
+  Result<Group> create_group(std::string_view account_id, std::string_view name, std::string_view comments = {});
+  Result<Group> get_group(std::string_view account_id, std::string_view name);
+  Result<std::vector<Group>> list_groups(std::string_view account_id);
+  Result<Group> update_group(std::string_view account_id, std::string_view name, std::optional<std::string> new_name,
+                             std::optional<std::string> comments);
+  Status delete_group(std::string_view account_id, std::string_view name);  // DeleteConflict.Group.User / .Policy
+  Status add_user_to_group(std::string_view account_id, std::string_view group, std::string_view user);
+  Status remove_user_from_group(std::string_view account_id, std::string_view group, std::string_view user);
+  Result<std::vector<Group>> list_groups_for_user(std::string_view account_id, std::string_view user);
+  Result<std::vector<User>> list_users_for_group(std::string_view account_id, std::string_view group);
+
+  // ---- Roles and STS ----
+  Result<Role> create_role(std::string_view account_id, std::string_view name, std::string_view trust_policy,
+                           std::string_view description = {}, std::optional<int64_t> max_session_duration = {});
+  Result<Role> get_role(std::string_view account_id, std::string_view name);
+  Result<std::vector<Role>> list_roles(std::string_view account_id);
+  Result<Role> update_role(std::string_view account_id, std::string_view name, std::optional<std::string> trust_policy,
+                           std::optional<int64_t> max_session_duration);
+  Status delete_role(std::string_view account_id, std::string_view name);  // DeleteConflict.Role.Policy
+  // STS AssumeRole. The caller's own permission (sts:AssumeRole on the role ARN)
+  // is checked by the API layer through Authorizer::decide (cross-account allowed
+  // for that action); this checks the role's trust policy, the duration
+  // (900 .. MaxSessionDuration, default 3600) and the session policy.
+  Result<StsCredentials> assume_role(const Principal& caller, std::string_view role_arn, std::string_view session_name,
+                                     std::optional<int64_t> duration_seconds, std::optional<std::string> session_policy);
+
+  // ---- Policies ----
+  Result<Policy> create_policy(std::string_view account_id, std::string_view name, std::string_view document,
+                               std::string_view description = {});
+  Result<Policy> get_policy(std::string_view account_id, PolicyType type, std::string_view name);
+  // type nullopt: system then custom.
+  Result<std::vector<Policy>> list_policies(std::string_view account_id, std::optional<PolicyType> type);
+  Status delete_policy(std::string_view account_id, std::string_view name);  // DeleteConflict.Policy.*
+  // rotate: when at the version limit, delete the oldest non-default version
+  // (RAM's RotateStrategy=DeleteOldestNonDefaultVersionWhenLimitExceeded).
+  Result<PolicyVersion> create_policy_version(std::string_view account_id, std::string_view name,
+                                              std::string_view document, bool set_as_default, bool rotate = false);
+  Result<PolicyVersion> get_policy_version(std::string_view account_id, PolicyType type, std::string_view name,
+                                           std::string_view version_id);
+  Result<std::vector<PolicyVersion>> list_policy_versions(std::string_view account_id, PolicyType type,
+                                                          std::string_view name);
+  Status delete_policy_version(std::string_view account_id, std::string_view name, std::string_view version_id);
+  Status set_default_policy_version(std::string_view account_id, std::string_view name, std::string_view version_id);
+
+  // ---- Resource groups and resources ----
+  Result<ResourceGroup> create_resource_group(std::string_view account_id, std::string_view name,
+                                              std::string_view display_name);
+  Result<ResourceGroup> get_resource_group(std::string_view account_id, std::string_view id);
+  Result<ResourceGroup> default_resource_group(std::string_view account_id);
+  Result<std::vector<ResourceGroup>> list_resource_groups(std::string_view account_id);
+  Result<ResourceGroup> update_resource_group(std::string_view account_id, std::string_view id,
+                                              std::string_view display_name);
+  // DeleteConflict.ResourceGroup.Resource / .Attachment; the default group cannot be deleted.
+  Status delete_resource_group(std::string_view account_id, std::string_view id);
+  // Registers a resource in `resource_group_id` (empty: the default group).
+  Result<ResourceEntry> register_resource(std::string_view account_id, const ResourceRef& ref,
+                                          std::string_view resource_group_id = {});
+  Status unregister_resource(std::string_view account_id, std::string_view type, std::string_view id);
+  // Moves all (atomically) or none.
+  Status move_resources(std::string_view account_id, std::string_view to_group, const std::vector<ResourceRef>& refs);
+  // The group a resource is in right now ("" if unregistered). From memory.
+  std::string resource_group_of(std::string_view account_id, std::string_view type, std::string_view id) const;
+  Result<std::vector<ResourceEntry>> list_resources(std::string_view account_id,
+                                                    std::optional<std::string> resource_group_id);
+
+  // ---- Attachments (grants) ----
+  // resource_group_id: "" or the account id = Account scope, else a group of the account.
+  Status attach_policy(std::string_view account_id, const PrincipalRef& principal, PolicyType type,
+                       std::string_view policy_name, std::string_view resource_group_id = {});
+  Status detach_policy(std::string_view account_id, const PrincipalRef& principal, PolicyType type,
+                       std::string_view policy_name, std::string_view resource_group_id = {});
+  Result<std::vector<Attachment>> list_attachments(std::string_view account_id, const AttachmentFilter& f = {});
+
+  // ---- For the Authorizer ----
+  // The grants in force for a principal (user + its groups; a role). Missing
+  // principal: EntityNotExist.*.
+  Result<std::vector<policy::Grant>> grants_for_user(std::string_view account_id, std::string_view user);
+  Result<std::vector<policy::Grant>> grants_for_role(std::string_view account_id, std::string_view role);
+  struct SessionInfo {
+    std::string account_id, role_name, session_name;
+    std::optional<std::string> session_policy;
+    int64_t expires_at = 0;
+  };
+  Result<SessionInfo> get_sts_session(std::string_view sts_key_id);
+
+  store::Store& store() { return *store_; }
+
+ private:
+  friend struct IamTx;
+  void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  Status account_exists(std::string_view account_id);
+  void load_resource_map();
+  Result<std::vector<policy::Grant>> grants_of(std::string_view account_id, PrincipalType type, std::string_view name,
+                                               std::string via);
+  std::shared_ptr<const policy::Document> custom_doc(std::string_view account_id, std::string_view name,
+                                                     std::string* version);
+
+  std::shared_ptr<store::Store> store_;
+  Limits limits_;
+  Clock clock_;
+  std::string region_ = "local";
+  std::atomic<uint64_t> generation_{1};
+
+  // Caches served without touching SQLite.
+  mutable std::shared_mutex cache_mu_;
+  struct KeyCacheEntry {
+    uint64_t generation;
+    AccessKeyInfo info;
+  };
+  std::unordered_map<std::string, KeyCacheEntry, StringHash, std::equal_to<>> key_cache_;
+  // "<account>\x1f<type>\x1f<id>" -> resource group id; kept in step with the table.
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> resource_map_;
+  // Parsed custom policy documents: "<account>\x1f<name>\x1f<version>".
+  std::unordered_map<std::string, std::shared_ptr<const policy::Document>, StringHash, std::equal_to<>> doc_cache_;
+};
+
+}  // namespace sluice::iam

@@ -1,0 +1,237 @@
+// RAM users and login profiles.
+#include <mutex>
+
+#include "iam/iam_service.hpp"
+#include "iam/internal.hpp"
+#include "store/password.hpp"
+#include "store/store.hpp"
+
+namespace sluice::iam {
+
+using namespace detail;
+using store::Transaction;
+
+namespace {
+constexpr std::string_view kUserCols =
+    "SELECT account_id, name, user_id, display_name, comments, created_at, updated_at FROM users ";
+User read_user(store::Stmt& q) {
+  return User{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5), q.int64(6)};
+}
+Error no_user(std::string_view name) {
+  return err::not_exist("EntityNotExist.User", "The user \"" + std::string(name) +
+                                                   "\" does not exist in this account. Check the name (case-sensitive) "
+                                                   "or list users.");
+}
+std::optional<Error> check_user_fields(std::string_view name, std::string_view display, std::string_view comments) {
+  if (auto e = check_name("UserName", name, 1, 64, "._-")) return e;
+  if (auto e = check_length("DisplayName", display, 1, 128)) return e;
+  if (auto e = check_length("Comments", comments, 0, 128)) return e;
+  return std::nullopt;
+}
+bool user_exists(store::Db& db, std::string_view acct, std::string_view name) {
+  return db.query("SELECT 1 FROM users WHERE account_id = ? AND name = ?", acct, name).step();
+}
+LoginProfile read_profile(store::Stmt& q) {
+  return LoginProfile{q.text(0), q.text(1), q.int64(2) != 0, q.int64(3) != 0, q.int64(4)};
+}
+}  // namespace
+
+Result<User> IamService::create_user(std::string_view account_id, const UserInput& in) {
+  std::string display = in.display_name.empty() ? in.name : in.display_name;
+  if (auto e = check_user_fields(in.name, display, in.comments)) return *e;
+  return guarded([&]() -> Result<User> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    Transaction tx(db);
+    if (auto s = account_exists(account_id); !s) return s.error();
+    if (user_exists(db, account_id, in.name))
+      return err::already_exists("EntityAlreadyExists.User",
+                                 "The user \"" + in.name + "\" already exists in this account; choose another name.");
+    auto c = db.query("SELECT COUNT(*) FROM users WHERE account_id = ?", account_id);
+    c.step();
+    if (static_cast<size_t>(c.int64(0)) >= limits_.users_per_account)
+      return err::limit("LimitExceeded.User", "This account already has " + std::to_string(c.int64(0)) +
+                                                  " RAM users, the limit. Delete unused users first.");
+    User u;
+    u.account_id = account_id;
+    u.name = in.name;
+    do {
+      u.user_id = numeric_id(16);
+    } while (db.query("SELECT 1 FROM users WHERE user_id = ?", u.user_id).step());
+    u.display_name = display;
+    u.comments = in.comments;
+    u.created_at = u.updated_at = now();
+    db.run("INSERT INTO users(account_id, name, user_id, display_name, comments, created_at, updated_at) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+           u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at);
+    tx.commit();
+    bump();
+    return u;
+  });
+}
+
+Result<User> IamService::get_user(std::string_view account_id, std::string_view name) {
+  return guarded([&]() -> Result<User> {
+    std::lock_guard lk(store_->mutex());
+    auto q = store_->db().query(std::string(kUserCols) + "WHERE account_id = ? AND name = ?", account_id, name);
+    if (!q.step()) return no_user(name);
+    return read_user(q);
+  });
+}
+
+Result<std::vector<User>> IamService::list_users(std::string_view account_id) {
+  return guarded([&]() -> Result<std::vector<User>> {
+    std::lock_guard lk(store_->mutex());
+    if (auto s = account_exists(account_id); !s) return s.error();
+    auto q = store_->db().query(std::string(kUserCols) + "WHERE account_id = ? ORDER BY name", account_id);
+    std::vector<User> out;
+    while (q.step()) out.push_back(read_user(q));
+    return out;
+  });
+}
+
+Result<User> IamService::update_user(std::string_view account_id, std::string_view name,
+                                     std::optional<std::string> new_name, std::optional<std::string> display_name,
+                                     std::optional<std::string> comments) {
+  auto r = guarded([&]() -> Result<User> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    Transaction tx(db);
+    auto q = db.query(std::string(kUserCols) + "WHERE account_id = ? AND name = ?", account_id, name);
+    if (!q.step()) return no_user(name);
+    User u = read_user(q);
+    if (new_name) u.name = *new_name;
+    if (display_name) u.display_name = *display_name;
+    if (comments) u.comments = *comments;
+    if (auto e = check_user_fields(u.name, u.display_name, u.comments)) return *e;
+    if (u.name != name && user_exists(db, account_id, u.name))
+      return err::already_exists("EntityAlreadyExists.User", "Cannot rename \"" + std::string(name) + "\" to \"" +
+                                                                 u.name + "\": that user already exists.");
+    u.updated_at = now();
+    db.run("UPDATE users SET name = ?, display_name = ?, comments = ?, updated_at = ? WHERE account_id = ? AND name = ?",
+           u.name, u.display_name, u.comments, u.updated_at, account_id, name);
+    if (u.name != name) {  // grants follow the user
+      db.run("UPDATE attachments SET principal_name = ? WHERE account_id = ? AND principal_type = 'User' AND "
+             "principal_name = ?",
+             u.name, account_id, name);
+    }
+    tx.commit();
+    bump();
+    return u;
+  });
+  return r;
+}
+
+Status IamService::delete_user(std::string_view account_id, std::string_view name) {
+  return guarded([&]() -> Status {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    Transaction tx(db);
+    if (!user_exists(db, account_id, name)) return no_user(name);
+    if (db.query("SELECT 1 FROM access_keys WHERE account_id = ? AND user_name = ?", account_id, name).step())
+      return err::conflict("DeleteConflict.User.AccessKey",
+                           "The user \"" + std::string(name) + "\" still has access keys; delete them first.");
+    if (db.query("SELECT 1 FROM group_members WHERE account_id = ? AND user_name = ?", account_id, name).step())
+      return err::conflict("DeleteConflict.User.Group", "The user \"" + std::string(name) +
+                                                            "\" is still a member of a group; remove it from its "
+                                                            "groups first.");
+    if (db.query("SELECT 1 FROM attachments WHERE account_id = ? AND principal_type = 'User' AND principal_name = ?",
+                 account_id, name)
+            .step())
+      return err::conflict("DeleteConflict.User.Policy", "The user \"" + std::string(name) +
+                                                             "\" still has policies attached; detach them first.");
+    db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, name);
+    db.run("DELETE FROM users WHERE account_id = ? AND name = ?", account_id, name);
+    tx.commit();
+    bump();
+    return {};
+  });
+}
+
+// ---- Login profiles ----
+
+Result<LoginProfile> IamService::create_login_profile(std::string_view account_id, std::string_view user,
+                                                      std::string_view password, bool password_reset_required,
+                                                      bool mfa_bind_required) {
+  if (auto e = check_length("Password", password, 8, 128)) return *e;
+  std::string hash = store::hash_password(password);
+  return guarded([&]() -> Result<LoginProfile> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    Transaction tx(db);
+    if (!user_exists(db, account_id, user)) return no_user(user);
+    if (db.query("SELECT 1 FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user).step())
+      return err::already_exists("EntityAlreadyExists.User.LoginProfile",
+                                 "The user \"" + std::string(user) +
+                                     "\" already has a login profile; update it instead.");
+    LoginProfile p{std::string(account_id), std::string(user), password_reset_required, mfa_bind_required, now()};
+    db.run("INSERT INTO login_profiles VALUES (?, ?, ?, ?, ?, ?, ?)", p.account_id, p.user_name, hash,
+           p.password_reset_required, p.mfa_bind_required, p.created_at, p.created_at);
+    tx.commit();
+    bump();
+    return p;
+  });
+}
+
+Result<LoginProfile> IamService::get_login_profile(std::string_view account_id, std::string_view user) {
+  return guarded([&]() -> Result<LoginProfile> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    if (!user_exists(db, account_id, user)) return no_user(user);
+    auto q = db.query(
+        "SELECT account_id, user_name, password_reset_required, mfa_bind_required, created_at FROM login_profiles "
+        "WHERE account_id = ? AND user_name = ?",
+        account_id, user);
+    if (!q.step())
+      return err::not_exist("EntityNotExist.User.LoginProfile",
+                            "The user \"" + std::string(user) + "\" has no login profile (console access).");
+    return read_profile(q);
+  });
+}
+
+Result<LoginProfile> IamService::update_login_profile(std::string_view account_id, std::string_view user,
+                                                      std::optional<std::string> password,
+                                                      std::optional<bool> reset_required,
+                                                      std::optional<bool> mfa_bind_required) {
+  std::optional<std::string> hash;
+  if (password) {
+    if (auto e = check_length("Password", *password, 8, 128)) return *e;
+    hash = store::hash_password(*password);
+  }
+  auto cur = get_login_profile(account_id, user);
+  if (!cur) return cur.error();
+  return guarded([&]() -> Result<LoginProfile> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    Transaction tx(db);
+    LoginProfile p = *cur;
+    if (reset_required) p.password_reset_required = *reset_required;
+    if (mfa_bind_required) p.mfa_bind_required = *mfa_bind_required;
+    int n = db.run("UPDATE login_profiles SET password_hash = COALESCE(?, password_hash), password_reset_required = ?, "
+                   "mfa_bind_required = ?, updated_at = ? WHERE account_id = ? AND user_name = ?",
+                   hash, p.password_reset_required, p.mfa_bind_required, now(), account_id, user);
+    if (n == 0)
+      return err::not_exist("EntityNotExist.User.LoginProfile",
+                            "The user \"" + std::string(user) + "\" has no login profile (console access).");
+    tx.commit();
+    bump();
+    return p;
+  });
+}
+
+Status IamService::delete_login_profile(std::string_view account_id, std::string_view user) {
+  return guarded([&]() -> Status {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    Transaction tx(db);
+    if (!user_exists(db, account_id, user)) return no_user(user);
+    if (db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user) == 0)
+      return err::not_exist("EntityNotExist.User.LoginProfile",
+                            "The user \"" + std::string(user) + "\" has no login profile to delete.");
+    tx.commit();
+    bump();
+    return {};
+  });
+}
+
+}  // namespace sluice::iam

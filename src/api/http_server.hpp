@@ -1,0 +1,57 @@
+#pragma once
+// A small HTTP/1.1 server (Boost.Beast behind this header) for the management
+// API, the console and /metrics: keep-alive, request size limit, timeouts.
+// Handlers run on the server's own thread pool, never on the MQTT loops.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sluice::api {
+
+struct HttpRequest {
+  std::string method;   // "GET"
+  std::string target;   // "/path?query"
+  std::string path;     // "/path"
+  std::string query;    // "a=1&b=2" (raw)
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string peer;     // client address
+  const std::string* header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpOptions {
+  std::string host = "0.0.0.0";
+  int port = 8080;                 // 0: any free port
+  unsigned threads = 1;
+  size_t max_body = 1 << 20;       // bytes
+  unsigned timeout_seconds = 30;   // per request read
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpOptions opts);
+  ~HttpServer();
+  // Exact path match first, then the longest registered prefix ending in '/'.
+  void route(const std::string& path, HttpHandler h);
+  void start();  // throws std::runtime_error if it cannot listen
+  void stop();
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::api

@@ -1,0 +1,187 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+namespace sluice::app {
+
+namespace {
+
+// One table of settings: each key knows how to read itself from TOML and from
+// an environment string, so the file and the environment cannot drift apart.
+struct Setting {
+  const char* section;  // "" = top level
+  const char* key;
+  std::function<void(const toml::node&)> from_toml;
+  std::function<void(const std::string&)> from_env;
+};
+
+template <class T>
+T parse_number(const std::string& s, const char* what) {
+  try {
+    size_t pos = 0;
+    long long v = std::stoll(s, &pos);
+    if (pos != s.size()) throw std::invalid_argument("trailing");
+    return static_cast<T>(v);
+  } catch (...) {
+    throw std::runtime_error(std::string("invalid number for ") + what + ": " + s);
+  }
+}
+
+bool parse_bool(const std::string& s, const char* what) {
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return false;
+  throw std::runtime_error(std::string("invalid boolean for ") + what + ": " + s);
+}
+
+template <class T>
+Setting num(const char* sec, const char* key, T& field) {
+  return {sec, key,
+          [&field, key](const toml::node& n) {
+            auto v = n.value<int64_t>();
+            if (!v) throw std::runtime_error(std::string(key) + " must be an integer");
+            field = static_cast<T>(*v);
+          },
+          [&field, key](const std::string& s) { field = parse_number<T>(s, key); }};
+}
+
+Setting flag(const char* sec, const char* key, bool& field) {
+  return {sec, key,
+          [&field, key](const toml::node& n) {
+            auto v = n.value<bool>();
+            if (!v) throw std::runtime_error(std::string(key) + " must be true or false");
+            field = *v;
+          },
+          [&field, key](const std::string& s) { field = parse_bool(s, key); }};
+}
+
+Setting str(const char* sec, const char* key, std::string& field) {
+  return {sec, key,
+          [&field, key](const toml::node& n) {
+            auto v = n.value<std::string>();
+            if (!v) throw std::runtime_error(std::string(key) + " must be a string");
+            field = *v;
+          },
+          [&field](const std::string& s) { field = s; }};
+}
+
+std::vector<Setting> settings(Config& c) {
+  auto& m = c.mqtt;
+  auto& b = c.broker;
+  return {
+      str("", "data_dir", c.data_dir),
+      flag("", "allow_anonymous", c.allow_anonymous),
+      str("log", "level", c.log_level),
+      flag("log", "json", c.log_json),
+      str("mqtt", "host", m.host),
+      num("mqtt", "port", m.mqtt_port),
+      num("mqtt", "tls_port", m.mqtts_port),
+      num("mqtt", "ws_port", m.ws_port),
+      num("mqtt", "wss_port", m.wss_port),
+      num("mqtt", "threads", m.threads),
+      str("mqtt", "tls_cert", m.tls_cert),
+      str("mqtt", "tls_key", m.tls_key),
+      str("mqtt", "tls_ca", m.tls_ca),
+      flag("mqtt", "tls_require_client_cert", m.tls_require_client_cert),
+      str("mqtt", "ws_path", m.ws_path),
+      num("mqtt", "connect_timeout_ms", m.connect_timeout_ms),
+      num("mqtt", "out_high_water", m.out_high_water),
+      num("mqtt", "max_connections", m.max_connections),
+      num("mqtt", "max_keep_alive", m.max_keep_alive),
+      str("http", "host", c.http.host),
+      num("http", "port", c.http.port),
+      num("http", "threads", c.http.threads),
+      num("http", "max_body", c.http.max_body),
+      num("broker", "max_packet_size", b.max_packet_size),
+      num("broker", "receive_maximum", b.receive_maximum),
+      num("broker", "max_inflight", b.max_inflight),
+      num("broker", "max_queued_messages", b.max_queued_messages),
+      num("broker", "topic_alias_maximum", b.topic_alias_maximum),
+      num("broker", "max_session_expiry", b.max_session_expiry),
+      num("broker", "max_subscriptions_per_client", b.max_subscriptions_per_client),
+      num("broker", "maximum_qos", b.maximum_qos),
+      flag("broker", "retain_available", b.retain_available),
+      flag("broker", "wildcard_subscriptions", b.wildcard_subscriptions),
+      flag("broker", "shared_subscriptions", b.shared_subscriptions),
+      flag("broker", "subscription_identifiers", b.subscription_identifiers),
+      flag("broker", "queue_qos0_offline", b.queue_qos0_offline),
+  };
+}
+
+std::string env_name(const Setting& s) {
+  std::string n = "SLUICE_";
+  if (*s.section) {
+    n += s.section;
+    n += "_";
+  }
+  n += s.key;
+  for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return n;
+}
+
+}  // namespace
+
+void load_toml(const std::string& path, Config& cfg) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config " << path << ":" << e.source().begin.line << ": " << e.description();
+    throw std::runtime_error(os.str());
+  }
+  auto all = settings(cfg);
+  // Reject unknown keys: a typo must not silently fall back to a default.
+  for (auto& [k, v] : root) {
+    if (v.is_table()) {
+      for (auto& [k2, v2] : *v.as_table()) {
+        bool known = false;
+        for (auto& s : all) known |= (k.str() == s.section && k2.str() == s.key);
+        if (!known) throw std::runtime_error("config " + path + ": unknown key [" + std::string(k.str()) + "] " + std::string(k2.str()));
+      }
+    } else {
+      bool known = false;
+      for (auto& s : all) known |= (!*s.section && k.str() == s.key);
+      if (!known) throw std::runtime_error("config " + path + ": unknown key " + std::string(k.str()));
+    }
+  }
+  for (auto& s : all) {
+    const toml::node* n = *s.section ? root[s.section][s.key].node() : root[s.key].node();
+    if (!n) continue;
+    try {
+      s.from_toml(*n);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("config " + path + ":" + std::to_string(n->source().begin.line) + ": " + e.what());
+    }
+  }
+}
+
+void load_env(Config& cfg) {
+  for (auto& s : settings(cfg)) {
+    const std::string name = env_name(s);
+    if (const char* v = std::getenv(name.c_str())) {
+      try {
+        s.from_env(v);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(name + ": " + e.what());
+      }
+    }
+  }
+}
+
+std::string to_toml(const Config& c) {
+  std::ostringstream os;
+  os << "data_dir = \"" << c.data_dir << "\"\nallow_anonymous = " << (c.allow_anonymous ? "true" : "false")
+     << "\n\n[log]\nlevel = \"" << c.log_level << "\"\njson = " << (c.log_json ? "true" : "false")
+     << "\n\n[mqtt]\nhost = \"" << c.mqtt.host << "\"\nport = " << c.mqtt.mqtt_port
+     << "\ntls_port = " << c.mqtt.mqtts_port << "\nws_port = " << c.mqtt.ws_port
+     << "\nwss_port = " << c.mqtt.wss_port << "\nthreads = " << c.mqtt.threads
+     << "\n\n[http]\nhost = \"" << c.http.host << "\"\nport = " << c.http.port << "\n";
+  return os.str();
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,25 @@
+#pragma once
+// Per-namespace (per-instance) limits and feature switches. Defaults favour a
+// full MQTT 5 broker; an ApsaraMQ instance can switch features off to behave
+// exactly like the cloud service.
+#include <cstdint>
+
+namespace sluice::broker {
+
+struct NamespaceConfig {
+  uint32_t max_packet_size = 268435460;     // bytes, whole packet, both directions
+  uint16_t receive_maximum = 65535;         // QoS 1/2 PUBLISHes in flight from one client
+  uint16_t max_inflight = 1024;             // QoS 1/2 in flight to one client (capped by its Receive Maximum)
+  uint32_t max_queued_messages = 10000;     // per session; the oldest is dropped beyond it
+  uint16_t topic_alias_maximum = 64;        // aliases a client may use towards the broker
+  uint32_t max_session_expiry = 0xFFFFFFFF; // seconds
+  uint16_t max_subscriptions_per_client = 0;  // 0 = unlimited
+  uint8_t maximum_qos = 2;
+  bool retain_available = true;
+  bool wildcard_subscriptions = true;
+  bool shared_subscriptions = true;
+  bool subscription_identifiers = true;
+  bool queue_qos0_offline = false;          // QoS 0 to an offline persistent session
+};
+
+}  // namespace sluice::broker

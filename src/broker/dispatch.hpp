@@ -1,0 +1,63 @@
+#pragma once
+// Cross-thread delivery. A publish is routed on the publisher's thread; a
+// recipient pinned to another thread is handed over through that thread's
+// inbox. Hand-overs are collected per target thread while a read batch is
+// processed and flushed once at its end: one lock and one wake-up per target
+// thread per batch, not per message.
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "broker/message.hpp"
+#include "broker/stats.hpp"
+
+namespace sluice::broker {
+
+class Session;
+
+struct RemoteDelivery {
+  std::shared_ptr<Session> session;
+  MessagePtr message;
+  SubOptions options;
+};
+
+// Implemented by the network layer (its event loops).
+class Dispatcher {
+ public:
+  virtual ~Dispatcher() = default;
+  virtual unsigned workers() const = 0;
+  virtual void deliver(unsigned worker, std::vector<RemoteDelivery>&& batch) = 0;
+  virtual void post(unsigned worker, std::function<void()> task) = 0;
+};
+
+// Per event-loop thread state the broker uses while routing.
+class WorkerContext {
+ public:
+  WorkerContext(unsigned id, unsigned workers, WorkerStats& stats)
+      : id_(id), stats_(&stats), outbox_(workers) {}
+  unsigned id() const { return id_; }
+  WorkerStats& stats() { return *stats_; }
+  void defer(unsigned worker, RemoteDelivery&& d) {
+    outbox_[worker].push_back(std::move(d));
+    pending_ = true;
+  }
+  // Hands every deferred delivery to its thread.
+  void flush(Dispatcher& d) {
+    if (!pending_) return;
+    pending_ = false;
+    for (unsigned w = 0; w < outbox_.size(); ++w) {
+      if (!outbox_[w].empty()) {
+        d.deliver(w, std::move(outbox_[w]));
+        outbox_[w].clear();
+      }
+    }
+  }
+
+ private:
+  unsigned id_;
+  WorkerStats* stats_;
+  bool pending_ = false;
+  std::vector<std::vector<RemoteDelivery>> outbox_;
+};
+
+}  // namespace sluice::broker

@@ -1,0 +1,44 @@
+#pragma once
+// An application message as the broker keeps it: owned, immutable once built,
+// and shared (not copied) by every subscriber queue it reaches.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sluice::broker {
+
+struct Message {
+  std::string topic;
+  std::string payload;
+  uint8_t qos = 0;
+  bool retain = false;
+  // MQTT 5 properties passed through to subscribers unchanged.
+  std::optional<uint8_t> payload_format;
+  std::optional<std::string> content_type;
+  std::optional<std::string> response_topic;
+  std::optional<std::string> correlation_data;
+  std::vector<std::pair<std::string, std::string>> user_properties;
+  // Absolute expiry on the broker's monotonic clock (ms); 0 = never.
+  int64_t expiry_at_ms = 0;
+  // Serial of the publishing session (for No Local); 0 = the broker itself.
+  uint64_t origin = 0;
+
+  bool expired(int64_t now_ms) const { return expiry_at_ms != 0 && now_ms >= expiry_at_ms; }
+  size_t footprint() const { return sizeof(Message) + topic.size() + payload.size(); }
+};
+
+using MessagePtr = std::shared_ptr<const Message>;
+
+// Options of one subscription (MQTT 5 3.8.3.1), plus its subscription identifier.
+struct SubOptions {
+  uint8_t qos = 0;
+  bool no_local = false;
+  bool retain_as_published = false;
+  uint8_t retain_handling = 0;
+  uint32_t subscription_id = 0;  // 0 = none
+};
+
+}  // namespace sluice::broker

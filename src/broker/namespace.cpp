@@ -1,0 +1,147 @@
+#include "broker/namespace.hpp"
+
+#include "broker/clock.hpp"
+
+namespace sluice::broker {
+
+Namespace::Namespace(std::string id, NamespaceConfig cfg) : id_(std::move(id)), config_(cfg) {}
+
+Namespace::~Namespace() {
+  std::lock_guard lock(sessions_mu_);
+  for (auto& [cid, s] : sessions_) end_session_locked(s);
+}
+
+void Namespace::end_session_locked(const SessionPtr& s) {
+  {
+    std::unique_lock trie_lock(trie_.mutex());
+    for (const auto& f : s->subscription_filters()) trie_.unsubscribe(s.get(), f);
+  }
+  s->mark_ended();
+}
+
+Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_start, Client* c,
+                                       int64_t now) {
+  (void)now;
+  Attached r;
+  std::lock_guard lock(sessions_mu_);
+  auto it = sessions_.find(client_id);
+  if (it != sessions_.end()) {
+    SessionPtr old = it->second;
+    if (!clean_start && !old->ended()) {
+      r.previous = old->attach(c);
+      r.session = old;
+      r.session_present = true;
+      return r;
+    }
+    r.previous = old->attach(nullptr);
+    end_session_locked(old);
+    sessions_.erase(it);
+  }
+  auto s = std::make_shared<Session>(*this, std::string(client_id), next_serial_.fetch_add(1));
+  s->attach(c);
+  sessions_.emplace(std::string(client_id), s);
+  r.session = std::move(s);
+  return r;
+}
+
+void Namespace::disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint32_t will_delay_s,
+                           WorkerContext& ctx) {
+  const int64_t now = now_ms();
+  if (!s->detach(c, now)) {
+    // Taken over: this connection closed without a DISCONNECT, so its will goes
+    // out unless delayed (the new connection to the session cancels a delay).
+    if (will && (will_delay_s == 0 || s->ended())) publish(will, ctx);
+    return;
+  }
+  bool ends = false;
+  {
+    std::lock_guard lock(sessions_mu_);
+    if (s->expiry_interval() == 0 || s->ended()) {
+      auto it = sessions_.find(s->client_id());
+      if (it != sessions_.end() && it->second == s) sessions_.erase(it);
+      end_session_locked(s);
+      ends = true;
+    } else if (will && will_delay_s > 0) {
+      s->set_pending_will(will, now + int64_t(will_delay_s) * 1000);
+      will.reset();
+      offline_.push_back(s);
+    } else if (s->expiry_interval() != 0xFFFFFFFF) {
+      offline_.push_back(s);
+    }
+  }
+  (void)ends;
+  if (will) publish(will, ctx);
+}
+
+void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
+  if (m->retain && config_.retain_available) retained_.set(m);
+  std::shared_lock lock(trie_.mutex());
+  trie_.match(m->topic, [&](Session* s, const SubOptions& o) { s->deliver(m, o, ctx); });
+}
+
+bool Namespace::subscribe(const SessionPtr& s, std::string_view filter, const SubOptions& o) {
+  bool is_new;
+  {
+    // Under the session lock of the namespace so that a session ended
+    // concurrently (takeover with clean start) never leaves a filter behind.
+    std::lock_guard lock(sessions_mu_);
+    if (s->ended()) return false;
+    std::unique_lock trie_lock(trie_.mutex());
+    is_new = trie_.subscribe(s.get(), filter, o);
+  }
+  s->remember_subscription(filter, o);
+  return is_new;
+}
+
+bool Namespace::unsubscribe(const SessionPtr& s, std::string_view filter) {
+  bool found;
+  {
+    std::unique_lock trie_lock(trie_.mutex());
+    found = trie_.unsubscribe(s.get(), filter);
+  }
+  s->forget_subscription(filter);
+  return found;
+}
+
+void Namespace::send_retained(const SessionPtr& s, std::string_view filter, const SubOptions& o,
+                              WorkerContext& ctx) {
+  if (!config_.retain_available) return;
+  for (const auto& m : retained_.match(filter, now_ms())) s->deliver_retained(m, o, ctx);
+}
+
+void Namespace::housekeeping(int64_t now, WorkerContext& ctx) {
+  std::vector<MessagePtr> wills;
+  {
+    std::lock_guard lock(sessions_mu_);
+    size_t keep = 0;
+    for (size_t i = 0; i < offline_.size(); ++i) {
+      SessionPtr s = offline_[i].lock();
+      if (!s || s->ended() || s->online()) continue;  // gone, or back online: forget it
+      const uint32_t exp = s->expiry_interval();
+      const bool expired = exp != 0xFFFFFFFF && now >= s->disconnected_at() + int64_t(exp) * 1000;
+      if (auto w = s->take_pending_will(now, expired)) wills.push_back(std::move(w));
+      if (expired) {
+        auto it = sessions_.find(s->client_id());
+        if (it != sessions_.end() && it->second == s) sessions_.erase(it);
+        end_session_locked(s);
+        continue;
+      }
+      offline_[keep++] = offline_[i];
+    }
+    offline_.resize(keep);
+  }
+  for (auto& w : wills) publish(w, ctx);
+}
+
+SessionPtr Namespace::find_session(std::string_view client_id) {
+  std::lock_guard lock(sessions_mu_);
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+size_t Namespace::session_count() {
+  std::lock_guard lock(sessions_mu_);
+  return sessions_.size();
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,76 @@
+#pragma once
+// A namespace is one isolated MQTT world: its own client ids, sessions,
+// subscriptions and retained messages. In Sluice each ApsaraMQ instance is one
+// namespace; anonymous development mode uses a single default one.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/config.hpp"
+#include "broker/dispatch.hpp"
+#include "broker/retained_store.hpp"
+#include "broker/session.hpp"
+#include "broker/subscription_trie.hpp"
+
+namespace sluice::broker {
+
+class Namespace {
+ public:
+  Namespace(std::string id, NamespaceConfig cfg);
+  ~Namespace();
+
+  const std::string& id() const { return id_; }
+  const NamespaceConfig& config() const { return config_; }
+
+  struct Attached {
+    SessionPtr session;
+    bool session_present = false;
+    Client* previous = nullptr;  // a connection taken over: the caller kicks it
+  };
+  // Finds or creates the session for `client_id` and attaches `c` to it.
+  // clean_start discards an existing session.
+  Attached connect(std::string_view client_id, bool clean_start, Client* c, int64_t now_ms);
+
+  // The connection `c` of session `s` has closed. `will` (may be null) is
+  // published now, after `will_delay_s`, or when the session ends, whichever
+  // comes first; a new connection to the session cancels a delayed will.
+  void disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint32_t will_delay_s,
+                  WorkerContext& ctx);
+
+  // Routes a message to every matching subscription; stores it if retained.
+  void publish(const MessagePtr& m, WorkerContext& ctx);
+
+  // Returns true if the subscription is new (false: replaced an existing one).
+  bool subscribe(const SessionPtr& s, std::string_view filter, const SubOptions& o);
+  bool unsubscribe(const SessionPtr& s, std::string_view filter);
+  // Sends the retained messages matching `filter` to the subscriber.
+  void send_retained(const SessionPtr& s, std::string_view filter, const SubOptions& o,
+                     WorkerContext& ctx);
+
+  // Expires sessions and publishes delayed wills whose time has come.
+  void housekeeping(int64_t now_ms, WorkerContext& ctx);
+
+  SessionPtr find_session(std::string_view client_id);
+  size_t session_count();
+  size_t subscription_count() const { return trie_.size(); }
+  size_t retained_count() const { return retained_.size(); }
+  RetainedStore& retained() { return retained_; }
+
+ private:
+  void end_session_locked(const SessionPtr& s);
+
+  const std::string id_;
+  NamespaceConfig config_;
+  std::mutex sessions_mu_;  // lock order: sessions_mu_ -> trie -> session
+  std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> sessions_;
+  std::vector<std::weak_ptr<Session>> offline_;  // disconnected sessions with a pending will or expiry
+  SubscriptionTrie trie_;
+  RetainedStore retained_;
+  std::atomic<uint64_t> next_serial_{1};
+};
+
+}  // namespace sluice::broker

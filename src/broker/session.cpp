@@ -1,0 +1,274 @@
+#include "broker/session.hpp"
+
+#include <algorithm>
+
+#include "broker/clock.hpp"
+#include "broker/namespace.hpp"
+
+namespace sluice::broker {
+
+Session::Session(Namespace& ns, std::string client_id, uint64_t serial)
+    : ns_(ns), client_id_(std::move(client_id)), serial_(serial) {}
+
+Session::~Session() = default;
+
+void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
+  if (o.no_local && m->origin == serial_) return;
+  const uint8_t qos = std::min(m->qos, o.qos);
+  const bool retain = o.retain_as_published && m->retain;
+  std::unique_lock lock(mu_);
+  if (client_) {
+    const unsigned w = client_->worker();
+    if (w == ctx.id()) {
+      deliver_locked(m, qos, retain, o.subscription_id, ctx);
+    } else {
+      lock.unlock();
+      ctx.defer(w, RemoteDelivery{shared_from_this(), m, o});
+    }
+    return;
+  }
+  if (ended_ || expiry_interval_ == 0) return;
+  if (qos == 0 && !ns_.config().queue_qos0_offline) return;
+  enqueue_locked(m, qos, retain, o.subscription_id, ctx);
+}
+
+void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
+  const uint8_t qos = std::min(m->qos, o.qos);
+  std::lock_guard lock(mu_);
+  if (client_ && client_->worker() == ctx.id()) deliver_locked(m, qos, true, o.subscription_id, ctx);
+}
+
+void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
+                             WorkerContext& ctx) {
+  if (m->expiry_at_ms != 0 && m->expired(now_ms())) {
+    ++dropped_;
+    WorkerStats::add(ctx.stats().dropped);
+    return;
+  }
+  if (qos == 0) {
+    if (client_->congested() || !client_->send_publish(*m, 0, 0, retain, false, sub_id)) {
+      ++dropped_;
+      WorkerStats::add(ctx.stats().dropped);
+    }
+    return;
+  }
+  if (!queue_.empty() || inflight_.size() >= window_locked() || client_->congested()) {
+    enqueue_locked(m, qos, retain, sub_id, ctx);
+    return;
+  }
+  if (!send_new_locked(m, qos, retain, sub_id)) {
+    ++dropped_;
+    WorkerStats::add(ctx.stats().dropped);
+  }
+}
+
+bool Session::send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id) {
+  const uint16_t id = next_packet_id_locked();
+  if (!client_->send_publish(*m, qos, id, retain, false, sub_id)) return false;
+  inflight_.push_back(Inflight{id, m, qos, retain, false, sub_id});
+  return true;
+}
+
+void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
+                             WorkerContext& ctx) {
+  const uint32_t limit = ns_.config().max_queued_messages;
+  if (limit == 0) {
+    ++dropped_;
+    WorkerStats::add(ctx.stats().dropped);
+    return;
+  }
+  if (queue_.size() >= limit) {  // bounded: the oldest message makes room
+    queue_.pop_front();
+    ++dropped_;
+    WorkerStats::add(ctx.stats().dropped);
+  }
+  queue_.push_back(Queued{m, qos, retain, sub_id});
+}
+
+size_t Session::window_locked() const {
+  return std::min<size_t>(ns_.config().max_inflight, client_->receive_maximum());
+}
+
+uint16_t Session::next_packet_id_locked() {
+  for (;;) {
+    if (++next_id_ == 0) next_id_ = 1;
+    if (inflight_.empty() || find_inflight(next_id_) == inflight_.end()) return next_id_;
+  }
+}
+
+std::deque<Session::Inflight>::iterator Session::find_inflight(uint16_t id) {
+  // Acknowledgements nearly always arrive in order: the front is the usual hit.
+  return std::find_if(inflight_.begin(), inflight_.end(),
+                      [id](const Inflight& f) { return f.id == id; });
+}
+
+void Session::pump_locked(WorkerContext& ctx) {
+  // Only the client's own thread writes to it (a connection being taken over
+  // may still ack on its old thread).
+  if (!client_ || client_->worker() != ctx.id()) return;
+  const int64_t now = now_ms();
+  const size_t window = window_locked();
+  while (!queue_.empty() && !client_->congested()) {
+    Queued& q = queue_.front();
+    if (q.message->expired(now)) {
+      ++dropped_;
+      WorkerStats::add(ctx.stats().dropped);
+      queue_.pop_front();
+      continue;
+    }
+    if (q.qos == 0) {
+      if (!client_->send_publish(*q.message, 0, 0, q.retain, false, q.subscription_id)) ++dropped_;
+    } else {
+      if (inflight_.size() >= window) break;
+      if (!send_new_locked(q.message, q.qos, q.retain, q.subscription_id)) ++dropped_;
+    }
+    queue_.pop_front();
+  }
+}
+
+void Session::pump(WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  pump_locked(ctx);
+}
+
+Client* Session::attach(Client* c) {
+  std::lock_guard lock(mu_);
+  Client* old = client_;
+  client_ = c;
+  online_.store(c != nullptr, std::memory_order_relaxed);
+  pending_will_.reset();  // a new connection to the session cancels a delayed will
+  return old;
+}
+
+bool Session::detach(Client* c, int64_t now) {
+  std::lock_guard lock(mu_);
+  if (client_ != c) return false;
+  client_ = nullptr;
+  online_.store(false, std::memory_order_relaxed);
+  disconnected_at_ = now;
+  return true;
+}
+
+bool Session::is_client(const Client* c) {
+  std::lock_guard lock(mu_);
+  return client_ == c;
+}
+
+void Session::resume(WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  if (!client_ || client_->worker() != ctx.id()) return;
+  const int64_t now = now_ms();
+  for (auto it = inflight_.begin(); it != inflight_.end();) {
+    if (it->released) {
+      client_->send_pubrel(it->id);
+    } else if (it->message->expired(now)) {
+      ++dropped_;
+      it = inflight_.erase(it);
+      continue;
+    } else {
+      client_->send_publish(*it->message, it->qos, it->id, it->retain, true, it->subscription_id);
+    }
+    ++it;
+  }
+  pump_locked(ctx);
+}
+
+bool Session::on_puback(uint16_t id, WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  auto it = find_inflight(id);
+  if (it == inflight_.end() || it->qos != 1) return false;
+  inflight_.erase(it);
+  pump_locked(ctx);
+  return true;
+}
+
+bool Session::on_pubrec(uint16_t id, bool failed, WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  auto it = find_inflight(id);
+  if (it == inflight_.end() || it->qos != 2) return false;
+  if (failed) {  // the receiver refused it: the flow ends here
+    inflight_.erase(it);
+    pump_locked(ctx);
+    return true;
+  }
+  it->released = true;
+  it->message.reset();  // no longer needed: only the id travels from here on
+  if (client_ && client_->worker() == ctx.id()) client_->send_pubrel(id);
+  return true;
+}
+
+bool Session::on_pubcomp(uint16_t id, WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  auto it = find_inflight(id);
+  if (it == inflight_.end() || !it->released) return false;
+  inflight_.erase(it);
+  pump_locked(ctx);
+  return true;
+}
+
+bool Session::incoming_qos2_seen(uint16_t id) {
+  std::lock_guard lock(mu_);
+  return incoming_qos2_.count(id) != 0;
+}
+
+void Session::incoming_qos2_store(uint16_t id) {
+  std::lock_guard lock(mu_);
+  incoming_qos2_.insert(id);
+}
+
+bool Session::incoming_qos2_release(uint16_t id) {
+  std::lock_guard lock(mu_);
+  return incoming_qos2_.erase(id) != 0;
+}
+
+size_t Session::incoming_qos2_count() {
+  std::lock_guard lock(mu_);
+  return incoming_qos2_.size();
+}
+
+void Session::remember_subscription(std::string_view filter, const SubOptions& o) {
+  std::lock_guard lock(mu_);
+  auto it = subscriptions_.find(filter);
+  if (it == subscriptions_.end())
+    subscriptions_.emplace(std::string(filter), o);
+  else
+    it->second = o;
+}
+
+void Session::forget_subscription(std::string_view filter) {
+  std::lock_guard lock(mu_);
+  auto it = subscriptions_.find(filter);
+  if (it != subscriptions_.end()) subscriptions_.erase(it);
+}
+
+std::vector<std::string> Session::subscription_filters() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(subscriptions_.size());
+  for (auto& [f, o] : subscriptions_) out.push_back(f);
+  return out;
+}
+
+size_t Session::subscription_count() {
+  std::lock_guard lock(mu_);
+  return subscriptions_.size();
+}
+
+void Session::set_pending_will(MessagePtr will, int64_t due_ms) {
+  std::lock_guard lock(mu_);
+  pending_will_ = std::move(will);
+  pending_will_due_ = due_ms;
+}
+
+MessagePtr Session::take_pending_will(int64_t now, bool force) {
+  std::lock_guard lock(mu_);
+  if (!pending_will_ || (!force && now < pending_will_due_)) return nullptr;
+  return std::move(pending_will_);
+}
+
+size_t Session::queued() {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,155 @@
+#include "broker/subscription_trie.hpp"
+
+#include "broker/session.hpp"
+#include "mqtt/topic.hpp"
+
+namespace sluice::broker {
+
+namespace {
+thread_local std::vector<std::string_view> t_levels;
+}
+
+SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
+SubscriptionTrie::~SubscriptionTrie() = default;
+
+bool SubscriptionTrie::subscribe(Session* s, std::string_view filter, const SubOptions& o) {
+  std::string_view group, inner = filter;
+  bool shared = mqtt::parse_shared(filter, group, inner);
+  auto& levels = t_levels;
+  split_levels(inner, levels);
+  Node* n = root_.get();
+  for (auto level : levels) {
+    std::unique_ptr<Node>* next;
+    if (level == "+") {
+      next = &n->plus;
+    } else if (level == "#") {
+      next = &n->hash;
+    } else {
+      auto it = n->children.find(level);
+      if (it == n->children.end()) it = n->children.emplace(std::string(level), nullptr).first;
+      next = &it->second;
+    }
+    if (!*next) *next = std::make_unique<Node>();
+    n = next->get();
+  }
+  std::vector<Entry>* list = &n->subs;
+  if (shared) {
+    SharedGroup* g = nullptr;
+    for (auto& sg : n->shared)
+      if (sg->name == group) g = sg.get();
+    if (!g) {
+      n->shared.push_back(std::make_unique<SharedGroup>());
+      g = n->shared.back().get();
+      g->name = std::string(group);
+    }
+    list = &g->members;
+  }
+  for (auto& e : *list) {
+    if (e.session == s) {
+      e.options = o;
+      return false;
+    }
+  }
+  list->push_back(Entry{s, o});
+  count_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool SubscriptionTrie::remove(Node& n, const std::vector<std::string_view>& levels, size_t i,
+                              std::string_view group, Session* s) {
+  if (i == levels.size()) {
+    auto erase_from = [&](std::vector<Entry>& v) {
+      for (size_t k = 0; k < v.size(); ++k) {
+        if (v[k].session == s) {
+          v[k] = v.back();
+          v.pop_back();
+          return true;
+        }
+      }
+      return false;
+    };
+    if (group.empty()) return erase_from(n.subs);
+    for (size_t k = 0; k < n.shared.size(); ++k) {
+      if (n.shared[k]->name != group) continue;
+      bool found = erase_from(n.shared[k]->members);
+      if (n.shared[k]->members.empty()) n.shared.erase(n.shared.begin() + static_cast<long>(k));
+      return found;
+    }
+    return false;
+  }
+  auto level = levels[i];
+  std::unique_ptr<Node>* child;
+  if (level == "+") {
+    child = &n.plus;
+  } else if (level == "#") {
+    child = &n.hash;
+  } else {
+    auto it = n.children.find(level);
+    if (it == n.children.end()) return false;
+    child = &it->second;
+  }
+  if (!*child) return false;
+  bool found = remove(**child, levels, i + 1, group, s);
+  if ((*child)->empty()) {  // prune branches nobody subscribes under any more
+    if (level == "+" || level == "#") {
+      child->reset();
+    } else {
+      n.children.erase(n.children.find(level));
+    }
+  }
+  return found;
+}
+
+bool SubscriptionTrie::unsubscribe(Session* s, std::string_view filter) {
+  std::string_view group, inner = filter;
+  mqtt::parse_shared(filter, group, inner);
+  std::vector<std::string_view> levels;
+  split_levels(inner, levels);
+  bool found = remove(*root_, levels, 0, group, s);
+  if (found) count_.fetch_sub(1, std::memory_order_relaxed);
+  return found;
+}
+
+void SubscriptionTrie::collect(const Node& n, MatchFn f, void* ctx) const {
+  for (const auto& e : n.subs) f(ctx, e.session, e.options);
+  for (const auto& g : n.shared) {
+    const size_t size = g->members.size();
+    if (size == 0) continue;
+    // Round-robin, preferring a member that is connected right now.
+    size_t start = g->next.fetch_add(1, std::memory_order_relaxed);
+    const Entry* pick = &g->members[start % size];
+    for (size_t k = 0; k < size; ++k) {
+      const Entry& e = g->members[(start + k) % size];
+      if (e.session->online()) {
+        pick = &e;
+        break;
+      }
+    }
+    f(ctx, pick->session, pick->options);
+  }
+}
+
+void SubscriptionTrie::match_from(const Node& n, const std::vector<std::string_view>& levels,
+                                  size_t i, MatchFn f, void* ctx) const {
+  // "a/#" also matches "a" (the parent level), so '#' is collected before the end test.
+  // Topics starting with '$' are not matched by a wildcard at the first level.
+  const bool dollar_first = (i == 0 && !levels[0].empty() && levels[0][0] == '$');
+  if (n.hash && !dollar_first) collect(*n.hash, f, ctx);
+  if (i == levels.size()) {
+    collect(n, f, ctx);
+    return;
+  }
+  if (!n.children.empty()) {
+    auto it = n.children.find(levels[i]);
+    if (it != n.children.end() && it->second) match_from(*it->second, levels, i + 1, f, ctx);
+  }
+  if (n.plus && !dollar_first) match_from(*n.plus, levels, i + 1, f, ctx);
+}
+
+void SubscriptionTrie::match(std::string_view topic, MatchFn f, void* ctx) const {
+  auto& levels = t_levels;
+  split_levels(topic, levels);
+  match_from(*root_, levels, 0, f, ctx);
+}
+
+}  // namespace sluice::broker

@@ -1,0 +1,83 @@
+#pragma once
+// Topic filters of one namespace, as a trie of levels with '+' and '#' nodes.
+// Matching a topic visits only the branches that can match it, so the cost
+// depends on the topic's depth and the matching filters, not on how many
+// filters exist.
+//
+// Concurrency: the caller holds mutex() shared to match, exclusive to change.
+// Sessions are held by raw pointer: a session removes every filter it holds
+// (under the exclusive lock) before it is destroyed.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/message.hpp"
+#include "broker/topic_levels.hpp"
+
+namespace sluice::broker {
+
+class Session;
+
+class SubscriptionTrie {
+ public:
+  SubscriptionTrie();
+  ~SubscriptionTrie();
+
+  // Adds or replaces the subscription of `s` to `filter` (which may be
+  // "$share/<group>/<inner>"). Returns true if it did not exist before.
+  bool subscribe(Session* s, std::string_view filter, const SubOptions& o);
+  // Returns true if it existed.
+  bool unsubscribe(Session* s, std::string_view filter);
+
+  // Calls f(Session*, const SubOptions&) for every subscription matching
+  // `topic`; for each shared group, once for one member chosen round-robin
+  // (online members first, via `online`).
+  using MatchFn = void (*)(void* ctx, Session* s, const SubOptions& o);
+  void match(std::string_view topic, MatchFn f, void* ctx) const;
+
+  template <class F>
+  void match(std::string_view topic, F&& f) const {
+    match(topic, [](void* c, Session* s, const SubOptions& o) { (*static_cast<F*>(c))(s, o); }, &f);
+  }
+
+  size_t size() const { return count_.load(std::memory_order_relaxed); }
+  std::shared_mutex& mutex() const { return mu_; }
+
+ private:
+  struct Entry {
+    Session* session;
+    SubOptions options;
+  };
+  struct SharedGroup {
+    std::string name;
+    std::vector<Entry> members;
+    mutable std::atomic<size_t> next{0};
+  };
+  struct Node {
+    std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> children;
+    std::unique_ptr<Node> plus;
+    std::unique_ptr<Node> hash;
+    std::vector<Entry> subs;
+    std::vector<std::unique_ptr<SharedGroup>> shared;
+    bool empty() const {
+      return children.empty() && !plus && !hash && subs.empty() && shared.empty();
+    }
+  };
+
+  void collect(const Node& n, MatchFn f, void* ctx) const;
+  void match_from(const Node& n, const std::vector<std::string_view>& levels, size_t i,
+                  MatchFn f, void* ctx) const;
+  bool remove(Node& n, const std::vector<std::string_view>& levels, size_t i,
+              std::string_view group, Session* s);
+
+  mutable std::shared_mutex mu_;
+  std::unique_ptr<Node> root_;
+  std::atomic<size_t> count_{0};
+};
+
+}  // namespace sluice::broker

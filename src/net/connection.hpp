@@ -1,0 +1,114 @@
+#pragma once
+// One client connection: bytes in and out of its socket (through TLS and
+// WebSocket when its listener uses them), and the MQTT protocol on top:
+// CONNECT, the QoS flows, subscriptions, keep alive, topic aliases.
+// It lives and dies on one worker thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/access.hpp"
+#include "broker/client.hpp"
+#include "broker/namespace.hpp"
+#include "mqtt/codec.hpp"
+#include "net/options.hpp"
+#include "net/worker.hpp"
+
+namespace sluice::net {
+
+class TlsSession;
+class WebSocketSession;
+
+class Connection final : public Pollable, public broker::Client {
+ public:
+  Connection(Worker& w, uint64_t id, int fd, Transport t);
+  ~Connection() override;
+
+  uint64_t id() const { return id_; }
+  int fd() const { return fd_; }
+
+  void on_event(uint32_t events);
+  // Writes pending output; called by the worker once per loop iteration.
+  void flush();
+  // Once a second: keep alive and CONNECT deadline.
+  void tick(int64_t now);
+  // Closes the connection. For a v5 client that completed CONNECT, a DISCONNECT
+  // with `reason` is sent first unless reason is Success. The will is
+  // published unless the client sent DISCONNECT 0x00.
+  void close(mqtt::Reason reason, std::string_view why);
+  bool closed() const { return state_ == State::Closed; }
+  bool dirty = false;
+  bool want_write = false;
+
+  // broker::Client
+  unsigned worker() const override { return w_.id(); }
+  bool send_publish(const broker::Message& m, uint8_t qos, uint16_t packet_id, bool retain,
+                    bool dup, uint32_t subscription_id) override;
+  void send_pubrel(uint16_t packet_id) override;
+  uint16_t receive_maximum() const override { return client_receive_max_; }
+  bool congested() const override;
+  void kick(mqtt::Reason reason) override;
+
+ private:
+  enum class State : uint8_t { AwaitConnect, Connected, Closed };
+
+  void on_readable();
+  void on_bytes(std::string_view raw);
+  void process(std::string_view data);
+  void handle(mqtt::Packet& p);
+  void on_connect(mqtt::Connect& c);
+  void on_publish(mqtt::Publish& p);
+  void on_subscribe(mqtt::Subscribe& s);
+  void on_unsubscribe(mqtt::Unsubscribe& u);
+  void on_ack(mqtt::Ack& a);
+  void on_disconnect(mqtt::Disconnect& d);
+  void refuse_connect(mqtt::Reason reason, std::string_view why);
+  // A protocol violation: DISCONNECT with the reason (v5) and close.
+  void fail(mqtt::Reason reason, std::string_view why);
+
+  // Appends encoded MQTT bytes to the output and schedules a flush.
+  std::string& out() { return out_; }
+  void queued_output();
+  size_t pending_output() const { return out_.size() - out_off_ + wire_.size() - wire_off_; }
+  bool write_socket();
+
+  Worker& w_;
+  const uint64_t id_;
+  int fd_;
+  const Transport transport_;
+  State state_ = State::AwaitConnect;
+  mqtt::Version version_ = mqtt::Version::V3_1_1;
+  bool will_suppressed_ = false;
+  bool was_congested_ = false;
+  mqtt::Parser parser_;
+
+  std::string in_;     // MQTT bytes of a packet not yet complete
+  std::string out_;    // encoded MQTT packets not yet written
+  size_t out_off_ = 0;
+  std::string wire_;   // bytes after TLS / WebSocket framing, not yet written
+  size_t wire_off_ = 0;
+  std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<WebSocketSession> ws_;
+
+  std::shared_ptr<broker::Namespace> ns_;
+  broker::SessionPtr session_;
+  std::unique_ptr<broker::ClientAccess> access_;
+  broker::MessagePtr will_;
+  uint32_t will_delay_s_ = 0;
+
+  int64_t opened_ms_ = 0;
+  int64_t last_rx_ms_ = 0;
+  uint32_t keep_alive_ms_ = 0;  // 0: none
+  uint32_t client_max_packet_ = 0;  // 0: no limit
+  uint16_t client_receive_max_ = 65535;
+  uint16_t client_alias_max_ = 0;
+  uint16_t next_out_alias_ = 1;
+  bool requested_problem_info_ = true;
+  std::vector<std::string> in_aliases_;  // topic per alias the client set (index = alias)
+  std::unique_ptr<std::unordered_map<std::string, uint16_t>> out_aliases_;
+};
+
+}  // namespace sluice::net

@@ -1,0 +1,238 @@
+// Connection: socket I/O, transports (TLS, WebSocket), output buffering, lifecycle.
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "broker/stats.hpp"
+#include "net/connection.hpp"
+#include "common/log.hpp"
+#include "net/server.hpp"
+#include "net/tls.hpp"
+#include "net/websocket.hpp"
+
+namespace sluice::net {
+
+using broker::WorkerStats;
+
+Connection::Connection(Worker& w, uint64_t id, int fd, Transport t)
+    : Pollable(Kind::Connection), w_(w), id_(id), fd_(fd), transport_(t) {
+  opened_ms_ = last_rx_ms_ = w.now_ms();
+  parser_.set_max_packet_size(w.server().broker().defaults().max_packet_size);
+  if (t == Transport::Tls || t == Transport::Wss) tls_ = std::make_unique<TlsSession>(*w.server().tls());
+  if (t == Transport::Ws || t == Transport::Wss)
+    ws_ = std::make_unique<WebSocketSession>(w.server().options().ws_path);
+}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Connection::on_event(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable();
+  if (state_ != State::Closed && (events & EPOLLOUT)) write_socket();
+}
+
+void Connection::on_readable() {
+  std::string& buf = w_.read_buffer();
+  // A few reads per wake-up at most, so one busy client cannot starve the loop.
+  for (int i = 0; i < 4; ++i) {
+    ssize_t n = ::read(fd_, buf.data(), buf.size());
+    if (n > 0) {
+      WorkerStats::add(w_.server().broker().stats(w_.id()).bytes_in, static_cast<uint64_t>(n));
+      last_rx_ms_ = w_.now_ms();
+      on_bytes(std::string_view(buf.data(), static_cast<size_t>(n)));
+      if (state_ == State::Closed || static_cast<size_t>(n) < buf.size()) return;
+      continue;
+    }
+    if (n == 0) {
+      close(mqtt::Reason::Success, "connection closed by peer");
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    if (errno == EINTR) continue;
+    close(mqtt::Reason::Success, strerror(errno));
+    return;
+  }
+}
+
+void Connection::on_bytes(std::string_view raw) {
+  if (!tls_ && !ws_) {
+    process(raw);
+    return;
+  }
+  std::string tls_plain;
+  std::string_view data = raw;
+  if (tls_) {
+    bool ok = tls_->feed(raw, tls_plain, wire_);
+    if (!wire_.empty()) queued_output();
+    if (!ok) {
+      write_socket();
+      close(mqtt::Reason::Success, tls_->error());
+      return;
+    }
+    data = tls_plain;
+  }
+  if (ws_) {
+    std::string payload, reply;
+    bool ok = ws_->feed(data, payload, reply);
+    if (!reply.empty()) {
+      if (tls_) tls_->write(reply, wire_);
+      else wire_ += reply;
+      queued_output();
+    }
+    if (!ok) {
+      write_socket();
+      close(mqtt::Reason::Success, ws_->error());
+      return;
+    }
+    process(payload);
+    return;
+  }
+  process(data);
+}
+
+void Connection::process(std::string_view data) {
+  if (data.empty()) return;
+  const bool buffered = !in_.empty();
+  if (buffered) in_.append(data);
+  std::string_view buf = buffered ? std::string_view(in_) : data;
+  size_t off = 0;
+  mqtt::Packet pkt;
+  while (state_ != State::Closed && off < buf.size()) {
+    auto r = parser_.parse(buf.substr(off), pkt);
+    if (r.status == mqtt::ParseStatus::NeedMore) break;
+    if (r.status == mqtt::ParseStatus::Error) {
+      WorkerStats::add(w_.server().broker().stats(w_.id()).protocol_errors);
+      fail(r.reason, r.detail ? r.detail : "malformed packet");
+      return;
+    }
+    off += r.consumed;
+    handle(pkt);
+  }
+  if (state_ == State::Closed) return;
+  // Keep only the incomplete tail; idle connections hold no input buffer.
+  if (buffered) {
+    in_.erase(0, off);
+    if (in_.empty() && in_.capacity() > 65536) std::string().swap(in_);
+  } else if (off < buf.size()) {
+    in_.assign(buf.substr(off));
+  }
+}
+
+void Connection::queued_output() {
+  if (!dirty && state_ != State::Closed) {
+    dirty = true;
+    w_.mark_dirty(this);
+  }
+}
+
+void Connection::flush() {
+  dirty = false;
+  if (state_ != State::Closed) write_socket();
+}
+
+bool Connection::congested() const {
+  if (pending_output() <= w_.server().options().out_high_water) return false;
+  const_cast<Connection*>(this)->was_congested_ = true;
+  return true;
+}
+
+bool Connection::write_socket() {
+  if (fd_ < 0) return false;
+  std::string* buf = &out_;
+  size_t* off = &out_off_;
+  if (tls_ || ws_) {
+    // Layered transports: frame and encrypt everything encoded so far.
+    if (out_.size() > out_off_) {
+      std::string_view data(out_.data() + out_off_, out_.size() - out_off_);
+      std::string framed;
+      if (ws_) {
+        WebSocketSession::frame(data, framed);
+        data = framed;
+      }
+      if (tls_) {
+        tls_->write(data, wire_);
+      } else {
+        wire_.append(data);
+      }
+      out_.clear();
+      out_off_ = 0;
+    }
+    buf = &wire_;
+    off = &wire_off_;
+  }
+  auto& stats = w_.server().broker().stats(w_.id());
+  while (*off < buf->size()) {
+    ssize_t n = ::send(fd_, buf->data() + *off, buf->size() - *off, MSG_NOSIGNAL);
+    if (n > 0) {
+      *off += static_cast<size_t>(n);
+      WorkerStats::add(stats.bytes_out, static_cast<uint64_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    close(mqtt::Reason::Success, n < 0 ? strerror(errno) : "write failed");
+    return false;
+  }
+  const bool rest = *off < buf->size();
+  if (!rest) {
+    buf->clear();
+    *off = 0;
+    if (buf->capacity() > (256u << 10)) std::string().swap(*buf);  // give back burst memory
+  } else if (*off > (1u << 20)) {
+    buf->erase(0, *off);
+    *off = 0;
+  }
+  if (rest != want_write) w_.update_interest(this, rest);
+  if (was_congested_ && !rest && session_) {
+    was_congested_ = false;
+    session_->pump(w_.ctx());  // the client reads again: send what waited
+  }
+  return true;
+}
+
+void Connection::kick(mqtt::Reason reason) {
+  Worker* w = &w_;
+  const uint64_t id = id_;
+  w_.server().post(w_.id(), [w, id, reason] {
+    if (Connection* c = w->find(id)) c->close(reason, mqtt::reason_name(reason));
+  });
+}
+
+void Connection::tick(int64_t now) {
+  if (state_ == State::AwaitConnect) {
+    if (now - opened_ms_ > int64_t(w_.server().options().connect_timeout_ms))
+      close(mqtt::Reason::Success, "no CONNECT before the connect timeout");
+    return;
+  }
+  if (state_ == State::Connected && keep_alive_ms_ != 0 &&
+      now - last_rx_ms_ > int64_t(keep_alive_ms_) * 3 / 2)
+    close(mqtt::Reason::KeepAliveTimeout, "keep alive timeout");
+}
+
+void Connection::close(mqtt::Reason reason, std::string_view why) {
+  if (state_ == State::Closed) return;
+  const bool was_connected = state_ == State::Connected;
+  if (was_connected && version_ == mqtt::Version::V5 && reason != mqtt::Reason::Success) {
+    mqtt::Disconnect d;
+    d.reason = reason;
+    if (requested_problem_info_ && !why.empty()) d.props.reason_string = why;
+    mqtt::encode(d, version_, out_);
+    write_socket();  // best effort; the socket closes right after
+    if (fd_ < 0) return;
+  }
+  log::debug("connection {} closed: {}", id_, why);
+  state_ = State::Closed;
+  ::close(fd_);  // also removes it from the epoll set
+  fd_ = -1;
+  w_.server().connection_counter().fetch_sub(1, std::memory_order_relaxed);
+  if (was_connected && session_) {
+    ns_->disconnect(session_, this, will_suppressed_ ? nullptr : will_, will_delay_s_, w_.ctx());
+  }
+  w_.retire(this);
+}
+
+}  // namespace sluice::net

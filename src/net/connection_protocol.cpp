@@ -1,0 +1,440 @@
+// Connection: the MQTT protocol on top of the byte stream.
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "broker/clock.hpp"
+#include "broker/stats.hpp"
+#include "common/log.hpp"
+#include "mqtt/topic.hpp"
+#include "net/connection.hpp"
+#include "net/server.hpp"
+#include "net/socket.hpp"
+#include "net/tls.hpp"
+#include "net/websocket.hpp"
+
+namespace sluice::net {
+
+using broker::WorkerStats;
+using mqtt::Reason;
+using mqtt::Version;
+
+namespace {
+
+std::string random_client_id() {
+  unsigned char b[12];
+  RAND_bytes(b, sizeof b);
+  static const char* hex = "0123456789abcdef";
+  std::string s = "auto-";
+  for (unsigned char c : b) {
+    s += hex[c >> 4];
+    s += hex[c & 15];
+  }
+  return s;
+}
+
+bool has_wildcard(std::string_view f) { return f.find_first_of("+#") != std::string_view::npos; }
+
+// Copies the MQTT 5 properties a message carries to its subscribers.
+void copy_message_props(const mqtt::Properties& p, broker::Message& m) {
+  m.payload_format = p.payload_format_indicator;
+  if (p.content_type) m.content_type = std::string(*p.content_type);
+  if (p.response_topic) m.response_topic = std::string(*p.response_topic);
+  if (p.correlation_data) m.correlation_data = std::string(*p.correlation_data);
+  m.user_properties.reserve(p.user_properties.size());
+  for (const auto& up : p.user_properties) m.user_properties.emplace_back(up.key, up.value);
+  if (p.message_expiry_interval)
+    m.expiry_at_ms = broker::now_ms() + int64_t(*p.message_expiry_interval) * 1000;
+}
+
+}  // namespace
+
+void Connection::handle(mqtt::Packet& pkt) {
+  if (state_ == State::AwaitConnect) {
+    if (auto* c = std::get_if<mqtt::Connect>(&pkt)) return on_connect(*c);
+    return fail(Reason::ProtocolError, "first packet must be CONNECT");
+  }
+  switch (pkt.index()) {
+    case 2: return on_publish(std::get<mqtt::Publish>(pkt));
+    case 3: return on_ack(std::get<mqtt::Ack>(pkt));
+    case 4: return on_subscribe(std::get<mqtt::Subscribe>(pkt));
+    case 6: return on_unsubscribe(std::get<mqtt::Unsubscribe>(pkt));
+    case 7:
+      mqtt::encode_pingresp(out_);
+      return queued_output();
+    case 9: return on_disconnect(std::get<mqtt::Disconnect>(pkt));
+    case 10: return fail(Reason::ProtocolError, "AUTH without an authentication method");
+    default: return fail(Reason::ProtocolError, "unexpected packet from client");
+  }
+}
+
+void Connection::refuse_connect(Reason reason, std::string_view why) {
+  mqtt::Connack ack;
+  ack.reason = reason;
+  if (version_ == Version::V5 && requested_problem_info_) ack.props.reason_string = why;
+  mqtt::encode(ack, version_, out_);
+  write_socket();
+  log::info("connection {} refused: {} ({})", id_, mqtt::reason_name(reason), why);
+  close(Reason::Success, why);
+}
+
+void Connection::fail(Reason reason, std::string_view why) {
+  log::debug("connection {} protocol error: {}", id_, why);
+  if (state_ == State::AwaitConnect) {
+    if (reason == Reason::UnsupportedProtocolVersion) {
+      // We cannot know the client's version: answer in 3.1.1 form (return code 1),
+      // which every client understands (as mosquitto does).
+      version_ = Version::V3_1_1;
+      refuse_connect(reason, why);
+      return;
+    }
+    if (version_ == Version::V5) {
+      refuse_connect(reason, why);
+      return;
+    }
+    close(Reason::Success, why);
+    return;
+  }
+  close(reason, why);
+}
+
+void Connection::on_connect(mqtt::Connect& c) {
+  version_ = c.version;
+  parser_.set_version(c.version);
+  const bool v5 = version_ == Version::V5;
+  if (v5) requested_problem_info_ = c.props.request_problem_information.value_or(1) != 0;
+  if (v5 && c.props.authentication_method)
+    return refuse_connect(Reason::BadAuthenticationMethod, "enhanced authentication is not supported");
+
+  std::string assigned;
+  std::string_view client_id = c.client_id;
+  if (client_id.empty()) {
+    if (version_ == Version::V3_1 || (version_ == Version::V3_1_1 && !c.clean_start))
+      return refuse_connect(Reason::ClientIdentifierNotValid, "empty client id needs clean session");
+    assigned = random_client_id();
+    client_id = assigned;
+  }
+
+  // Who is it, and which namespace (instance) does it belong to?
+  broker::ConnectInfo info;
+  info.version = version_;
+  info.client_id = client_id;
+  info.username = c.username;
+  info.password = c.password;
+  const std::string peer = peer_address(fd_);
+  info.peer_address = peer;
+  std::string server_name;
+  if (tls_) server_name = tls_->server_name();
+  if (ws_ && server_name.empty()) server_name = ws_->host();
+  info.server_name = server_name;
+  info.secure = tls_ != nullptr;
+  broker::Admission adm = w_.server().access().admit(info);
+  if (adm.reason != Reason::Success || !adm.ns)
+    return refuse_connect(adm.reason == Reason::Success ? Reason::ServerUnavailable : adm.reason,
+                          "not admitted");
+  ns_ = std::move(adm.ns);
+  access_ = std::move(adm.access);
+  const auto& cfg = ns_->config();
+
+  if (c.will) {
+    if (c.will->qos > cfg.maximum_qos)
+      return refuse_connect(Reason::QosNotSupported, "will QoS above the maximum QoS");
+    if (c.will->retain && !cfg.retain_available)
+      return refuse_connect(Reason::RetainNotSupported, "retained wills are not available");
+    if (access_ && !access_->may_publish(c.will->topic, c.will->qos, c.will->retain))
+      return refuse_connect(Reason::NotAuthorized, "will topic not authorized");
+  }
+
+  if (v5) {
+    client_receive_max_ = c.props.receive_maximum.value_or(65535);
+    client_max_packet_ = c.props.maximum_packet_size.value_or(0);
+    client_alias_max_ = c.props.topic_alias_maximum.value_or(0);
+  }
+  uint16_t keep = c.keep_alive;
+  bool keep_overridden = false;
+  if (const uint16_t max = w_.server().options().max_keep_alive; max != 0 && (keep == 0 || keep > max)) {
+    keep = max;
+    keep_overridden = true;
+  }
+  keep_alive_ms_ = uint32_t(keep) * 1000;
+
+  uint32_t expiry = 0;
+  bool expiry_capped = false;
+  if (v5) {
+    expiry = c.props.session_expiry_interval.value_or(0);
+    if (expiry > cfg.max_session_expiry) {
+      expiry = cfg.max_session_expiry;
+      expiry_capped = true;
+    }
+  } else {
+    expiry = c.clean_start ? 0 : std::min<uint32_t>(0xFFFFFFFF, cfg.max_session_expiry);
+  }
+
+  auto attached = ns_->connect(client_id, c.clean_start, this, w_.now_ms());
+  session_ = attached.session;
+  session_->set_expiry_interval(expiry);
+  if (attached.previous) attached.previous->kick(Reason::SessionTakenOver);
+
+  if (c.will) {
+    auto m = std::make_shared<broker::Message>();
+    m->topic.assign(c.will->topic);
+    m->payload.assign(c.will->payload);
+    m->qos = c.will->qos;
+    m->retain = c.will->retain;
+    m->origin = session_->serial();
+    if (v5) {
+      copy_message_props(c.will->props, *m);
+      will_delay_s_ = c.will->props.will_delay_interval.value_or(0);
+    }
+    will_ = std::move(m);
+  }
+
+  state_ = Connection::State::Connected;
+  parser_.set_max_packet_size(cfg.max_packet_size);
+  WorkerStats::add(w_.server().broker().stats(w_.id()).connects);
+
+  mqtt::Connack ack;
+  ack.session_present = attached.session_present;
+  if (v5) {
+    auto& p = ack.props;
+    if (cfg.receive_maximum != 65535) p.receive_maximum = cfg.receive_maximum;
+    if (cfg.maximum_qos < 2) p.maximum_qos = cfg.maximum_qos;
+    if (!cfg.retain_available) p.retain_available = 0;
+    if (cfg.max_packet_size < 268435460) p.maximum_packet_size = cfg.max_packet_size;
+    if (!assigned.empty()) p.assigned_client_identifier = assigned;
+    if (cfg.topic_alias_maximum) p.topic_alias_maximum = cfg.topic_alias_maximum;
+    if (!cfg.wildcard_subscriptions) p.wildcard_subscription_available = 0;
+    if (!cfg.subscription_identifiers) p.subscription_identifier_available = 0;
+    if (!cfg.shared_subscriptions) p.shared_subscription_available = 0;
+    if (keep_overridden) p.server_keep_alive = keep;
+    if (expiry_capped) p.session_expiry_interval = expiry;
+  }
+  mqtt::encode(ack, version_, out_);
+  queued_output();
+  log::debug("connection {} connected: client id {} v{} session_present={}", id_, client_id,
+             static_cast<int>(version_), attached.session_present);
+  session_->resume(w_.ctx());
+}
+
+void Connection::on_publish(mqtt::Publish& p) {
+  const auto& cfg = ns_->config();
+  const bool v5 = version_ == Version::V5;
+  if (p.qos > cfg.maximum_qos) return fail(Reason::QosNotSupported, "QoS above the maximum QoS");
+  if (p.retain && !cfg.retain_available) return fail(Reason::RetainNotSupported, "retain not available");
+
+  std::string_view topic = p.topic;
+  if (v5 && p.props.topic_alias) {
+    const uint16_t alias = *p.props.topic_alias;
+    if (alias == 0 || alias > cfg.topic_alias_maximum)
+      return fail(Reason::TopicAliasInvalid, "topic alias out of range");
+    if (in_aliases_.size() <= alias) in_aliases_.resize(size_t(cfg.topic_alias_maximum) + 1);
+    if (topic.empty()) {
+      if (in_aliases_[alias].empty()) return fail(Reason::ProtocolError, "topic alias not set");
+      topic = in_aliases_[alias];
+    } else {
+      in_aliases_[alias].assign(topic);
+    }
+  } else if (topic.empty()) {
+    return fail(Reason::TopicNameInvalid, "empty topic name");
+  }
+
+  if (p.qos == 2) {
+    if (session_->incoming_qos2_seen(p.packet_id)) {  // a resend: acknowledge, do not route again
+      mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrec, p.packet_id, Reason::Success, {}}, version_, out_);
+      return queued_output();
+    }
+    if (session_->incoming_qos2_count() >= cfg.receive_maximum)
+      return fail(Reason::ReceiveMaximumExceeded, "too many QoS 2 messages in flight");
+  }
+
+  if (access_ && !access_->may_publish(topic, p.qos, p.retain)) {
+    if (!v5) return close(Reason::Success, "publish not authorized");
+    if (p.qos > 0) {
+      auto type = p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec;
+      mqtt::encode(mqtt::Ack{type, p.packet_id, Reason::NotAuthorized, {}}, version_, out_);
+      queued_output();
+    }
+    return;
+  }
+
+  auto m = std::make_shared<broker::Message>();
+  m->topic.assign(topic);
+  m->payload.assign(p.payload);
+  m->qos = p.qos;
+  m->retain = p.retain;
+  m->origin = session_->serial();
+  if (v5) copy_message_props(p.props, *m);
+  WorkerStats::add(w_.server().broker().stats(w_.id()).messages_in);
+  ns_->publish(m, w_.ctx());
+
+  if (p.qos == 1) {
+    mqtt::encode(mqtt::Ack{mqtt::PacketType::Puback, p.packet_id, Reason::Success, {}}, version_, out_);
+    queued_output();
+  } else if (p.qos == 2) {
+    session_->incoming_qos2_store(p.packet_id);
+    mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrec, p.packet_id, Reason::Success, {}}, version_, out_);
+    queued_output();
+  }
+}
+
+void Connection::on_subscribe(mqtt::Subscribe& s) {
+  const auto& cfg = ns_->config();
+  const bool v5 = version_ == Version::V5;
+  uint32_t sub_id = 0;
+  if (!s.props.subscription_identifiers.empty()) {
+    if (!cfg.subscription_identifiers)
+      return fail(Reason::SubscriptionIdentifiersNotSupported, "subscription identifiers not available");
+    sub_id = s.props.subscription_identifiers.front();
+  }
+  mqtt::SubAck ack;
+  ack.type = mqtt::PacketType::Suback;
+  ack.packet_id = s.packet_id;
+  std::vector<std::pair<std::string_view, broker::SubOptions>> retained;
+  for (const auto& sub : s.subscriptions) {
+    const std::string_view filter = sub.filter;
+    Reason r;
+    std::string_view group, inner = filter;
+    const bool shared = mqtt::parse_shared(filter, group, inner);
+    if (!mqtt::valid_topic_filter(filter)) {
+      r = Reason::TopicFilterInvalid;
+    } else if (shared && sub.options.no_local) {
+      return fail(Reason::ProtocolError, "No Local on a shared subscription");
+    } else if (shared && !cfg.shared_subscriptions) {
+      r = Reason::SharedSubscriptionsNotSupported;
+    } else if (!cfg.wildcard_subscriptions && has_wildcard(inner)) {
+      r = Reason::WildcardSubscriptionsNotSupported;
+    } else if (cfg.max_subscriptions_per_client &&
+               session_->subscription_count() >= cfg.max_subscriptions_per_client) {
+      r = Reason::QuotaExceeded;
+    } else if (access_ && !access_->may_subscribe(filter)) {
+      r = Reason::NotAuthorized;
+    } else {
+      broker::SubOptions o;
+      o.qos = std::min(sub.options.qos, cfg.maximum_qos);
+      o.no_local = sub.options.no_local;
+      o.retain_as_published = sub.options.retain_as_published;
+      o.retain_handling = sub.options.retain_handling;
+      o.subscription_id = sub_id;
+      const bool is_new = ns_->subscribe(session_, filter, o);
+      r = static_cast<Reason>(o.qos);
+      if (!shared && (o.retain_handling == 0 || (o.retain_handling == 1 && is_new)))
+        retained.emplace_back(filter, o);
+    }
+    if (!v5 && static_cast<uint8_t>(r) >= 0x80) r = Reason::UnspecifiedError;
+    ack.reasons.push_back(r);
+  }
+  mqtt::encode(ack, version_, out_);
+  queued_output();
+  for (const auto& [filter, o] : retained) ns_->send_retained(session_, filter, o, w_.ctx());
+}
+
+void Connection::on_unsubscribe(mqtt::Unsubscribe& u) {
+  mqtt::SubAck ack;
+  ack.type = mqtt::PacketType::Unsuback;
+  ack.packet_id = u.packet_id;
+  for (auto f : u.filters)
+    ack.reasons.push_back(ns_->unsubscribe(session_, f) ? Reason::Success : Reason::NoSubscriptionExisted);
+  mqtt::encode(ack, version_, out_);
+  queued_output();
+}
+
+void Connection::on_ack(mqtt::Ack& a) {
+  auto& ctx = w_.ctx();
+  switch (a.type) {
+    case mqtt::PacketType::Puback:
+      session_->on_puback(a.packet_id, ctx);
+      break;
+    case mqtt::PacketType::Pubrec:
+      if (!session_->on_pubrec(a.packet_id, static_cast<uint8_t>(a.reason) >= 0x80, ctx)) {
+        mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrel, a.packet_id, Reason::PacketIdentifierNotFound, {}},
+                     version_, out_);
+        queued_output();
+      }
+      break;
+    case mqtt::PacketType::Pubrel: {
+      const bool known = session_->incoming_qos2_release(a.packet_id);
+      mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubcomp, a.packet_id,
+                             known ? Reason::Success : Reason::PacketIdentifierNotFound, {}},
+                   version_, out_);
+      queued_output();
+      break;
+    }
+    case mqtt::PacketType::Pubcomp:
+      session_->on_pubcomp(a.packet_id, ctx);
+      break;
+    default:
+      break;
+  }
+}
+
+void Connection::on_disconnect(mqtt::Disconnect& d) {
+  if (version_ == Version::V5 && d.props.session_expiry_interval) {
+    if (session_->expiry_interval() == 0 && *d.props.session_expiry_interval != 0)
+      return fail(Reason::ProtocolError, "session expiry set on DISCONNECT after 0 on CONNECT");
+    session_->set_expiry_interval(std::min(*d.props.session_expiry_interval, ns_->config().max_session_expiry));
+  }
+  will_suppressed_ = d.reason != Reason::DisconnectWithWill;
+  close(Reason::Success, "client disconnected");
+}
+
+bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t packet_id, bool retain,
+                              bool dup, uint32_t subscription_id) {
+  if (state_ != State::Connected) return false;
+  mqtt::Publish& p = w_.publish_scratch();
+  p.topic = m.topic;
+  p.payload = m.payload;
+  p.qos = qos;
+  p.packet_id = packet_id;
+  p.retain = retain;
+  p.dup = dup;
+  uint16_t new_alias = 0;
+  if (version_ == Version::V5) {
+    auto& pr = p.props;
+    pr.payload_format_indicator = m.payload_format;
+    pr.content_type = m.content_type ? std::optional<std::string_view>(*m.content_type) : std::nullopt;
+    pr.response_topic = m.response_topic ? std::optional<std::string_view>(*m.response_topic) : std::nullopt;
+    pr.correlation_data =
+        m.correlation_data ? std::optional<std::string_view>(*m.correlation_data) : std::nullopt;
+    pr.user_properties.clear();
+    for (const auto& [k, v] : m.user_properties) pr.user_properties.push_back({k, v});
+    pr.subscription_identifiers.clear();
+    if (subscription_id) pr.subscription_identifiers.push_back(subscription_id);
+    pr.message_expiry_interval.reset();
+    if (m.expiry_at_ms) {
+      const int64_t left = m.expiry_at_ms - broker::now_ms();
+      pr.message_expiry_interval = static_cast<uint32_t>(std::max<int64_t>(1, (left + 999) / 1000));
+    }
+    pr.topic_alias.reset();
+    if (client_alias_max_) {
+      if (!out_aliases_) out_aliases_ = std::make_unique<std::unordered_map<std::string, uint16_t>>();
+      auto it = out_aliases_->find(m.topic);
+      if (it != out_aliases_->end()) {
+        pr.topic_alias = it->second;
+        p.topic = {};
+      } else if (next_out_alias_ <= client_alias_max_) {
+        new_alias = next_out_alias_;
+        pr.topic_alias = new_alias;
+      }
+    }
+  }
+  if (client_max_packet_ && mqtt::encoded_size(p, version_) > client_max_packet_) {
+    log::debug("connection {}: message on {} exceeds the client's maximum packet size", id_, m.topic);
+    return false;
+  }
+  if (new_alias) {
+    out_aliases_->emplace(m.topic, new_alias);
+    ++next_out_alias_;
+  }
+  mqtt::encode(p, version_, out_);
+  WorkerStats::add(w_.server().broker().stats(w_.id()).messages_out);
+  queued_output();
+  return true;
+}
+
+void Connection::send_pubrel(uint16_t packet_id) {
+  if (state_ != State::Connected) return;
+  mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrel, packet_id, Reason::Success, {}}, version_, out_);
+  queued_output();
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,73 @@
+#include "net/server.hpp"
+
+#include <unistd.h>
+
+#include "common/log.hpp"
+#include "net/socket.hpp"
+#include "net/tls.hpp"
+#include "net/worker.hpp"
+
+namespace sluice::net {
+
+const char* transport_name(Transport t) {
+  switch (t) {
+    case Transport::Tcp: return "mqtt";
+    case Transport::Tls: return "mqtts";
+    case Transport::Ws: return "ws";
+    case Transport::Wss: return "wss";
+  }
+  return "?";
+}
+
+Server::Server(ServerOptions opts, broker::Broker& broker, broker::AccessControl& access)
+    : opts_(std::move(opts)), broker_(broker), access_(access) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  const unsigned n = broker_.workers();
+  const bool need_tls = opts_.mqtts_port >= 0 || opts_.wss_port >= 0;
+  if (need_tls) {
+    if (opts_.tls_cert.empty() || opts_.tls_key.empty())
+      throw std::runtime_error("TLS listeners need tls_cert and tls_key");
+    tls_ = std::make_unique<TlsContext>(opts_.tls_cert, opts_.tls_key, opts_.tls_ca,
+                                        opts_.tls_require_client_cert);
+  }
+  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  const std::pair<Transport, int> wanted[] = {{Transport::Tcp, opts_.mqtt_port},
+                                              {Transport::Tls, opts_.mqtts_port},
+                                              {Transport::Ws, opts_.ws_port},
+                                              {Transport::Wss, opts_.wss_port}};
+  for (auto [t, port] : wanted) {
+    if (port < 0) continue;
+    // Each loop gets its own SO_REUSEPORT socket. With port 0 the first
+    // socket picks the port and the others join it.
+    int p = port;
+    for (unsigned i = 0; i < n; ++i) {
+      int fd = listen_socket(opts_.host, p);
+      if (p == 0) p = local_port(fd);
+      workers_[i]->add_listener(fd, t);
+    }
+    ports_[static_cast<int>(t)] = p;
+    log::info("listening for {} on {}:{}", transport_name(t), opts_.host, p);
+  }
+  for (auto& w : workers_) threads_.emplace_back([w = w.get()] { w->run(); });
+  started_ = true;
+}
+
+void Server::stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& w : workers_) w->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  workers_.clear();
+}
+
+void Server::deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batch) {
+  workers_[worker]->deliver(std::move(batch));
+}
+
+void Server::post(unsigned worker, std::function<void()> task) { workers_[worker]->post(std::move(task)); }
+
+}  // namespace sluice::net

@@ -1,0 +1,56 @@
+#pragma once
+// The MQTT server: the event-loop threads, their listeners, and the
+// cross-thread dispatch the broker routes through.
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "broker/access.hpp"
+#include "broker/broker.hpp"
+#include "broker/dispatch.hpp"
+#include "net/options.hpp"
+
+namespace sluice::net {
+
+class Worker;
+class TlsContext;
+
+class Server final : public broker::Dispatcher {
+ public:
+  Server(ServerOptions opts, broker::Broker& broker, broker::AccessControl& access);
+  ~Server() override;
+
+  // Binds every enabled listener (throws std::runtime_error naming the port)
+  // and starts the event loops.
+  void start();
+  // Graceful: v5 clients get DISCONNECT 0x8B (server shutting down); joins the loops.
+  void stop();
+
+  int port(Transport t) const { return ports_[static_cast<int>(t)]; }
+  size_t connections() const { return connections_.load(std::memory_order_relaxed); }
+
+  // broker::Dispatcher
+  unsigned workers() const override { return static_cast<unsigned>(workers_.size()); }
+  void deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batch) override;
+  void post(unsigned worker, std::function<void()> task) override;
+
+  const ServerOptions& options() const { return opts_; }
+  broker::Broker& broker() { return broker_; }
+  broker::AccessControl& access() { return access_; }
+  const TlsContext* tls() const { return tls_.get(); }
+  std::atomic<size_t>& connection_counter() { return connections_; }
+
+ private:
+  ServerOptions opts_;
+  broker::Broker& broker_;
+  broker::AccessControl& access_;
+  std::unique_ptr<TlsContext> tls_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  int ports_[4] = {-1, -1, -1, -1};
+  std::atomic<size_t> connections_{0};
+  bool started_ = false;
+};
+
+}  // namespace sluice::net

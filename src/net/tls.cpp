@@ -1,0 +1,128 @@
+#include "net/tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <stdexcept>
+
+namespace sluice::net {
+
+namespace {
+std::string last_error() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+}  // namespace
+
+TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file,
+                       const std::string& ca_file, bool require_client_cert) {
+  ctx_ = SSL_CTX_new(TLS_server_method());
+  if (!ctx_) throw std::runtime_error("TLS: " + last_error());
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) != 1)
+    throw std::runtime_error("TLS: cannot load certificate " + cert_file + ": " + last_error());
+  if (SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+    throw std::runtime_error("TLS: cannot load key " + key_file + ": " + last_error());
+  if (SSL_CTX_check_private_key(ctx_) != 1)
+    throw std::runtime_error("TLS: key " + key_file + " does not match certificate " + cert_file);
+  if (!ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1)
+      throw std::runtime_error("TLS: cannot load CA " + ca_file + ": " + last_error());
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | (require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                       nullptr);
+  }
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+TlsSession::TlsSession(const TlsContext& ctx) {
+  ssl_ = SSL_new(ctx.native());
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl_, rbio_, wbio_);  // the SSL owns both BIOs from here
+  SSL_set_accept_state(ssl_);
+}
+
+TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+void TlsSession::drain(std::string& wire) {
+  char buf[16384];
+  int n;
+  while ((n = BIO_read(wbio_, buf, sizeof buf)) > 0) wire.append(buf, static_cast<size_t>(n));
+}
+
+bool TlsSession::feed(std::string_view cipher, std::string& plain, std::string& wire) {
+  while (!cipher.empty()) {
+    int n = BIO_write(rbio_, cipher.data(), static_cast<int>(cipher.size()));
+    if (n <= 0) {
+      error_ = "TLS: cannot buffer input";
+      return false;
+    }
+    cipher.remove_prefix(static_cast<size_t>(n));
+  }
+  if (!done_) {
+    int rc = SSL_do_handshake(ssl_);
+    if (rc != 1) {
+      int err = SSL_get_error(ssl_, rc);
+      drain(wire);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return true;
+      error_ = "TLS handshake failed: " + last_error();
+      return false;
+    }
+    done_ = true;
+    if (!flush_pending(wire)) return false;
+  }
+  char buf[16384];
+  for (;;) {
+    int n = SSL_read(ssl_, buf, sizeof buf);
+    if (n > 0) {
+      plain.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    int err = SSL_get_error(ssl_, n);
+    drain(wire);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return true;
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      error_ = "TLS close_notify";
+      return false;
+    }
+    error_ = "TLS read failed: " + last_error();
+    return false;
+  }
+}
+
+bool TlsSession::flush_pending(std::string& wire) {
+  if (pending_.empty()) return true;
+  std::string p;
+  p.swap(pending_);
+  return write(p, wire);
+}
+
+bool TlsSession::write(std::string_view plain, std::string& wire) {
+  if (!done_) {
+    pending_.append(plain);
+    return true;
+  }
+  while (!plain.empty()) {
+    int n = SSL_write(ssl_, plain.data(), static_cast<int>(plain.size()));
+    if (n <= 0) {
+      error_ = "TLS write failed: " + last_error();
+      return false;
+    }
+    plain.remove_prefix(static_cast<size_t>(n));
+    drain(wire);
+  }
+  return true;
+}
+
+std::string TlsSession::server_name() const {
+  const char* n = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+  return n ? n : "";
+}
+
+}  // namespace sluice::net

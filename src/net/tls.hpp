@@ -1,0 +1,59 @@
+#pragma once
+// TLS over memory BIOs: the event loop owns the socket, OpenSSL only
+// transforms bytes. This keeps TLS connections on the same loop, buffers and
+// write coalescing as plain ones.
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct ssl_ctx_st;
+struct ssl_st;
+struct bio_st;
+
+namespace sluice::net {
+
+class TlsContext {
+ public:
+  // Loads a PEM certificate chain and key. ca_file (optional) enables client
+  // certificate verification. Throws std::runtime_error naming the problem.
+  TlsContext(const std::string& cert_file, const std::string& key_file,
+             const std::string& ca_file = "", bool require_client_cert = false);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  ssl_ctx_st* native() const { return ctx_; }
+
+ private:
+  ssl_ctx_st* ctx_ = nullptr;
+};
+
+class TlsSession {
+ public:
+  explicit TlsSession(const TlsContext& ctx);
+  ~TlsSession();
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  // Feeds ciphertext from the socket. Appends decrypted application bytes to
+  // `plain` and any bytes OpenSSL wants sent (handshake, alerts) to `wire`.
+  // Returns false on a fatal TLS error (error() says which); the caller sends
+  // `wire` (the alert) and closes.
+  bool feed(std::string_view cipher, std::string& plain, std::string& wire);
+  // Encrypts application bytes into TLS records appended to `wire`.
+  bool write(std::string_view plain, std::string& wire);
+  bool handshake_done() const { return done_; }
+  std::string server_name() const;  // SNI, or empty
+  const std::string& error() const { return error_; }
+
+ private:
+  void drain(std::string& wire);
+  bool flush_pending(std::string& wire);
+  ssl_st* ssl_ = nullptr;
+  bio_st* rbio_ = nullptr;  // network -> OpenSSL
+  bio_st* wbio_ = nullptr;  // OpenSSL -> network
+  bool done_ = false;
+  std::string pending_;     // plaintext written before the handshake finished
+  std::string error_;
+};
+
+}  // namespace sluice::net

@@ -1,0 +1,208 @@
+#include "net/worker.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "broker/clock.hpp"
+#include "common/log.hpp"
+#include "net/connection.hpp"
+#include "net/server.hpp"
+#include "net/socket.hpp"
+
+namespace sluice::net {
+
+Worker::Worker(Server& server, unsigned id)
+    : server_(server), id_(id), ctx_(id, server.workers(), server.broker().stats(id)) {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epfd_ < 0 || wakefd_ < 0) throw std::runtime_error(std::string("epoll: ") + strerror(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &wake_tag_;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+  read_buf_.resize(64 * 1024);
+  now_ms_ = broker::now_ms();
+}
+
+Worker::~Worker() {
+  conns_.clear();
+  for (auto& l : listeners_) ::close(l->fd);
+  if (wakefd_ >= 0) ::close(wakefd_);
+  if (epfd_ >= 0) ::close(epfd_);
+}
+
+void Worker::add_listener(int fd, Transport t) {
+  listeners_.push_back(std::make_unique<Listener>(fd, t));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = listeners_.back().get();
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void Worker::accept_all(Listener& l) {
+  const uint32_t max = server_.options().max_connections;
+  for (int i = 0; i < 256; ++i) {
+    int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE)
+        log::warn("accept: {} (raise the open file limit)", strerror(errno));
+      return;
+    }
+    auto& counter = server_.connection_counter();
+    if (max != 0 && counter.load(std::memory_order_relaxed) >= max) {
+      ::close(fd);  // shed new connections before existing ones degrade
+      continue;
+    }
+    counter.fetch_add(1, std::memory_order_relaxed);
+    set_nodelay(fd);
+    const uint64_t id = (uint64_t(id_) << 48) | next_conn_id_++;
+    auto c = std::make_unique<Connection>(*this, id, fd, l.transport);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.ptr = static_cast<Pollable*>(c.get());
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      counter.fetch_sub(1, std::memory_order_relaxed);
+      continue;  // the Connection closes fd
+    }
+    conns_.emplace(id, std::move(c));
+  }
+}
+
+void Worker::update_interest(Connection* c, bool want_write) {
+  if (c->fd() < 0) return;
+  c->want_write = want_write;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u);
+  ev.data.ptr = static_cast<Pollable*>(c);
+  epoll_ctl(epfd_, EPOLL_CTL_MOD, c->fd(), &ev);
+}
+
+void Worker::mark_dirty(Connection* c) { dirty_.push_back(c); }
+
+void Worker::retire(Connection* c) { retired_.push_back(c); }
+
+Connection* Worker::find(uint64_t id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() || it->second->closed() ? nullptr : it->second.get();
+}
+
+void Worker::deliver(std::vector<broker::RemoteDelivery>&& batch) {
+  bool wake;
+  {
+    std::lock_guard lock(inbox_mu_);
+    if (inbox_.empty()) inbox_ = std::move(batch);
+    else inbox_.insert(inbox_.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    wake = !inbox_signaled_;
+    inbox_signaled_ = true;
+  }
+  if (wake) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wakefd_, &one, sizeof one);
+  }
+}
+
+void Worker::post(std::function<void()> task) {
+  bool wake;
+  {
+    std::lock_guard lock(inbox_mu_);
+    tasks_.push_back(std::move(task));
+    wake = !inbox_signaled_;
+    inbox_signaled_ = true;
+  }
+  if (wake) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wakefd_, &one, sizeof one);
+  }
+}
+
+void Worker::stop() {
+  post([this] { stopping_ = true; });
+}
+
+void Worker::drain_inbox() {
+  uint64_t v;
+  [[maybe_unused]] auto n = ::read(wakefd_, &v, sizeof v);
+  std::vector<broker::RemoteDelivery> items;
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(inbox_mu_);
+    items.swap(inbox_);
+    tasks.swap(tasks_);
+    inbox_signaled_ = false;
+  }
+  for (auto& d : items) d.session->deliver(d.message, d.options, ctx_);
+  for (auto& t : tasks) t();
+}
+
+void Worker::flush_dirty() {
+  // Index loop: flushing may resume sessions that queue more output.
+  for (size_t i = 0; i < dirty_.size(); ++i) dirty_[i]->flush();
+  dirty_.clear();
+}
+
+void Worker::tick() {
+  for (auto& [id, c] : conns_) c->tick(now_ms_);
+  if (id_ == 0) server_.broker().housekeeping(now_ms_, ctx_);
+}
+
+void Worker::shutdown_connections() {
+  for (auto& [id, c] : conns_) c->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
+  ctx_.flush(server_);
+  flush_dirty();
+  retired_.clear();
+  conns_.clear();
+}
+
+void Worker::run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  next_tick_ms_ = broker::now_ms() + 1000;
+  while (!stopping_) {
+    now_ms_ = broker::now_ms();
+    int timeout = static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
+    int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+    if (n < 0 && errno != EINTR) {
+      log::error("epoll_wait: {}", strerror(errno));
+      break;
+    }
+    now_ms_ = broker::now_ms();
+    bool wake = false;
+    for (int i = 0; i < n; ++i) {
+      auto* tag = static_cast<Pollable*>(events[i].data.ptr);
+      switch (tag->kind) {
+        case Pollable::Kind::Listener:
+          accept_all(*static_cast<Listener*>(tag));
+          break;
+        case Pollable::Kind::Wakeup:
+          wake = true;
+          break;
+        case Pollable::Kind::Connection: {
+          auto* c = static_cast<Connection*>(tag);
+          if (!c->closed()) c->on_event(events[i].events);
+          break;
+        }
+      }
+    }
+    if (wake) drain_inbox();
+    ctx_.flush(server_);  // hand cross-thread deliveries over, one batch per thread
+    flush_dirty();        // one write per connection with output
+    if (now_ms_ >= next_tick_ms_) {
+      tick();
+      ctx_.flush(server_);
+      flush_dirty();
+      next_tick_ms_ = now_ms_ + 1000;
+    }
+    for (Connection* c : retired_) conns_.erase(c->id());
+    retired_.clear();
+  }
+  shutdown_connections();
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,98 @@
+#pragma once
+// One event loop thread (FlashMQ's model): it owns its listening sockets
+// (SO_REUSEPORT), the connections accepted on them for their whole life, and
+// an inbox through which other threads hand it deliveries and tasks.
+//
+// Each loop iteration: wait for events, read and process every ready
+// connection, hand cross-thread deliveries over in one batch per target
+// thread, then write every connection that has output (one write each, so
+// the packets produced by the iteration are coalesced).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/dispatch.hpp"
+#include "mqtt/packet.hpp"
+#include "net/options.hpp"
+
+namespace sluice::net {
+
+class Server;
+class Connection;
+
+// Everything registered with epoll starts with this tag.
+struct Pollable {
+  enum class Kind : uint8_t { Listener, Wakeup, Connection } kind;
+  explicit Pollable(Kind k) : kind(k) {}
+};
+
+class Worker {
+ public:
+  Worker(Server& server, unsigned id);
+  ~Worker();
+
+  unsigned id() const { return id_; }
+  Server& server() { return server_; }
+  broker::WorkerContext& ctx() { return ctx_; }
+
+  void add_listener(int fd, Transport t);
+  void run();          // the thread body; returns after stop()
+  void stop();         // thread-safe
+
+  // Thread-safe hand-over from other threads.
+  void deliver(std::vector<broker::RemoteDelivery>&& batch);
+  void post(std::function<void()> task);
+
+  // Loop-thread only.
+  void mark_dirty(Connection* c);
+  void retire(Connection* c);  // closed: destroy at the end of the iteration
+  Connection* find(uint64_t connection_id);
+  size_t connection_count() const { return conns_.size(); }
+  std::string& read_buffer() { return read_buf_; }
+  std::string& scratch() { return scratch_; }
+  mqtt::Publish& publish_scratch() { return pub_; }
+  int64_t now_ms() const { return now_ms_; }
+  void update_interest(Connection* c, bool want_write);
+
+ private:
+  struct Listener : Pollable {
+    Listener(int f, Transport t) : Pollable(Kind::Listener), fd(f), transport(t) {}
+    int fd;
+    Transport transport;
+  };
+  void accept_all(Listener& l);
+  void drain_inbox();
+  void flush_dirty();
+  void tick();
+  void shutdown_connections();
+
+  Server& server_;
+  const unsigned id_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  Pollable wake_tag_{Pollable::Kind::Wakeup};
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  broker::WorkerContext ctx_;
+
+  std::mutex inbox_mu_;
+  bool inbox_signaled_ = false;
+  bool stopping_ = false;
+  std::vector<broker::RemoteDelivery> inbox_;
+  std::vector<std::function<void()>> tasks_;
+
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::vector<Connection*> dirty_;
+  std::vector<Connection*> retired_;
+  std::string read_buf_;
+  std::string scratch_;
+  mqtt::Publish pub_;
+  int64_t now_ms_ = 0;
+  int64_t next_tick_ms_ = 0;
+  uint64_t next_conn_id_ = 1;
+};
+
+}  // namespace sluice::net

@@ -19,7 +19,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 SLUICE=${SLUICE:-$ROOT/build/sluice}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
-SLUICE_ARGS=${SLUICE_ARGS:-}
+# Loopback only, no management HTTP listener (its default port may be taken), quiet logs.
+SLUICE_ARGS=${SLUICE_ARGS:---host 127.0.0.1 --http-port=-1 --log-level warn}
 BROKERS=${BROKERS:-mosquitto sluice}
 BROKER_CPU=${BROKER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}

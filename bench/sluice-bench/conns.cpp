@@ -258,13 +258,13 @@ int ConnRate::run() {
         ++failed_;
         if (error_.empty()) error_ = s.conn->error();
         s.restart = true;
-        if (failed_ > 1000 && ok_ == 0) break;  // nothing works: don't spin
       }
     }
+    if (failed_ > 1000 && ok_ == 0) break;  // nothing works: don't spin
     loop_.run_once(10 * kNsPerMs);
   }
   ConnTotals t;
-  t.seconds = double(now_ns() - window_start_) / 1e9;
+  t.seconds = std::max(0.0, double(now_ns() - window_start_) / 1e9);
   t.tool_cpu_pct = measuring ? 100.0 * (self_cpu_seconds() - cpu0) / std::max(t.seconds, 1e-9) : 0;
   t.ok = ok_;
   t.failed = failed_;

@@ -1,0 +1,344 @@
+// Unit tests of the broker core with a fake client: routing, the trie,
+// retained messages, QoS flows, offline queues, takeover, wills, expiry.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "broker/broker.hpp"
+#include "broker/clock.hpp"
+#include "broker/namespace.hpp"
+
+using namespace sluice::broker;
+
+namespace {
+
+struct Sent {
+  std::string topic;
+  std::string payload;
+  uint8_t qos;
+  uint16_t id;
+  bool retain;
+  bool dup;
+  uint32_t sub_id;
+};
+
+class FakeClient : public Client {
+ public:
+  explicit FakeClient(unsigned w = 0) : w_(w) {}
+  unsigned worker() const override { return w_; }
+  bool send_publish(const Message& m, uint8_t qos, uint16_t id, bool retain, bool dup, uint32_t sub) override {
+    sent.push_back({m.topic, m.payload, qos, id, retain, dup, sub});
+    return true;
+  }
+  void send_pubrel(uint16_t id) override { pubrels.push_back(id); }
+  uint16_t receive_maximum() const override { return rm; }
+  bool congested() const override { return is_congested; }
+  void kick(sluice::mqtt::Reason r) override { kicked = static_cast<int>(r); }
+  std::vector<Sent> sent;
+  std::vector<uint16_t> pubrels;
+  uint16_t rm = 65535;
+  bool is_congested = false;
+  int kicked = -1;
+  unsigned w_;
+};
+
+class CollectDispatcher : public Dispatcher {
+ public:
+  unsigned workers() const override { return 2; }
+  void deliver(unsigned w, std::vector<RemoteDelivery>&& b) override {
+    for (auto& d : b) remote.push_back({w, std::move(d)});
+  }
+  void post(unsigned, std::function<void()> t) override { t(); }
+  std::vector<std::pair<unsigned, RemoteDelivery>> remote;
+};
+
+MessagePtr msg(std::string topic, std::string payload, uint8_t qos = 0, bool retain = false) {
+  auto m = std::make_shared<Message>();
+  m->topic = std::move(topic);
+  m->payload = std::move(payload);
+  m->qos = qos;
+  m->retain = retain;
+  return m;
+}
+
+struct Fixture : ::testing::Test {
+  WorkerStats stats;
+  WorkerContext ctx{0, 2, stats};
+  Namespace ns{"t", NamespaceConfig{}};
+  SubOptions qos(uint8_t q) {
+    SubOptions o;
+    o.qos = q;
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, WildcardsMatchAndDollarTopicsAreSkipped) {
+  FakeClient a, b, c, d;
+  auto sa = ns.connect("a", true, &a, 0).session;
+  auto sb = ns.connect("b", true, &b, 0).session;
+  auto sc = ns.connect("c", true, &c, 0).session;
+  auto sd = ns.connect("d", true, &d, 0).session;
+  ns.subscribe(sa, "sport/+/player1", qos(0));
+  ns.subscribe(sb, "sport/#", qos(0));
+  ns.subscribe(sc, "#", qos(0));
+  ns.subscribe(sd, "+/monitor/Clients", qos(0));
+  ns.publish(msg("sport/tennis/player1", "x"), ctx);
+  ns.publish(msg("sport", "parent"), ctx);
+  ns.publish(msg("$SYS/monitor/Clients", "sys"), ctx);
+  EXPECT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(b.sent.size(), 2u);  // "sport/#" also matches "sport"
+  EXPECT_EQ(c.sent.size(), 2u);  // "#" does not match "$SYS/..."
+  EXPECT_EQ(d.sent.size(), 0u);  // "+" does not match "$SYS"
+}
+
+TEST_F(Fixture, UnsubscribePrunesAndStopsDelivery) {
+  FakeClient a;
+  auto s = ns.connect("a", true, &a, 0).session;
+  EXPECT_TRUE(ns.subscribe(s, "a/b/c", qos(0)));
+  EXPECT_FALSE(ns.subscribe(s, "a/b/c", qos(1)));  // replaced, not duplicated
+  EXPECT_EQ(ns.subscription_count(), 1u);
+  ns.publish(msg("a/b/c", "1"), ctx);
+  EXPECT_TRUE(ns.unsubscribe(s, "a/b/c"));
+  EXPECT_FALSE(ns.unsubscribe(s, "a/b/c"));
+  ns.publish(msg("a/b/c", "2"), ctx);
+  EXPECT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(ns.subscription_count(), 0u);
+}
+
+TEST_F(Fixture, QosIsTheMinimumOfPublishAndSubscription) {
+  FakeClient a;
+  auto s = ns.connect("a", true, &a, 0).session;
+  ns.subscribe(s, "t", qos(1));
+  ns.publish(msg("t", "q2", 2), ctx);
+  ns.publish(msg("t", "q0", 0), ctx);
+  ASSERT_EQ(a.sent.size(), 2u);
+  EXPECT_EQ(a.sent[0].qos, 1);
+  EXPECT_NE(a.sent[0].id, 0);
+  EXPECT_EQ(a.sent[1].qos, 0);
+}
+
+TEST_F(Fixture, InflightWindowQueuesAndPubackReleases) {
+  FakeClient a;
+  a.rm = 2;
+  auto s = ns.connect("a", true, &a, 0).session;
+  ns.subscribe(s, "t", qos(1));
+  for (int i = 0; i < 5; ++i) ns.publish(msg("t", std::to_string(i), 1), ctx);
+  ASSERT_EQ(a.sent.size(), 2u);
+  EXPECT_EQ(s->queued(), 3u);
+  EXPECT_TRUE(s->on_puback(a.sent[0].id, ctx));
+  EXPECT_EQ(a.sent.size(), 3u);
+  EXPECT_EQ(a.sent[2].payload, "2");  // order preserved
+  EXPECT_FALSE(s->on_puback(999, ctx));
+}
+
+TEST_F(Fixture, Qos2OutgoingFlow) {
+  FakeClient a;
+  auto s = ns.connect("a", true, &a, 0).session;
+  ns.subscribe(s, "t", qos(2));
+  ns.publish(msg("t", "x", 2), ctx);
+  ASSERT_EQ(a.sent.size(), 1u);
+  const uint16_t id = a.sent[0].id;
+  EXPECT_FALSE(s->on_pubcomp(id, ctx));  // not released yet
+  EXPECT_TRUE(s->on_pubrec(id, false, ctx));
+  ASSERT_EQ(a.pubrels.size(), 1u);
+  EXPECT_TRUE(s->on_pubcomp(id, ctx));
+  EXPECT_FALSE(s->on_pubcomp(id, ctx));
+}
+
+TEST_F(Fixture, PersistentSessionQueuesWhileOfflineAndResumesWithDup) {
+  FakeClient a1;
+  auto r = ns.connect("p", false, &a1, 0);
+  r.session->set_expiry_interval(3600);
+  ns.subscribe(r.session, "t", qos(1));
+  ns.publish(msg("t", "inflight", 1), ctx);
+  ASSERT_EQ(a1.sent.size(), 1u);
+  ns.disconnect(r.session, &a1, nullptr, 0, ctx);
+  ns.publish(msg("t", "queued", 1), ctx);
+  ns.publish(msg("t", "qos0-not-queued", 0), ctx);
+  FakeClient a2;
+  auto r2 = ns.connect("p", false, &a2, 0);
+  EXPECT_TRUE(r2.session_present);
+  EXPECT_EQ(r2.session, r.session);
+  r2.session->resume(ctx);
+  ASSERT_EQ(a2.sent.size(), 2u);
+  EXPECT_EQ(a2.sent[0].payload, "inflight");
+  EXPECT_TRUE(a2.sent[0].dup);
+  EXPECT_EQ(a2.sent[0].id, a1.sent[0].id);
+  EXPECT_EQ(a2.sent[1].payload, "queued");
+}
+
+TEST_F(Fixture, OfflineQueueIsBoundedOldestDropped) {
+  NamespaceConfig cfg;
+  cfg.max_queued_messages = 3;
+  Namespace small("s", cfg);
+  FakeClient a;
+  auto r = small.connect("p", false, &a, 0);
+  r.session->set_expiry_interval(3600);
+  small.subscribe(r.session, "t", qos(1));
+  small.disconnect(r.session, &a, nullptr, 0, ctx);
+  for (int i = 0; i < 10; ++i) small.publish(msg("t", std::to_string(i), 1), ctx);
+  EXPECT_EQ(r.session->queued(), 3u);
+  EXPECT_EQ(r.session->dropped(), 7u);
+  FakeClient b;
+  auto r2 = small.connect("p", false, &b, 0);
+  r2.session->resume(ctx);
+  ASSERT_EQ(b.sent.size(), 3u);
+  EXPECT_EQ(b.sent[0].payload, "7");
+}
+
+TEST_F(Fixture, CleanStartDiscardsSessionAndTakeoverKicks) {
+  FakeClient a1, a2, a3;
+  auto r1 = ns.connect("x", false, &a1, 0);
+  r1.session->set_expiry_interval(60);
+  ns.subscribe(r1.session, "t", qos(0));
+  auto r2 = ns.connect("x", false, &a2, 0);  // takeover, session kept
+  EXPECT_EQ(r2.previous, &a1);
+  EXPECT_TRUE(r2.session_present);
+  auto r3 = ns.connect("x", true, &a3, 0);   // clean start: new session
+  EXPECT_EQ(r3.previous, &a2);
+  EXPECT_FALSE(r3.session_present);
+  EXPECT_EQ(ns.subscription_count(), 0u);
+  ns.publish(msg("t", "x"), ctx);
+  EXPECT_TRUE(a3.sent.empty());
+}
+
+TEST_F(Fixture, SessionWithZeroExpiryEndsOnDisconnect) {
+  FakeClient a;
+  auto r = ns.connect("e", false, &a, 0);
+  ns.subscribe(r.session, "t", qos(1));
+  ns.disconnect(r.session, &a, nullptr, 0, ctx);
+  EXPECT_EQ(ns.session_count(), 0u);
+  EXPECT_EQ(ns.subscription_count(), 0u);
+}
+
+TEST_F(Fixture, RetainedStoredReplacedClearedAndMatchedByWildcards) {
+  ns.publish(msg("home/kitchen/temp", "20", 0, true), ctx);
+  ns.publish(msg("home/hall/temp", "18", 0, true), ctx);
+  ns.publish(msg("home/kitchen/temp", "21", 0, true), ctx);
+  ns.publish(msg("$SYS/x", "s", 0, true), ctx);
+  EXPECT_EQ(ns.retained_count(), 3u);
+  auto all = ns.retained().match("home/+/temp", now_ms());
+  std::set<std::string> payloads;
+  for (auto& m : all) payloads.insert(m->payload);
+  EXPECT_EQ(payloads, (std::set<std::string>{"21", "18"}));
+  EXPECT_EQ(ns.retained().match("#", now_ms()).size(), 2u);  // not $SYS
+  EXPECT_EQ(ns.retained().match("home/#", now_ms()).size(), 2u);
+  ns.publish(msg("home/hall/temp", "", 0, true), ctx);
+  EXPECT_EQ(ns.retained_count(), 2u);
+}
+
+TEST_F(Fixture, RetainAsPublishedAndNoLocal) {
+  FakeClient a;
+  auto s = ns.connect("a", true, &a, 0).session;
+  SubOptions rap = qos(0);
+  rap.retain_as_published = true;
+  ns.subscribe(s, "rap", rap);
+  ns.subscribe(s, "plain", qos(0));
+  SubOptions nl = qos(0);
+  nl.no_local = true;
+  ns.subscribe(s, "own", nl);
+  ns.publish(msg("rap", "1", 0, true), ctx);
+  ns.publish(msg("plain", "2", 0, true), ctx);
+  auto own = std::make_shared<Message>(*msg("own", "3"));
+  own->origin = s->serial();
+  ns.publish(own, ctx);
+  ASSERT_EQ(a.sent.size(), 2u);
+  EXPECT_TRUE(a.sent[0].retain);
+  EXPECT_FALSE(a.sent[1].retain);
+}
+
+TEST_F(Fixture, SharedSubscriptionDeliversEachMessageToOneMember) {
+  FakeClient a, b, c;
+  auto sa = ns.connect("a", true, &a, 0).session;
+  auto sb = ns.connect("b", true, &b, 0).session;
+  auto sc = ns.connect("c", true, &c, 0).session;
+  ns.subscribe(sa, "$share/g/jobs/#", qos(0));
+  ns.subscribe(sb, "$share/g/jobs/#", qos(0));
+  ns.subscribe(sc, "$share/h/jobs/#", qos(0));
+  for (int i = 0; i < 10; ++i) ns.publish(msg("jobs/x", std::to_string(i)), ctx);
+  EXPECT_EQ(a.sent.size() + b.sent.size(), 10u);
+  EXPECT_EQ(a.sent.size(), 5u);  // round robin
+  EXPECT_EQ(c.sent.size(), 10u);  // another group gets its own copy
+}
+
+TEST_F(Fixture, CrossThreadDeliveryIsDeferredToTheClientsWorker) {
+  FakeClient remote(1);
+  auto s = ns.connect("r", true, &remote, 0).session;
+  ns.subscribe(s, "t", qos(0));
+  ns.publish(msg("t", "x"), ctx);
+  EXPECT_TRUE(remote.sent.empty());
+  CollectDispatcher d;
+  ctx.flush(d);
+  ASSERT_EQ(d.remote.size(), 1u);
+  EXPECT_EQ(d.remote[0].first, 1u);
+  WorkerStats st1;
+  WorkerContext ctx1(1, 2, st1);
+  d.remote[0].second.session->deliver(d.remote[0].second.message, d.remote[0].second.options, ctx1);
+  EXPECT_EQ(remote.sent.size(), 1u);
+}
+
+TEST_F(Fixture, CongestedClientDropsQos0AndQueuesQos1) {
+  FakeClient a;
+  auto s = ns.connect("a", true, &a, 0).session;
+  ns.subscribe(s, "t", qos(1));
+  a.is_congested = true;
+  ns.publish(msg("t", "q0", 0), ctx);
+  ns.publish(msg("t", "q1", 1), ctx);
+  EXPECT_TRUE(a.sent.empty());
+  EXPECT_EQ(s->queued(), 1u);
+  EXPECT_EQ(stats.dropped.load(), 1u);
+  a.is_congested = false;
+  s->pump(ctx);
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(a.sent[0].payload, "q1");
+}
+
+TEST_F(Fixture, WillIsPublishedOnAbnormalCloseAndDelayedWillIsCancelledByReconnect) {
+  FakeClient watcher, w1, w2;
+  auto sw = ns.connect("watch", true, &watcher, 0).session;
+  ns.subscribe(sw, "will/#", qos(0));
+  auto r = ns.connect("dying", true, &w1, 0);
+  ns.disconnect(r.session, &w1, msg("will/now", "bye"), 0, ctx);
+  ASSERT_EQ(watcher.sent.size(), 1u);
+  // A delayed will on a persistent session: a reconnect in time cancels it.
+  auto p = ns.connect("delayed", false, &w1, 0);
+  p.session->set_expiry_interval(3600);
+  ns.disconnect(p.session, &w1, msg("will/late", "late"), 60, ctx);
+  ns.connect("delayed", false, &w2, 0);
+  ns.housekeeping(now_ms() + 120000, ctx);
+  EXPECT_EQ(watcher.sent.size(), 1u);
+}
+
+TEST_F(Fixture, DelayedWillFiresAndSessionExpires) {
+  FakeClient watcher, w1;
+  auto sw = ns.connect("watch", true, &watcher, 0).session;
+  ns.subscribe(sw, "will/#", qos(0));
+  auto p = ns.connect("gone", false, &w1, 0);
+  p.session->set_expiry_interval(10);
+  ns.disconnect(p.session, &w1, msg("will/late", "late"), 5, ctx);
+  ns.housekeeping(now_ms() + 1000, ctx);
+  EXPECT_TRUE(watcher.sent.empty());
+  ns.housekeeping(now_ms() + 6000, ctx);
+  EXPECT_EQ(watcher.sent.size(), 1u);
+  EXPECT_EQ(ns.session_count(), 2u);
+  ns.housekeeping(now_ms() + 11000, ctx);
+  EXPECT_EQ(ns.session_count(), 1u);
+}
+
+TEST_F(Fixture, ExpiredMessagesAreNotDelivered) {
+  FakeClient a;
+  auto r = ns.connect("p", false, &a, 0);
+  r.session->set_expiry_interval(3600);
+  ns.subscribe(r.session, "t", qos(1));
+  ns.disconnect(r.session, &a, nullptr, 0, ctx);
+  auto m = std::make_shared<Message>(*msg("t", "old", 1));
+  m->expiry_at_ms = now_ms() - 1;
+  ns.publish(m, ctx);
+  ns.publish(msg("t", "fresh", 1), ctx);
+  FakeClient b;
+  ns.connect("p", false, &b, 0).session->resume(ctx);
+  ASSERT_EQ(b.sent.size(), 1u);
+  EXPECT_EQ(b.sent[0].payload, "fresh");
+}

@@ -12,7 +12,9 @@
 #
 # Environment: REPS (3), DURATION (8 s measured), WARMUP (2 s), CONNS (50000, capped by
 # the fd limit), BROKERS ("mosquitto sluice"), BENCH, SLUICE, MOSQUITTO, SLUICE_ARGS,
-# BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (5000), CALLGRIND_RATE (1000).
+# BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (5000), CALLGRIND_RATE (1000),
+# ONLY (regex of scenario ids to run, e.g. 'cost_.*|conns'; ids are in SCENARIOS below,
+# plus connrate, conns, callgrind).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +35,7 @@ if [[ $QUICK == 1 ]]; then
 else
   REPS=${REPS:-3}; DURATION=${DURATION:-8}; WARMUP=${WARMUP:-2}; CONNS=${CONNS:-50000}; HOLD=${HOLD:-3}
 fi
+ONLY=${ONLY:-.*}
 OUT=${1:-}
 
 log() { echo "compare: $*" >&2; }
@@ -100,7 +103,10 @@ start_broker() {
       # max_queued_messages 0: mosquitto 2.0.11 drops in-window QoS 1 messages for a
       # subscriber fed by several publishers at the default limit (1000) although at
       # most a few hundred are queued (the load tool bounds it); 0 = no limit.
+      # user: stay the invoking user (started as root, mosquitto would switch to
+      # "mosquitto" and could not write its log or a callgrind profile here).
       cat >"$dir/mosquitto.conf" <<EOF
+user $(id -un)
 listener $BPORT 127.0.0.1
 allow_anonymous true
 persistence false
@@ -175,6 +181,7 @@ for b in $BROKERS; do
   esac
 done
 have() { local b; for b in "${ACTIVE[@]}"; do [[ $b == "$1" ]] && return 0; done; return 1; }
+selected() { [[ $1 =~ ^($ONLY)$ ]]; }
 
 # --- pub/sub scenarios ----------------------------------------------------------
 # id | sluice-bench arguments. Fixed-rate rows measure cost per message and latency;
@@ -201,6 +208,7 @@ done
 for rep in $(seq "$REPS"); do
   for s in "${SCENARIOS[@]}"; do
     id=${s%%|*}; args=${s#*|}
+    selected "$id" || continue
     # Alternate which broker goes first, so neither always follows the other.
     order=("${ACTIVE[@]}")
     (( rep % 2 == 0 )) && mapfile -t order < <(printf "%s\n" "${ACTIVE[@]}" | tac)
@@ -210,7 +218,7 @@ for rep in $(seq "$REPS"); do
     done
   done
   # Connection setup rate (a fresh connection each cycle).
-  for b in "${ACTIVE[@]}"; do
+  selected connrate && for b in "${ACTIVE[@]}"; do
     run_bench connrate "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" connrate --duration "$(( ${DURATION%.*} / 2 + 1 ))" --warmup 0.5
   done
 done
@@ -218,7 +226,7 @@ for b in "${ACTIVE[@]}"; do stop_broker "${PID[$b]}"; done
 
 # --- idle connections: a fresh broker each time, so freed memory from the --------
 # --- message runs doesn't hide the cost -----------------------------------------
-for rep in $(seq "$REPS"); do
+selected conns && for rep in $(seq "$REPS"); do
   for b in "${ACTIVE[@]}"; do
     start_broker "$b" || continue
     sleep 0.5
@@ -242,7 +250,7 @@ callgrind_ir() {  # broker msgs -> sets CG_IR and CG_DELIVERED (no subshell: PID
   CG_DELIVERED=$(grep -oE ' delivered=[0-9]+' <<<"$line" | cut -d= -f2)
   CG_IR=${CG_IR:-0}; CG_DELIVERED=${CG_DELIVERED:-0}
 }
-if [[ $CALLGRIND == 1 ]]; then
+if [[ $CALLGRIND == 1 ]] && selected callgrind; then
   command -v valgrind >/dev/null || die "CALLGRIND=1 needs valgrind"
   for b in "${ACTIVE[@]}"; do
     callgrind_ir "$b" $(( CALLGRIND_MSGS / 5 )); ir1=$CG_IR; d1=$CG_DELIVERED
@@ -259,11 +267,11 @@ ELAPSED=$(( SECONDS - START ))
 # --- report ---------------------------------------------------------------------
 # median ID BROKER KEY: median over repetitions of KEY in RESULT lines ("n/a" if none).
 median() {
-  grep -E "^$1 $2 " "$RESULTS" | grep -v ' failed=[1-9]' | grep -oE " $3=[0-9.]+" | cut -d= -f2 | sort -g |
+  { grep -E "^$1 $2 " "$RESULTS" | grep -v ' failed=[1-9]' | grep -oE " $3=[0-9.]+" || true; } | cut -d= -f2 | sort -g |
     awk '{a[NR]=$1} END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
 }
 # Cell for broker b (n/a when it did not run).
-cell() { have "$2" && median "$1" "$2" "$3" || echo "n/a"; }
+cell() { if have "$2"; then median "$1" "$2" "$3"; else echo "n/a"; fi; }
 fmt() {  # number decimals
   [[ $1 == n/a ]] && { echo "n/a"; return; }
   LC_ALL=C printf "%'.${2}f" "$1" 2>/dev/null || echo "$1"
@@ -273,7 +281,7 @@ ratio() {  # sluice mosquitto
   awk -v s="$1" -v m="$2" 'BEGIN { if (m > 0) printf "%.2f", s / m; else print "—" }'
 }
 losses() {  # id broker: total lost over reps, flags QoS>=1 loss
-  grep -E "^$1 $2 " "$RESULTS" | grep -oE ' lost=[0-9]+' | cut -d= -f2 | awk '{t+=$1} END {print t+0}'
+  { grep -E "^$1 $2 " "$RESULTS" | grep -oE ' lost=[0-9]+' || true; } | cut -d= -f2 | awk '{t+=$1} END {print t+0}'
 }
 
 report() {

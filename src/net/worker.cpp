@@ -18,7 +18,7 @@
 namespace sluice::net {
 
 Worker::Worker(Server& server, unsigned id)
-    : server_(server), id_(id), ctx_(id, server.workers(), server.broker().stats(id)) {
+    : server_(server), id_(id), ctx_(id, server.broker().workers(), server.broker().stats(id)) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epfd_ < 0 || wakefd_ < 0) throw std::runtime_error(std::string("epoll: ") + strerror(errno));

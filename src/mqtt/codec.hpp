@@ -14,6 +14,27 @@
 // incomplete, without scanning the rest; a remaining length above the
 // maximum packet size is an error (PacketTooLarge) as soon as it is known,
 // so a peer cannot make the broker buffer 256 MiB.
+//
+// What the decoder checks, and what it leaves to the broker:
+//  - Everything the spec calls malformed or a protocol error that can be seen
+//    in one packet: fixed header flags, varints (at most 4 bytes, minimal),
+//    UTF-8 (valid_utf8), packet identifier 0, property identifiers allowed in
+//    the packet, duplicates, property values (0 where non-zero is required,
+//    0/1 flags), subscription options, reason codes allowed in the packet.
+//    An unknown property identifier is MalformedPacket; a known one in the
+//    wrong packet, or a duplicate, is ProtocolError.
+//  - SUBSCRIBE/UNSUBSCRIBE topic filters are only checked for UTF-8: a filter
+//    that is well-formed UTF-8 but not a valid filter ("a/#/b", "$share//x")
+//    is decoded, so the broker can answer it per filter (SUBACK 0x8F in v5,
+//    0x80 in 3.x) after calling valid_topic_filter().
+//  - PUBLISH: invalid UTF-8 topic -> MalformedPacket; wildcard -> TopicNameInvalid;
+//    empty topic -> ProtocolError in v5 without a Topic Alias, TopicNameInvalid
+//    in 3.x; DUP on QoS 0 -> ProtocolError in v5, MalformedPacket in 3.x.
+//    Topic alias ranges, the payload format (0x99) and receive maximum are
+//    session state, checked by the broker.
+//  - After a CONNECT error, version() is the level the CONNECT claimed (3.1.1
+//    when unknown), so the broker can answer in that version's CONNACK format
+//    (0x84 / return code 1 for UnsupportedProtocolVersion).
 #include <cstddef>
 #include <cstdint>
 #include <span>

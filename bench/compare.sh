@@ -274,11 +274,19 @@ median() {
 cell() { if have "$2"; then median "$1" "$2" "$3"; else echo "n/a"; fi; }
 fmt() {  # number decimals
   [[ $1 == n/a ]] && { echo "n/a"; return; }
-  LC_ALL=C printf "%'.${2}f" "$1" 2>/dev/null || echo "$1"
+  LC_ALL=C printf "%.${2}f" "$1" 2>/dev/null || echo "$1"
 }
 ratio() {  # sluice mosquitto
   [[ $1 == n/a || $2 == n/a ]] && { echo "—"; return; }
   awk -v s="$1" -v m="$2" 'BEGIN { if (m > 0) printf "%.2f", s / m; else print "—" }'
+}
+# Which side held a closed-loop run back: the one near 100 % of its core. Neither
+# means the machine was busy (both starved) — rerun when it is quiet.
+limit() {  # id broker
+  local b t
+  b=$(cell "$1" "$2" broker_cpu_pct); t=$(cell "$1" "$2" tool_cpu_pct)
+  [[ $b == n/a || $t == n/a ]] && { echo "—"; return; }
+  awk -v b="$b" -v t="$t" 'BEGIN { if (b >= 90) print "broker"; else if (t >= 90) print "tool"; else print "neither" }'
 }
 losses() {  # id broker: total lost over reps, flags QoS>=1 loss
   { grep -E "^$1 $2 " "$RESULTS" | grep -oE ' lost=[0-9]+' || true; } | cut -d= -f2 | awk '{t+=$1} END {print t+0}'
@@ -310,8 +318,8 @@ report() {
   echo
   echo "#### Maximum throughput (closed loop)"
   echo
-  echo "| scenario | mosquitto msg/s | Sluice msg/s | Sluice/mosquitto | broker CPU % m / S | load tool CPU % m / S | p99 µs m / S |"
-  echo "|---|--:|--:|--:|--:|--:|--:|"
+  echo "| scenario | mosquitto msg/s | Sluice msg/s | Sluice/mosquitto | broker CPU % m / S | load tool CPU % m / S | limit m / S | p99 µs m / S |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|"
   for row in "max_fanin_q0|fan-in 4→1, QoS 0" "max_fanin_q1|fan-in 4→1, QoS 1" \
              "max_fanout_q0|fan-out 1→100, QoS 0 (deliveries)" "max_pairs_q1|10 pairs, QoS 1"; do
     IFS='|' read -r id name <<<"$row"
@@ -319,6 +327,7 @@ report() {
     echo "| $name | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |" \
          "$(fmt "$(cell "$id" mosquitto broker_cpu_pct)" 0) / $(fmt "$(cell "$id" sluice broker_cpu_pct)" 0) |" \
          "$(fmt "$(cell "$id" mosquitto tool_cpu_pct)" 0) / $(fmt "$(cell "$id" sluice tool_cpu_pct)" 0) |" \
+         "$(limit "$id" mosquitto) / $(limit "$id" sluice) |" \
          "$(fmt "$(cell "$id" mosquitto p99_us)" 0) / $(fmt "$(cell "$id" sluice p99_us)" 0) |"
   done
   echo

@@ -200,6 +200,7 @@ SCENARIOS=(
 )
 
 START=$SECONDS
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A PORT PID
 for b in "${ACTIVE[@]}"; do
   start_broker "$b" || die "$b did not start"
@@ -263,6 +264,7 @@ if [[ $CALLGRIND == 1 ]] && selected callgrind; then
   done
 fi
 ELAPSED=$(( SECONDS - START ))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report ---------------------------------------------------------------------
 # median ID BROKER KEY: median over repetitions of KEY in RESULT lines ("n/a" if none).
@@ -300,7 +302,8 @@ report() {
   echo
   echo "\`$(basename "$0") ${OUT}\` with REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP$( [[ $QUICK == 1 ]] && echo ' QUICK=1')" \
        "on $(nproc) × $cpu; broker on core $BROKER_CPU, load tool on core $LOAD_CPU;" \
-       "mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'); medians of $REPS; ${ELAPSED}s."
+       "mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'); medians of $REPS; ${ELAPSED}s;" \
+       "load average before $LOAD_BEFORE, after $LOAD_AFTER (this run adds ~2; much more means other work shared the cores)."
   have sluice || echo "**Sluice was not runnable for this run: only mosquitto was measured.**"
   echo
   echo "#### Broker CPU per delivered message (fixed offered load)"

@@ -1,10 +1,12 @@
 // sluice-bench: MQTT load generator for comparing brokers on one machine.
 // See bench/README.md and docs/benchmarks.md.
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <string>
 
 #include "conns.hpp"
 #include "options.hpp"
@@ -59,7 +61,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--broker-pid", o.broker_pid, "report this process's CPU time (pub/sub) or RSS (conns) over the run");
   app.add_option("--keepalive", o.keepalive, "MQTT keep alive seconds (0 = off)")->capture_default_str();
-  app.add_option("--topic-prefix", o.topic_prefix, "topics are PREFIX/t or PREFIX/pair/N")->capture_default_str();
+  app.add_option("--topic-prefix", o.topic_prefix, "topics are PREFIX/t or PREFIX/pair/N (default sb<pid>)");
   app.add_option("-u,--username", o.username, "CONNECT user name");
   app.add_option("-P,--password", o.password, "CONNECT password");
   app.add_option("-n,--conns", o.conns, "conns: idle connections to open")->check(CLI::Range(1, 10000000))->capture_default_str();
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", o.quiet, "only the RESULT line");
   CLI11_PARSE(app, argc, argv);
 
+  if (o.topic_prefix.empty()) o.topic_prefix = "sb" + std::to_string(getpid());
   std::signal(SIGPIPE, SIG_IGN);
   // Nanosecond timer slack: the pacer sleeps for tens of microseconds at a time
   // and the default 50 us slack would bunch sends together.

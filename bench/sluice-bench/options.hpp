@@ -27,7 +27,7 @@ struct Options {
   double drain_timeout = 5;
   int broker_pid = 0;     // read its CPU time / RSS around the timed window
   uint16_t keepalive = 60;
-  std::string topic_prefix = "sluice-bench";
+  std::string topic_prefix;  // empty = "sb<pid>", so two runs on one broker never mix
   std::string username, password;  // sent only when non-empty
   // conns / connrate
   int conns = 1000;

@@ -10,6 +10,7 @@ certificate, and is always killed and reaped (context manager + atexit).
 """
 import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,17 +38,30 @@ def sluice_bin():
 
 
 def free_ports(n):
-    """n distinct free loopback TCP ports (bound together, so they differ)."""
-    socks = []
+    """n distinct free loopback TCP ports, picked below the kernel's ephemeral range so
+    that the tests' own client connections (and their TIME_WAIT) never collide with them."""
+    lo, hi = 20000, 32767
     try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((HOST, 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            eph_lo = int(f.read().split()[0])
+        hi = min(hi, eph_lo - 1)
+        lo = min(lo, hi - 2000)
+    except (OSError, ValueError):
+        pass
+    ports = []
+    while len(ports) < n:
+        p = random.randint(lo, hi)
+        if p in ports:
+            continue
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((HOST, p))
+            ports.append(p)
+        except OSError:
+            pass
+        finally:
             s.close()
+    return ports
 
 
 def make_certs(d):
@@ -95,7 +109,17 @@ class Broker:
         self._log = None
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self, timeout=20.0):
+    def start(self, timeout=20.0, attempts=3):
+        """Start; a port taken between picking and binding gets a retry on new ports."""
+        for i in range(attempts):
+            try:
+                return self._start(timeout)
+            except RuntimeError as e:
+                if i == attempts - 1 or "before listening" not in str(e):
+                    raise
+                sys.stderr.write(f"harness: broker start failed, retrying: {e}\n")
+
+    def _start(self, timeout):
         self.dir = tempfile.mkdtemp(prefix="sluice-it-")
         self.data_dir = os.path.join(self.dir, "data")
         os.makedirs(self.data_dir)

@@ -1,8 +1,6 @@
 // MQTT 5 properties: decode with per-packet validation, size, encode.
 #include "mqtt/properties.hpp"
 
-#include <utility>
-
 namespace sluice::mqtt::wire {
 namespace {
 
@@ -171,13 +169,35 @@ char* put_properties(char* o, const Properties& p, size_t size) {
 }
 
 void reset(Properties& p) {
-  auto subs = std::move(p.subscription_identifiers);
-  auto users = std::move(p.user_properties);
-  p = Properties{};
-  subs.clear();
-  users.clear();
-  p.subscription_identifiers = std::move(subs);
-  p.user_properties = std::move(users);
+  // Field by field: clearing an optional is one flag store, far cheaper than
+  // assigning a fresh ~400-byte Properties on every decoded PUBLISH.
+  p.payload_format_indicator.reset();
+  p.message_expiry_interval.reset();
+  p.content_type.reset();
+  p.response_topic.reset();
+  p.correlation_data.reset();
+  p.subscription_identifiers.clear();
+  p.session_expiry_interval.reset();
+  p.assigned_client_identifier.reset();
+  p.server_keep_alive.reset();
+  p.authentication_method.reset();
+  p.authentication_data.reset();
+  p.request_problem_information.reset();
+  p.will_delay_interval.reset();
+  p.request_response_information.reset();
+  p.response_information.reset();
+  p.server_reference.reset();
+  p.reason_string.reset();
+  p.receive_maximum.reset();
+  p.topic_alias_maximum.reset();
+  p.topic_alias.reset();
+  p.maximum_qos.reset();
+  p.retain_available.reset();
+  p.user_properties.clear();
+  p.maximum_packet_size.reset();
+  p.wildcard_subscription_available.reset();
+  p.subscription_identifier_available.reset();
+  p.shared_subscription_available.reset();
 }
 
 }  // namespace sluice::mqtt::wire

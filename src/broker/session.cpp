@@ -65,7 +65,7 @@ void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
 bool Session::send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id) {
   const uint16_t id = next_packet_id_locked();
   if (!client_->send_publish(*m, qos, id, retain, false, sub_id)) return false;
-  inflight_.push_back(Inflight{id, m, qos, retain, false, sub_id});
+  inflight_.push_back(Inflight{id, m, qos, retain, false, sub_id, id_seq_});
   return true;
 }
 
@@ -92,14 +92,18 @@ size_t Session::window_locked() const {
 uint16_t Session::next_packet_id_locked() {
   for (;;) {
     if (++next_id_ == 0) next_id_ = 1;
-    if (inflight_.empty() || find_inflight(next_id_) == inflight_.end()) return next_id_;
+    ++id_seq_;
+    // In-flight ids are in allocation order. The counter can only reach a
+    // live id after going all the way round since the oldest one; until
+    // then no scan is needed.
+    if (inflight_.empty() || id_seq_ - inflight_.front().seq < 65535) return next_id_;
+    if (find_inflight(next_id_) == inflight_.size()) return next_id_;
   }
 }
 
-std::deque<Session::Inflight>::iterator Session::find_inflight(uint16_t id) {
+size_t Session::find_inflight(uint16_t id) {
   // Acknowledgements nearly always arrive in order: the front is the usual hit.
-  return std::find_if(inflight_.begin(), inflight_.end(),
-                      [id](const Inflight& f) { return f.id == id; });
+  return inflight_.find_if([id](const Inflight& f) { return f.id == id; });
 }
 
 void Session::pump_locked(WorkerContext& ctx) {
@@ -158,50 +162,51 @@ void Session::resume(WorkerContext& ctx) {
   std::lock_guard lock(mu_);
   if (!client_ || client_->worker() != ctx.id()) return;
   const int64_t now = now_ms();
-  for (auto it = inflight_.begin(); it != inflight_.end();) {
-    if (it->released) {
-      client_->send_pubrel(it->id);
-    } else if (it->message->expired(now)) {
+  for (size_t i = 0; i < inflight_.size();) {
+    Inflight& f = inflight_[i];
+    if (f.released) {
+      client_->send_pubrel(f.id);
+    } else if (f.message->expired(now)) {
       ++dropped_;
-      it = inflight_.erase(it);
+      inflight_.erase_at(i);
       continue;
     } else {
-      client_->send_publish(*it->message, it->qos, it->id, it->retain, true, it->subscription_id);
+      client_->send_publish(*f.message, f.qos, f.id, f.retain, true, f.subscription_id);
     }
-    ++it;
+    ++i;
   }
   pump_locked(ctx);
 }
 
 bool Session::on_puback(uint16_t id, WorkerContext& ctx) {
   std::lock_guard lock(mu_);
-  auto it = find_inflight(id);
-  if (it == inflight_.end() || it->qos != 1) return false;
-  inflight_.erase(it);
+  const size_t i = find_inflight(id);
+  if (i == inflight_.size() || inflight_[i].qos != 1) return false;
+  inflight_.erase_at(i);
   pump_locked(ctx);
   return true;
 }
 
 bool Session::on_pubrec(uint16_t id, bool failed, WorkerContext& ctx) {
   std::lock_guard lock(mu_);
-  auto it = find_inflight(id);
-  if (it == inflight_.end() || it->qos != 2) return false;
+  const size_t i = find_inflight(id);
+  if (i == inflight_.size() || inflight_[i].qos != 2) return false;
   if (failed) {  // the receiver refused it: the flow ends here
-    inflight_.erase(it);
+    inflight_.erase_at(i);
     pump_locked(ctx);
     return true;
   }
-  it->released = true;
-  it->message.reset();  // no longer needed: only the id travels from here on
+  inflight_[i].released = true;
+  inflight_[i].message.reset();  // no longer needed: only the id travels from here on
   if (client_ && client_->worker() == ctx.id()) client_->send_pubrel(id);
   return true;
 }
 
 bool Session::on_pubcomp(uint16_t id, WorkerContext& ctx) {
   std::lock_guard lock(mu_);
-  auto it = find_inflight(id);
-  if (it == inflight_.end() || !it->released) return false;
-  inflight_.erase(it);
+  const size_t i = find_inflight(id);
+  if (i == inflight_.size() || !inflight_[i].released) return false;
+  inflight_.erase_at(i);
   pump_locked(ctx);
   return true;
 }

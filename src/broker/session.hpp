@@ -9,7 +9,6 @@
 // called on the client's own worker (deliveries from elsewhere are handed over
 // through WorkerContext::defer).
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "broker/client.hpp"
+#include "broker/ring.hpp"
 #include "broker/dispatch.hpp"
 #include "broker/message.hpp"
 
@@ -91,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool retain;
     bool released;  // PUBREC received, PUBREL sent: waiting for PUBCOMP
     uint32_t subscription_id;
+    uint32_t seq;   // allocation number of the packet id (in-flight order)
   };
   struct Queued {
     MessagePtr message;
@@ -106,7 +107,7 @@ class Session : public std::enable_shared_from_this<Session> {
                       WorkerContext& ctx);
   void pump_locked(WorkerContext& ctx);
   uint16_t next_packet_id_locked();
-  std::deque<Inflight>::iterator find_inflight(uint16_t id);
+  size_t find_inflight(uint16_t id);  // index, or inflight_.size()
   size_t window_locked() const;
 
   Namespace& ns_;
@@ -116,8 +117,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Client* client_ = nullptr;
   std::atomic<bool> online_{false};
   uint16_t next_id_ = 0;
-  std::deque<Inflight> inflight_;
-  std::deque<Queued> queue_;
+  uint32_t id_seq_ = 0;
+  Ring<Inflight> inflight_;
+  Ring<Queued> queue_;
   std::unordered_set<uint16_t> incoming_qos2_;
   std::map<std::string, SubOptions, std::less<>> subscriptions_;
   uint32_t expiry_interval_ = 0;

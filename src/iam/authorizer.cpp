@@ -131,6 +131,20 @@ Authorizer::Verdict Authorizer::decide(const Principal& p, std::string_view acti
     v.reason = Reason::Root;
     return v;
   }
+  policy::Request req{action, resources, resource_group_id, context};
+  const uint64_t gen = iam_.generation();
+  {
+    // Fast path: a current entry for a plain user — evaluate under the shared lock.
+    std::shared_lock lk(mu_);
+    auto it = cache_.find(p.key);
+    if (it != cache_.end() && it->second->generation == gen && it->second->missing.empty() && !it->second->session &&
+        !it->second->expires_at) {
+      v.decision = it->second->set->evaluate(req);
+      v.effect = v.decision.effect;
+      v.set = it->second->set;
+      return v;
+    }
+  }
   auto e = entry_for(p);
   if (!e->missing.empty()) {
     v.effect = policy::Effect::ImplicitDeny;
@@ -143,7 +157,6 @@ Authorizer::Verdict Authorizer::decide(const Principal& p, std::string_view acti
     v.reason = Reason::SessionExpired;
     return v;
   }
-  policy::Request req{action, resources, resource_group_id, context};
   v.decision = e->set->evaluate(req);
   v.effect = v.decision.effect;
   v.set = e->set;

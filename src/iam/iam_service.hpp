@@ -45,8 +45,14 @@ class IamService {
   IamService& operator=(const IamService&) = delete;
 
   const Limits& limits() const { return limits_; }
-  // Bumped after every committed write. Acquire-load: cheap to poll.
-  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Bumped after every committed write — also by another process on the same
+  // data dir (e.g. `sluice admin` while the server runs): at most every 200 ms
+  // a call here checks SQLite's data_version and bumps if another connection
+  // committed. Otherwise one clock read and an acquire-load: cheap to poll.
+  uint64_t generation() {
+    maybe_poll();
+    return generation_.load(std::memory_order_acquire);
+  }
   int64_t now() const;
   std::string region() const { return region_; }
   void set_region(std::string r) { region_ = std::move(r); }
@@ -185,7 +191,15 @@ class IamService {
   friend struct IamTx;
   void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
   Status account_exists(std::string_view account_id);
-  void load_resource_map();
+  void load_resource_map_locked();  // store mutex held
+  void maybe_poll() {
+    int64_t t = steady_ms();
+    int64_t last = last_poll_ms_.load(std::memory_order_relaxed);
+    if (t - last < 200 || !last_poll_ms_.compare_exchange_strong(last, t)) return;
+    poll_external_changes();
+  }
+  static int64_t steady_ms();
+  void poll_external_changes();
   Result<std::vector<policy::Grant>> grants_of(std::string_view account_id, PrincipalType type, std::string_view name,
                                                std::string via);
   std::shared_ptr<const policy::Document> custom_doc(std::string_view account_id, std::string_view name,
@@ -196,6 +210,8 @@ class IamService {
   Clock clock_;
   std::string region_ = "local";
   std::atomic<uint64_t> generation_{1};
+  std::atomic<int64_t> last_poll_ms_{0};
+  int64_t data_version_ = 0;  // store mutex
 
   // Caches served without touching SQLite.
   mutable std::shared_mutex cache_mu_;

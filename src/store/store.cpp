@@ -19,7 +19,9 @@ constexpr std::string_view kCheckAad = "key_check";
 Store::OpenResult Store::open(const std::string& data_dir, const StoreOptions& opts) {
   OpenResult r;
   std::error_code ec;
+  bool fresh = !std::filesystem::exists(data_dir, ec);
   std::filesystem::create_directories(data_dir, ec);
+  if (!ec && fresh) ::chmod(data_dir.c_str(), 0700);  // secrets and hashes live here
   if (ec) {
     r.error = "cannot create data directory " + data_dir + ": " + ec.message();
     return r;

@@ -146,7 +146,18 @@ class Search {
 }  // namespace
 
 Decision CompiledSet::evaluate(const Request& r) const {
-  const Index& ix = *index_;
+  Index& lazy = *index_;
+  if (!lazy.ready.load(std::memory_order_acquire)) {
+    if (lazy.mode == Indexing::Never ||
+        lazy.uses.fetch_add(1, std::memory_order_relaxed) + 1 < kLazyIndexAfter)
+      return scan_decide(lazy, r);
+    // The set is being reused: build the index once (others wait for it here).
+    std::call_once(lazy.once, [&lazy] {
+      build_index(lazy);
+      lazy.ready.store(true, std::memory_order_release);
+    });
+  }
+  const IndexData& ix = lazy;
   // Pre-split the request's resources (usually one or two).
   constexpr size_t kInline = 8;
   Res inline_res[kInline];
@@ -177,15 +188,7 @@ Decision CompiledSet::evaluate(const Request& r) const {
       if (wildcard_match(w.pattern, r.action, true)) search.bucket(bk, false, b);
     }
     if (ix.not_action != CiTable::kNone) search.bucket(ix.groups[ix.not_action].by_effect[effect], true, b);
-    if (b != kNone) {
-      const StmtRef& s = ix.stmts[b];
-      Decision d;
-      d.effect = effect == 0 ? Effect::Deny : Effect::Allow;
-      d.grant_index = static_cast<int>(s.grant);
-      d.statement_index = static_cast<int>(s.index);
-      d.sid = s.st->sid;
-      return d;
-    }
+    if (b != kNone) return decision_for(ix, effect == 0 ? Effect::Deny : Effect::Allow, b);
   }
   return Decision{};
 }

@@ -1,4 +1,7 @@
 // Evaluation semantics and the documented examples (SPEC §3-4) as tables.
+#include <atomic>
+#include <thread>
+
 #include "iam/policy/test_util.hpp"
 
 namespace sluice::iam::policy {
@@ -248,6 +251,68 @@ TEST(Evaluate, SharedDocumentsAcrossSets) {
   EXPECT_TRUE((Ask{"mq:PUB", {arn("topic/a/T")}}.on(*a).allowed()));
   EXPECT_TRUE((Ask{"mq:PUB", {arn("topic/a/T")}}.on(*b).allowed()));
   EXPECT_EQ(doc.use_count(), 5);  // doc, g, a's grant, b's two
+}
+
+}  // namespace
+}  // namespace sluice::iam::policy
+
+namespace sluice::iam::policy {
+namespace {
+using namespace testing;
+
+TEST(Evaluate, AutoIndexingBuildsTheIndexOnReuse) {
+  std::vector<Grant> gs{grant("A", R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"mq:PUB","Resource":"acs:mq:*:*:topic/a/T"},{"Effect":"Deny","Action":"mq:PUB","Resource":"acs:mq:*:*:topic/a/T/x"}]})")};
+  auto set = CompiledSet::compile(gs);
+  EXPECT_EQ(set->statements(), 2u);
+  EXPECT_FALSE(set->indexed());
+  std::vector<std::string> allow{"acs:mq:r:1:topic/a/T"}, deny{"acs:mq:r:1:topic/a/T/x", "acs:mq:r:1:topic/a/T"};
+  Request ra, rd;
+  ra.action = rd.action = "mq:PUB";
+  ra.resources = allow;
+  rd.resources = deny;
+  for (uint32_t i = 0; i < CompiledSet::kLazyIndexAfter + 3; ++i) {
+    // The kLazyIndexAfter-th decision builds the index; answers do not change.
+    EXPECT_EQ(set->indexed(), i >= CompiledSet::kLazyIndexAfter) << i;
+    if (i % 2) EXPECT_TRUE(set->evaluate(ra).allowed());
+    else EXPECT_EQ(set->evaluate(rd).effect, Effect::Deny);
+  }
+  EXPECT_TRUE(set->indexed());
+  EXPECT_TRUE(CompiledSet::compile(gs, CompiledSet::Indexing::Eager)->indexed());
+  EXPECT_FALSE(CompiledSet::compile(gs, CompiledSet::Indexing::Never)->indexed());
+}
+
+TEST(Evaluate, LargeSetsIndexAtCompile) {
+  std::string doc = R"({"Version":"1","Statement":[)";
+  for (size_t i = 0; i <= CompiledSet::kLazyIndexMaxStatements; ++i)
+    doc += std::string(i ? "," : "") + R"({"Effect":"Allow","Action":"mq:PUB","Resource":"acs:mq:*:*:topic/a/T)" + std::to_string(i) + "\"}";
+  doc += "]}";
+  ParseResult p = parse(doc, 1 << 20);
+  ASSERT_TRUE(p.ok()) << p.error;
+  Grant g;
+  g.policy_name = "Big";
+  g.doc = p.doc;
+  auto set = CompiledSet::compile({g});
+  EXPECT_TRUE(set->indexed());
+  Decision d = Ask{"mq:PUB", {"acs:mq:r:1:topic/a/T1999/x", "acs:mq:r:1:topic/a/T1999"}}.on(*set);
+  EXPECT_TRUE(d.allowed());
+  EXPECT_EQ(d.statement_index, 1999);
+}
+
+TEST(Evaluate, ConcurrentFirstDecisionsBuildTheIndexOnce) {
+  auto set = compile({grant("A", R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"mq:*","Resource":"acs:mq:*:*:topic/a/*"}]})")});
+  std::vector<std::string> res{"acs:mq:r:1:topic/a/T"};
+  Request r;
+  r.action = "mq:SUB";
+  r.resources = res;
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) allowed += set->evaluate(r).allowed();
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(allowed.load(), 4000);
+  EXPECT_TRUE(set->indexed());
 }
 
 }  // namespace

@@ -20,7 +20,9 @@
 //
 // Each list is sorted by ordinal, so a search stops at the first hit or as soon
 // as it passes the best ordinal found so far.
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string_view>
 #include <vector>
 
@@ -78,7 +80,21 @@ struct IndexData {
   uint32_t not_action = CiTable::kNone;
 };
 
-struct CompiledSet::Index : IndexData {};
+// The lazily built part lives beside `stmts`, which compile() fills and nobody
+// changes afterwards: scans may run while another thread builds the index.
+struct CompiledSet::Index : IndexData {
+  Indexing mode = Indexing::Auto;
+  std::atomic<bool> ready{false};   // the lookup structures are built (release/acquire)
+  std::atomic<uint32_t> uses{0};    // decisions answered by scanning (Auto)
+  std::once_flag once;
+};
+
+// Fills everything in `ix` but `stmts` (which must be complete).
+void build_index(IndexData& ix);
+// The unindexed path: every statement in ordinal order.
+Decision scan_decide(const IndexData& ix, const Request& r);
+// Builds the Decision for the statement with ordinal `ord`.
+Decision decision_for(const IndexData& ix, Effect effect, uint32_t ord);
 
 // Splits an ARN after its 4th ':' ("acs:mq:r:acct:topic/x" -> offset of "topic/x").
 // Returns the number of ':' seen before that point (< 4 if the string has fewer).
@@ -93,7 +109,12 @@ inline int arn_rel_offset(std::string_view s, size_t& rel) {
   return colons;
 }
 
-inline bool has_wildcard(std::string_view s) { return s.find_first_of("*?") != std::string_view::npos; }
+// (string_view::find_first_of calls memchr once per character: too slow for compile.)
+inline bool has_wildcard(std::string_view s) {
+  for (char c : s)
+    if (c == '*' || c == '?') return true;
+  return false;
+}
 
 // Statement-level checks shared by the index and the fallbacks.
 bool action_matches(const Statement& st, std::string_view action);        // honours NotAction

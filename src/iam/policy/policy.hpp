@@ -94,6 +94,19 @@ class CompiledSet {
  public:
   static std::shared_ptr<const CompiledSet> compile(std::vector<Grant> grants);
   Decision evaluate(const Request& r) const;
+
+  // When the index is built (added; compile(grants) is compile(grants, Auto)).
+  // Auto: a set of at most kLazyIndexMaxStatements statements answers its first
+  // kLazyIndexAfter - 1 decisions by a plain scan (compile + one decision stays a few
+  // microseconds) and builds its index on the kLazyIndexAfter-th decision (once,
+  // thread-safe); a larger set builds it in compile. Eager: always in compile.
+  // Never: always scan (tests compare the two paths). Decisions are identical.
+  enum class Indexing : uint8_t { Auto, Eager, Never };
+  static constexpr size_t kLazyIndexMaxStatements = 2000;
+  static constexpr uint32_t kLazyIndexAfter = 4;
+  static std::shared_ptr<const CompiledSet> compile(std::vector<Grant> grants, Indexing indexing);
+  bool indexed() const;      // the index has been built
+  size_t statements() const; // statements across all grants
   const std::vector<Grant>& grants() const { return grants_; }
   ~CompiledSet();
   CompiledSet(const CompiledSet&) = delete;

@@ -41,13 +41,23 @@ struct Ask {
   std::vector<std::string> resources;
   std::string rg;
   const Context* ctx = nullptr;
+  // Decides on `set`, and checks that the indexed and the scanning paths agree.
   Decision on(const CompiledSet& set) const {
     Request r;
     r.action = action;
     r.resources = resources;
     r.resource_group_id = rg;
     r.context = ctx;
-    return set.evaluate(r);
+    Decision d = set.evaluate(r);
+    for (auto mode : {CompiledSet::Indexing::Eager, CompiledSet::Indexing::Never}) {
+      auto other = CompiledSet::compile(set.grants(), mode);
+      Decision o = other->evaluate(r);
+      EXPECT_EQ(static_cast<int>(o.effect), static_cast<int>(d.effect)) << action;
+      EXPECT_EQ(o.grant_index, d.grant_index) << action;
+      EXPECT_EQ(o.statement_index, d.statement_index) << action;
+      EXPECT_EQ(o.sid, d.sid) << action;
+    }
+    return d;
   }
 };
 

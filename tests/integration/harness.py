@@ -85,6 +85,20 @@ def make_certs(d):
             os.path.join(d, "server.key"))
 
 
+_HELP = {}
+
+
+def _host_args(binary):
+    """Bind to loopback only, where the binary has --host (tests must not listen outside)."""
+    if binary not in _HELP:
+        try:
+            _HELP[binary] = subprocess.run([binary, "serve", "--help"], capture_output=True,
+                                           text=True, timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            _HELP[binary] = ""
+    return ["--host", HOST] if "--host" in _HELP[binary] else []
+
+
 def port_open(port, host=HOST):
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -138,7 +152,7 @@ class Broker:
                    "--ws-port", str(self.ws_port), "--wss-port", str(self.wss_port),
                    "--http-port", str(self.http_port), "--threads", str(self.threads),
                    "--allow-anonymous", "--tls-cert", self.cert_file,
-                   "--tls-key", self.key_file, *self.extra_args]
+                   "--tls-key", self.key_file, *_host_args(binary), *self.extra_args]
         self.cmd = cmd
         self.log_path = os.path.join(self.dir, "broker.log")
         self._log = open(self.log_path, "wb")

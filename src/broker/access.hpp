@@ -3,9 +3,13 @@
 // Anonymous mode admits everyone into one default namespace; the ApsaraMQ
 // layer (src/mq) implements the four authentication modes and the policy
 // checks behind the same interface.
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mqtt/packet.hpp"
 #include "mqtt/reason.hpp"
@@ -25,11 +29,45 @@ struct ConnectInfo {
 };
 
 // The rights of one admitted connection, asked on every PUBLISH and SUBSCRIBE.
+// All methods run on the connection's own thread.
 class ClientAccess {
  public:
   virtual ~ClientAccess() = default;
   virtual bool may_publish(std::string_view topic, uint8_t qos, bool retain) = 0;
   virtual bool may_subscribe(std::string_view filter) = 0;
+
+  // Asked about once a second while connected, so that a change of rights
+  // reaches connected clients within a second.
+  struct Check {
+    // Success: stay connected; anything else: DISCONNECT (v5) with it and close.
+    mqtt::Reason reason = mqtt::Reason::Success;
+    std::string why;
+    // The rights may have changed: the connection re-asks may_subscribe for
+    // each subscription it holds and removes those now denied.
+    bool rights_changed = false;
+    // Messages to send to this client only (topic, payload), e.g.
+    // $SYS/tokenExpireNotice; sent before a disconnect.
+    std::vector<std::pair<std::string, std::string>> notices;
+  };
+  virtual Check check(int64_t now_ms) {
+    (void)now_ms;
+    return {};
+  }
+
+  // A PUBLISH to a topic starting with "$SYS/" is offered here first (e.g.
+  // $SYS/uploadToken). Returns true if handled: it is then not routed.
+  virtual bool on_system_publish(std::string_view topic, std::string_view payload) {
+    (void)topic;
+    (void)payload;
+    return false;
+  }
+
+  // MQTT 3.x has no way to refuse a PUBLISH: true closes the connection (as
+  // ApsaraMQ does), false drops the message silently.
+  virtual bool close_on_denied_publish() const { return true; }
+
+  // The connection closed (why: "client disconnected", "keep alive timeout", ...).
+  virtual void on_close(std::string_view why) { (void)why; }
 };
 
 struct Admission {

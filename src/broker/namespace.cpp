@@ -139,6 +139,14 @@ SessionPtr Namespace::find_session(std::string_view client_id) {
   return it == sessions_.end() ? nullptr : it->second;
 }
 
+std::vector<SessionPtr> Namespace::sessions() {
+  std::lock_guard lock(sessions_mu_);
+  std::vector<SessionPtr> out;
+  out.reserve(sessions_.size());
+  for (auto& [id, s] : sessions_) out.push_back(s);
+  return out;
+}
+
 size_t Namespace::session_count() {
   std::lock_guard lock(sessions_mu_);
   return sessions_.size();

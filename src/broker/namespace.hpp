@@ -18,6 +18,14 @@
 
 namespace sluice::broker {
 
+// Message tracing hooks (ApsaraMQ's message trace); set per namespace, null = off.
+class MessageTracer {
+ public:
+  virtual ~MessageTracer() = default;
+  virtual void published(const Message& m, std::string_view client_id) = 0;
+  virtual void delivered(const Message& m, std::string_view client_id, uint8_t qos) = 0;
+};
+
 class Namespace {
  public:
   Namespace(std::string id, NamespaceConfig cfg);
@@ -60,6 +68,15 @@ class Namespace {
   size_t retained_count() const { return retained_.size(); }
   RetainedStore& retained() { return retained_; }
 
+  // Thread-safe; the tracer must outlive the namespace or be reset first.
+  void set_tracer(std::shared_ptr<MessageTracer> t) { std::atomic_store(&tracer_, std::move(t)); }
+  std::shared_ptr<MessageTracer> tracer() const { return std::atomic_load(&tracer_); }
+  bool tracing() const { return tracing_.load(std::memory_order_relaxed); }
+  void set_tracing(bool on) { tracing_.store(on, std::memory_order_relaxed); }
+
+  // Live sessions of this namespace (for admin queries and revocation).
+  std::vector<SessionPtr> sessions();
+
  private:
   void end_session_locked(const SessionPtr& s);
 
@@ -71,6 +88,8 @@ class Namespace {
   SubscriptionTrie trie_;
   RetainedStore retained_;
   std::atomic<uint64_t> next_serial_{1};
+  std::shared_ptr<MessageTracer> tracer_;
+  std::atomic<bool> tracing_{false};
 };
 
 }  // namespace sluice::broker

@@ -33,7 +33,7 @@ class Connection final : public Pollable, public broker::Client {
   void on_event(uint32_t events);
   // Writes pending output; called by the worker once per loop iteration.
   void flush();
-  // Once a second: keep alive and CONNECT deadline.
+  // Four times a second: keep alive, CONNECT deadline, changed rights.
   void tick(int64_t now);
   // Closes the connection. For a v5 client that completed CONNECT, a DISCONNECT
   // with `reason` is sent first unless reason is Success. The will is
@@ -66,6 +66,8 @@ class Connection final : public Pollable, public broker::Client {
   void on_ack(mqtt::Ack& a);
   void on_disconnect(mqtt::Disconnect& d);
   void refuse_connect(mqtt::Reason reason, std::string_view why);
+  // Asks the access layer whether rights changed; applies revocations.
+  void check_access(int64_t now);
   // A protocol violation: DISCONNECT with the reason (v5) and close.
   void fail(mqtt::Reason reason, std::string_view why);
 

@@ -210,7 +210,8 @@ void Connection::tick(int64_t now) {
   }
   if (state_ == State::Connected && keep_alive_ms_ != 0 &&
       now - last_rx_ms_ > int64_t(keep_alive_ms_) * 3 / 2)
-    close(mqtt::Reason::KeepAliveTimeout, "keep alive timeout");
+    return close(mqtt::Reason::KeepAliveTimeout, "keep alive timeout");
+  if (state_ == State::Connected && access_) check_access(now);
 }
 
 void Connection::close(mqtt::Reason reason, std::string_view why) {
@@ -225,6 +226,7 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
     if (fd_ < 0) return;
   }
   log::debug("connection {} closed: {}", id_, why);
+  if (access_) access_->on_close(why);
   state_ = State::Closed;
   ::close(fd_);  // also removes it from the epoll set
   fd_ = -1;

@@ -247,8 +247,28 @@ void Connection::on_publish(mqtt::Publish& p) {
       return fail(Reason::ReceiveMaximumExceeded, "too many QoS 2 messages in flight");
   }
 
+  if (access_ && topic.size() > 5 && topic.compare(0, 5, "$SYS/") == 0 &&
+      access_->on_system_publish(topic, p.payload)) {
+    if (p.qos == 1) {
+      mqtt::encode(mqtt::Ack{mqtt::PacketType::Puback, p.packet_id, Reason::Success, {}}, version_, out_);
+      queued_output();
+    } else if (p.qos == 2) {
+      session_->incoming_qos2_store(p.packet_id);
+      mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrec, p.packet_id, Reason::Success, {}}, version_, out_);
+      queued_output();
+    }
+    return;
+  }
+
   if (access_ && !access_->may_publish(topic, p.qos, p.retain)) {
-    if (!v5) return close(Reason::Success, "publish not authorized");
+    if (!v5) {
+      if (access_->close_on_denied_publish()) return close(Reason::Success, "publish not authorized");
+      if (p.qos == 0) return;  // dropped silently; QoS 1/2 are acknowledged but not routed
+      auto type = p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec;
+      if (p.qos == 2) session_->incoming_qos2_store(p.packet_id);
+      mqtt::encode(mqtt::Ack{type, p.packet_id, Reason::Success, {}}, version_, out_);
+      return queued_output();
+    }
     if (p.qos > 0) {
       auto type = p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec;
       mqtt::encode(mqtt::Ack{type, p.packet_id, Reason::NotAuthorized, {}}, version_, out_);
@@ -266,6 +286,8 @@ void Connection::on_publish(mqtt::Publish& p) {
   if (v5) copy_message_props(p.props, *m);
   WorkerStats::add(w_.server().broker().stats(w_.id()).messages_in);
   ns_->publish(m, w_.ctx());
+  if (ns_->tracing())
+    if (auto t = ns_->tracer()) t->published(*m, session_->client_id());
 
   if (p.qos == 1) {
     mqtt::encode(mqtt::Ack{mqtt::PacketType::Puback, p.packet_id, Reason::Success, {}}, version_, out_);
@@ -427,6 +449,8 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
   }
   mqtt::encode(p, version_, out_);
   WorkerStats::add(w_.server().broker().stats(w_.id()).messages_out);
+  if (ns_->tracing())
+    if (auto t = ns_->tracer()) t->delivered(m, session_->client_id(), qos);
   queued_output();
   return true;
 }
@@ -435,6 +459,32 @@ void Connection::send_pubrel(uint16_t packet_id) {
   if (state_ != State::Connected) return;
   mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrel, packet_id, Reason::Success, {}}, version_, out_);
   queued_output();
+}
+
+}  // namespace sluice::net
+
+namespace sluice::net {
+
+void Connection::check_access(int64_t now) {
+  broker::ClientAccess::Check c = access_->check(now);
+  for (auto& [topic, payload] : c.notices) {
+    broker::Message m;
+    m.topic = std::move(topic);
+    m.payload = std::move(payload);
+    send_publish(m, 0, 0, false, false, 0);
+  }
+  if (c.reason != Reason::Success) {
+    log::info("connection {} ({}): rights revoked: {}", id_, session_->client_id(), c.why);
+    return close(c.reason, c.why.empty() ? "not authorized" : c.why);
+  }
+  if (!c.rights_changed) return;
+  for (const auto& f : session_->subscription_filters()) {
+    if (!access_->may_subscribe(f)) {
+      log::info("connection {} ({}): subscription {} removed: no longer authorized", id_,
+                session_->client_id(), f);
+      ns_->unsubscribe(session_, f);
+    }
+  }
 }
 
 }  // namespace sluice::net

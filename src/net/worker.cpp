@@ -17,6 +17,10 @@
 
 namespace sluice::net {
 
+// Timers (keep alive, connect timeout, rights re-checks, session expiry) run
+// at this cadence: a revoked right reaches a connected client within it.
+constexpr int64_t kTickMs = 250;
+
 Worker::Worker(Server& server, unsigned id)
     : server_(server), id_(id), ctx_(id, server.broker().workers(), server.broker().stats(id)) {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -163,7 +167,7 @@ void Worker::shutdown_connections() {
 void Worker::run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
-  next_tick_ms_ = broker::now_ms() + 1000;
+  next_tick_ms_ = broker::now_ms() + kTickMs;
   while (!stopping_) {
     now_ms_ = broker::now_ms();
     int timeout = static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
@@ -197,7 +201,7 @@ void Worker::run() {
       tick();
       ctx_.flush(server_);
       flush_dirty();
-      next_tick_ms_ = now_ms_ + 1000;
+      next_tick_ms_ = now_ms_ + kTickMs;
     }
     for (Connection* c : retired_) conns_.erase(c->id());
     retired_.clear();

@@ -13,6 +13,7 @@ using test::hex;
 using test::parse_ok;
 using test::server;
 using namespace std::string_literals;
+using namespace std::string_view_literals;  // decoded packets view static bytes
 
 constexpr Version V3 = Version::V3_1_1;
 constexpr Version V5 = Version::V5;
@@ -235,7 +236,7 @@ TEST(Errors, Connect) {
 
 TEST(Errors, V5PasswordWithoutUserIsFine) {
   Parser p;
-  auto pkt = parse_ok(p, "\x10\x12\x00\x04MQTT\x05\x42\x00\x3c\x00\x00\x01" "a\x00\x02pw"s);
+  auto pkt = parse_ok(p, "\x10\x12\x00\x04MQTT\x05\x42\x00\x3c\x00\x00\x01" "a\x00\x02pw"sv);
   EXPECT_EQ(std::get<Connect>(pkt).password, "pw");
   EXPECT_FALSE(std::get<Connect>(pkt).username);
 }
@@ -243,22 +244,22 @@ TEST(Errors, V5PasswordWithoutUserIsFine) {
 TEST(Errors, AcceptedEdgeCases) {
   // Invalid-but-UTF-8 filters are decoded; the broker rejects them per filter.
   Parser s5 = server(V5);
-  auto pkt = parse_ok(s5, "\x82\x0b\x00\x01\x00\x00\x05" "a/#/b\x00"s);
+  auto pkt = parse_ok(s5, "\x82\x0b\x00\x01\x00\x00\x05" "a/#/b\x00"sv);
   EXPECT_EQ(std::get<Subscribe>(pkt).subscriptions[0].filter, "a/#/b");
   // Empty topic with a topic alias (5).
-  pkt = parse_ok(s5, "\x30\x06\x00\x00\x03\x23\x00\x01"s);
+  pkt = parse_ok(s5, "\x30\x06\x00\x00\x03\x23\x00\x01"sv);
   EXPECT_EQ(std::get<Publish>(pkt).props.topic_alias, 1);
   // User properties may repeat.
-  pkt = parse_ok(s5, "\x30\x12\x00\x01t\x0e\x26\x00\x01k\x00\x01v\x26\x00\x01k\x00\x01w"s);
+  pkt = parse_ok(s5, "\x30\x12\x00\x01t\x0e\x26\x00\x01k\x00\x01v\x26\x00\x01k\x00\x01w"sv);
   EXPECT_EQ(std::get<Publish>(pkt).props.user_properties.size(), 2u);
   // A server may send several subscription identifiers.
   Parser c5 = client(V5);
-  pkt = parse_ok(c5, "\x30\x08\x00\x01t\x04\x0b\x01\x0b\x02"s);
+  pkt = parse_ok(c5, "\x30\x08\x00\x01t\x04\x0b\x01\x0b\x02"sv);
   EXPECT_EQ(std::get<Publish>(pkt).props.subscription_identifiers.size(), 2u);
   // MQTT 5 acks may omit the reason code; DISCONNECT may carry a reason only.
-  pkt = parse_ok(s5, "\x40\x02\x00\x01"s);
+  pkt = parse_ok(s5, "\x40\x02\x00\x01"sv);
   EXPECT_EQ(std::get<Ack>(pkt).reason, Reason::Success);
-  pkt = parse_ok(s5, "\xe0\x01\x04"s);
+  pkt = parse_ok(s5, "\xe0\x01\x04"sv);
   EXPECT_EQ(std::get<Disconnect>(pkt).reason, Reason::DisconnectWithWill);
 }
 

@@ -18,9 +18,16 @@ inline uint64_t load8(const uint8_t* p) {
   std::memcpy(&w, p, 8);
   return w;
 }
-// Non-zero iff some byte of w is zero (exact when used as a boolean).
-inline uint64_t has_zero(uint64_t w) { return (w - kOnes) & ~w & kHighs; }
-inline uint64_t has_byte(uint64_t w, uint8_t b) { return has_zero(w ^ (kOnes * b)); }
+// Non-zero iff some byte of w is 0x00 or >= 0x80: (b - 1) sets the high bit
+// for 0x00 (and a borrow only spreads upward from a byte that is already a
+// hit), `| w` adds the bytes >= 0x80. Exact as a boolean.
+inline uint64_t zero_or_high(uint64_t w) { return ((w - kOnes) | w) & kHighs; }
+// Also hits '#' (0x23) and '+' (0x2B): they differ only in bit 3, so
+// (b | 0x08) ^ 0x2B is zero exactly for those two.
+inline uint64_t zero_high_or_wildcard(uint64_t w) {
+  const uint64_t x = (w | (kOnes * 0x08)) ^ (kOnes * 0x2B);
+  return ((w - kOnes) | w | (x - kOnes)) & kHighs;
+}
 
 inline bool cont(uint8_t b) { return (b & 0xc0) == 0x80; }
 
@@ -56,12 +63,16 @@ size_t multibyte(const uint8_t* p, size_t left, bool strict) {
 bool valid_utf8(std::string_view s, bool strict) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   const uint8_t* end = p + s.size();
+  const bool words = !strict && s.size() >= 8;
   while (p < end) {
-    if (!strict && end - p >= 8) {
-      const uint64_t w = load8(p);
-      if (!((w & kHighs) | has_zero(w))) {
-        p += 8;
-        continue;
+    if (words) {
+      if (end - p >= 8) {
+        if (!zero_or_high(load8(p))) {
+          p += 8;
+          continue;
+        }
+      } else if (!zero_or_high(load8(end - 8))) {
+        return true;  // the tail, read as the (overlapping) last word, is plain ASCII
       }
     }
     const uint8_t b = *p;
@@ -84,13 +95,17 @@ NameCheck check_topic_name(std::string_view topic) {
   if (topic.empty()) return NameCheck::Empty;
   const auto* p = reinterpret_cast<const uint8_t*>(topic.data());
   const uint8_t* end = p + topic.size();
+  const bool words = topic.size() >= 8;
   bool wildcard = false;
   while (p < end) {
-    if (end - p >= 8) {
-      const uint64_t w = load8(p);
-      if (!((w & kHighs) | has_zero(w) | has_byte(w, '+') | has_byte(w, '#'))) {
-        p += 8;
-        continue;
+    if (words) {
+      if (end - p >= 8) {
+        if (!zero_high_or_wildcard(load8(p))) {
+          p += 8;
+          continue;
+        }
+      } else if (!zero_high_or_wildcard(load8(end - 8))) {
+        break;  // the rest is plain ASCII without wildcards
       }
     }
     const uint8_t b = *p;

@@ -47,8 +47,10 @@ std::string Authorizer::Verdict::explain() const {
 }
 
 std::shared_ptr<const Authorizer::Entry> Authorizer::build(const Principal& p, uint64_t generation) {
+  builds_.fetch_add(1, std::memory_order_relaxed);
   auto e = std::make_shared<Entry>();
-  e->generation = generation;
+  e->built = generation;
+  e->checked.store(generation, std::memory_order_relaxed);
   Result<std::vector<policy::Grant>> grants = std::vector<policy::Grant>{};
   switch (p.kind) {
     case Principal::Kind::Root:
@@ -88,12 +90,19 @@ std::shared_ptr<const Authorizer::Entry> Authorizer::build(const Principal& p, u
   return e;
 }
 
+bool Authorizer::current(const Entry& e, uint64_t generation, std::string_view account_id) const {
+  if (e.checked.load(std::memory_order_acquire) == generation) return true;
+  if (iam_.account_generation(account_id) > e.built) return false;
+  e.checked.store(generation, std::memory_order_release);
+  return true;
+}
+
 std::shared_ptr<const Authorizer::Entry> Authorizer::entry_for(const Principal& p) {
   const uint64_t gen = iam_.generation();
   {
     std::shared_lock lk(mu_);
     auto it = cache_.find(p.key);
-    if (it != cache_.end() && it->second->generation == gen) return it->second;
+    if (it != cache_.end() && current(*it->second, gen, p.account_id)) return it->second;
   }
   // Read the generation before reading IAM state: a write that commits meanwhile
   // bumps past `gen`, so this entry is rebuilt on next use rather than kept stale.
@@ -101,7 +110,7 @@ std::shared_ptr<const Authorizer::Entry> Authorizer::entry_for(const Principal& 
   std::unique_lock lk(mu_);
   if (cache_.size() > 100000) cache_.clear();
   auto& slot = cache_[p.key];
-  if (!slot || slot->generation <= gen) slot = e;
+  if (!slot || slot->built <= gen) slot = e;
   return e;
 }
 
@@ -137,7 +146,8 @@ Authorizer::Verdict Authorizer::decide(const Principal& p, std::string_view acti
     // Fast path: a current entry for a plain user — evaluate under the shared lock.
     std::shared_lock lk(mu_);
     auto it = cache_.find(p.key);
-    if (it != cache_.end() && it->second->generation == gen && it->second->missing.empty() && !it->second->session &&
+    if (it != cache_.end() && current(*it->second, gen, p.account_id) && it->second->missing.empty() &&
+        !it->second->session &&
         !it->second->expires_at) {
       v.decision = it->second->set->evaluate(req);
       v.effect = v.decision.effect;
@@ -175,6 +185,7 @@ Authorizer::Verdict Authorizer::decide(const Principal& p, std::string_view acti
 Authorizer::Verdict Authorizer::decide_on(const Principal& p, std::string_view action,
                                           std::span<const std::string> resources, std::string_view resource_type,
                                           std::string_view resource_id, const policy::Context* context) {
+  (void)iam_.generation();  // picks up resource moves made by another process
   std::string rg = iam_.resource_group_of(p.account_id, resource_type, resource_id);
   return decide(p, action, resources, rg, context);
 }

@@ -3,9 +3,11 @@
 // of grants (the user's attachments and each of its groups'; a role session's
 // role grants plus its session policy), compiles it once, and caches the
 // compiled set per principal tagged with IamService::generation(). Any IAM
-// write bumps the generation, so the next decision after a change rebuilds:
-// a change is in force for the very next call. A cached decision allocates
-// nothing and rebuilds nothing.
+// write bumps the generation (and marks the account it touched), so the next
+// decision after a change revalidates — and rebuilds if the principal's account
+// changed: a change is in force for the very next call. A cached decision
+// allocates nothing and rebuilds nothing; other tenants' writes cost a cached
+// entry one map lookup, not a rebuild.
 //
 // Rules beyond the policy engine:
 //  - the root account is allowed everything inside its own account;
@@ -18,6 +20,7 @@
 //
 // Thread safety: decide() and lookup_access_key() may be called concurrently
 // from any number of threads; the cache is under a shared_mutex.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
@@ -80,6 +83,12 @@ class Authorizer {
   // caching, compare later. One atomic load.
   uint64_t generation() const { return iam_.generation(); }
   bool changed_since(uint64_t g) const { return iam_.generation() != g; }
+  // Finer: has anything changed in this account since generation G (G taken
+  // from generation())? Lets a per-connection cache survive other tenants' writes.
+  bool account_changed_since(std::string_view account_id, uint64_t g) const {
+    (void)iam_.generation();  // polls for other processes' commits
+    return iam_.account_generation(account_id) > g;
+  }
 
   // Resolves an access key id (LTAI.../STS....) to its principal and decrypted
   // secret. Callers verify the HMAC (constant time) and check status/expiry.
@@ -89,20 +98,27 @@ class Authorizer {
   std::shared_ptr<const policy::CompiledSet> compiled_for(const Principal& p);
 
   size_t cached_principals() const;
+  uint64_t builds() const { return builds_.load(std::memory_order_relaxed); }  // compiled sets built so far
   void clear();
 
  private:
   struct Entry {
-    uint64_t generation = 0;
+    // Built from IAM state at global generation `built`; confirmed current at
+    // `checked`. Still current while the principal's account has had no write
+    // since `built` (IamService::account_generation).
+    uint64_t built = 0;
+    mutable std::atomic<uint64_t> checked{0};
     std::shared_ptr<const policy::CompiledSet> set;      // user / role grants
     std::shared_ptr<const policy::CompiledSet> session;  // session policy (role sessions), may be null
     int64_t expires_at = 0;                              // role sessions
     std::string missing;                                 // non-empty: principal does not exist
   };
   std::shared_ptr<const Entry> entry_for(const Principal& p);
+  bool current(const Entry& e, uint64_t generation, std::string_view account_id) const;
   std::shared_ptr<const Entry> build(const Principal& p, uint64_t generation);
 
   IamService& iam_;
+  std::atomic<uint64_t> builds_{0};
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const Entry>, StringHash, std::equal_to<>> cache_;
 };

@@ -350,3 +350,28 @@ TEST_F(AuthorizerTest, ChangesFromAnotherConnectionApplyWithinASecond) {
   }
   EXPECT_EQ(iam_->resource_group_of(acct, "instance", "mqtt-local-7"), rg->id);
 }
+
+// One tenant's writes do not make every other tenant's principals rebuild.
+TEST_F(AuthorizerTest, OtherAccountsWritesDoNotRebuild) {
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "alice"}, PolicyType::System, "AliyunMQPubOnlyAccess"));
+  std::string other = new_account("other");
+  ASSERT_OK(iam_->create_user(other, {"olga", "", ""}));
+  Principal olga = Principal::user(other, "olga");
+  EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
+  EXPECT_FALSE(allowed(olga, "mq:PUB", "acs:mq:local:" + other + ":topic/mqtt-local-2/a"));
+  uint64_t builds = authz_->builds();
+  uint64_t g = authz_->generation();
+  ASSERT_OK(iam_->attach_policy(other, {PrincipalType::User, "olga"}, PolicyType::System, "AliyunMQFullAccess"));
+  EXPECT_TRUE(authz_->changed_since(g));
+  EXPECT_FALSE(authz_->account_changed_since(acct, g));
+  EXPECT_TRUE(authz_->account_changed_since(other, g));
+  EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
+  EXPECT_EQ(authz_->builds(), builds);  // alice's set was revalidated, not rebuilt
+  EXPECT_TRUE(allowed(olga, "mq:PUB", "acs:mq:local:" + other + ":topic/mqtt-local-2/a"));
+  EXPECT_EQ(authz_->builds(), builds + 1);
+  ASSERT_OK(iam_->create_group(acct, "g"));  // any write in alice's account: rebuild
+  EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
+  EXPECT_EQ(authz_->builds(), builds + 2);
+  EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
+  EXPECT_EQ(authz_->builds(), builds + 2);
+}

@@ -67,7 +67,7 @@ Status IamService::attach_policy(std::string_view account_id, const PrincipalRef
     db.run("INSERT INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)", account_id, ptype, principal.name, to_string(type),
            policy_name, rg, now());
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -88,7 +88,7 @@ Status IamService::detach_policy(std::string_view account_id, const PrincipalRef
                             "The policy \"" + std::string(policy_name) + "\" is not attached to " +
                                 detail::lower(ptype) + " \"" + principal.name + "\" at " + scope_text(rg) + ".");
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }

@@ -55,7 +55,7 @@ Result<Group> IamService::create_group(std::string_view account_id, std::string_
     db.run("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", g.account_id, g.name, g.group_id, g.comments, g.created_at,
            g.created_at);
     tx.commit();
-    bump();
+    bump(account_id);
     return g;
   });
 }
@@ -101,7 +101,7 @@ Result<Group> IamService::update_group(std::string_view account_id, std::string_
              "principal_name = ?",
              g.name, account_id, name);
     tx.commit();
-    bump();
+    bump(account_id);
     return g;
   });
 }
@@ -122,7 +122,7 @@ Status IamService::delete_group(std::string_view account_id, std::string_view na
                            "The group \"" + std::string(name) + "\" still has policies attached; detach them first.");
     db.run("DELETE FROM groups WHERE account_id = ? AND name = ?", account_id, name);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -148,7 +148,7 @@ Status IamService::add_user_to_group(std::string_view account_id, std::string_vi
                                                         " groups, the maximum. Remove it from a group first.");
     db.run("INSERT INTO group_members VALUES (?, ?, ?, ?)", account_id, group, user, now());
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -165,7 +165,7 @@ Status IamService::remove_user_from_group(std::string_view account_id, std::stri
       return err::not_exist("EntityNotExist.User.Group", "The user \"" + std::string(user) + "\" is not in the group \"" +
                                                              std::string(group) + "\".");
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }

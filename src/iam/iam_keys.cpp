@@ -55,7 +55,7 @@ Result<NewAccessKey> IamService::create_access_key(std::string_view account_id, 
            k.key.id, k.key.account_id, k.key.user_name, store::Blob{store_->box().seal(k.secret, k.key.id)}, "Active",
            k.key.created_at);
     tx.commit();
-    bump();
+    bump(account_id);
     return k;
   });
 }
@@ -92,7 +92,7 @@ Status IamService::update_access_key(std::string_view account_id, std::optional<
                           to_string(status), key_id, account_id);
     if (n == 0) return no_key(key_id);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -110,7 +110,7 @@ Status IamService::delete_access_key(std::string_view account_id, std::optional<
                           account_id);
     if (n == 0) return no_key(key_id);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -120,7 +120,9 @@ Result<AccessKeyInfo> IamService::lookup_access_key(std::string_view key_id) {
   {
     std::shared_lock lk(cache_mu_);
     auto it = key_cache_.find(key_id);
-    if (it != key_cache_.end() && it->second.generation == gen) {
+    if (it != key_cache_.end() &&
+        (it->second.generation == gen ||
+         account_generation_locked(it->second.info.principal.account_id) <= it->second.generation)) {
       AccessKeyInfo info = it->second.info;
       if (info.expires_at && now() >= info.expires_at) info.status = KeyStatus::Inactive;
       return info;

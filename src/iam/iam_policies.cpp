@@ -71,7 +71,7 @@ Result<Policy> IamService::create_policy(std::string_view account_id, std::strin
            p.created_at);
     db.run("INSERT INTO policy_versions VALUES (?, ?, 'v1', ?, ?)", account_id, name, document, p.created_at);
     tx.commit();
-    bump();
+    bump(account_id);
     return p;
   });
 }
@@ -161,7 +161,7 @@ Status IamService::delete_policy(std::string_view account_id, std::string_view n
       std::unique_lock cl(cache_mu_);
       doc_cache_.clear();  // a policy re-created under this name restarts at v1
     }
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -203,7 +203,7 @@ Result<PolicyVersion> IamService::create_policy_version(std::string_view account
            "default_version END WHERE account_id = ? AND name = ?",
            next + 1, v.created_at, set_as_default, v.version_id, account_id, name);
     tx.commit();
-    bump();
+    bump(account_id);
     return v;
   });
 }
@@ -255,7 +255,7 @@ Status IamService::delete_policy_version(std::string_view account_id, std::strin
                name, version_id) == 0)
       return no_version(name, version_id);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -275,7 +275,7 @@ Status IamService::set_default_policy_version(std::string_view account_id, std::
     db.run("UPDATE policies SET default_version = ?, updated_at = ? WHERE account_id = ? AND name = ?", version_id,
            now(), account_id, name);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }

@@ -51,7 +51,7 @@ Result<ResourceGroup> IamService::create_resource_group(std::string_view account
     db.run("INSERT INTO resource_groups VALUES (?, ?, ?, ?, 0, ?)", g.id, g.account_id, g.name, g.display_name,
            g.created_at);
     tx.commit();
-    bump();
+    bump(account_id);
     return g;
   });
 }
@@ -98,7 +98,7 @@ Result<ResourceGroup> IamService::update_resource_group(std::string_view account
                id) == 0)
       return no_rg(id);
     tx.commit();
-    bump();
+    bump(account_id);
     return ResourceGroup{};
   });
   if (!r) return r;
@@ -125,7 +125,7 @@ Status IamService::delete_resource_group(std::string_view account_id, std::strin
                                "; detach them first.");
     db.run("DELETE FROM resource_groups WHERE id = ?", id);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -160,7 +160,7 @@ Result<ResourceEntry> IamService::register_resource(std::string_view account_id,
       std::unique_lock cl(cache_mu_);
       resource_map_[key_for(account_id, ref.type, ref.id)] = rg;
     }
-    bump();
+    bump(account_id);
     return e;
   });
   return r;
@@ -180,7 +180,7 @@ Status IamService::unregister_resource(std::string_view account_id, std::string_
       std::unique_lock cl(cache_mu_);
       resource_map_.erase(key_for(account_id, type, id));
     }
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -204,7 +204,7 @@ Status IamService::move_resources(std::string_view account_id, std::string_view 
       std::unique_lock cl(cache_mu_);
       for (const auto& r : refs) resource_map_[key_for(account_id, r.type, r.id)] = std::string(to_group);
     }
-    bump();
+    bump(account_id);
     return {};
   });
 }

@@ -142,7 +142,7 @@ Result<Role> IamService::create_role(std::string_view account_id, std::string_vi
     db.run("INSERT INTO roles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", account_id, name, id, description, trust_policy, max, t,
            t);
     tx.commit();
-    bump();
+    bump(account_id);
     Role r;
     r.account_id = account_id;
     r.name = name;
@@ -195,7 +195,7 @@ Result<Role> IamService::update_role(std::string_view account_id, std::string_vi
                now(), account_id, name) == 0)
       return no_role(name);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
   if (!r) return r.error();
@@ -217,7 +217,7 @@ Status IamService::delete_role(std::string_view account_id, std::string_view nam
     db.run("DELETE FROM roles WHERE account_id = ? AND name = ?", account_id, name);
     db.run("DELETE FROM sts_sessions WHERE account_id = ? AND role_name = ?", account_id, name);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -275,7 +275,7 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
            store::Blob{store_->box().seal(c.security_token, c.access_key_id)}, session_policy, caller.arn(), t,
            c.expiration);
     tx.commit();
-    bump();
+    bump(account);
     return c;
   });
 }

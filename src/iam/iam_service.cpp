@@ -172,6 +172,36 @@ int64_t IamService::steady_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+void IamService::bump(std::string_view account_id) {
+  // The account's mark is written before the global counter moves, under the
+  // same lock, so whoever sees the new generation also sees the mark.
+  std::unique_lock cl(cache_mu_);
+  uint64_t g = generation_.load(std::memory_order_relaxed) + 1;
+  auto it = account_gen_.find(account_id);
+  if (it == account_gen_.end())
+    account_gen_.emplace(std::string(account_id), g);
+  else
+    it->second = g;
+  generation_.store(g, std::memory_order_release);
+}
+
+void IamService::bump_all() {
+  std::unique_lock cl(cache_mu_);
+  uint64_t g = generation_.load(std::memory_order_relaxed) + 1;
+  floor_gen_ = g;
+  generation_.store(g, std::memory_order_release);
+}
+
+uint64_t IamService::account_generation(std::string_view account_id) const {
+  std::shared_lock cl(cache_mu_);
+  return account_generation_locked(account_id);
+}
+
+uint64_t IamService::account_generation_locked(std::string_view account_id) const {
+  auto it = account_gen_.find(account_id);
+  return std::max(floor_gen_, it == account_gen_.end() ? uint64_t{0} : it->second);
+}
+
 void IamService::load_resource_map_locked() {
   auto q = store_->db().query("SELECT account_id, resource_type, resource_id, resource_group_id FROM resources");
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> m;
@@ -193,7 +223,7 @@ void IamService::poll_external_changes() {
       std::unique_lock cl(cache_mu_);
       doc_cache_.clear();
     }
-    bump();
+    bump_all();
   } catch (const std::exception&) {
     // A transient SQLite error (busy): try again on the next poll.
   }
@@ -241,7 +271,7 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
            "VALUES (?, ?, 'default', 'Default Resource Group', 1, ?)",
            rg, a.id, a.created_at);
     tx.commit();
-    bump();
+    bump(a.id);
     return a;
   });
 }
@@ -314,7 +344,7 @@ Status IamService::activate_service(std::string_view account_id, std::string_vie
     db.run("INSERT OR IGNORE INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?)",
            account_id, now());
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }

@@ -53,6 +53,11 @@ class IamService {
     maybe_poll();
     return generation_.load(std::memory_order_acquire);
   }
+  // The generation of the last write that touched this account (or of the last
+  // change seen from another process). A cache entry built at generation B for
+  // a principal of this account is still valid while this is <= B — so one
+  // tenant's writes do not invalidate every other tenant's caches.
+  uint64_t account_generation(std::string_view account_id) const;
   int64_t now() const;
   std::string region() const { return region_; }
   void set_region(std::string r) { region_ = std::move(r); }
@@ -189,7 +194,9 @@ class IamService {
 
  private:
   friend struct IamTx;
-  void bump() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+  void bump(std::string_view account_id);  // after a committed write to that account's state
+  void bump_all();                          // after another process changed the store
+  uint64_t account_generation_locked(std::string_view account_id) const;  // cache_mu_ held
   Status account_exists(std::string_view account_id);
   void load_resource_map_locked();  // store mutex held
   void maybe_poll() {
@@ -210,6 +217,8 @@ class IamService {
   Clock clock_;
   std::string region_ = "local";
   std::atomic<uint64_t> generation_{1};
+  uint64_t floor_gen_ = 1;  // cache_mu_: every account's generation is at least this
+  std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> account_gen_;  // cache_mu_
   std::atomic<int64_t> last_poll_ms_{0};
   int64_t data_version_ = 0;  // store mutex
 

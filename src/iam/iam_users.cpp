@@ -65,7 +65,7 @@ Result<User> IamService::create_user(std::string_view account_id, const UserInpu
            "VALUES (?, ?, ?, ?, ?, ?, ?)",
            u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at);
     tx.commit();
-    bump();
+    bump(account_id);
     return u;
   });
 }
@@ -116,7 +116,7 @@ Result<User> IamService::update_user(std::string_view account_id, std::string_vi
              u.name, account_id, name);
     }
     tx.commit();
-    bump();
+    bump(account_id);
     return u;
   });
   return r;
@@ -143,7 +143,7 @@ Status IamService::delete_user(std::string_view account_id, std::string_view nam
     db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, name);
     db.run("DELETE FROM users WHERE account_id = ? AND name = ?", account_id, name);
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }
@@ -168,7 +168,7 @@ Result<LoginProfile> IamService::create_login_profile(std::string_view account_i
     db.run("INSERT INTO login_profiles VALUES (?, ?, ?, ?, ?, ?, ?)", p.account_id, p.user_name, hash,
            p.password_reset_required, p.mfa_bind_required, p.created_at, p.created_at);
     tx.commit();
-    bump();
+    bump(account_id);
     return p;
   });
 }
@@ -214,7 +214,7 @@ Result<LoginProfile> IamService::update_login_profile(std::string_view account_i
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile (console access).");
     tx.commit();
-    bump();
+    bump(account_id);
     return p;
   });
 }
@@ -229,7 +229,7 @@ Status IamService::delete_login_profile(std::string_view account_id, std::string
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile to delete.");
     tx.commit();
-    bump();
+    bump(account_id);
     return {};
   });
 }

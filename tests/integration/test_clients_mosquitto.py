@@ -6,6 +6,8 @@
 import os
 import queue
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -15,6 +17,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import mqtt_raw  # noqa: E402
 
 VERSIONS = ["mqttv311", "mqttv5"]
 TRANSPORTS = ["tcp", "tls"]
@@ -254,6 +257,81 @@ class MosquittoClientsTest(unittest.TestCase):
                 got = s.get()
                 self.assertEqual(len(got[3]), len(payload))
                 self.assertEqual(got[3], payload)
+
+
+class TlsCloseTest(unittest.TestCase):
+    """What mosquitto_pub does over TLS, made deterministic: the client's last packets
+    (PUBLISH, DISCONNECT) and its TLS close_notify reach the server in one TCP write.
+    The packets before the close_notify must still be processed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = harness.Broker().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.stop()
+
+    def tls_client(self):
+        ctx = ssl.create_default_context(cafile=self.b.ca_file)
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = ctx.wrap_bio(inc, out, server_hostname=harness.HOST)
+        sock = socket.create_connection((harness.HOST, self.b.mqtts_port), timeout=5)
+
+        def pump_in():
+            data = sock.recv(65536)
+            if not data:
+                raise AssertionError("server closed during TLS setup")
+            inc.write(data)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if out.pending:
+                    sock.sendall(out.read())
+                pump_in()
+        if out.pending:
+            sock.sendall(out.read())
+        return sock, tls, out, pump_in
+
+    def test_packets_before_close_notify_are_processed(self):
+        topic, wt = uid("tlsclose"), uid("tlswill")
+        for version in (4, 5):
+            with self.subTest(version=version):
+                sub = mqtt_raw.connected(self.b.mqtt_port, uid("tcsub")[:20])
+                sub.send(mqtt_raw.subscribe(1, [(topic, 0), (wt, 0)]))
+                sub.expect(mqtt_raw.SUBACK)
+                sock, tls, out, pump_in = self.tls_client()
+                tls.write(mqtt_raw.connect(uid("tc")[:20], version=version,
+                                           will=dict(topic=wt, payload=b"will")))
+                sock.sendall(out.read())
+                buf = b""
+                while len(buf) < 4:
+                    try:
+                        buf += tls.read(1024)
+                    except ssl.SSLWantReadError:
+                        pump_in()
+                self.assertEqual((buf[0], buf[3]), (0x20, 0), f"CONNACK {buf.hex()}")
+                # PUBLISH + DISCONNECT + close_notify, one write.
+                tls.write(mqtt_raw.publish(topic, b"last words", version=version))
+                tls.write(mqtt_raw.disconnect(version=version))
+                try:
+                    tls.unwrap()
+                except ssl.SSLWantReadError:
+                    pass
+                sock.sendall(out.read())
+                time.sleep(0.2)
+                sock.close()
+                p = sub.read(5)
+                self.assertEqual(p.publish_fields()[:2], (topic, b"last words"),
+                                 "the PUBLISH sent just before close_notify is delivered")
+                # The DISCONNECT was processed too: no will.
+                sub.send(mqtt_raw.publish(wt, b"marker"))
+                p = sub.read(5)
+                self.assertEqual(p.publish_fields()[:2], (wt, b"marker"),
+                                 "no will after a DISCONNECT followed by close_notify")
+                sub.close()
 
 
 if __name__ == "__main__":

@@ -155,11 +155,16 @@ class Broker:
                    "--tls-key", self.key_file, *_host_args(binary), *self.extra_args]
         self.cmd = cmd
         self.log_path = os.path.join(self.dir, "broker.log")
-        self._log = open(self.log_path, "wb")
+        return self._launch(timeout, cleanup_on_fail=True)
+
+    def _launch(self, timeout, cleanup_on_fail):
+        cmd = self.cmd
+        self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.dir,
                                      start_new_session=True)
-        _live.append(self)
+        if self not in _live:
+            _live.append(self)
         ports = [self.mqtt_port, self.mqtts_port, self.ws_port, self.wss_port]
         if not self.is_mosquitto:
             ports.append(self.http_port)
@@ -168,18 +173,29 @@ class Broker:
         while pending:
             if self.proc.poll() is not None:
                 log = self.log_tail()
-                self.stop()
+                if cleanup_on_fail:
+                    self.stop()
                 raise RuntimeError(f"broker exited with {self.proc.returncode} before "
                                    f"listening: {' '.join(cmd)}\n{log}")
             if time.monotonic() > deadline:
                 log = self.log_tail()
-                self.stop()
+                if cleanup_on_fail:
+                    self.stop()
                 raise RuntimeError(f"broker not listening on {pending} after {timeout}s\n{log}")
             if port_open(pending[0]):
                 pending.pop(0)
             else:
                 time.sleep(0.05)
         return self
+
+    def crash_and_restart(self, timeout=20.0):
+        """kill -9 the broker, then start it again on the same data dir and ports."""
+        self.proc.kill()
+        self.proc.wait()
+        if self._log:
+            self._log.close()
+            self._log = None
+        return self._launch(timeout, cleanup_on_fail=False)
 
     def _mosquitto_cmd(self):
         conf = os.path.join(self.dir, "mosquitto.conf")

@@ -65,6 +65,10 @@ ParseResult Parser::parse(std::span<const uint8_t> in, Packet& out) {
       break;
     }
     if (i == 3) return error(Reason::MalformedPacket, "remaining length exceeds 4 bytes");
+    // A continuation bit already bounds the length from below (the next byte
+    // is at least 1, being minimal): reject before the rest even arrives.
+    if (uint64_t(hdr) + 1 + rl + (uint64_t(1) << (7 * (i + 1))) > max_packet_size_)
+      return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");
   }
   const uint64_t total = uint64_t(hdr) + rl;
   if (total > max_packet_size_) return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");

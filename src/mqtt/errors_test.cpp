@@ -172,8 +172,12 @@ TEST(Errors, HugeRemainingLengthIsTooLargeFromTheFixedHeaderAlone) {
   auto r = p.parse("\x30\xff\xff\xff\x7f"s, pkt);
   EXPECT_EQ(r.status, ParseStatus::Error);
   EXPECT_EQ(r.reason, Reason::PacketTooLarge);
-  // A partial varint cannot be judged yet.
+  // A partial varint is judged by its lower bound: 0xff 0xff... is at least
+  // 16383 + 16384, too large already; 0xff... may still be 255.
+  EXPECT_EQ(p.parse("\x30\xff\xff"s, pkt).reason, Reason::PacketTooLarge);
   EXPECT_EQ(p.parse("\x30\xff"s, pkt).status, ParseStatus::NeedMore);
+  Parser big = server(V3);  // default maximum: the largest MQTT packet fits
+  EXPECT_EQ(big.parse("\x30\xff\xff\xff\x7f"s, pkt).status, ParseStatus::NeedMore);
 }
 
 TEST(Errors, MaxPacketSizeCountsTheFixedHeader) {

@@ -21,7 +21,8 @@ bool valid_topic_filter(std::string_view filter);
 bool parse_shared(std::string_view filter, std::string_view& group, std::string_view& inner);
 
 // Does `filter` match `topic`? Wildcards do not match a topic starting with '$'
-// at the first level (spec 4.7.2).
+// at the first level (spec 4.7.2). For a shared subscription pass the inner
+// filter (from parse_shared): "$share/..." itself is matched literally.
 bool topic_matches(std::string_view filter, std::string_view topic);
 
 }  // namespace sluice::mqtt

@@ -52,10 +52,12 @@ class ProtocolTest(unittest.TestCase):
         silent = self.conn(keepalive=1, will=dict(topic=wt, payload=b"timed out"))
         ka = connack_props(silent.connack).get(m.SERVER_KEEP_ALIVE, 1)
         t0 = time.monotonic()
+        # 1.5 x keep alive (MQTT 3.1.2.10), plus slack; mosquitto checks only now and then.
+        limit = 1.5 * ka + (3 if STRICT else 10)
         try:
-            pkts = silent.read_until_close(timeout=1.5 * ka + 3)
+            pkts = silent.read_until_close(timeout=limit)
         except TimeoutError:
-            self.fail(f"silent client (keep alive {ka}s) not dropped after {1.5 * ka + 3}s")
+            self.fail(f"silent client (keep alive {ka}s) not dropped after {limit}s")
         dt = time.monotonic() - t0
         self.assertGreaterEqual(dt, 0.9 * ka, "not dropped before the keep alive period")
         for p in pkts:

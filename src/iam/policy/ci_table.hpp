@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "iam/policy/document.hpp"
+
 namespace sluice::iam::policy {
 
 inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -56,11 +58,7 @@ class CiTable {
     uint32_t value = kNone;
   };
   static size_t hash(std::string_view s) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a over lower-cased bytes
-    for (char c : s) {
-      h ^= static_cast<unsigned char>(ascii_lower(c));
-      h *= 1099511628211ull;
-    }
+    uint64_t h = action_hash(s);
     return static_cast<size_t>(h ^ (h >> 29));
   }
   std::vector<Slot> slots_;

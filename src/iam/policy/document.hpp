@@ -74,7 +74,24 @@ struct Statement {
   bool not_resource = false;          // `resources` came from NotResource
   std::vector<std::string> resources; // as written
   std::vector<Condition> conditions;  // AND-ed
+
+  // Matching aids the parser derives from `actions` (not part of the document).
+  // A scan skips a statement whose bloom lacks the request action's bit. Only
+  // trusted when `has_action_aids` (a hand-built Statement has none).
+  bool has_action_aids = false;
+  bool wild_actions = false;   // some pattern has `*` or `?`
+  uint64_t action_bloom = 0;   // bit (action_hash(a) % 64) of each wildcard-free action
 };
+
+// ASCII-case-insensitive FNV-1a of an action name (the bloom and the index use it).
+inline uint64_t action_hash(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
 
 struct Document {
   std::string version;                // "1"

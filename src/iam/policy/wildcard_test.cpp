@@ -1,6 +1,9 @@
 // `*` and `?` matching.
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "../../../tests/iam/reference_evaluator.hpp"
 #include "iam/policy/policy.hpp"
 
 namespace sluice::iam::policy {
@@ -47,6 +50,25 @@ TEST(Wildcard, Table) {
       {"a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false, false},  // no blow-up
   };
   for (const W& c : cases) EXPECT_EQ(wildcard_match(c.p, c.s, c.ic), c.want) << c.p << " vs " << c.s;
+}
+
+TEST(Wildcard, AgreesWithTheReferenceMatcherOnRandomInputs) {
+  // Small alphabets so that random patterns often match; multi-byte characters
+  // and both cases included.
+  const std::vector<std::string> pchars = {"a", "b", "A", ":", "/", "*", "*", "?", "\xC3\xA9"};
+  const std::vector<std::string> schars = {"a", "b", "A", "B", ":", "/", "\xC3\xA9", "\xE2\x82\xAC"};
+  std::mt19937 rng(42);
+  int matches = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string p, s;
+    for (size_t n = rng() % 7; n > 0; --n) p += pchars[rng() % pchars.size()];
+    for (size_t n = rng() % 9; n > 0; --n) s += schars[rng() % schars.size()];
+    bool ic = rng() % 2;
+    bool want = reference::ref_match(p, s, ic);
+    matches += want;
+    ASSERT_EQ(wildcard_match(p, s, ic), want) << "pattern \"" << p << "\" text \"" << s << "\" ic=" << ic;
+  }
+  EXPECT_GT(matches, 5000);
 }
 
 }  // namespace

@@ -395,7 +395,10 @@ class ResourceTest(HostileBase):
         try:
             c.read_until_close(timeout=5)
         except TimeoutError:
-            self.fail("a 256 MiB CONNECT is still being read 5 s later")
+            grew = self.rss_mib() - before
+            c.close()
+            self.fail(f"a 256 MiB CONNECT is still being read 5 s later (server RSS grew "
+                      f"{grew:.1f} MiB)")
         self.assertLess(time.monotonic() - t0, 5)
         c.close()
         self.assertLess(self.rss_mib() - before, 32, "RSS grew")
@@ -417,8 +420,10 @@ class ResourceTest(HostileBase):
         try:
             pkts = c.read_until_close(timeout=5)
         except TimeoutError:
+            grew = self.rss_mib() - before
+            c.close()
             self.fail(f"v{version}: a 256 MiB PUBLISH is still being read 5 s later "
-                      f"({sent} bytes sent)")
+                      f"({sent} bytes sent; server RSS grew {grew:.1f} MiB)")
         except OSError:
             pkts = []
         elapsed = time.monotonic() - t0

@@ -96,10 +96,12 @@ void read_properties(Reader& r, Properties& out, uint64_t allowed, bool multi_su
 }
 
 size_t properties_size(const Properties& p) {
+  // Branch-free for the fixed-size ones: this runs once per PUBLISH encoded
+  // for MQTT 5, and most messages have no properties at all.
   size_t n = 0;
-  auto u8 = [&](const auto& o) { if (o) n += 2; };
-  auto u16 = [&](const auto& o) { if (o) n += 3; };
-  auto u32 = [&](const auto& o) { if (o) n += 5; };
+  auto u8 = [&](const auto& o) { n += size_t(o.has_value()) * 2; };
+  auto u16 = [&](const auto& o) { n += size_t(o.has_value()) * 3; };
+  auto u32 = [&](const auto& o) { n += size_t(o.has_value()) * 5; };
   auto str = [&](const std::optional<std::string_view>& o) { if (o) n += 1 + str_size(*o); };
   u8(p.payload_format_indicator);
   u32(p.message_expiry_interval);

@@ -251,14 +251,21 @@ TEST_F(AuthorizerTest, SurvivesReopen) {
 TEST_F(AuthorizerTest, ConcurrentDecisionsDuringWrites) {
   ASSERT_OK(iam_->create_group(acct, "g"));
   ASSERT_OK(iam_->add_user_to_group(acct, "g", "alice"));
+  auto key = iam_->create_access_key(acct, std::string("alice"));
+  ASSERT_OK(key);
   std::atomic<bool> stop{false};
   std::atomic<long> decisions{0};
   std::vector<std::thread> readers;
   const std::string t = topic("a");
   for (int i = 0; i < 3; ++i)
-    readers.emplace_back([&] {
+    readers.emplace_back([&, i] {
       while (!stop) {
+        if (i == 0) {
+          auto info = authz_->lookup_access_key(key->key.id);
+          if (!info.ok() || info->secret != key->secret) ADD_FAILURE() << "key lookup failed under writes";
+        }
         (void)authz_->decide(alice, "mq:PUB", t, "");
+        (void)authz_->decide_on(alice, "mq:PUB", std::span<const std::string>(&t, 1), "instance", "mqtt-local-1");
         ++decisions;
       }
     });
@@ -267,6 +274,7 @@ TEST_F(AuthorizerTest, ConcurrentDecisionsDuringWrites) {
     EXPECT_TRUE(allowed(alice, "mq:PUB", t));
     ASSERT_OK(iam_->detach_policy(acct, {PrincipalType::Group, "g"}, PolicyType::System, "AliyunMQPubOnlyAccess"));
     EXPECT_FALSE(allowed(alice, "mq:PUB", t));
+    if (i == 0) ASSERT_OK(iam_->register_resource(acct, {"mq", "local", "instance", "mqtt-local-1"}));
   }
   stop = true;
   for (auto& th : readers) th.join();
@@ -296,6 +304,7 @@ TEST_F(AuthorizerTest, CachedDecisionSpeed) {
   constexpr int kN = 100000;
   auto set = authz_->compiled_for(alice);
   sluice::iam::policy::Request req{"mq:PUB", rs, "", nullptr};
+  const uint64_t builds = authz_->builds();
   double best = 1e9, engine = 1e9;
   for (int round = 0; round < 7; ++round) {  // interleaved, best of 7: the machine is shared
     auto t0 = std::chrono::steady_clock::now();
@@ -310,12 +319,14 @@ TEST_F(AuthorizerTest, CachedDecisionSpeed) {
   }
   std::printf("cached decide (30 policies, 300 statements): %.0f ns/decision (policy engine alone: %.0f ns)\n", best,
               engine);
+  EXPECT_EQ(authz_->builds(), builds);  // cached decisions rebuild nothing
 #if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
   GTEST_SKIP() << "timing asserted only in optimized, unsanitized builds";
 #else
-  // <= 1 µs; on a loaded machine where the engine alone is slower, hold the
-  // Authorizer's own overhead (lookup, generation check) to a small budget.
-  EXPECT_TRUE(best <= 1000.0 || best <= engine + 150.0) << best << " ns vs engine " << engine << " ns";
+  // <= 1 µs (typically ~500 ns here when the machine is quiet); on a loaded
+  // machine where the engine alone is slower, hold the Authorizer's own
+  // overhead (lookup, generation check) to a small share of it.
+  EXPECT_TRUE(best <= 1000.0 || best <= engine * 1.3 + 100.0) << best << " ns vs engine " << engine << " ns";
 #endif
 }
 

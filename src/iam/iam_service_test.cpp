@@ -101,6 +101,17 @@ TEST_F(IamServiceTest, UserErrors) {
   auto atts = iam_->list_attachments(acct, {PrincipalRef{PrincipalType::User, "alice2"}});
   ASSERT_OK(atts);
   EXPECT_EQ(atts->size(), 1u);
+  // Keys, group membership and the login profile follow a renamed user too.
+  ASSERT_OK(iam_->create_group(acct, "ops"));
+  ASSERT_OK(iam_->add_user_to_group(acct, "ops", "alice2"));
+  ASSERT_OK(iam_->create_login_profile(acct, "alice2", "password-1234"));
+  auto key = iam_->create_access_key(acct, std::string("alice2"));
+  ASSERT_OK(key);
+  ASSERT_OK(iam_->update_user(acct, "alice2", std::string("alice3"), std::nullopt, std::nullopt));
+  EXPECT_EQ(iam_->list_access_keys(acct, std::string("alice3"))->size(), 1u);
+  EXPECT_EQ(iam_->lookup_access_key(key->key.id)->principal.name, "alice3");
+  EXPECT_EQ(iam_->list_groups_for_user(acct, "alice3")->size(), 1u);
+  ASSERT_OK(iam_->verify_user_login("alice3@acme", "password-1234"));
   // Users are per account.
   std::string other = new_account("other");
   ASSERT_OK(iam_->create_user(other, {"alice", "", ""}));

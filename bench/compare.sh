@@ -68,7 +68,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 FD_LIMIT=$(ulimit -n)
 CONNS_NOTE=""
 if (( CONNS + 200 > FD_LIMIT )); then
-  CONNS_NOTE="(asked for $CONNS; capped by the open-files hard limit $FD_LIMIT)"
+  CONNS_NOTE="asked for $CONNS, capped by the open-files hard limit $FD_LIMIT"
   CONNS=$(( FD_LIMIT - 200 ))
 fi
 
@@ -160,7 +160,7 @@ run_bench() {
     log "$id on $broker failed (exit $rc): $(tail -2 <<<"$out" | tr '\n' ' ')"
     line="RESULT failed=1"
   elif (( rc != 0 )); then
-    log "$id on $broker: exit $rc ($(grep -o 'lost=[0-9]*' <<<"$line"), $(grep -o 'failed=[0-9]*' <<<"$line"))"
+    log "$id on $broker: exit $rc ($(grep -o 'lost=[0-9]*' <<<"$line") $(grep -o 'failed=[0-9]*' <<<"$line")) $(grep -m1 '^sluice-bench:' <<<"$out")"
   fi
   echo "$id $broker $rep $line rc=$rc" >>"$RESULTS"
   log "$id $broker #$rep: $(grep -oE ' (rate|broker_us_per_msg|p99_us|rss_per_conn_bytes|ok|lost)=[0-9.]+' <<<"$line" | tr -d '\n')"
@@ -271,8 +271,12 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report ---------------------------------------------------------------------
 # median ID BROKER KEY: median over repetitions of KEY in RESULT lines ("n/a" if none).
+# Runs with failed connections are left out, except idle-connection runs: their RSS
+# per connection divides by the connections that did succeed.
 median() {
-  { grep -E "^$1 $2 " "$RESULTS" | grep -v ' failed=[1-9]' | grep -oE " $3=[0-9.]+" || true; } | cut -d= -f2 | sort -g |
+  local skip=' failed=[1-9]'
+  [[ $1 == conns ]] && skip='^$'
+  { grep -E "^$1 $2 " "$RESULTS" | grep -v -- "$skip" | grep -oE " $3=[0-9.]+" || true; } | cut -d= -f2 | sort -g |
     awk '{a[NR]=$1} END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
 }
 # Cell for broker b (n/a when it did not run).

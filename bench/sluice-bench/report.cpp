@@ -27,7 +27,10 @@ void print_pubsub(const Options& opt, const PubSubTotals& t, const Histogram& h)
                 t.seconds > 0 ? 100.0 * *t.broker_cpu_s / t.seconds : 0.0, per_msg);
   }
   std::printf(" failed=%d\n", t.failed);
-  if (opt.quiet) return;
+  if (opt.quiet) {
+    if (!t.error.empty()) std::fprintf(stderr, "sluice-bench: %s\n", t.error.c_str());
+    return;
+  }
   std::printf("  %s QoS %d v%d, %d publisher(s) -> %d subscriber(s), %zu-byte payloads, %s\n",
               opt.scenario.c_str(), opt.qos, opt.protocol, t.pubs, t.subs, opt.payload,
               opt.rate > 0 ? ("paced at " + std::to_string(int64_t(opt.rate)) + " publishes/s").c_str()
@@ -63,7 +66,10 @@ void print_conns(const Options& opt, const ConnTotals& t, const Histogram& h) {
                 (unsigned long long)*t.rss_after_kb, per);
   }
   std::printf("\n");
-  if (opt.quiet) return;
+  if (opt.quiet) {
+    if (!t.error.empty()) std::fprintf(stderr, "sluice-bench: first error: %s\n", t.error.c_str());
+    return;
+  }
   if (opt.scenario == "connrate")
     std::printf("  %d connect/CONNACK/disconnect cycles in %.2f s: %.0f/s (handshake p50 %.1f us, p99 %.1f us), "
                 "%d failed\n",

@@ -307,7 +307,11 @@ report() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "### Sluice vs mosquitto — $(date -u +%Y-%m-%d) (commit $commit)"
   echo
-  echo "\`$(basename "$0") ${OUT}\` with REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP$( [[ $QUICK == 1 ]] && echo ' QUICK=1')" \
+  local cmd="REPS=$REPS DURATION=$DURATION WARMUP=$WARMUP"
+  [[ $QUICK == 1 ]] && cmd+=" QUICK=1"
+  [[ $CALLGRIND == 1 ]] && cmd+=" CALLGRIND=1"
+  [[ $ONLY != '.*' ]] && cmd+=" ONLY='$ONLY'"
+  echo "\`$cmd bench/compare.sh\`" \
        "on $(nproc) × $cpu; broker on core $BROKER_CPU, load tool on core $LOAD_CPU;" \
        "mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}'); medians of $REPS; ${ELAPSED}s;" \
        "load average before $LOAD_BEFORE, after $LOAD_AFTER (this run adds ~2; much more means other work shared the cores)."

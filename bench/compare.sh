@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sluice against Debian's mosquitto, side by side, on this machine.
 #
-#   bench/compare.sh [OUT.md]        full run (~13 min), markdown to stdout (and OUT.md)
+#   bench/compare.sh [OUT.md]        full run (~12 min), markdown to stdout (and OUT.md)
 #   QUICK=1 bench/compare.sh         every scenario once, briefly (smoke test, ~2 min)
 #   CALLGRIND=1 bench/compare.sh     also instructions per delivered message under callgrind
 #
@@ -10,7 +10,7 @@
 # drift in machine load hits both alike; each figure is the median of $REPS runs.
 # See docs/benchmarks.md for what every figure means.
 #
-# Environment: REPS (3), DURATION (8 s measured), WARMUP (2 s), CONNS (50000, capped by
+# Environment: REPS (3), DURATION (6 s measured), WARMUP (2 s), CONNS (50000, capped by
 # the fd limit), BROKERS ("mosquitto sluice"), BENCH, SLUICE, MOSQUITTO, SLUICE_ARGS,
 # BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (5000), CALLGRIND_RATE (1000),
 # ONLY (regex of scenario ids to run, e.g. 'cost_.*|conns'; ids are in SCENARIOS below,
@@ -33,7 +33,7 @@ CALLGRIND_RATE=${CALLGRIND_RATE:-1000}  # slow enough for a broker running ~50x 
 if [[ $QUICK == 1 ]]; then
   REPS=${REPS:-1}; DURATION=${DURATION:-2}; WARMUP=${WARMUP:-0.5}; CONNS=${CONNS:-2000}; HOLD=${HOLD:-1}
 else
-  REPS=${REPS:-3}; DURATION=${DURATION:-8}; WARMUP=${WARMUP:-2}; CONNS=${CONNS:-50000}; HOLD=${HOLD:-3}
+  REPS=${REPS:-3}; DURATION=${DURATION:-6}; WARMUP=${WARMUP:-2}; CONNS=${CONNS:-50000}; HOLD=${HOLD:-3}
 fi
 ONLY=${ONLY:-.*}
 OUT=${1:-}

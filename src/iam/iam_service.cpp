@@ -361,4 +361,28 @@ Result<bool> IamService::service_active(std::string_view account_id, std::string
   });
 }
 
+Result<AccountSummary> IamService::account_summary(std::string_view account_id) {
+  return guarded([&]() -> Result<AccountSummary> {
+    std::lock_guard lk(store_->mutex());
+    if (auto s = account_exists(account_id); !s) return s.error();
+    auto& db = store_->db();
+    auto count = [&](const char* sql) {
+      auto q = db.query(sql, account_id);
+      q.step();
+      return static_cast<size_t>(q.int64(0));
+    };
+    AccountSummary s;
+    s.users = count("SELECT COUNT(*) FROM users WHERE account_id = ?");
+    s.groups = count("SELECT COUNT(*) FROM groups WHERE account_id = ?");
+    s.roles = count("SELECT COUNT(*) FROM roles WHERE account_id = ?");
+    s.policies = count("SELECT COUNT(*) FROM policies WHERE account_id = ?");
+    s.access_keys = count("SELECT COUNT(*) FROM access_keys WHERE account_id = ?");
+    s.resource_groups = count("SELECT COUNT(*) FROM resource_groups WHERE account_id = ?");
+    s.attached_system = count("SELECT COUNT(*) FROM attachments WHERE account_id = ? AND policy_type = 'System'");
+    s.attached_custom = count("SELECT COUNT(*) FROM attachments WHERE account_id = ? AND policy_type = 'Custom'");
+    s.quotas = limits_;
+    return s;
+  });
+}
+
 }  // namespace sluice::iam

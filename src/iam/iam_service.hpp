@@ -74,6 +74,7 @@ class IamService {
   Result<User> verify_user_login(std::string_view user_at_alias, std::string_view password);
   Status activate_service(std::string_view account_id, std::string_view service);  // idempotent; "mq"
   Result<bool> service_active(std::string_view account_id, std::string_view service);
+  Result<AccountSummary> account_summary(std::string_view account_id);
 
   // ---- RAM users ----
   Result<User> create_user(std::string_view account_id, const UserInput& in);

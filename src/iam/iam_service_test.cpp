@@ -1,6 +1,7 @@
 // IamService: entities, RAM error codes, limits, persistence across reopen.
 #include <set>
 
+#include "iam/identity.hpp"
 #include "iam/system_catalog.hpp"
 #include "iam/test_util.hpp"
 #include "store/crypto.hpp"
@@ -500,4 +501,33 @@ TEST_F(IamServiceTest, EverythingSurvivesReopen) {
   EXPECT_EQ(s->security_token, sts->security_token);
   // Version ids keep counting after reopen.
   EXPECT_EQ(iam_->create_policy_version(acct, "pub", kDoc, false)->version_id, "v3");
+}
+
+TEST_F(IamServiceTest, AccountSummaryAndOpenIdentity) {
+  std::string acct = new_account();
+  ASSERT_OK(iam_->create_user(acct, {"alice", "", ""}));
+  ASSERT_OK(iam_->create_access_key(acct, std::string("alice")));
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "alice"}, PolicyType::System, "ReadOnlyAccess"));
+  auto s = iam_->account_summary(acct);
+  ASSERT_OK(s);
+  EXPECT_EQ(s->users, 1u);
+  EXPECT_EQ(s->access_keys, 1u);
+  EXPECT_EQ(s->resource_groups, 1u);
+  EXPECT_EQ(s->attached_system, 1u);
+  EXPECT_EQ(s->quotas.users_per_account, 5000u);
+  EXPECT_CODE(iam_->account_summary("1111111111111111"), "EntityNotExist.Account");
+  // open_identity on the same directory (a second connection) sees the same data.
+  sluice::store::StoreOptions o;
+  o.read_env = false;
+  auto id = open_identity(dir_, {}, o);
+  ASSERT_OK(id);
+  EXPECT_EQ(id->iam->list_users(acct)->size(), 1u);
+  EXPECT_TRUE(id->authorizer->decide(Principal::user(acct, "alice"), "mq:ListMqttInstance",
+                                     "acs:mq:local:" + acct + ":instance/x")
+                  .allowed());
+  o.master_key_b64 = sluice::store::base64_encode(std::string(32, 'w'));
+  auto bad = open_identity(dir_, {}, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "StoreUnavailable");
+  EXPECT_NE(bad.error().message.find("wrong master key"), std::string::npos);
 }

@@ -162,6 +162,13 @@ struct AttachmentFilter {
   std::optional<std::string> resource_group_id;  // "" = Account scope only
 };
 
+// RAM GetAccountSummary: counts and the quotas in force.
+struct AccountSummary {
+  size_t users = 0, groups = 0, roles = 0, policies = 0, access_keys = 0, resource_groups = 0,
+         attached_system = 0, attached_custom = 0;
+  Limits quotas;
+};
+
 // Who is making a request (SPEC §3).
 struct Principal {
   enum class Kind : uint8_t { Root, User, RoleSession };

@@ -53,13 +53,13 @@ class IamFixture : public ::testing::Test {
 
 #define EXPECT_CODE(expr, code_)                                                    \
   do {                                                                              \
-    auto _r = (expr);                                                               \
+    const auto& _r = (expr);                                                             \
     ASSERT_FALSE(_r.ok()) << "expected " << code_;                                  \
     EXPECT_EQ(_r.error().code, code_) << _r.error().message;                        \
   } while (0)
 #define ASSERT_OK(expr)                                                                        \
   do {                                                                                         \
-    auto _r = (expr);                                                                          \
+    const auto& _r = (expr);                                                                        \
     ASSERT_TRUE(_r.ok()) << _r.error().code << ": " << _r.error().message;                     \
   } while (0)
 

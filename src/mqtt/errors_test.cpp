@@ -102,7 +102,7 @@ const Case kCases[] = {
     {"property id >= 0x80", V5, false, "\x30\x06\x00\x01t\x02\x80\x01"s, Malformed},
     {"property length past end", V5, false, "\x30\x06\x00\x01t\x09\x02\x00"s, Malformed},
     {"property value truncated", V5, false, "\x30\x07\x00\x01t\x03\x02\x00\x00"s, Malformed},
-    {"topic alias 0", V5, false, "\x30\x07\x00\x01t\x03\x23\x00\x00"s, Protocol},
+    {"topic alias 0", V5, false, "\x30\x07\x00\x01t\x03\x23\x00\x00"s, Reason::TopicAliasInvalid},
     {"subscription identifier 0", V5, false, "\x82\x09\x00\x01\x02\x0b\x00\x00\x01t\x00"s, Protocol},
     {"subscription identifier twice", V5, false, "\x82\x0b\x00\x01\x04\x0b\x01\x0b\x02\x00\x01t\x00"s, Protocol},
     {"payload format 2", V5, false, "\x30\x06\x00\x01t\x02\x01\x02"s, Protocol},

@@ -114,6 +114,8 @@ struct SubscribeOptions {
 };
 
 struct Subscription {
+  // Decoded filters are well-formed UTF-8 but may be invalid filters ("a/#/b"):
+  // the broker checks valid_topic_filter() and answers per filter (see codec.hpp).
   std::string_view filter;
   SubscribeOptions options;
 };

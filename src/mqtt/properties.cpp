@@ -51,7 +51,13 @@ void read_one(Reader& r, uint8_t id, Properties& out) {
     case 0x1F: out.reason_string = r.utf8(); return;
     case 0x21: set_nonzero(r, out.receive_maximum, r.u16(), "receive maximum 0"); return;
     case 0x22: out.topic_alias_maximum = r.u16(); return;
-    case 0x23: set_nonzero(r, out.topic_alias, r.u16(), "topic alias 0"); return;
+    case 0x23: {
+      // 0x94 (Topic Alias invalid) names the problem better than a bare protocol error.
+      const uint16_t v = r.u16();
+      if (v == 0) return r.fail(Reason::TopicAliasInvalid, "topic alias 0");
+      out.topic_alias = v;
+      return;
+    }
     case 0x24: read_flag(r, out.maximum_qos, "maximum QoS not 0 or 1"); return;
     case 0x25: read_flag(r, out.retain_available, "retain available not 0 or 1"); return;
     case 0x26: {

@@ -108,6 +108,58 @@ TEST_P(Stream, ByteByByteGivesIdenticalResults) {
   EXPECT_EQ(got, expected);
 }
 
+TEST_P(Stream, ClientSideByteByByte) {
+  const Version v = GetParam();
+  std::string bytes;
+  Connack ca;
+  ca.session_present = v != Version::V3_1;
+  encode(ca, v, bytes);
+  Publish m;
+  m.topic = "down/link";
+  m.payload = std::string_view("\x00\x01\x02", 3);
+  m.qos = 2;
+  m.packet_id = 1000;
+  if (v == Version::V5) m.props.subscription_identifiers = {3, 4};
+  encode(m, v, bytes);
+  SubAck sa;
+  sa.packet_id = 2;
+  sa.reasons = {Reason::GrantedQos2, Reason::UnspecifiedError};
+  encode(sa, v, bytes);
+  SubAck ua;
+  ua.type = PacketType::Unsuback;
+  ua.packet_id = 3;
+  ua.reasons = {Reason::Success};
+  encode(ua, v, bytes);
+  for (PacketType t : {PacketType::Puback, PacketType::Pubrec, PacketType::Pubrel, PacketType::Pubcomp})
+    encode(Ack{t, 9}, v, bytes);
+  encode_pingresp(bytes);
+  if (v == Version::V5) encode(Disconnect{Reason::ServerShuttingDown}, v, bytes);
+
+  Parser whole = test::client(v);
+  const auto expected = parse_all(whole, bytes);
+  EXPECT_EQ(expected.size(), v == Version::V5 ? 10u : 9u);
+  std::string joined;
+  for (const auto& e : expected) joined += e;
+  EXPECT_EQ(hex(joined), hex(bytes));
+
+  Parser p = test::client(v);
+  Packet pkt;
+  std::vector<std::string> got;
+  size_t start = 0;
+  for (size_t end = 1; end <= bytes.size(); ++end) {
+    for (;;) {
+      ParseResult r = p.parse(std::string_view(bytes.data() + start, end - start), pkt);
+      ASSERT_NE(r.status, ParseStatus::Error) << r.detail;
+      if (r.status == ParseStatus::NeedMore) break;
+      std::string e;
+      encode(pkt, v, e);
+      got.push_back(e);
+      start += r.consumed;
+    }
+  }
+  EXPECT_EQ(got, expected);
+}
+
 TEST(StreamRules, NeedMoreDoesNotLookPastTheFixedHeader) {
   // Header promises 100 bytes; the 10 that arrived are garbage. Judging them
   // would be wrong: the packet is incomplete, so NeedMore.

@@ -80,7 +80,7 @@ constexpr uint64_t kKnown = allow::kConnect | allow::kWill | allow::kConnack | a
 
 }  // namespace
 
-void read_properties(Reader& r, Properties& out, uint64_t allowed, bool multi_subid) {
+void read_properties_slow(Reader& r, Properties& out, uint64_t allowed, bool multi_subid) {
   uint32_t len = r.varint();
   if (!r.ok()) return;
   if (len == 0) return;  // the common case: nothing to do, nothing allocated
@@ -139,9 +139,8 @@ size_t properties_size(const Properties& p) {
   return n;
 }
 
-char* put_properties(char* o, const Properties& p, size_t size) {
+char* put_properties_slow(char* o, const Properties& p, size_t size) {
   o = put_varint(o, uint32_t(size));
-  if (size == 0) return o;
   auto u8 = [&](uint8_t id, const std::optional<uint8_t>& v) { if (v) { *o++ = char(id); *o++ = char(*v); } };
   auto u16 = [&](uint8_t id, const std::optional<uint16_t>& v) { if (v) { *o++ = char(id); o = put_u16(o, *v); } };
   auto u32 = [&](uint8_t id, const std::optional<uint32_t>& v) { if (v) { *o++ = char(id); o = put_u32(o, *v); } };

@@ -40,12 +40,24 @@ inline constexpr uint64_t kAuth = bit(0x15) | bit(0x16) | kReasonString | kUser;
 // Unknown identifier: MalformedPacket. Identifier not in `allowed`, a duplicate
 // (User Property always may repeat; Subscription Identifier when multi_subid),
 // or a value out of range: ProtocolError.
-void read_properties(Reader& r, Properties& out, uint64_t allowed, bool multi_subid = false);
+void read_properties_slow(Reader& r, Properties& out, uint64_t allowed, bool multi_subid);
+inline void read_properties(Reader& r, Properties& out, uint64_t allowed, bool multi_subid = false) {
+  // Property Length 0 is by far the most common case: no call for it.
+  if (r.skip_if(0)) return;
+  read_properties_slow(r, out, allowed, multi_subid);
+}
 
 // Bytes of the encoded properties, excluding the Property Length varint.
 size_t properties_size(const Properties& p);
 // Writes Property Length (= size, from properties_size) and the properties.
-char* put_properties(char* o, const Properties& p, size_t size);
+char* put_properties_slow(char* o, const Properties& p, size_t size);
+inline char* put_properties(char* o, const Properties& p, size_t size) {
+  if (size == 0) {  // the common case, inline
+    *o = 0;
+    return o + 1;
+  }
+  return put_properties_slow(o, p, size);
+}
 
 // Empties `p` but keeps the vectors' capacity, so a reused Packet does not allocate.
 void reset(Properties& p);

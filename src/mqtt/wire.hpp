@@ -43,6 +43,12 @@ class Reader {
   bool at_end() const { return p_ == end_; }
   const uint8_t* pos() const { return p_; }
 
+  // Consumes the next byte if it equals b.
+  bool skip_if(uint8_t b) {
+    if (p_ == end_ || *p_ != b) return false;
+    ++p_;
+    return true;
+  }
   uint8_t u8() {
     if (p_ == end_) return truncated(), 0;
     return *p_++;

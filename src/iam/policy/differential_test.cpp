@@ -52,7 +52,7 @@ TEST(Differential, IndexedEvaluatorAgreesWithReference) {
     auto indexed = CompiledSet::compile(grants, CompiledSet::Indexing::Eager);
     auto scanned = CompiledSet::compile(grants, CompiledSet::Indexing::Never);
     // Several requests per set: compiling is not what is under test.
-    for (int q = 0; q < 20 && done < cases; ++q, ++done) {
+    for (int q = 0; q < 40 && done < cases; ++q, ++done) {
       std::string action = g.request_action();
       std::vector<std::string> resources = g.request_resources();
       std::string rg = g.request_rg();

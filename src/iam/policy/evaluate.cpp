@@ -37,6 +37,18 @@ namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
 
+// "acs:mq:*:*:" against "acs:mq:local:1234567890123456:": both end with their 4th ':'.
+bool head_match(std::string_view p, std::string_view s) {
+  while (!p.empty()) {
+    size_t pc = p.find(':'), sc = s.find(':');
+    std::string_view pf = p.substr(0, pc), sf = s.substr(0, sc);
+    if (!(pf.size() == 1 && pf[0] == '*') && !wildcard_match(pf, sf, false)) return false;
+    p.remove_prefix(pc + 1);
+    s.remove_prefix(sc + 1);
+  }
+  return s.empty();
+}
+
 // A request resource, pre-split once per decision.
 struct Res {
   std::string_view s;
@@ -102,9 +114,17 @@ class Search {
       const Entry& e = ix_.entries[i];
       if (e.ord >= best) break;
       bool hit;
-      if (e.exact) hit = e.pattern == rs.s;
-      else if (aligned && e.rel_exact && rs.rel.size() != run.key.size()) hit = false;
-      else hit = wildcard_match(e.pattern, rs.s, false);
+      if (e.exact) {
+        hit = e.pattern == rs.s;
+      } else if (aligned && e.rel_off != 0) {
+        // Both have exactly four ':' before the relative id, so the pattern's
+        // wildcards cannot span fields: match the relative ids, then field by field.
+        std::string_view prel = e.pattern.substr(e.rel_off);
+        hit = (e.rel_exact ? rs.rel.size() == prel.size() : wildcard_match(prel, rs.rel, false)) &&
+              head_match(e.pattern.substr(0, e.rel_off), rs.s.substr(0, rs.s.size() - rs.rel.size()));
+      } else {
+        hit = wildcard_match(e.pattern, rs.s, false);
+      }
       if (hit && accept(e.ord, check_action)) {
         best = e.ord;
         return;
@@ -179,13 +199,24 @@ Decision CompiledSet::evaluate(const Request& r) const {
   // Deny first (any Deny wins), then Allow.
   uint32_t best[2] = {kNone, kNone};
   const uint32_t exact = ix.exact.find(r.action);
+  // Wildcard action groups that match, found once for both phases.
+  constexpr size_t kMaxWild = 32;
+  uint32_t wild_hits[kMaxWild];
+  size_t n_wild = 0;
+  bool wild_overflow = false;
+  for (const IndexData::Wild& w : ix.wild) {
+    if (!wildcard_match(w.pattern, r.action, true)) continue;
+    if (n_wild < kMaxWild) wild_hits[n_wild++] = w.group;
+    else wild_overflow = true;
+  }
   for (int effect = 0; effect < 2; ++effect) {
     uint32_t& b = best[effect];
     if (exact != CiTable::kNone) search.bucket(ix.groups[exact].by_effect[effect], false, b);
-    for (const IndexData::Wild& w : ix.wild) {
-      const Bucket& bk = ix.groups[w.group].by_effect[effect];
-      if (bk.any_b == bk.any_e && bk.scan_b == bk.scan_e && bk.run_b == bk.run_e) continue;
-      if (wildcard_match(w.pattern, r.action, true)) search.bucket(bk, false, b);
+    if (!wild_overflow) {
+      for (size_t i = 0; i < n_wild; ++i) search.bucket(ix.groups[wild_hits[i]].by_effect[effect], false, b);
+    } else {  // more than kMaxWild matching patterns: match again rather than allocate
+      for (const IndexData::Wild& w : ix.wild)
+        if (wildcard_match(w.pattern, r.action, true)) search.bucket(ix.groups[w.group].by_effect[effect], false, b);
     }
     if (ix.not_action != CiTable::kNone) search.bucket(ix.groups[ix.not_action].by_effect[effect], true, b);
     if (b != kNone) return decision_for(ix, effect == 0 ? Effect::Deny : Effect::Allow, b);

@@ -44,6 +44,7 @@ struct Entry {
   bool exact = false;       // pattern has no wildcard: compare for equality
   bool rel_exact = false;   // the relative id has no wildcard: its length must equal the key's
   bool not_resource = false;  // scan entry standing for a NotResource statement
+  uint16_t rel_off = 0;       // Run entries: where the relative id starts (0: unknown, match whole)
   std::string_view pattern;   // the resource pattern (empty for not_resource)
 };
 

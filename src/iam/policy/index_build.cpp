@@ -42,6 +42,7 @@ void file_resources(const Statement& st, uint32_t ord, uint32_t group, std::vect
       r.key = relid.substr(0, w);
       r.e.rel_exact = w == relid.size();
       r.e.exact = r.e.rel_exact && !has_wildcard(std::string_view(p).substr(0, rel));
+      if (rel <= UINT16_MAX) r.e.rel_off = static_cast<uint16_t>(rel);
     }
     out.push_back(r);
   }

@@ -49,8 +49,14 @@ bool match_middle(std::string_view p, std::string_view s, bool ic) {
     a = b;
     if (seg.empty()) continue;
     size_t end = std::string_view::npos;
+    const bool skip = !ic && seg[0] != '?';  // jump to candidates with memchr
     for (size_t pos = cur; pos < s.size(); ++pos) {
-      if (continuation(s[pos])) continue;
+      if (skip) {
+        pos = s.find(seg[0], pos);
+        if (pos == std::string_view::npos) break;
+      } else if (continuation(s[pos])) {
+        continue;
+      }
       end = seg_at(seg, s, pos, ic);
       if (end != std::string_view::npos) break;
     }

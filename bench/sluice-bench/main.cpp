@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   app.add_option("-n,--conns", o.conns, "conns: idle connections to open")->check(CLI::Range(1, 10000000))->capture_default_str();
   app.add_option("--hold", o.hold, "conns: seconds to hold them open")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("-c,--concurrency", o.concurrency,
-                 "conns/connrate: handshakes in flight (default 256 / 8)")
+                 "conns/connrate: handshakes in flight (default 32 / 8)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--per-source", o.per_source, "connections per 127.0.0.x source address before rotating")
       ->check(CLI::Range(1, 28000))

@@ -1,6 +1,7 @@
 #pragma once
 // Output: one machine-readable `RESULT key=value ...` line per run (what
-// compare.sh parses) followed by a short human summary on stderr-free stdout.
+// compare.sh parses), then a short human summary (omitted with --quiet; errors
+// then go to stderr). Both on stdout, so `| grep ^RESULT` keeps the data.
 #include <cstdint>
 #include <optional>
 #include <string>

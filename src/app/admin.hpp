@@ -1,9 +1,10 @@
 #pragma once
 // `sluice admin`: the operator command line over the data directory (accounts,
 // activation, users, keys, groups, policies, resource groups, grants, and a
-// policy simulator). Works directly on the store; run it with the server
-// stopped or alongside it (SQLite WAL serializes writers; the running server
-// sees changes on its next read after a restart of its caches — see docs).
+// policy simulator). Works directly on the store, with the server stopped or
+// running: SQLite (WAL) serializes the writers, and a running server notices
+// identity changes made here within about 200 ms (IamService polls SQLite's
+// data_version and meta.iam_version), so they are in force within a second.
 namespace sluice::app {
 
 // argv[0] is "admin". Returns the process exit code: 0 ok, 1 error, 2 usage.

@@ -386,3 +386,21 @@ TEST_F(AuthorizerTest, OtherAccountsWritesDoNotRebuild) {
   EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
   EXPECT_EQ(authz_->builds(), builds + 2);
 }
+
+// Commits by another connection to non-identity data (e.g. broker state in the
+// same file) do not flush the identity caches.
+TEST_F(AuthorizerTest, OtherConnectionsNonIamWritesKeepCaches) {
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "alice"}, PolicyType::System, "AliyunMQPubOnlyAccess"));
+  EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
+  auto other = sluice::store::Db::open(dir_ + "/sluice.db");
+  other->exec("CREATE TABLE IF NOT EXISTS broker_state(x INTEGER)");
+  other->run("INSERT INTO broker_state VALUES (1)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  uint64_t g = authz_->generation();  // polls
+  uint64_t builds = authz_->builds();
+  EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
+  EXPECT_EQ(authz_->builds(), builds);
+  other->run("INSERT INTO broker_state VALUES (2)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  EXPECT_FALSE(authz_->changed_since(g));
+}

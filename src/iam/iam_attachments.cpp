@@ -9,7 +9,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 namespace {
 bool principal_exists(store::Db& db, std::string_view acct, const PrincipalRef& p) {
@@ -32,7 +31,7 @@ Status IamService::attach_policy(std::string_view account_id, const PrincipalRef
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s;
     if (!principal_exists(db, account_id, principal)) return no_principal(principal);
     if (type == PolicyType::System ? !find_system_policy(policy_name)
@@ -78,7 +77,7 @@ Status IamService::detach_policy(std::string_view account_id, const PrincipalRef
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!principal_exists(db, account_id, principal)) return no_principal(principal);
     const std::string ptype = to_string(principal.type);
     if (db.run("DELETE FROM attachments WHERE account_id = ? AND principal_type = ? AND principal_name = ? AND "

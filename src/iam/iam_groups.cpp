@@ -8,7 +8,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 namespace {
 constexpr std::string_view kGroupCols = "SELECT account_id, name, group_id, comments, created_at FROM groups ";
@@ -38,7 +37,7 @@ Result<Group> IamService::create_group(std::string_view account_id, std::string_
   return guarded([&]() -> Result<Group> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s.error();
     if (group_exists(db, account_id, name))
       return err::already_exists("EntityAlreadyExists.Group",
@@ -85,7 +84,7 @@ Result<Group> IamService::update_group(std::string_view account_id, std::string_
   return guarded([&]() -> Result<Group> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto q = db.query(std::string(kGroupCols) + "WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_group(name);
     Group g = read_group(q);
@@ -110,7 +109,7 @@ Status IamService::delete_group(std::string_view account_id, std::string_view na
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!group_exists(db, account_id, name)) return no_group(name);
     if (db.query("SELECT 1 FROM group_members WHERE account_id = ? AND group_name = ?", account_id, name).step())
       return err::conflict("DeleteConflict.Group.User",
@@ -131,7 +130,7 @@ Status IamService::add_user_to_group(std::string_view account_id, std::string_vi
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!group_exists(db, account_id, group)) return no_group(group);
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.query("SELECT 1 FROM group_members WHERE account_id = ? AND group_name = ? AND user_name = ?", account_id,
@@ -157,7 +156,7 @@ Status IamService::remove_user_from_group(std::string_view account_id, std::stri
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!group_exists(db, account_id, group)) return no_group(group);
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.run("DELETE FROM group_members WHERE account_id = ? AND group_name = ? AND user_name = ?", account_id, group,

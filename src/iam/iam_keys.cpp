@@ -9,7 +9,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 namespace {
 // The SQL fragment that selects the owner: a user, or the root account (NULL).
@@ -32,7 +31,7 @@ Result<NewAccessKey> IamService::create_access_key(std::string_view account_id, 
   return guarded([&]() -> Result<NewAccessKey> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!owner_exists(db, account_id, user)) return no_owner(account_id, user);
     auto c = user ? db.query("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_name = ?", account_id, *user)
                   : db.query("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_name IS NULL", account_id);
@@ -84,7 +83,7 @@ Status IamService::update_access_key(std::string_view account_id, std::optional<
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!owner_exists(db, account_id, user)) return no_owner(account_id, user);
     int n = user ? db.run("UPDATE access_keys SET status = ? WHERE id = ? AND account_id = ? AND user_name = ?",
                           to_string(status), key_id, account_id, *user)
@@ -102,7 +101,7 @@ Status IamService::delete_access_key(std::string_view account_id, std::optional<
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!owner_exists(db, account_id, user)) return no_owner(account_id, user);
     int n = user ? db.run("DELETE FROM access_keys WHERE id = ? AND account_id = ? AND user_name = ?", key_id,
                           account_id, *user)

@@ -9,7 +9,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 namespace {
 Error no_policy(PolicyType t, std::string_view name) {
@@ -51,7 +50,7 @@ Result<Policy> IamService::create_policy(std::string_view account_id, std::strin
   return guarded([&]() -> Result<Policy> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s.error();
     if (db.query("SELECT 1 FROM policies WHERE account_id = ? AND name = ?", account_id, name).step())
       return err::already_exists("EntityAlreadyExists.Policy", "A custom policy named \"" + std::string(name) +
@@ -138,7 +137,7 @@ Status IamService::delete_policy(std::string_view account_id, std::string_view n
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto q = db.query("SELECT default_version FROM policies WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_policy(PolicyType::Custom, name);
     std::string def = q.text(0);
@@ -172,7 +171,7 @@ Result<PolicyVersion> IamService::create_policy_version(std::string_view account
   return guarded([&]() -> Result<PolicyVersion> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto q = db.query("SELECT default_version, next_version FROM policies WHERE account_id = ? AND name = ?",
                       account_id, name);
     if (!q.step()) return no_policy(PolicyType::Custom, name);
@@ -244,7 +243,7 @@ Status IamService::delete_policy_version(std::string_view account_id, std::strin
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto p = db.query("SELECT default_version FROM policies WHERE account_id = ? AND name = ?", account_id, name);
     if (!p.step()) return no_policy(PolicyType::Custom, name);
     if (p.text(0) == version_id)
@@ -265,7 +264,7 @@ Status IamService::set_default_policy_version(std::string_view account_id, std::
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!db.query("SELECT 1 FROM policies WHERE account_id = ? AND name = ?", account_id, name).step())
       return no_policy(PolicyType::Custom, name);
     if (!db.query("SELECT 1 FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?",

@@ -8,7 +8,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 namespace {
 constexpr std::string_view kRgCols =
@@ -34,7 +33,7 @@ Result<ResourceGroup> IamService::create_resource_group(std::string_view account
   return guarded([&]() -> Result<ResourceGroup> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s.error();
     if (db.query("SELECT 1 FROM resource_groups WHERE account_id = ? AND name = ?", account_id, name).step())
       return err::already_exists("EntityAlreadyExists.ResourceGroup",
@@ -93,7 +92,7 @@ Result<ResourceGroup> IamService::update_resource_group(std::string_view account
   auto r = guarded([&]() -> Result<ResourceGroup> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (db.run("UPDATE resource_groups SET display_name = ? WHERE account_id = ? AND id = ?", display_name, account_id,
                id) == 0)
       return no_rg(id);
@@ -109,7 +108,7 @@ Status IamService::delete_resource_group(std::string_view account_id, std::strin
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto q = db.query("SELECT is_default FROM resource_groups WHERE account_id = ? AND id = ?", account_id, id);
     if (!q.step()) return no_rg(id);
     if (q.int64(0))
@@ -137,7 +136,7 @@ Result<ResourceEntry> IamService::register_resource(std::string_view account_id,
   auto r = guarded([&]() -> Result<ResourceEntry> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     std::string rg(resource_group_id);
     if (rg.empty()) {
       auto q = db.query("SELECT id FROM resource_groups WHERE account_id = ? AND is_default = 1", account_id);
@@ -170,7 +169,7 @@ Status IamService::unregister_resource(std::string_view account_id, std::string_
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (db.run("DELETE FROM resources WHERE account_id = ? AND resource_type = ? AND resource_id = ?", account_id, type,
                id) == 0)
       return err::not_exist("EntityNotExist.Resource",
@@ -190,7 +189,7 @@ Status IamService::move_resources(std::string_view account_id, std::string_view 
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!rg_exists(db, account_id, to_group)) return no_rg(to_group);
     for (const auto& r : refs) {
       if (db.run("UPDATE resources SET resource_group_id = ? WHERE account_id = ? AND resource_type = ? AND "

@@ -9,7 +9,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 namespace json = boost::json;
 
 namespace {
@@ -125,7 +124,7 @@ Result<Role> IamService::create_role(std::string_view account_id, std::string_vi
   return guarded([&]() -> Result<Role> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s.error();
     if (db.query("SELECT 1 FROM roles WHERE account_id = ? AND lower(name) = lower(?)", account_id, name).step())
       return err::already_exists("EntityAlreadyExists.Role",
@@ -187,7 +186,7 @@ Result<Role> IamService::update_role(std::string_view account_id, std::string_vi
   auto r = guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (db.run("UPDATE roles SET trust_policy = COALESCE(?, trust_policy), max_session_duration = COALESCE(?, "
                "max_session_duration), updated_at = ? WHERE account_id = ? AND name = ?",
                trust_policy,
@@ -206,7 +205,7 @@ Status IamService::delete_role(std::string_view account_id, std::string_view nam
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!db.query("SELECT 1 FROM roles WHERE account_id = ? AND name = ?", account_id, name).step())
       return no_role(name);
     if (db.query("SELECT 1 FROM attachments WHERE account_id = ? AND principal_type = 'Role' AND principal_name = ?",
@@ -246,7 +245,7 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
   return guarded([&]() -> Result<StsCredentials> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto q = db.query(std::string(kRoleCols) + "WHERE account_id = ? AND lower(name) = lower(?)", account, role_name);
     if (!q.step()) return no_role(role_name);
     Role role = read_role(q);

@@ -13,7 +13,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 const char* to_string(KeyStatus s) { return s == KeyStatus::Active ? "Active" : "Inactive"; }
 const char* to_string(PolicyType t) { return t == PolicyType::System ? "System" : "Custom"; }
@@ -158,6 +157,7 @@ IamService::IamService(std::shared_ptr<store::Store> store, Limits limits, Clock
   auto q = store_->db().query("PRAGMA data_version");
   q.step();
   data_version_ = q.int64(0);
+  iam_version_ = store_->iam_version();
   last_poll_ms_ = steady_ms();
 }
 
@@ -218,6 +218,10 @@ void IamService::poll_external_changes() {
     auto q = store_->db().query("PRAGMA data_version");
     if (!q.step() || q.int64(0) == data_version_) return;
     data_version_ = q.int64(0);
+    // Another connection committed; was it to identity tables (not, say, broker state)?
+    int64_t v = store_->iam_version();
+    if (v == iam_version_) return;
+    iam_version_ = v;
     load_resource_map_locked();
     {
       std::unique_lock cl(cache_mu_);
@@ -250,7 +254,7 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
   return guarded([&]() -> Result<Account> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (db.query("SELECT 1 FROM accounts WHERE login_name = ?", login_name).step())
       return err::already_exists("EntityAlreadyExists.Account.LoginName",
                                  "An account with login name \"" + std::string(login_name) + "\" already exists.");
@@ -341,7 +345,7 @@ Status IamService::activate_service(std::string_view account_id, std::string_vie
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s;
     db.run("INSERT OR IGNORE INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?)",
            account_id, now());

@@ -222,6 +222,7 @@ class IamService {
   std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> account_gen_;  // cache_mu_
   std::atomic<int64_t> last_poll_ms_{0};
   int64_t data_version_ = 0;  // store mutex
+  int64_t iam_version_ = 0;   // store mutex
 
   // Caches served without touching SQLite.
   mutable std::shared_mutex cache_mu_;

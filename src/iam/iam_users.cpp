@@ -9,7 +9,6 @@
 namespace sluice::iam {
 
 using namespace detail;
-using store::Transaction;
 
 namespace {
 constexpr std::string_view kUserCols =
@@ -42,7 +41,7 @@ Result<User> IamService::create_user(std::string_view account_id, const UserInpu
   return guarded([&]() -> Result<User> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (auto s = account_exists(account_id); !s) return s.error();
     if (user_exists(db, account_id, in.name))
       return err::already_exists("EntityAlreadyExists.User",
@@ -96,7 +95,7 @@ Result<User> IamService::update_user(std::string_view account_id, std::string_vi
   auto r = guarded([&]() -> Result<User> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     auto q = db.query(std::string(kUserCols) + "WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_user(name);
     User u = read_user(q);
@@ -126,7 +125,7 @@ Status IamService::delete_user(std::string_view account_id, std::string_view nam
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!user_exists(db, account_id, name)) return no_user(name);
     if (db.query("SELECT 1 FROM access_keys WHERE account_id = ? AND user_name = ?", account_id, name).step())
       return err::conflict("DeleteConflict.User.AccessKey",
@@ -158,7 +157,7 @@ Result<LoginProfile> IamService::create_login_profile(std::string_view account_i
   return guarded([&]() -> Result<LoginProfile> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.query("SELECT 1 FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user).step())
       return err::already_exists("EntityAlreadyExists.User.LoginProfile",
@@ -203,7 +202,7 @@ Result<LoginProfile> IamService::update_login_profile(std::string_view account_i
   return guarded([&]() -> Result<LoginProfile> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     LoginProfile p = *cur;
     if (reset_required) p.password_reset_required = *reset_required;
     if (mfa_bind_required) p.mfa_bind_required = *mfa_bind_required;
@@ -223,7 +222,7 @@ Status IamService::delete_login_profile(std::string_view account_id, std::string
   return guarded([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    Transaction tx(db);
+    IamTx tx(*this);
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user) == 0)
       return err::not_exist("EntityNotExist.User.LoginProfile",

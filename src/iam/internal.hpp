@@ -5,9 +5,11 @@
 #include <string_view>
 
 #include "iam/errors.hpp"
+#include "iam/iam_service.hpp"
 #include "iam/model.hpp"
 #include "store/crypto.hpp"
 #include "store/db.hpp"
+#include "store/store.hpp"
 
 namespace sluice::iam::detail {
 
@@ -37,3 +39,23 @@ KeyStatus key_status_from(std::string_view s);
 std::string lower(std::string_view s);
 
 }  // namespace sluice::iam::detail
+
+namespace sluice::iam {
+
+// A write transaction on identity tables (BEGIN IMMEDIATE). On commit it keeps
+// the service's snapshot of meta.iam_version in step with its own writes, so
+// that only other connections' identity writes look like external changes.
+// Call with the store mutex held.
+struct IamTx {
+  explicit IamTx(IamService& s) : svc(s), tx(s.store_->db()), start(s.store_->iam_version()) {}
+  void commit() {
+    int64_t end = svc.store_->iam_version();
+    tx.commit();
+    if (start == svc.iam_version_) svc.iam_version_ = end;  // else: let the poll notice the other writer
+  }
+  IamService& svc;
+  store::Transaction tx;
+  int64_t start;
+};
+
+}  // namespace sluice::iam

@@ -160,6 +160,53 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_policy ON attachments(account_id, policy_type, policy_name);
 )sql"},
+    // 2: meta.iam_version counts commits to identity tables, so a process can
+    // tell "another connection changed IAM state" from "it wrote something else".
+    {2, R"sql(
+INSERT INTO meta(key, value) VALUES ('iam_version', 0);
+CREATE TRIGGER iam_version_accounts_insert AFTER INSERT ON accounts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_accounts_update AFTER UPDATE ON accounts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_accounts_delete AFTER DELETE ON accounts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_service_activations_insert AFTER INSERT ON service_activations BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_service_activations_update AFTER UPDATE ON service_activations BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_service_activations_delete AFTER DELETE ON service_activations BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_users_insert AFTER INSERT ON users BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_users_update AFTER UPDATE ON users BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_users_delete AFTER DELETE ON users BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_login_profiles_insert AFTER INSERT ON login_profiles BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_login_profiles_update AFTER UPDATE ON login_profiles BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_login_profiles_delete AFTER DELETE ON login_profiles BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_access_keys_insert AFTER INSERT ON access_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_access_keys_update AFTER UPDATE ON access_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_access_keys_delete AFTER DELETE ON access_keys BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_groups_insert AFTER INSERT ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_groups_update AFTER UPDATE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_groups_delete AFTER DELETE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_group_members_insert AFTER INSERT ON group_members BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_group_members_update AFTER UPDATE ON group_members BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_group_members_delete AFTER DELETE ON group_members BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_roles_insert AFTER INSERT ON roles BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_roles_update AFTER UPDATE ON roles BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_roles_delete AFTER DELETE ON roles BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_sts_sessions_insert AFTER INSERT ON sts_sessions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_sts_sessions_update AFTER UPDATE ON sts_sessions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_sts_sessions_delete AFTER DELETE ON sts_sessions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_policies_insert AFTER INSERT ON policies BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_policies_update AFTER UPDATE ON policies BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_policies_delete AFTER DELETE ON policies BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_policy_versions_insert AFTER INSERT ON policy_versions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_policy_versions_update AFTER UPDATE ON policy_versions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_policy_versions_delete AFTER DELETE ON policy_versions BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_resource_groups_insert AFTER INSERT ON resource_groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_resource_groups_update AFTER UPDATE ON resource_groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_resource_groups_delete AFTER DELETE ON resource_groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_resources_insert AFTER INSERT ON resources BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_resources_update AFTER UPDATE ON resources BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_resources_delete AFTER DELETE ON resources BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_attachments_insert AFTER INSERT ON attachments BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_attachments_update AFTER UPDATE ON attachments BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_attachments_delete AFTER DELETE ON attachments BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+)sql"},
 };
 
 int user_version(Db& db) {

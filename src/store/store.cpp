@@ -69,4 +69,9 @@ Store::OpenResult Store::open(const std::string& data_dir, const StoreOptions& o
   return r;
 }
 
+int64_t Store::iam_version() {
+  auto q = db_->query("SELECT value FROM meta WHERE key = 'iam_version'");
+  return q.step() ? q.int64(0) : 0;
+}
+
 }  // namespace sluice::store

@@ -37,6 +37,9 @@ class Store {
   const std::string& data_dir() const { return data_dir_; }
   KeySource key_source() const { return key_source_; }
   int schema_version() const { return schema_version_; }
+  // Bumped (by triggers) on every change to an identity table, from any connection.
+  // Call with mutex() held.
+  int64_t iam_version();
 
  private:
   Store() = default;

@@ -179,3 +179,18 @@ TEST(Store, RejectsNewerSchema) {
   EXPECT_FALSE(r.store);
   EXPECT_NE(r.error.find("newer"), std::string::npos) << r.error;
 }
+
+TEST(Store, IamVersionCountsIdentityWritesOnly) {
+  TempDir t;
+  auto r = Store::open(t.path, no_env());
+  ASSERT_TRUE(r.store) << r.error;
+  auto& s = *r.store;
+  int64_t v0 = s.iam_version();
+  s.db().run("INSERT INTO accounts VALUES ('1000000000000001', 'l', 'a', 'h', 0)");
+  EXPECT_EQ(s.iam_version(), v0 + 1);
+  s.db().run("UPDATE accounts SET alias = 'b'");
+  s.db().run("DELETE FROM accounts");
+  EXPECT_EQ(s.iam_version(), v0 + 3);
+  s.db().run("INSERT INTO meta(key, value) VALUES ('other', 1)");
+  EXPECT_EQ(s.iam_version(), v0 + 3);
+}

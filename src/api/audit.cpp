@@ -1,0 +1,294 @@
+#include "api/audit.hpp"
+
+#include <chrono>
+
+#include "api/json_writer.hpp"
+#include "common/log.hpp"
+#include "store/store.hpp"
+
+namespace sluice::api {
+
+namespace {
+
+// The audit table's own schema versions, recorded in meta('audit_schema'), so
+// the audit log migrates independently of the identity schema.
+const char* const kAuditMigrations[] = {
+    R"sql(
+CREATE TABLE IF NOT EXISTS audit_events (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms        INTEGER NOT NULL,
+  event_type     TEXT NOT NULL,
+  event_source   TEXT NOT NULL,
+  event_name     TEXT NOT NULL,
+  account_id     TEXT NOT NULL,
+  identity_type  TEXT NOT NULL,
+  user_name      TEXT NOT NULL,
+  session_name   TEXT NOT NULL,
+  access_key_id  TEXT NOT NULL,
+  source_ip      TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  parameters     TEXT NOT NULL,
+  error_code     TEXT NOT NULL,
+  error_message  TEXT NOT NULL,
+  http_status    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_account_time ON audit_events(account_id, time_ms);
+CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
+)sql",
+};
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void migrate_audit(store::Db& db) {
+  int have = 0;
+  {
+    auto q = db.query("SELECT value FROM meta WHERE key = 'audit_schema'");
+    if (q.step()) have = std::stoi(q.text(0));
+  }
+  const int latest = static_cast<int>(std::size(kAuditMigrations));
+  for (int v = have; v < latest; ++v) {
+    store::Transaction tx(db);
+    db.exec(kAuditMigrations[v]);
+    db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('audit_schema', ?)", std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+AuditEvent row_to_event(store::Stmt& q) {
+  AuditEvent e;
+  e.id = q.int64(0);
+  e.time_ms = q.int64(1);
+  e.event_type = q.text(2);
+  e.event_source = q.text(3);
+  e.event_name = q.text(4);
+  e.account_id = q.text(5);
+  e.identity_type = q.text(6);
+  e.user_name = q.text(7);
+  e.session_name = q.text(8);
+  e.access_key_id = q.text(9);
+  e.source_ip = q.text(10);
+  e.request_id = q.text(11);
+  e.parameters = q.text(12);
+  e.error_code = q.text(13);
+  e.error_message = q.text(14);
+  e.http_status = static_cast<int>(q.int64(15));
+  return e;
+}
+
+// Builds "WHERE ..." for a query; binds in order via the returned values.
+struct Where {
+  std::string sql;
+  std::vector<std::string> text;
+  std::vector<int64_t> nums;
+  std::vector<bool> is_num;
+};
+
+Where build_where(const AuditQuery& q) {
+  Where w;
+  auto add_text = [&](const char* clause, const std::string& v) {
+    w.sql += w.sql.empty() ? " WHERE " : " AND ";
+    w.sql += clause;
+    w.text.push_back(v);
+    w.is_num.push_back(false);
+  };
+  auto add_num = [&](const char* clause, int64_t v) {
+    w.sql += w.sql.empty() ? " WHERE " : " AND ";
+    w.sql += clause;
+    w.nums.push_back(v);
+    w.is_num.push_back(true);
+  };
+  if (!q.account_id.empty()) add_text("account_id = ?", q.account_id);
+  if (q.start_ms) add_num("time_ms >= ?", *q.start_ms);
+  if (q.end_ms) add_num("time_ms <= ?", *q.end_ms);
+  if (q.event_name) add_text("event_name = ?", *q.event_name);
+  if (q.user_name) add_text("user_name = ?", *q.user_name);
+  if (q.access_key_id) add_text("access_key_id = ?", *q.access_key_id);
+  if (q.event_type) add_text("event_type = ?", *q.event_type);
+  if (q.before_id > 0) add_num("id < ?", q.before_id);
+  return w;
+}
+
+void bind_where(store::Stmt& s, const Where& w) {
+  size_t ti = 0, ni = 0;
+  for (size_t i = 0; i < w.is_num.size(); ++i) {
+    if (w.is_num[i])
+      s.bind(static_cast<int>(i + 1), w.nums[ni++]);
+    else
+      s.bind(static_cast<int>(i + 1), w.text[ti++]);
+  }
+}
+
+constexpr const char* kColumns =
+    "id, time_ms, event_type, event_source, event_name, account_id, identity_type, user_name, session_name, "
+    "access_key_id, source_ip, request_id, parameters, error_code, error_message, http_status";
+
+}  // namespace
+
+bool is_secret_parameter(std::string_view name) {
+  auto lower = [](std::string_view s) {
+    std::string o(s);
+    for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return o;
+  };
+  std::string n = lower(name);
+  for (const char* s : {"secret", "password", "signature", "securitytoken", "token", "authorization"})
+    if (n.find(s) != std::string::npos) return true;
+  return false;
+}
+
+AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts) : store_(std::move(store)), opts_(opts) {
+  {
+    std::lock_guard lk(store_->mutex());
+    migrate_audit(store_->db());
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void AuditLog::record(AuditEvent e) {
+  if (e.time_ms == 0) e.time_ms = now_ms();
+  std::unique_lock lk(mu_);
+  queue_.push_back(std::move(e));
+  if (queue_.size() >= opts_.max_queue) {
+    std::vector<AuditEvent> batch;
+    batch.swap(queue_);
+    lk.unlock();
+    write_batch(batch);
+  }
+}
+
+void AuditLog::flush() {
+  std::vector<AuditEvent> batch;
+  {
+    std::lock_guard lk(mu_);
+    batch.swap(queue_);
+  }
+  write_batch(batch);
+}
+
+void AuditLog::run() {
+  std::unique_lock lk(mu_);
+  while (!stop_) {
+    cv_.wait_for(lk, std::chrono::milliseconds(opts_.flush_ms));
+    std::vector<AuditEvent> batch;
+    batch.swap(queue_);
+    lk.unlock();
+    write_batch(batch);
+    int64_t t = now_ms();
+    if (t - last_prune_ms_ > 3'600'000) {
+      last_prune_ms_ = t;
+      prune(t);
+    }
+    lk.lock();
+  }
+  std::vector<AuditEvent> rest;
+  rest.swap(queue_);
+  lk.unlock();
+  write_batch(rest);
+}
+
+void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
+  if (batch.empty()) return;
+  try {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    store::Transaction tx(db);
+    for (const auto& e : batch) {
+      store::Stmt s = db.query(
+          "INSERT INTO audit_events(time_ms, event_type, event_source, event_name, account_id, identity_type, "
+          "user_name, session_name, access_key_id, source_ip, request_id, parameters, error_code, error_message, "
+          "http_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          e.time_ms, e.event_type, e.event_source, e.event_name, e.account_id, e.identity_type, e.user_name,
+          e.session_name, e.access_key_id, e.source_ip, e.request_id, e.parameters, e.error_code, e.error_message,
+          static_cast<int64_t>(e.http_status));
+      s.run();
+    }
+    tx.commit();
+  } catch (const std::exception& ex) {
+    log::error("audit: cannot write {} events: {}", batch.size(), ex.what());
+  }
+  batch.clear();
+}
+
+std::vector<AuditEvent> AuditLog::lookup(const AuditQuery& q, int64_t* next_before) {
+  flush();
+  Where w = build_where(q);
+  std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events" + w.sql + " ORDER BY id DESC LIMIT ?";
+  std::vector<AuditEvent> out;
+  std::lock_guard lk(store_->mutex());
+  auto s = store_->db().prepare(sql);
+  bind_where(s, w);
+  s.bind(static_cast<int>(w.is_num.size() + 1), static_cast<int64_t>(q.max_results + 1));
+  while (s.step()) out.push_back(row_to_event(s));
+  if (next_before) *next_before = 0;
+  if (out.size() > q.max_results) {
+    out.pop_back();
+    if (next_before) *next_before = out.back().id;
+  }
+  return out;
+}
+
+size_t AuditLog::export_jsonl(std::ostream& os, const AuditQuery& q) {
+  flush();
+  Where w = build_where(q);
+  std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events" + w.sql + " ORDER BY id ASC";
+  std::lock_guard lk(store_->mutex());
+  auto s = store_->db().prepare(sql);
+  bind_where(s, w);
+  size_t n = 0;
+  while (s.step()) {
+    os << to_json(row_to_event(s)) << "\n";
+    ++n;
+  }
+  return n;
+}
+
+size_t AuditLog::prune(int64_t now) {
+  int64_t cutoff = now - opts_.retention_days * 86'400'000;
+  try {
+    std::lock_guard lk(store_->mutex());
+    return static_cast<size_t>(store_->db().run("DELETE FROM audit_events WHERE time_ms < ?", cutoff));
+  } catch (const std::exception& ex) {
+    log::error("audit: prune failed: {}", ex.what());
+    return 0;
+  }
+}
+
+std::string AuditLog::to_json(const AuditEvent& e) {
+  JsonWriter w;
+  w.begin_object();
+  w.field("EventId", std::to_string(e.id));
+  w.field("EventTimeMs", e.time_ms);
+  w.field("EventType", e.event_type);
+  w.field("EventSource", e.event_source);
+  w.field("EventName", e.event_name);
+  w.field("AccountId", e.account_id);
+  w.key("UserIdentity").begin_object();
+  w.field("Type", e.identity_type);
+  w.field("AccountId", e.account_id);
+  w.field("UserName", e.user_name);
+  w.field("SessionName", e.session_name);
+  w.field("AccessKeyId", e.access_key_id);
+  w.end_object();
+  w.field("SourceIpAddress", e.source_ip);
+  w.field("RequestId", e.request_id);
+  w.key("RequestParameters").raw(e.parameters.empty() ? "{}" : e.parameters);
+  w.field("ErrorCode", e.error_code);
+  w.field("ErrorMessage", e.error_message);
+  w.field("HttpStatus", e.http_status);
+  w.end_object();
+  return w.str();
+}
+
+}  // namespace sluice::api

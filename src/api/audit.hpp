@@ -1,0 +1,97 @@
+#pragma once
+// The audit log: every management API call and every MQTT authentication
+// failure or denial, persisted in the store (table audit_events, created by
+// this file's own migration), kept for a bounded time (90 days by default),
+// queried by Actiontrail LookupEvents and exported as JSON lines.
+//
+// record() only queues: a background thread writes batches in one transaction
+// every flush interval, so auditing costs the request path a lock and a move.
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sluice::store {
+class Store;
+}
+
+namespace sluice::api {
+
+struct AuditEvent {
+  int64_t id = 0;                // assigned when stored
+  int64_t time_ms = 0;           // Unix milliseconds
+  std::string event_type;        // "ApiCall" | "MqttAuth"
+  std::string event_source;      // "ram.aliyuncs.com", "mqtt"
+  std::string event_name;        // the action: "CreateUser", "Connect", "Publish"
+  std::string account_id;        // whose account ("" if unknown)
+  std::string identity_type;     // "root-account" | "ram-user" | "assumed-role" | "anonymous"
+  std::string user_name;         // RAM user / role name
+  std::string session_name;      // role sessions
+  std::string access_key_id;
+  std::string source_ip;
+  std::string request_id;
+  std::string parameters;        // JSON object, secrets masked
+  std::string error_code;        // "" on success
+  std::string error_message;
+  int http_status = 200;
+};
+
+struct AuditOptions {
+  int64_t retention_days = 90;
+  unsigned flush_ms = 100;
+  size_t max_queue = 100'000;    // beyond this, events are written by the caller (back-pressure)
+};
+
+struct AuditQuery {
+  std::string account_id;                 // required for API lookups ("" = all, admin export)
+  std::optional<int64_t> start_ms, end_ms;
+  std::optional<std::string> event_name;
+  std::optional<std::string> user_name;
+  std::optional<std::string> access_key_id;
+  std::optional<std::string> event_type;
+  size_t max_results = 50;
+  int64_t before_id = 0;                  // paging: only ids below this (0 = from newest)
+};
+
+class AuditLog {
+ public:
+  AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts = {});
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  void record(AuditEvent e);
+  void flush();  // writes what is queued now
+  // Newest first. `next_before` is set when more remain (pass as before_id).
+  std::vector<AuditEvent> lookup(const AuditQuery& q, int64_t* next_before = nullptr);
+  // Oldest first, one JSON object per line. Returns the count written.
+  size_t export_jsonl(std::ostream& out, const AuditQuery& q);
+  // Deletes events older than the retention; returns how many.
+  size_t prune(int64_t now_ms);
+
+  static std::string to_json(const AuditEvent& e);
+
+ private:
+  void run();
+  void write_batch(std::vector<AuditEvent>& batch);
+
+  std::shared_ptr<store::Store> store_;
+  AuditOptions opts_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<AuditEvent> queue_;
+  bool stop_ = false;
+  int64_t last_prune_ms_ = 0;
+  std::thread thread_;
+};
+
+// Masks secrets in a parameter list for the audit record (AccessKeySecret,
+// Password, Signature, SecurityToken, tokens, ...): value -> "******".
+bool is_secret_parameter(std::string_view name);
+
+}  // namespace sluice::api

@@ -1,0 +1,170 @@
+#pragma once
+// The RPC endpoint ("/" on the HTTP port): request signature verification (V1
+// and V3, see signature.hpp), replay defences, per-API rate limits, dispatch by
+// Version + Action to one file per product, authorization of each operation,
+// the cloud's error format, and an audit record for every call.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/encoding.hpp"
+#include "api/http_server.hpp"
+#include "api/json_writer.hpp"
+#include "iam/authorizer.hpp"
+#include "iam/errors.hpp"
+#include "iam/iam_service.hpp"
+
+namespace sluice::mq {
+class MqService;
+}
+
+namespace sluice::api {
+
+class AuditLog;
+
+struct RpcServices {
+  iam::IamService* iam = nullptr;
+  iam::Authorizer* authz = nullptr;
+  AuditLog* audit = nullptr;      // optional
+  mq::MqService* mq = nullptr;    // optional: OnsMqtt answers ServiceUnavailable without it
+};
+
+struct RpcOptions {
+  int64_t timestamp_window_seconds = 900;  // the cloud's 15 minutes
+  // Requests per second per account and action; 0 or absent = unlimited.
+  std::map<std::string, double, std::less<>> rate_limits = {
+      {"ApplyToken", 100}, {"QueryToken", 100}, {"RevokeToken", 5}};
+  std::string host_id = "sluice";
+  // Applies SLUICE_API_RATE_LIMITS ("ApplyToken=100,RevokeToken=5,ListGroupId=0").
+  static RpcOptions from_env();
+};
+
+// An error answered to the client: {"RequestId","HostId","Code","Message"}.
+struct ApiError {
+  std::string code;
+  int status = 400;
+  std::string message;
+};
+[[noreturn]] void fail(std::string code, int status, std::string message);
+[[noreturn]] void fail(const iam::Error& e);
+template <class T>
+T unwrap(iam::Result<T> r) {
+  if (!r) fail(r.error());
+  return std::move(r).value();
+}
+inline void unwrap(iam::Status s) {
+  if (!s) fail(s.error());
+}
+
+class RpcEndpoint;
+
+// One call being served: its parameters, its caller, and its response body
+// (already holding "RequestId"; an operation adds its own fields).
+class Call {
+ public:
+  Call(RpcEndpoint& ep, Params params, iam::Principal who, std::string source_ip, std::string request_id);
+
+  // ---- parameters ----
+  const Params& params() const { return params_; }
+  std::optional<std::string> opt(std::string_view name) const;
+  // Missing or empty: "Missing<Name>" (400) "<Name> is mandatory for this action."
+  std::string req(std::string_view name) const;
+  int64_t opt_int(std::string_view name, int64_t def, int64_t lo, int64_t hi) const;
+  std::optional<bool> opt_bool(std::string_view name) const;
+  // "Name.1", "Name.2", ... (the SDKs' repeat-list flattening).
+  std::vector<std::string> list(std::string_view name) const;
+  // "Name.1.Field", ... -> one map per index, in index order.
+  std::vector<std::map<std::string, std::string>> list_of_objects(std::string_view name) const;
+
+  // ---- caller ----
+  const iam::Principal& principal() const { return who_; }
+  const std::string& account() const { return who_.account_id; }
+  const std::string& source_ip() const { return source_ip_; }
+  const std::string& request_id() const { return request_id_; }
+  RpcServices& svc();
+  iam::IamService& iam() { return *svc().iam; }
+  int64_t now() const;
+  // "acs:<service>:*:<account>:<relative>"
+  std::string arn(std::string_view service, std::string_view relative) const;
+  // Throws NoPermission (403) naming the action and resource unless allowed.
+  void authorize(std::string_view action, const std::string& resource, std::string_view resource_group = {},
+                 iam::DecideOptions opts = {});
+  void authorize(std::string_view action, std::span<const std::string> resources, std::string_view resource_group,
+                 iam::DecideOptions opts = {});
+  // With the resource group of the registered resource (type, id) looked up.
+  void authorize_on(std::string_view action, std::span<const std::string> resources, std::string_view type,
+                    std::string_view id);
+  bool authorized() const { return authorized_; }
+  void mark_authorized() { authorized_ = true; }  // operations any signed caller may call
+
+  JsonWriter& out() { return out_; }
+
+ private:
+  RpcEndpoint& ep_;
+  Params params_;
+  iam::Principal who_;
+  std::string source_ip_;
+  std::string request_id_;
+  bool authorized_ = false;
+  JsonWriter out_;
+};
+
+using OpFn = void (*)(Call&);
+
+struct Operation {
+  std::string product;  // "Ram"
+  std::string version;  // "2015-05-01"
+  std::string action;   // "CreateUser"
+  OpFn fn = nullptr;
+};
+
+// Every operation the endpoint knows, by version then action.
+class Registry {
+ public:
+  void add(std::string product, std::string version, std::string action, OpFn fn);
+  const Operation* find(std::string_view version, std::string_view action) const;
+  bool knows_version(std::string_view version) const;
+  std::string product_of(std::string_view version) const;
+  std::vector<const Operation*> all() const;
+
+ private:
+  std::map<std::string, std::map<std::string, Operation, std::less<>>, std::less<>> ops_;
+};
+
+// One file per product adds its operations.
+void add_ram_operations(Registry& r);
+void add_sts_operations(Registry& r);
+void add_resourcemanager_operations(Registry& r);
+void add_ons_operations(Registry& r);
+void add_actiontrail_operations(Registry& r);
+void add_onsmqtt_operations(Registry& r);
+const Registry& all_operations();
+
+class RpcEndpoint {
+ public:
+  RpcEndpoint(RpcServices svc, RpcOptions opts = {});
+  ~RpcEndpoint();
+  HttpResponse handle(const HttpRequest& req);
+  RpcServices& services() { return svc_; }
+  const RpcOptions& options() const { return opts_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  RpcServices svc_;
+  RpcOptions opts_;
+};
+
+// Registers "/" on the server. The endpoint lives as long as the route.
+void register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts = RpcOptions::from_env());
+
+// Shared helpers for the product files.
+std::string iso_time(int64_t unix_seconds);  // "2024-05-01T12:00:00Z"
+std::string new_request_id();                // "8C3B5F1E-...": the cloud's uppercase UUID form
+
+}  // namespace sluice::api

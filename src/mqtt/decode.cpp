@@ -57,7 +57,13 @@ ParseResult Parser::parse(std::span<const uint8_t> in, Packet& out) {
   uint32_t rl = 0;
   size_t hdr = 1;
   for (int i = 0;; ++i) {
-    if (hdr >= in.size()) return {};  // NeedMore
+    if (hdr >= in.size()) {
+      // A continuation bit already bounds the length from below (the next
+      // byte is at least 1, being minimal): reject before the rest arrives.
+      if (i > 0 && uint64_t(hdr) + 1 + rl + (uint64_t(1) << (7 * i)) > max_packet_size_)
+        return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");
+      return {};  // NeedMore
+    }
     const uint8_t b = in[hdr++];
     rl |= uint32_t(b & 0x7f) << (7 * i);
     if (!(b & 0x80)) {
@@ -65,10 +71,6 @@ ParseResult Parser::parse(std::span<const uint8_t> in, Packet& out) {
       break;
     }
     if (i == 3) return error(Reason::MalformedPacket, "remaining length exceeds 4 bytes");
-    // A continuation bit already bounds the length from below (the next byte
-    // is at least 1, being minimal): reject before the rest even arrives.
-    if (uint64_t(hdr) + 1 + rl + (uint64_t(1) << (7 * (i + 1))) > max_packet_size_)
-      return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");
   }
   const uint64_t total = uint64_t(hdr) + rl;
   if (total > max_packet_size_) return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");

@@ -169,5 +169,63 @@ TEST(Vectors, LongPublishUsesMultiByteRemainingLength) {
   EXPECT_EQ(std::get<Publish>(parse_ok(p, out)).payload.size(), 200u);
 }
 
+// Streams captured from Debian's mosquitto_pub / mosquitto_sub (2.0, MQTT 5)
+// against a recording socket.
+TEST(Vectors, MosquittoClientsV5) {
+  const std::string pub =
+      "\x10\x2e\x00\x04MQTT\x05\xc6\x00\x3c\x08\x11\x00\x00\x00\x3c\x21\x00\x14\x00\x04"
+      "cap8\x00\x00\x03w/t\x00\x03" "bye\x00\x04user\x00\x02pw"
+      "\x32\x1f\x00\x09sensors/x\x00\x01\x0c\x26\x00\x01k\x00\x01v\x02\x00\x00\x00\x1ehello"
+      "\xe0\x00"s;
+  Parser p;
+  Packet pkt;
+  std::string_view in = pub;
+  auto r = p.parse(in, pkt);
+  ASSERT_EQ(r.status, ParseStatus::Ok) << r.detail;
+  const auto& c = std::get<Connect>(pkt);
+  EXPECT_EQ(c.client_id, "cap8");
+  EXPECT_EQ(c.props.session_expiry_interval, 60u);
+  EXPECT_EQ(c.props.receive_maximum, 20);
+  ASSERT_TRUE(c.will);
+  EXPECT_EQ(c.will->topic, "w/t");
+  EXPECT_EQ(c.username, "user");
+  in.remove_prefix(r.consumed);
+  r = p.parse(in, pkt);
+  ASSERT_EQ(r.status, ParseStatus::Ok) << r.detail;
+  const auto& m = std::get<Publish>(pkt);
+  EXPECT_EQ(m.topic, "sensors/x");
+  EXPECT_EQ(m.qos, 1);
+  EXPECT_EQ(m.packet_id, 1);
+  EXPECT_EQ(m.props.message_expiry_interval, 30u);
+  ASSERT_EQ(m.props.user_properties.size(), 1u);
+  EXPECT_EQ(m.payload, "hello");
+  in.remove_prefix(r.consumed);
+  r = p.parse(in, pkt);
+  ASSERT_EQ(r.status, ParseStatus::Ok);
+  EXPECT_TRUE(std::holds_alternative<Disconnect>(pkt));
+  EXPECT_EQ(r.consumed, in.size());
+
+  const std::string sub =
+      "\x10\x15\x00\x04MQTT\x05\x02\x00\x3c\x03\x21\x00\x14\x00\x05subv5"
+      "\x82\x25\x00\x01\x09\x0b\x07\x26\x00\x01" "a\x00\x01" "b\x00\x03" "a/+\x01\x00\x03" "b/#\x01"
+      "\x00\x0a$share/g/c\x01\xe0\x01\x04"s;
+  Parser q;
+  in = sub;
+  r = q.parse(in, pkt);
+  ASSERT_EQ(r.status, ParseStatus::Ok) << r.detail;
+  in.remove_prefix(r.consumed);
+  r = q.parse(in, pkt);
+  ASSERT_EQ(r.status, ParseStatus::Ok) << r.detail;
+  const auto& s = std::get<Subscribe>(pkt);
+  EXPECT_EQ(s.props.subscription_identifiers, std::vector<uint32_t>{7});
+  ASSERT_EQ(s.subscriptions.size(), 3u);
+  EXPECT_EQ(s.subscriptions[2].filter, "$share/g/c");
+  EXPECT_EQ(s.subscriptions[2].options.qos, 1);
+  in.remove_prefix(r.consumed);
+  r = q.parse(in, pkt);
+  ASSERT_EQ(r.status, ParseStatus::Ok);
+  EXPECT_EQ(std::get<Disconnect>(pkt).reason, Reason::DisconnectWithWill);
+}
+
 }  // namespace
 }  // namespace sluice::mqtt

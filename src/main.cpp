@@ -29,9 +29,9 @@ int main(int argc, char** argv) {
   std::optional<std::string> data_dir, host, tls_cert, tls_key, tls_ca, log_level;
   std::optional<int> mqtt_port, mqtts_port, ws_port, wss_port, http_port;
   std::optional<unsigned> threads;
-  bool anonymous = false, log_json = false;
+  bool anonymous = false, log_json = false, demo = false;
   serve->add_option("--data-dir", data_dir, "Directory for the embedded store (default ./data)");
-  serve->add_option("--host", host, "Address the MQTT listeners bind to (default 0.0.0.0)");
+  serve->add_option("--host", host, "Address the MQTT and HTTP listeners bind to (default 0.0.0.0)");
   serve->add_option("--mqtt-port", mqtt_port, "MQTT over TCP port (default 1883; -1 off)");
   serve->add_option("--mqtts-port", mqtts_port, "MQTT over TLS port (default off)");
   serve->add_option("--ws-port", ws_port, "MQTT over WebSocket port (default off)");
@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-key", tls_key, "PEM private key for TLS listeners");
   serve->add_option("--tls-ca", tls_ca, "PEM CA bundle: verify client certificates");
   serve->add_flag("--allow-anonymous", anonymous, "Development only: accept clients without credentials");
+  serve->add_flag("--demo", demo, "First start: also create a demo instance, topic and group, print a working client pair");
   serve->add_option("--log-level", log_level, "debug | info | warn | error");
   serve->add_flag("--log-json", log_json, "Structured JSON log lines");
   serve->add_flag("--print-config", print_config, "Print the effective configuration and exit");
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (data_dir) cfg.data_dir = *data_dir;
-  if (host) cfg.mqtt.host = *host;
+  if (host) cfg.mqtt.host = cfg.http.host = *host;
   if (mqtt_port) cfg.mqtt.mqtt_port = *mqtt_port;
   if (mqtts_port) cfg.mqtt.mqtts_port = *mqtts_port;
   if (ws_port) cfg.mqtt.ws_port = *ws_port;
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   if (tls_key) cfg.mqtt.tls_key = *tls_key;
   if (tls_ca) cfg.mqtt.tls_ca = *tls_ca;
   if (anonymous) cfg.allow_anonymous = true;
+  if (demo) cfg.demo = true;
   if (log_level) cfg.log_level = *log_level;
   if (log_json) cfg.log_json = true;
   if (print_config) {

@@ -7,7 +7,9 @@
 namespace sluice::broker {
 
 struct NamespaceConfig {
-  uint32_t max_packet_size = 268435460;     // bytes, whole packet, both directions
+  // Bytes, whole packet, both directions. 1 MiB (as EMQX): a client announcing a
+  // larger packet is refused at its fixed header, before anything is buffered.
+  uint32_t max_packet_size = 1 << 20;
   uint16_t receive_maximum = 65535;         // QoS 1/2 PUBLISHes in flight from one client
   uint16_t max_inflight = 1024;             // QoS 1/2 in flight to one client (capped by its Receive Maximum)
   uint32_t max_queued_messages = 10000;     // per session; the oldest is dropped beyond it
@@ -20,6 +22,9 @@ struct NamespaceConfig {
   bool shared_subscriptions = true;
   bool subscription_identifiers = true;
   bool queue_qos0_offline = false;          // QoS 0 to an offline persistent session
+  // ApsaraMQ P2P (added for src/mq): a message to "<parent>/p2p/<clientId>" goes to
+  // that client's session only, without a subscription (off: plain MQTT routing).
+  bool p2p_topics = false;
 };
 
 }  // namespace sluice::broker

@@ -63,35 +63,39 @@ void Connection::on_bytes(std::string_view raw) {
     process(raw);
     return;
   }
+  // Whatever arrived before a TLS close_notify or a WebSocket close frame is
+  // processed first: a DISCONNECT followed by a close in one segment is a
+  // normal disconnect, and a PUBLISH before it is delivered.
   std::string tls_plain;
   std::string_view data = raw;
+  bool open = true;
+  std::string why;
   if (tls_) {
-    bool ok = tls_->feed(raw, tls_plain, wire_);
+    open = tls_->feed(raw, tls_plain, wire_);
     if (!wire_.empty()) queued_output();
-    if (!ok) {
-      write_socket();
-      close(mqtt::Reason::Success, tls_->error());
-      return;
-    }
+    if (!open) why = tls_->error();
     data = tls_plain;
   }
-  if (ws_) {
+  if (ws_ && !data.empty()) {
     std::string payload, reply;
-    bool ok = ws_->feed(data, payload, reply);
-    if (!reply.empty()) {
+    const bool ws_open = ws_->feed(data, payload, reply);
+    if (!reply.empty() && state_ != State::Closed) {
       if (tls_) tls_->write(reply, wire_);
       else wire_ += reply;
       queued_output();
     }
-    if (!ok) {
-      write_socket();
-      close(mqtt::Reason::Success, ws_->error());
-      return;
-    }
     process(payload);
-    return;
+    if (!ws_open && open) {
+      open = false;
+      why = ws_->error();
+    }
+  } else if (!ws_) {
+    process(data);
   }
-  process(data);
+  if (!open && state_ != State::Closed) {
+    write_socket();
+    close(mqtt::Reason::Success, why);
+  }
 }
 
 void Connection::process(std::string_view data) {

@@ -1,4 +1,5 @@
 #include "app/admin.hpp"
+#include "app/admin_mq.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -469,6 +470,10 @@ int admin_main(int argc, char** argv) {
     auto v = authz.decide(who, action, std::span<const std::string>(resources), rgid, &ctx);
     std::cout << iam::to_string(v.effect) << "\n" << v.explain() << "\n";
   });
+
+  // ApsaraMQ resources (instance, topic, mq-group, token, device-credential, custom-auth, sign).
+  add_mq_commands(app, {[&]() -> iam::IamService& { return *c.iam; }, [&] { return c.store; },
+                        [&](const std::string& a) { return resolve_account(c, a); }, &rc});
 
   // Open the store once the command line has parsed, before any callback runs.
   app.parse_complete_callback([&] {

@@ -109,6 +109,18 @@ std::vector<Setting> settings(Config& c) {
       flag("broker", "shared_subscriptions", b.shared_subscriptions),
       flag("broker", "subscription_identifiers", b.subscription_identifiers),
       flag("broker", "queue_qos0_offline", b.queue_qos0_offline),
+      str("mq", "region", c.mq.region),
+      str("mq", "default_instance", c.mq.default_instance),
+      flag("mq", "strict_client_id", c.mq.strict_client_id),
+      flag("mq", "strict_topic", c.mq.strict_topic),
+      flag("mq", "close_on_denied_publish", c.mq.close_on_denied_publish),
+      num("mq", "token_notice_lead_s", c.mq.token_notice_lead_s),
+      num("mq", "token_min_ttl_s", c.mq.token_min_ttl_s),
+      num("mq", "trace_max_age_s", c.mq.trace_max_age_s),
+      num("mq", "trace_max_device_events", c.mq.trace_max_device_events),
+      num("mq", "trace_max_message_events", c.mq.trace_max_message_events),
+      num("mq", "auth_fail_burst", c.mq.auth_fail_burst),
+      num("mq", "auth_fail_per_second", c.mq.auth_fail_per_second),
   };
 }
 
@@ -180,7 +192,12 @@ std::string to_toml(const Config& c) {
      << "\n\n[mqtt]\nhost = \"" << c.mqtt.host << "\"\nport = " << c.mqtt.mqtt_port
      << "\ntls_port = " << c.mqtt.mqtts_port << "\nws_port = " << c.mqtt.ws_port
      << "\nwss_port = " << c.mqtt.wss_port << "\nthreads = " << c.mqtt.threads
-     << "\n\n[http]\nhost = \"" << c.http.host << "\"\nport = " << c.http.port << "\n";
+     << "\n\n[http]\nhost = \"" << c.http.host << "\"\nport = " << c.http.port
+     << "\n\n[mq]\nregion = \"" << c.mq.region << "\"\ndefault_instance = \"" << c.mq.default_instance
+     << "\"\nstrict_client_id = " << (c.mq.strict_client_id ? "true" : "false")
+     << "\nstrict_topic = " << (c.mq.strict_topic ? "true" : "false")
+     << "\ntoken_notice_lead_s = " << c.mq.token_notice_lead_s << "\ntrace_max_age_s = " << c.mq.trace_max_age_s
+     << "\n";
   return os.str();
 }
 

@@ -9,14 +9,32 @@
 
 namespace sluice::app {
 
+// The ApsaraMQ layer (src/mq): region, instance defaults, auth and trace limits.
+struct MqSettings {
+  std::string region = "local";          // instance ids are mqtt-<region>-<random>
+  std::string default_instance;          // Custom auth when SNI / Host names no instance
+  bool strict_client_id = true;          // defaults of new instances (a per-instance switch)
+  bool strict_topic = true;
+  bool close_on_denied_publish = true;   // MQTT 3.x: close (cloud behaviour) or drop silently
+  int64_t token_notice_lead_s = 300;     // $SYS/tokenExpireNotice this long before expiry
+  int64_t token_min_ttl_s = 60;          // ApplyToken ExpireTime window
+  int64_t trace_max_age_s = 3 * 24 * 3600;
+  int64_t trace_max_device_events = 100000;   // per instance
+  int64_t trace_max_message_events = 200000;  // per instance
+  int64_t auth_fail_burst = 20;          // failed CONNECTs per source address before refusing ...
+  int64_t auth_fail_per_second = 2;      // ... and then this many per second
+};
+
 struct Config {
   std::string data_dir = "./data";
-  bool allow_anonymous = true;  // until authentication lands (see docs/configuration.md)
+  bool allow_anonymous = false;  // development only: --allow-anonymous
+  bool demo = false;             // first start: create a demo instance and print a working client pair
   std::string log_level = "info";
   bool log_json = false;
   net::ServerOptions mqtt;
   api::HttpOptions http;
   broker::NamespaceConfig broker;
+  MqSettings mq;
 };
 
 // Loads `path` (TOML) over `cfg`. Throws std::runtime_error naming the file,

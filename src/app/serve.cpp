@@ -1,9 +1,14 @@
 #include "app/serve.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "api/http_server.hpp"
@@ -11,7 +16,14 @@
 #include "broker/anonymous_access.hpp"
 #include "broker/broker.hpp"
 #include "common/log.hpp"
+#include "iam/authorizer.hpp"
+#include "iam/iam_service.hpp"
+#include "mq/mq_access.hpp"
+#include "mq/mq_service.hpp"
+#include "mq/signature.hpp"
 #include "net/server.hpp"
+#include "store/crypto.hpp"
+#include "store/store.hpp"
 
 namespace sluice::app {
 
@@ -22,6 +34,118 @@ void raise_fd_limit() {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    o += c;
+  }
+  return o;
+}
+
+mq::MqOptions mq_options(const Config& cfg) {
+  mq::MqOptions o;
+  o.region = cfg.mq.region;
+  o.token_min_ttl_ms = cfg.mq.token_min_ttl_s * 1000;
+  o.instance_defaults.strict_client_id = cfg.mq.strict_client_id;
+  o.instance_defaults.strict_topic = cfg.mq.strict_topic;
+  o.instance_defaults.close_on_denied_publish = cfg.mq.close_on_denied_publish;
+  o.traces.max_age_ms = cfg.mq.trace_max_age_s * 1000;
+  o.traces.max_device_events = static_cast<size_t>(cfg.mq.trace_max_device_events);
+  o.traces.max_message_events = static_cast<size_t>(cfg.mq.trace_max_message_events);
+  return o;
+}
+
+// First start on an empty data dir: the root account, its login password and
+// first access key (from SLUICE_ROOT_* when set, else random), written to
+// <data-dir>/initial-credentials.json (0600) and printed once. With --demo also
+// an activated mq service, an instance, a parent topic, a group and a working
+// mosquitto_sub / mosquitto_pub pair.
+bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store::Store& store) {
+  auto accounts = iam.list_accounts();
+  if (!accounts) {
+    log::error("cannot read accounts: {}", accounts.error().message);
+    return false;
+  }
+  if (!accounts->empty()) return true;
+  const std::string password = env_or("SLUICE_ROOT_PASSWORD", store::random_string(20, store::kAlnum));
+  auto acct = iam.create_account("root", "root", password);
+  if (!acct) {
+    log::error("cannot create the root account: {}: {}", acct.error().code, acct.error().message);
+    return false;
+  }
+  auto key = iam.create_access_key(acct->id, std::nullopt);
+  if (!key) {
+    log::error("cannot create the root access key: {}", key.error().message);
+    return false;
+  }
+  std::string key_id = key->key.id, secret = key->secret;
+  const std::string env_id = env_or("SLUICE_ROOT_ACCESS_KEY_ID", ""), env_secret = env_or("SLUICE_ROOT_ACCESS_KEY_SECRET", "");
+  if (!env_id.empty() && !env_secret.empty()) {
+    // An operator-chosen first key (e.g. for CI): replace the generated one before anything used it.
+    try {
+      std::lock_guard lk(store.mutex());
+      store.db().run("UPDATE access_keys SET id = ?, secret_enc = ? WHERE id = ?", env_id,
+                     store::Blob{store.box().seal(env_secret, env_id)}, key_id);
+      key_id = env_id;
+      secret = env_secret;
+    } catch (const std::exception& e) {
+      log::error("SLUICE_ROOT_ACCESS_KEY_ID: {}", e.what());
+      return false;
+    }
+  }
+  std::string instance, topic = "demo", group = "GID_demo";
+  if (cfg.demo) {
+    if (auto s = iam.activate_service(acct->id, "mq"); !s) {
+      log::error("demo: {}", s.error().message);
+      return false;
+    }
+    auto in = mq.CreateInstance(acct->id, mq::InstanceSpec{"demo", "", "created by --demo", std::nullopt, ""});
+    if (!in) {
+      log::error("demo: {}", in.error().message);
+      return false;
+    }
+    instance = in->id;
+    (void)mq.CreateTopic(acct->id, instance, topic, "demo parent topic");
+    (void)mq.CreateGroupId(acct->id, instance, group, "demo group");
+  }
+  const std::string path = cfg.data_dir + "/initial-credentials.json";
+  std::string body = "{\n  \"accountId\": \"" + acct->id + "\",\n  \"login\": \"root\",\n  \"password\": \"" +
+                     json_escape(password) + "\",\n  \"accessKeyId\": \"" + json_escape(key_id) +
+                     "\",\n  \"accessKeySecret\": \"" + json_escape(secret) + "\"";
+  if (!instance.empty()) body += ",\n  \"instanceId\": \"" + instance + "\"";
+  body += "\n}\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || ::write(fd, body.data(), body.size()) != static_cast<ssize_t>(body.size())) {
+    log::error("cannot write {}", path);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  ::close(fd);
+  std::cout << "\n=== First start: root account created (also in " << path << ", mode 0600) ===\n"
+            << "  account id:        " << acct->id << "\n  console login:     root / " << password
+            << "\n  AccessKeyId:       " << key_id << "\n  AccessKeySecret:   " << secret << "\n";
+  if (!instance.empty()) {
+    const std::string host = cfg.mqtt.host == "0.0.0.0" ? "127.0.0.1" : cfg.mqtt.host;
+    const std::string sub_id = group + "@@@sub1", pub_id = group + "@@@pub1";
+    std::cout << "  demo instance:     " << instance << " (parent topic \"" << topic << "\", group \"" << group
+              << "\")\n\n  Try it (Signature mode):\n"
+              << "  mosquitto_sub -h " << host << " -p " << cfg.mqtt.mqtt_port << " -V mqttv311 -i '" << sub_id
+              << "' -u 'Signature|" << key_id << "|" << instance << "' -P '"
+              << mq::sign_client_id(secret, sub_id) << "' -t '" << topic << "/#' -v\n"
+              << "  mosquitto_pub -h " << host << " -p " << cfg.mqtt.mqtt_port << " -V mqttv311 -i '" << pub_id
+              << "' -u 'Signature|" << key_id << "|" << instance << "' -P '"
+              << mq::sign_client_id(secret, pub_id) << "' -t '" << topic << "/hello' -m 'hello from sluice'\n";
+  }
+  std::cout << "==========================================================================\n" << std::endl;
+  return true;
 }
 }  // namespace
 
@@ -36,7 +160,9 @@ int serve(Config cfg) {
   raise_fd_limit();
 
   std::error_code ec;
+  const bool fresh = !std::filesystem::exists(cfg.data_dir, ec);
   std::filesystem::create_directories(cfg.data_dir, ec);
+  if (!ec && fresh) ::chmod(cfg.data_dir.c_str(), 0700);  // secrets and initial credentials live here
   if (ec) {
     log::error("cannot create data dir {}: {}", cfg.data_dir, ec.message());
     return 1;
@@ -44,14 +170,38 @@ int serve(Config cfg) {
   if (cfg.mqtt.threads == 0) cfg.mqtt.threads = std::max(1u, std::thread::hardware_concurrency());
 
   broker::Broker broker(cfg.mqtt.threads, cfg.broker);
-  if (!cfg.allow_anonymous) {
-    log::error("authentication is not available in this build yet: start with --allow-anonymous");
-    return 2;
+  // Authentication (SPEC §5): Store -> IamService -> Authorizer -> MqService -> MqAccessControl.
+  std::shared_ptr<store::Store> store;
+  std::unique_ptr<iam::IamService> iam;
+  std::unique_ptr<iam::Authorizer> authz;
+  std::unique_ptr<mq::MqService> mq;
+  std::unique_ptr<broker::AccessControl> access;
+  if (cfg.allow_anonymous) {
+    log::warn("ANONYMOUS MODE: any client may connect without credentials (development only)");
+    access = std::make_unique<broker::AnonymousAccess>(broker);
+  } else {
+    auto r = store::Store::open(cfg.data_dir);
+    if (!r.store) {
+      log::error("{}", r.error);
+      return 1;
+    }
+    store = std::shared_ptr<store::Store>(std::move(r.store));
+    iam = std::make_unique<iam::IamService>(store);
+    iam->set_region(cfg.mq.region);
+    authz = std::make_unique<iam::Authorizer>(*iam);
+    mq = std::make_unique<mq::MqService>(store, *iam, mq_options(cfg));
+    if (!bootstrap(cfg, *iam, *mq, *store)) return 1;
+    mq->attach_broker(&broker);
+    mq::AccessOptions ao;
+    ao.default_instance = cfg.mq.default_instance;
+    ao.token_notice_lead_ms = cfg.mq.token_notice_lead_s * 1000;
+    ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
+    ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
+    access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao);
+    log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
-  log::warn("ANONYMOUS MODE: any client may connect without credentials (development only)");
-  broker::AnonymousAccess access(broker);
 
-  net::Server server(cfg.mqtt, broker, access);
+  net::Server server(cfg.mqtt, broker, *access);
   api::HttpServer http(cfg.http);
   try {
     server.start();

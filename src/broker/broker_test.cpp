@@ -342,3 +342,36 @@ TEST_F(Fixture, ExpiredMessagesAreNotDelivered) {
   ASSERT_EQ(b.sent.size(), 1u);
   EXPECT_EQ(b.sent[0].payload, "fresh");
 }
+
+// ApsaraMQ P2P hook (NamespaceConfig::p2p_topics, used by src/mq).
+TEST(P2P, DeliveredToTheNamedClientWithoutSubscriptionOnlyWhenSwitchedOn) {
+  WorkerStats stats;
+  WorkerContext ctx{0, 2, stats};
+  NamespaceConfig cfg;
+  cfg.p2p_topics = true;
+  Namespace ns("p2p", cfg);
+  FakeClient a, b, w;
+  auto sa = ns.connect("GID_a@@@1", true, &a, 0).session;
+  auto sb = ns.connect("GID_a@@@2", true, &b, 0).session;
+  auto sw = ns.connect("watcher", true, &w, 0).session;
+  ns.subscribe(sw, "#", SubOptions{});
+  ns.publish(msg("Parent/p2p/GID_a@@@1", "direct", 1, true), ctx);
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(a.sent[0].payload, "direct");
+  EXPECT_EQ(a.sent[0].qos, 1);
+  EXPECT_EQ(b.sent.size(), 0u);
+  EXPECT_EQ(w.sent.size(), 0u);       // only the named client
+  EXPECT_EQ(ns.retained_count(), 0u);  // never retained
+  ns.publish(msg("Parent/p2p/nobody", "lost"), ctx);  // no such client: dropped
+  ns.publish(msg("Parent/x", "normal"), ctx);
+  EXPECT_EQ(w.sent.size(), 1u);
+
+  Namespace plain("plain", NamespaceConfig{});  // off: plain MQTT routing
+  FakeClient c, d;
+  auto sc = plain.connect("GID_a@@@1", true, &c, 0).session;
+  auto sd = plain.connect("d", true, &d, 0).session;
+  plain.subscribe(sd, "Parent/#", SubOptions{});
+  plain.publish(msg("Parent/p2p/GID_a@@@1", "routed"), ctx);
+  EXPECT_EQ(c.sent.size(), 0u);
+  EXPECT_EQ(d.sent.size(), 1u);
+}

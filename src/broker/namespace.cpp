@@ -73,7 +73,28 @@ void Namespace::disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint
   if (will) publish(will, ctx);
 }
 
+namespace {
+// "<parent>/p2p/<clientId>" -> clientId; "" when the topic is not a P2P topic.
+std::string_view p2p_target(std::string_view topic) {
+  const size_t slash = topic.find('/');
+  if (slash == std::string_view::npos || topic.compare(slash, 5, "/p2p/") != 0) return {};
+  return topic.substr(slash + 5);
+}
+}  // namespace
+
 void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
+  // ApsaraMQ P2P (SPEC §1; switched on per namespace by src/mq): delivered to the
+  // named client's session only, never retained, no subscription needed.
+  if (config_.p2p_topics) {
+    if (std::string_view target = p2p_target(m->topic); !target.empty()) {
+      if (SessionPtr s = find_session(target)) {
+        SubOptions o;
+        o.qos = m->qos;
+        s->deliver(m, o, ctx);
+      }
+      return;
+    }
+  }
   if (m->retain && config_.retain_available) retained_.set(m);
   std::shared_lock lock(trie_.mutex());
   trie_.match(m->topic, [&](Session* s, const SubOptions& o) { s->deliver(m, o, ctx); });

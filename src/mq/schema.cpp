@@ -1,0 +1,121 @@
+// The mq_* tables: this layer's own migration step, versioned by the meta key
+// "mq_schema" and applied in one transaction (a crash leaves the old version).
+#include <string>
+
+#include "mq/mq_service.hpp"
+#include "store/store.hpp"
+
+namespace sluice::mq {
+
+namespace {
+struct Step {
+  int version;
+  const char* sql;
+};
+const Step kSteps[] = {
+    {1, R"sql(
+CREATE TABLE IF NOT EXISTS mq_instances (
+  id          TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  remark      TEXT NOT NULL,
+  settings    TEXT NOT NULL,   -- JSON of InstanceSettings
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mq_instances_account ON mq_instances(account_id);
+CREATE TABLE IF NOT EXISTS mq_topics (
+  instance_id TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  topic       TEXT NOT NULL,
+  remark      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, topic)
+);
+CREATE TABLE IF NOT EXISTS mq_groups (
+  instance_id TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  group_id    TEXT NOT NULL,
+  remark      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, group_id)
+);
+CREATE TABLE IF NOT EXISTS mq_tags (
+  account_id    TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id   TEXT NOT NULL,
+  tag_key       TEXT NOT NULL,
+  tag_value     TEXT NOT NULL,
+  PRIMARY KEY (account_id, resource_type, resource_id, tag_key)
+);
+-- Tokens are stored as the SHA-256 of the token: the value is shown once.
+CREATE TABLE IF NOT EXISTS mq_tokens (
+  token_hash  TEXT PRIMARY KEY,
+  instance_id TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  account_id  TEXT NOT NULL,
+  resources   TEXT NOT NULL,   -- JSON array of topic filters
+  actions     TEXT NOT NULL,   -- R | W | R,W
+  expire_ms   INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  revoked     INTEGER NOT NULL DEFAULT 0
+);
+-- Device secrets are sealed with the store's secret box (aad = key id).
+CREATE TABLE IF NOT EXISTS mq_device_credentials (
+  instance_id TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  client_id   TEXT NOT NULL,
+  key_id      TEXT NOT NULL UNIQUE,
+  secret      BLOB NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, client_id)
+);
+CREATE TABLE IF NOT EXISTS mq_custom_identities (
+  instance_id   TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  identity_type TEXT NOT NULL,   -- USER | CLIENT
+  identity      TEXT NOT NULL,   -- username (USER) or client id (CLIENT)
+  username      TEXT NOT NULL,
+  client_id     TEXT NOT NULL,
+  secret        BLOB NOT NULL,   -- sealed, aad = instance/type/identity
+  sign_mode     TEXT NOT NULL,   -- ORIGIN | SIGNED
+  created_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, identity_type, identity)
+);
+CREATE TABLE IF NOT EXISTS mq_custom_permissions (
+  instance_id   TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  identity_type TEXT NOT NULL,
+  identity      TEXT NOT NULL,
+  topic         TEXT NOT NULL,
+  permit_action TEXT NOT NULL,   -- PUB | SUB | PUB_SUB
+  effect        TEXT NOT NULL,   -- ALLOW | DENY
+  created_ms    INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, identity_type, identity, topic)
+);
+CREATE TABLE IF NOT EXISTS mq_connect_black (
+  instance_id TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  client_id   TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, client_id)
+);
+)sql"},
+};
+}  // namespace
+
+void MqService::migrate() {
+  auto& db = store_->db();
+  int v = 0;
+  {
+    auto q = db.query("SELECT value FROM meta WHERE key = 'mq_schema'");
+    if (q.step()) v = std::stoi(q.text(0));
+  }
+  for (const auto& s : kSteps) {
+    if (s.version <= v) continue;
+    store::Transaction tx(db);
+    db.exec(s.sql);
+    db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('mq_schema', ?)", std::to_string(s.version));
+    tx.commit();
+    v = s.version;
+  }
+}
+
+}  // namespace sluice::mq

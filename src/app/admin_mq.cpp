@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include "iam/iam_service.hpp"
@@ -38,6 +39,8 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
     if (!*svc) {
       mq::MqOptions o;
       o.region = a->region;
+      // Tests shorten the ApplyToken window the same way as for the server ([mq] token_min_ttl_s).
+      if (const char* v = std::getenv("SLUICE_MQ_TOKEN_MIN_TTL_S"); v && *v) o.token_min_ttl_ms = std::atoll(v) * 1000;
       *svc = std::make_unique<mq::MqService>(h.store(), h.iam(), o);
     }
     return **svc;

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("-w,--window", o.window,
-                 "closed loop: messages per publisher sent but not yet delivered (and QoS>=1 in flight)")
+                 "closed loop: messages per publisher sent but not yet delivered to its subscribers")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
   app.add_option("--inflight", o.inflight,

@@ -20,7 +20,7 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/sluice serve --data-dir $(DATA_DIR) $(ARGS)
+	$(BUILD)/sluice serve --data-dir $(DATA_DIR) --demo $(ARGS)
 
 # Every test: unit tests, integration tests with real clients, a bounded fuzz run.
 test: build

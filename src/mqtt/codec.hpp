@@ -20,7 +20,8 @@
 //    in one packet: fixed header flags, varints (at most 4 bytes, minimal),
 //    UTF-8 (valid_utf8), packet identifier 0, property identifiers allowed in
 //    the packet, duplicates, property values (0 where non-zero is required,
-//    0/1 flags), subscription options, reason codes allowed in the packet.
+//    0/1 flags; a Topic Alias of 0 is TopicAliasInvalid, 0x94), subscription
+//    options, reason codes allowed in the packet.
 //    An unknown property identifier is MalformedPacket; a known one in the
 //    wrong packet, or a duplicate, is ProtocolError.
 //  - SUBSCRIBE/UNSUBSCRIBE topic filters are only checked for UTF-8: a filter
@@ -35,6 +36,9 @@
 //  - After a CONNECT error, version() is the level the CONNECT claimed (3.1.1
 //    when unknown), so the broker can answer in that version's CONNACK format
 //    (0x84 / return code 1 for UnsupportedProtocolVersion).
+//  - A remaining length whose 4 bytes all have the continuation bit is
+//    MalformedPacket even when it would also exceed the maximum size; a
+//    partial one is PacketTooLarge as soon as its lower bound exceeds it.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -53,24 +53,29 @@ ParseResult Parser::parse(std::span<const uint8_t> in, Packet& out) {
     if (flags != want) return error(Reason::MalformedPacket, "reserved fixed header flags invalid");
   }
 
-  // Remaining length: a varint of at most 4 bytes, minimally encoded.
+  // Remaining length: a varint of at most 4 bytes, minimally encoded. The
+  // bytes at hand are read first, so a complete 5-byte varint is reported as
+  // malformed even when it would also be too large.
   uint32_t rl = 0;
   size_t hdr = 1;
-  for (int i = 0;; ++i) {
-    if (hdr >= in.size()) {
-      // A continuation bit already bounds the length from below (the next
-      // byte is at least 1, being minimal): reject before the rest arrives.
-      if (i > 0 && uint64_t(hdr) + 1 + rl + (uint64_t(1) << (7 * i)) > max_packet_size_)
-        return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");
-      return {};  // NeedMore
-    }
+  bool complete = false;
+  for (int i = 0; i < 4 && hdr < in.size(); ++i) {
     const uint8_t b = in[hdr++];
     rl |= uint32_t(b & 0x7f) << (7 * i);
     if (!(b & 0x80)) {
       if (i > 0 && b == 0) return error(Reason::MalformedPacket, "remaining length not minimally encoded");
+      complete = true;
       break;
     }
-    if (i == 3) return error(Reason::MalformedPacket, "remaining length exceeds 4 bytes");
+  }
+  if (!complete) {
+    if (hdr == 5) return error(Reason::MalformedPacket, "remaining length exceeds 4 bytes");
+    // Every byte so far has its continuation bit set, so the length is at
+    // least rl + 128^k (the next byte is non-zero, being minimal): a packet
+    // that cannot fit is rejected before the rest of its header arrives.
+    if (uint64_t(hdr) + 1 + rl + (uint64_t(1) << (7 * (hdr - 1))) > max_packet_size_)
+      return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");
+    return {};  // NeedMore
   }
   const uint64_t total = uint64_t(hdr) + rl;
   if (total > max_packet_size_) return error(Reason::PacketTooLarge, "packet exceeds maximum packet size");

@@ -165,6 +165,13 @@ TEST(Errors, FourContinuationBytesFailWithoutAFifth) {
   EXPECT_EQ(r.reason, Malformed);
 }
 
+TEST(Errors, FiveByteVarintIsMalformedEvenWithASmallMaximum) {
+  Parser p = server(V3, 1 << 20);
+  Packet pkt;
+  auto r = p.parse("\x30\xff\xff\xff\xff\x01"s, pkt);
+  EXPECT_EQ(r.reason, Malformed);
+}
+
 TEST(Errors, HugeRemainingLengthIsTooLargeFromTheFixedHeaderAlone) {
   Parser p = server(V3, 1024);
   Packet pkt;

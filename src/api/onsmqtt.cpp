@@ -1,9 +1,676 @@
-// OnsMqtt 2020-04-20: the MQTT management operations over mq::MqService.
-// (Filled in once src/mq lands; until then the version is unknown here.)
+// OnsMqtt 2020-04-20: the MQTT management operations over mq::MqService, plus
+// the extensions CreateInstance / UpdateInstance / ReleaseInstance /
+// CreateTopic / DeleteTopic / ListTopic. Every operation needs the account to
+// have activated the service (OpenOnsService), its own mq:<Operation> action
+// on the resource it touches, and mq:MqttInstanceAccess (or
+// mq:OnsInstanceBaseInfo) on the instance.
+#include <shared_mutex>
+#include <unordered_set>
+
+#include "api/ops_util.hpp"
 #include "api/rpc.hpp"
+#include "mq/mq_service.hpp"
 
 namespace sluice::api {
 
-void add_onsmqtt_operations(Registry&) {}
+namespace {
+
+constexpr const char* kV = "2020-04-20";
+
+// Activation is never undone, so a positive answer is cached.
+bool activated(Call& c) {
+  static std::shared_mutex mu;
+  static std::unordered_set<std::string> yes;
+  {
+    std::shared_lock lk(mu);
+    if (yes.count(c.account())) return true;
+  }
+  auto r = c.iam().service_active(c.account(), "mq");
+  if (!r || !*r) return false;
+  std::unique_lock lk(mu);
+  yes.insert(c.account());
+  return true;
+}
+
+mq::MqService& mqs(Call& c) {
+  if (!activated(c))
+    fail("Forbidden.ServiceNotActivated", 403,
+         "ApsaraMQ for MQTT is not activated for account " + c.account() +
+             ". Activate it (free) with OpenOnsService (Ons 2019-02-14) or in the console, then retry.");
+  if (!c.svc().mq) fail("ServiceUnavailable", 503, "The MQTT service is not running on this server.");
+  return *c.svc().mq;
+}
+
+std::string inst_arn(Call& c, const std::string& id) { return c.arn("mq", "instance/" + id); }
+
+// mq:MqttInstanceAccess (or mq:OnsInstanceBaseInfo) on the instance, then
+// mq:<op> on `resources` (default: the instance).
+void authz(Call& c, const std::string& op, const std::string& inst, std::vector<std::string> resources = {}) {
+  std::string ia = inst_arn(c, inst);
+  auto& a = *c.svc().authz;
+  auto v = a.decide_on(c.principal(), "mq:MqttInstanceAccess", std::span<const std::string>(&ia, 1), "instance", inst);
+  if (!v.allowed()) {
+    auto v2 = a.decide_on(c.principal(), "mq:OnsInstanceBaseInfo", std::span<const std::string>(&ia, 1), "instance", inst);
+    if (!v2.allowed()) c.authorize_on("mq:MqttInstanceAccess", std::span<const std::string>(&ia, 1), "instance", inst);
+  }
+  if (resources.empty()) resources.push_back(ia);
+  c.authorize_on("mq:" + op, resources, "instance", inst);
+}
+
+// A topic is authorized on itself and on its parent (SPEC §4).
+std::vector<std::string> topic_arns(Call& c, const std::string& inst, const std::string& topic) {
+  std::vector<std::string> v{c.arn("mq", "topic/" + inst + "/" + topic)};
+  auto slash = topic.find('/');
+  if (slash != std::string::npos) v.push_back(c.arn("mq", "topic/" + inst + "/" + topic.substr(0, slash)));
+  return v;
+}
+
+void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg) {
+  w.begin_object();
+  w.field("InstanceId", i.id);
+  w.field("InstanceName", i.name);
+  w.field("InstanceType", i.type);
+  w.field("InstanceStatus", i.status);
+  w.field("Remark", i.remark);
+  w.field("ResourceGroupId", rg);
+  w.field("CreateTime", i.created_at * 1000);
+  w.field("UpdateTime", i.updated_at * 1000);
+  w.key("Settings").begin_object();
+  const auto& s = i.settings;
+  w.field("MaxPayload", static_cast<int64_t>(s.max_payload));
+  w.field("MaxTopicLength", static_cast<int64_t>(s.max_topic_length));
+  w.field("MaxClientIdLength", static_cast<int64_t>(s.max_client_id_length));
+  w.field("MaxSubscriptionsPerClient", static_cast<int64_t>(s.max_subscriptions_per_client));
+  w.field("OfflineMessageTtlSeconds", static_cast<int64_t>(s.offline_message_ttl_s));
+  w.field("MaxConnections", static_cast<int64_t>(s.max_connections));
+  w.field("StrictClientId", s.strict_client_id);
+  w.field("StrictTopic", s.strict_topic);
+  w.field("RetainAvailable", s.retain_available);
+  w.field("SharedSubscriptions", s.shared_subscriptions);
+  w.end_object();
+  w.end_object();
+}
+
+std::optional<mq::InstanceSettings> settings_from(Call& c, std::optional<mq::InstanceSettings> base) {
+  bool any = false;
+  mq::InstanceSettings s = base.value_or(mq::InstanceSettings{});
+  auto u32 = [&](const char* n, uint32_t& f, int64_t lo, int64_t hi) {
+    if (c.opt(n)) {
+      f = static_cast<uint32_t>(c.opt_int(n, f, lo, hi));
+      any = true;
+    }
+  };
+  auto b = [&](const char* n, bool& f) {
+    if (auto v = c.opt_bool(n)) {
+      f = *v;
+      any = true;
+    }
+  };
+  u32("MaxPayload", s.max_payload, 1, 256 * 1024 * 1024);
+  u32("MaxTopicLength", s.max_topic_length, 1, 65535);
+  u32("MaxClientIdLength", s.max_client_id_length, 1, 65535);
+  u32("MaxSubscriptionsPerClient", s.max_subscriptions_per_client, 1, 100000);
+  u32("OfflineMessageTtlSeconds", s.offline_message_ttl_s, 1, 365 * 86400);
+  u32("MaxConnections", s.max_connections, 0, 100000000);
+  b("StrictClientId", s.strict_client_id);
+  b("StrictTopic", s.strict_topic);
+  b("RetainAvailable", s.retain_available);
+  b("SharedSubscriptions", s.shared_subscriptions);
+  if (!any) return std::nullopt;
+  return s;
+}
+
+// ---- instances (extensions) ----
+void CreateInstance(Call& c) {
+  auto& m = mqs(c);
+  c.authorize("mq:CreateInstance", c.arn("mq", "instance/*"));
+  mq::InstanceSpec spec;
+  spec.name = c.req("InstanceName");
+  spec.type = c.opt("InstanceType").value_or("");
+  spec.remark = c.opt("Remark").value_or("");
+  spec.resource_group_id = c.opt("ResourceGroupId").value_or("");
+  if (spec.resource_group_id == c.account()) spec.resource_group_id.clear();
+  spec.settings = settings_from(c, std::nullopt);
+  auto i = unwrap(m.CreateInstance(c.account(), spec));
+  c.out().field("InstanceId", i.id);
+  c.out().key("Instance");
+  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id));
+}
+void UpdateInstance(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "UpdateInstance", id);
+  auto cur = unwrap(m.GetInstance(c.account(), id));
+  auto i = unwrap(m.UpdateInstance(c.account(), id, c.opt("InstanceName"), c.opt("Remark"), settings_from(c, cur.settings)));
+  c.out().key("Instance");
+  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id));
+}
+void ReleaseInstance(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "ReleaseInstance", id);
+  unwrap(m.ReleaseInstance(c.account(), id));
+}
+std::vector<mq::TagFilter> tag_filters(Call& c) {
+  std::vector<mq::TagFilter> out;
+  for (auto& t : c.list_of_objects("Tag")) out.push_back({t["Key"], t["Value"]});
+  return out;
+}
+void ListInstances(Call& c) {
+  auto& m = mqs(c);
+  // Listed only where both mq:ListMqttInstance and mq:MqttInstanceAccess are allowed (SPEC §4).
+  c.mark_authorized();
+  auto all = unwrap(m.ListInstances(c.account(), tag_filters(c)));
+  auto rg_filter = c.opt("ResourceGroupId");
+  std::vector<std::pair<mq::Instance, std::string>> visible;
+  for (auto& i : all) {
+    std::string ia = inst_arn(c, i.id);
+    std::span<const std::string> r(&ia, 1);
+    if (!c.svc().authz->decide_on(c.principal(), "mq:ListMqttInstance", r, "instance", i.id).allowed()) continue;
+    if (!c.svc().authz->decide_on(c.principal(), "mq:MqttInstanceAccess", r, "instance", i.id).allowed()) continue;
+    std::string rg = c.iam().resource_group_of(c.account(), "instance", i.id);
+    if (rg_filter && !rg_filter->empty() && rg != *rg_filter) continue;
+    visible.emplace_back(std::move(i), std::move(rg));
+  }
+  auto& w = c.out();
+  auto pg = number_page(c, visible.size(), w, 100, 100, "PageNo", "PageSize");
+  w.key("Instances").begin_array();
+  for (size_t k = pg.begin; k < pg.end; ++k) write_instance(w, visible[k].first, visible[k].second);
+  w.end_array();
+  if (visible.empty() && !all.empty())
+    w.field("Message", "No instance is visible: listing needs both mq:ListMqttInstance and mq:MqttInstanceAccess.");
+}
+
+// ---- topics (extensions) ----
+void CreateTopic(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), topic = c.req("Topic");
+  authz(c, "CreateTopic", id, topic_arns(c, id, topic));
+  auto t = unwrap(m.CreateTopic(c.account(), id, topic, c.opt("Remark").value_or("")));
+  c.out().field("Topic", t.topic);
+}
+void DeleteTopic(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), topic = c.req("Topic");
+  authz(c, "DeleteTopic", id, topic_arns(c, id, topic));
+  unwrap(m.DeleteTopic(c.account(), id, topic));
+}
+void ListTopic(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "ListTopic", id);
+  auto ts = unwrap(m.ListTopic(c.account(), id));
+  auto& w = c.out();
+  w.key("Data").begin_array();
+  for (const auto& t : ts) {
+    w.begin_object();
+    w.field("Topic", t.topic);
+    w.field("InstanceId", t.instance_id);
+    w.field("Remark", t.remark);
+    w.field("CreateTime", t.created_at * 1000);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+// ---- group ids ----
+std::string group_arn(Call& c, const std::string& inst, const std::string& g) {
+  return c.arn("mq", "groupId/" + inst + "/" + g);
+}
+void CreateGroupId(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), g = c.req("GroupId");
+  authz(c, "CreateGroupId", id, {group_arn(c, id, g)});
+  unwrap(m.CreateGroupId(c.account(), id, g, c.opt("Remark").value_or("")));
+}
+void DeleteGroupId(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), g = c.req("GroupId");
+  authz(c, "DeleteGroupId", id, {group_arn(c, id, g)});
+  unwrap(m.DeleteGroupId(c.account(), id, g));
+}
+void ListGroupId(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "ListGroupId", id);
+  auto gs = unwrap(m.ListGroupId(c.account(), id));
+  auto& w = c.out();
+  w.key("Data").begin_array();
+  for (const auto& g : gs) {
+    w.begin_object();
+    w.field("GroupId", g.group_id);
+    w.field("InstanceId", g.instance_id);
+    w.field("IndependentNaming", true);
+    w.field("CreateTime", g.created_at * 1000);
+    w.field("UpdateTime", g.created_at * 1000);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+// ---- tags ----
+std::string resource_type(Call& c) {
+  auto t = c.req("ResourceType");
+  if (t != "INSTANCE" && t != "instance")
+    fail("InvalidParameter.ResourceType", 400, "ResourceType must be INSTANCE, got \"" + t + "\".");
+  return "instance";
+}
+void authz_each(Call& c, const char* op, const std::vector<std::string>& ids) {
+  if (ids.empty()) fail("MissingResourceId", 400, "ResourceId is mandatory for this action (ResourceId.1, ...).");
+  for (const auto& id : ids) authz(c, op, id);
+}
+void TagResources(Call& c) {
+  auto& m = mqs(c);
+  auto type = resource_type(c);
+  auto ids = c.list("ResourceId");
+  authz_each(c, "TagResources", ids);
+  std::vector<mq::Tag> tags;
+  for (auto& t : c.list_of_objects("Tag")) tags.push_back({t["Key"], t["Value"]});
+  if (tags.empty()) fail("MissingTag", 400, "Tag is mandatory for this action (Tag.1.Key, Tag.1.Value).");
+  unwrap(m.TagResources(c.account(), type, ids, tags));
+}
+void UntagResources(Call& c) {
+  auto& m = mqs(c);
+  auto type = resource_type(c);
+  auto ids = c.list("ResourceId");
+  authz_each(c, "UntagResources", ids);
+  unwrap(m.UntagResources(c.account(), type, ids, c.list("TagKey"), c.opt_bool("All").value_or(false)));
+}
+void ListTagResources(Call& c) {
+  auto& m = mqs(c);
+  auto type = resource_type(c);
+  auto ids = c.list("ResourceId");
+  if (ids.empty())
+    c.authorize("mq:ListTagResources", c.arn("mq", "instance/*"));
+  else
+    authz_each(c, "ListTagResources", ids);
+  auto trs = unwrap(m.ListTagResources(c.account(), type, ids, tag_filters(c)));
+  auto& w = c.out();
+  w.key("TagResources").begin_array();
+  for (const auto& t : trs) {
+    w.begin_object();
+    w.field("ResourceType", "INSTANCE");
+    w.field("ResourceId", t.resource_id);
+    w.field("TagKey", t.tag.key);
+    w.field("TagValue", t.tag.value);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("NextToken", "");
+}
+
+// ---- tokens ----
+void ApplyToken(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  auto res = c.req("Resources");
+  auto actions = c.req("Actions");
+  int64_t expire = c.opt_int("ExpireTime", 0, 1, INT64_MAX);
+  if (!c.opt("ExpireTime")) fail("MissingExpireTime", 400, "ExpireTime is mandatory for this action (epoch ms).");
+  std::vector<std::string> topics, arns;
+  size_t pos = 0;
+  while (pos <= res.size()) {
+    size_t comma = res.find(',', pos);
+    if (comma == std::string::npos) comma = res.size();
+    std::string t = res.substr(pos, comma - pos);
+    if (!t.empty()) {
+      topics.push_back(t);
+      for (auto& a : topic_arns(c, id, t)) arns.push_back(std::move(a));
+    }
+    pos = comma + 1;
+  }
+  authz(c, "ApplyToken", id, arns.empty() ? std::vector<std::string>{inst_arn(c, id)} : arns);
+  c.out().field("Token", unwrap(m.ApplyToken(c.account(), id, topics, actions, expire)));
+}
+void QueryToken(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), token = c.req("Token");
+  authz(c, "QueryToken", id);
+  auto q = unwrap(m.QueryToken(c.account(), id, token));
+  c.out().field("TokenStatus", q.valid);
+}
+void RevokeToken(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), token = c.req("Token");
+  authz(c, "RevokeToken", id);
+  unwrap(m.RevokeToken(c.account(), id, token));
+}
+
+// ---- device credentials ----
+void write_cred(JsonWriter& w, const mq::DeviceCredential& d) {
+  w.key("DeviceCredential").begin_object();
+  w.field("ClientId", d.client_id);
+  w.field("InstanceId", d.instance_id);
+  w.field("DeviceAccessKeyId", d.device_access_key_id);
+  w.field("DeviceAccessKeySecret", d.device_access_key_secret);
+  w.field("CreateTime", d.create_time_ms);
+  w.field("UpdateTime", d.update_time_ms);
+  w.end_object();
+}
+template <class F>
+void cred_op(Call& c, const char* op, F f) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), client = c.req("ClientId");
+  authz(c, op, id);
+  f(m, id, client);
+}
+void RegisterDeviceCredential(Call& c) {
+  cred_op(c, "RegisterDeviceCredential", [&](mq::MqService& m, const std::string& id, const std::string& cl) {
+    write_cred(c.out(), unwrap(m.RegisterDeviceCredential(c.account(), id, cl)));
+  });
+}
+void GetDeviceCredential(Call& c) {
+  cred_op(c, "GetDeviceCredential", [&](mq::MqService& m, const std::string& id, const std::string& cl) {
+    write_cred(c.out(), unwrap(m.GetDeviceCredential(c.account(), id, cl)));
+  });
+}
+void RefreshDeviceCredential(Call& c) {
+  cred_op(c, "RefreshDeviceCredential", [&](mq::MqService& m, const std::string& id, const std::string& cl) {
+    write_cred(c.out(), unwrap(m.RefreshDeviceCredential(c.account(), id, cl)));
+  });
+}
+void UnRegisterDeviceCredential(Call& c) {
+  cred_op(c, "UnRegisterDeviceCredential", [&](mq::MqService& m, const std::string& id, const std::string& cl) {
+    unwrap(m.UnRegisterDeviceCredential(c.account(), id, cl));
+  });
+}
+void ListDeviceCredentialClientId(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  auto group = c.req("GroupId");
+  authz(c, "ListDeviceCredentialClientId", id);
+  auto ids = unwrap(m.ListDeviceCredentialClientId(c.account(), id, group));
+  auto& w = c.out();
+  w.key("DeviceCredentialClientIdList").begin_object();
+  auto pg = number_page(c, ids.size(), w, 50, 100, "PageNo", "PageSize");
+  w.key("ClientIdList").begin_array();
+  for (size_t i = pg.begin; i < pg.end; ++i) w.value(ids[i]);
+  w.end_array();
+  w.field("NextToken", pg.end < ids.size() ? std::to_string(pg.end) : std::string());
+  w.end_object();
+}
+
+// ---- sessions ----
+void QuerySessionByClientId(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), client = c.req("ClientId");
+  authz(c, "QuerySessionByClientId", id);
+  auto s = unwrap(m.QuerySessionByClientId(c.account(), id, client));
+  c.out().field("OnlineStatus", s.online);
+}
+void BatchQuerySessionByClientIds(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  auto ids = c.list("ClientIdList");
+  if (ids.empty()) fail("MissingClientIdList", 400, "ClientIdList is mandatory for this action (ClientIdList.1, ...).");
+  if (ids.size() > 100) fail("InvalidParameter.ClientIdList", 400, "At most 100 client ids per call.");
+  authz(c, "BatchQuerySessionByClientIds", id);
+  auto ss = unwrap(m.BatchQuerySessionByClientIds(c.account(), id, ids));
+  auto& w = c.out();
+  w.key("OnlineStatusList").begin_array();
+  for (const auto& s : ss) {
+    w.begin_object();
+    w.field("ClientId", s.client_id);
+    w.field("OnlineStatus", s.online);
+    w.end_object();
+  }
+  w.end_array();
+}
+void CloseConnection(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), client = c.req("ClientId");
+  authz(c, "CloseConnection", id);
+  unwrap(m.CloseConnection(c.account(), id, client));
+  c.out().field("Success", true);
+}
+
+// ---- traces ----
+struct Range {
+  int64_t begin, end;
+};
+Range range(Call& c) {
+  int64_t now = c.now() * 1000;
+  int64_t b = c.opt_int("BeginTime", now - 3600 * 1000, 0, INT64_MAX);
+  int64_t e = c.opt_int("EndTime", now + 1000, 0, INT64_MAX);
+  if (b > e) fail("InvalidParameter.BeginTime", 400, "BeginTime must not be after EndTime.");
+  return {b, e};
+}
+template <class T>
+void write_traces(Call& c, const char* list_name, const std::vector<T>& v, bool paged) {
+  auto& w = c.out();
+  bool reverse = c.opt_bool("Reverse").value_or(false);
+  Page pg{0, v.size()};
+  if (paged) pg = number_page(c, v.size(), w, 10, 100, "CurrentPage", "PageSize");
+  w.field("Total", v.size());
+  w.key(list_name).begin_array();
+  for (size_t k = pg.begin; k < pg.end; ++k) {
+    const auto& t = reverse ? v[v.size() - 1 - k] : v[k];
+    w.begin_object();
+    w.field("Time", iso_time(t.time_ms / 1000));
+    w.field("ClientId", t.client_id);
+    w.field("Action", t.action);
+    if constexpr (std::is_same_v<T, mq::DeviceTrace>) {
+      w.field("ActionCode", t.action);
+      w.field("ActionInfo", t.reason);
+      w.field("ChannelId", t.channel_id);
+      w.field("RemoteIp", t.remote_ip);
+    } else {
+      w.field("MsgId", t.msg_id);
+      w.field("Topic", t.topic);
+      w.field("ActionCode", t.action);
+      w.field("ActionInfo", "qos=" + std::to_string(t.qos));
+    }
+    w.end_object();
+  }
+  w.end_array();
+}
+void QueryMqttTraceDevice(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), client = c.req("ClientId");
+  authz(c, "QueryMqttTraceDevice", id);
+  auto r = range(c);
+  write_traces(c, "DeviceInfoList", unwrap(m.QueryMqttTraceDevice(c.account(), id, client, r.begin, r.end)), true);
+}
+void QueryMqttTraceMessageOfClient(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), client = c.req("ClientId");
+  authz(c, "QueryMqttTraceMessageOfClient", id);
+  auto r = range(c);
+  write_traces(c, "MessageOfClientList",
+               unwrap(m.QueryMqttTraceMessageOfClient(c.account(), id, client, r.begin, r.end)), true);
+}
+void QueryMqttTraceMessagePublish(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), msg = c.req("MsgId");
+  authz(c, "QueryMqttTraceMessagePublish", id);
+  auto r = range(c);
+  write_traces(c, "MessageTraceLists", unwrap(m.QueryMqttTraceMessagePublish(c.account(), id, msg, r.begin, r.end)),
+               false);
+}
+void QueryMqttTraceMessageSubscribe(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId"), msg = c.req("MsgId");
+  authz(c, "QueryMqttTraceMessageSubscribe", id);
+  auto r = range(c);
+  write_traces(c, "MessageTraceLists",
+               unwrap(m.QueryMqttTraceMessageSubscribe(c.account(), id, msg, c.opt("ClientId").value_or(""), r.begin,
+                                                       r.end)),
+               true);
+}
+
+// ---- custom authentication ----
+void ok(Call& c) { c.out().field("Success", true); }
+void AddCustomAuthIdentity(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "AddCustomAuthIdentity", id);
+  unwrap(m.AddCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),
+                                 c.opt("ClientId").value_or(""), c.req("Secret"), c.req("SignMode")));
+  ok(c);
+}
+void UpdateCustomAuthIdentity(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "UpdateCustomAuthIdentity", id);
+  unwrap(m.UpdateCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),
+                                    c.opt("ClientId").value_or(""), c.req("Secret"), c.req("SignMode")));
+  ok(c);
+}
+void DeleteCustomAuthIdentity(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "DeleteCustomAuthIdentity", id);
+  unwrap(m.DeleteCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),
+                                    c.opt("ClientId").value_or("")));
+  ok(c);
+}
+template <class T, class W>
+void results(Call& c, const std::vector<T>& v, W write_one) {
+  auto& w = c.out();
+  size_t begin = 0;
+  if (auto t = c.opt("NextToken"); t && !t->empty()) begin = std::min(v.size(), static_cast<size_t>(std::strtoull(t->c_str(), nullptr, 10)));
+  size_t size = static_cast<size_t>(c.opt_int("Size", 100, 1, 100));
+  size_t end = std::min(v.size(), begin + size);
+  w.key("Data").begin_object();
+  w.key("Results").begin_array();
+  for (size_t i = begin; i < end; ++i) {
+    w.begin_object();
+    write_one(w, v[i]);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("NextToken", end < v.size() ? std::to_string(end) : std::string());
+  w.end_object();
+  ok(c);
+}
+void QueryCustomAuthIdentity(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "QueryCustomAuthIdentity", id);
+  auto v = unwrap(m.QueryCustomAuthIdentity(c.account(), id, c.opt("Username").value_or(""),
+                                            c.opt("IdentityType").value_or(""), c.opt("ClientId").value_or("")));
+  results(c, v, [](JsonWriter& w, const mq::CustomIdentity& i) {
+    w.field("InstanceId", i.instance_id);
+    w.field("Username", i.username);
+    w.field("IdentityType", mq::to_string(i.type));
+    w.field("ClientId", i.client_id);
+    w.field("SignMode", mq::to_string(i.sign_mode));
+  });
+}
+void AddCustomAuthPermission(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "AddCustomAuthPermission", id);
+  unwrap(m.AddCustomAuthPermission(c.account(), id, c.req("Identity"), c.req("IdentityType"), c.req("Topic"),
+                                   c.req("PermitAction"), c.req("Effect")));
+  ok(c);
+}
+void UpdateCustomAuthPermission(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "UpdateCustomAuthPermission", id);
+  unwrap(m.UpdateCustomAuthPermission(c.account(), id, c.req("Identity"), c.req("IdentityType"), c.req("Topic"),
+                                      c.req("PermitAction"), c.req("Effect")));
+  ok(c);
+}
+void DeleteCustomAuthPermission(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "DeleteCustomAuthPermission", id);
+  unwrap(m.DeleteCustomAuthPermission(c.account(), id, c.req("Identity"), c.req("IdentityType"), c.req("Topic")));
+  ok(c);
+}
+void QueryCustomAuthPermission(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "QueryCustomAuthPermission", id);
+  auto v = unwrap(m.QueryCustomAuthPermission(c.account(), id, c.opt("Identity").value_or(""),
+                                              c.opt("IdentityType").value_or(""), c.opt("Topic").value_or("")));
+  results(c, v, [](JsonWriter& w, const mq::CustomPermission& p) {
+    w.field("InstanceId", p.instance_id);
+    w.field("Identity", p.identity);
+    w.field("IdentityType", mq::to_string(p.identity_type));
+    w.field("Topic", p.topic);
+    w.field("PermitAction", mq::to_string(p.action));
+    w.field("Effect", mq::to_string(p.effect));
+  });
+}
+void AddCustomAuthConnectBlack(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "AddCustomAuthConnectBlack", id);
+  unwrap(m.AddCustomAuthConnectBlack(c.account(), id, c.req("ClientId")));
+  ok(c);
+}
+void DeleteCustomAuthConnectBlack(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "DeleteCustomAuthConnectBlack", id);
+  unwrap(m.DeleteCustomAuthConnectBlack(c.account(), id, c.req("ClientId")));
+  ok(c);
+}
+void QueryCustomAuthConnectBlack(Call& c) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, "QueryCustomAuthConnectBlack", id);
+  auto v = unwrap(m.QueryCustomAuthConnectBlack(c.account(), id, c.opt("ClientId").value_or("")));
+  std::string inst = id;
+  results(c, v, [&](JsonWriter& w, const std::string& cl) {
+    w.field("InstanceId", inst);
+    w.field("ClientId", cl);
+    w.field("PermitAction", "CONNECT");
+    w.field("Effect", "DENY");
+  });
+}
+
+}  // namespace
+
+void add_onsmqtt_operations(Registry& r) {
+  struct {
+    const char* name;
+    OpFn fn;
+  } ops[] = {
+      {"CreateInstance", CreateInstance},
+      {"UpdateInstance", UpdateInstance},
+      {"ReleaseInstance", ReleaseInstance},
+      {"ListInstances", ListInstances},
+      {"CreateTopic", CreateTopic},
+      {"DeleteTopic", DeleteTopic},
+      {"ListTopic", ListTopic},
+      {"CreateGroupId", CreateGroupId},
+      {"DeleteGroupId", DeleteGroupId},
+      {"ListGroupId", ListGroupId},
+      {"TagResources", TagResources},
+      {"UntagResources", UntagResources},
+      {"ListTagResources", ListTagResources},
+      {"ApplyToken", ApplyToken},
+      {"QueryToken", QueryToken},
+      {"RevokeToken", RevokeToken},
+      {"RegisterDeviceCredential", RegisterDeviceCredential},
+      {"GetDeviceCredential", GetDeviceCredential},
+      {"RefreshDeviceCredential", RefreshDeviceCredential},
+      {"UnRegisterDeviceCredential", UnRegisterDeviceCredential},
+      {"ListDeviceCredentialClientId", ListDeviceCredentialClientId},
+      {"QuerySessionByClientId", QuerySessionByClientId},
+      {"BatchQuerySessionByClientIds", BatchQuerySessionByClientIds},
+      {"CloseConnection", CloseConnection},
+      {"QueryMqttTraceDevice", QueryMqttTraceDevice},
+      {"QueryMqttTraceMessageOfClient", QueryMqttTraceMessageOfClient},
+      {"QueryMqttTraceMessagePublish", QueryMqttTraceMessagePublish},
+      {"QueryMqttTraceMessageSubscribe", QueryMqttTraceMessageSubscribe},
+      {"AddCustomAuthIdentity", AddCustomAuthIdentity},
+      {"UpdateCustomAuthIdentity", UpdateCustomAuthIdentity},
+      {"DeleteCustomAuthIdentity", DeleteCustomAuthIdentity},
+      {"QueryCustomAuthIdentity", QueryCustomAuthIdentity},
+      {"AddCustomAuthPermission", AddCustomAuthPermission},
+      {"UpdateCustomAuthPermission", UpdateCustomAuthPermission},
+      {"DeleteCustomAuthPermission", DeleteCustomAuthPermission},
+      {"QueryCustomAuthPermission", QueryCustomAuthPermission},
+      {"AddCustomAuthConnectBlack", AddCustomAuthConnectBlack},
+      {"DeleteCustomAuthConnectBlack", DeleteCustomAuthConnectBlack},
+      {"QueryCustomAuthConnectBlack", QueryCustomAuthConnectBlack},
+  };
+  for (const auto& o : ops) r.add("OnsMqtt", kV, o.name, o.fn);
+}
 
 }  // namespace sluice::api

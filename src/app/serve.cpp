@@ -11,7 +11,10 @@
 #include <iostream>
 #include <thread>
 
+#include "api/audit.hpp"
 #include "api/http_server.hpp"
+#include "api/mq_audit_sink.hpp"
+#include "api/rpc.hpp"
 #include "app/metrics.hpp"
 #include "broker/anonymous_access.hpp"
 #include "broker/broker.hpp"
@@ -176,6 +179,7 @@ int serve(Config cfg) {
   std::unique_ptr<iam::Authorizer> authz;
   std::unique_ptr<mq::MqService> mq;
   std::unique_ptr<broker::AccessControl> access;
+  std::shared_ptr<api::AuditLog> audit;  // API calls and MQTT denials (LookupEvents)
   if (cfg.allow_anonymous) {
     log::warn("ANONYMOUS MODE: any client may connect without credentials (development only)");
     access = std::make_unique<broker::AnonymousAccess>(broker);
@@ -197,7 +201,8 @@ int serve(Config cfg) {
     ao.token_notice_lead_ms = cfg.mq.token_notice_lead_s * 1000;
     ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
     ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
-    access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao);
+    audit = std::make_shared<api::AuditLog>(store);
+    access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
 
@@ -211,6 +216,7 @@ int serve(Config cfg) {
     http.route("/healthz", [](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain", {}, "ok\n"};
     });
+    if (iam) api::register_rpc(http, {iam.get(), authz.get(), audit.get(), mq.get()});  // the cloud RPC API at "/"
     if (cfg.http.port >= 0) http.start();
   } catch (const std::exception& e) {
     log::error("{}", e.what());

@@ -1,0 +1,118 @@
+// OnsMqtt over a real MqService: activation gate, per-operation actions plus
+// mq:MqttInstanceAccess, resource-group scope, tokens, ListInstances visibility.
+#include "api/rpc_test_util.hpp"
+
+namespace sluice::api {
+namespace {
+
+using namespace sluice::api::testing;
+using iam::testing::g_now;
+
+int64_t mq_clock() { return g_now * 1000; }
+
+class OnsMqttTest : public RpcTest {
+ protected:
+  void SetUp() override {
+    RpcTest::SetUp();
+    mq_ = std::make_unique<mq::MqService>(shared_store(), *iam_, mq::MqOptions{}, &mq_clock);
+    make_endpoint({});
+  }
+  HttpResponse call(const std::string& action, Params p, const std::string& id = {}, const std::string& secret = {}) {
+    p.insert(p.begin(), {{"Action", action}, {"Version", "2020-04-20"}});
+    return ep_->handle(v1(std::move(p), id.empty() ? root_id_ : id, secret.empty() ? root_secret_ : secret));
+  }
+  std::string field(const std::string& body, const std::string& name) {
+    auto p = body.find("\"" + name + "\":\"");
+    if (p == std::string::npos) return "";
+    return body.substr(p + name.size() + 4, body.find('"', p + name.size() + 4) - p - name.size() - 4);
+  }
+  std::string setup_instance() {
+    auto r = ep_->handle(v1({{"Action", "OpenOnsService"}, {"Version", "2019-02-14"}}, root_id_, root_secret_));
+    EXPECT_EQ(r.status, 200) << r.body;
+    r = call("CreateInstance", {{"InstanceName", "prod"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string inst = field(r.body, "InstanceId");
+    EXPECT_EQ(call("CreateTopic", {{"InstanceId", inst}, {"Topic", "Sensors"}}).status, 200);
+    EXPECT_EQ(call("CreateGroupId", {{"InstanceId", inst}, {"GroupId", "GID_dev"}}).status, 200);
+    return inst;
+  }
+};
+
+TEST_F(OnsMqttTest, NeedsActivation) {
+  auto r = call("CreateInstance", {{"InstanceName", "x"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(code(r), "Forbidden.ServiceNotActivated");
+  EXPECT_NE(r.body.find("OpenOnsService"), std::string::npos);
+}
+
+TEST_F(OnsMqttTest, RootLifecycle) {
+  auto inst = setup_instance();
+  auto r = call("ListGroupId", {{"InstanceId", inst}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"GroupId\":\"GID_dev\""), std::string::npos) << r.body;
+  r = call("ListTopic", {{"InstanceId", inst}});
+  EXPECT_NE(r.body.find("\"Topic\":\"Sensors\""), std::string::npos) << r.body;
+  r = call("ListInstances", {});
+  EXPECT_NE(r.body.find(inst), std::string::npos) << r.body;
+  r = call("CreateGroupId", {{"InstanceId", inst}, {"GroupId", "bad group"}});
+  EXPECT_EQ(r.status / 100, 4) << r.body;
+  r = call("ListGroupId", {{"InstanceId", "mqtt-local-nope"}});
+  EXPECT_EQ(r.status / 100, 4) << r.body;
+  EXPECT_NE(r.status, 500);
+}
+
+TEST_F(OnsMqttTest, Tokens) {
+  auto inst = setup_instance();
+  auto r = call("ApplyToken", {{"InstanceId", inst}, {"Resources", "Sensors/a,Sensors/b"}, {"Actions", "R,W"},
+                               {"ExpireTime", std::to_string(g_now * 1000 + 3'600'000)}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string token = field(r.body, "Token");
+  ASSERT_FALSE(token.empty());
+  r = call("QueryToken", {{"InstanceId", inst}, {"Token", token}});
+  EXPECT_NE(r.body.find("\"TokenStatus\":true"), std::string::npos) << r.body;
+  EXPECT_EQ(call("RevokeToken", {{"InstanceId", inst}, {"Token", token}}).status, 200);
+  r = call("QueryToken", {{"InstanceId", inst}, {"Token", token}});
+  EXPECT_NE(r.body.find("\"TokenStatus\":false"), std::string::npos) << r.body;
+  r = call("ApplyToken", {{"InstanceId", inst}, {"Resources", "Sensors/a"}, {"Actions", "R"}});
+  EXPECT_EQ(code(r), "MissingExpireTime");
+}
+
+TEST_F(OnsMqttTest, RamUserNeedsOperationAndInstanceAccess) {
+  auto inst = setup_instance();
+  ASSERT_OK(iam_->create_user(acct_, {"dev", "", ""}));
+  auto k = iam_->create_access_key(acct_, std::string("dev"));
+  ASSERT_TRUE(k.ok());
+  std::string rg = iam_->resource_group_of(acct_, "instance", inst);
+  ASSERT_FALSE(rg.empty());
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "dev"}, iam::PolicyType::System,
+                                "AliyunMQPubOnlyAccess", rg));
+  auto r = call("ListGroupId", {{"InstanceId", inst}}, k->key.id, k->secret);
+  EXPECT_EQ(code(r), "NoPermission") << r.body;
+  EXPECT_NE(r.body.find("mq:ListGroupId"), std::string::npos) << r.body;
+  ASSERT_OK(iam_->create_policy(acct_, "ListGroups",
+                                R"({"Version":"1","Statement":[{"Effect":"Allow","Action":["mq:ListGroupId"],"Resource":"*"}]})"));
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "dev"}, iam::PolicyType::Custom, "ListGroups", rg));
+  r = call("ListGroupId", {{"InstanceId", inst}}, k->key.id, k->secret);
+  EXPECT_EQ(r.status, 200) << r.body;
+  // Without instance access (policy only on the operation), refused on mq:MqttInstanceAccess.
+  ASSERT_OK(iam_->detach_policy(acct_, {iam::PrincipalType::User, "dev"}, iam::PolicyType::System,
+                                "AliyunMQPubOnlyAccess", rg));
+  r = call("ListGroupId", {{"InstanceId", inst}}, k->key.id, k->secret);
+  EXPECT_EQ(code(r), "NoPermission");
+  EXPECT_NE(r.body.find("mq:MqttInstanceAccess"), std::string::npos) << r.body;
+}
+
+TEST_F(OnsMqttTest, ReadOnlyListsNothing) {
+  auto inst = setup_instance();
+  ASSERT_OK(iam_->create_user(acct_, {"ro", "", ""}));
+  auto k = iam_->create_access_key(acct_, std::string("ro"));
+  ASSERT_TRUE(k.ok());
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "ro"}, iam::PolicyType::System, "AliyunMQReadOnlyAccess"));
+  auto r = call("ListInstances", {}, k->key.id, k->secret);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find(inst), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("mq:MqttInstanceAccess"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace sluice::api

@@ -123,6 +123,11 @@ Authorizer::Verdict Authorizer::decide(const Principal& p, std::string_view acti
                                        std::span<const std::string> resources, std::string_view resource_group_id,
                                        const policy::Context* context, DecideOptions opts) {
   Verdict v;
+  if (resources.empty()) {  // a caller bug; never allow a request that names nothing
+    v.reason = Reason::NoPrincipal;
+    v.detail = "the request names no resource";
+    return v;
+  }
   if (!opts.allow_cross_account) {
     for (const auto& r : resources) {
       std::string_view acct = arn_account(r);

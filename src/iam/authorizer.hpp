@@ -47,7 +47,7 @@ class Authorizer {
     Policy,          // decided by the policies (see decision / set)
     Root,            // root account inside its own account
     CrossAccount,    // a resource belongs to another account
-    NoPrincipal,     // the user / role / session does not exist (any more)
+    NoPrincipal,     // the user / role / session does not exist (any more), or no resource named
     SessionExpired,  // the STS credentials expired
     SessionPolicy,   // the role allowed it but the session policy did not
   };
@@ -71,6 +71,14 @@ class Authorizer {
   Verdict decide(const Principal& p, std::string_view action, const std::string& resource,
                  std::string_view resource_group_id = {}, const policy::Context* context = nullptr) {
     return decide(p, action, std::span<const std::string>(&resource, 1), resource_group_id, context);
+  }
+  // The caller's own permission for STS AssumeRole on a role ARN, which may be
+  // in another account (the role's trust policy, checked by
+  // IamService::assume_role, is the other half).
+  Verdict decide_assume_role(const Principal& caller, const std::string& role_arn,
+                             const policy::Context* context = nullptr) {
+    return decide(caller, "sts:AssumeRole", std::span<const std::string>(&role_arn, 1), "", context,
+                  DecideOptions{true});
   }
   // Same, with the resource group of the registered resource (type, id) looked
   // up now (e.g. type "instance", id "mqtt-local-abc" for a topic of that instance).

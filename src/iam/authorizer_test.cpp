@@ -404,3 +404,16 @@ TEST_F(AuthorizerTest, OtherConnectionsNonIamWritesKeepCaches) {
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   EXPECT_FALSE(authz_->changed_since(g));
 }
+
+TEST_F(AuthorizerTest, AssumeRolePermissionAcrossAccountsAndEmptyRequests) {
+  std::string other = new_account("other");
+  std::string role_arn = "acs:ram::" + other + ":role/shared";
+  EXPECT_FALSE(authz_->decide_assume_role(alice, role_arn).allowed());
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "alice"}, PolicyType::System, "AliyunSTSAssumeRoleAccess"));
+  EXPECT_TRUE(authz_->decide_assume_role(alice, role_arn).allowed());
+  EXPECT_TRUE(authz_->decide_assume_role(Principal::root(acct), role_arn).allowed());
+  // ...but the same grant does not reach into the other account for anything else.
+  EXPECT_FALSE(allowed(alice, "sts:AssumeRole", role_arn));
+  std::vector<std::string> none;
+  EXPECT_FALSE(authz_->decide(Principal::root(acct), "mq:PUB", std::span<const std::string>(none), "").allowed());
+}

@@ -80,7 +80,7 @@ struct Statement {
   // trusted when `has_action_aids` (a hand-built Statement has none).
   bool has_action_aids = false;
   bool wild_actions = false;   // some pattern has `*` or `?`
-  uint64_t action_bloom = 0;   // bit (action_hash(a) % 64) of each wildcard-free action
+  uint64_t action_bloom = 0;   // bit (action_hash(a) >> 58: FNV mixes its top bits best) of each wildcard-free action
 };
 
 // ASCII-case-insensitive FNV-1a of an action name (the bloom and the index use it).

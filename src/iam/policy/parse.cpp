@@ -193,7 +193,7 @@ Statement statement(const std::string& where, const json::value& v) {
   st.has_action_aids = true;
   for (const std::string& a : st.actions) {
     if (a.find_first_of("*?") != std::string::npos) st.wild_actions = true;
-    else st.action_bloom |= uint64_t{1} << (action_hash(a) % 64);
+    else st.action_bloom |= uint64_t{1} << (action_hash(a) >> 58);
   }
   if (!has_effect) fail(where, "missing Effect");
   if (!has_action) fail(where, "missing Action or NotAction");

@@ -20,7 +20,7 @@ Decision scan_decide(const IndexData& ix, const Request& r) {
   constexpr uint32_t kNone = UINT32_MAX;
   uint32_t allow = kNone;
   const uint32_t n = static_cast<uint32_t>(ix.stmts.size());
-  const uint64_t bit = uint64_t{1} << (action_hash(r.action) % 64);
+  const uint64_t bit = uint64_t{1} << (action_hash(r.action) >> 58);
   for (uint32_t ord = 0; ord < n; ++ord) {
     const StmtRef& s = ix.stmts[ord];
     const bool deny = s.st->effect == Effect::Deny;

@@ -73,20 +73,23 @@ bool match_middle(std::string_view p, std::string_view s, bool ic) {
 }  // namespace
 
 bool wildcard_match(std::string_view p, std::string_view s, bool ignore_case) {
-  size_t i = 0;  // literal prefix
+  // Literal prefix, compared while it is found: a different action or ARN usually
+  // stops here within a few characters.
+  size_t i = 0;
   while (i < p.size() && !wild(p[i])) {
     if (i >= s.size() || !eq(p[i], s[i], ignore_case)) return false;
     ++i;
   }
   if (i == p.size()) return s.size() == p.size();
-  size_t j = p.size();  // p[j..] is the literal suffix
-  while (!wild(p[j - 1])) --j;  // stops at the wildcard at p[i] at the latest
-  const size_t suffix = p.size() - j;
-  if (s.size() < i + suffix) return false;
-  for (size_t k = 1; k <= suffix; ++k)
-    if (!eq(p[p.size() - k], s[s.size() - k], ignore_case)) return false;
+  // Literal suffix, compared from the end (where ARNs differ) while it is found;
+  // it must not reach into the part of s the prefix took.
+  size_t k = 0;
+  while (!wild(p[p.size() - 1 - k])) {  // stops at the wildcard at p[i] at the latest
+    if (s.size() - k <= i || !eq(p[p.size() - 1 - k], s[s.size() - 1 - k], ignore_case)) return false;
+    ++k;
+  }
   // Both cuts fall on code-point boundaries: the literals are whole characters.
-  return match_middle(p.substr(i, j - i), s.substr(i, s.size() - suffix - i), ignore_case);
+  return match_middle(p.substr(i, p.size() - k - i), s.substr(i, s.size() - k - i), ignore_case);
 }
 
 }  // namespace sluice::iam::policy

@@ -8,15 +8,10 @@
 #include "app/config.hpp"
 #include "app/serve.hpp"
 #include "common/log.hpp"
-#if __has_include("app/admin.hpp")
 #include "app/admin.hpp"
-#define SLUICE_HAS_ADMIN 1
-#endif
 
 int main(int argc, char** argv) {
-#ifdef SLUICE_HAS_ADMIN
   if (argc >= 2 && std::strcmp(argv[1], "admin") == 0) return sluice::app::admin_main(argc - 1, argv + 1);
-#endif
   CLI::App app{"Sluice: a self-hosted MQTT service compatible with ApsaraMQ for MQTT"};
   app.require_subcommand(1);
   sluice::app::Config cfg;

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "api/rpc.hpp"
 #include "common/log.hpp"
 
 namespace sluice::api {
@@ -87,9 +88,12 @@ struct HttpServer::Impl {
       if (ec) {
         // Oversized or malformed: answer with a clear error, then close.
         const bool too_big = ec == http::error::body_limit || ec == http::error::header_limit;
-        HttpResponse r{too_big ? 413 : 400, "application/json", {},
-                       too_big ? R"({"Code":"RequestEntityTooLarge","Message":"the request body exceeds the size limit"})"
-                               : R"({"Code":"BadRequest","Message":"malformed HTTP request"})"};
+        // The cloud's error shape, so SDKs can read it.
+        std::string body = R"({"RequestId":")" + new_request_id() + R"(","HostId":"sluice","Code":")";
+        body += too_big ? "RequestEntityTooLarge\",\"Message\":\"The request exceeds the size limit (" +
+                              std::to_string(srv->opts.max_body) + " bytes of body, 16 KiB of headers); send less.\"}"
+                        : std::string("BadRequest\",\"Message\":\"Malformed HTTP request.\"}");
+        HttpResponse r{too_big ? 413 : 400, "application/json", {}, std::move(body)};
         write(r, false);
         return;
       }

@@ -166,6 +166,9 @@ class Search {
 }  // namespace
 
 Decision CompiledSet::evaluate(const Request& r) const {
+  // A request names at least one resource; with none, nothing can match (the
+  // index's "*" lists would otherwise match without looking at any resource).
+  if (r.resources.empty()) return Decision{};
   Index& lazy = *index_;
   if (!lazy.ready.load(std::memory_order_acquire)) {
     if (lazy.mode == Indexing::Never ||

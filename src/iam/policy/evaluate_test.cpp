@@ -241,6 +241,12 @@ TEST(Evaluate, ManyResourcesInOneRequest) {
   EXPECT_FALSE((Ask{"mq:PUB", res}.on(*set).allowed()));
 }
 
+TEST(Evaluate, NoResourcesMatchesNothing) {
+  auto set = compile({grant("A", R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})")});
+  Decision d = Ask{"mq:PUB", {}}.on(*set);
+  EXPECT_EQ(d.effect, Effect::ImplicitDeny);
+}
+
 TEST(Evaluate, SharedDocumentsAcrossSets) {
   auto doc = must_parse(R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"mq:PUB","Resource":"*"}]})");
   Grant g;

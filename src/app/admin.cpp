@@ -1,4 +1,5 @@
 #include "app/admin.hpp"
+#include "app/admin_audit.hpp"
 #include "app/admin_mq.hpp"
 
 #include <CLI/CLI.hpp>
@@ -474,6 +475,8 @@ int admin_main(int argc, char** argv) {
   // ApsaraMQ resources (instance, topic, mq-group, token, device-credential, custom-auth, sign).
   add_mq_commands(app, {[&]() -> iam::IamService& { return *c.iam; }, [&] { return c.store; },
                         [&](const std::string& a) { return resolve_account(c, a); }, &rc});
+  add_audit_commands(app, {[&]() -> iam::IamService& { return *c.iam; }, [&] { return c.store; },
+                           [&](const std::string& a) { return resolve_account(c, a); }, &rc});
 
   // Open the store once the command line has parsed, before any callback runs.
   app.parse_complete_callback([&] {

@@ -179,6 +179,12 @@ test('the issue scenario: activation, instance, RAM user at resource-group scope
   const created2 = await trail.request('LookupEvents', { 'LookupAttribute.1.Key': 'EventName', 'LookupAttribute.1.Value': 'CreateAccessKey' });
   assert.equal(created2.Events.length, 1);
   assert.ok(!JSON.stringify(created2).includes(key.accessKeySecret), 'the secret never reaches the audit log');
+
+  // The same log exported as JSON lines by `sluice admin audit export`.
+  const lines = s.admin('audit', 'export', '--event', 'CreateUser').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].EventName, 'CreateUser');
+  assert.equal(lines[0].RequestParameters.UserName, 'pub');
 });
 
 test('bad requests get the cloud error code and an actionable message, never a 500', async () => {

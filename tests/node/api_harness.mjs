@@ -1,7 +1,7 @@
 // Starts the real sluice binary for the management-API tests: a fresh data dir,
 // free loopback ports, a known root access key (SLUICE_ROOT_ACCESS_KEY_ID/SECRET),
 // authentication on. Always kills and reaps the process.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -49,10 +49,12 @@ export class Sluice {
     this.rootKeyId = 'LTAI' + crypto.randomBytes(10).toString('hex');
     this.rootSecret = crypto.randomBytes(15).toString('hex');
     const bin = process.env.SLUICE_BIN || path.join(SRC, 'build', 'sluice');
+    this.bin = bin;
+    this.masterKey = crypto.randomBytes(32).toString('base64');
     this.proc = spawn(bin, ['serve', '--data-dir', path.join(this.dir, 'data'), '--host', HOST,
       '--mqtt-port', String(this.mqttPort), '--http-port', String(this.httpPort), '--log-level', 'warn'], {
       env: { ...process.env, SLUICE_ROOT_ACCESS_KEY_ID: this.rootKeyId, SLUICE_ROOT_ACCESS_KEY_SECRET: this.rootSecret,
-        SLUICE_MASTER_KEY: crypto.randomBytes(32).toString('base64'), ...extraEnv },
+        SLUICE_MASTER_KEY: this.masterKey, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.log = '';
@@ -66,6 +68,11 @@ export class Sluice {
     }
     this.endpoint = `http://${HOST}:${this.httpPort}`;
     return this;
+  }
+  // `sluice admin ...` on the running server's data dir.
+  admin(...args) {
+    return execFileSync(this.bin, ['admin', '--data-dir', path.join(this.dir, 'data'), ...args],
+      { env: { ...process.env, SLUICE_MASTER_KEY: this.masterKey }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
   async stop() {
     if (this.proc && this.proc.exitCode === null) {

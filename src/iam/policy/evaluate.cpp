@@ -1,6 +1,7 @@
 // CompiledSet::evaluate: finds the smallest matching Deny ordinal, else the
 // smallest matching Allow ordinal, visiting only the index entries that can match.
-// No allocation except copying a long Sid into the Decision.
+// No allocation except copying a long Sid into the Decision (and a request naming
+// more than eight resources, whose pre-split views go to the heap).
 #include <algorithm>
 
 #include "iam/policy/condition.hpp"

@@ -1,6 +1,6 @@
 // GENERATED from system_policies.json (same directory): the file embedded as text so
-// the binary needs no data files. Regenerate after editing the JSON:
-//   python3 -c 'import sys;s=open("system_policies.json").read();...'  (see system_policies_test.cpp)
+// the binary needs no data files. After editing the JSON, regenerate (in this directory):
+//   python3 -c "s=open('system_policies.json').read();t=open('system_policies_data.cpp').read();a=t.index('R\"json(')+7;b=t.index(')json\"');open('system_policies_data.cpp','w').write(t[:a]+s+t[b:])"
 // system_policies_test fails if the two differ.
 #include "iam/policy/system_policies.hpp"
 

@@ -15,14 +15,25 @@ HTTP_PORT=$((20000 + RANDOM % 8000))
 MQTT_PORT=$((HTTP_PORT + 1))
 KEY_ID=LTAIbench$(openssl rand -hex 8)
 SECRET=$(openssl rand -hex 15)
+HTTP_THREADS=${HTTP_THREADS:-2}
+printf '[http]\nthreads = %s\n' "$HTTP_THREADS" > "$TMP/sluice.toml"
 # ApplyToken is limited to 100/s per account by default (the cloud's limit): lift it for the measurement.
 SLUICE_API_RATE_LIMITS=ApplyToken=0 SLUICE_ROOT_ACCESS_KEY_ID=$KEY_ID SLUICE_ROOT_ACCESS_KEY_SECRET=$SECRET \
-  "$BIN" serve --data-dir "$TMP/data" --host 127.0.0.1 --http-port "$HTTP_PORT" --mqtt-port "$MQTT_PORT" \
+  "$BIN" serve --config "$TMP/sluice.toml" --data-dir "$TMP/data" --host 127.0.0.1 --http-port "$HTTP_PORT" --mqtt-port "$MQTT_PORT" \
   --log-level warn > "$TMP/log" 2>&1 &
 PID=$!
+echo "sluice pid $PID"
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" && break; sleep 0.1; done
 COUNT=$((SECS * 40000))
 node "$HERE/gen.mjs" "http://127.0.0.1:$HTTP_PORT" "$KEY_ID" "$SECRET" "$ACTION" "$COUNT" "$TMP/requests.txt"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+T0=$(cpu_ticks)
 SLUICE_API_REQUESTS="$TMP/requests.txt" WRK_THREADS=2 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
-  -s "$HERE/replay.lua" "http://127.0.0.1:$HTTP_PORT"
+  -s "$HERE/replay.lua" "http://127.0.0.1:$HTTP_PORT" | tee "$TMP/wrk.txt"
+T1=$(cpu_ticks)
+# Server CPU per request (user + system, all threads): the figure that does not depend on how busy
+# the shared machine is; 1e6 / it is the calls per second one core sustains.
+REQS=$(awk '/requests in/ {print $1}' "$TMP/wrk.txt")
+awk -v t="$((T1 - T0))" -v hz="$(getconf CLK_TCK)" -v n="$REQS" \
+  'BEGIN { us = t / hz * 1e6 / n; printf "server CPU per request: %.1f us  (=> %.0f calls/s per core)\n", us, 1e6 / us }'

@@ -1,5 +1,6 @@
 #include "api/audit.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "api/json_writer.hpp"
@@ -204,15 +205,28 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     store::Transaction tx(db);
-    for (const auto& e : batch) {
-      store::Stmt s = db.query(
-          "INSERT INTO audit_events(time_ms, event_type, event_source, event_name, account_id, identity_type, "
-          "user_name, session_name, access_key_id, source_ip, request_id, parameters, error_code, error_message, "
-          "http_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          e.time_ms, e.event_type, e.event_source, e.event_name, e.account_id, e.identity_type, e.user_name,
-          e.session_name, e.access_key_id, e.source_ip, e.request_id, e.parameters, e.error_code, e.error_message,
-          static_cast<int64_t>(e.http_status));
-      s.run();
+    // Multi-row INSERTs: one statement compiled per kRows events, not per event.
+    constexpr size_t kRows = 50;
+    const std::string head =
+        "INSERT INTO audit_events(time_ms, event_type, event_source, event_name, account_id, identity_type, "
+        "user_name, session_name, access_key_id, source_ip, request_id, parameters, error_code, error_message, "
+        "http_status) VALUES ";
+    for (size_t i = 0; i < batch.size(); i += kRows) {
+      size_t n = std::min(kRows, batch.size() - i);
+      std::string sql = head;
+      for (size_t r = 0; r < n; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      auto st = db.prepare(sql);
+      int k = 0;
+      for (size_t r = 0; r < n; ++r) {
+        const auto& e = batch[i + r];
+        st.bind(++k, e.time_ms);
+        for (const std::string* v : {&e.event_type, &e.event_source, &e.event_name, &e.account_id, &e.identity_type,
+                                     &e.user_name, &e.session_name, &e.access_key_id, &e.source_ip, &e.request_id,
+                                     &e.parameters, &e.error_code, &e.error_message})
+          st.bind(++k, *v);
+        st.bind(++k, static_cast<int64_t>(e.http_status));
+      }
+      st.run();
     }
     tx.commit();
   } catch (const std::exception& ex) {

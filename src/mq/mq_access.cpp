@@ -112,6 +112,7 @@ class MqClientAccess final : public broker::ClientAccess {
     base_ctx_.set("mq:ClientId", client_id_);
     if (!group_id_.empty()) base_ctx_.set("mq:GroupId", group_id_);
     snapshot_ = mq_.state();
+    refresh_limits();
     iam_gen_ = ac_.authz().generation();
     mq_gen_ = mq_.generation();
   }
@@ -199,6 +200,7 @@ class MqClientAccess final : public broker::ClientAccess {
     }
     if (changed) {
       snapshot_ = mq_.state();
+      refresh_limits();
       pub_cache_.clear();
       sub_cache_.clear();
       if (mq_.take_close_request(instance_id_, client_id_)) {
@@ -318,9 +320,14 @@ class MqClientAccess final : public broker::ClientAccess {
     return false;
   }
 
-  bool rate_limited() {
+  // The instance's limits are read once per snapshot, not per message.
+  void refresh_limits() {
     auto* i = snapshot_->instance(instance_id_);
-    const uint32_t max = i ? i->inst.settings.max_messages_per_second : 0;
+    rate_max_ = i ? i->inst.settings.max_messages_per_second : 0;
+  }
+
+  bool rate_limited() {
+    const uint32_t max = rate_max_;
     if (!max) return false;
     const int64_t sec = mq_.now_ms() / 1000;
     if (sec != rate_second_) {
@@ -472,6 +479,7 @@ class MqClientAccess final : public broker::ClientAccess {
   std::string closing_reason_;
   int64_t rate_second_ = 0;
   uint32_t rate_count_ = 0;
+  uint32_t rate_max_ = 0;
 };
 
 // ---------------------------------------------------------------------------

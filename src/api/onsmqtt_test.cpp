@@ -116,3 +116,28 @@ TEST_F(OnsMqttTest, ReadOnlyListsNothing) {
 
 }  // namespace
 }  // namespace sluice::api
+
+namespace sluice::api {
+namespace {
+
+// In-process cost of one authorized ListGroupId (signature check, nonce cache,
+// two policy decisions, the query, the JSON, the audit record) — no sockets.
+TEST_F(OnsMqttTest, ListGroupIdCost) {
+  auto inst = setup_instance();
+  ASSERT_OK(iam_->create_user(acct_, {"dev", "", ""}));
+  auto k = iam_->create_access_key(acct_, std::string("dev"));
+  ASSERT_TRUE(k.ok());
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "dev"}, iam::PolicyType::System, "AliyunMQFullAccess"));
+  const int n = 5000;
+  std::vector<HttpRequest> reqs;
+  for (int i = 0; i < n; ++i)
+    reqs.push_back(v1({{"Action", "ListGroupId"}, {"Version", "2020-04-20"}, {"InstanceId", inst}}, k->key.id, k->secret));
+  auto t0 = std::chrono::steady_clock::now();
+  for (auto& r : reqs) ASSERT_EQ(ep_->handle(r).status, 200);
+  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / n;
+  std::printf("ListGroupId in-process: %.1f us per call\n", us);
+  EXPECT_LT(us, 2000.0);  // a sanity bound for loaded CI machines, not the benchmark
+}
+
+}  // namespace
+}  // namespace sluice::api

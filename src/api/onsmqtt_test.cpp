@@ -141,3 +141,49 @@ TEST_F(OnsMqttTest, ListGroupIdCost) {
 
 }  // namespace
 }  // namespace sluice::api
+
+namespace sluice::api {
+namespace {
+
+// The root account (allowed everything in its account) calls every operation
+// with no parameters, then with junk: each is answered 2xx/4xx, never a 500.
+TEST_F(OnsMqttTest, EveryOperationWithoutParametersIsAClientError) {
+  (void)setup_instance();
+  for (const auto* op : all_operations().all()) {
+    for (const Params& p : {Params{}, Params{{"InstanceId", "x"}, {"UserName", "\x01"}, {"PageSize", "-1"},
+                                             {"MaxItems", "99999"}, {"Resources.1.ResourceId", ""}}}) {
+      Params q = p;
+      q.insert(q.begin(), {{"Action", op->action}, {"Version", op->version}});
+      auto r = ep_->handle(v1(q, root_id_, root_secret_));
+      EXPECT_LT(r.status, 500) << op->action << ": " << r.body;
+      EXPECT_NE(r.body.find("\"RequestId\""), std::string::npos) << op->action;
+    }
+  }
+}
+
+TEST_F(OnsMqttTest, AuditRetentionAndMasking) {
+  AuditEvent old;
+  old.time_ms = (g_now - 91 * 86400) * 1000;
+  old.event_type = "ApiCall";
+  old.event_name = "Old";
+  old.account_id = acct_;
+  audit_->record(old);
+  (void)ep_->handle(ram({{"UserName", "u"}, {"Password", "P4ssw0rd-secret"}}, "CreateLoginProfile"));
+  audit_->flush();
+  EXPECT_EQ(audit_->prune(g_now * 1000), 1u);
+  AuditQuery q;
+  q.account_id = acct_;
+  auto evs = audit_->lookup(q);
+  ASSERT_FALSE(evs.empty());
+  for (const auto& e : evs) {
+    EXPECT_NE(e.event_name, "Old");
+    EXPECT_EQ(e.parameters.find("P4ssw0rd-secret"), std::string::npos);
+  }
+  EXPECT_TRUE(is_secret_parameter("AccessKeySecret"));
+  EXPECT_TRUE(is_secret_parameter("SecurityToken"));
+  EXPECT_TRUE(is_secret_parameter("Token"));
+  EXPECT_FALSE(is_secret_parameter("UserName"));
+}
+
+}  // namespace
+}  // namespace sluice::api

@@ -20,7 +20,7 @@ struct MqArgs {
       username, type = "USER", secret, sign_mode = "ORIGIN", identity, action = "PUB_SUB", effect = "ALLOW";
   std::vector<std::string> resources;
   int64_t ttl = 3600;
-  bool lax_client_id = false, lax_topic = false, drop_denied = false;
+  bool lax_client_id = false, lax_topic = false, drop_denied = false, message_trace = false;
   int64_t notice = 0;
 };
 
@@ -74,11 +74,13 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
   ins_create->add_flag("--lax-client-id", a->lax_client_id, "Any client id (no <GroupId>@@@<DeviceId> rule)");
   ins_create->add_flag("--lax-topic", a->lax_topic, "Topics need no existing parent topic");
   ins_create->add_flag("--drop-denied-publish", a->drop_denied, "MQTT 3.x: drop a denied PUBLISH instead of closing");
+  ins_create->add_flag("--message-trace", a->message_trace, "Record message traces (publish and each delivery)");
   ins_create->callback(with_account([a, mq](const std::string& acct) -> Err {
     mq::InstanceSettings s;
     s.strict_client_id = !a->lax_client_id;
     s.strict_topic = !a->lax_topic;
     s.close_on_denied_publish = !a->drop_denied;
+    s.message_trace = a->message_trace;
     auto r = mq().CreateInstance(acct, mq::InstanceSpec{a->name, "", a->remark, s, ""});
     if (!r) return r.error();
     std::cout << r->id << "\n";

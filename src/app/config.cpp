@@ -114,6 +114,7 @@ std::vector<Setting> settings(Config& c) {
       flag("mq", "strict_client_id", c.mq.strict_client_id),
       flag("mq", "strict_topic", c.mq.strict_topic),
       flag("mq", "close_on_denied_publish", c.mq.close_on_denied_publish),
+      flag("mq", "message_trace", c.mq.message_trace),
       num("mq", "token_notice_lead_s", c.mq.token_notice_lead_s),
       num("mq", "token_min_ttl_s", c.mq.token_min_ttl_s),
       num("mq", "trace_max_age_s", c.mq.trace_max_age_s),

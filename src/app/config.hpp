@@ -16,6 +16,7 @@ struct MqSettings {
   bool strict_client_id = true;          // defaults of new instances (a per-instance switch)
   bool strict_topic = true;
   bool close_on_denied_publish = true;   // MQTT 3.x: close (cloud behaviour) or drop silently
+  bool message_trace = false;            // message traces of new instances (opt-in: costs ~1x routing)
   int64_t token_notice_lead_s = 300;     // $SYS/tokenExpireNotice this long before expiry
   int64_t token_min_ttl_s = 60;          // ApplyToken ExpireTime window
   int64_t trace_max_age_s = 3 * 24 * 3600;

@@ -60,6 +60,7 @@ mq::MqOptions mq_options(const Config& cfg) {
   o.instance_defaults.strict_client_id = cfg.mq.strict_client_id;
   o.instance_defaults.strict_topic = cfg.mq.strict_topic;
   o.instance_defaults.close_on_denied_publish = cfg.mq.close_on_denied_publish;
+  o.instance_defaults.message_trace = cfg.mq.message_trace;
   o.traces.max_age_ms = cfg.mq.trace_max_age_s * 1000;
   o.traces.max_device_events = static_cast<size_t>(cfg.mq.trace_max_device_events);
   o.traces.max_message_events = static_cast<size_t>(cfg.mq.trace_max_message_events);

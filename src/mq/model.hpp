@@ -30,7 +30,10 @@ struct InstanceSettings {
   bool shared_subscriptions = true;
   bool qos2 = true;
   bool wildcard_subscriptions = true;
-  bool tracing = true;              // device and message traces
+  bool tracing = true;              // device traces (connect, disconnect, denials): per connection, cheap
+  // Message traces (publish + every delivery) cost about as much as routing the
+  // message itself (docs/benchmarks.md), so they are opt-in per instance.
+  bool message_trace = false;
 };
 
 struct Instance {

@@ -143,18 +143,22 @@ class MqClientAccess final : public broker::ClientAccess {
 
   bool may_publish(std::string_view topic, uint8_t qos, bool retain) override {
     if (rate_limited()) return deny("publish", topic, "message rate above the instance's limit");
+    // Fast path: a client usually publishes to the same topic again and again.
+    if (last_valid_ && last_qos_ == qos && last_retain_ == retain && topic == last_topic_) return true;
     key_.assign(topic);
     key_.push_back('\0');
     key_.push_back(static_cast<char>('0' + qos));
     key_.push_back(retain ? 'r' : '-');
     if (auto it = pub_cache_.find(key_); it != pub_cache_.end()) {
       if (!it->second) return deny("publish", topic, "denied (cached decision)");
+      remember_last(topic, qos, retain);
       return true;
     }
     std::string why;
     const bool ok = decide_publish(topic, qos, retain, &why);
     remember(pub_cache_, key_, ok);
     if (!ok) return deny("publish", topic, why);
+    remember_last(topic, qos, retain);
     return true;
   }
 
@@ -181,6 +185,7 @@ class MqClientAccess final : public broker::ClientAccess {
       // acs:CurrentTime is offered to policies: a cached decision lives one second at most.
       cache_second_ = now / 1000;
       pub_cache_.clear();
+      last_valid_ = false;
       sub_cache_.clear();
     }
     const uint64_t ig = ac_.authz().generation();
@@ -202,6 +207,7 @@ class MqClientAccess final : public broker::ClientAccess {
       snapshot_ = mq_.state();
       refresh_limits();
       pub_cache_.clear();
+      last_valid_ = false;
       sub_cache_.clear();
       if (mq_.take_close_request(instance_id_, client_id_)) {
         c.reason = Reason::AdministrativeAction;
@@ -269,6 +275,7 @@ class MqClientAccess final : public broker::ClientAccess {
     else
       tokens.push_back(std::move(h));
     pub_cache_.clear();
+    last_valid_ = false;
     sub_cache_.clear();
     return true;
   }
@@ -286,6 +293,13 @@ class MqClientAccess final : public broker::ClientAccess {
   }
 
  private:
+  void remember_last(std::string_view topic, uint8_t qos, bool retain) {
+    last_topic_.assign(topic);
+    last_qos_ = qos;
+    last_retain_ = retain;
+    last_valid_ = true;
+  }
+
   void remember(std::unordered_map<std::string, bool>& cache, const std::string& k, bool ok) {
     if (cache.size() >= 1024) cache.clear();  // bounded: a client cycling topics cannot grow it
     cache.emplace(k, ok);
@@ -480,6 +494,11 @@ class MqClientAccess final : public broker::ClientAccess {
   int64_t rate_second_ = 0;
   uint32_t rate_count_ = 0;
   uint32_t rate_max_ = 0;
+  // The last allowed publish (topic, QoS, retain): valid until the caches are dropped.
+  std::string last_topic_;
+  uint8_t last_qos_ = 0;
+  bool last_retain_ = false;
+  bool last_valid_ = false;
 };
 
 // ---------------------------------------------------------------------------

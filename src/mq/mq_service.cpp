@@ -82,6 +82,7 @@ std::string settings_json(const InstanceSettings& s) {
   o["qos2"] = s.qos2;
   o["wildcardSubscriptions"] = s.wildcard_subscriptions;
   o["tracing"] = s.tracing;
+  o["messageTrace"] = s.message_trace;
   return json::serialize(o);
 }
 
@@ -114,6 +115,7 @@ InstanceSettings settings_from_json(std::string_view text) {
   b("qos2", s.qos2);
   b("wildcardSubscriptions", s.wildcard_subscriptions);
   b("tracing", s.tracing);
+  b("messageTrace", s.message_trace);
   return s;
 }
 
@@ -364,7 +366,7 @@ void MqService::bind_namespaces(const MqState& s) {
       ns = broker_->get_or_create(id, namespace_config(st.inst.settings, broker_->defaults()));
       ns->set_tracer(traces_.tracer_for(id));
     }
-    ns->set_tracing(st.inst.settings.tracing);
+    ns->set_tracing(st.inst.settings.message_trace);
   }
 }
 

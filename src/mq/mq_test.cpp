@@ -436,3 +436,39 @@ TEST_F(MqFixture, SignatureAdmissionCostsMicroseconds) {
   std::printf("Signature admissions: %.0f/s (%.1f us each)\n", n / s, s / n * 1e6);
   EXPECT_GT(n / s, 5000.0);
 }
+
+TEST_F(MqFixture, MessageTracesAreOptInPerInstanceAndQueryable) {
+  auto ns = broker_->find(inst);
+  ASSERT_TRUE(ns);
+  EXPECT_FALSE(ns->tracing());  // off by default: it costs about as much as routing
+  InstanceSettings s;
+  s.message_trace = true;
+  ASSERT_OK(mq_->UpdateInstance(acct, inst, std::nullopt, std::nullopt, s));
+  EXPECT_TRUE(ns->tracing());
+  ASSERT_TRUE(ns->tracer());
+  broker::Message m;
+  m.topic = "Sensors/x";
+  m.qos = 1;
+  ns->tracer()->published(m, "GID_dev@@@pub");
+  ns->tracer()->delivered(m, "GID_dev@@@sub", 1);
+  auto pubs = mq_->QueryMqttTraceMessagePublish(acct, inst, "", 0, INT64_MAX);
+  ASSERT_TRUE(pubs.ok());
+  ASSERT_EQ(pubs->size(), 1u);
+  EXPECT_EQ(pubs->at(0).client_id, "GID_dev@@@pub");
+  auto subs = mq_->QueryMqttTraceMessageSubscribe(acct, inst, pubs->at(0).msg_id, "", 0, INT64_MAX);
+  ASSERT_TRUE(subs.ok());
+  ASSERT_EQ(subs->size(), 1u);
+  EXPECT_EQ(subs->at(0).client_id, "GID_dev@@@sub");
+  EXPECT_EQ(mq_->QueryMqttTraceMessageOfClient(acct, inst, "GID_dev@@@sub", 0, INT64_MAX)->size(), 1u);
+  // Device traces: connect and disconnect with the reason.
+  auto a = sig(root_key, root_secret, "GID_dev@@@tr");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  a.access->on_close("client disconnected");
+  auto d = mq_->QueryMqttTraceDevice(acct, inst, "GID_dev@@@tr", 0, INT64_MAX);
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->at(0).action, "connect");
+  EXPECT_EQ(d->at(1).action, "disconnect");
+  EXPECT_EQ(d->at(1).reason, "client disconnected");
+  EXPECT_EQ(d->at(0).channel_id, d->at(1).channel_id);
+}

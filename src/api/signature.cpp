@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <random>
 
 namespace sluice::api {
 
@@ -173,18 +174,23 @@ std::string format_timestamp(int64_t t) {
   return buf;
 }
 
+uint64_t NonceCache::random_salt() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
 bool NonceCache::first_use(std::string_view access_key_id, std::string_view nonce, int64_t now) {
-  std::string key;
-  key.reserve(access_key_id.size() + nonce.size() + 1);
+  std::string key(reinterpret_cast<const char*>(&salt_), sizeof salt_);
   key.append(access_key_id).push_back('\n');
   key.append(nonce);
+  const uint64_t h = std::hash<std::string>{}(key);
   std::lock_guard lk(mu_);
   while (!order_.empty() && (order_.front().first <= now || order_.size() >= max_)) {
     seen_.erase(order_.front().second);
     order_.pop_front();
   }
-  if (!seen_.insert(key).second) return false;
-  order_.emplace_back(now + ttl_, std::move(key));
+  if (!seen_.insert(h).second) return false;
+  order_.emplace_back(now + ttl_, h);
   return true;
 }
 

@@ -51,22 +51,26 @@ std::string format_timestamp(int64_t unix_seconds);  // "2024-05-01T12:00:00Z"
 
 // Remembers (access key, nonce) pairs long enough that a replay inside the
 // timestamp window is caught: entries live for 2 x window after they were
-// seen. Bounded: past `max_entries` the oldest are forgotten early (a replay
-// of one of those would need a request older than the cache's span).
+// seen. Each pair is kept as a 64-bit hash salted per process (about 50 bytes
+// an entry; nobody outside can aim a collision at it). Bounded: past
+// `max_entries` the oldest are forgotten early (a replay of one of those would
+// need a request older than the cache's span).
 class NonceCache {
  public:
   explicit NonceCache(int64_t ttl_seconds = 1800, size_t max_entries = 2'000'000)
-      : ttl_(ttl_seconds), max_(max_entries) {}
+      : ttl_(ttl_seconds), max_(max_entries), salt_(random_salt()) {}
   // true: first use (now remembered); false: seen before.
   bool first_use(std::string_view access_key_id, std::string_view nonce, int64_t now);
   size_t size() const;
 
  private:
+  static uint64_t random_salt();
   int64_t ttl_;
   size_t max_;
   mutable std::mutex mu_;
-  std::unordered_set<std::string> seen_;
-  std::deque<std::pair<int64_t, std::string>> order_;  // (expires, key), insertion order
+  uint64_t salt_;
+  std::unordered_set<uint64_t> seen_;
+  std::deque<std::pair<int64_t, uint64_t>> order_;  // (expires, hash), insertion order
 };
 
 }  // namespace sluice::api

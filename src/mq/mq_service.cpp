@@ -284,6 +284,7 @@ void MqService::reload_locked() {
     while (q.step())
       if (auto* i = inst(q.text(0))) i->blacklist.insert(q.text(1));
   }
+  std::unordered_map<std::string, TokenInfo> tokens;
   {
     auto q = db.query(
         "SELECT token_hash, instance_id, account_id, resources, actions, expire_ms, created_at, revoked FROM mq_tokens");
@@ -302,8 +303,12 @@ void MqService::reload_locked() {
       t.expire_time_ms = q.int64(5);
       t.created_at = q.int64(6);
       t.revoked = q.int64(7) != 0;
-      s->tokens.emplace(q.text(0), std::move(t));
+      tokens.emplace(q.text(0), std::move(t));
     }
+  }
+  {
+    std::unique_lock lk(tokens_mu_);
+    tokens_.swap(tokens);
   }
   std::shared_ptr<const MqState> cs = std::move(s);
   {
@@ -723,21 +728,35 @@ Result<std::string> MqService::ApplyToken(std::string_view account_id, std::stri
   std::string token = store::random_string(48, store::kAlnum);
   json::array arr;
   for (const auto& r : resources) arr.emplace_back(r);
-  auto r = write(account_id, [&]() -> Result<std::string> {
+  const std::string hash = store::sha256_hex(token);
+  // No snapshot rebuild and no generation bump: a new token changes nothing for
+  // connected clients, and ApplyToken runs at API rates.
+  return guarded([&]() -> Result<std::string> {
+    std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     store::Transaction tx(db);
-    db.run("INSERT INTO mq_tokens VALUES (?, ?, ?, ?, ?, ?, ?, 0)", store::sha256_hex(token), instance_id, account_id,
+    db.run("INSERT INTO mq_tokens VALUES (?, ?, ?, ?, ?, ?, ?, 0)", hash, instance_id, account_id,
            json::serialize(arr), std::string(read && write_ ? "R,W" : read ? "R" : "W"), expire_time_ms, now);
     tx.commit();
+    TokenInfo t;
+    t.instance_id = instance_id;
+    t.account_id = account_id;
+    t.resources = resources;
+    t.read = read;
+    t.write = write_;
+    t.expire_time_ms = expire_time_ms;
+    t.created_at = now;
+    std::unique_lock tl(tokens_mu_);
+    tokens_[hash] = std::move(t);
     return token;
   });
-  return r;
 }
 
 std::optional<TokenInfo> MqService::find_token(std::string_view token) const {
-  auto s = state();
-  auto it = s->tokens.find(store::sha256_hex(token));
-  if (it == s->tokens.end()) return std::nullopt;
+  const std::string hash = store::sha256_hex(token);
+  std::shared_lock lk(tokens_mu_);
+  auto it = tokens_.find(hash);
+  if (it == tokens_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -757,15 +776,23 @@ Status MqService::RevokeToken(std::string_view account_id, std::string_view inst
   auto t = find_token(token);
   if (!t || t->account_id != account_id || (!instance_id.empty() && t->instance_id != instance_id))
     return not_exist("EntityNotExist.Token", "The token does not exist (or belongs to another instance).");
-  return write(account_id, [&]() -> Status {
+  const std::string hash = store::sha256_hex(token);
+  const int64_t cutoff = now_ms() - int64_t(7) * 24 * 3600 * 1000;
+  auto r = guarded([&]() -> Status {
+    std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     store::Transaction tx(db);
-    db.run("UPDATE mq_tokens SET revoked = 1 WHERE token_hash = ?", store::sha256_hex(token));
+    db.run("UPDATE mq_tokens SET revoked = 1 WHERE token_hash = ?", hash);
     // Tokens long expired are of no use any more: keep the table small.
-    db.run("DELETE FROM mq_tokens WHERE expire_ms < ?", int64_t(now_ms() - int64_t(7) * 24 * 3600 * 1000));
+    db.run("DELETE FROM mq_tokens WHERE expire_ms < ?", cutoff);
     tx.commit();
+    std::unique_lock tl(tokens_mu_);
+    if (auto it = tokens_.find(hash); it != tokens_.end()) it->second.revoked = true;
+    std::erase_if(tokens_, [&](const auto& kv) { return kv.second.expire_time_ms < cutoff; });
     return {};
   });
+  if (r) generation_.fetch_add(1, std::memory_order_acq_rel);  // connected holders re-check within 250 ms
+  return r;
 }
 
 // ---------------------------------------------------------------------------

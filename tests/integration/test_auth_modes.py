@@ -147,7 +147,7 @@ class AuthModes(unittest.TestCase):
         return tok
 
     def test_token_mode_expiry_notice_then_disconnect(self):
-        r = self.apply_token("R", 6, "Sensors/tok/#")
+        r = self.apply_token("R", 8, "Sensors/tok/#")
         w = self.apply_token("W", 3600, "Sensors/tok/#")
         t = self.t
         c = self.client(t.cid("tok"), f"Token|{t.key_id}|{t.instance}", f"R|{r}|W|{w}")

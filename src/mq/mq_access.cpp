@@ -443,6 +443,8 @@ class MqClientAccess final : public broker::ClientAccess {
   bool still_admitted(int64_t now, std::string* why, Check& c) {
     auto* i = snapshot_->instance(instance_id_);
     if (!i || i->inst.account_id != account_id_) return *why = "the instance was released", false;
+    if (i->inst.settings.strict_client_id && !i->groups.count(group_id_))
+      return *why = "group id \"" + group_id_ + "\" was deleted", false;
     switch (mode_) {
       case Mode::Signature:
       case Mode::Token: {

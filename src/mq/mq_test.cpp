@@ -407,6 +407,15 @@ TEST_F(MqFixture, CloseConnectionKicksWithinACheck) {
   EXPECT_EQ(a.access->check(0).reason, mqtt::Reason::AdministrativeAction);
 }
 
+TEST_F(MqFixture, DeletingTheGroupDropsItsClients) {
+  auto a = sig(root_key, root_secret, "GID_dev@@@g");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  ASSERT_OK(mq_->DeleteGroupId(acct, inst, "GID_dev"));
+  auto c = a.access->check(0);
+  EXPECT_EQ(c.reason, mqtt::Reason::NotAuthorized);
+  EXPECT_NE(c.why.find("GID_dev"), std::string::npos) << c.why;
+}
+
 // SPEC §9 target: >= 5,000 Signature-mode connects/s. The authentication itself
 // (key lookup, HMAC, constant-time compare, mq:MqttInstanceAccess decision, the
 // per-connection access object) must be a small part of that: measured in process.

@@ -37,7 +37,7 @@ class Namespace {
   struct Attached {
     SessionPtr session;
     bool session_present = false;
-    Client* previous = nullptr;  // a connection taken over: the caller kicks it
+    Client* previous = nullptr;  // a connection taken over (already kicked; do not dereference)
   };
   // Finds or creates the session for `client_id` and attaches `c` to it.
   // clean_start discards an existing session.

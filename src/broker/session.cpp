@@ -138,6 +138,10 @@ void Session::pump(WorkerContext& ctx) {
 Client* Session::attach(Client* c) {
   std::lock_guard lock(mu_);
   Client* old = client_;
+  // Kick the replaced connection while holding the lock: once client_ moves on,
+  // the old connection may close and be destroyed on its own thread at any
+  // moment, so nobody may touch it after this critical section.
+  if (old && old != c) old->kick(mqtt::Reason::SessionTakenOver);
   client_ = c;
   online_.store(c != nullptr, std::memory_order_relaxed);
   pending_will_.reset();  // a new connection to the session cancels a delayed will

@@ -42,7 +42,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx);
 
   // --- called by the connection, on its worker ---
-  // Makes `c` the session's client; returns the client it replaced (to kick), if any.
+  // Makes `c` the session's client. A client it replaces is kicked (session
+  // taken over) inside the lock; the returned pointer is for identity only and
+  // must not be dereferenced.
   Client* attach(Client* c);
   // Forgets `c` if it is still the session's client. Returns true if it was.
   bool detach(Client* c, int64_t now_ms);

@@ -13,6 +13,8 @@ PKGS=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients for tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl nodejs
+  # a real browser for the console tests (driven by playwright-core)
+  chromium
 )
 
 missing=()

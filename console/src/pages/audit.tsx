@@ -1,0 +1,127 @@
+// Audit log: ActionTrail LookupEvents with time range, event name and user filters.
+import { useEffect, useState } from 'preact/hooks';
+import { call } from '../api';
+import { ErrorBox, Field, Form, Loading, PageHead, Select, Table, fmtTime, markReady, useAction } from '../ui';
+
+interface Event {
+  eventId: string;
+  eventName: string;
+  eventTime: string;
+  eventSource: string;
+  serviceName: string;
+  sourceIpAddress: string;
+  userIdentity: { type: string; userName: string; accessKeyId: string; accountId: string };
+  errorCode?: string;
+  errorMessage?: string;
+  httpStatus?: number;
+  requestParameters?: Record<string, unknown>;
+}
+
+export function Audit() {
+  const [hours, setHours] = useState('24');
+  const [eventName, setEventName] = useState('');
+  const [user, setUser] = useState('');
+  const [events, setEvents] = useState<Event[] | undefined>();
+  const [next, setNext] = useState('');
+  const [open, setOpen] = useState<string | undefined>();
+  const act = useAction();
+  const search = (token = '') =>
+    act.run(async () => {
+      const end = new Date(Date.now() + 1000);
+      const start = new Date(end.getTime() - Number(hours) * 3600_000);
+      const attrs: Record<string, string> = {};
+      let n = 1;
+      if (eventName.trim()) {
+        attrs[`LookupAttribute.${n}.Key`] = 'EventName';
+        attrs[`LookupAttribute.${n++}.Value`] = eventName.trim();
+      }
+      if (user.trim()) {
+        attrs[`LookupAttribute.${n}.Key`] = 'UserName';
+        attrs[`LookupAttribute.${n++}.Value`] = user.trim();
+      }
+      const r = await call<{ Events: Event[]; NextToken: string }>('Actiontrail', 'LookupEvents', {
+        StartTime: start.toISOString().replace(/\.\d+Z$/, 'Z'),
+        EndTime: end.toISOString().replace(/\.\d+Z$/, 'Z'),
+        MaxResults: 50,
+        NextToken: token,
+        ...attrs,
+      });
+      setEvents((prev) => (token && prev ? [...prev, ...r.Events] : r.Events));
+      setNext(r.NextToken || '');
+    });
+  useEffect(() => {
+    search();
+  }, []);
+  useEffect(() => {
+    if (events || act.error) markReady('audit');
+  }, [events, act.error]);
+  return (
+    <section>
+      <PageHead title="Audit log" sub="Every management call, sign-in and denial, newest first (ActionTrail event history)." />
+      <Form class="inline-form" label="Filter events" onSubmit={() => search()}>
+        <Select
+          label="Time range"
+          value={hours}
+          onChange={setHours}
+          options={[
+            { value: '1', label: 'Last hour' },
+            { value: '24', label: 'Last 24 hours' },
+            { value: '168', label: 'Last 7 days' },
+            { value: '720', label: 'Last 30 days' },
+          ]}
+        />
+        <Field label="Event name" value={eventName} onInput={setEventName} placeholder="e.g. CreateInstance" />
+        <Field label="User name" value={user} onInput={setUser} placeholder="e.g. alice" />
+        <button type="submit" class="btn btn-primary" disabled={act.busy}>
+          Search
+        </button>
+      </Form>
+      <ErrorBox error={act.error} title="Events cannot be looked up" />
+      {!events && !act.error && <Loading />}
+      {events && (
+        <Table
+          label="Events"
+          rows={events}
+          rowKey={(e) => e.eventId}
+          empty="No event matches."
+          columns={[
+            { title: 'Time', render: (e) => fmtTime(e.eventTime) },
+            { title: 'Event', render: (e) => <span data-event={e.eventName}>{e.eventName}</span> },
+            { title: 'Service', render: (e) => e.serviceName || e.eventSource },
+            { title: 'User', render: (e) => `${e.userIdentity?.userName || e.userIdentity?.type || '—'}` },
+            { title: 'Source IP', render: (e) => e.sourceIpAddress },
+            {
+              title: 'Result',
+              render: (e) =>
+                e.errorCode ? (
+                  <span class="badge badge-risk" title={e.errorMessage}>
+                    {e.errorCode}
+                  </span>
+                ) : (
+                  <span class="badge badge-ok">Success</span>
+                ),
+            },
+            {
+              title: 'Details',
+              render: (e) => (
+                <button type="button" class="btn-link" aria-expanded={open === e.eventId} onClick={() => setOpen(open === e.eventId ? undefined : e.eventId)}>
+                  {open === e.eventId ? 'Hide' : 'View'}
+                </button>
+              ),
+            },
+          ]}
+        />
+      )}
+      {open && events && (
+        <pre class="code" aria-label="Event details">
+          {JSON.stringify(events.find((e) => e.eventId === open), null, 2)}
+        </pre>
+      )}
+      {next && (
+        <button type="button" class="btn" onClick={() => search(next)} disabled={act.busy}>
+          Load more
+        </button>
+      )}
+    </section>
+  );
+}

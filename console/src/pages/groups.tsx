@@ -1,0 +1,269 @@
+// RAM user groups (members inherit the group's grants) and RAM roles.
+import { useEffect, useState } from 'preact/hooks';
+import { call, unwrap } from '../api';
+import { ErrorBox, Field, Form, Loading, PageHead, Panel, Select, Table, fmtTime, markReady, useAction, useLoad } from '../ui';
+import { GrantPanel, PrincipalRef } from './grant';
+
+export function Groups() {
+  const list = useLoad(() => call('Ram', 'ListGroups', { MaxItems: 1000 }));
+  const users = useLoad(() => call('Ram', 'ListUsers', { MaxItems: 1000 }));
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [comments, setComments] = useState('');
+  const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
+  const [members, setMembers] = useState<string | undefined>();
+  const act = useAction();
+  useEffect(() => {
+    if (!list.loading) markReady('groups-ram');
+  }, [list.loading]);
+  return (
+    <section>
+      <PageHead title="User groups" sub="Users inherit every permission granted to their groups.">
+        <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+          Create Group
+        </button>
+      </PageHead>
+      <ErrorBox error={list.error} title="Groups cannot be listed" />
+      <ErrorBox error={act.error} />
+      {list.loading && !list.data && <Loading />}
+      {list.data && (
+        <Table
+          label="User groups"
+          rows={unwrap<any>(list.data, 'Groups', 'Group')}
+          rowKey={(g) => g.GroupName}
+          empty="No user group yet."
+          columns={[
+            { title: 'Group name', render: (g) => g.GroupName },
+            { title: 'Note', render: (g) => g.Comments || '—' },
+            { title: 'Created', render: (g) => fmtTime(g.CreateDate) },
+            {
+              title: 'Actions',
+              render: (g) => (
+                <>
+                  <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'IMSGroup', name: g.GroupName }])}>
+                    Add Permissions
+                  </button>{' '}
+                  <button type="button" class="btn-link" onClick={() => setMembers(g.GroupName)}>
+                    Members
+                  </button>{' '}
+                  <button
+                    type="button"
+                    class="btn-link danger"
+                    onClick={() => {
+                      if (confirm(`Delete group ${g.GroupName}?`))
+                        act.run(async () => {
+                          await call('Ram', 'DeleteGroup', { GroupName: g.GroupName });
+                          list.reload();
+                        });
+                    }}
+                  >
+                    Delete
+                  </button>
+                </>
+              ),
+            },
+          ]}
+        />
+      )}
+      {creating && (
+        <Panel title="Create Group" onClose={() => setCreating(false)}>
+          <Form
+            label="Create Group"
+            onSubmit={() =>
+              act.run(async () => {
+                await call('Ram', 'CreateGroup', { GroupName: name, Comments: comments });
+                setCreating(false);
+                setName('');
+                list.reload();
+              })
+            }
+          >
+            <Field label="Group name" value={name} onInput={setName} required />
+            <Field label="Note" value={comments} onInput={setComments} />
+            <div class="actions">
+              <button type="submit" class="btn btn-primary" disabled={act.busy}>
+                OK
+              </button>
+            </div>
+          </Form>
+        </Panel>
+      )}
+      {members && <Members group={members} users={unwrap<any>(users.data, 'Users', 'User').map((u) => u.UserName)} onClose={() => setMembers(undefined)} />}
+      {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
+    </section>
+  );
+}
+
+function Members(props: { group: string; users: string[]; onClose: () => void }) {
+  const list = useLoad(() => call('Ram', 'ListUsersForGroup', { GroupName: props.group, MaxItems: 1000 }), [props.group]);
+  const [add, setAdd] = useState('');
+  const act = useAction();
+  const members = unwrap<any>(list.data, 'Users', 'User');
+  return (
+    <Panel title={`Members of ${props.group}`} onClose={props.onClose}>
+      <ErrorBox error={list.error} />
+      <ErrorBox error={act.error} />
+      <Table
+        label="Members"
+        rows={members}
+        rowKey={(u) => u.UserName}
+        empty="No member."
+        columns={[
+          { title: 'User', render: (u) => u.UserName },
+          { title: 'Joined', render: (u) => fmtTime(u.JoinDate) },
+          {
+            title: 'Actions',
+            render: (u) => (
+              <button
+                type="button"
+                class="btn-link danger"
+                onClick={() =>
+                  act.run(async () => {
+                    await call('Ram', 'RemoveUserFromGroup', { GroupName: props.group, UserName: u.UserName });
+                    list.reload();
+                  })
+                }
+              >
+                Remove
+              </button>
+            ),
+          },
+        ]}
+      />
+      <Form
+        class="inline-form"
+        label="Add member"
+        onSubmit={() =>
+          act.run(async () => {
+            await call('Ram', 'AddUserToGroup', { GroupName: props.group, UserName: add });
+            setAdd('');
+            list.reload();
+          })
+        }
+      >
+        <Select
+          label="Add user"
+          value={add}
+          onChange={setAdd}
+          options={[{ value: '', label: 'Select…' }, ...props.users.filter((u) => !members.some((m) => m.UserName === u)).map((u) => ({ value: u, label: u }))]}
+        />
+        <button type="submit" class="btn" disabled={!add || act.busy}>
+          Add
+        </button>
+      </Form>
+    </Panel>
+  );
+}
+
+const TRUST_TEMPLATE = (account: string) =>
+  JSON.stringify(
+    { Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${account}:root`] } }] },
+    null,
+    2,
+  );
+
+export function Roles() {
+  const list = useLoad(() => call('Ram', 'ListRoles', { MaxItems: 1000 }));
+  const ident = useLoad(() => call('Sts', 'GetCallerIdentity'));
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [desc, setDesc] = useState('');
+  const [trust, setTrust] = useState('');
+  const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
+  const act = useAction();
+  useEffect(() => {
+    if (!list.loading) markReady('roles');
+  }, [list.loading]);
+  return (
+    <section>
+      <PageHead title="Roles" sub="RAM roles are assumed through STS AssumeRole for temporary credentials.">
+        <button
+          type="button"
+          class="btn btn-primary"
+          onClick={() => {
+            setTrust(TRUST_TEMPLATE((ident.data as any)?.AccountId ?? '<account id>'));
+            setCreating(true);
+          }}
+        >
+          Create Role
+        </button>
+      </PageHead>
+      <ErrorBox error={list.error} title="Roles cannot be listed" />
+      <ErrorBox error={act.error} />
+      {list.loading && !list.data && <Loading />}
+      {list.data && (
+        <Table
+          label="Roles"
+          rows={unwrap<any>(list.data, 'Roles', 'Role')}
+          rowKey={(r) => r.RoleName}
+          empty="No role yet."
+          columns={[
+            {
+              title: 'Role name',
+              render: (r) => (
+                <>
+                  {r.RoleName}
+                  <div class="muted small">{r.Arn}</div>
+                </>
+              ),
+            },
+            { title: 'Description', render: (r) => r.Description || '—' },
+            { title: 'Max session (s)', render: (r) => r.MaxSessionDuration },
+            { title: 'Created', render: (r) => fmtTime(r.CreateDate) },
+            {
+              title: 'Actions',
+              render: (r) => (
+                <>
+                  <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'ServiceRole', name: r.RoleName }])}>
+                    Add Permissions
+                  </button>{' '}
+                  <button
+                    type="button"
+                    class="btn-link danger"
+                    onClick={() => {
+                      if (confirm(`Delete role ${r.RoleName}?`))
+                        act.run(async () => {
+                          await call('Ram', 'DeleteRole', { RoleName: r.RoleName });
+                          list.reload();
+                        });
+                    }}
+                  >
+                    Delete
+                  </button>
+                </>
+              ),
+            },
+          ]}
+        />
+      )}
+      {creating && (
+        <Panel title="Create Role" onClose={() => setCreating(false)} wide>
+          <Form
+            label="Create Role"
+            onSubmit={() =>
+              act.run(async () => {
+                await call('Ram', 'CreateRole', { RoleName: name, Description: desc, AssumeRolePolicyDocument: trust });
+                setCreating(false);
+                list.reload();
+              })
+            }
+          >
+            <Field label="Role name" value={name} onInput={setName} required />
+            <Field label="Description" value={desc} onInput={setDesc} />
+            <div class="field">
+              <label for="trust">Trust policy (who may assume the role)</label>
+              <textarea id="trust" class="code" rows={10} value={trust} onInput={(e) => setTrust((e.target as HTMLTextAreaElement).value)} spellcheck={false} />
+            </div>
+            <ErrorBox error={act.error} title="The role was not created" />
+            <div class="actions">
+              <button type="submit" class="btn btn-primary" disabled={act.busy}>
+                OK
+              </button>
+            </div>
+          </Form>
+        </Panel>
+      )}
+      {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
+    </section>
+  );
+}

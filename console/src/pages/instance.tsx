@@ -1,0 +1,525 @@
+// One instance: details (endpoints, limits), topics, group IDs, device status,
+// device and message traces, send a test message, the signature calculator.
+import { useEffect, useState } from 'preact/hooks';
+import { call } from '../api';
+import { mqttPassword } from '../sign';
+import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Select, Table, fmtTime, markReady, useAction, useLoad } from '../ui';
+import { Instance, StatusBadge } from './instances';
+
+const TABS: { id: string; label: string }[] = [
+  { id: 'details', label: 'Instance Details' },
+  { id: 'topics', label: 'Topics' },
+  { id: 'groups', label: 'Group IDs' },
+  { id: 'devices', label: 'Device Status' },
+  { id: 'trace', label: 'Message Trace' },
+  { id: 'send', label: 'Send Test Message' },
+  { id: 'signature', label: 'Signature Calculator' },
+];
+
+export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
+  const list = useLoad(() => call<{ Instances: Instance[]; Message?: string }>('OnsMqtt', 'ListInstances'), [id]);
+  const inst = list.data?.Instances?.find((i) => i.InstanceId === id);
+  const base = `/instances/${encodeURIComponent(id)}`;
+  useEffect(() => {
+    if (!list.loading && tab === 'details') markReady('instance');
+  }, [list.loading, tab]);
+  return (
+    <section>
+      <p class="crumbs">
+        <Link to="/instances">Instances</Link> / <span>{id}</span>
+      </p>
+      <PageHead title={inst?.InstanceName || id} sub={inst ? `${inst.InstanceId} · ${inst.InstanceType}` : id} />
+      <nav class="tabs" aria-label="Instance sections">
+        {TABS.map((t) => (
+          <Link to={t.id === 'details' ? base : `${base}/${t.id}`} class="tab" aria-current={tab === t.id ? 'page' : undefined}>
+            {t.label}
+          </Link>
+        ))}
+      </nav>
+      <div class="tab-body">
+        {tab === 'details' && <Details id={id} inst={inst} loading={list.loading} error={list.error} message={list.data?.Message} />}
+        {tab === 'topics' && <Topics id={id} />}
+        {tab === 'groups' && <GroupIds id={id} />}
+        {tab === 'devices' && <DeviceStatus id={id} />}
+        {tab === 'trace' && <Traces id={id} />}
+        {tab === 'send' && <SendMessage id={id} />}
+        {tab === 'signature' && <SignatureCalc id={id} />}
+      </div>
+    </section>
+  );
+}
+
+function Details(props: { id: string; inst?: Instance; loading: boolean; error?: any; message?: string }) {
+  const { inst } = props;
+  if (props.loading) return <Loading />;
+  if (props.error) return <ErrorBox error={props.error} title="The instance cannot be shown" />;
+  if (!inst)
+    return (
+      <div class="alert alert-denied" role="alert">
+        <strong>Instance {props.id} is not visible to you</strong>
+        <p class="alert-text">{props.message || 'It does not exist, or you may not list it.'}</p>
+      </div>
+    );
+  const host = location.hostname;
+  const ep = inst.Endpoints || {};
+  const endpoints: [string, string][] = [
+    ['TCP', ep.Tcp || ep.TCP || ''],
+    ['TLS', ep.Tls || ep.TLS || ''],
+    ['WebSocket (WS)', ep.Ws || ep.WS || ''],
+    ['WebSocket Secure (WSS)', ep.Wss || ep.WSS || ''],
+  ];
+  const s = inst.Settings || {};
+  const limits: [string, string][] = [
+    ['Max payload (bytes)', String(s.MaxPayload ?? '—')],
+    ['Max topic length', String(s.MaxTopicLength ?? '—')],
+    ['Max client ID length', String(s.MaxClientIdLength ?? '—')],
+    ['Max subscriptions per client', String(s.MaxSubscriptionsPerClient ?? '—')],
+    ['Offline message TTL (s)', String(s.OfflineMessageTtlSeconds ?? '—')],
+    ['Max connections', s.MaxConnections === 0 ? 'Unlimited' : String(s.MaxConnections ?? '—')],
+    ['Strict client IDs', String(s.StrictClientId ?? '—')],
+    ['Strict topics', String(s.StrictTopic ?? '—')],
+    ['Retained messages', String(s.RetainAvailable ?? '—')],
+    ['Shared subscriptions', String(s.SharedSubscriptions ?? '—')],
+  ];
+  return (
+    <div class="grid2" data-testid="instance-details">
+      <div class="card">
+        <h2>Basic Information</h2>
+        <dl class="kv">
+          <dt>Instance ID</dt>
+          <dd>{inst.InstanceId}</dd>
+          <dt>Name</dt>
+          <dd>{inst.InstanceName}</dd>
+          <dt>Type</dt>
+          <dd>{inst.InstanceType}</dd>
+          <dt>Status</dt>
+          <dd>
+            <StatusBadge s={inst.InstanceStatus} />
+          </dd>
+          <dt>Resource group</dt>
+          <dd>{inst.ResourceGroupId || '—'}</dd>
+          <dt>Created</dt>
+          <dd>{fmtTime(inst.CreateTime)}</dd>
+          <dt>Description</dt>
+          <dd>{inst.Remark || '—'}</dd>
+        </dl>
+      </div>
+      <div class="card">
+        <h2>Endpoints</h2>
+        <dl class="kv" data-testid="endpoints">
+          {endpoints.map(([k, v]) => (
+            <>
+              <dt>{k}</dt>
+              <dd>
+                <code>{v || `${host} (port not reported by the server)`}</code>
+              </dd>
+            </>
+          ))}
+        </dl>
+      </div>
+      <div class="card">
+        <h2>Limits</h2>
+        <dl class="kv" data-testid="limits">
+          {limits.map(([k, v]) => (
+            <>
+              <dt>{k}</dt>
+              <dd>{v}</dd>
+            </>
+          ))}
+        </dl>
+      </div>
+    </div>
+  );
+}
+
+function Topics({ id }: { id: string }) {
+  const list = useLoad(() => call<{ Data: any[] }>('OnsMqtt', 'ListTopic', { InstanceId: id }), [id]);
+  const [open, setOpen] = useState(false);
+  const [topic, setTopic] = useState('');
+  const [remark, setRemark] = useState('');
+  const act = useAction();
+  const del = useAction();
+  useEffect(() => {
+    if (!list.loading) markReady('topics');
+  }, [list.loading]);
+  return (
+    <div>
+      <div class="toolbar">
+        <h2>Topics</h2>
+        <button type="button" class="btn btn-primary" onClick={() => setOpen(true)}>
+          Create Topic
+        </button>
+      </div>
+      <ErrorBox error={list.error} title="Topics cannot be listed" />
+      <ErrorBox error={del.error} title="The topic was not deleted" />
+      {list.loading && <Loading />}
+      {list.data && (
+        <Table
+          label="Topics"
+          rows={list.data.Data ?? []}
+          rowKey={(r) => r.Topic}
+          empty="No topic yet."
+          columns={[
+            { title: 'Topic', render: (r) => r.Topic },
+            { title: 'Description', render: (r) => r.Remark || '—' },
+            { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
+            {
+              title: 'Actions',
+              render: (r) => (
+                <button
+                  type="button"
+                  class="btn-link danger"
+                  onClick={() => {
+                    if (confirm(`Delete topic ${r.Topic}?`))
+                      del.run(async () => {
+                        await call('OnsMqtt', 'DeleteTopic', { InstanceId: id, Topic: r.Topic });
+                        list.reload();
+                      });
+                  }}
+                >
+                  Delete
+                </button>
+              ),
+            },
+          ]}
+        />
+      )}
+      {open && (
+        <Panel title="Create Topic" onClose={() => setOpen(false)}>
+          <Form
+            label="Create Topic"
+            onSubmit={() =>
+              act.run(async () => {
+                await call('OnsMqtt', 'CreateTopic', { InstanceId: id, Topic: topic, Remark: remark });
+                setOpen(false);
+                setTopic('');
+                list.reload();
+              })
+            }
+          >
+            <Field label="Topic" value={topic} onInput={setTopic} required hint="The parent topic, e.g. Sensors." />
+            <Field label="Description" value={remark} onInput={setRemark} />
+            <ErrorBox error={act.error} title="The topic was not created" />
+            <div class="actions">
+              <button type="submit" class="btn btn-primary" disabled={act.busy}>
+                OK
+              </button>
+              <button type="button" class="btn" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+            </div>
+          </Form>
+        </Panel>
+      )}
+    </div>
+  );
+}
+
+function GroupIds({ id }: { id: string }) {
+  const list = useLoad(() => call<{ Data: any[] }>('OnsMqtt', 'ListGroupId', { InstanceId: id }), [id]);
+  const [open, setOpen] = useState(false);
+  const [group, setGroup] = useState('GID_');
+  const act = useAction();
+  const del = useAction();
+  useEffect(() => {
+    if (!list.loading) markReady('groups');
+  }, [list.loading]);
+  return (
+    <div>
+      <div class="toolbar">
+        <h2>Group IDs</h2>
+        <button type="button" class="btn btn-primary" onClick={() => setOpen(true)}>
+          Create Group
+        </button>
+      </div>
+      <ErrorBox error={list.error} title="Group IDs cannot be listed" />
+      <ErrorBox error={del.error} title="The group ID was not deleted" />
+      {list.loading && <Loading />}
+      {list.data && (
+        <Table
+          label="Group IDs"
+          rows={list.data.Data ?? []}
+          rowKey={(r) => r.GroupId}
+          empty="No group ID yet."
+          columns={[
+            { title: 'Group ID', render: (r) => r.GroupId },
+            { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
+            {
+              title: 'Actions',
+              render: (r) => (
+                <button
+                  type="button"
+                  class="btn-link danger"
+                  onClick={() => {
+                    if (confirm(`Delete group ID ${r.GroupId}? Its connected clients are disconnected.`))
+                      del.run(async () => {
+                        await call('OnsMqtt', 'DeleteGroupId', { InstanceId: id, GroupId: r.GroupId });
+                        list.reload();
+                      });
+                  }}
+                >
+                  Delete
+                </button>
+              ),
+            },
+          ]}
+        />
+      )}
+      {open && (
+        <Panel title="Create Group" onClose={() => setOpen(false)}>
+          <Form
+            label="Create Group"
+            onSubmit={() =>
+              act.run(async () => {
+                await call('OnsMqtt', 'CreateGroupId', { InstanceId: id, GroupId: group });
+                setOpen(false);
+                list.reload();
+              })
+            }
+          >
+            <Field label="Group ID" value={group} onInput={setGroup} required hint="Starts with GID_ or GID-." />
+            <ErrorBox error={act.error} title="The group ID was not created" />
+            <div class="actions">
+              <button type="submit" class="btn btn-primary" disabled={act.busy}>
+                OK
+              </button>
+              <button type="button" class="btn" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+            </div>
+          </Form>
+        </Panel>
+      )}
+    </div>
+  );
+}
+
+function DeviceStatus({ id }: { id: string }) {
+  const [client, setClient] = useState('');
+  const act = useAction();
+  const [res, setRes] = useState<any>();
+  useEffect(() => markReady('devices'), []);
+  return (
+    <div>
+      <h2>Device Status</h2>
+      <Form
+        class="inline-form"
+        label="Query device status"
+        onSubmit={() =>
+          act.run(async () => {
+            setRes(undefined);
+            setRes(await call('OnsMqtt', 'QuerySessionByClientId', { InstanceId: id, ClientId: client }));
+          })
+        }
+      >
+        <Field label="Client ID" value={client} onInput={setClient} required placeholder="GID_xxx@@@device" />
+        <button type="submit" class="btn btn-primary" disabled={act.busy}>
+          Search
+        </button>
+      </Form>
+      <ErrorBox error={act.error} title="The device cannot be queried" />
+      {res && (
+        <div class="card" data-testid="device-status">
+          <dl class="kv">
+            <dt>Client ID</dt>
+            <dd>{client}</dd>
+            <dt>Status</dt>
+            <dd>
+              <span class={`badge ${res.OnlineStatus ? 'badge-ok' : ''}`}>{res.OnlineStatus ? 'Online' : 'Offline'}</span>
+            </dd>
+            {res.RemoteIp !== undefined && (
+              <>
+                <dt>Address</dt>
+                <dd>{res.RemoteIp}</dd>
+              </>
+            )}
+            {res.CleanSession !== undefined && (
+              <>
+                <dt>Clean session</dt>
+                <dd>{String(res.CleanSession)}</dd>
+              </>
+            )}
+            {Array.isArray(res.Subscriptions) && (
+              <>
+                <dt>Subscriptions</dt>
+                <dd>{res.Subscriptions.map((s: any) => (typeof s === 'string' ? s : `${s.Topic ?? s.TopicFilter} (QoS ${s.Qos ?? s.QoS ?? '?'})`)).join(', ') || '—'}</dd>
+              </>
+            )}
+          </dl>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Traces({ id }: { id: string }) {
+  const [kind, setKind] = useState('device');
+  const [client, setClient] = useState('');
+  const [msgId, setMsgId] = useState(new URLSearchParams(location.search).get('msgId') || '');
+  const [hours, setHours] = useState('1');
+  const act = useAction();
+  const [rows, setRows] = useState<any[] | undefined>();
+  useEffect(() => markReady('trace'), []);
+  const search = () =>
+    act.run(async () => {
+      const end = Date.now() + 1000;
+      const begin = end - Number(hours) * 3600_000;
+      const p = { InstanceId: id, BeginTime: begin, EndTime: end, PageSize: 100 };
+      let r: any;
+      if (kind === 'device') r = await call('OnsMqtt', 'QueryMqttTraceDevice', { ...p, ClientId: client });
+      else if (kind === 'client') r = await call('OnsMqtt', 'QueryMqttTraceMessageOfClient', { ...p, ClientId: client });
+      else if (kind === 'publish') r = await call('OnsMqtt', 'QueryMqttTraceMessagePublish', { InstanceId: id, BeginTime: begin, EndTime: end, MsgId: msgId });
+      else r = await call('OnsMqtt', 'QueryMqttTraceMessageSubscribe', { ...p, MsgId: msgId, ClientId: client });
+      setRows(r.DeviceInfoList ?? r.MessageOfClientList ?? r.MessageTraceLists ?? []);
+    });
+  const byMsg = kind === 'publish' || kind === 'subscribe';
+  return (
+    <div>
+      <h2>Trace</h2>
+      <Notice>Message traces are recorded only when tracing is enabled on the server (see docs/configuration.md).</Notice>
+      <Form class="inline-form" label="Trace query" onSubmit={search}>
+        <Select
+          label="Query"
+          value={kind}
+          onChange={setKind}
+          options={[
+            { value: 'device', label: 'Device trace (by client ID)' },
+            { value: 'client', label: 'Messages of a client' },
+            { value: 'publish', label: 'Message trace: publish (by message ID)' },
+            { value: 'subscribe', label: 'Message trace: delivery (by message ID)' },
+          ]}
+        />
+        {byMsg && <Field label="Message ID" value={msgId} onInput={setMsgId} required />}
+        {kind !== 'publish' && <Field label="Client ID" value={client} onInput={setClient} required={!byMsg} />}
+        <Select
+          label="Time range"
+          value={hours}
+          onChange={setHours}
+          options={[
+            { value: '1', label: 'Last hour' },
+            { value: '6', label: 'Last 6 hours' },
+            { value: '24', label: 'Last 24 hours' },
+            { value: '72', label: 'Last 3 days' },
+          ]}
+        />
+        <button type="submit" class="btn btn-primary" disabled={act.busy}>
+          Search
+        </button>
+      </Form>
+      <ErrorBox error={act.error} title="The trace cannot be queried" />
+      {rows && (
+        <Table
+          label="Trace results"
+          rows={rows}
+          rowKey={(r) => `${r.Time}-${r.Action}-${r.MsgId ?? ''}-${r.ClientId}-${Math.random()}`}
+          empty="No trace in this time range."
+          columns={[
+            { title: 'Time', render: (r) => r.Time },
+            { title: 'Client ID', render: (r) => r.ClientId },
+            { title: 'Action', render: (r) => r.Action },
+            { title: 'Message ID / Channel', render: (r) => r.MsgId ?? r.ChannelId ?? '—' },
+            { title: 'Topic / Address', render: (r) => r.Topic ?? r.RemoteIp ?? '—' },
+            { title: 'Info', render: (r) => r.ActionInfo || '—' },
+          ]}
+        />
+      )}
+    </div>
+  );
+}
+
+function SendMessage({ id }: { id: string }) {
+  const [topic, setTopic] = useState('');
+  const [payload, setPayload] = useState('');
+  const act = useAction();
+  const [sent, setSent] = useState<string[]>([]);
+  useEffect(() => markReady('send'), []);
+  return (
+    <div>
+      <h2>Send Test Message</h2>
+      <Form
+        label="Send test message"
+        onSubmit={() =>
+          act.run(async () => {
+            const r = await call<{ MsgId: string }>('OnsMqtt', 'SendMessage', { InstanceId: id, MqttTopic: topic, Payload: payload });
+            setSent((s) => [r.MsgId, ...s].slice(0, 10));
+          })
+        }
+      >
+        <Field label="Topic" value={topic} onInput={setTopic} required placeholder="Sensors/room1" hint="A topic of this instance, with optional subtopics." />
+        <div class="field">
+          <label for="payload">Message content</label>
+          <textarea id="payload" rows={4} value={payload} onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} />
+        </div>
+        <ErrorBox error={act.error} title="The message was not sent" />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={act.busy}>
+            Send
+          </button>
+        </div>
+      </Form>
+      {sent.length > 0 && (
+        <div class="alert alert-success" role="status" data-testid="sent">
+          <strong>Message sent.</strong>
+          <ul>
+            {sent.map((m) => (
+              <li>
+                Message ID <code>{m}</code> ·{' '}
+                <Link to={`/instances/${encodeURIComponent(id)}/trace?msgId=${encodeURIComponent(m)}`}>Trace it</Link>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function SignatureCalc({ id }: { id: string }) {
+  const [ak, setAk] = useState('');
+  const [secret, setSecret] = useState('');
+  const [client, setClient] = useState('');
+  const [pw, setPw] = useState('');
+  useEffect(() => markReady('signature'), []);
+  useEffect(() => {
+    let live = true;
+    if (!secret || !client) setPw('');
+    else mqttPassword(secret, client).then((p) => live && setPw(p));
+    return () => {
+      live = false;
+    };
+  }, [secret, client]);
+  return (
+    <div>
+      <h2>Signature Calculator</h2>
+      <Notice>
+        Computed in your browser with HMAC-SHA1: the AccessKey secret is never sent to the server.
+      </Notice>
+      <div class="grid2">
+        <form aria-label="Signature inputs" onSubmit={(e) => e.preventDefault()}>
+          <Field label="AccessKey ID" value={ak} onInput={setAk} />
+          <Field label="AccessKey secret" type="password" value={secret} onInput={setSecret} autoComplete="off" />
+          <Field label="Client ID" value={client} onInput={setClient} placeholder="GID_Test@@@0001" hint="<Group ID>@@@<device ID>" />
+        </form>
+        <div class="card">
+          <h3>Connection parameters (Signature mode)</h3>
+          <dl class="kv">
+            <dt>Client ID</dt>
+            <dd>
+              <code>{client || '—'}</code>
+            </dd>
+            <dt>Username</dt>
+            <dd>
+              <code data-testid="sig-username">{ak ? `Signature|${ak}|${id}` : '—'}</code>
+            </dd>
+            <dt>Password</dt>
+            <dd>
+              <output data-testid="sig-password" aria-live="polite">
+                <code>{pw || '—'}</code>
+              </output>
+            </dd>
+          </dl>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,159 @@
+// Instances: the list (mq:ListMqttInstance + mq:MqttInstanceAccess) and Create Instance.
+import { useEffect, useState } from 'preact/hooks';
+import { call, unwrap } from '../api';
+import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Select, Table, fmtTime, markReady, navigate, useAction, useLoad } from '../ui';
+
+export interface Instance {
+  InstanceId: string;
+  InstanceName: string;
+  InstanceType: string;
+  InstanceStatus: string | number;
+  Remark?: string;
+  ResourceGroupId?: string;
+  CreateTime?: number;
+  Settings?: Record<string, number | boolean>;
+  Endpoints?: Record<string, string>;
+}
+interface ListResult {
+  Instances: Instance[];
+  Message?: string;
+}
+
+export function Instances() {
+  const list = useLoad(() => call<ListResult>('OnsMqtt', 'ListInstances'));
+  const [creating, setCreating] = useState(false);
+  useEffect(() => {
+    if (!list.loading) markReady('instances');
+  }, [list.loading]);
+  const rows = list.data?.Instances ?? [];
+  return (
+    <section>
+      <PageHead title="Instances" sub="Your ApsaraMQ for MQTT instances">
+        <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+          Create Instance
+        </button>
+      </PageHead>
+      {list.loading && !list.data && <Loading />}
+      <ErrorBox error={list.error} title="The instance list cannot be shown" />
+      {list.data?.Message && (
+        <div class="alert alert-denied" role="alert" data-testid="list-message">
+          <strong>No instance is visible to you</strong>
+          <p class="alert-text">{list.data.Message}</p>
+          <p class="muted small">
+            A RAM user without mq:MqttInstanceAccess sees an empty instance list. Ask an administrator to grant
+            mq:ListMqttInstance and mq:MqttInstanceAccess.
+          </p>
+        </div>
+      )}
+      {list.data && (
+        <Table
+          label="Instances"
+          rows={rows}
+          rowKey={(r) => r.InstanceId}
+          empty={list.data.Message ? 'No visible instance.' : 'No instance yet. Click Create Instance to create one.'}
+          columns={[
+            {
+              title: 'Instance ID / Name',
+              render: (r) => (
+                <>
+                  <Link to={`/instances/${encodeURIComponent(r.InstanceId)}`}>{r.InstanceId}</Link>
+                  <div class="muted small">{r.InstanceName}</div>
+                </>
+              ),
+            },
+            { title: 'Type', render: (r) => r.InstanceType },
+            { title: 'Status', render: (r) => <StatusBadge s={r.InstanceStatus} /> },
+            { title: 'Resource group', render: (r) => r.ResourceGroupId || '—' },
+            { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
+            {
+              title: 'Actions',
+              render: (r) => <Link to={`/instances/${encodeURIComponent(r.InstanceId)}`}>Details</Link>,
+            },
+          ]}
+        />
+      )}
+      {creating && (
+        <CreateInstance
+          onClose={() => setCreating(false)}
+          onCreated={(id) => {
+            setCreating(false);
+            navigate(`/instances/${encodeURIComponent(id)}`);
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+export function StatusBadge({ s }: { s: string | number }) {
+  const text = s === 7 || s === '7' || String(s).toLowerCase() === 'running' ? 'Running' : String(s);
+  return <span class={`badge ${text === 'Running' ? 'badge-ok' : ''}`}>{text}</span>;
+}
+
+function CreateInstance(props: { onClose: () => void; onCreated: (id: string) => void }) {
+  const [name, setName] = useState('');
+  const [type, setType] = useState('professional');
+  const [rg, setRg] = useState('');
+  const [remark, setRemark] = useState('');
+  const groups = useLoad(() => call('ResourceManager', 'ListResourceGroups', { PageSize: 100 }));
+  const act = useAction();
+  const rgs = unwrap<any>(groups.data, 'ResourceGroups', 'ResourceGroup');
+  return (
+    <Panel title="Create Instance" onClose={props.onClose}>
+      <Form
+        label="Create Instance"
+        onSubmit={() =>
+          act.run(async () => {
+            const r = await call<{ InstanceId: string }>('OnsMqtt', 'CreateInstance', {
+              InstanceName: name,
+              InstanceType: type,
+              ResourceGroupId: rg,
+              Remark: remark,
+            });
+            props.onCreated(r.InstanceId);
+          })
+        }
+      >
+        <Field label="Instance name" value={name} onInput={setName} required hint="3 to 64 characters." />
+        <Select
+          label="Instance type"
+          value={type}
+          onChange={setType}
+          options={[
+            { value: 'basic', label: 'Basic' },
+            { value: 'professional', label: 'Professional' },
+            { value: 'platinum', label: 'Platinum' },
+            { value: 'serverless', label: 'Serverless' },
+          ]}
+        />
+        {groups.error ? (
+          <>
+            <Field label="Resource group ID" value={rg} onInput={setRg} hint="Leave empty for the default resource group." />
+            <p class="muted small">Resource groups cannot be listed: {groups.error.text}</p>
+          </>
+        ) : (
+          <Select
+            label="Resource group"
+            value={rg}
+            onChange={setRg}
+            options={[
+              { value: '', label: 'Default resource group' },
+              ...rgs.filter((g) => !g.IsDefault).map((g) => ({ value: g.Id, label: `${g.DisplayName || g.Name} (${g.Id})` })),
+            ]}
+          />
+        )}
+        <Field label="Description" value={remark} onInput={setRemark} />
+        <ErrorBox error={act.error} title="The instance was not created" />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={act.busy}>
+            OK
+          </button>
+          <button type="button" class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+        </div>
+      </Form>
+      {groups.loading && <Notice>Loading resource groups…</Notice>}
+    </Panel>
+  );
+}

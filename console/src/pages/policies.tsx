@@ -1,0 +1,270 @@
+// Policies: system policies (read-only, high-risk flagged) and custom ones,
+// and the custom-policy JSON editor validated as you type by the server's parser.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { PolicyCheck, call, unwrap, validatePolicy } from '../api';
+import { ErrorBox, Field, Form, Link, Loading, PageHead, Panel, Table, fmtTime, markReady, navigate, toApiError, useAction, useId, useLoad } from '../ui';
+import { isFlaggedHighRisk, isHighRisk } from './grant';
+
+export function Policies() {
+  const [type, setType] = useState<'System' | 'Custom'>('System');
+  const [q, setQ] = useState('');
+  const list = useLoad(() => call('Ram', 'ListPolicies', { PolicyType: type, MaxItems: 1000 }), [type]);
+  const [view, setView] = useState<{ name: string; type: string } | undefined>();
+  const act = useAction();
+  const searchId = useId('q');
+  useEffect(() => {
+    if (!list.loading) markReady('policies');
+  }, [list.loading]);
+  const rows = unwrap<any>(list.data, 'Policies', 'Policy').filter(
+    (p) => !q || p.PolicyName.toLowerCase().includes(q.toLowerCase()) || (p.Description || '').toLowerCase().includes(q.toLowerCase()),
+  );
+  return (
+    <section>
+      <PageHead title="Policies" sub="A policy is a set of permissions, granted to users, groups and roles.">
+        <Link to="/ram/policies/new" class="btn btn-primary">
+          Create Policy
+        </Link>
+      </PageHead>
+      <div class="toolbar">
+        <div class="tabs small-tabs" role="tablist" aria-label="Policy type">
+          {(['System', 'Custom'] as const).map((t) => (
+            <button type="button" role="tab" class="tab" aria-selected={type === t} onClick={() => setType(t)}>
+              {t} Policy
+            </button>
+          ))}
+        </div>
+        <label for={searchId} class="sr-only">
+          Search policies
+        </label>
+        <input id={searchId} type="search" placeholder="Search policies" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+      </div>
+      <ErrorBox error={list.error} title="Policies cannot be listed" />
+      <ErrorBox error={act.error} />
+      {list.loading && !list.data && <Loading />}
+      {list.data && (
+        <Table
+          label={`${type} policies`}
+          rows={rows}
+          rowKey={(p) => p.PolicyName}
+          empty="No policy."
+          columns={[
+            {
+              title: 'Policy name',
+              render: (p) => (
+                <>
+                  <button type="button" class="btn-link" onClick={() => setView({ name: p.PolicyName, type: p.PolicyType })}>
+                    {p.PolicyName}
+                  </button>
+                  {isFlaggedHighRisk(p.PolicyName) ? (
+                    <span class="badge badge-risk" title="High-risk policy: avoid attaching it unless necessary">
+                      High risk
+                    </span>
+                  ) : isHighRisk(p.PolicyName) ? (
+                    <span class="badge badge-warn" title="Full access to a service">
+                      Full access
+                    </span>
+                  ) : null}
+                </>
+              ),
+            },
+            { title: 'Description', render: (p) => p.Description || '—' },
+            { title: 'Default version', render: (p) => p.DefaultVersion },
+            { title: 'References', render: (p) => p.AttachmentCount ?? '—' },
+            { title: 'Created', render: (p) => fmtTime(p.CreateDate) },
+            ...(type === 'Custom'
+              ? [
+                  {
+                    title: 'Actions',
+                    render: (p: any) => (
+                      <button
+                        type="button"
+                        class="btn-link danger"
+                        onClick={() => {
+                          if (confirm(`Delete policy ${p.PolicyName}?`))
+                            act.run(async () => {
+                              await call('Ram', 'DeletePolicy', { PolicyName: p.PolicyName });
+                              list.reload();
+                            });
+                        }}
+                      >
+                        Delete
+                      </button>
+                    ),
+                  },
+                ]
+              : []),
+          ]}
+        />
+      )}
+      {view && <PolicyView name={view.name} type={view.type} onClose={() => setView(undefined)} />}
+    </section>
+  );
+}
+
+function PolicyView(props: { name: string; type: string; onClose: () => void }) {
+  const p = useLoad(() => call('Ram', 'GetPolicy', { PolicyName: props.name, PolicyType: props.type }), [props.name]);
+  const doc = (p.data as any)?.DefaultPolicyVersion?.PolicyDocument;
+  let pretty = doc;
+  try {
+    pretty = JSON.stringify(JSON.parse(doc), null, 2);
+  } catch {
+    /* keep as is */
+  }
+  return (
+    <Panel title={props.name} onClose={props.onClose} wide>
+      {p.loading && <Loading />}
+      <ErrorBox error={p.error} />
+      {isFlaggedHighRisk(props.name) && (
+        <div class="alert alert-warn" role="note">
+          High-risk policy: avoid attaching it unless necessary.
+        </div>
+      )}
+      {doc && (
+        <>
+          <p class="muted">{(p.data as any)?.Policy?.Description}</p>
+          <pre class="code" aria-label="Policy document">
+            {pretty}
+          </pre>
+        </>
+      )}
+    </Panel>
+  );
+}
+
+const TEMPLATE = `{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "mq:MqttInstanceAccess",
+      "Resource": "acs:mq:*:*:instance/*"
+    }
+  ]
+}`;
+
+export function PolicyEditor() {
+  const [name, setName] = useState('');
+  const [desc, setDesc] = useState('');
+  const [doc, setDoc] = useState(TEMPLATE);
+  const [check, setCheck] = useState<PolicyCheck | undefined>();
+  const [checking, setChecking] = useState(false);
+  const [checkErr, setCheckErr] = useState<string | undefined>();
+  const act = useAction();
+  const seq = useRef(0);
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => markReady('policy-editor'), []);
+  // Validate as you type (debounced), with the server's own parser.
+  useEffect(() => {
+    const n = ++seq.current;
+    setChecking(true);
+    const t = setTimeout(() => {
+      validatePolicy(doc).then(
+        (r) => {
+          if (n !== seq.current) return;
+          setCheck(r);
+          setCheckErr(undefined);
+          setChecking(false);
+        },
+        (e) => {
+          if (n !== seq.current) return;
+          setCheck(undefined);
+          setCheckErr(toApiError(e).text);
+          setChecking(false);
+        },
+      );
+    }, 250);
+    return () => clearTimeout(t);
+  }, [doc]);
+  const goTo = (line?: number, column?: number) => {
+    const a = area.current;
+    if (!a || !line) return;
+    const lines = doc.split('\n');
+    let pos = 0;
+    for (let i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
+    pos += Math.max(0, (column ?? 1) - 1);
+    a.focus();
+    a.setSelectionRange(pos, pos);
+  };
+  const lineCount = doc.split('\n').length;
+  return (
+    <section>
+      <p class="crumbs">
+        <Link to="/ram/policies">Policies</Link> / <span>Create Policy</span>
+      </p>
+      <PageHead title="Create Policy" sub="Write the policy document in JSON (RAM policy grammar)." />
+      <Form
+        label="Create Policy"
+        onSubmit={() =>
+          act.run(async () => {
+            await call('Ram', 'CreatePolicy', { PolicyName: name, Description: desc, PolicyDocument: doc });
+            navigate('/ram/policies');
+          })
+        }
+      >
+        <div class="grid2">
+          <Field label="Policy name" value={name} onInput={setName} required />
+          <Field label="Description" value={desc} onInput={setDesc} />
+        </div>
+        <div class="field">
+          <label for="policy-doc">Policy document (JSON)</label>
+          <div class="editor">
+            <pre class="gutter" aria-hidden="true">
+              {Array.from({ length: lineCount }, (_, i) => i + 1).join('\n')}
+            </pre>
+            <textarea
+              id="policy-doc"
+              ref={area}
+              class="code"
+              rows={Math.max(14, lineCount + 1)}
+              spellcheck={false}
+              value={doc}
+              aria-describedby="policy-check"
+              aria-invalid={check ? !check.valid : undefined}
+              onInput={(e) => setDoc((e.target as HTMLTextAreaElement).value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Tab' && !e.shiftKey && !e.ctrlKey && !e.altKey) {
+                  // Two spaces, as in the cloud's editor; Escape then Tab leaves the field.
+                  if ((e.target as HTMLTextAreaElement).dataset.escaped === '1') return;
+                  e.preventDefault();
+                  const a = e.target as HTMLTextAreaElement;
+                  const s = a.selectionStart;
+                  const v = a.value.slice(0, s) + '  ' + a.value.slice(a.selectionEnd);
+                  setDoc(v);
+                  requestAnimationFrame(() => a.setSelectionRange(s + 2, s + 2));
+                }
+                (e.target as HTMLTextAreaElement).dataset.escaped = e.key === 'Escape' ? '1' : '';
+              }}
+            />
+          </div>
+          <p class="hint">{doc.length} / 6144 characters. Tab indents; press Escape then Tab to leave the editor.</p>
+          <div id="policy-check" aria-live="polite" data-testid="policy-check">
+            {checking && <span class="muted">Checking…</span>}
+            {!checking && checkErr && <span class="muted">Cannot check now: {checkErr}</span>}
+            {!checking && check?.valid && <span class="ok-text">✓ The policy document is valid.</span>}
+            {!checking && check && !check.valid && (
+              <ul class="errors">
+                {(check.errors ?? []).map((er) => (
+                  <li>
+                    <button type="button" class="btn-link" onClick={() => goTo(er.line, er.column)}>
+                      {er.line ? `Line ${er.line}${er.column ? `, column ${er.column}` : ''}: ` : ''}
+                      {er.message}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        </div>
+        <ErrorBox error={act.error} title="The policy was not created" />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={act.busy || (check ? !check.valid : false)}>
+            OK
+          </button>
+          <Link to="/ram/policies" class="btn">
+            Cancel
+          </Link>
+        </div>
+      </Form>
+    </section>
+  );
+}

@@ -1,0 +1,150 @@
+// Resource groups: create, rename, delete, and move instances between them
+// (a grant on a resource group covers what is in it at the moment of the call).
+import { useEffect, useState } from 'preact/hooks';
+import { call, unwrap } from '../api';
+import { ErrorBox, Field, Form, Loading, PageHead, Panel, Select, Table, fmtTime, markReady, useAction, useLoad } from '../ui';
+import { GrantPanel } from './grant';
+
+export function ResourceGroups() {
+  const list = useLoad(() => call('ResourceManager', 'ListResourceGroups', { PageSize: 100 }));
+  const [creating, setCreating] = useState(false);
+  const [name, setName] = useState('');
+  const [display, setDisplay] = useState('');
+  const [moving, setMoving] = useState<string | undefined>();
+  const [grant, setGrant] = useState(false);
+  const act = useAction();
+  useEffect(() => {
+    if (!list.loading) markReady('resource-groups');
+  }, [list.loading]);
+  const groups = unwrap<any>(list.data, 'ResourceGroups', 'ResourceGroup');
+  return (
+    <section>
+      <PageHead title="Resource groups" sub="Group resources to grant permissions on them together.">
+        <button type="button" class="btn" onClick={() => setGrant(true)}>
+          Add Permissions
+        </button>
+        <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+          Create Resource Group
+        </button>
+      </PageHead>
+      <ErrorBox error={list.error} title="Resource groups cannot be listed" />
+      <ErrorBox error={act.error} />
+      {list.loading && !list.data && <Loading />}
+      {list.data && (
+        <Table
+          label="Resource groups"
+          rows={groups}
+          rowKey={(g) => g.Id}
+          empty="No resource group."
+          columns={[
+            {
+              title: 'Display name / Name',
+              render: (g) => (
+                <>
+                  {g.DisplayName} {g.IsDefault && <span class="badge">Default</span>}
+                  <div class="muted small">{g.Name}</div>
+                </>
+              ),
+            },
+            { title: 'ID', render: (g) => <code>{g.Id}</code> },
+            { title: 'Status', render: (g) => g.Status },
+            { title: 'Created', render: (g) => fmtTime(g.CreateDate) },
+            {
+              title: 'Actions',
+              render: (g) => (
+                <>
+                  <button type="button" class="btn-link" onClick={() => setMoving(g.Id)}>
+                    Move instances here
+                  </button>{' '}
+                  {!g.IsDefault && (
+                    <button
+                      type="button"
+                      class="btn-link danger"
+                      onClick={() => {
+                        if (confirm(`Delete resource group ${g.DisplayName}?`))
+                          act.run(async () => {
+                            await call('ResourceManager', 'DeleteResourceGroup', { ResourceGroupId: g.Id });
+                            list.reload();
+                          });
+                      }}
+                    >
+                      Delete
+                    </button>
+                  )}
+                </>
+              ),
+            },
+          ]}
+        />
+      )}
+      {creating && (
+        <Panel title="Create Resource Group" onClose={() => setCreating(false)}>
+          <Form
+            label="Create Resource Group"
+            onSubmit={() =>
+              act.run(async () => {
+                await call('ResourceManager', 'CreateResourceGroup', { Name: name, DisplayName: display || name });
+                setCreating(false);
+                setName('');
+                setDisplay('');
+                list.reload();
+              })
+            }
+          >
+            <Field label="Resource group identifier" value={name} onInput={setName} required hint="Lowercase letters, digits and hyphens." />
+            <Field label="Display name" value={display} onInput={setDisplay} required />
+            <ErrorBox error={act.error} title="The resource group was not created" />
+            <div class="actions">
+              <button type="submit" class="btn btn-primary" disabled={act.busy}>
+                OK
+              </button>
+            </div>
+          </Form>
+        </Panel>
+      )}
+      {moving && <MoveInstances to={moving} onClose={() => setMoving(undefined)} />}
+      {grant && <GrantPanel initial={[]} onClose={() => setGrant(false)} />}
+    </section>
+  );
+}
+
+function MoveInstances(props: { to: string; onClose: () => void }) {
+  const inst = useLoad(() => call('OnsMqtt', 'ListInstances'));
+  const [pick, setPick] = useState('');
+  const act = useAction();
+  const [done, setDone] = useState(false);
+  const rows = ((inst.data as any)?.Instances ?? []) as any[];
+  return (
+    <Panel title={`Move instances to ${props.to}`} onClose={props.onClose}>
+      <ErrorBox error={inst.error} title="Instances cannot be listed" />
+      <Form
+        label="Move instance"
+        onSubmit={() =>
+          act.run(async () => {
+            await call('ResourceManager', 'MoveResources', {
+              ResourceGroupId: props.to,
+              'Resources.1.ResourceId': pick,
+              'Resources.1.ResourceType': 'instance',
+              'Resources.1.Service': 'mq',
+            });
+            setDone(true);
+          })
+        }
+      >
+        <Select
+          label="Instance"
+          value={pick}
+          onChange={setPick}
+          options={[{ value: '', label: 'Select…' }, ...rows.map((i) => ({ value: i.InstanceId, label: `${i.InstanceName} (${i.InstanceId}) — now in ${i.ResourceGroupId || 'default'}` }))]}
+        />
+        <ErrorBox error={act.error} title="Not moved" />
+        {done && <p class="ok-text">Moved.</p>}
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={!pick || act.busy}>
+            Move
+          </button>
+        </div>
+      </Form>
+    </Panel>
+  );
+}

@@ -1,0 +1,96 @@
+// Sign-in (root login name, or RAM user as user@<alias>) and the forced
+// password change of the bootstrap root.
+import { useEffect, useState } from 'preact/hooks';
+import { Session, changePassword, login } from '../api';
+import { ErrorBox, Field, Form, markReady, useAction } from '../ui';
+
+export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const act = useAction();
+  useEffect(() => markReady('signin'), []);
+  return (
+    <main id="main" class="signin-page">
+      <div class="signin-card">
+        <h1>Sign in</h1>
+        <p class="muted">ApsaraMQ for MQTT console · Sluice</p>
+        <Form
+          label="Sign in"
+          onSubmit={() =>
+            act.run(async () => {
+              onSignedIn(await login(name.trim(), password));
+            })
+          }
+        >
+          <Field
+            label="Login name"
+            name="login"
+            value={name}
+            onInput={setName}
+            required
+            autoFocus
+            autoComplete="username"
+            hint="Root account: its login name. RAM user: user@<account alias>."
+          />
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            value={password}
+            onInput={setPassword}
+            required
+            autoComplete="current-password"
+          />
+          <ErrorBox error={act.error} title="Sign-in failed" />
+          <button type="submit" class="btn btn-primary btn-block" disabled={act.busy}>
+            {act.busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </Form>
+      </div>
+    </main>
+  );
+}
+
+export function ChangePassword({ session, onDone }: { session: Session; onDone: () => void }) {
+  const [oldPw, setOld] = useState('');
+  const [pw, setPw] = useState('');
+  const [pw2, setPw2] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const act = useAction();
+  useEffect(() => markReady('change-password'), []);
+  return (
+    <main id="main" class="signin-page">
+      <div class="signin-card">
+        <h1>Change your password</h1>
+        <p>
+          {session.principal.name}, this is your first sign-in with the bootstrap password. Choose a new password to
+          continue.
+        </p>
+        <Form
+          label="Change password"
+          onSubmit={() => {
+            if (pw !== pw2) return setMismatch(true);
+            setMismatch(false);
+            act.run(async () => {
+              await changePassword(oldPw, pw);
+              onDone();
+            });
+          }}
+        >
+          <Field label="Current password" type="password" value={oldPw} onInput={setOld} required autoComplete="current-password" />
+          <Field label="New password" type="password" value={pw} onInput={setPw} required autoComplete="new-password" />
+          <Field label="Confirm new password" type="password" value={pw2} onInput={setPw2} required autoComplete="new-password" />
+          {mismatch && (
+            <div class="alert alert-error" role="alert">
+              The two new passwords differ.
+            </div>
+          )}
+          <ErrorBox error={act.error} title="Password not changed" />
+          <button type="submit" class="btn btn-primary btn-block" disabled={act.busy}>
+            Change password
+          </button>
+        </Form>
+      </div>
+    </main>
+  );
+}

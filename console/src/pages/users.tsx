@@ -1,0 +1,389 @@
+// RAM users: list (batch Add Permissions), create (with console password and
+// access key), and one user's login profile, access keys, groups and permissions.
+import { useEffect, useState } from 'preact/hooks';
+import { call, unwrap } from '../api';
+import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Table, fmtTime, markReady, navigate, useAction, useLoad } from '../ui';
+import { GrantPanel, PrincipalRef } from './grant';
+
+interface User {
+  UserName: string;
+  DisplayName: string;
+  Comments?: string;
+  CreateDate?: string;
+  UserId?: string;
+}
+interface NewKey {
+  AccessKeyId: string;
+  AccessKeySecret: string;
+}
+
+export function Users() {
+  const list = useLoad(() => call('Ram', 'ListUsers', { MaxItems: 1000 }));
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
+  const [creating, setCreating] = useState(false);
+  const users = unwrap<User>(list.data, 'Users', 'User');
+  useEffect(() => {
+    if (!list.loading) markReady('users');
+  }, [list.loading]);
+  return (
+    <section>
+      <PageHead title="Users" sub="RAM users: identities with their own passwords and access keys, allowed nothing until granted.">
+        <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
+          Create User
+        </button>
+      </PageHead>
+      <ErrorBox error={list.error} title="Users cannot be listed" />
+      {list.loading && !list.data && <Loading />}
+      {list.data && (
+        <Table
+          label="Users"
+          rows={users}
+          rowKey={(u) => u.UserName}
+          select={{ selected, onChange: setSelected }}
+          empty="No RAM user yet."
+          columns={[
+            {
+              title: 'User logon name / Display name',
+              render: (u) => (
+                <>
+                  <Link to={`/ram/users/${encodeURIComponent(u.UserName)}`}>{u.UserName}</Link>
+                  <div class="muted small">{u.DisplayName}</div>
+                </>
+              ),
+            },
+            { title: 'Note', render: (u) => u.Comments || '—' },
+            { title: 'Created', render: (u) => fmtTime(u.CreateDate) },
+            {
+              title: 'Actions',
+              render: (u) => (
+                <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'IMSUser', name: u.UserName }])} aria-label={`Add Permissions for ${u.UserName}`}>
+                  Add Permissions
+                </button>
+              ),
+            },
+          ]}
+        />
+      )}
+      <div class="batch-bar" aria-live="polite">
+        <span>{selected.size} selected</span>
+        <button
+          type="button"
+          class="btn"
+          disabled={selected.size === 0}
+          onClick={() => setGrantFor([...selected].map((name) => ({ type: 'IMSUser' as const, name })))}
+        >
+          Add Permissions
+        </button>
+      </div>
+      {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
+      {creating && (
+        <CreateUser
+          onClose={() => {
+            setCreating(false);
+            list.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function CreateUser(props: { onClose: () => void }) {
+  const [name, setName] = useState('');
+  const [display, setDisplay] = useState('');
+  const [consoleAccess, setConsoleAccess] = useState(true);
+  const [password, setPassword] = useState('');
+  const [resetRequired, setResetRequired] = useState(false);
+  const [wantKey, setWantKey] = useState(false);
+  const [done, setDone] = useState<{ user: string; key?: NewKey } | undefined>();
+  const act = useAction();
+  if (done)
+    return (
+      <Panel title="User created" onClose={props.onClose}>
+        <Notice kind="success">User {done.user} was created.</Notice>
+        {done.key && <KeyOnce k={done.key} />}
+        <div class="actions">
+          <button type="button" class="btn btn-primary" onClick={props.onClose}>
+            Close
+          </button>
+        </div>
+      </Panel>
+    );
+  return (
+    <Panel title="Create User" onClose={props.onClose}>
+      <Form
+        label="Create User"
+        onSubmit={() =>
+          act.run(async () => {
+            await call('Ram', 'CreateUser', { UserName: name, DisplayName: display || name });
+            if (consoleAccess)
+              await call('Ram', 'CreateLoginProfile', { UserName: name, Password: password, PasswordResetRequired: resetRequired });
+            let key: NewKey | undefined;
+            if (wantKey) key = (await call<{ AccessKey: NewKey }>('Ram', 'CreateAccessKey', { UserName: name })).AccessKey;
+            setDone({ user: name, key });
+          })
+        }
+      >
+        <Field label="Logon name" value={name} onInput={setName} required hint="Signs in as <logon name>@<account alias>." />
+        <Field label="Display name" value={display} onInput={setDisplay} />
+        <fieldset class="field">
+          <legend>Access mode</legend>
+          <label class="check-line">
+            <input type="checkbox" checked={consoleAccess} onChange={(e) => setConsoleAccess((e.target as HTMLInputElement).checked)} />
+            Console access (password)
+          </label>
+          <label class="check-line">
+            <input type="checkbox" checked={wantKey} onChange={(e) => setWantKey((e.target as HTMLInputElement).checked)} />
+            Using permanent AccessKey to access (API and MQTT Signature mode)
+          </label>
+        </fieldset>
+        {consoleAccess && (
+          <>
+            <Field label="Console password" type="password" value={password} onInput={setPassword} required autoComplete="new-password" />
+            <label class="check-line">
+              <input type="checkbox" checked={resetRequired} onChange={(e) => setResetRequired((e.target as HTMLInputElement).checked)} />
+              Require a password reset at the next sign-in
+            </label>
+          </>
+        )}
+        <ErrorBox error={act.error} title="The user was not (fully) created" />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={act.busy}>
+            OK
+          </button>
+          <button type="button" class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+        </div>
+      </Form>
+    </Panel>
+  );
+}
+
+function KeyOnce({ k }: { k: NewKey }) {
+  return (
+    <div class="alert alert-warn" role="status" data-testid="new-access-key">
+      <strong>Save the AccessKey secret now: it is shown only once.</strong>
+      <dl class="kv">
+        <dt>AccessKey ID</dt>
+        <dd>
+          <code data-testid="ak-id">{k.AccessKeyId}</code>
+        </dd>
+        <dt>AccessKey secret</dt>
+        <dd>
+          <code data-testid="ak-secret">{k.AccessKeySecret}</code>
+        </dd>
+      </dl>
+    </div>
+  );
+}
+
+export function UserDetail({ name }: { name: string }) {
+  const user = useLoad(() => call<{ User: User }>('Ram', 'GetUser', { UserName: name }), [name]);
+  const profile = useLoad(() => call('Ram', 'GetLoginProfile', { UserName: name }), [name]);
+  const keys = useLoad(() => call('Ram', 'ListAccessKeys', { UserName: name }), [name]);
+  const pols = useLoad(() => call('Ram', 'ListPoliciesForUser', { UserName: name }), [name]);
+  const rgPols = useLoad(() => call('ResourceManager', 'ListPolicyAttachments', { PrincipalType: 'IMSUser', PrincipalName: name, PageSize: 100 }), [name]);
+  const groups = useLoad(() => call('Ram', 'ListGroupsForUser', { UserName: name }), [name]);
+  const [newKey, setNewKey] = useState<NewKey | undefined>();
+  const [pw, setPw] = useState('');
+  const [grant, setGrant] = useState(false);
+  const act = useAction();
+  useEffect(() => {
+    if (!user.loading) markReady('user');
+  }, [user.loading]);
+  const u = user.data?.User;
+  const lp = (profile.data as any)?.LoginProfile;
+  return (
+    <section>
+      <p class="crumbs">
+        <Link to="/ram/users">Users</Link> / <span>{name}</span>
+      </p>
+      <PageHead title={u?.DisplayName || name} sub={u ? `${u.UserName} · ${u.UserId ?? ''}` : name}>
+        <button type="button" class="btn btn-primary" onClick={() => setGrant(true)}>
+          Add Permissions
+        </button>
+        <button
+          type="button"
+          class="btn btn-danger"
+          onClick={() => {
+            if (confirm(`Delete user ${name}?`))
+              act.run(async () => {
+                await call('Ram', 'DeleteUser', { UserName: name });
+                navigate('/ram/users');
+              });
+          }}
+        >
+          Delete User
+        </button>
+      </PageHead>
+      <ErrorBox error={user.error} title="The user cannot be shown" />
+      <ErrorBox error={act.error} />
+      <div class="grid2">
+        <div class="card">
+          <h2>Console logon</h2>
+          {profile.loading ? (
+            <Loading />
+          ) : lp ? (
+            <dl class="kv">
+              <dt>Console access</dt>
+              <dd>Enabled</dd>
+              <dt>Reset required</dt>
+              <dd>{String(lp.PasswordResetRequired)}</dd>
+              <dt>Since</dt>
+              <dd>{fmtTime(lp.CreateDate)}</dd>
+            </dl>
+          ) : profile.error?.code?.startsWith('EntityNotExist') ? (
+            <p class="muted">Console access is not enabled.</p>
+          ) : (
+            <ErrorBox error={profile.error} />
+          )}
+          <Form
+            class="inline-form"
+            label="Set console password"
+            onSubmit={() =>
+              act.run(async () => {
+                await call('Ram', lp ? 'UpdateLoginProfile' : 'CreateLoginProfile', { UserName: name, Password: pw });
+                setPw('');
+                profile.reload();
+              })
+            }
+          >
+            <Field label={lp ? 'New console password' : 'Console password'} type="password" value={pw} onInput={setPw} required autoComplete="new-password" />
+            <button type="submit" class="btn" disabled={act.busy}>
+              {lp ? 'Reset password' : 'Enable console access'}
+            </button>
+          </Form>
+        </div>
+        <div class="card">
+          <h2>AccessKeys</h2>
+          <ErrorBox error={keys.error} />
+          {newKey && <KeyOnce k={newKey} />}
+          <Table
+            label="AccessKeys"
+            rows={unwrap<any>(keys.data, 'AccessKeys', 'AccessKey')}
+            rowKey={(k) => k.AccessKeyId}
+            empty="No AccessKey."
+            columns={[
+              { title: 'AccessKey ID', render: (k) => <code>{k.AccessKeyId}</code> },
+              { title: 'Status', render: (k) => k.Status },
+              { title: 'Created', render: (k) => fmtTime(k.CreateDate) },
+              {
+                title: 'Actions',
+                render: (k) => (
+                  <>
+                    <button
+                      type="button"
+                      class="btn-link"
+                      onClick={() =>
+                        act.run(async () => {
+                          await call('Ram', 'UpdateAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId, Status: k.Status === 'Active' ? 'Inactive' : 'Active' });
+                          keys.reload();
+                        })
+                      }
+                    >
+                      {k.Status === 'Active' ? 'Disable' : 'Enable'}
+                    </button>{' '}
+                    <button
+                      type="button"
+                      class="btn-link danger"
+                      onClick={() => {
+                        if (confirm(`Delete AccessKey ${k.AccessKeyId}?`))
+                          act.run(async () => {
+                            await call('Ram', 'DeleteAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId });
+                            keys.reload();
+                          });
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </>
+                ),
+              },
+            ]}
+          />
+          <button
+            type="button"
+            class="btn"
+            onClick={() =>
+              act.run(async () => {
+                setNewKey((await call<{ AccessKey: NewKey }>('Ram', 'CreateAccessKey', { UserName: name })).AccessKey);
+                keys.reload();
+              })
+            }
+          >
+            Create AccessKey
+          </button>
+        </div>
+      </div>
+      <h2>Permissions</h2>
+      <ErrorBox error={pols.error} />
+      <Table
+        label="Permissions"
+        rows={[
+          ...unwrap<any>(pols.data, 'Policies', 'Policy').map((p) => ({ ...p, Scope: 'Account' })),
+          ...unwrap<any>(rgPols.data, 'PolicyAttachments', 'PolicyAttachment')
+            .filter((a) => a.ResourceGroupId && !/^\d+$/.test(a.ResourceGroupId))
+            .map((a) => ({ ...a, Scope: `Resource group ${a.ResourceGroupId}` })),
+        ]}
+        rowKey={(p) => `${p.PolicyType}:${p.PolicyName}:${p.Scope}`}
+        empty="No permission granted."
+        columns={[
+          { title: 'Policy', render: (p) => p.PolicyName },
+          { title: 'Type', render: (p) => p.PolicyType },
+          { title: 'Scope', render: (p) => p.Scope },
+          { title: 'Granted', render: (p) => fmtTime(p.AttachDate) },
+          {
+            title: 'Actions',
+            render: (p) => (
+              <button
+                type="button"
+                class="btn-link danger"
+                onClick={() =>
+                  act.run(async () => {
+                    if (p.Scope === 'Account') await call('Ram', 'DetachPolicyFromUser', { UserName: name, PolicyType: p.PolicyType, PolicyName: p.PolicyName });
+                    else
+                      await call('ResourceManager', 'DetachPolicy', {
+                        ResourceGroupId: p.ResourceGroupId,
+                        PolicyType: p.PolicyType,
+                        PolicyName: p.PolicyName,
+                        PrincipalType: 'IMSUser',
+                        PrincipalName: name,
+                      });
+                    pols.reload();
+                    rgPols.reload();
+                  })
+                }
+              >
+                Revoke
+              </button>
+            ),
+          },
+        ]}
+      />
+      <h2>Groups</h2>
+      <ErrorBox error={groups.error} />
+      <Table
+        label="Groups of the user"
+        rows={unwrap<any>(groups.data, 'Groups', 'Group')}
+        rowKey={(g) => g.GroupName}
+        empty="Not in any group."
+        columns={[
+          { title: 'Group', render: (g) => g.GroupName },
+          { title: 'Joined', render: (g) => fmtTime(g.JoinDate) },
+        ]}
+      />
+      {grant && (
+        <GrantPanel
+          initial={[{ type: 'IMSUser', name }]}
+          onClose={() => setGrant(false)}
+          onGranted={() => {
+            pols.reload();
+            rgPols.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}

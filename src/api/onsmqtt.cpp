@@ -10,6 +10,7 @@
 #include "api/ops_util.hpp"
 #include "api/rpc.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/settings.hpp"
 
 namespace sluice::api {
 
@@ -76,46 +77,24 @@ void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg)
   w.field("CreateTime", i.created_at * 1000);
   w.field("UpdateTime", i.updated_at * 1000);
   w.key("Settings").begin_object();
-  const auto& s = i.settings;
-  w.field("MaxPayload", static_cast<int64_t>(s.max_payload));
-  w.field("MaxTopicLength", static_cast<int64_t>(s.max_topic_length));
-  w.field("MaxClientIdLength", static_cast<int64_t>(s.max_client_id_length));
-  w.field("MaxSubscriptionsPerClient", static_cast<int64_t>(s.max_subscriptions_per_client));
-  w.field("OfflineMessageTtlSeconds", static_cast<int64_t>(s.offline_message_ttl_s));
-  w.field("MaxConnections", static_cast<int64_t>(s.max_connections));
-  w.field("StrictClientId", s.strict_client_id);
-  w.field("StrictTopic", s.strict_topic);
-  w.field("RetainAvailable", s.retain_available);
-  w.field("SharedSubscriptions", s.shared_subscriptions);
+  for (const auto& st : mq::instance_settings()) {
+    if (st.number) w.field(st.name, static_cast<int64_t>(i.settings.*(st.number)));
+    else w.field(st.name, i.settings.*(st.flag));
+  }
   w.end_object();
   w.end_object();
 }
 
+// Every instance setting (src/mq/settings.cpp) is a parameter of the same name.
 std::optional<mq::InstanceSettings> settings_from(Call& c, std::optional<mq::InstanceSettings> base) {
   bool any = false;
   mq::InstanceSettings s = base.value_or(mq::InstanceSettings{});
-  auto u32 = [&](const char* n, uint32_t& f, int64_t lo, int64_t hi) {
-    if (c.opt(n)) {
-      f = static_cast<uint32_t>(c.opt_int(n, f, lo, hi));
-      any = true;
-    }
-  };
-  auto b = [&](const char* n, bool& f) {
-    if (auto v = c.opt_bool(n)) {
-      f = *v;
-      any = true;
-    }
-  };
-  u32("MaxPayload", s.max_payload, 1, 256 * 1024 * 1024);
-  u32("MaxTopicLength", s.max_topic_length, 1, 65535);
-  u32("MaxClientIdLength", s.max_client_id_length, 1, 65535);
-  u32("MaxSubscriptionsPerClient", s.max_subscriptions_per_client, 1, 100000);
-  u32("OfflineMessageTtlSeconds", s.offline_message_ttl_s, 1, 365 * 86400);
-  u32("MaxConnections", s.max_connections, 0, 100000000);
-  b("StrictClientId", s.strict_client_id);
-  b("StrictTopic", s.strict_topic);
-  b("RetainAvailable", s.retain_available);
-  b("SharedSubscriptions", s.shared_subscriptions);
+  for (const auto& st : mq::instance_settings()) {
+    auto v = c.opt(st.name);
+    if (!v) continue;
+    if (auto err = mq::set_setting(s, st.name, *v)) fail(std::string("InvalidParameter.") + st.name, 400, *err);
+    any = true;
+  }
   if (!any) return std::nullopt;
   return s;
 }

@@ -8,6 +8,7 @@
 
 #include "iam/iam_service.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/settings.hpp"
 #include "mq/signature.hpp"
 #include "store/store.hpp"
 
@@ -18,7 +19,7 @@ namespace {
 struct MqArgs {
   std::string account, instance, name, remark, region = "local", topic, group, actions = "R,W", token, client_id,
       username, type = "USER", secret, sign_mode = "ORIGIN", identity, action = "PUB_SUB", effect = "ALLOW";
-  std::vector<std::string> resources;
+  std::vector<std::string> resources, sets;
   int64_t ttl = 3600;
   bool lax_client_id = false, lax_topic = false, drop_denied = false, message_trace = false;
   int64_t notice = 0;
@@ -92,6 +93,45 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
     auto r = mq().ListInstances(acct);
     if (!r) return r.error();
     for (const auto& i : *r) std::cout << i.id << "\t" << i.name << "\t" << i.type << "\t" << i.status << "\n";
+    return std::nullopt;
+  }));
+  auto* ins_upd = ins->add_subcommand(
+      "update", "Change an instance's name, remark, limits or switches (applied at once to connected clients)");
+  need_instance(ins_upd);
+  ins_upd->add_option("--name", a->name, "New name");
+  ins_upd->add_option("--remark", a->remark, "New remark");
+  std::string set_help = "Setting=Value (repeat); settings:";
+  for (const auto& st : mq::instance_settings()) set_help += std::string("\n  ") + st.name + ": " + st.help;
+  ins_upd->add_option("--set", a->sets, set_help);
+  ins_upd->callback(with_account([a, mq](const std::string& acct) -> Err {
+    auto cur = mq().GetInstance(acct, a->instance);
+    if (!cur) return cur.error();
+    mq::InstanceSettings s = cur->settings;
+    for (const auto& kv : a->sets) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) return iam::Error{"InvalidParameter", 400, "--set takes Setting=Value, not " + kv};
+      if (auto e = mq::set_setting(s, kv.substr(0, eq), kv.substr(eq + 1)))
+        return iam::Error{"InvalidParameter." + kv.substr(0, eq), 400, *e};
+    }
+    auto r = mq().UpdateInstance(acct, a->instance, a->name.empty() ? std::nullopt : std::optional(a->name),
+                                 a->remark.empty() ? std::nullopt : std::optional(a->remark),
+                                 a->sets.empty() ? std::nullopt : std::optional(s));
+    if (!r) return r.error();
+    std::cout << "updated " << r->id << "\n";
+    return std::nullopt;
+  }));
+  auto* ins_show = ins->add_subcommand("show", "Show an instance with its limits and switches");
+  need_instance(ins_show);
+  ins_show->callback(with_account([a, mq](const std::string& acct) -> Err {
+    auto r = mq().GetInstance(acct, a->instance);
+    if (!r) return r.error();
+    std::cout << "InstanceId: " << r->id << "\nInstanceName: " << r->name << "\nInstanceType: " << r->type
+              << "\nStatus: " << r->status << "\n";
+    for (const auto& st : mq::instance_settings()) {
+      std::cout << st.name << ": ";
+      if (st.number) std::cout << r->settings.*(st.number) << "\n";
+      else std::cout << (r->settings.*(st.flag) ? "true" : "false") << "\n";
+    }
     return std::nullopt;
   }));
   auto* ins_rel = ins->add_subcommand("release", "Release (delete) an instance; its clients are dropped");

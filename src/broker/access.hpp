@@ -33,8 +33,16 @@ struct ConnectInfo {
 class ClientAccess {
  public:
   virtual ~ClientAccess() = default;
-  virtual bool may_publish(std::string_view topic, uint8_t qos, bool retain) = 0;
-  virtual bool may_subscribe(std::string_view filter) = 0;
+  // Success, or the reason the PUBLISH / the subscription is refused with:
+  // NotAuthorized (0x87), TopicNameInvalid / TopicFilterInvalid for a topic the
+  // instance's limits refuse, MessageRateTooHigh for a client over its rate
+  // (the connection answers QoS 1/2 with Quota exceeded, QoS 0 with DISCONNECT).
+  virtual mqtt::Reason authorize_publish(std::string_view topic, uint8_t qos, bool retain) = 0;
+  virtual mqtt::Reason authorize_subscribe(std::string_view filter) = 0;
+  bool may_publish(std::string_view topic, uint8_t qos, bool retain) {
+    return authorize_publish(topic, qos, retain) == mqtt::Reason::Success;
+  }
+  bool may_subscribe(std::string_view filter) { return authorize_subscribe(filter) == mqtt::Reason::Success; }
 
   // Asked about once a second while connected, so that a change of rights
   // reaches connected clients within a second.

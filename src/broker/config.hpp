@@ -13,11 +13,15 @@ struct NamespaceConfig {
   uint16_t receive_maximum = 65535;         // QoS 1/2 PUBLISHes in flight from one client
   uint16_t max_inflight = 1024;             // QoS 1/2 in flight to one client (capped by its Receive Maximum)
   uint32_t max_queued_messages = 10000;     // per session; the oldest is dropped beyond it
+  // Messages queued across all sessions of the namespace (ApsaraMQ's per-instance
+  // offline-message cap); beyond it new messages are not queued. 0 = unlimited.
+  uint64_t max_queued_total = 0;
   uint16_t topic_alias_maximum = 64;        // aliases a client may use towards the broker
   uint32_t max_session_expiry = 0xFFFFFFFF; // seconds
   uint16_t max_subscriptions_per_client = 0;  // 0 = unlimited
   uint8_t maximum_qos = 2;
   bool retain_available = true;
+  bool will_available = true;               // off: a CONNECT carrying a will is refused
   bool wildcard_subscriptions = true;
   bool shared_subscriptions = true;
   bool subscription_identifiers = true;
@@ -25,6 +29,8 @@ struct NamespaceConfig {
   // ApsaraMQ P2P (added for src/mq): a message to "<parent>/p2p/<clientId>" goes to
   // that client's session only, without a subscription (off: plain MQTT routing).
   bool p2p_topics = false;
+
+  bool operator==(const NamespaceConfig&) const = default;
 };
 
 }  // namespace sluice::broker

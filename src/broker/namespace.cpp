@@ -4,7 +4,17 @@
 
 namespace sluice::broker {
 
-Namespace::Namespace(std::string id, NamespaceConfig cfg) : id_(std::move(id)), config_(cfg) {}
+Namespace::Namespace(std::string id, NamespaceConfig cfg) : id_(std::move(id)) {
+  configs_.push_back(std::make_unique<const NamespaceConfig>(cfg));
+  config_.store(configs_.back().get(), std::memory_order_release);
+}
+
+void Namespace::set_config(const NamespaceConfig& cfg) {
+  std::lock_guard lock(config_mu_);
+  if (*config_.load(std::memory_order_acquire) == cfg) return;
+  configs_.push_back(std::make_unique<const NamespaceConfig>(cfg));
+  config_.store(configs_.back().get(), std::memory_order_release);
+}
 
 Namespace::~Namespace() {
   std::lock_guard lock(sessions_mu_);
@@ -85,7 +95,8 @@ std::string_view p2p_target(std::string_view topic) {
 void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
   // ApsaraMQ P2P (SPEC §1; switched on per namespace by src/mq): delivered to the
   // named client's session only, never retained, no subscription needed.
-  if (config_.p2p_topics) {
+  const NamespaceConfig& cfg = config();
+  if (cfg.p2p_topics) {
     if (std::string_view target = p2p_target(m->topic); !target.empty()) {
       if (SessionPtr s = find_session(target)) {
         SubOptions o;
@@ -95,7 +106,7 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
       return;
     }
   }
-  if (m->retain && config_.retain_available) retained_.set(m);
+  if (m->retain && cfg.retain_available) retained_.set(m);
   std::shared_lock lock(trie_.mutex());
   trie_.match(m->topic, [&](Session* s, const SubOptions& o) { s->deliver(m, o, ctx); });
 }
@@ -126,7 +137,7 @@ bool Namespace::unsubscribe(const SessionPtr& s, std::string_view filter) {
 
 void Namespace::send_retained(const SessionPtr& s, std::string_view filter, const SubOptions& o,
                               WorkerContext& ctx) {
-  if (!config_.retain_available) return;
+  if (!config().retain_available) return;
   for (const auto& m : retained_.match(filter, now_ms())) s->deliver_retained(m, o, ctx);
 }
 

@@ -32,7 +32,15 @@ class Namespace {
   ~Namespace();
 
   const std::string& id() const { return id_; }
-  const NamespaceConfig& config() const { return config_; }
+  // The limits and switches in force. Thread-safe: set_config publishes a new
+  // immutable copy (old copies stay alive with the namespace, so a reference
+  // taken by a reader stays valid); connections and sessions see the change on
+  // their next read, new connections at once.
+  const NamespaceConfig& config() const { return *config_.load(std::memory_order_acquire); }
+  void set_config(const NamespaceConfig& cfg);
+
+  // Messages queued in this namespace's sessions, against max_queued_total.
+  const std::shared_ptr<QueueBudget>& queue_budget() const { return budget_; }
 
   struct Attached {
     SessionPtr session;
@@ -81,7 +89,10 @@ class Namespace {
   void end_session_locked(const SessionPtr& s);
 
   const std::string id_;
-  NamespaceConfig config_;
+  std::atomic<const NamespaceConfig*> config_;
+  std::mutex config_mu_;
+  std::vector<std::unique_ptr<const NamespaceConfig>> configs_;  // every config ever in force
+  std::shared_ptr<QueueBudget> budget_ = std::make_shared<QueueBudget>();
   std::mutex sessions_mu_;  // lock order: sessions_mu_ -> trie -> session
   std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> sessions_;
   std::vector<std::weak_ptr<Session>> offline_;  // disconnected sessions with a pending will or expiry

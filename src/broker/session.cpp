@@ -10,7 +10,14 @@ namespace sluice::broker {
 Session::Session(Namespace& ns, std::string client_id, uint64_t serial)
     : ns_(ns), client_id_(std::move(client_id)), serial_(serial) {}
 
-Session::~Session() = default;
+Session::~Session() {
+  if (budget_) budget_->queued.fetch_sub(static_cast<int64_t>(queue_.size()), std::memory_order_relaxed);
+}
+
+void Session::pop_queued_locked() {
+  queue_.pop_front();
+  budget_->queued.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
   if (o.no_local && m->origin == serial_) return;
@@ -71,18 +78,28 @@ bool Session::send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uin
 
 void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
                              WorkerContext& ctx) {
-  const uint32_t limit = ns_.config().max_queued_messages;
+  const NamespaceConfig& cfg = ns_.config();
+  const uint32_t limit = cfg.max_queued_messages;
   if (limit == 0) {
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
     return;
   }
+  if (!budget_) budget_ = ns_.queue_budget();
   if (queue_.size() >= limit) {  // bounded: the oldest message makes room
-    queue_.pop_front();
+    pop_queued_locked();
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
+  } else if (cfg.max_queued_total &&
+             budget_->queued.load(std::memory_order_relaxed) >= static_cast<int64_t>(cfg.max_queued_total)) {
+    // The namespace is full: the new message is refused, the queues keep what they hold.
+    budget_->refused.fetch_add(1, std::memory_order_relaxed);
+    ++dropped_;
+    WorkerStats::add(ctx.stats().dropped);
+    return;
   }
   queue_.push_back(Queued{m, qos, retain, sub_id});
+  budget_->queued.fetch_add(1, std::memory_order_relaxed);
 }
 
 size_t Session::window_locked() const {
@@ -117,7 +134,7 @@ void Session::pump_locked(WorkerContext& ctx) {
     if (q.message->expired(now)) {
       ++dropped_;
       WorkerStats::add(ctx.stats().dropped);
-      queue_.pop_front();
+      pop_queued_locked();
       continue;
     }
     if (q.qos == 0) {
@@ -126,7 +143,7 @@ void Session::pump_locked(WorkerContext& ctx) {
       if (inflight_.size() >= window) break;
       if (!send_new_locked(q.message, q.qos, q.retain, q.subscription_id)) ++dropped_;
     }
-    queue_.pop_front();
+    pop_queued_locked();
   }
 }
 

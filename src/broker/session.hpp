@@ -8,6 +8,7 @@
 // its own mutex; lock order is always trie -> session. Client methods are only
 // called on the client's own worker (deliveries from elsewhere are handed over
 // through WorkerContext::defer).
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,6 +26,15 @@
 namespace sluice::broker {
 
 class Namespace;
+
+// Messages queued across the sessions of one namespace (the per-instance
+// offline-message cap). Shared with the sessions so that a session outliving
+// its namespace (held by a pending cross-thread delivery) still has a counter
+// to release into.
+struct QueueBudget {
+  std::atomic<int64_t> queued{0};
+  std::atomic<uint64_t> refused{0};  // messages not queued because the namespace was full
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -108,6 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
                       WorkerContext& ctx);
   void pump_locked(WorkerContext& ctx);
+  void pop_queued_locked();  // queue_.pop_front() and the namespace's budget released
   uint16_t next_packet_id_locked();
   size_t find_inflight(uint16_t id);  // index, or inflight_.size()
   size_t window_locked() const;
@@ -122,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t id_seq_ = 0;
   Ring<Inflight> inflight_;
   Ring<Queued> queue_;
+  std::shared_ptr<QueueBudget> budget_;  // set at the first enqueue; released as the queue drains
   std::unordered_set<uint16_t> incoming_qos2_;
   std::map<std::string, SubOptions, std::less<>> subscriptions_;
   uint32_t expiry_interval_ = 0;

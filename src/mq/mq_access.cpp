@@ -141,38 +141,40 @@ class MqClientAccess final : public broker::ClientAccess {
     return false;
   }
 
-  bool may_publish(std::string_view topic, uint8_t qos, bool retain) override {
-    if (rate_limited()) return deny("publish", topic, "message rate above the instance's limit");
+  Reason authorize_publish(std::string_view topic, uint8_t qos, bool retain) override {
+    if (rate_limited())
+      return deny("publish", topic, "message rate above the instance's limit of " + std::to_string(rate_max_) + "/s",
+                  Reason::MessageRateTooHigh);
     // Fast path: a client usually publishes to the same topic again and again.
-    if (last_valid_ && last_qos_ == qos && last_retain_ == retain && topic == last_topic_) return true;
+    if (last_valid_ && last_qos_ == qos && last_retain_ == retain && topic == last_topic_) return Reason::Success;
     key_.assign(topic);
     key_.push_back('\0');
     key_.push_back(static_cast<char>('0' + qos));
     key_.push_back(retain ? 'r' : '-');
     if (auto it = pub_cache_.find(key_); it != pub_cache_.end()) {
-      if (!it->second) return deny("publish", topic, "denied (cached decision)");
+      if (it->second != Reason::Success) return deny("publish", topic, "denied (cached decision)", it->second);
       remember_last(topic, qos, retain);
-      return true;
+      return Reason::Success;
     }
     std::string why;
-    const bool ok = decide_publish(topic, qos, retain, &why);
-    remember(pub_cache_, key_, ok);
-    if (!ok) return deny("publish", topic, why);
+    const Reason r = decide_publish(topic, qos, retain, &why);
+    remember(pub_cache_, key_, r);
+    if (r != Reason::Success) return deny("publish", topic, why, r);
     remember_last(topic, qos, retain);
-    return true;
+    return Reason::Success;
   }
 
-  bool may_subscribe(std::string_view filter) override {
+  Reason authorize_subscribe(std::string_view filter) override {
     key_.assign(filter);
     if (auto it = sub_cache_.find(key_); it != sub_cache_.end()) {
-      if (!it->second) return deny("subscribe", filter, "denied (cached decision)");
-      return true;
+      if (it->second != Reason::Success) return deny("subscribe", filter, "denied (cached decision)", it->second);
+      return Reason::Success;
     }
     std::string why;
-    const bool ok = decide_subscribe(filter, &why);
-    remember(sub_cache_, key_, ok);
-    if (!ok) return deny("subscribe", filter, why);
-    return true;
+    const Reason r = decide_subscribe(filter, &why);
+    remember(sub_cache_, key_, r);
+    if (r != Reason::Success) return deny("subscribe", filter, why, r);
+    return Reason::Success;
   }
 
   Check check(int64_t now_ms) override {
@@ -300,9 +302,9 @@ class MqClientAccess final : public broker::ClientAccess {
     last_valid_ = true;
   }
 
-  void remember(std::unordered_map<std::string, bool>& cache, const std::string& k, bool ok) {
+  void remember(std::unordered_map<std::string, Reason>& cache, const std::string& k, Reason r) {
     if (cache.size() >= 1024) cache.clear();  // bounded: a client cycling topics cannot grow it
-    cache.emplace(k, ok);
+    cache.emplace(k, r);
   }
 
   iam::policy::Context request_ctx(std::optional<uint8_t> qos, std::optional<bool> retain) const {
@@ -327,11 +329,15 @@ class MqClientAccess final : public broker::ClientAccess {
     return e;
   }
 
-  bool deny(const char* op, std::string_view resource, const std::string& why) {
-    ac_.trace(instance_id_, DeviceTrace{0, client_id_, "topic_auth_failed",
+  // Traces and audits a refusal: a denial of rights (NotAuthorized) or a limit.
+  Reason deny(const char* op, std::string_view resource, const std::string& why, Reason r = Reason::NotAuthorized) {
+    // Over the rate limit: recorded once per second, not once per message.
+    if (r == Reason::MessageRateTooHigh && rate_count_ != rate_max_ + 1) return r;
+    const bool limit = r != Reason::NotAuthorized;
+    ac_.trace(instance_id_, DeviceTrace{0, client_id_, limit ? "limit_exceeded" : "topic_auth_failed",
                                         std::string(op) + " " + std::string(resource) + ": " + why, channel_, peer_});
-    ac_.audit(event(std::string("mqtt.") + op + ".denied", resource, why));
-    return false;
+    ac_.audit(event(std::string("mqtt.") + op + (limit ? ".limited" : ".denied"), resource, why));
+    return r;
   }
 
   // The instance's limits are read once per snapshot, not per message.
@@ -352,20 +358,28 @@ class MqClientAccess final : public broker::ClientAccess {
   }
 
   // Checks shared by every mode: instance exists, limits, parent topic.
-  bool topic_basics(std::string_view topic, std::string* why) const {
+  // Success, or why the topic is refused whoever asks: `invalid` is the reason
+  // for a topic over the instance's length limit (0x90 for a name, 0x8F for a filter).
+  Reason topic_basics(std::string_view topic, std::string* why, Reason invalid) const {
     auto* i = snapshot_->instance(instance_id_);
-    if (!i) return *why = "the instance no longer exists", false;
+    if (!i) return *why = "the instance no longer exists", Reason::NotAuthorized;
     if (topic.size() > i->inst.settings.max_topic_length)
-      return *why = "topic longer than the instance's limit of " + std::to_string(i->inst.settings.max_topic_length),
-             false;
-    if (topic.empty() || topic[0] == '$') return *why = "system topics are reserved", false;
+      return *why = "topic longer than the instance's limit of " + std::to_string(i->inst.settings.max_topic_length) +
+                    " characters",
+             invalid;
+    if (topic.empty() || topic[0] == '$') return *why = "system topics are reserved", Reason::NotAuthorized;
     if (i->inst.settings.strict_topic && !i->topics.count(parent_of(topic)))
-      return *why = "parent topic \"" + std::string(parent_of(topic)) + "\" does not exist in the instance", false;
-    return true;
+      return *why = "parent topic \"" + std::string(parent_of(topic)) + "\" does not exist in the instance",
+             Reason::NotAuthorized;
+    return Reason::Success;
   }
 
-  bool decide_publish(std::string_view topic, uint8_t qos, bool retain, std::string* why) {
-    if (!topic_basics(topic, why)) return false;
+  Reason decide_publish(std::string_view topic, uint8_t qos, bool retain, std::string* why) {
+    if (Reason b = topic_basics(topic, why, Reason::TopicNameInvalid); b != Reason::Success) return b;
+    return allowed_publish(topic, qos, retain, why) ? Reason::Success : Reason::NotAuthorized;
+  }
+
+  bool allowed_publish(std::string_view topic, uint8_t qos, bool retain, std::string* why) {
     switch (mode_) {
       case Mode::Device: return true;  // a device credential covers every topic of its instance
       case Mode::Token: {
@@ -389,9 +403,13 @@ class MqClientAccess final : public broker::ClientAccess {
     return false;
   }
 
-  bool decide_subscribe(std::string_view filter, std::string* why) {
+  Reason decide_subscribe(std::string_view filter, std::string* why) {
     const std::string_view inner = strip_shared(filter);
-    if (!topic_basics(inner, why)) return false;
+    if (Reason b = topic_basics(inner, why, Reason::TopicFilterInvalid); b != Reason::Success) return b;
+    return allowed_subscribe(inner, why) ? Reason::Success : Reason::NotAuthorized;
+  }
+
+  bool allowed_subscribe(std::string_view inner, std::string* why) {
     switch (mode_) {
       case Mode::Device: return true;
       case Mode::Token: {
@@ -490,7 +508,7 @@ class MqClientAccess final : public broker::ClientAccess {
   uint64_t iam_gen_ = 0, mq_gen_ = 0;
   int64_t cache_second_ = 0;
   std::string key_;  // scratch: cache key
-  std::unordered_map<std::string, bool> pub_cache_, sub_cache_;
+  std::unordered_map<std::string, Reason> pub_cache_, sub_cache_;
   std::vector<std::pair<std::string, std::string>> pending_notices_;
   std::string closing_reason_;
   int64_t rate_second_ = 0;

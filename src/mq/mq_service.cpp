@@ -1,4 +1,5 @@
 #include "mq/mq_service.hpp"
+#include "mq/settings.hpp"
 
 #include <boost/json.hpp>
 
@@ -64,70 +65,11 @@ bool name_chars(std::string_view s, std::string_view extra) {
 
 Error bad(std::string field, std::string msg) { return invalid("InvalidParameter." + field, std::move(msg)); }
 
-std::string settings_json(const InstanceSettings& s) {
-  json::object o;
-  o["maxPayload"] = s.max_payload;
-  o["maxTopicLength"] = s.max_topic_length;
-  o["maxClientIdLength"] = s.max_client_id_length;
-  o["maxSubscriptionsPerClient"] = s.max_subscriptions_per_client;
-  o["offlineMessageTtlSeconds"] = s.offline_message_ttl_s;
-  o["maxOfflineMessages"] = s.max_offline_messages;
-  o["maxConnections"] = s.max_connections;
-  o["maxMessagesPerSecond"] = s.max_messages_per_second;
-  o["strictClientId"] = s.strict_client_id;
-  o["strictTopic"] = s.strict_topic;
-  o["closeOnDeniedPublish"] = s.close_on_denied_publish;
-  o["retainAvailable"] = s.retain_available;
-  o["sharedSubscriptions"] = s.shared_subscriptions;
-  o["qos2"] = s.qos2;
-  o["wildcardSubscriptions"] = s.wildcard_subscriptions;
-  o["tracing"] = s.tracing;
-  o["messageTrace"] = s.message_trace;
-  return json::serialize(o);
-}
-
-InstanceSettings settings_from_json(std::string_view text) {
-  InstanceSettings s;
-  json::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec || !v.is_object()) return s;
-  const auto& o = v.as_object();
-  auto u32 = [&](const char* k, uint32_t& f) {
-    if (auto* p = o.if_contains(k); p && p->is_int64()) f = static_cast<uint32_t>(p->as_int64());
-    else if (p && p->is_uint64()) f = static_cast<uint32_t>(p->as_uint64());
-  };
-  auto b = [&](const char* k, bool& f) {
-    if (auto* p = o.if_contains(k); p && p->is_bool()) f = p->as_bool();
-  };
-  u32("maxPayload", s.max_payload);
-  u32("maxTopicLength", s.max_topic_length);
-  u32("maxClientIdLength", s.max_client_id_length);
-  u32("maxSubscriptionsPerClient", s.max_subscriptions_per_client);
-  u32("offlineMessageTtlSeconds", s.offline_message_ttl_s);
-  u32("maxOfflineMessages", s.max_offline_messages);
-  u32("maxConnections", s.max_connections);
-  u32("maxMessagesPerSecond", s.max_messages_per_second);
-  b("strictClientId", s.strict_client_id);
-  b("strictTopic", s.strict_topic);
-  b("closeOnDeniedPublish", s.close_on_denied_publish);
-  b("retainAvailable", s.retain_available);
-  b("sharedSubscriptions", s.shared_subscriptions);
-  b("qos2", s.qos2);
-  b("wildcardSubscriptions", s.wildcard_subscriptions);
-  b("tracing", s.tracing);
-  b("messageTrace", s.message_trace);
-  return s;
-}
+std::string settings_json(const InstanceSettings& s) { return settings_to_json(s); }
 
 std::optional<Error> check_settings(const InstanceSettings& s) {
-  if (s.max_payload < 1 || s.max_payload > 256 * 1024 * 1024)
-    return bad("MaxPayload", "The maximum payload must be 1 byte to 256 MiB.");
-  if (s.max_topic_length < 1 || s.max_topic_length > 65535)
-    return bad("MaxTopicLength", "The maximum topic length must be 1 to 65535 characters.");
-  if (s.max_client_id_length < 7 || s.max_client_id_length > 65535)
-    return bad("MaxClientIdLength", "The maximum client id length must be 7 to 65535 characters.");
-  if (s.max_subscriptions_per_client > 65535)
-    return bad("MaxSubscriptionsPerClient", "The subscriptions per client must be at most 65535 (0 = unlimited).");
+  std::string field;
+  if (auto m = check_settings_range(s, &field)) return bad(field, *m);
   return std::nullopt;
 }
 
@@ -351,6 +293,8 @@ broker::NamespaceConfig MqService::namespace_config(const InstanceSettings& s, c
   c.retain_available = d.retain_available && s.retain_available;
   c.shared_subscriptions = d.shared_subscriptions && s.shared_subscriptions;
   c.wildcard_subscriptions = d.wildcard_subscriptions && s.wildcard_subscriptions;
+  c.will_available = d.will_available && s.will_available;
+  c.max_queued_total = s.max_offline_messages;
   c.p2p_topics = true;
   return c;
 }
@@ -364,12 +308,14 @@ void MqService::bind_namespaces(const MqState& s) {
   if (!broker_) return;
   for (const auto& [id, st] : s.instances) {
     auto ns = broker_->find(id);
+    const broker::NamespaceConfig cfg = namespace_config(st.inst.settings, broker_->defaults());
     if (!ns) {
-      // Limits and switches apply when the namespace is created (startup or
-      // CreateInstance); an UpdateInstance of the broker-side limits takes
-      // effect at the next restart. The access layer's switches apply at once.
-      ns = broker_->get_or_create(id, namespace_config(st.inst.settings, broker_->defaults()));
+      ns = broker_->get_or_create(id, cfg);
       ns->set_tracer(traces_.tracer_for(id));
+    } else {
+      // UpdateInstance: the broker-side limits and switches apply at once (new
+      // connections, and connected ones on their next packet or tick).
+      ns->set_config(cfg);
     }
     ns->set_tracing(st.inst.settings.message_trace);
   }

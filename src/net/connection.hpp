@@ -61,6 +61,7 @@ class Connection final : public Pollable, public broker::Client {
   void handle(mqtt::Packet& p);
   void on_connect(mqtt::Connect& c);
   void on_publish(mqtt::Publish& p);
+  void refuse_publish(const mqtt::Publish& p, mqtt::Reason r);
   void on_subscribe(mqtt::Subscribe& s);
   void on_unsubscribe(mqtt::Unsubscribe& u);
   void on_ack(mqtt::Ack& a);

@@ -215,7 +215,10 @@ void Connection::tick(int64_t now) {
   if (state_ == State::Connected && keep_alive_ms_ != 0 &&
       now - last_rx_ms_ > int64_t(keep_alive_ms_) * 3 / 2)
     return close(mqtt::Reason::KeepAliveTimeout, "keep alive timeout");
-  if (state_ == State::Connected && access_) check_access(now);
+  if (state_ != State::Connected) return;
+  // An UpdateInstance may have changed the namespace's packet (payload) limit.
+  parser_.set_max_packet_size(ns_->config().max_packet_size);
+  if (access_) check_access(now);
 }
 
 void Connection::close(mqtt::Reason reason, std::string_view why) {

@@ -137,6 +137,8 @@ void Connection::on_connect(mqtt::Connect& c) {
   const auto& cfg = ns_->config();
 
   if (c.will) {
+    if (!cfg.will_available)
+      return refuse_connect(Reason::ImplementationSpecificError, "will messages are switched off on this instance");
     if (c.will->qos > cfg.maximum_qos)
       return refuse_connect(Reason::QosNotSupported, "will QoS above the maximum QoS");
     if (c.will->retain && !cfg.retain_available)
@@ -259,21 +261,9 @@ void Connection::on_publish(mqtt::Publish& p) {
     return;
   }
 
-  if (access_ && !access_->may_publish(topic, p.qos, p.retain)) {
-    if (!v5) {
-      if (access_->close_on_denied_publish()) return close(Reason::Success, "publish not authorized");
-      if (p.qos == 0) return;  // dropped silently; QoS 1/2 are acknowledged but not routed
-      auto type = p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec;
-      if (p.qos == 2) session_->incoming_qos2_store(p.packet_id);
-      mqtt::encode(mqtt::Ack{type, p.packet_id, Reason::Success, {}}, version_, out_);
-      return queued_output();
-    }
-    if (p.qos > 0) {
-      auto type = p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec;
-      mqtt::encode(mqtt::Ack{type, p.packet_id, Reason::NotAuthorized, {}}, version_, out_);
-      queued_output();
-    }
-    return;
+  if (access_) {
+    if (const Reason r = access_->authorize_publish(topic, p.qos, p.retain); r != Reason::Success)
+      return refuse_publish(p, r);
   }
 
   auto m = std::make_shared<broker::Message>();
@@ -296,6 +286,34 @@ void Connection::on_publish(mqtt::Publish& p) {
     mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrec, p.packet_id, Reason::Success, {}}, version_, out_);
     queued_output();
   }
+}
+
+// A PUBLISH the access layer refused with `r` (SPEC §5): v5 gets the reason in
+// the PUBACK/PUBREC (a rate limit as Quota exceeded; QoS 0 over the rate gets
+// DISCONNECT 0x96, the code that says so); v3 cannot be told, so the connection
+// is closed (as ApsaraMQ does) or, where the instance says so, a denied message
+// is dropped silently.
+void Connection::refuse_publish(const mqtt::Publish& p, Reason r) {
+  if (version_ != Version::V5) {
+    if (r != Reason::NotAuthorized || access_->close_on_denied_publish())
+      return close(Reason::Success, r == Reason::NotAuthorized ? "publish not authorized" : mqtt::reason_name(r));
+    if (p.qos == 0) return;  // dropped silently; QoS 1/2 are acknowledged but not routed
+    auto type = p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec;
+    if (p.qos == 2) session_->incoming_qos2_store(p.packet_id);
+    mqtt::encode(mqtt::Ack{type, p.packet_id, Reason::Success, {}}, version_, out_);
+    return queued_output();
+  }
+  if (p.qos == 0) {
+    if (r == Reason::MessageRateTooHigh) return fail(r, "message rate above the instance's limit");
+    return;
+  }
+  mqtt::Ack ack{p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec, p.packet_id,
+                r == Reason::MessageRateTooHigh ? Reason::QuotaExceeded : r, {}};
+  if (requested_problem_info_ && r != Reason::NotAuthorized)
+    ack.props.reason_string = r == Reason::MessageRateTooHigh ? "message rate above the instance's limit"
+                                                               : "topic longer than the instance's limit";
+  mqtt::encode(ack, version_, out_);
+  queued_output();
 }
 
 void Connection::on_subscribe(mqtt::Subscribe& s) {
@@ -327,8 +345,9 @@ void Connection::on_subscribe(mqtt::Subscribe& s) {
     } else if (cfg.max_subscriptions_per_client &&
                session_->subscription_count() >= cfg.max_subscriptions_per_client) {
       r = Reason::QuotaExceeded;
-    } else if (access_ && !access_->may_subscribe(filter)) {
-      r = Reason::NotAuthorized;
+    } else if (Reason denied = access_ ? access_->authorize_subscribe(filter) : Reason::Success;
+               denied != Reason::Success) {
+      r = denied;
     } else {
       broker::SubOptions o;
       o.qos = std::min(sub.options.qos, cfg.maximum_qos);

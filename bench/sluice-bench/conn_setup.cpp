@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "credentials.hpp"
+
 namespace sbench {
 namespace mq = sluice::mqtt;
 
@@ -33,9 +35,11 @@ void send_connect(const Options& opt, Connection& c, const std::string& client_i
   ct.version = version_of(opt);
   ct.clean_start = true;
   ct.keep_alive = opt.keepalive;
-  ct.client_id = client_id;
+  const std::string id = client_id_for(opt, client_id);
+  const std::string password = password_for(opt, id);
+  ct.client_id = id;
   if (!opt.username.empty()) ct.username = opt.username;
-  if (!opt.password.empty()) ct.password = opt.password;
+  if (!password.empty()) ct.password = password;
   mq::encode(ct, out);
 }
 

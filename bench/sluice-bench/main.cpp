@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   app.add_option("--topic-prefix", o.topic_prefix, "topics are PREFIX/t or PREFIX/pair/N (default sb<pid>)");
   app.add_option("-u,--username", o.username, "CONNECT user name");
   app.add_option("-P,--password", o.password, "CONNECT password");
+  app.add_option("--sign-secret", o.sign_secret,
+                 "ApsaraMQ Signature/DeviceCredential mode: password = Base64(HMAC-SHA1(SECRET, client id)) per CONNECT");
+  app.add_option("--client-id-prefix", o.client_id_prefix, "prepended to every client id (e.g. GID_bench@@@)");
   app.add_option("-n,--conns", o.conns, "conns: idle connections to open")->check(CLI::Range(1, 10000000))->capture_default_str();
   app.add_option("--hold", o.hold, "conns: seconds to hold them open")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("-c,--concurrency", o.concurrency,

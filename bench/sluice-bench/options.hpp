@@ -29,6 +29,8 @@ struct Options {
   uint16_t keepalive = 60;
   std::string topic_prefix;  // empty = "sb<pid>", so two runs on one broker never mix
   std::string username, password;  // sent only when non-empty
+  std::string sign_secret;       // non-empty: password = Base64(HMAC-SHA1(secret, client id)) per CONNECT
+  std::string client_id_prefix;  // e.g. "GID_bench@@@" for an ApsaraMQ instance's <GroupId>@@@<DeviceId> rule
   // conns / connrate
   int conns = 1000;
   double hold = 10;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "clock.hpp"
+#include "credentials.hpp"
 #include "payload.hpp"
 
 namespace sbench {
@@ -55,11 +56,12 @@ void Worker::on_open(Connection& c) {
   ct.version = s_.version;
   ct.clean_start = true;
   ct.keep_alive = s_.opt.keepalive;
-  std::string id = "sb" + std::to_string(getpid()) + (c.tag() & kSubTag ? "s" : "p") +
-                   std::to_string(c.tag() & 0xffffffff) + "w" + std::to_string(index_);
+  const std::string id = client_id_for(s_.opt, "sb" + std::to_string(getpid()) + (c.tag() & kSubTag ? "s" : "p") +
+                                                   std::to_string(c.tag() & 0xffffffff) + "w" + std::to_string(index_));
+  const std::string password = password_for(s_.opt, id);
   ct.client_id = id;
   if (!s_.opt.username.empty()) ct.username = s_.opt.username;
-  if (!s_.opt.password.empty()) ct.password = s_.opt.password;
+  if (!password.empty()) ct.password = password;
   mq::encode(ct, c.out());
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "api/rpc.hpp"
+#include "mq/settings.hpp"
 
 namespace sluice::api {
 namespace {
@@ -36,6 +37,20 @@ TEST(ApiDoc, MatchesDispatcher) {
   for (const auto& k : known) EXPECT_TRUE(documented.count(k)) << k << " is served but not in docs/api.yaml";
   for (const auto& d : documented) EXPECT_TRUE(known.count(d)) << d << " is in docs/api.yaml but not served";
   EXPECT_GT(known.size(), 50u);
+}
+
+// Every instance limit and switch is a parameter of CreateInstance and UpdateInstance.
+TEST(ApiDoc, InstanceSettingsAreParameters) {
+  std::string doc = read_doc();
+  for (const char* action : {"CreateInstance", "UpdateInstance"}) {
+    const auto begin = doc.find(std::string("\"/?Action=") + action + "&");
+    ASSERT_NE(begin, std::string::npos) << action;
+    const auto end = doc.find("\"/?Action=", begin + 1);
+    const std::string section = doc.substr(begin, end - begin);
+    for (const auto& st : mq::instance_settings())
+      EXPECT_NE(section.find(std::string("name: \"") + st.name + "\""), std::string::npos)
+          << st.name << " is not a documented parameter of " << action;
+  }
 }
 
 }  // namespace

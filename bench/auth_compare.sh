@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The price of authentication and authorization (issue 4), Sluice against Debian's
+# mosquitto with its password file and ACL file, side by side on this machine.
+#
+#   bench/auth_compare.sh [OUT.md]    ~4 min; markdown table to stdout (and OUT.md)
+#
+# Three brokers, alternating (A B C A B C ...) so drift in machine load hits all alike,
+# each on core $BROKER_CPU with one thread, the load tool on core $LOAD_CPU:
+#   mosquitto-acl   password_file (mosquitto_passwd, sha512-pbkdf2) + acl_file, anonymous off
+#   sluice-anon     --allow-anonymous (the same build, no checks): the 5 % baseline
+#   sluice-sig      authentication required; ApsaraMQ Signature mode with a root access key
+#                   (HMAC-SHA1 of each client id, constant-time compare, mq:MqttInstanceAccess
+#                   on CONNECT, mq:PUB / mq:SUB policy decisions per topic, the strict
+#                   <GroupId>@@@<DeviceId> and parent-topic rules)
+# Figures: broker CPU µs per delivered message, fan-in 4→1 QoS 0 at each of $RATES msg/s
+# (the same offered load for all); CONNECT+CONNACK+DISCONNECT cycles/s, 8 in flight, each
+# CONNECT with its own credentials. Medians of $REPS.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=${BENCH:-$ROOT/build/sluice-bench}
+SLUICE=${SLUICE:-$ROOT/build/sluice}
+MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+REPS=${REPS:-3}; DURATION=${DURATION:-5}; WARMUP=${WARMUP:-2}; RATES=${RATES:-30000 100000}
+BROKER_CPU=${BROKER_CPU:-0}; LOAD_CPU=${LOAD_CPU:-1}
+OUT=${1:-}
+log() { echo "auth_compare: $*" >&2; }
+die() { log "$*"; exit 1; }
+[[ -x $BENCH && -x $SLUICE ]] || die "build first: make build"
+[[ -x $MOSQUITTO ]] || die "no mosquitto at $MOSQUITTO"
+command -v mosquitto_passwd >/dev/null || die "mosquitto_passwd missing (apt-get install mosquitto)"
+
+TMP=$(mktemp -d /tmp/sluice-auth.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.5
+            for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_in_use() { ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
+free_port() { local p; for _ in $(seq 200); do p=$(( 20000 + RANDOM % 12000 )); port_in_use "$p" || { echo "$p"; return; }; done; die "no free port"; }
+wait_port() { local deadline=$(( SECONDS + 10 )); while (( SECONDS < deadline )); do
+  kill -0 "$2" 2>/dev/null || return 1; (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# --- Sluice's data: an account, the service, an instance with topic "bench" and group GID_bench
+DATA=$TMP/sluice-data
+A=("$SLUICE" admin --data-dir "$DATA")
+"${A[@]}" account create --login bench@example.com --alias bench --password password-123 >/dev/null || die "account"
+"${A[@]}" service activate --account bench >/dev/null
+INST=$("${A[@]}" instance create --account bench --name bench)
+"${A[@]}" topic create --account bench --instance "$INST" --topic bench >/dev/null
+"${A[@]}" mq-group create --account bench --instance "$INST" --group GID_bench >/dev/null
+KEY=$("${A[@]}" key create --account bench)
+AK=$(sed -n 's/^AccessKeyId: *//p' <<<"$KEY"); SK=$(sed -n 's/^AccessKeySecret: *//p' <<<"$KEY")
+[[ -n $AK && -n $SK ]] || die "no access key: $KEY"
+
+# --- mosquitto's password file and ACL
+mosquitto_passwd -b -c "$TMP/passwd" bench benchpw 2>/dev/null || die "mosquitto_passwd"
+printf 'user bench\ntopic readwrite bench/#\n' >"$TMP/acl"
+
+start() {  # name -> BPID BPORT
+  BPORT=$(free_port)
+  case $1 in
+    mosquitto-acl)
+      cat >"$TMP/m.conf" <<EOF
+user $(id -un)
+listener $BPORT 127.0.0.1
+allow_anonymous false
+password_file $TMP/passwd
+acl_file $TMP/acl
+persistence false
+set_tcp_nodelay true
+max_queued_messages 0
+log_dest none
+EOF
+      taskset -c "$BROKER_CPU" "$MOSQUITTO" -c "$TMP/m.conf" >/dev/null 2>&1 & ;;
+    sluice-anon)
+      taskset -c "$BROKER_CPU" "$SLUICE" serve --allow-anonymous --threads 1 --host 127.0.0.1 --mqtt-port "$BPORT" \
+        --http-port=-1 --log-level warn --data-dir "$TMP/anon-data" >/dev/null 2>&1 & ;;
+    sluice-sig)
+      taskset -c "$BROKER_CPU" "$SLUICE" serve --threads 1 --host 127.0.0.1 --mqtt-port "$BPORT" \
+        --http-port=-1 --log-level warn --data-dir "$DATA" >/dev/null 2>&1 & ;;
+  esac
+  BPID=$!; PIDS+=("$BPID")
+  wait_port "$BPORT" "$BPID" || die "$1 did not start"
+}
+stop() { kill "$1" 2>/dev/null; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+creds() {  # broker -> load-tool credential arguments
+  case $1 in
+    mosquitto-acl) echo "-u bench -P benchpw --topic-prefix bench/m" ;;
+    sluice-anon) echo "--topic-prefix bench/a" ;;
+    sluice-sig) echo "-u Signature|$AK|$INST --sign-secret $SK --client-id-prefix GID_bench@@@ --topic-prefix bench/s" ;;
+  esac
+}
+
+RES=$TMP/results
+: >"$RES"
+BROKERS=(mosquitto-acl sluice-anon sluice-sig)
+for rep in $(seq "$REPS"); do
+  for b in "${BROKERS[@]}"; do
+    start "$b"
+    for rate in $RATES; do
+      # shellcheck disable=SC2046
+      line=$(taskset -c "$LOAD_CPU" "$BENCH" fanin --pubs 4 --qos 0 --rate "$rate" -d "$DURATION" --warmup "$WARMUP" \
+             --port "$BPORT" --broker-pid "$BPID" --quiet $(creds "$b") 2>&1 | grep '^RESULT' | tail -1)
+      us=$(grep -oE 'broker_us_per_msg=[0-9.]+' <<<"$line" | cut -d= -f2)
+      lost=$(grep -oE 'lost=[0-9]+' <<<"$line" | cut -d= -f2)
+      echo "cost$rate $b $rep ${us:-nan} ${lost:-?}" >>"$RES"
+      log "cost at $rate/s $b #$rep: ${us:-failed} us/msg lost=${lost:-?}"
+    done
+    # shellcheck disable=SC2046
+    line=$(taskset -c "$LOAD_CPU" "$BENCH" connrate -d 4 --port "$BPORT" --broker-pid "$BPID" --quiet $(creds "$b") 2>&1 | grep '^RESULT' | tail -1)
+    rate=$(grep -oE ' rate=[0-9.]+' <<<"$line" | cut -d= -f2)
+    echo "connrate $b $rep ${rate:-nan}" >>"$RES"
+    log "connrate $b #$rep: ${rate:-failed}/s ($line)"
+    stop "$BPID"
+  done
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else print a[int((NR+1)/2)]}'; }
+med() { awk -v k="$1" -v b="$2" '$1==k && $2==b {print $4}' "$RES" | median; }
+all() { awk -v k="$1" -v b="$2" '$1==k && $2==b {printf "%s%s", s, $4; s=" / "}' "$RES"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 == 0 || b+0 == 0) print "n/a"; else printf "%.2f", a/b }'; }
+rm_=$(med connrate mosquitto-acl); ra=$(med connrate sluice-anon); rs=$(med connrate sluice-sig)
+{
+  echo "\`bench/auth_compare.sh\` — $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD), medians of $REPS, load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "| figure | mosquitto (password + ACL file) | Sluice anonymous | Sluice Signature mode | Sluice sig / anon | Sluice sig / mosquitto |"
+  echo "|---|--:|--:|--:|--:|--:|"
+  for rate in $RATES; do
+    cm=$(med "cost$rate" mosquitto-acl); ca=$(med "cost$rate" sluice-anon); cs=$(med "cost$rate" sluice-sig)
+    echo "| broker CPU µs per delivered message, fan-in 4→1 QoS 0 at $rate msg/s ($(all "cost$rate" mosquitto-acl) · $(all "cost$rate" sluice-anon) · $(all "cost$rate" sluice-sig)) | $cm | $ca | $cs | $(ratio "$cs" "$ca") | $(ratio "$cs" "$cm") |"
+  done
+  echo "| CONNECT + CONNACK + DISCONNECT per second, 8 in flight, own credentials each ($(all connrate mosquitto-acl) · $(all connrate sluice-anon) · $(all connrate sluice-sig)) | $rm_ | $ra | $rs | $(ratio "$rs" "$ra") | $(ratio "$rs" "$rm_") |"
+} | tee ${OUT:+"$OUT"}

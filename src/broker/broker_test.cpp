@@ -188,6 +188,47 @@ TEST_F(Fixture, OfflineQueueIsBoundedOldestDropped) {
   EXPECT_EQ(b.sent[0].payload, "7");
 }
 
+TEST_F(Fixture, NamespaceQueueBudgetCapsAllSessionsAndIsReleased) {
+  NamespaceConfig cfg;
+  cfg.max_queued_total = 5;  // ApsaraMQ's per-instance offline-message cap
+  Namespace small("s", cfg);
+  std::vector<SessionPtr> sessions;
+  FakeClient a, b;
+  for (auto* c : {&a, &b}) {
+    auto r = small.connect(c == &a ? "a" : "b", false, c, 0);
+    r.session->set_expiry_interval(3600);
+    small.subscribe(r.session, "t", qos(1));
+    small.disconnect(r.session, c, nullptr, 0, ctx);
+    sessions.push_back(r.session);
+  }
+  for (int i = 0; i < 4; ++i) small.publish(msg("t", std::to_string(i), 1), ctx);
+  EXPECT_EQ(sessions[0]->queued() + sessions[1]->queued(), 5u);  // 8 offered, 5 kept
+  EXPECT_EQ(small.queue_budget()->queued.load(), 5);
+  EXPECT_EQ(small.queue_budget()->refused.load(), 3u);
+  FakeClient a2;  // draining a queue gives the budget back
+  auto r = small.connect("a", false, &a2, 0);
+  r.session->resume(ctx);
+  EXPECT_EQ(small.queue_budget()->queued.load(), static_cast<int64_t>(sessions[1]->queued()));
+  sessions.clear();
+  small.connect("b", true, &b, 0);  // clean start: the old session and its queue go
+  r = {};
+  EXPECT_EQ(small.queue_budget()->queued.load(), 0);
+}
+
+TEST_F(Fixture, ConfigCanChangeWhileReferencesToTheOldOneStayValid) {
+  const NamespaceConfig& before = ns.config();
+  NamespaceConfig cfg = before;
+  cfg.max_subscriptions_per_client = 1;
+  cfg.will_available = false;
+  ns.set_config(cfg);
+  EXPECT_EQ(ns.config().max_subscriptions_per_client, 1u);
+  EXPECT_FALSE(ns.config().will_available);
+  EXPECT_EQ(before.max_subscriptions_per_client, 0u);  // a reader's reference is still the old, intact copy
+  const NamespaceConfig* p = &ns.config();
+  ns.set_config(cfg);  // unchanged: no new copy
+  EXPECT_EQ(p, &ns.config());
+}
+
 TEST_F(Fixture, CleanStartDiscardsSessionAndTakeoverKicks) {
   FakeClient a1, a2, a3;
   auto r1 = ns.connect("x", false, &a1, 0);

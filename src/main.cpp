@@ -21,11 +21,12 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the MQTT broker, the management API and the console");
   serve->add_option("--config", config_file, "TOML configuration file");
   // Flags are parsed into optionals and applied after the file and environment.
-  std::optional<std::string> data_dir, host, tls_cert, tls_key, tls_ca, log_level;
+  std::optional<std::string> data_dir, host, tls_cert, tls_key, tls_ca, log_level, console_dir;
   std::optional<int> mqtt_port, mqtts_port, ws_port, wss_port, http_port;
   std::optional<unsigned> threads;
   bool anonymous = false, log_json = false, demo = false;
   serve->add_option("--data-dir", data_dir, "Directory for the embedded store (default ./data)");
+  serve->add_option("--console-dir", console_dir, "The built web console (default: <binary's directory>/console)");
   serve->add_option("--host", host, "Address the MQTT and HTTP listeners bind to (default 0.0.0.0)");
   serve->add_option("--mqtt-port", mqtt_port, "MQTT over TCP port (default 1883; -1 off)");
   serve->add_option("--mqtts-port", mqtts_port, "MQTT over TLS port (default off)");
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (data_dir) cfg.data_dir = *data_dir;
+  if (console_dir) cfg.console_dir = *console_dir;
   if (host) cfg.mqtt.host = cfg.http.host = *host;
   if (mqtt_port) cfg.mqtt.mqtt_port = *mqtt_port;
   if (mqtts_port) cfg.mqtt.mqtts_port = *mqtts_port;

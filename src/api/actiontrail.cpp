@@ -40,6 +40,7 @@ void write_event(JsonWriter& w, const AuditEvent& e) {
   w.field("accessKeyId", e.access_key_id);
   w.end_object();
   w.field("sourceIpAddress", e.source_ip);
+  w.field("userAgent", e.user_agent);
   w.field("requestId", e.request_id);
   w.key("requestParameters").raw(e.parameters.empty() ? "{}" : e.parameters);
   if (!e.error_code.empty()) {

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS audit_events (
 CREATE INDEX IF NOT EXISTS audit_events_account_time ON audit_events(account_id, time_ms);
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
 )sql",
+    // 2: the caller's user agent, so console calls (no access key) are told apart.
+    "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';",
 };
 
 int64_t now_ms() {
@@ -76,6 +78,7 @@ AuditEvent row_to_event(store::Stmt& q) {
   e.error_code = q.text(13);
   e.error_message = q.text(14);
   e.http_status = static_cast<int>(q.int64(15));
+  e.user_agent = q.text(16);
   return e;
 }
 
@@ -124,7 +127,7 @@ void bind_where(store::Stmt& s, const Where& w) {
 
 constexpr const char* kColumns =
     "id, time_ms, event_type, event_source, event_name, account_id, identity_type, user_name, session_name, "
-    "access_key_id, source_ip, request_id, parameters, error_code, error_message, http_status";
+    "access_key_id, source_ip, request_id, parameters, error_code, error_message, http_status, user_agent";
 
 }  // namespace
 
@@ -210,11 +213,11 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     const std::string head =
         "INSERT INTO audit_events(time_ms, event_type, event_source, event_name, account_id, identity_type, "
         "user_name, session_name, access_key_id, source_ip, request_id, parameters, error_code, error_message, "
-        "http_status) VALUES ";
+        "http_status, user_agent) VALUES ";
     for (size_t i = 0; i < batch.size(); i += kRows) {
       size_t n = std::min(kRows, batch.size() - i);
       std::string sql = head;
-      for (size_t r = 0; r < n; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      for (size_t r = 0; r < n; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       auto st = db.prepare(sql);
       int k = 0;
       for (size_t r = 0; r < n; ++r) {
@@ -225,6 +228,7 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
                                      &e.parameters, &e.error_code, &e.error_message})
           st.bind(++k, *v);
         st.bind(++k, static_cast<int64_t>(e.http_status));
+        st.bind(++k, e.user_agent);
       }
       st.run();
     }
@@ -296,6 +300,7 @@ std::string AuditLog::to_json(const AuditEvent& e) {
   w.field("AccessKeyId", e.access_key_id);
   w.end_object();
   w.field("SourceIpAddress", e.source_ip);
+  w.field("UserAgent", e.user_agent);
   w.field("RequestId", e.request_id);
   w.key("RequestParameters").raw(e.parameters.empty() ? "{}" : e.parameters);
   w.field("ErrorCode", e.error_code);

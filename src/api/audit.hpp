@@ -34,6 +34,7 @@ struct AuditEvent {
   std::string session_name;      // role sessions
   std::string access_key_id;
   std::string source_ip;
+  std::string user_agent;        // the HTTP User-Agent; "sluice-console" for console calls
   std::string request_id;
   std::string parameters;        // JSON object, secrets masked
   std::string error_code;        // "" on success

@@ -9,7 +9,9 @@
 
 #include "api/ops_util.hpp"
 #include "api/rpc.hpp"
+#include "broker/message.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/trace.hpp"
 #include "mq/settings.hpp"
 
 namespace sluice::api {
@@ -602,6 +604,85 @@ void QueryCustomAuthConnectBlack(Call& c) {
   });
 }
 
+// ---- messages from a server-side application (the cloud's SendMessage) ----
+void SendMessage(Call& c) {
+  auto& m = mqs(c);
+  const std::string id = c.req("InstanceId");
+  const std::string topic = c.req("MqttTopic");
+  const std::string payload = c.req("Payload");
+  // Authorized as a publish of that topic would be, on the topic and its parent.
+  authz(c, "PUB", id, topic_arns(c, id, topic));
+  auto inst = unwrap(m.GetInstance(c.account(), id));
+  if (topic.find_first_of("+#") != std::string::npos || topic.find('\0') != std::string::npos || topic[0] == '$')
+    fail("InvalidParameter.MqttTopic", 400,
+         "MqttTopic \"" + topic.substr(0, 128) + "\" is not a topic to publish to: no wildcards (+ #), no $ prefix.");
+  if (topic.size() > inst.settings.max_topic_length)
+    fail("InvalidParameter.MqttTopic", 400,
+         "MqttTopic is " + std::to_string(topic.size()) + " bytes; the instance allows " +
+             std::to_string(inst.settings.max_topic_length) + ".");
+  if (payload.size() > inst.settings.max_payload)
+    fail("InvalidParameter.Payload", 400,
+         "Payload is " + std::to_string(payload.size()) + " bytes; the instance allows " +
+             std::to_string(inst.settings.max_payload) + ".");
+  if (inst.settings.strict_topic) {
+    const std::string parent = topic.substr(0, topic.find('/'));
+    bool found = false;
+    for (const auto& t : unwrap(m.ListTopic(c.account(), id))) found |= t.topic == parent;
+    if (!found)
+      fail("InvalidParameter.MqttTopic", 400,
+           "The parent topic \"" + parent + "\" does not exist in instance " + id + "; create it with CreateTopic first.");
+  }
+  if (!c.svc().publish) fail("ServiceUnavailable", 503, "The MQTT broker is not running on this server.");
+  auto msg = std::make_shared<broker::Message>();
+  msg->topic = topic;
+  msg->payload = payload;
+  msg->qos = 1;
+  const std::string msg_id = mq::trace_msg_id(*msg);
+  if (!c.svc().publish(id, std::move(msg), "SendMessage"))
+    fail("InstanceNotFound", 404, "The instance " + id + " is not running on this server.");
+  c.out().field("MsgId", msg_id);
+}
+
+// ---- Sluice extension: the console's Overview and live charts ----
+void DescribeMqttMetaData(Call& c) {
+  auto& m = mqs(c);
+  c.authorize("mq:MqttMetaData", c.arn("mq", "*"));
+  auto instances = unwrap(m.ListInstances(c.account()));
+  uint64_t topics = 0, groups = 0, online = 0, subs = 0, in = 0, out = 0;
+  std::vector<RpcServices::NamespaceCounters> per;
+  for (const auto& i : instances) {
+    if (auto t = m.ListTopic(c.account(), i.id)) topics += t->size();
+    if (auto g = m.ListGroupId(c.account(), i.id)) groups += g->size();
+    RpcServices::NamespaceCounters k = c.svc().counters ? c.svc().counters(i.id) : RpcServices::NamespaceCounters{};
+    online += k.online_clients;
+    subs += k.subscriptions;
+    in += k.messages_in;
+    out += k.messages_out;
+    per.push_back(k);
+  }
+  auto& w = c.out();
+  w.field("Timestamp", static_cast<int64_t>(m.now_ms()));
+  w.field("InstanceCount", instances.size());
+  w.field("TopicCount", static_cast<int64_t>(topics));
+  w.field("GroupCount", static_cast<int64_t>(groups));
+  w.field("OnlineClientCount", static_cast<int64_t>(online));
+  w.field("SubscriptionCount", static_cast<int64_t>(subs));
+  w.field("MessagesIn", static_cast<int64_t>(in));
+  w.field("MessagesOut", static_cast<int64_t>(out));
+  w.key("Instances").begin_array();
+  for (size_t n = 0; n < instances.size(); ++n) {
+    w.begin_object();
+    w.field("InstanceId", instances[n].id);
+    w.field("InstanceName", instances[n].name);
+    w.field("OnlineClientCount", static_cast<int64_t>(per[n].online_clients));
+    w.field("SubscriptionCount", static_cast<int64_t>(per[n].subscriptions));
+    w.field("MessagesIn", static_cast<int64_t>(per[n].messages_in));
+    w.field("MessagesOut", static_cast<int64_t>(per[n].messages_out));
+    w.end_object();
+  }
+  w.end_array();
+}
+
 }  // namespace
 
 void add_onsmqtt_operations(Registry& r) {
@@ -648,6 +729,8 @@ void add_onsmqtt_operations(Registry& r) {
       {"AddCustomAuthConnectBlack", AddCustomAuthConnectBlack},
       {"DeleteCustomAuthConnectBlack", DeleteCustomAuthConnectBlack},
       {"QueryCustomAuthConnectBlack", QueryCustomAuthConnectBlack},
+      {"SendMessage", SendMessage},
+      {"DescribeMqttMetaData", DescribeMqttMetaData},
   };
   for (const auto& o : ops) r.add("OnsMqtt", kV, o.name, o.fn);
 }

@@ -1,6 +1,7 @@
 // OnsMqtt over a real MqService: activation gate, per-operation actions plus
 // mq:MqttInstanceAccess, resource-group scope, tokens, ListInstances visibility.
 #include "api/rpc_test_util.hpp"
+#include "broker/message.hpp"
 
 namespace sluice::api {
 namespace {
@@ -183,6 +184,88 @@ TEST_F(OnsMqttTest, AuditRetentionAndMasking) {
   EXPECT_TRUE(is_secret_parameter("SecurityToken"));
   EXPECT_TRUE(is_secret_parameter("Token"));
   EXPECT_FALSE(is_secret_parameter("UserName"));
+}
+
+}  // namespace
+}  // namespace sluice::api
+
+namespace sluice::api {
+namespace {
+
+// SendMessage hands the message to the broker through RpcServices::publish
+// (net::Server in the real server; captured here).
+class OnsMqttSendTest : public OnsMqttTest {
+ protected:
+  void SetUp() override {
+    OnsMqttTest::SetUp();
+    RpcServices s = ep_->services();
+    s.publish = [this](const std::string& ns, std::shared_ptr<const broker::Message> m, const std::string& origin) {
+      if (ns == "mqtt-local-gone") return false;
+      sent_.push_back({ns, m->topic, m->payload, origin, m->qos});
+      return true;
+    };
+    s.counters = [](const std::string&) { return RpcServices::NamespaceCounters{2, 3, 5, 7}; };
+    ep_ = std::make_unique<RpcEndpoint>(s, RpcOptions{});
+  }
+  struct Sent {
+    std::string ns, topic, payload, origin;
+    uint8_t qos;
+  };
+  std::vector<Sent> sent_;
+};
+
+TEST_F(OnsMqttSendTest, SendMessagePublishesWithQos1) {
+  auto inst = setup_instance();
+  auto r = call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Sensors/room1"}, {"Payload", "hello"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(field(r.body, "MsgId").size(), 24u) << r.body;
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].ns, inst);
+  EXPECT_EQ(sent_[0].topic, "Sensors/room1");
+  EXPECT_EQ(sent_[0].payload, "hello");
+  EXPECT_EQ(sent_[0].qos, 1);
+  // P2P topics are ordinary publishes here: the broker routes them.
+  EXPECT_EQ(call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Sensors/p2p/GID_dev@@@d1"}, {"Payload", "x"}}).status, 200);
+  EXPECT_EQ(code(call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Sensors/#"}, {"Payload", "x"}})),
+            "InvalidParameter.MqttTopic");
+  EXPECT_EQ(code(call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Nope/a"}, {"Payload", "x"}})),
+            "InvalidParameter.MqttTopic");
+  EXPECT_EQ(code(call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Sensors/a"}})), "MissingPayload");
+  EXPECT_EQ(call("SendMessage", {{"InstanceId", "mqtt-local-nope"}, {"MqttTopic", "Sensors/a"}, {"Payload", "x"}}).status / 100, 4);
+  EXPECT_EQ(sent_.size(), 2u);
+}
+
+TEST_F(OnsMqttSendTest, SendMessageNeedsPubOnTheTopic) {
+  auto inst = setup_instance();
+  ASSERT_OK(iam_->create_user(acct_, {"ro", "", ""}));
+  auto k = iam_->create_access_key(acct_, std::string("ro"));
+  ASSERT_TRUE(k.ok());
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "ro"}, iam::PolicyType::System, "AliyunMQSubOnlyAccess"));
+  auto r = call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Sensors/a"}, {"Payload", "x"}}, k->key.id, k->secret);
+  EXPECT_EQ(code(r), "NoPermission") << r.body;
+  EXPECT_NE(r.body.find(R"("AuthAction":"mq:PUB")"), std::string::npos) << r.body;
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "ro"}, iam::PolicyType::System, "AliyunMQPubOnlyAccess"));
+  r = call("SendMessage", {{"InstanceId", inst}, {"MqttTopic", "Sensors/a"}, {"Payload", "x"}}, k->key.id, k->secret);
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(OnsMqttSendTest, DescribeMqttMetaData) {
+  auto inst = setup_instance();
+  auto r = call("DescribeMqttMetaData", {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (const char* f : {R"("InstanceCount":1)", R"("TopicCount":1)", R"("GroupCount":1)", R"("OnlineClientCount":2)",
+                        R"("SubscriptionCount":3)", R"("MessagesIn":5)", R"("MessagesOut":7)", "\"Timestamp\":"})
+    EXPECT_NE(r.body.find(f), std::string::npos) << f << " in " << r.body;
+  EXPECT_NE(r.body.find(R"("Instances":[{"InstanceId":")" + inst), std::string::npos) << r.body;
+  ASSERT_OK(iam_->create_user(acct_, {"ro", "", ""}));
+  auto k = iam_->create_access_key(acct_, std::string("ro"));
+  ASSERT_TRUE(k.ok());
+  r = call("DescribeMqttMetaData", {}, k->key.id, k->secret);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find(R"("AccessDeniedDetail":{"AuthAction":"mq:MqttMetaData","AuthResource":"acs:mq:*:)" + acct_ +
+                        R"(:*","NoPermissionType":"ImplicitDeny")"),
+            std::string::npos)
+      << r.body;
 }
 
 }  // namespace

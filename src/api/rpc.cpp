@@ -74,6 +74,14 @@ const Operation* Registry::find(std::string_view version, std::string_view actio
   return a == v->second.end() ? nullptr : &a->second;
 }
 
+const Operation* Registry::find_by_product(std::string_view product, std::string_view action) const {
+  for (const auto& [_, m] : ops_) {
+    auto a = m.find(action);
+    if (a != m.end() && a->second.product == product) return &a->second;
+  }
+  return nullptr;
+}
+
 bool Registry::knows_version(std::string_view version) const { return ops_.find(version) != ops_.end(); }
 
 std::string Registry::product_of(std::string_view version) const {
@@ -198,12 +206,34 @@ std::string Call::arn(std::string_view service, std::string_view relative) const
 }
 
 namespace {
+std::string display_name(const iam::Principal& who) {
+  switch (who.kind) {
+    case iam::Principal::Kind::Root: return who.account_id;
+    case iam::Principal::Kind::User: return who.name;
+    case iam::Principal::Kind::RoleSession: return who.name + ":" + who.session_name;
+  }
+  return who.name;
+}
+
 [[noreturn]] void deny(const iam::Principal& who, std::string_view action, std::string_view resource,
                        const iam::Authorizer::Verdict& v) {
   std::string m = "You are not authorized to do this action. The caller " + who.arn() + " needs " +
                   std::string(action) + " on " + std::string(resource) + " (" + v.explain() +
                   "). Ask an administrator of the account to grant it through RAM.";
-  fail("NoPermission", 403, std::move(m));
+  // The cloud's AccessDeniedDetail: lets a client (the console) say exactly which
+  // action on which resource is missing without parsing the message.
+  JsonWriter d;
+  d.begin_object();
+  d.field("AuthAction", action);
+  d.field("AuthResource", resource);
+  d.field("NoPermissionType", v.effect == iam::policy::Effect::Deny ? "ExplicitDeny" : "ImplicitDeny");
+  d.field("AuthPrincipalType", who.kind == iam::Principal::Kind::Root   ? "Root"
+                               : who.kind == iam::Principal::Kind::User ? "SubUser"
+                                                                        : "AssumedRoleUser");
+  d.field("AuthPrincipalOwnerId", who.account_id);
+  d.field("AuthPrincipalDisplayName", display_name(who));
+  d.end_object();
+  throw ApiError{"NoPermission", 403, std::move(m), std::move(d.str())};
 }
 }  // namespace
 
@@ -279,6 +309,31 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
+// Records one call: its parameters with system parameters left out and secrets masked.
+void audit_call(AuditLog* audit, AuditEvent& ev, const std::string& action, const std::string& version,
+                const Params& params) {
+  if (!audit) return;
+  ev.event_name = action.empty() ? "(unknown)" : action;
+  if (ev.event_source.empty()) ev.event_source = version.empty() ? "unknown" : version;
+  JsonWriter pw;
+  pw.begin_object();
+  for (const auto& [k, v] : params) {
+    if (is_system_param(k)) continue;
+    pw.key(k).value(is_secret_parameter(k) ? std::string_view("******") : std::string_view(v));
+  }
+  pw.end_object();
+  ev.parameters = std::move(pw.str());
+  audit->record(std::move(ev));
+}
+
+int64_t audit_time_ms(iam::IamService& iam) {
+  // The service clock (tests move it), with the wall clock's milliseconds.
+  return iam.now() * 1000 + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count() % 1000;
+}
+
+}  // namespace
+
 std::string error_body(const std::string& request_id, const std::string& host_id, const ApiError& e) {
   JsonWriter w;
   w.begin_object();
@@ -286,9 +341,22 @@ std::string error_body(const std::string& request_id, const std::string& host_id
   w.field("HostId", host_id);
   w.field("Code", e.code);
   w.field("Message", e.message);
+  if (!e.access_denied_detail.empty()) w.key("AccessDeniedDetail").raw(e.access_denied_detail);
   w.end_object();
   return std::move(w.str());
 }
+
+void set_audit_identity(AuditEvent& ev, const iam::Principal& who) {
+  switch (who.kind) {
+    case iam::Principal::Kind::Root: ev.identity_type = "root-account"; break;
+    case iam::Principal::Kind::User: ev.identity_type = "ram-user"; break;
+    case iam::Principal::Kind::RoleSession: ev.identity_type = "assumed-role"; break;
+  }
+  ev.user_name = who.kind == iam::Principal::Kind::Root ? "root" : who.name;
+  ev.session_name = who.session_name;
+}
+
+namespace {
 
 const std::string* find_param(const Params& p, std::string_view name) {
   for (const auto& [k, v] : p)
@@ -313,11 +381,9 @@ RpcEndpoint::~RpcEndpoint() = default;
 HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
   const std::string request_id = new_request_id();
   AuditEvent ev;
-  // The service clock (tests move it), with the wall clock's milliseconds.
-  ev.time_ms = svc_.iam->now() * 1000 +
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count() % 1000;
+  ev.time_ms = audit_time_ms(*svc_.iam);
   ev.event_type = "ApiCall";
+  if (const std::string* ua = req.header("user-agent")) ev.user_agent = ua->substr(0, 256);
   ev.source_ip = req.peer;
   ev.request_id = request_id;
   Params params;
@@ -333,19 +399,7 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
     return r;
   };
   auto finish = [&](HttpResponse r) {
-    if (svc_.audit) {
-      ev.event_name = action.empty() ? "(unknown)" : action;
-      if (ev.event_source.empty()) ev.event_source = version.empty() ? "unknown" : version;
-      JsonWriter pw;
-      pw.begin_object();
-      for (const auto& [k, v] : params) {
-        if (is_system_param(k)) continue;
-        pw.key(k).value(is_secret_parameter(k) ? std::string_view("******") : std::string_view(v));
-      }
-      pw.end_object();
-      ev.parameters = std::move(pw.str());
-      svc_.audit->record(std::move(ev));
-    }
+    audit_call(svc_.audit, ev, action, version, params);
     return r;
   };
 
@@ -521,40 +575,12 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
                "Specified SecurityToken does not belong to the access key " + key_id + ".");
       }
     }
-    switch (who->kind) {
-      case iam::Principal::Kind::Root: ev.identity_type = "root-account"; break;
-      case iam::Principal::Kind::User: ev.identity_type = "ram-user"; break;
-      case iam::Principal::Kind::RoleSession: ev.identity_type = "assumed-role"; break;
-    }
-    ev.user_name = who->kind == iam::Principal::Kind::Root ? "root" : who->name;
-    ev.session_name = who->session_name;
+    set_audit_identity(ev, *who);
     if (!impl_->nonces.first_use(key_id, nonce, now))
       fail("SignatureNonceUsed", 400,
            "Specified signature nonce was used already: send a fresh random SignatureNonce with every request.");
 
-    // ---- rate limit ----
-    if (auto lim = opts_.rate_limits.find(action); lim != opts_.rate_limits.end() && lim->second > 0) {
-      int64_t retry = 0;
-      if (!impl_->limiter.take(who->account_id, action, lim->second, &retry))
-        fail("Throttling.User", 400,
-             "Request was denied due to user flow control: " + action + " allows " +
-                 std::to_string(static_cast<int64_t>(lim->second)) + " calls per second per account; retry in " +
-                 std::to_string(retry) + " ms.");
-    }
-
-    // ---- the operation ----
-    Params op_params;
-    op_params.reserve(params.size());
-    for (auto& kv : params)
-      if (!is_system_param(kv.first)) op_params.push_back(kv);
-    Call call(*this, std::move(op_params), *who, req.peer, request_id);
-    op->fn(call);
-    if (!call.authorized()) {
-      log::error("api: operation {} {} ran without an authorization check", version, action);
-      fail("InternalError", 500, "The server skipped an authorization check; the call was refused.");
-    }
-    call.out().end_object();
-    return finish(HttpResponse{200, "application/json;charset=utf-8", {}, std::move(call.out().str())});
+    return finish(HttpResponse{200, "application/json;charset=utf-8", {}, run(*op, *who, params, req.peer, request_id)});
   } catch (const ApiError& e) {
     return finish(respond_error(e));
   } catch (const std::exception& e) {
@@ -563,9 +589,91 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
   }
 }
 
-void register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts) {
+std::string RpcEndpoint::run(const Operation& op, const iam::Principal& who, const Params& params,
+                             const std::string& source_ip, const std::string& request_id) {
+  const std::string& action = op.action;
+  if (auto lim = opts_.rate_limits.find(action); lim != opts_.rate_limits.end() && lim->second > 0) {
+    int64_t retry = 0;
+    if (!impl_->limiter.take(who.account_id, action, lim->second, &retry))
+      fail("Throttling.User", 400,
+           "Request was denied due to user flow control: " + action + " allows " +
+               std::to_string(static_cast<int64_t>(lim->second)) + " calls per second per account; retry in " +
+               std::to_string(retry) + " ms.");
+  }
+  Params op_params;
+  op_params.reserve(params.size());
+  for (const auto& kv : params)
+    if (!is_system_param(kv.first)) op_params.push_back(kv);
+  Call call(*this, std::move(op_params), who, source_ip, request_id);
+  op.fn(call);
+  if (!call.authorized()) {
+    log::error("api: operation {} {} ran without an authorization check", op.version, action);
+    fail("InternalError", 500, "The server skipped an authorization check; the call was refused.");
+  }
+  call.out().end_object();
+  return std::move(call.out().str());
+}
+
+HttpResponse RpcEndpoint::invoke(const iam::Principal& who, std::string_view product, std::string_view action_sv,
+                                 Params params, const std::string& source_ip, std::string_view channel) {
+  const std::string request_id = new_request_id();
+  std::string action(action_sv), version;
+  AuditEvent ev;
+  ev.time_ms = audit_time_ms(*svc_.iam);
+  ev.event_type = "ApiCall";
+  ev.source_ip = source_ip;
+  ev.request_id = request_id;
+  ev.user_agent = std::string(channel);
+  ev.account_id = who.account_id;
+  set_audit_identity(ev, who);
+  auto respond = [&](HttpResponse r) {
+    audit_call(svc_.audit, ev, action, version, params);
+    return r;
+  };
+  try {
+    const Registry& reg = all_operations();
+    const Operation* op = reg.find_by_product(product, action);
+    if (!op) {
+      ev.event_source = event_source(product);
+      fail("InvalidAction.NotFound", 404,
+           "Specified api is not found: the product \"" + std::string(product) + "\" has no action \"" + action + "\".");
+    }
+    version = op->version;
+    ev.event_source = event_source(op->product);
+    // As on the signed path: a parameter given twice is ambiguous (run() drops system parameters).
+    std::map<std::string_view, int> seen;
+    for (const auto& [k, _] : params)
+      if (++seen[k] == 2)
+        fail("InvalidParameter.Duplicate", 400, "The parameter " + k + " is given more than once; give each parameter once.");
+    return respond(HttpResponse{200, "application/json;charset=utf-8", {}, run(*op, who, params, source_ip, request_id)});
+  } catch (const ApiError& e) {
+    ev.error_code = e.code;
+    ev.error_message = e.message;
+    ev.http_status = e.status;
+    HttpResponse r{e.status, "application/json;charset=utf-8", {}, error_body(request_id, opts_.host_id, e)};
+    if (e.code.rfind("Throttling", 0) == 0) r.headers.emplace_back("x-acs-retry-after", "1000");
+    return respond(std::move(r));
+  } catch (const std::exception& e) {
+    log::error("api: console {} {} failed: {}", product, action, e.what());
+    ApiError err{"InternalError", 500, "The request processing has failed due to some unknown error."};
+    ev.error_code = err.code;
+    ev.error_message = err.message;
+    ev.http_status = 500;
+    return respond(HttpResponse{500, "application/json;charset=utf-8", {}, error_body(request_id, opts_.host_id, err)});
+  }
+}
+
+std::shared_ptr<RpcEndpoint> register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts) {
   auto ep = std::make_shared<RpcEndpoint>(svc, std::move(opts));
-  http.route("/", [ep](const HttpRequest& r) { return ep->handle(r); });
+  http.route("/", [ep](const HttpRequest& r) {
+    // A person opening the server's address in a browser: send them to the console.
+    // Every RPC call carries parameters (V1) or x-acs-action (V3), so none is caught here.
+    if (r.method == "GET" && r.query.empty() && r.body.empty() && !r.header("x-acs-action") &&
+        !r.header("authorization"))
+      return HttpResponse{302, "text/plain", {{"Location", "/console/"}}, "See /console/\n"};
+    return ep->handle(r);
+  });
+  return ep;
 }
 
 }  // namespace sluice::api

@@ -4,6 +4,7 @@
 // Version + Action to one file per product, authorization of each operation,
 // the cloud's error format, and an audit record for every call.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,9 @@
 namespace sluice::mq {
 class MqService;
 }
+namespace sluice::broker {
+struct Message;
+}
 
 namespace sluice::api {
 
@@ -32,6 +36,18 @@ struct RpcServices {
   iam::Authorizer* authz = nullptr;
   AuditLog* audit = nullptr;      // optional
   mq::MqService* mq = nullptr;    // optional: OnsMqtt answers ServiceUnavailable without it
+  // Publishes a message into a namespace (an instance) from outside the MQTT
+  // event loops (SendMessage). Wired in serve.cpp to net::Server, which runs the
+  // publish on an event loop; the API layer never touches the loops itself.
+  // `origin` names the publisher in message traces. False when there is no
+  // such namespace. Null: SendMessage answers ServiceUnavailable.
+  std::function<bool(const std::string& ns, std::shared_ptr<const broker::Message> m, const std::string& origin)>
+      publish;
+  // Live counters of a namespace, for DescribeMqttMetaData (null: all zero).
+  struct NamespaceCounters {
+    uint64_t online_clients = 0, subscriptions = 0, messages_in = 0, messages_out = 0;
+  };
+  std::function<NamespaceCounters(const std::string& ns)> counters;
 };
 
 struct RpcOptions {
@@ -49,6 +65,8 @@ struct ApiError {
   std::string code;
   int status = 400;
   std::string message;
+  // NoPermission: the cloud's AccessDeniedDetail object (raw JSON), else empty.
+  std::string access_denied_detail;
 };
 [[noreturn]] void fail(std::string code, int status, std::string message);
 [[noreturn]] void fail(const iam::Error& e);
@@ -128,6 +146,8 @@ class Registry {
  public:
   void add(std::string product, std::string version, std::string action, OpFn fn);
   const Operation* find(std::string_view version, std::string_view action) const;
+  // By product name ("OnsMqtt") instead of version: the console names products.
+  const Operation* find_by_product(std::string_view product, std::string_view action) const;
   bool knows_version(std::string_view version) const;
   std::string product_of(std::string_view version) const;
   std::vector<const Operation*> all() const;
@@ -150,10 +170,20 @@ class RpcEndpoint {
   RpcEndpoint(RpcServices svc, RpcOptions opts = {});
   ~RpcEndpoint();
   HttpResponse handle(const HttpRequest& req);
+  // Runs one operation for a principal authenticated some other way (a console
+  // session): the same rate limits, authorization, validation, response and
+  // audit as a signed call, without the signature checks. The audit record has
+  // no AccessKeyId and the given channel as its user agent.
+  HttpResponse invoke(const iam::Principal& who, std::string_view product, std::string_view action, Params params,
+                      const std::string& source_ip, std::string_view channel = "sluice-console");
   RpcServices& services() { return svc_; }
   const RpcOptions& options() const { return opts_; }
 
  private:
+  // Rate limit, run, authorization check: the part shared by handle() and invoke().
+  std::string run(const Operation& op, const iam::Principal& who, const Params& params, const std::string& source_ip,
+                  const std::string& request_id);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   RpcServices svc_;
@@ -161,7 +191,13 @@ class RpcEndpoint {
 };
 
 // Registers "/" on the server. The endpoint lives as long as the route.
-void register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts = RpcOptions::from_env());
+// Returns the endpoint so that other routes (the console) can share it.
+std::shared_ptr<RpcEndpoint> register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts = RpcOptions::from_env());
+// The error body {"RequestId","HostId","Code","Message"[,"AccessDeniedDetail"]}.
+std::string error_body(const std::string& request_id, const std::string& host_id, const ApiError& e);
+// The audit identity fields (identity_type, user_name, session_name) of a principal.
+struct AuditEvent;
+void set_audit_identity(AuditEvent& ev, const iam::Principal& who);
 
 // Shared helpers for the product files.
 std::string iso_time(int64_t unix_seconds);  // "2024-05-01T12:00:00Z"

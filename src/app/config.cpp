@@ -74,6 +74,7 @@ std::vector<Setting> settings(Config& c) {
   auto& b = c.broker;
   return {
       str("", "data_dir", c.data_dir),
+      str("", "console_dir", c.console_dir),
       flag("", "allow_anonymous", c.allow_anonymous),
       str("log", "level", c.log_level),
       flag("log", "json", c.log_json),
@@ -122,6 +123,9 @@ std::vector<Setting> settings(Config& c) {
       num("mq", "trace_max_message_events", c.mq.trace_max_message_events),
       num("mq", "auth_fail_burst", c.mq.auth_fail_burst),
       num("mq", "auth_fail_per_second", c.mq.auth_fail_per_second),
+      num("console", "idle_timeout_s", c.console.idle_timeout_s),
+      num("console", "absolute_timeout_s", c.console.absolute_timeout_s),
+      num("console", "login_failures_per_minute", c.console.login_failures_per_minute),
   };
 }
 

@@ -26,16 +26,25 @@ struct MqSettings {
   int64_t auth_fail_per_second = 2;      // ... and then this many per second
 };
 
+// The web console (src/api/console_*.cpp).
+struct ConsoleSettings {
+  int64_t idle_timeout_s = 30 * 60;          // a session unused this long is signed out
+  int64_t absolute_timeout_s = 12 * 3600;    // and any session after this long
+  int64_t login_failures_per_minute = 10;    // per source address, then 429
+};
+
 struct Config {
   std::string data_dir = "./data";
   bool allow_anonymous = false;  // development only: --allow-anonymous
   bool demo = false;             // first start: create a demo instance and print a working client pair
+  std::string console_dir;       // the built console; "" = <directory of the sluice binary>/console
   std::string log_level = "info";
   bool log_json = false;
   net::ServerOptions mqtt;
   api::HttpOptions http;
   broker::NamespaceConfig broker;
   MqSettings mq;
+  ConsoleSettings console;
 };
 
 // Loads `path` (TOML) over `cfg`. Throws std::runtime_error naming the file,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/audit.hpp"
+#include "api/console_api.hpp"
 #include "api/http_server.hpp"
 #include "api/mq_audit_sink.hpp"
 #include "api/rpc.hpp"
@@ -85,6 +86,9 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
     log::error("cannot create the root account: {}: {}", acct.error().code, acct.error().message);
     return false;
   }
+  // The first password travels in a file and on the terminal: make its owner replace it.
+  if (auto s = iam.set_root_password_change_required(acct->id, true); !s)
+    log::warn("cannot flag the root password for change: {}", s.error().message);
   auto key = iam.create_access_key(acct->id, std::nullopt);
   if (!key) {
     log::error("cannot create the root access key: {}", key.error().message);
@@ -150,6 +154,21 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
   }
   std::cout << "==========================================================================\n" << std::endl;
   return true;
+}
+std::string console_dir(const Config& cfg) {
+  if (!cfg.console_dir.empty()) return cfg.console_dir;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("console") : (exe.parent_path() / "console").string();
+}
+
+api::ConsoleOptions console_options(const Config& cfg) {
+  api::ConsoleOptions o;
+  o.dir = console_dir(cfg);
+  o.sessions.idle_seconds = cfg.console.idle_timeout_s;
+  o.sessions.absolute_seconds = cfg.console.absolute_timeout_s;
+  o.login_failures_per_minute = static_cast<int>(cfg.console.login_failures_per_minute);
+  return o;
 }
 }  // namespace
 
@@ -217,7 +236,23 @@ int serve(Config cfg) {
     http.route("/healthz", [](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain", {}, "ok\n"};
     });
-    if (iam) api::register_rpc(http, {iam.get(), authz.get(), audit.get(), mq.get()});  // the cloud RPC API at "/"
+    std::shared_ptr<api::RpcEndpoint> rpc;
+    if (iam) {
+      api::RpcServices rs{iam.get(), authz.get(), audit.get(), mq.get()};
+      rs.publish = [&server](const std::string& ns, broker::MessagePtr m, const std::string& origin) {
+        return server.publish_from_outside(ns, std::move(m), origin);
+      };
+      rs.counters = [&broker](const std::string& id) {
+        api::RpcServices::NamespaceCounters k;
+        if (auto ns = broker.find(id)) {
+          for (const auto& s : ns->sessions()) k.online_clients += s->online() ? 1 : 0;
+          k.subscriptions = ns->subscription_count();
+        }
+        return k;
+      };
+      rpc = api::register_rpc(http, rs);  // the cloud RPC API at "/"
+    }
+    api::register_console(http, rpc, console_options(cfg));  // the web console at /console/
     if (cfg.http.port >= 0) http.start();
   } catch (const std::exception& e) {
     log::error("{}", e.what());

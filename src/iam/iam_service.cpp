@@ -64,11 +64,15 @@ std::string Principal::arn() const {
 namespace detail {
 
 std::optional<Error> check_length(std::string_view field, std::string_view s, size_t min, size_t max) {
-  if (s.size() < min || s.size() > max)
+  if (s.size() < min || s.size() > max) {
+    // Never echo a password: error messages reach logs and the audit log.
+    const bool secret = field.find("Password") != std::string_view::npos;
     return err::invalid("InvalidParameter." + std::string(field) + ".Length",
                         "The " + std::string(field) + " must be " + std::to_string(min) + " to " +
-                            std::to_string(max) + " characters long; \"" + std::string(s.substr(0, 80)) + "\" has " +
-                            std::to_string(s.size()) + ".");
+                            std::to_string(max) + " characters long; " +
+                            (secret ? std::string("the one given") : "\"" + std::string(s.substr(0, 80)) + "\"") +
+                            " has " + std::to_string(s.size()) + ".");
+  }
   return std::nullopt;
 }
 

@@ -72,6 +72,11 @@ class IamService {
   Result<Account> verify_root_login(std::string_view login, std::string_view password);
   // Console sign-in as a RAM user: "<user>@<alias>" + password (needs a login profile).
   Result<User> verify_user_login(std::string_view user_at_alias, std::string_view password);
+  // The root account's console password (iam_console.cpp). Setting it clears
+  // the "must change" flag the bootstrap account starts with.
+  Status set_root_password(std::string_view account_id, std::string_view new_password);
+  Status set_root_password_change_required(std::string_view account_id, bool required);
+  Result<bool> root_password_change_required(std::string_view account_id);
   Status activate_service(std::string_view account_id, std::string_view service);  // idempotent; "mq"
   Result<bool> service_active(std::string_view account_id, std::string_view service);
   Result<AccountSummary> account_summary(std::string_view account_id);

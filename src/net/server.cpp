@@ -70,4 +70,18 @@ void Server::deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batc
 
 void Server::post(unsigned worker, std::function<void()> task) { workers_[worker]->post(std::move(task)); }
 
+bool Server::publish_from_outside(const std::string& ns_id, broker::MessagePtr m, const std::string& origin) {
+  auto ns = broker_.find(ns_id);
+  if (!ns || !started_ || workers_.empty()) return false;
+  if (ns->tracing())
+    if (auto t = ns->tracer()) t->published(*m, origin);
+  Worker* w = workers_[next_outside_.fetch_add(1, std::memory_order_relaxed) % workers_.size()].get();
+  // The loop flushes cross-thread deliveries and dirty connections after its tasks.
+  w->post([ns = std::move(ns), m = std::move(m), w] {
+    broker::WorkerStats::add(w->ctx().stats().messages_in);
+    ns->publish(m, w->ctx());
+  });
+  return true;
+}
+
 }  // namespace sluice::net

@@ -3,6 +3,7 @@
 // cross-thread dispatch the broker routes through.
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,12 @@ class Server final : public broker::Dispatcher {
   void deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batch) override;
   void post(unsigned worker, std::function<void()> task) override;
 
+  // Thread-safe: publishes `m` into namespace `ns` as the broker itself (no
+  // session; the management API's SendMessage). Routing needs a loop's
+  // WorkerContext, so the publish runs as a task on a loop (round-robin) and
+  // is traced under `origin`. False if the namespace does not exist.
+  bool publish_from_outside(const std::string& ns, broker::MessagePtr m, const std::string& origin);
+
   const ServerOptions& options() const { return opts_; }
   broker::Broker& broker() { return broker_; }
   broker::AccessControl& access() { return access_; }
@@ -50,6 +57,7 @@ class Server final : public broker::Dispatcher {
   std::vector<std::thread> threads_;
   int ports_[4] = {-1, -1, -1, -1};
   std::atomic<size_t> connections_{0};
+  std::atomic<unsigned> next_outside_{0};
   bool started_ = false;
 };
 

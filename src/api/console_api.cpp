@@ -1,0 +1,351 @@
+// The console's JSON API under /console/api/ (docs/console-api.md). Sessions
+// are cookies (HttpOnly, SameSite=Strict) plus a CSRF token the app sends in
+// X-CSRF-Token on every POST but sign-in; operations run through
+// RpcEndpoint::invoke, so the console can do exactly what the principal's
+// policies allow through the API, no more.
+#include <boost/json.hpp>
+
+#include "api/audit.hpp"
+#include "api/console_api.hpp"
+#include "api/console_policy.hpp"
+#include "api/json_writer.hpp"
+#include "api/rpc.hpp"
+#include "common/log.hpp"
+#include "iam/iam_service.hpp"
+#include "store/crypto.hpp"
+
+namespace sluice::api {
+
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kCookie = "sluice_session";
+constexpr const char* kChannel = "sluice-console";
+
+struct ConsoleError {
+  int status;
+  std::string code, message;
+};
+[[noreturn]] void cfail(int status, std::string code, std::string message) {
+  throw ConsoleError{status, std::move(code), std::move(message)};
+}
+
+HttpResponse json_response(int status, std::string body) {
+  return HttpResponse{status, "application/json;charset=utf-8", {{"Cache-Control", "no-store"}}, std::move(body)};
+}
+
+HttpResponse error_response(const ConsoleError& e, const std::string& request_id) {
+  JsonWriter w;
+  w.begin_object();
+  w.field("Code", e.code);
+  w.field("Message", e.message);
+  w.field("RequestId", request_id);
+  w.end_object();
+  return json_response(e.status, std::move(w.str()));
+}
+
+std::string cookie_value(const HttpRequest& req, std::string_view name) {
+  for (const auto& [k, v] : req.headers) {
+    if (k != "cookie") continue;
+    std::string_view s = v;
+    while (!s.empty()) {
+      size_t semi = s.find(';');
+      std::string_view item = s.substr(0, semi);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      if (item.size() > name.size() && item.substr(0, name.size()) == name && item[name.size()] == '=')
+        return std::string(item.substr(name.size() + 1));
+      s = semi == std::string_view::npos ? std::string_view{} : s.substr(semi + 1);
+    }
+  }
+  return {};
+}
+
+json::object parse_body(const HttpRequest& req) {
+  json::error_code ec;
+  json::value v = json::parse(req.body, ec);
+  if (ec || !v.is_object())
+    cfail(400, "InvalidParameter", "The request body must be a JSON object (Content-Type: application/json).");
+  return std::move(v.as_object());
+}
+
+std::string str_field(const json::object& o, std::string_view name, bool required = true) {
+  auto* v = o.if_contains(name);
+  if (!v || v->is_null()) {
+    if (required) cfail(400, "Missing" + std::string(1, static_cast<char>(std::toupper(name[0]))) + std::string(name.substr(1)),
+                        "The field \"" + std::string(name) + "\" is required.");
+    return {};
+  }
+  if (!v->is_string()) cfail(400, "InvalidParameter", "The field \"" + std::string(name) + "\" must be a string.");
+  return std::string(v->as_string());
+}
+
+const char* kind_name(const iam::Principal& p) { return p.kind == iam::Principal::Kind::Root ? "Root" : "User"; }
+
+std::string session_body(const ConsoleSession& s) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("principal").begin_object();
+  w.field("kind", kind_name(s.principal));
+  w.field("accountId", s.principal.account_id);
+  w.field("name", s.principal.kind == iam::Principal::Kind::Root ? s.display_name : s.principal.name);
+  w.field("displayName", s.display_name);
+  w.field("arn", s.principal.arn());
+  w.end_object();
+  w.field("csrfToken", s.csrf);
+  w.field("mustChangePassword", s.must_change_password);
+  w.field("expiresAt", s.expires_at);
+  w.end_object();
+  return std::move(w.str());
+}
+
+class Console {
+ public:
+  Console(std::shared_ptr<RpcEndpoint> rpc, ConsoleOptions opts)
+      : rpc_(std::move(rpc)), opts_(std::move(opts)), sessions_(opts_.sessions), throttle_(opts_.login_failures_per_minute) {}
+
+  HttpResponse handle(const HttpRequest& req) {
+    const std::string request_id = new_request_id();
+    const std::string_view op = std::string_view(req.path).substr(std::string_view("/console/api/").size());
+    try {
+      if (op == "login") {
+        post_only(req);
+        return login(req, request_id);
+      }
+      if (op == "session") {
+        if (req.method != "GET") method_not_allowed("GET");
+        return json_response(200, session_body(require_session(req)));
+      }
+      if (op == "logout") {
+        post_only(req);
+        return logout(req, request_id);
+      }
+      if (op == "password") {
+        post_only(req);
+        return password(req, request_id);
+      }
+      if (op == "call") {
+        post_only(req);
+        return call(req);
+      }
+      if (op == "policy/validate") {
+        post_only(req);
+        checked_session(req, request_id);
+        auto body = parse_body(req);
+        return json_response(200, validate_policy_json(str_field(body, "document")));
+      }
+      cfail(404, "NotFound", "The console API has no \"" + std::string(op) + "\" (see docs/console-api.md).");
+    } catch (const ConsoleError& e) {
+      return error_response(e, request_id);
+    } catch (const std::exception& e) {
+      log::error("console api {}: {}", req.path, e.what());
+      return error_response(ConsoleError{500, "InternalError", "The request failed on the server."}, request_id);
+    }
+  }
+
+ private:
+  iam::IamService& iam() { return *rpc_->services().iam; }
+  int64_t now() { return iam().now(); }
+
+  [[noreturn]] static void method_not_allowed(const char* allowed) {
+    cfail(405, "MethodNotAllowed", std::string("Use ") + allowed + " for this console API path.");
+  }
+  static void post_only(const HttpRequest& req) {
+    if (req.method != "POST") method_not_allowed("POST");
+  }
+
+  ConsoleSession require_session(const HttpRequest& req) {
+    auto s = sessions_.touch(cookie_value(req, kCookie), now());
+    if (!s) cfail(401, "NotSignedIn", "You are not signed in, or your session has expired. Sign in again.");
+    return *s;
+  }
+
+  // A signed-in session whose X-CSRF-Token matches: every mutating request.
+  ConsoleSession checked_session(const HttpRequest& req, const std::string& request_id) {
+    ConsoleSession s = require_session(req);
+    const std::string* token = req.header("x-csrf-token");
+    if (!token || !store::constant_time_equal(*token, s.csrf)) {
+      audit(&s.principal, "ConsoleAction", "InvalidCsrfToken", req, request_id, "{}", 403, "InvalidCsrfToken");
+      cfail(403, "InvalidCsrfToken",
+            "The X-CSRF-Token header is missing or does not match this session; reload the console.");
+    }
+    return s;
+  }
+
+  // who == nullptr: a failed sign-in, whose account stays unknown.
+  void audit(const iam::Principal* who, const char* type, const char* name, const HttpRequest& req,
+             const std::string& request_id, std::string params, int status = 200, std::string code = {},
+             std::string message = {}) {
+    AuditLog* log = rpc_->services().audit;
+    if (!log) return;
+    AuditEvent ev;
+    ev.time_ms = iam().now() * 1000;
+    ev.event_type = type;
+    ev.event_source = "signin.aliyun.com";
+    ev.event_name = name;
+    if (who) {
+      ev.account_id = who->account_id;
+      set_audit_identity(ev, *who);
+    } else {
+      ev.identity_type = "unknown";
+    }
+    ev.source_ip = req.peer;
+    ev.user_agent = kChannel;
+    ev.request_id = request_id;
+    ev.parameters = std::move(params);
+    ev.error_code = std::move(code);
+    ev.error_message = std::move(message);
+    ev.http_status = status;
+    log->record(std::move(ev));
+  }
+
+  static std::string login_params(const std::string& login) {
+    JsonWriter w;
+    w.begin_object();
+    w.field("LoginName", login);
+    w.field("Password", "******");
+    w.end_object();
+    return std::move(w.str());
+  }
+
+  HttpResponse login(const HttpRequest& req, const std::string& request_id) {
+    auto body = parse_body(req);
+    const std::string login = str_field(body, "login"), pw = str_field(body, "password");
+    if (login.empty() || login.size() > 200 || pw.size() > 1024)
+      cfail(400, "InvalidParameter", "Give a login name (root login or alias, or user@alias) and a password.");
+    const int64_t t = now();
+    if (int64_t wait = throttle_.retry_after(req.peer, t); wait > 0) {
+      ConsoleError e{429, "Throttling.Login",
+                     "Too many failed sign-ins from your address; try again in " + std::to_string(wait) + " seconds."};
+      HttpResponse r = error_response(e, request_id);
+      r.headers.emplace_back("Retry-After", std::to_string(wait));
+      return r;
+    }
+    std::optional<iam::Principal> who;
+    std::string display;
+    bool must_change = false;
+    if (login.find('@') != std::string::npos) {
+      if (auto u = iam().verify_user_login(login, pw)) {
+        who = iam::Principal::user(u->account_id, u->name);
+        display = u->display_name.empty() ? u->name : u->display_name;
+        auto prof = iam().get_login_profile(u->account_id, u->name);
+        must_change = prof && prof->password_reset_required;
+      }
+    }
+    if (!who) {  // a root login name may contain '@' too
+      if (auto a = iam().verify_root_login(login, pw)) {
+        who = iam::Principal::root(a->id);
+        display = a->login_name;
+        auto flag = iam().root_password_change_required(a->id);
+        must_change = flag && *flag;
+      }
+    }
+    if (!who) {
+      throttle_.failed(req.peer, t);
+      audit(nullptr, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login), 401,
+            "InvalidCredentials", "The login name or password is wrong.");
+      cfail(401, "InvalidCredentials", "The login name or password is wrong.");
+    }
+    ConsoleSession s = sessions_.create(*who, display, must_change, t);
+    audit(&*who, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login));
+    HttpResponse r = json_response(200, session_body(s));
+    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + s.id + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+                                             std::to_string(opts_.sessions.absolute_seconds));
+    return r;
+  }
+
+  HttpResponse logout(const HttpRequest& req, const std::string& request_id) {
+    HttpResponse r = json_response(200, "{}");
+    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    const std::string id = cookie_value(req, kCookie);
+    if (!sessions_.touch(id, now())) return r;  // signed out already: nothing to protect
+    ConsoleSession s = checked_session(req, request_id);
+    sessions_.remove(id);
+    audit(&s.principal, "ConsoleSignin", "ConsoleSignout", req, request_id, "{}");
+    return r;
+  }
+
+  HttpResponse password(const HttpRequest& req, const std::string& request_id) {
+    ConsoleSession s = checked_session(req, request_id);
+    auto body = parse_body(req);
+    const std::string old_pw = str_field(body, "oldPassword"), new_pw = str_field(body, "newPassword");
+    const std::string params = R"({"OldPassword":"******","NewPassword":"******"})";
+    auto refuse = [&](int status, std::string code, std::string message) {
+      audit(&s.principal, "ConsoleAction", "ChangePassword", req, request_id, params, status, code, message);
+      cfail(status, std::move(code), std::move(message));
+    };
+    const int64_t t = now();
+    if (int64_t wait = throttle_.retry_after(req.peer, t); wait > 0)
+      refuse(429, "Throttling.Login", "Too many wrong passwords from your address; try again in " + std::to_string(wait) + " seconds.");
+    auto acct = iam().get_account(s.principal.account_id);
+    if (!acct) refuse(acct.error().http_status, acct.error().code, acct.error().message);
+    const bool root = s.principal.kind == iam::Principal::Kind::Root;
+    const bool ok = root ? iam().verify_root_login(acct->login_name, old_pw).ok()
+                         : iam().verify_user_login(s.principal.name + "@" + acct->alias, old_pw).ok();
+    if (!ok) {
+      throttle_.failed(req.peer, t);
+      refuse(400, "InvalidPassword", "The current password is wrong.");
+    }
+    if (new_pw == old_pw) refuse(400, "InvalidParameter.Password.Same", "The new password must differ from the current one.");
+    iam::Status st = root ? iam().set_root_password(s.principal.account_id, new_pw)
+                          : [&]() -> iam::Status {
+                              auto p = iam().update_login_profile(s.principal.account_id, s.principal.name, new_pw,
+                                                                  false, std::nullopt);
+                              if (!p) return p.error();
+                              return {};
+                            }();
+    if (!st) refuse(st.error().http_status, st.error().code, st.error().message);
+    sessions_.set_must_change_password(cookie_value(req, kCookie), false);
+    audit(&s.principal, "ConsoleAction", "ChangePassword", req, request_id, params);
+    return json_response(200, "{}");
+  }
+
+  HttpResponse call(const HttpRequest& req) {
+    ConsoleSession s = checked_session(req, new_request_id());
+    auto body = parse_body(req);
+    const std::string product = str_field(body, "product"), action = str_field(body, "action");
+    Params params;
+    if (auto* p = body.if_contains("params"); p && !p->is_null()) {
+      if (!p->is_object()) cfail(400, "InvalidParameter", "\"params\" must be an object of strings.");
+      for (const auto& [k, v] : p->as_object()) {
+        std::string val;
+        if (v.is_string()) val = std::string(v.as_string());
+        else if (v.is_bool()) val = v.as_bool() ? "true" : "false";
+        else if (v.is_int64()) val = std::to_string(v.as_int64());
+        else if (v.is_uint64()) val = std::to_string(v.as_uint64());
+        else if (v.is_null()) continue;
+        else
+          cfail(400, "InvalidParameter",
+                "The parameter \"" + std::string(k) + "\" must be a string (flatten lists as Name.1, Name.2).");
+        params.emplace_back(std::string(k), std::move(val));
+      }
+    }
+    HttpResponse r = rpc_->invoke(s.principal, product, action, std::move(params), req.peer, kChannel);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+
+  std::shared_ptr<RpcEndpoint> rpc_;
+  ConsoleOptions opts_;
+  ConsoleSessions sessions_;
+  LoginThrottle throttle_;
+};
+
+}  // namespace
+
+void register_console(HttpServer& http, std::shared_ptr<RpcEndpoint> rpc, ConsoleOptions opts) {
+  const std::string dir = opts.dir;
+  http.route("/console", [](const HttpRequest&) {
+    return HttpResponse{302, "text/plain", {{"Location", "/console/"}}, "See /console/\n"};
+  });
+  http.route("/console/", [dir](const HttpRequest& r) { return serve_console_file(dir, r); });
+  if (!rpc) return;  // anonymous mode: no accounts to sign in with
+  http.route("/console/api/", make_console_api(std::move(rpc), std::move(opts)));
+}
+
+HttpHandler make_console_api(std::shared_ptr<RpcEndpoint> rpc, ConsoleOptions opts) {
+  auto console = std::make_shared<Console>(std::move(rpc), std::move(opts));
+  return [console](const HttpRequest& r) { return console->handle(r); };
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,212 @@
+// The console's JSON API over a real store, IamService, Authorizer and audit
+// log: sign-in (root and RAM user), cookies and CSRF, expiry, password change,
+// /call through the RPC's own authorization, policy validation, and the audit.
+#include "api/console_api.hpp"
+
+#include "api/console_policy.hpp"
+#include "api/rpc_test_util.hpp"
+
+namespace sluice::api {
+namespace {
+
+using namespace sluice::api::testing;
+using iam::testing::g_now;
+
+class ConsoleApiTest : public RpcTest {
+ protected:
+  void SetUp() override {
+    RpcTest::SetUp();
+    ConsoleOptions o;
+    o.login_failures_per_minute = 5;
+    api_ = make_console_api(std::shared_ptr<RpcEndpoint>(ep_.get(), [](RpcEndpoint*) {}), o);
+  }
+  HttpResponse req(const std::string& method, const std::string& path, const std::string& body = {},
+                   const std::string& cookie = {}, const std::string& csrf = {}) {
+    HttpRequest r;
+    r.method = method;
+    r.path = r.target = "/console/api/" + path;
+    r.body = body;
+    r.peer = "10.9.8.7";
+    r.headers.emplace_back("content-type", "application/json");
+    if (!cookie.empty()) r.headers.emplace_back("cookie", "theme=dark; sluice_session=" + cookie);
+    if (!csrf.empty()) r.headers.emplace_back("x-csrf-token", csrf);
+    return api_(r);
+  }
+  static std::string header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return {};
+  }
+  static std::string str(const std::string& body, const std::string& name) {
+    auto p = body.find("\"" + name + "\":\"");
+    if (p == std::string::npos) return "";
+    p += name.size() + 4;
+    return body.substr(p, body.find('"', p) - p);
+  }
+  struct Signed {
+    std::string cookie, csrf, body;
+  };
+  Signed login(const std::string& who, const std::string& pw) {
+    auto r = req("POST", "login", R"({"login":")" + who + R"(","password":")" + pw + R"("})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string c = header(r, "Set-Cookie");
+    EXPECT_NE(c.find("HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"), std::string::npos) << c;
+    return {c.substr(15, c.find(';') - 15), str(r.body, "csrfToken"), r.body};
+  }
+  HttpHandler api_;
+};
+
+TEST_F(ConsoleApiTest, RootSignInSessionAndLogout) {
+  auto s = login("acme", "password-123");
+  EXPECT_EQ(s.cookie.size(), 64u);
+  EXPECT_EQ(s.csrf.size(), 64u);
+  EXPECT_NE(s.body.find(R"("kind":"Root")"), std::string::npos) << s.body;
+  EXPECT_NE(s.body.find(R"("accountId":")" + acct_ + "\""), std::string::npos);
+  EXPECT_NE(s.body.find(R"("mustChangePassword":false)"), std::string::npos);
+  auto r = req("GET", "session", {}, s.cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(str(r.body, "csrfToken"), s.csrf);
+  // Logout needs the CSRF token like every other POST.
+  EXPECT_EQ(req("POST", "logout", {}, s.cookie).status, 403);
+  r = req("POST", "logout", {}, s.cookie, s.csrf);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(header(r, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  r = req("GET", "session", {}, s.cookie);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(code(r), "NotSignedIn");
+}
+
+TEST_F(ConsoleApiTest, BadCredentialsLookAlikeAndAreThrottled) {
+  auto a = req("POST", "login", R"({"login":"acme","password":"wrong-pass"})");
+  auto b = req("POST", "login", R"({"login":"nobody","password":"wrong-pass"})");
+  auto c = req("POST", "login", R"({"login":"bob@acme","password":"wrong-pass"})");
+  for (const auto* r : {&a, &b, &c}) {
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(code(*r), "InvalidCredentials");
+    EXPECT_NE(r->body.find("The login name or password is wrong."), std::string::npos);
+  }
+  req("POST", "login", R"({"login":"acme","password":"wrong-pass"})");
+  req("POST", "login", R"({"login":"acme","password":"wrong-pass"})");
+  auto t = req("POST", "login", R"({"login":"acme","password":"password-123"})");
+  EXPECT_EQ(t.status, 429);
+  EXPECT_EQ(code(t), "Throttling.Login");
+  g_now += 61;
+  EXPECT_EQ(req("POST", "login", R"({"login":"acme","password":"password-123"})").status, 200);
+}
+
+TEST_F(ConsoleApiTest, BadRequestsAreClearErrors) {
+  EXPECT_EQ(req("POST", "login", "not json").status, 400);
+  EXPECT_EQ(req("POST", "login", R"({"login":5,"password":"x"})").status, 400);
+  EXPECT_EQ(code(req("POST", "login", R"({"password":"x"})")), "MissingLogin");
+  EXPECT_EQ(req("GET", "login").status, 405);
+  EXPECT_EQ(req("GET", "nope").status, 404);
+  EXPECT_EQ(req("POST", "call", R"({"product":"Ram","action":"ListUsers"})").status, 401);
+  auto s = login("acme", "password-123");
+  EXPECT_EQ(req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", s.cookie, "x").status, 403);
+  auto r = req("POST", "call", R"({"product":"Ram","action":"ListUsers","params":{"A":[1]}})", s.cookie, s.csrf);
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = req("POST", "call", R"({"product":"Ram","action":"Nope"})", s.cookie, s.csrf);
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(code(r), "InvalidAction.NotFound");
+}
+
+TEST_F(ConsoleApiTest, CallRunsAsThePrincipalWithTheRpcAuthorization) {
+  auto s = login("acme", "password-123");
+  auto r = req("POST", "call", R"({"product":"Ram","action":"CreateUser","params":{"UserName":"bob"}})", s.cookie,
+               s.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("UserName":"bob")"), std::string::npos) << r.body;
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1", true).ok());
+  auto b = login("bob@acme", "bob-password-1");
+  EXPECT_NE(b.body.find(R"("kind":"User")"), std::string::npos) << b.body;
+  EXPECT_NE(b.body.find(R"("mustChangePassword":true)"), std::string::npos) << b.body;
+  r = req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", b.cookie, b.csrf);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(code(r), "NoPermission");
+  EXPECT_NE(r.body.find(R"("AccessDeniedDetail":{"AuthAction":"ram:ListUsers")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("NoPermissionType":"ImplicitDeny")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("AuthPrincipalDisplayName":"bob")"), std::string::npos) << r.body;
+
+  audit_->flush();
+  AuditQuery q;
+  q.account_id = acct_;
+  q.event_name = "ListUsers";
+  auto ev = audit_->lookup(q);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].user_agent, "sluice-console");
+  EXPECT_EQ(ev[0].access_key_id, "");
+  EXPECT_EQ(ev[0].user_name, "bob");
+  EXPECT_EQ(ev[0].error_code, "NoPermission");
+  q.event_name = "ConsoleSignin";
+  ev = audit_->lookup(q);
+  ASSERT_EQ(ev.size(), 2u);
+  for (const auto& e : ev) {
+    EXPECT_EQ(e.parameters.find("password-"), std::string::npos) << e.parameters;
+    EXPECT_NE(e.parameters.find("******"), std::string::npos) << e.parameters;
+  }
+}
+
+TEST_F(ConsoleApiTest, PasswordChange) {
+  ASSERT_TRUE(iam_->set_root_password_change_required(acct_, true).ok());
+  auto s = login("acme", "password-123");
+  EXPECT_NE(s.body.find(R"("mustChangePassword":true)"), std::string::npos);
+  auto r = req("POST", "password", R"({"oldPassword":"nope-nope","newPassword":"new-password-9"})", s.cookie, s.csrf);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "InvalidPassword");
+  r = req("POST", "password", R"({"oldPassword":"password-123","newPassword":"short"})", s.cookie, s.csrf);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "InvalidParameter.Password.Length");
+  EXPECT_EQ(r.body.find("short"), std::string::npos) << "a password must not be echoed: " << r.body;
+  r = req("POST", "password", R"({"oldPassword":"password-123","newPassword":"new-password-9"})", s.cookie, s.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(req("GET", "session", {}, s.cookie).body.find(R"("mustChangePassword":false)"), std::string::npos);
+  EXPECT_EQ(req("POST", "login", R"({"login":"acme","password":"password-123"})").status, 401);
+  auto again = login("acme", "new-password-9");
+  EXPECT_NE(again.body.find(R"("mustChangePassword":false)"), std::string::npos);
+}
+
+TEST_F(ConsoleApiTest, SessionsExpire) {
+  auto s = login("acme", "password-123");
+  g_now += 29 * 60;
+  EXPECT_EQ(req("GET", "session", {}, s.cookie).status, 200);  // restarts the idle timer
+  g_now += 29 * 60;
+  EXPECT_EQ(req("GET", "session", {}, s.cookie).status, 200);
+  g_now += 31 * 60;
+  EXPECT_EQ(req("GET", "session", {}, s.cookie).status, 401);
+  // Absolute limit: active all the time, still out after 12 hours.
+  auto t = login("acme", "password-123");
+  for (int i = 0; i < 12 * 3; ++i) {
+    g_now += 20 * 60;
+    auto r = req("GET", "session", {}, t.cookie);
+    if (i < 12 * 3 - 1) EXPECT_EQ(r.status, 200) << i;
+    else EXPECT_EQ(r.status, 401);
+  }
+}
+
+TEST_F(ConsoleApiTest, PolicyValidation) {
+  auto s = login("acme", "password-123");
+  auto r = req("POST", "policy/validate",
+               R"({"document":"{\"Version\":\"1\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"mq:*\",\"Resource\":\"*\"}]}"})",
+               s.cookie, s.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"valid":true})");
+  r = req("POST", "policy/validate", R"({"document":"{\n  \"Version\": \"1\",\n  \"Statement\": [\n}"})", s.cookie, s.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("valid":false)"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("line":4)"), std::string::npos) << r.body;
+  r = req("POST", "policy/validate", R"({"document":"{}"})");
+  EXPECT_EQ(r.status, 401);
+}
+
+TEST(ConsolePolicy, PlacesSemanticErrors) {
+  const std::string doc =
+      "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"mq:*\", \"Resource\": \"*\"},\n"
+      "    {\"Effect\": \"Maybe\", \"Action\": \"mq:*\", \"Resource\": \"*\"}\n  ]\n}";
+  auto p = check_policy_document(doc);
+  ASSERT_FALSE(p.message.empty());
+  EXPECT_EQ(p.line, 5) << p.message;
+  EXPECT_EQ(p.column, 6) << p.message;
+}
+
+}  // namespace
+}  // namespace sluice::api

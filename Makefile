@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps build run test unit integration fuzz fuzz-build asan bench clean
+.PHONY: all deps build run test unit integration console-test fuzz fuzz-build asan bench clean
 
 all: build
 
@@ -32,6 +32,10 @@ unit: build
 
 integration: build
 	ctest --test-dir $(BUILD) --output-on-failure -L integration
+
+# The web console in Debian's chromium (screenshots land in $(BUILD)/screenshots).
+console-test: build
+	ctest --test-dir $(BUILD) --output-on-failure -L console
 
 FUZZ_SECONDS ?= 60
 fuzz-build: deps

@@ -234,10 +234,14 @@ export function Field(props: {
   const id = useId();
   return (
     <div class="field">
-      <label for={id}>
-        {props.label}
-        {props.required && <span class="req" aria-hidden="true"> *</span>}
-      </label>
+      <div class="label-line">
+        <label for={id}>{props.label}</label>
+        {props.required && (
+          <span class="req" aria-hidden="true">
+            *
+          </span>
+        )}
+      </div>
       <input
         id={id}
         name={props.name}

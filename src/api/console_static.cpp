@@ -69,7 +69,18 @@ HttpResponse file_response(const fs::path& p, bool immutable) {
 
 }  // namespace
 
+namespace {
+HttpResponse serve_get(const std::string& dir, const HttpRequest& req);
+}  // namespace
+
 HttpResponse serve_console_file(const std::string& dir, const HttpRequest& req) {
+  HttpResponse r = serve_get(dir, req);
+  if (req.method == "HEAD") r.body.clear();  // the headers a GET would get, no body
+  return r;
+}
+
+namespace {
+HttpResponse serve_get(const std::string& dir, const HttpRequest& req) {
   if (req.method != "GET" && req.method != "HEAD")
     return HttpResponse{405, "application/json", {{"Allow", "GET, HEAD"}},
                         R"({"Code":"MethodNotAllowed","Message":"The console's files are read with GET."})"};
@@ -104,5 +115,6 @@ HttpResponse serve_console_file(const std::string& dir, const HttpRequest& req) 
   if (last.find('.') == std::string_view::npos) return file_response(index, false);
   return not_found();
 }
+}  // namespace
 
 }  // namespace sluice::api

@@ -247,6 +247,9 @@ int serve(Config cfg) {
         if (auto ns = broker.find(id)) {
           for (const auto& s : ns->sessions()) k.online_clients += s->online() ? 1 : 0;
           k.subscriptions = ns->subscription_count();
+          auto mc = ns->message_counts();
+          k.messages_in = mc.in;
+          k.messages_out = mc.out;
         }
         return k;
       };

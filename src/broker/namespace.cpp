@@ -92,7 +92,19 @@ std::string_view p2p_target(std::string_view topic) {
 }
 }  // namespace
 
+Namespace::MessageCounts Namespace::message_counts() const {
+  MessageCounts c;
+  for (unsigned i = 0; i < kCountSlots; ++i) {
+    c.in += counts_[i].in.load(std::memory_order_relaxed);
+    c.out += counts_[i].out.load(std::memory_order_relaxed);
+  }
+  return c;
+}
+
 void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
+  // Single writer per slot: a relaxed load+store, no locked instruction.
+  CountSlot& slot = counts_[ctx.id() % kCountSlots];
+  WorkerStats::add(slot.in);
   // ApsaraMQ P2P (SPEC §1; switched on per namespace by src/mq): delivered to the
   // named client's session only, never retained, no subscription needed.
   const NamespaceConfig& cfg = config();
@@ -102,13 +114,21 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
         SubOptions o;
         o.qos = m->qos;
         s->deliver(m, o, ctx);
+        WorkerStats::add(slot.out);
       }
       return;
     }
   }
   if (m->retain && cfg.retain_available) retained_.set(m);
-  std::shared_lock lock(trie_.mutex());
-  trie_.match(m->topic, [&](Session* s, const SubOptions& o) { s->deliver(m, o, ctx); });
+  uint64_t routed = 0;
+  {
+    std::shared_lock lock(trie_.mutex());
+    trie_.match(m->topic, [&](Session* s, const SubOptions& o) {
+      s->deliver(m, o, ctx);
+      ++routed;
+    });
+  }
+  if (routed) WorkerStats::add(slot.out, routed);
 }
 
 bool Namespace::subscribe(const SessionPtr& s, std::string_view filter, const SubOptions& o) {

@@ -85,6 +85,14 @@ class Namespace {
   // Live sessions of this namespace (for admin queries and revocation).
   std::vector<SessionPtr> sessions();
 
+  // Messages published into this namespace and deliveries routed to its
+  // subscribers since start (the console's per-instance charts). Summed over
+  // per-loop slots: each slot is written only by its own loop thread.
+  struct MessageCounts {
+    uint64_t in = 0, out = 0;
+  };
+  MessageCounts message_counts() const;
+
  private:
   void end_session_locked(const SessionPtr& s);
 
@@ -99,6 +107,11 @@ class Namespace {
   SubscriptionTrie trie_;
   RetainedStore retained_;
   std::atomic<uint64_t> next_serial_{1};
+  struct alignas(64) CountSlot {
+    std::atomic<uint64_t> in{0}, out{0};
+  };
+  static constexpr unsigned kCountSlots = 64;  // loop ids beyond this share slots (counts stay close)
+  std::unique_ptr<CountSlot[]> counts_ = std::make_unique<CountSlot[]>(kCountSlots);
   std::shared_ptr<MessageTracer> tracer_;
   std::atomic<bool> tracing_{false};
 };

@@ -216,6 +216,10 @@ test('console calls, SendMessage to a subscriber, RAM user denied with AccessDen
   assert.equal(meta.OnlineClientCount, 1);
   assert.equal(meta.SubscriptionCount, 1);
   assert.equal(meta.Instances[0].InstanceId, inst);
+  // Three messages in, three routed out (two by topic, one P2P), per instance and in total.
+  assert.ok(meta.MessagesIn >= 3 && meta.MessagesOut >= 3, JSON.stringify(meta));
+  assert.equal(meta.Instances[0].MessagesIn, meta.MessagesIn);
+  assert.equal(meta.Instances[0].OnlineClientCount, 1);
   assert.ok(Math.abs(meta.Timestamp - Date.now()) < 60_000);
   await sub.endAsync();
 

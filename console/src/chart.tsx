@@ -57,7 +57,14 @@ export function LineChart(props: { title: string; series: Series[]; unit?: strin
         {props.series.map((s) => {
           const off = props.capacity - s.points.length;
           const d = s.points.map((v, i) => `${i ? 'L' : 'M'}${x(i + off).toFixed(1)},${y(v).toFixed(1)}`).join('');
-          return d ? <path d={d} fill="none" stroke={s.color} stroke-width="2" vector-effect="non-scaling-stroke" /> : null;
+          if (!d) return null;
+          const lx = x(s.points.length - 1 + off), ly = y(s.points[s.points.length - 1]);
+          return (
+            <g>
+              <path d={d} fill="none" stroke={s.color} stroke-width="2" vector-effect="non-scaling-stroke" />
+              <circle cx={lx} cy={ly} r="3" fill={s.color} />
+            </g>
+          );
         })}
       </svg>
     </figure>

@@ -292,7 +292,13 @@ test('console: a new customer from sign-in to the audit log', { timeout: 240000 
       await screenshot(page, '17-send-test-message');
       await page.goto(base);
       await page.locator('[data-series="In"]').waitFor();
-      await page.waitForTimeout(2500); // a few samples for the charts
+      // Some traffic for a few samples of the live charts.
+      for (let i = 0; i < 12; i++) {
+        for (let j = 0; j <= i % 4; j++) await apiCall(page, 'OnsMqtt', 'SendMessage', { InstanceId: instanceId, MqttTopic: 'Sensors/chart', Payload: `tick ${i}` });
+        await page.waitForTimeout(400);
+      }
+      await sub.waitFor((l) => l.includes('tick 11'));
+      await page.locator('[data-stat="Messages out"] .stat-value').filter({ hasNotText: /^0$/ }).waitFor();
       await screenshot(page, '18-overview-live');
     });
 

@@ -110,12 +110,16 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
           {endpoints.map(([k, v]) => (
             <>
               <dt>{k}</dt>
-              <dd>
-                <code>{v || `${host} (port not reported by the server)`}</code>
-              </dd>
+              <dd>{v ? <code>{v}</code> : <span class="muted">{host}: port not reported</span>}</dd>
             </>
           ))}
         </dl>
+        {endpoints.some(([, v]) => !v) && (
+          <p class="hint">
+            This server does not report its listener ports to the console. The operator sets them with port, tls_port,
+            ws_port and wss_port (docs/configuration.md); a disabled listener has no endpoint.
+          </p>
+        )}
       </div>
       <div class="card">
         <h2>Limits</h2>

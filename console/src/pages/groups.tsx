@@ -202,7 +202,7 @@ export function Roles() {
               title: 'Role name',
               render: (r) => (
                 <>
-                  {r.RoleName}
+                  <span>{r.RoleName}</span>
                   <div class="muted small">{r.Arn}</div>
                 </>
               ),

@@ -380,7 +380,7 @@ function Traces({ id }: { id: string }) {
   return (
     <div>
       <h2>Trace</h2>
-      <Notice>Message traces are recorded only when tracing is enabled on the server (see docs/configuration.md).</Notice>
+      <Notice>Device traces are always kept for a while; message traces only when the server enables them ([mq] message_trace = true, docs/configuration.md).</Notice>
       <Form class="inline-form" label="Trace query" onSubmit={search}>
         <Select
           label="Query"

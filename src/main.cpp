@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the MQTT broker, the management API and the console");
   serve->add_option("--config", config_file, "TOML configuration file");
   // Flags are parsed into optionals and applied after the file and environment.
-  std::optional<std::string> data_dir, host, tls_cert, tls_key, tls_ca, log_level, console_dir;
+  std::optional<std::string> data_dir, host, tls_cert, tls_key, tls_ca, log_level, console_dir, fsync;
   std::optional<int> mqtt_port, mqtts_port, ws_port, wss_port, http_port;
   std::optional<unsigned> threads;
   bool anonymous = false, log_json = false, demo = false;
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   serve->add_flag("--allow-anonymous", anonymous, "Development only: accept clients without credentials");
   serve->add_flag("--demo", demo, "First start: also create a demo instance, topic and group, print a working client pair");
   serve->add_option("--log-level", log_level, "debug | info | warn | error");
+  serve->add_option("--fsync", fsync, "Broker state durability: always | batch (default) | off");
   serve->add_flag("--log-json", log_json, "Structured JSON log lines");
   serve->add_flag("--print-config", print_config, "Print the effective configuration and exit");
 
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   if (anonymous) cfg.allow_anonymous = true;
   if (demo) cfg.demo = true;
   if (log_level) cfg.log_level = *log_level;
+  if (fsync) cfg.fsync = *fsync;
   if (log_json) cfg.log_json = true;
   if (print_config) {
     std::cout << sluice::app::to_toml(cfg);

@@ -76,6 +76,8 @@ std::vector<Setting> settings(Config& c) {
       str("", "data_dir", c.data_dir),
       str("", "console_dir", c.console_dir),
       flag("", "allow_anonymous", c.allow_anonymous),
+      str("", "fsync", c.fsync),
+      num("", "fsync_window_ms", c.fsync_window_ms),
       str("log", "level", c.log_level),
       flag("log", "json", c.log_json),
       str("mqtt", "host", m.host),
@@ -193,6 +195,7 @@ void load_env(Config& cfg) {
 std::string to_toml(const Config& c) {
   std::ostringstream os;
   os << "data_dir = \"" << c.data_dir << "\"\nallow_anonymous = " << (c.allow_anonymous ? "true" : "false")
+     << "\nfsync = \"" << c.fsync << "\"\nfsync_window_ms = " << c.fsync_window_ms
      << "\n\n[log]\nlevel = \"" << c.log_level << "\"\njson = " << (c.log_json ? "true" : "false")
      << "\n\n[mqtt]\nhost = \"" << c.mqtt.host << "\"\nport = " << c.mqtt.mqtt_port
      << "\ntls_port = " << c.mqtt.mqtts_port << "\nws_port = " << c.mqtt.ws_port

@@ -38,6 +38,9 @@ struct Config {
   bool allow_anonymous = false;  // development only: --allow-anonymous
   bool demo = false;             // first start: create a demo instance and print a working client pair
   std::string console_dir;       // the built console; "" = <directory of the sluice binary>/console
+  // Broker state (<data-dir>/broker.db): "always" | "batch" | "off" (see docs/reliability.md).
+  std::string fsync = "batch";
+  int fsync_window_ms = 10;      // batch: longest a PUBACK waits for its group commit (max 10)
   std::string log_level = "info";
   bool log_json = false;
   net::ServerOptions mqtt;

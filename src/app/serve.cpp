@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -26,6 +27,7 @@
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
 #include "net/server.hpp"
+#include "store/broker_store.hpp"
 #include "store/crypto.hpp"
 #include "store/store.hpp"
 
@@ -226,7 +228,34 @@ int serve(Config cfg) {
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
 
+  // Broker state: read back before any client connects, then recorded as it changes.
+  store::BrokerStoreOptions so;
+  if (!store::parse_fsync_mode(cfg.fsync, so.fsync)) {
+    log::error("fsync must be always, batch or off (got \"{}\")", cfg.fsync);
+    return 1;
+  }
+  so.window_ms = cfg.fsync_window_ms;
+  std::unique_ptr<store::BrokerStore> persist;
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    persist = std::make_unique<store::BrokerStore>(cfg.data_dir + "/broker.db", so);
+    broker::Recovered rec = persist->recover();
+    size_t queued = 0;
+    for (const auto& s : rec.sessions) queued += s.entries.size();
+    const size_t retained = rec.retained.size();
+    broker.set_persistence(persist.get());
+    const size_t sessions = broker.restore(std::move(rec));
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    log::info("broker state recovered in {} ms: {} sessions, {} queued messages, {} retained (fsync {})",
+              ms, sessions, queued, retained, cfg.fsync);
+  } catch (const std::exception& e) {
+    log::error("broker state ({}/broker.db): {}", cfg.data_dir, e.what());
+    return 1;
+  }
+
   net::Server server(cfg.mqtt, broker, *access);
+  server.set_persistence(persist.get());
+  persist->start([&server](uint64_t ticket) { server.durable(ticket); });
   api::HttpServer http(cfg.http);
   try {
     server.start();
@@ -259,6 +288,7 @@ int serve(Config cfg) {
     if (cfg.http.port >= 0) http.start();
   } catch (const std::exception& e) {
     log::error("{}", e.what());
+    persist->stop();
     return 1;
   }
   log::info("sluice ready: mqtt={} mqtts={} ws={} wss={} http={} threads={}",
@@ -271,6 +301,7 @@ int serve(Config cfg) {
   log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
   server.stop();
+  persist->stop();
   log::info("stopped");
   return 0;
 }

@@ -17,6 +17,7 @@ std::shared_ptr<Namespace> Broker::get_or_create(std::string_view id, const Name
   auto it = spaces_.find(id);
   if (it != spaces_.end()) return it->second;
   auto ns = std::make_shared<Namespace>(std::string(id), cfg);
+  ns->set_persistence(persist_);
   spaces_.emplace(std::string(id), ns);
   return ns;
 }

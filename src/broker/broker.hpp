@@ -34,11 +34,19 @@ class Broker {
   // Runs every namespace's housekeeping (session expiry, delayed wills).
   void housekeeping(int64_t now_ms, WorkerContext& ctx);
 
+  // Durable state for every namespace, present and future; set before the loops start.
+  void set_persistence(Persistence* p);
+  // Puts the state read back from the store in place (namespaces must exist:
+  // state of a namespace no longer configured is dropped from the store).
+  // Returns the number of sessions restored.
+  size_t restore(Recovered&& r);
+
   WorkerStats& stats(unsigned worker) { return *stats_[worker]; }
   Totals totals();
 
  private:
   NamespaceConfig defaults_;
+  Persistence* persist_ = nullptr;
   std::vector<std::unique_ptr<WorkerStats>> stats_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Namespace>, StringHash, std::equal_to<>> spaces_;

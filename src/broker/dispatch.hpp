@@ -19,6 +19,7 @@ struct RemoteDelivery {
   std::shared_ptr<Session> session;
   MessagePtr message;
   SubOptions options;
+  uint64_t pseq = 0;  // already recorded for persistence under this sequence number (0: not)
 };
 
 // Implemented by the network layer (its event loops).
@@ -37,6 +38,12 @@ class WorkerContext {
       : id_(id), stats_(&stats), outbox_(workers) {}
   unsigned id() const { return id_; }
   WorkerStats& stats() { return *stats_; }
+  // The newest persistence ticket this thread produced: a connection compares it
+  // before and after routing a publish to know whether its PUBACK must wait.
+  uint64_t ticket() const { return ticket_; }
+  void note_ticket(uint64_t t) {
+    if (t > ticket_) ticket_ = t;
+  }
   void defer(unsigned worker, RemoteDelivery&& d) {
     outbox_[worker].push_back(std::move(d));
     pending_ = true;
@@ -57,6 +64,7 @@ class WorkerContext {
   unsigned id_;
   WorkerStats* stats_;
   bool pending_ = false;
+  uint64_t ticket_ = 0;
   std::vector<std::vector<RemoteDelivery>> outbox_;
 };
 

@@ -119,7 +119,17 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
       return;
     }
   }
-  if (m->retain && cfg.retain_available) retained_.set(m);
+  if (m->retain && cfg.retain_available) {
+    retained_.set(m);
+    if (persist_) {
+      PersistRecord r{m->payload.empty() ? PersistRecord::Kind::RetainedCleared
+                                         : PersistRecord::Kind::RetainedSet};
+      r.ns = id_;
+      r.text = m->topic;
+      if (!m->payload.empty()) r.message = m;
+      ctx.note_ticket(persist_->submit(std::move(r)));
+    }
+  }
   uint64_t routed = 0;
   {
     std::shared_lock lock(trie_.mutex());

@@ -12,6 +12,7 @@
 
 #include "broker/config.hpp"
 #include "broker/dispatch.hpp"
+#include "broker/persistence.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
 #include "broker/subscription_trie.hpp"
@@ -93,6 +94,12 @@ class Namespace {
   };
   MessageCounts message_counts() const;
 
+  // Durable state: set once before the event loops start (null = in memory only).
+  void set_persistence(Persistence* p) { persist_ = p; }
+  Persistence* persistence() const { return persist_; }
+  // At start-up: a session read back from the store (offline until its client returns).
+  void restore(RecoveredSession& r, int64_t now_ms, int64_t wall_now_ms);
+
  private:
   void end_session_locked(const SessionPtr& s);
 
@@ -114,6 +121,7 @@ class Namespace {
   std::unique_ptr<CountSlot[]> counts_ = std::make_unique<CountSlot[]>(kCountSlots);
   std::shared_ptr<MessageTracer> tracer_;
   std::atomic<bool> tracing_{false};
+  Persistence* persist_ = nullptr;
 };
 
 }  // namespace sluice::broker

@@ -19,37 +19,41 @@ void Session::pop_queued_locked() {
   budget_->queued.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
+void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx, uint64_t pseq) {
   if (o.no_local && m->origin == serial_) return;
   const uint8_t qos = std::min(m->qos, o.qos);
   const bool retain = o.retain_as_published && m->retain;
   std::unique_lock lock(mu_);
+  // Recorded here, on the publisher's thread, so that its PUBACK can wait for it.
+  if (pseq == 0 && qos > 0 && store_key_ != 0 && !ended_)
+    pseq = persist_queued_locked(m, qos, retain, o.subscription_id, ctx);
   if (client_) {
     const unsigned w = client_->worker();
     if (w == ctx.id()) {
-      deliver_locked(m, qos, retain, o.subscription_id, ctx);
+      deliver_locked(m, qos, retain, o.subscription_id, ctx, pseq);
     } else {
       lock.unlock();
-      ctx.defer(w, RemoteDelivery{shared_from_this(), m, o});
+      ctx.defer(w, RemoteDelivery{shared_from_this(), m, o, pseq});
     }
     return;
   }
-  if (ended_ || expiry_interval_ == 0) return;
+  if (ended_ || expiry_interval_ == 0) return persist_done(pseq);
   if (qos == 0 && !ns_.config().queue_qos0_offline) return;
-  enqueue_locked(m, qos, retain, o.subscription_id, ctx);
+  enqueue_locked(m, qos, retain, o.subscription_id, ctx, pseq);
 }
 
 void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
   const uint8_t qos = std::min(m->qos, o.qos);
   std::lock_guard lock(mu_);
-  if (client_ && client_->worker() == ctx.id()) deliver_locked(m, qos, true, o.subscription_id, ctx);
+  if (client_ && client_->worker() == ctx.id()) deliver_locked(m, qos, true, o.subscription_id, ctx, 0);
 }
 
 void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
-                             WorkerContext& ctx) {
+                             WorkerContext& ctx, uint64_t pseq) {
   if (m->expiry_at_ms != 0 && m->expired(now_ms())) {
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
+    persist_done(pseq);
     return;
   }
   if (qos == 0) {
@@ -60,33 +64,39 @@ void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
     return;
   }
   if (!queue_.empty() || inflight_.size() >= window_locked() || client_->congested()) {
-    enqueue_locked(m, qos, retain, sub_id, ctx);
+    enqueue_locked(m, qos, retain, sub_id, ctx, pseq);
     return;
   }
-  if (!send_new_locked(m, qos, retain, sub_id)) {
+  if (!send_new_locked(m, qos, retain, sub_id, pseq)) {
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
+    persist_done(pseq);
   }
 }
 
-bool Session::send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id) {
+bool Session::send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
+                              uint64_t pseq) {
   const uint16_t id = next_packet_id_locked();
   if (!client_->send_publish(*m, qos, id, retain, false, sub_id)) return false;
-  inflight_.push_back(Inflight{id, m, qos, retain, false, sub_id, id_seq_});
+  inflight_.push_back(Inflight{id, m, qos, retain, false, sub_id, id_seq_, pseq});
+  // QoS 2 must resend under the same id after a restart (the client may hold it).
+  if (qos == 2) persist_msg(PersistRecord::Kind::MessageSent, pseq, id);
   return true;
 }
 
 void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
-                             WorkerContext& ctx) {
+                             WorkerContext& ctx, uint64_t pseq) {
   const NamespaceConfig& cfg = ns_.config();
   const uint32_t limit = cfg.max_queued_messages;
   if (limit == 0) {
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
+    persist_done(pseq);
     return;
   }
   if (!budget_) budget_ = ns_.queue_budget();
   if (queue_.size() >= limit) {  // bounded: the oldest message makes room
+    persist_done(queue_.front().pseq);
     pop_queued_locked();
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
@@ -96,11 +106,39 @@ void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
     budget_->refused.fetch_add(1, std::memory_order_relaxed);
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
+    persist_done(pseq);
     return;
   }
-  queue_.push_back(Queued{m, qos, retain, sub_id});
+  queue_.push_back(Queued{m, qos, retain, sub_id, pseq});
   budget_->queued.fetch_add(1, std::memory_order_relaxed);
 }
+
+uint64_t Session::persist_queued_locked(const MessagePtr& m, uint8_t qos, bool retain,
+                                        uint32_t sub_id, WorkerContext& ctx) {
+  Persistence* p = ns_.persistence();
+  if (!p) return 0;
+  PersistRecord r{PersistRecord::Kind::MessageQueued};
+  r.key = store_key_;
+  r.message = m;
+  r.qos = qos;
+  r.retain = retain;
+  r.options.subscription_id = sub_id;
+  const uint64_t t = p->submit(std::move(r));
+  ctx.note_ticket(t);
+  return t;
+}
+
+void Session::persist_msg(PersistRecord::Kind kind, uint64_t pseq, uint16_t packet_id) {
+  if (pseq == 0) return;
+  if (Persistence* p = ns_.persistence()) {
+    PersistRecord r{kind};
+    r.seq = pseq;
+    r.packet_id = packet_id;
+    p->submit(std::move(r));
+  }
+}
+
+void Session::persist_done(uint64_t pseq) { persist_msg(PersistRecord::Kind::MessageDone, pseq, 0); }
 
 size_t Session::window_locked() const {
   return std::min<size_t>(ns_.config().max_inflight, client_->receive_maximum());
@@ -134,6 +172,7 @@ void Session::pump_locked(WorkerContext& ctx) {
     if (q.message->expired(now)) {
       ++dropped_;
       WorkerStats::add(ctx.stats().dropped);
+      persist_done(q.pseq);
       pop_queued_locked();
       continue;
     }
@@ -141,7 +180,10 @@ void Session::pump_locked(WorkerContext& ctx) {
       if (!client_->send_publish(*q.message, 0, 0, q.retain, false, q.subscription_id)) ++dropped_;
     } else {
       if (inflight_.size() >= window) break;
-      if (!send_new_locked(q.message, q.qos, q.retain, q.subscription_id)) ++dropped_;
+      if (!send_new_locked(q.message, q.qos, q.retain, q.subscription_id, q.pseq)) {
+        ++dropped_;
+        persist_done(q.pseq);
+      }
     }
     pop_queued_locked();
   }
@@ -161,6 +203,12 @@ Client* Session::attach(Client* c) {
   if (old && old != c) old->kick(mqtt::Reason::SessionTakenOver);
   client_ = c;
   online_.store(c != nullptr, std::memory_order_relaxed);
+  if (pending_will_ && store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::WillCancelled};
+      r.key = store_key_;
+      p->submit(std::move(r));
+    }
   pending_will_.reset();  // a new connection to the session cancels a delayed will
   return old;
 }
@@ -171,6 +219,13 @@ bool Session::detach(Client* c, int64_t now) {
   client_ = nullptr;
   online_.store(false, std::memory_order_relaxed);
   disconnected_at_ = now;
+  if (store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::SessionOffline};
+      r.key = store_key_;
+      r.wall_ms = wall_ms();
+      p->submit(std::move(r));
+    }
   return true;
 }
 
@@ -189,6 +244,7 @@ void Session::resume(WorkerContext& ctx) {
       client_->send_pubrel(f.id);
     } else if (f.message->expired(now)) {
       ++dropped_;
+      persist_done(f.pseq);
       inflight_.erase_at(i);
       continue;
     } else {
@@ -203,6 +259,7 @@ bool Session::on_puback(uint16_t id, WorkerContext& ctx) {
   std::lock_guard lock(mu_);
   const size_t i = find_inflight(id);
   if (i == inflight_.size() || inflight_[i].qos != 1) return false;
+  persist_done(inflight_[i].pseq);
   inflight_.erase_at(i);
   pump_locked(ctx);
   return true;
@@ -213,11 +270,13 @@ bool Session::on_pubrec(uint16_t id, bool failed, WorkerContext& ctx) {
   const size_t i = find_inflight(id);
   if (i == inflight_.size() || inflight_[i].qos != 2) return false;
   if (failed) {  // the receiver refused it: the flow ends here
+    persist_done(inflight_[i].pseq);
     inflight_.erase_at(i);
     pump_locked(ctx);
     return true;
   }
   inflight_[i].released = true;
+  persist_msg(PersistRecord::Kind::MessageReleased, inflight_[i].pseq, id);
   inflight_[i].message.reset();  // no longer needed: only the id travels from here on
   if (client_ && client_->worker() == ctx.id()) client_->send_pubrel(id);
   return true;
@@ -227,6 +286,7 @@ bool Session::on_pubcomp(uint16_t id, WorkerContext& ctx) {
   std::lock_guard lock(mu_);
   const size_t i = find_inflight(id);
   if (i == inflight_.size() || !inflight_[i].released) return false;
+  persist_done(inflight_[i].pseq);
   inflight_.erase_at(i);
   pump_locked(ctx);
   return true;
@@ -237,14 +297,28 @@ bool Session::incoming_qos2_seen(uint16_t id) {
   return incoming_qos2_.count(id) != 0;
 }
 
-void Session::incoming_qos2_store(uint16_t id) {
+uint64_t Session::incoming_qos2_store(uint16_t id) {
   std::lock_guard lock(mu_);
   incoming_qos2_.insert(id);
+  Persistence* p = store_key_ != 0 ? ns_.persistence() : nullptr;
+  if (!p) return 0;
+  PersistRecord r{PersistRecord::Kind::IncomingQos2};
+  r.key = store_key_;
+  r.packet_id = id;
+  return p->submit(std::move(r));
 }
 
 bool Session::incoming_qos2_release(uint16_t id) {
   std::lock_guard lock(mu_);
-  return incoming_qos2_.erase(id) != 0;
+  if (incoming_qos2_.erase(id) == 0) return false;
+  if (store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::IncomingQos2Done};
+      r.key = store_key_;
+      r.packet_id = id;
+      p->submit(std::move(r));
+    }
+  return true;
 }
 
 size_t Session::incoming_qos2_count() {
@@ -259,12 +333,63 @@ void Session::remember_subscription(std::string_view filter, const SubOptions& o
     subscriptions_.emplace(std::string(filter), o);
   else
     it->second = o;
+  if (store_key_ != 0 && !ended_)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::SubscriptionAdded};
+      r.key = store_key_;
+      r.text.assign(filter);
+      r.options = o;
+      p->submit(std::move(r));
+    }
 }
 
 void Session::forget_subscription(std::string_view filter) {
   std::lock_guard lock(mu_);
   auto it = subscriptions_.find(filter);
-  if (it != subscriptions_.end()) subscriptions_.erase(it);
+  if (it == subscriptions_.end()) return;
+  subscriptions_.erase(it);
+  if (store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::SubscriptionRemoved};
+      r.key = store_key_;
+      r.text.assign(filter);
+      p->submit(std::move(r));
+    }
+}
+
+void Session::set_expiry_interval(uint32_t s) {
+  std::lock_guard lock(mu_);
+  expiry_interval_ = s;
+  Persistence* p = ns_.persistence();
+  if (!p || ended_ || (s == 0 && store_key_ == 0)) return;
+  const bool fresh = store_key_ == 0;
+  if (fresh) store_key_ = p->new_session_key();
+  PersistRecord r{PersistRecord::Kind::SessionSaved};
+  r.key = store_key_;
+  r.ns = ns_.id();
+  r.client_id = client_id_;
+  r.expiry_s = s;
+  p->submit(std::move(r));
+  if (!fresh) return;
+  // Became persistent while holding subscriptions (a takeover with a new expiry).
+  for (const auto& [f, o] : subscriptions_) {
+    PersistRecord sr{PersistRecord::Kind::SubscriptionAdded};
+    sr.key = store_key_;
+    sr.text = f;
+    sr.options = o;
+    p->submit(std::move(sr));
+  }
+}
+
+void Session::mark_ended() {
+  std::lock_guard lock(mu_);
+  ended_ = true;
+  if (store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::SessionEnded};
+      r.key = store_key_;
+      p->submit(std::move(r));
+    }
 }
 
 std::vector<std::string> Session::subscription_filters() {
@@ -284,11 +409,25 @@ void Session::set_pending_will(MessagePtr will, int64_t due_ms) {
   std::lock_guard lock(mu_);
   pending_will_ = std::move(will);
   pending_will_due_ = due_ms;
+  if (store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::WillScheduled};
+      r.key = store_key_;
+      r.message = pending_will_;
+      r.wall_ms = wall_ms() + (due_ms - now_ms());
+      p->submit(std::move(r));
+    }
 }
 
 MessagePtr Session::take_pending_will(int64_t now, bool force) {
   std::lock_guard lock(mu_);
   if (!pending_will_ || (!force && now < pending_will_due_)) return nullptr;
+  if (store_key_ != 0)
+    if (Persistence* p = ns_.persistence()) {
+      PersistRecord r{PersistRecord::Kind::WillCancelled};
+      r.key = store_key_;
+      p->submit(std::move(r));
+    }
   return std::move(pending_will_);
 }
 

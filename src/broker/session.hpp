@@ -22,6 +22,7 @@
 #include "broker/ring.hpp"
 #include "broker/dispatch.hpp"
 #include "broker/message.hpp"
+#include "broker/persistence.hpp"
 
 namespace sluice::broker {
 
@@ -46,8 +47,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Namespace& ns() const { return ns_; }
   bool online() const { return online_.load(std::memory_order_relaxed); }
 
-  // Routes one message to this session from any thread.
-  void deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx);
+  // Routes one message to this session from any thread. `pseq` != 0: the message
+  // was already recorded for persistence (handed over from another thread).
+  void deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx, uint64_t pseq = 0);
   // A retained message sent because of a new subscription (retain flag set).
   void deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx);
 
@@ -69,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool on_pubcomp(uint16_t id, WorkerContext& ctx);
   // Incoming QoS 2 (exactly once, method B: deliver on PUBLISH, remember the id until PUBREL).
   bool incoming_qos2_seen(uint16_t id);      // true: duplicate, do not route again
-  void incoming_qos2_store(uint16_t id);
+  uint64_t incoming_qos2_store(uint16_t id);  // returns its persistence ticket (0: none)
   bool incoming_qos2_release(uint16_t id);   // PUBREL: false if unknown
   size_t incoming_qos2_count();
 
@@ -80,7 +82,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t subscription_count();
 
   // Session expiry (seconds; 0 = ends with the connection; 0xFFFFFFFF = never).
-  void set_expiry_interval(uint32_t s) { expiry_interval_ = s; }
+  // A session with an expiry is persistent: it gets a store key and its state is recorded.
+  void set_expiry_interval(uint32_t s);
   uint32_t expiry_interval() const { return expiry_interval_; }
   int64_t disconnected_at() const { return disconnected_at_; }
 
@@ -93,7 +96,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Set (under the namespace's session lock) when the session has ended.
   bool ended() const { return ended_; }
-  void mark_ended() { ended_ = true; }
+  void mark_ended();
+
+  // Durable state (broker/persistence.hpp). 0: not persisted.
+  uint64_t store_key() const { return store_key_; }
+  // At start-up, before any client: the state read back from the store.
+  void restore(RecoveredSession& r, int64_t now_ms, int64_t wall_now_ms);
 
  private:
   struct Inflight {
@@ -104,19 +112,27 @@ class Session : public std::enable_shared_from_this<Session> {
     bool released;  // PUBREC received, PUBREL sent: waiting for PUBCOMP
     uint32_t subscription_id;
     uint32_t seq;   // allocation number of the packet id (in-flight order)
+    uint64_t pseq;  // persistence sequence number (0: not persisted)
   };
   struct Queued {
     MessagePtr message;
     uint8_t qos;
     bool retain;
     uint32_t subscription_id;
+    uint64_t pseq;
   };
 
   void deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
-                      WorkerContext& ctx);
-  bool send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id);
+                      WorkerContext& ctx, uint64_t pseq);
+  bool send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
+                       uint64_t pseq);
   void enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
-                      WorkerContext& ctx);
+                      WorkerContext& ctx, uint64_t pseq);
+  // Persistence records (no-ops for a session without a store key).
+  uint64_t persist_queued_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
+                                 WorkerContext& ctx);
+  void persist_done(uint64_t pseq);
+  void persist_msg(PersistRecord::Kind kind, uint64_t pseq, uint16_t packet_id);
   void pump_locked(WorkerContext& ctx);
   void pop_queued_locked();  // queue_.pop_front() and the namespace's budget released
   uint16_t next_packet_id_locked();
@@ -142,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t pending_will_due_ = 0;
   uint64_t dropped_ = 0;
   bool ended_ = false;
+  uint64_t store_key_ = 0;
 };
 
 using SessionPtr = std::shared_ptr<Session>;

@@ -66,6 +66,11 @@ class Connection final : public Pollable, public broker::Client {
   void on_unsubscribe(mqtt::Unsubscribe& u);
   void on_ack(mqtt::Ack& a);
   void on_disconnect(mqtt::Disconnect& d);
+  // PUBACK / PUBREC to the publisher; held back until `ticket` (0: none) is durable.
+  void ack_publish(mqtt::PacketType type, uint16_t packet_id, uint64_t ticket);
+ public:
+  void release_ack(uint16_t packet_id, bool pubrec);  // by the worker, once durable
+ private:
   void refuse_connect(mqtt::Reason reason, std::string_view why);
   // Asks the access layer whether rights changed; applies revocations.
   void check_access(int64_t now);
@@ -110,6 +115,8 @@ class Connection final : public Pollable, public broker::Client {
   uint16_t client_alias_max_ = 0;
   uint16_t next_out_alias_ = 1;
   bool requested_problem_info_ = true;
+  uint32_t held_acks_ = 0;       // acks waiting for durability (later ones queue behind: order)
+  uint64_t last_held_ticket_ = 0;
   std::vector<std::string> in_aliases_;  // topic per alias the client set (index = alias)
   std::unique_ptr<std::unordered_map<std::string, uint16_t>> out_aliases_;
 };

@@ -274,18 +274,19 @@ void Connection::on_publish(mqtt::Publish& p) {
   m->origin = session_->serial();
   if (v5) copy_message_props(p.props, *m);
   WorkerStats::add(w_.server().broker().stats(w_.id()).messages_in);
+  const uint64_t ticket_before = w_.ctx().ticket();
   ns_->publish(m, w_.ctx());
   if (ns_->tracing())
     if (auto t = ns_->tracer()) t->published(*m, session_->client_id());
 
-  if (p.qos == 1) {
-    mqtt::encode(mqtt::Ack{mqtt::PacketType::Puback, p.packet_id, Reason::Success, {}}, version_, out_);
-    queued_output();
-  } else if (p.qos == 2) {
-    session_->incoming_qos2_store(p.packet_id);
-    mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrec, p.packet_id, Reason::Success, {}}, version_, out_);
-    queued_output();
-  }
+  if (p.qos == 0) return;
+  // Routing recorded something durable (a persistent session's queue, a retained
+  // message): in fsync always / batch the ack waits until it is on disk.
+  uint64_t ticket = w_.ctx().ticket() > ticket_before ? w_.ctx().ticket() : 0;
+  if (p.qos == 2) ticket = std::max(ticket, session_->incoming_qos2_store(p.packet_id));
+  auto* persist = w_.server().persistence();
+  if (!persist || !persist->acks_wait()) ticket = 0;
+  ack_publish(p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec, p.packet_id, ticket);
 }
 
 // A PUBLISH the access layer refused with `r` (SPEC §5): v5 gets the reason in

@@ -46,6 +46,13 @@ class Server final : public broker::Dispatcher {
   broker::Broker& broker() { return broker_; }
   broker::AccessControl& access() { return access_; }
   const TlsContext* tls() const { return tls_.get(); }
+
+  // Durable state: acks wait for it when it says so (set before start()).
+  void set_persistence(broker::Persistence* p) { persist_ = p; }
+  broker::Persistence* persistence() const { return persist_; }
+  // Called by the persistence writer after a commit: wakes the loops holding
+  // acks that are now durable (writer thread only).
+  void durable(uint64_t ticket);
   std::atomic<size_t>& connection_counter() { return connections_; }
 
  private:
@@ -58,6 +65,8 @@ class Server final : public broker::Dispatcher {
   int ports_[4] = {-1, -1, -1, -1};
   std::atomic<size_t> connections_{0};
   std::atomic<unsigned> next_outside_{0};
+  broker::Persistence* persist_ = nullptr;
+  std::vector<uint64_t> ack_posted_;  // per worker, writer thread only
   bool started_ = false;
 };
 

@@ -141,7 +141,7 @@ void Worker::drain_inbox() {
     tasks.swap(tasks_);
     inbox_signaled_ = false;
   }
-  for (auto& d : items) d.session->deliver(d.message, d.options, ctx_);
+  for (auto& d : items) d.session->deliver(d.message, d.options, ctx_, d.pseq);
   for (auto& t : tasks) t();
 }
 

@@ -7,7 +7,9 @@
 // connection, hand cross-thread deliveries over in one batch per target
 // thread, then write every connection that has output (one write each, so
 // the packets produced by the iteration are coalesced).
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -58,6 +60,13 @@ class Worker {
   int64_t now_ms() const { return now_ms_; }
   void update_interest(Connection* c, bool want_write);
 
+  // PUBACK / PUBREC held back until persistence ticket `ticket` is durable
+  // (loop thread). The store's writer wakes the loop through post().
+  void defer_ack(uint64_t connection_id, uint64_t ticket, uint16_t packet_id, bool pubrec);
+  void acks_durable(uint64_t ticket);
+  // Highest ticket a held-back ack waits for (read by the writer thread).
+  uint64_t ack_wanted() const { return ack_wanted_.load(); }
+
  private:
   struct Listener : Pollable {
     Listener(int f, Transport t) : Pollable(Kind::Listener), fd(f), transport(t) {}
@@ -92,6 +101,14 @@ class Worker {
   mqtt::Publish pub_;
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
+  struct HeldAck {
+    uint64_t connection_id;
+    uint64_t ticket;
+    uint16_t packet_id;
+    bool pubrec;
+  };
+  std::deque<HeldAck> held_acks_;  // tickets ascending
+  std::atomic<uint64_t> ack_wanted_{0};
   uint64_t next_conn_id_ = 1;
 };
 

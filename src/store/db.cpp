@@ -41,6 +41,12 @@ bool Stmt::step() {
   fail(db_, std::string("step (") + sqlite3_sql(st_) + ")");
 }
 
+Stmt& Stmt::reset() {
+  sqlite3_reset(st_);
+  sqlite3_clear_bindings(st_);
+  return *this;
+}
+
 std::string Stmt::text(int i) const {
   auto p = sqlite3_column_text(st_, i);
   int n = sqlite3_column_bytes(st_, i);

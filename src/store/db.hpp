@@ -50,6 +50,8 @@ class Stmt {
   bool step();
   // Runs a statement that returns no rows.
   void run() { while (step()) {} }
+  // Makes a prepared statement ready to bind and run again (kept for reuse on hot paths).
+  Stmt& reset();
 
   // Columns are 0-based, as in SQLite.
   std::string text(int i) const;

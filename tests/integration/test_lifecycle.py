@@ -33,9 +33,6 @@ class LifecycleTest(unittest.TestCase):
         finally:
             b.stop()
 
-    @unittest.skipUnless(os.environ.get("SLUICE_TEST_DURABILITY") == "1",
-                         "crash durability (kill -9) lands with the durability issue (#7): "
-                         "sessions and retained messages are in memory until then")
     def test_acknowledged_data_survives_kill_9(self):
         b = harness.Broker().start()
         try:

@@ -1,0 +1,99 @@
+#pragma once
+// The broker's durable state, seen from the broker: a stream of change records
+// (session created / ended, subscription added / removed, message queued for a
+// persistent session / acknowledged, QoS 2 state, retained set / cleared, will
+// scheduled / cancelled) handed to a Persistence that stores them off the event
+// loops, and the state read back at start (Recovered). The broker never sees
+// SQLite; src/store implements this.
+//
+// Only what a restart must restore is recorded: QoS 1/2 messages that reach a
+// session with an expiry (clean_start=false / Session Expiry > 0), retained
+// messages, and the sessions themselves. QoS 0 and clean sessions cost nothing.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/message.hpp"
+
+namespace sluice::broker {
+
+struct PersistRecord {
+  enum class Kind : uint8_t {
+    SessionSaved,      // key, ns, client_id, expiry_s (insert or update; at CONNECT: online)
+    SessionOffline,    // key, wall_ms = when it disconnected
+    SessionEnded,      // key: the session and everything it held are gone
+    SubscriptionAdded,  // key, text = filter, options
+    SubscriptionRemoved,  // key, text = filter
+    MessageQueued,     // key, seq (= this record's ticket), message, qos, retain, options.subscription_id
+    MessageSent,       // seq, packet_id: a QoS 2 PUBLISH went out with this id
+    MessageReleased,   // seq, packet_id: PUBREC received (PUBREL sent), waiting for PUBCOMP
+    MessageDone,       // seq: acknowledged, dropped or expired
+    IncomingQos2,      // key, packet_id: a QoS 2 id received (until PUBREL)
+    IncomingQos2Done,  // key, packet_id
+    RetainedSet,       // ns, text = topic, message
+    RetainedCleared,   // ns, text = topic
+    WillScheduled,     // key, message, wall_ms = when it is due
+    WillCancelled,     // key
+  };
+  Kind kind;
+  uint64_t key = 0;       // the session's store key
+  uint64_t seq = 0;       // a queued message's sequence number
+  uint16_t packet_id = 0;
+  uint8_t qos = 0;
+  bool retain = false;
+  uint32_t expiry_s = 0;
+  int64_t wall_ms = 0;
+  std::string ns, client_id, text;
+  SubOptions options;
+  MessagePtr message;
+};
+
+class Persistence {
+ public:
+  virtual ~Persistence() = default;
+  // Queues a record for the writer and returns its ticket (increasing; a
+  // MessageQueued record's seq is its ticket). Never blocks on disk.
+  virtual uint64_t submit(PersistRecord&& r) = 0;
+  // A fresh session key (unique across restarts).
+  virtual uint64_t new_session_key() = 0;
+  // True when PUBACK / PUBREC must wait until the message is durable
+  // (fsync = always | batch); false for fsync = off.
+  virtual bool acks_wait() const = 0;
+  // The newest ticket already durable (thread-safe).
+  virtual uint64_t durable() const = 0;
+};
+
+// The state read back at start-up, before any client connects.
+struct RecoveredEntry {
+  uint64_t seq = 0;
+  MessagePtr message;
+  uint8_t qos = 1;
+  bool retain = false;
+  uint32_t subscription_id = 0;
+  uint16_t packet_id = 0;  // QoS 2 sent with this id (0: not sent yet, or QoS 1)
+  bool released = false;   // QoS 2: PUBREC received, waiting for PUBCOMP
+};
+
+struct RecoveredSession {
+  uint64_t key = 0;
+  std::string ns, client_id;
+  uint32_t expiry_s = 0;
+  int64_t disconnected_wall_ms = 0;  // 0: was connected when the server stopped
+  std::vector<std::pair<std::string, SubOptions>> subscriptions;
+  std::vector<RecoveredEntry> entries;  // in queue order
+  std::vector<uint16_t> incoming_qos2;
+  MessagePtr will;
+  int64_t will_due_wall_ms = 0;
+};
+
+struct Recovered {
+  std::vector<RecoveredSession> sessions;
+  std::vector<std::pair<std::string, MessagePtr>> retained;  // namespace id, message
+};
+
+// Wall clock (ms since the epoch): what persisted times are kept in, since the
+// monotonic clock restarts with the machine.
+int64_t wall_ms();
+
+}  // namespace sluice::broker

@@ -1,0 +1,322 @@
+#include "store/broker_store.hpp"
+
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "broker/clock.hpp"
+#include "common/log.hpp"
+#include "store/db.hpp"
+#include "store/message_codec.hpp"
+
+namespace sluice::store {
+
+using broker::PersistRecord;
+using Kind = broker::PersistRecord::Kind;
+
+bool parse_fsync_mode(std::string_view s, FsyncMode& out) {
+  if (s == "always") out = FsyncMode::Always;
+  else if (s == "batch") out = FsyncMode::Batch;
+  else if (s == "off") out = FsyncMode::Off;
+  else return false;
+  return true;
+}
+
+namespace {
+
+// One table per kind of state; queued messages carry their message inline
+// (a message fanned out to N persistent sessions is written N times: simple,
+// and the common case, one offline subscriber per message, pays no join).
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS sessions(
+  key INTEGER PRIMARY KEY, ns TEXT NOT NULL, client_id TEXT NOT NULL,
+  expiry_s INTEGER NOT NULL, offline_at INTEGER NOT NULL DEFAULT 0,
+  will BLOB, will_due INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS subscriptions(
+  key INTEGER NOT NULL, filter TEXT NOT NULL, qos INTEGER NOT NULL, flags INTEGER NOT NULL,
+  sub_id INTEGER NOT NULL, PRIMARY KEY(key, filter)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue(
+  seq INTEGER PRIMARY KEY, key INTEGER NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL,
+  sub_id INTEGER NOT NULL, packet_id INTEGER NOT NULL DEFAULT 0,
+  released INTEGER NOT NULL DEFAULT 0, message BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS queue_key ON queue(key);
+CREATE TABLE IF NOT EXISTS incoming_qos2(
+  key INTEGER NOT NULL, packet_id INTEGER NOT NULL, PRIMARY KEY(key, packet_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS retained(
+  ns TEXT NOT NULL, topic TEXT NOT NULL, message BLOB NOT NULL, PRIMARY KEY(ns, topic)) WITHOUT ROWID;
+)";
+
+uint8_t sub_flags(const broker::SubOptions& o) {
+  return uint8_t((o.no_local ? 1 : 0) | (o.retain_as_published ? 2 : 0) | ((o.retain_handling & 3) << 2));
+}
+
+}  // namespace
+
+// Prepared once: the writer runs the same few statements many thousand times a second.
+struct BrokerStore::Statements {
+  explicit Statements(Db& db)
+      : session_save(db.prepare(
+            "INSERT INTO sessions(key, ns, client_id, expiry_s, offline_at) VALUES(?,?,?,?,0) "
+            "ON CONFLICT(key) DO UPDATE SET expiry_s = excluded.expiry_s, offline_at = 0")),
+        session_offline(db.prepare("UPDATE sessions SET offline_at = ? WHERE key = ?")),
+        session_del(db.prepare("DELETE FROM sessions WHERE key = ?")),
+        session_subs_del(db.prepare("DELETE FROM subscriptions WHERE key = ?")),
+        session_queue_del(db.prepare("DELETE FROM queue WHERE key = ?")),
+        session_qos2_del(db.prepare("DELETE FROM incoming_qos2 WHERE key = ?")),
+        sub_add(db.prepare("INSERT OR REPLACE INTO subscriptions VALUES(?,?,?,?,?)")),
+        sub_del(db.prepare("DELETE FROM subscriptions WHERE key = ? AND filter = ?")),
+        msg_add(db.prepare("INSERT OR REPLACE INTO queue(seq, key, qos, retain, sub_id, message) VALUES(?,?,?,?,?,?)")),
+        msg_state(db.prepare("UPDATE queue SET packet_id = ?, released = ? WHERE seq = ?")),
+        msg_del(db.prepare("DELETE FROM queue WHERE seq = ?")),
+        qos2_add(db.prepare("INSERT OR IGNORE INTO incoming_qos2 VALUES(?,?)")),
+        qos2_del(db.prepare("DELETE FROM incoming_qos2 WHERE key = ? AND packet_id = ?")),
+        retained_set(db.prepare("INSERT OR REPLACE INTO retained VALUES(?,?,?)")),
+        retained_del(db.prepare("DELETE FROM retained WHERE ns = ? AND topic = ?")),
+        will_set(db.prepare("UPDATE sessions SET will = ?, will_due = ? WHERE key = ?")),
+        will_del(db.prepare("UPDATE sessions SET will = NULL, will_due = 0 WHERE key = ?")) {}
+  Stmt session_save, session_offline, session_del, session_subs_del, session_queue_del,
+      session_qos2_del, sub_add, sub_del, msg_add, msg_state, msg_del, qos2_add, qos2_del,
+      retained_set, retained_del, will_set, will_del;
+};
+
+BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opts_(opts) {
+  if (opts_.window_ms < 0) opts_.window_ms = 0;
+  if (opts_.window_ms > 10) opts_.window_ms = 10;
+  db_ = Db::open(path);
+  // FULL: each commit fsyncs the WAL (the point of always / batch); OFF: never.
+  db_->exec(opts_.fsync == FsyncMode::Off ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL");
+  db_->exec("PRAGMA foreign_keys=OFF");
+  db_->exec(kSchema);
+  st_ = std::make_unique<Statements>(*db_);
+  // Tickets double as queue sequence numbers: continue after the highest stored.
+  auto q = db_->query("SELECT COALESCE(MAX(seq), 0) FROM queue");
+  if (q.step()) next_ticket_ = uint64_t(q.int64(0)) + 1;
+  auto k = db_->query("SELECT COALESCE(MAX(key), 0) FROM sessions");
+  if (k.step()) next_key_ = uint64_t(k.int64(0)) + 1;
+  durable_ = next_ticket_ - 1;
+}
+
+BrokerStore::~BrokerStore() { stop(); }
+
+uint64_t BrokerStore::submit(PersistRecord&& r) {
+  std::lock_guard lock(mu_);
+  const uint64_t t = next_ticket_++;
+  if (r.kind == Kind::MessageQueued) r.seq = t;
+  const bool wake = queue_.empty();
+  queue_.push_back(std::move(r));
+  if (wake) cv_.notify_one();
+  return t;
+}
+
+void BrokerStore::start(std::function<void(uint64_t)> on_durable) {
+  on_durable_ = std::move(on_durable);
+  writer_ = std::thread([this] { run(); });
+}
+
+void BrokerStore::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+void BrokerStore::run() {
+  using clock = std::chrono::steady_clock;
+  std::vector<PersistRecord> batch;
+  for (;;) {
+    uint64_t last;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      if (opts_.fsync == FsyncMode::Batch && opts_.window_ms > 0 && !stopping_) {
+        // Group commit: let the batch fill for up to the window (or until it is big).
+        const auto until = clock::now() + std::chrono::milliseconds(opts_.window_ms);
+        cv_.wait_until(lock, until, [&] { return stopping_ || queue_.size() >= 20000; });
+      }
+      batch.swap(queue_);
+      last = next_ticket_ - 1;
+    }
+    apply(batch);
+    batch.clear();
+    durable_.store(last);
+    if (on_durable_) on_durable_(last);
+  }
+}
+
+void BrokerStore::apply(std::vector<PersistRecord>& batch) {
+  // A message queued and acknowledged within one batch never touches the disk.
+  std::unordered_set<uint64_t> queued, cancelled;
+  for (const auto& r : batch) {
+    if (r.kind == Kind::MessageQueued) queued.insert(r.seq);
+    else if (r.kind == Kind::MessageDone && queued.count(r.seq)) cancelled.insert(r.seq);
+  }
+  auto& s = *st_;
+  try {
+    Transaction tx(*db_);
+    for (const auto& r : batch) {
+      switch (r.kind) {
+        case Kind::SessionSaved:
+          s.session_save.reset().bind(1, r.key).bind(2, r.ns).bind(3, r.client_id).bind(4, int64_t(r.expiry_s)).run();
+          break;
+        case Kind::SessionOffline:
+          s.session_offline.reset().bind(1, r.wall_ms).bind(2, r.key).run();
+          break;
+        case Kind::SessionEnded:
+          for (Stmt* st : {&s.session_del, &s.session_subs_del, &s.session_queue_del, &s.session_qos2_del})
+            st->reset().bind(1, r.key).run();
+          break;
+        case Kind::SubscriptionAdded:
+          s.sub_add.reset().bind(1, r.key).bind(2, r.text).bind(3, int64_t(r.options.qos))
+              .bind(4, int64_t(sub_flags(r.options))).bind(5, int64_t(r.options.subscription_id)).run();
+          break;
+        case Kind::SubscriptionRemoved:
+          s.sub_del.reset().bind(1, r.key).bind(2, r.text).run();
+          break;
+        case Kind::MessageQueued: {
+          if (cancelled.count(r.seq)) break;
+          const std::string blob = encode_message(*r.message);
+          s.msg_add.reset().bind(1, r.seq).bind(2, r.key).bind(3, int64_t(r.qos)).bind(4, r.retain)
+              .bind(5, int64_t(r.options.subscription_id)).bind(6, Blob{blob}).run();
+          break;
+        }
+        case Kind::MessageSent:
+        case Kind::MessageReleased:
+          if (cancelled.count(r.seq)) break;
+          s.msg_state.reset().bind(1, int64_t(r.packet_id)).bind(2, r.kind == Kind::MessageReleased)
+              .bind(3, r.seq).run();
+          break;
+        case Kind::MessageDone:
+          if (cancelled.count(r.seq)) break;
+          s.msg_del.reset().bind(1, r.seq).run();
+          break;
+        case Kind::IncomingQos2:
+          s.qos2_add.reset().bind(1, r.key).bind(2, int64_t(r.packet_id)).run();
+          break;
+        case Kind::IncomingQos2Done:
+          s.qos2_del.reset().bind(1, r.key).bind(2, int64_t(r.packet_id)).run();
+          break;
+        case Kind::RetainedSet: {
+          const std::string blob = encode_message(*r.message);
+          s.retained_set.reset().bind(1, r.ns).bind(2, r.text).bind(3, Blob{blob}).run();
+          break;
+        }
+        case Kind::RetainedCleared:
+          s.retained_del.reset().bind(1, r.ns).bind(2, r.text).run();
+          break;
+        case Kind::WillScheduled: {
+          const std::string blob = encode_message(*r.message);
+          s.will_set.reset().bind(1, Blob{blob}).bind(2, r.wall_ms).bind(3, r.key).run();
+          break;
+        }
+        case Kind::WillCancelled:
+          s.will_del.reset().bind(1, r.key).run();
+          break;
+      }
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    // The disk refused (full, I/O error): the state stays in memory and the
+    // acknowledgements go out (availability over a stall); counted and logged.
+    log::error("broker store: batch of {} records not written: {}", batch.size(), e.what());
+    std::lock_guard lock(stats_mu_);
+    ++stats_.errors;
+  }
+  std::lock_guard lock(stats_mu_);
+  ++stats_.batches;
+  stats_.records += batch.size();
+  stats_.cancelled += cancelled.size();
+}
+
+BrokerStoreStats BrokerStore::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+broker::Recovered BrokerStore::recover() {
+  broker::Recovered out;
+  const int64_t wall = broker::wall_ms(), now = broker::now_ms();
+  std::unordered_map<uint64_t, size_t> index;  // session key -> position in out.sessions
+  {
+    auto q = db_->query("SELECT key, ns, client_id, expiry_s, offline_at, will, will_due FROM sessions");
+    while (q.step()) {
+      broker::RecoveredSession s;
+      s.key = uint64_t(q.int64(0));
+      s.ns = q.text(1);
+      s.client_id = q.text(2);
+      s.expiry_s = uint32_t(q.int64(3));
+      s.disconnected_wall_ms = q.int64(4);
+      if (!q.is_null(5)) {
+        s.will = decode_message(q.blob(5), wall, now);
+        s.will_due_wall_ms = q.int64(6);
+      }
+      index.emplace(s.key, out.sessions.size());
+      out.sessions.push_back(std::move(s));
+    }
+  }
+  {
+    auto q = db_->query("SELECT key, filter, qos, flags, sub_id FROM subscriptions");
+    while (q.step()) {
+      auto it = index.find(uint64_t(q.int64(0)));
+      if (it == index.end()) continue;
+      broker::SubOptions o;
+      o.qos = uint8_t(q.int64(2) & 3);
+      const int64_t f = q.int64(3);
+      o.no_local = f & 1;
+      o.retain_as_published = f & 2;
+      o.retain_handling = uint8_t((f >> 2) & 3);
+      o.subscription_id = uint32_t(q.int64(4));
+      out.sessions[it->second].subscriptions.emplace_back(q.text(1), o);
+    }
+  }
+  std::vector<int64_t> dead;  // expired, undecodable, or of a session that is gone
+  {
+    auto q = db_->query("SELECT seq, key, qos, retain, sub_id, packet_id, released, message FROM queue ORDER BY seq");
+    while (q.step()) {
+      const int64_t seq = q.int64(0);
+      auto it = index.find(uint64_t(q.int64(1)));
+      broker::MessagePtr m = it == index.end() ? nullptr : decode_message(q.blob(7), wall, now);
+      if (!m || m->expired(now)) {
+        dead.push_back(seq);
+        continue;
+      }
+      broker::RecoveredEntry e;
+      e.seq = uint64_t(seq);
+      e.message = std::move(m);
+      e.qos = uint8_t(q.int64(2) == 2 ? 2 : 1);
+      e.retain = q.int64(3) != 0;
+      e.subscription_id = uint32_t(q.int64(4));
+      e.packet_id = uint16_t(q.int64(5));
+      e.released = q.int64(6) != 0;
+      out.sessions[it->second].entries.push_back(std::move(e));
+    }
+  }
+  {
+    auto q = db_->query("SELECT key, packet_id FROM incoming_qos2");
+    while (q.step()) {
+      auto it = index.find(uint64_t(q.int64(0)));
+      if (it != index.end()) out.sessions[it->second].incoming_qos2.push_back(uint16_t(q.int64(1)));
+    }
+  }
+  {
+    auto q = db_->query("SELECT ns, message FROM retained");
+    while (q.step()) {
+      broker::MessagePtr m = decode_message(q.blob(1), wall, now);
+      if (m && !m->expired(now)) out.retained.emplace_back(q.text(0), std::move(m));
+    }
+  }
+  if (!dead.empty()) {
+    Transaction tx(*db_);
+    for (int64_t seq : dead) st_->msg_del.reset().bind(1, seq).run();
+    tx.commit();
+  }
+  // Orphans (records that raced their session's end) go too.
+  db_->exec("DELETE FROM subscriptions WHERE key NOT IN (SELECT key FROM sessions);"
+            "DELETE FROM incoming_qos2 WHERE key NOT IN (SELECT key FROM sessions);");
+  return out;
+}
+
+}  // namespace sluice::store

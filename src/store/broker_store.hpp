@@ -1,0 +1,89 @@
+#pragma once
+// The broker's durable state in its own SQLite file (<data-dir>/broker.db, WAL),
+// written by one writer thread with group commit: event loops append records
+// to a queue (one short lock, no disk), the writer takes everything queued and
+// applies it in one transaction, then reports the last ticket it made durable
+// so deferred PUBACK / PUBREC can go out.
+//
+// fsync: always  - commit (and fsync the WAL) as soon as records are there;
+//        batch   - gather for up to `window_ms` (<= 10) before each commit;
+//        off     - no fsync, acks do not wait (a kill -9 loses what is queued
+//                  in memory, an OS crash what is not yet on disk).
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/persistence.hpp"
+
+namespace sluice::store {
+
+class Db;
+
+enum class FsyncMode : uint8_t { Always, Batch, Off };
+// "always" | "batch" | "off"; false on anything else.
+bool parse_fsync_mode(std::string_view s, FsyncMode& out);
+
+struct BrokerStoreOptions {
+  FsyncMode fsync = FsyncMode::Batch;
+  int window_ms = 10;  // batch mode: longest a record waits for its commit
+};
+
+struct BrokerStoreStats {
+  uint64_t batches = 0, records = 0, cancelled = 0, errors = 0;
+};
+
+class BrokerStore final : public broker::Persistence {
+ public:
+  // Opens or creates the file (throws DbError).
+  BrokerStore(const std::string& path, BrokerStoreOptions opts);
+  ~BrokerStore() override;
+
+  // Reads everything back (before start()). Expired messages and sessions
+  // whose expiry passed while the server was down are left to the broker's
+  // housekeeping, except expired queued messages, which are deleted here.
+  broker::Recovered recover();
+
+  // Starts the writer; `on_durable(ticket)` is called on the writer thread
+  // after each commit with the newest ticket now durable.
+  void start(std::function<void(uint64_t)> on_durable);
+  // Commits what is queued and joins the writer.
+  void stop();
+
+  // broker::Persistence
+  uint64_t submit(broker::PersistRecord&& r) override;
+  uint64_t new_session_key() override { return next_key_.fetch_add(1); }
+  bool acks_wait() const override { return opts_.fsync != FsyncMode::Off; }
+  uint64_t durable() const override { return durable_.load(); }
+
+  BrokerStoreStats stats() const;
+
+ private:
+  void run();
+  void apply(std::vector<broker::PersistRecord>& batch);
+
+  BrokerStoreOptions opts_;
+  std::unique_ptr<Db> db_;
+  struct Statements;
+  std::unique_ptr<Statements> st_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<broker::PersistRecord> queue_;
+  uint64_t next_ticket_ = 1;  // under mu_
+  bool stopping_ = false;
+  std::atomic<uint64_t> durable_{0};
+  std::atomic<uint64_t> next_key_{1};
+  std::function<void(uint64_t)> on_durable_;
+  std::thread writer_;
+
+  mutable std::mutex stats_mu_;
+  BrokerStoreStats stats_;
+};
+
+}  // namespace sluice::store

@@ -1,0 +1,121 @@
+#include "store/message_codec.hpp"
+
+#include <cstring>
+
+#include "broker/clock.hpp"
+#include "broker/persistence.hpp"
+
+namespace sluice::store {
+
+namespace {
+
+constexpr uint8_t kVersion = 1;
+enum : uint8_t { kFormat = 1, kContentType = 2, kResponseTopic = 4, kCorrelation = 8 };
+
+void put_u32(std::string& o, uint32_t v) {
+  char b[4];
+  std::memcpy(b, &v, 4);
+  o.append(b, 4);
+}
+void put_i64(std::string& o, int64_t v) {
+  char b[8];
+  std::memcpy(b, &v, 8);
+  o.append(b, 8);
+}
+void put_str(std::string& o, std::string_view s) {
+  put_u32(o, static_cast<uint32_t>(s.size()));
+  o.append(s);
+}
+
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  bool take(void* dst, size_t n) {
+    if (!ok || in.size() < n) return ok = false;
+    std::memcpy(dst, in.data(), n);
+    in.remove_prefix(n);
+    return true;
+  }
+  uint8_t u8() {
+    uint8_t v = 0;
+    take(&v, 1);
+    return v;
+  }
+  uint32_t u32() {
+    uint32_t v = 0;
+    take(&v, 4);
+    return v;
+  }
+  int64_t i64() {
+    int64_t v = 0;
+    take(&v, 8);
+    return v;
+  }
+  std::string str() {
+    const uint32_t n = u32();
+    if (!ok || in.size() < n) {
+      ok = false;
+      return {};
+    }
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+};
+
+}  // namespace
+
+std::string encode_message(const broker::Message& m) {
+  std::string o;
+  o.reserve(32 + m.topic.size() + m.payload.size());
+  o.push_back(static_cast<char>(kVersion));
+  o.push_back(static_cast<char>(m.qos));
+  o.push_back(static_cast<char>(m.retain ? 1 : 0));
+  put_i64(o, m.expiry_at_ms ? broker::wall_ms() + (m.expiry_at_ms - broker::now_ms()) : 0);
+  uint8_t flags = (m.payload_format ? kFormat : 0) | (m.content_type ? kContentType : 0) |
+                  (m.response_topic ? kResponseTopic : 0) | (m.correlation_data ? kCorrelation : 0);
+  o.push_back(static_cast<char>(flags));
+  if (m.payload_format) o.push_back(static_cast<char>(*m.payload_format));
+  if (m.content_type) put_str(o, *m.content_type);
+  if (m.response_topic) put_str(o, *m.response_topic);
+  if (m.correlation_data) put_str(o, *m.correlation_data);
+  put_u32(o, static_cast<uint32_t>(m.user_properties.size()));
+  for (const auto& [k, v] : m.user_properties) {
+    put_str(o, k);
+    put_str(o, v);
+  }
+  put_str(o, m.topic);
+  put_str(o, m.payload);
+  return o;
+}
+
+broker::MessagePtr decode_message(std::string_view bytes, int64_t wall_now, int64_t mono_now) {
+  Reader r{bytes};
+  if (r.u8() != kVersion || !r.ok) return nullptr;
+  auto m = std::make_shared<broker::Message>();
+  m->qos = r.u8();
+  m->retain = r.u8() != 0;
+  const int64_t expiry_wall = r.i64();
+  if (expiry_wall) m->expiry_at_ms = mono_now + (expiry_wall - wall_now);
+  if (m->expiry_at_ms == 0 && expiry_wall) m->expiry_at_ms = 1;  // 0 means "never"
+  const uint8_t flags = r.u8();
+  if (flags & kFormat) m->payload_format = r.u8();
+  if (flags & kContentType) m->content_type = r.str();
+  if (flags & kResponseTopic) m->response_topic = r.str();
+  if (flags & kCorrelation) m->correlation_data = r.str();
+  const uint32_t n = r.u32();
+  // Each property takes at least 8 bytes: a damaged count cannot make us allocate much.
+  if (!r.ok || n > r.in.size() / 8) return nullptr;
+  m->user_properties.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok; ++i) {
+    std::string k = r.str();
+    std::string v = r.str();
+    m->user_properties.emplace_back(std::move(k), std::move(v));
+  }
+  m->topic = r.str();
+  m->payload = r.str();
+  if (!r.ok || m->qos > 2 || m->topic.empty()) return nullptr;
+  return m;
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,18 @@
+#pragma once
+// A broker message as bytes for the store: topic, payload, QoS, retain flag,
+// MQTT 5 properties and expiry (as wall-clock time: the monotonic clock does
+// not survive a reboot). Decoding checks every length: a damaged row reads back
+// as nullptr, never as a crash.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "broker/message.hpp"
+
+namespace sluice::store {
+
+std::string encode_message(const broker::Message& m);
+// `wall_now` / `mono_now`: the two clocks at decode time (to map the expiry back).
+broker::MessagePtr decode_message(std::string_view bytes, int64_t wall_now, int64_t mono_now);
+
+}  // namespace sluice::store

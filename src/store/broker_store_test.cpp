@@ -1,0 +1,280 @@
+// The broker's durable state: message codec, store round trip through a real
+// broker, group commit, recovery order and what recovery drops.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "broker/broker.hpp"
+#include "broker/clock.hpp"
+#include "broker/namespace.hpp"
+#include "store/broker_store.hpp"
+#include "store/message_codec.hpp"
+
+using namespace sluice;
+using broker::PersistRecord;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/sluice-bstore-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string db() const { return path + "/broker.db"; }
+};
+
+class Client : public broker::Client {
+ public:
+  unsigned worker() const override { return 0; }
+  bool send_publish(const broker::Message& m, uint8_t qos, uint16_t id, bool, bool dup, uint32_t) override {
+    sent.push_back({m.payload, qos, id, dup});
+    return true;
+  }
+  void send_pubrel(uint16_t id) override { pubrels.push_back(id); }
+  uint16_t receive_maximum() const override { return 65535; }
+  bool congested() const override { return false; }
+  void kick(mqtt::Reason) override {}
+  struct Out {
+    std::string payload;
+    uint8_t qos;
+    uint16_t id;
+    bool dup;
+  };
+  std::vector<Out> sent;
+  std::vector<uint16_t> pubrels;
+};
+
+broker::MessagePtr msg(std::string topic, std::string payload, uint8_t qos, bool retain = false) {
+  auto m = std::make_shared<broker::Message>();
+  m->topic = std::move(topic);
+  m->payload = std::move(payload);
+  m->qos = qos;
+  m->retain = retain;
+  return m;
+}
+
+void wait_durable(store::BrokerStore& s, uint64_t ticket) {
+  for (int i = 0; i < 500 && s.durable() < ticket; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_GE(s.durable(), ticket);
+}
+
+}  // namespace
+
+TEST(MessageCodec, RoundTripKeepsPropertiesAndExpiry) {
+  broker::Message m;
+  m.topic = "a/b";
+  m.payload = std::string("bin\0ary", 7);
+  m.qos = 2;
+  m.retain = true;
+  m.payload_format = 1;
+  m.content_type = "text/plain";
+  m.response_topic = "r/t";
+  m.correlation_data = "cd";
+  m.user_properties = {{"k", "v"}, {"k", "w"}};
+  m.expiry_at_ms = broker::now_ms() + 60000;
+  const std::string bytes = store::encode_message(m);
+  auto back = store::decode_message(bytes, broker::wall_ms(), broker::now_ms());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->topic, m.topic);
+  EXPECT_EQ(back->payload, m.payload);
+  EXPECT_EQ(back->qos, 2);
+  EXPECT_TRUE(back->retain);
+  EXPECT_EQ(back->payload_format, m.payload_format);
+  EXPECT_EQ(back->content_type, m.content_type);
+  EXPECT_EQ(back->response_topic, m.response_topic);
+  EXPECT_EQ(back->correlation_data, m.correlation_data);
+  EXPECT_EQ(back->user_properties, m.user_properties);
+  EXPECT_NEAR(double(back->expiry_at_ms), double(m.expiry_at_ms), 50.0);
+}
+
+TEST(MessageCodec, DamagedBytesReadBackAsNothing) {
+  broker::Message m;
+  m.topic = "t";
+  m.payload = "payload";
+  m.user_properties = {{"k", "v"}};
+  const std::string bytes = store::encode_message(m);
+  for (size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(store::decode_message(std::string_view(bytes).substr(0, n), 0, 0)) << n;
+  std::string huge = bytes;
+  huge[13] = '\xff';  // the user property count
+  huge[14] = '\xff';
+  EXPECT_FALSE(store::decode_message(huge, 0, 0));
+}
+
+TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
+  TempDir dir;
+  {
+    store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
+    st.recover();
+    st.start(nullptr);
+    broker::Broker b(1);
+    auto ns = b.get_or_create("");
+    b.set_persistence(&st);
+    broker::WorkerStats stats;
+    broker::WorkerContext ctx(0, 1, stats);
+    Client c;
+    auto s = ns->connect("sub", true, &c, 0).session;
+    s->set_expiry_interval(3600);
+    broker::SubOptions o;
+    o.qos = 2;
+    o.subscription_id = 7;
+    ns->subscribe(s, "q/#", o);
+    ns->subscribe(s, "gone", o);
+    ns->unsubscribe(s, "gone");
+    ns->disconnect(s, &c, nullptr, 0, ctx);
+    for (int i = 0; i < 5; ++i) ns->publish(msg("q/x", "m" + std::to_string(i), i % 2 ? 2 : 1), ctx);
+    ns->publish(msg("keep", "kept", 1, true), ctx);
+    ns->publish(msg("drop", "d", 1, true), ctx);
+    ns->publish(msg("drop", "", 1, true), ctx);  // cleared
+    auto clean = ns->connect("clean", true, &c, 0).session;  // no expiry: never written
+    ns->subscribe(clean, "q/#", o);
+    wait_durable(st, ctx.ticket());
+    st.stop();
+  }
+  store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
+  broker::Recovered r = st.recover();
+  ASSERT_EQ(r.sessions.size(), 1u);
+  const auto& rs = r.sessions[0];
+  EXPECT_EQ(rs.client_id, "sub");
+  EXPECT_EQ(rs.expiry_s, 3600u);
+  EXPECT_NE(rs.disconnected_wall_ms, 0);
+  ASSERT_EQ(rs.subscriptions.size(), 1u);
+  EXPECT_EQ(rs.subscriptions[0].first, "q/#");
+  EXPECT_EQ(rs.subscriptions[0].second.subscription_id, 7u);
+  ASSERT_EQ(rs.entries.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(rs.entries[i].message->payload, "m" + std::to_string(i));
+    EXPECT_EQ(rs.entries[i].qos, i % 2 ? 2 : 1);
+  }
+  ASSERT_EQ(r.retained.size(), 1u);
+  EXPECT_EQ(r.retained[0].second->payload, "kept");
+
+  // Put back into a broker: the client finds its session and its queue in order.
+  broker::Broker b(1);
+  auto ns = b.get_or_create("");
+  b.set_persistence(&st);
+  st.start(nullptr);
+  EXPECT_EQ(b.restore(std::move(r)), 1u);
+  EXPECT_EQ(ns->retained_count(), 1u);
+  broker::WorkerStats stats;
+  broker::WorkerContext ctx(0, 1, stats);
+  Client c;
+  auto a = ns->connect("sub", false, &c, 0);
+  EXPECT_TRUE(a.session_present);
+  a.session->set_expiry_interval(3600);
+  a.session->resume(ctx);
+  ASSERT_EQ(c.sent.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.sent[i].payload, "m" + std::to_string(i));
+  // Acknowledged ones are gone from the store; the rest stays for the next restart.
+  EXPECT_TRUE(a.session->on_puback(c.sent[0].id, ctx));
+  EXPECT_TRUE(a.session->on_pubrec(c.sent[1].id, false, ctx));
+  // Routing still works through the rebuilt trie.
+  ns->publish(msg("q/y", "live", 1), ctx);
+  ASSERT_EQ(c.sent.size(), 6u);
+  EXPECT_EQ(c.sent[5].payload, "live");
+  wait_durable(st, ctx.ticket());
+  st.stop();
+
+  store::BrokerStore again(dir.db(), {store::FsyncMode::Always, 0});
+  broker::Recovered r2 = again.recover();
+  ASSERT_EQ(r2.sessions.size(), 1u);
+  const auto& e = r2.sessions[0].entries;
+  ASSERT_EQ(e.size(), 5u);  // m1 (released), m2, m3, m4, live
+  EXPECT_EQ(e[0].message->payload, "m1");
+  EXPECT_TRUE(e[0].released);
+  EXPECT_EQ(e[0].packet_id, c.sent[1].id);
+  EXPECT_EQ(e[4].message->payload, "live");
+}
+
+TEST(BrokerStore, QueuedAndAcknowledgedInOneBatchNeverReachTheDisk) {
+  TempDir dir;
+  store::BrokerStore st(dir.db(), {store::FsyncMode::Batch, 10});
+  st.recover();
+  PersistRecord s{PersistRecord::Kind::SessionSaved};
+  s.key = st.new_session_key();
+  s.ns = "";
+  s.client_id = "c";
+  s.expiry_s = 60;
+  st.submit(std::move(s));
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 100; ++i) {
+    PersistRecord q{PersistRecord::Kind::MessageQueued};
+    q.key = 1;
+    q.qos = 1;
+    q.message = msg("t", "p", 1);
+    seqs.push_back(st.submit(std::move(q)));
+  }
+  for (size_t i = 0; i < 60; ++i) {
+    PersistRecord d{PersistRecord::Kind::MessageDone};
+    d.seq = seqs[i];
+    st.submit(std::move(d));
+  }
+  std::atomic<uint64_t> reported{0};
+  st.start([&](uint64_t t) { reported = t; });  // everything above lands in one batch
+  const uint64_t last = seqs.back() + 60;
+  wait_durable(st, last);
+  EXPECT_EQ(reported.load(), last);
+  st.stop();
+  EXPECT_EQ(st.stats().batches, 1u);
+  EXPECT_EQ(st.stats().cancelled, 60u);
+  store::BrokerStore again(dir.db(), {});
+  auto r = again.recover();
+  ASSERT_EQ(r.sessions.size(), 1u);
+  ASSERT_EQ(r.sessions[0].entries.size(), 40u);
+  EXPECT_EQ(r.sessions[0].entries[0].seq, seqs[60]);
+  // Tickets continue after what is stored: new sequence numbers never collide.
+  PersistRecord q{PersistRecord::Kind::MessageQueued};
+  EXPECT_GT(again.submit(std::move(q)), seqs.back());
+}
+
+TEST(BrokerStore, RecoveryDropsExpiredMessagesAndOrphans) {
+  TempDir dir;
+  {
+    store::BrokerStore st(dir.db(), {store::FsyncMode::Off, 0});
+    st.recover();
+    PersistRecord s{PersistRecord::Kind::SessionSaved};
+    s.key = 5;
+    s.client_id = "c";
+    s.expiry_s = 60;
+    st.submit(std::move(s));
+    auto expired = std::make_shared<broker::Message>(*msg("t", "old", 1));
+    expired->expiry_at_ms = broker::now_ms() + 20;
+    for (auto m : {broker::MessagePtr(expired), msg("t", "fresh", 1)}) {
+      PersistRecord q{PersistRecord::Kind::MessageQueued};
+      q.key = 5;
+      q.qos = 1;
+      q.message = m;
+      st.submit(std::move(q));
+    }
+    PersistRecord orphan{PersistRecord::Kind::MessageQueued};
+    orphan.key = 99;  // no such session
+    orphan.message = msg("t", "orphan", 1);
+    const uint64_t t = st.submit(std::move(orphan));
+    st.start(nullptr);
+    wait_durable(st, t);
+    st.stop();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  store::BrokerStore st(dir.db(), {});
+  auto r = st.recover();
+  ASSERT_EQ(r.sessions.size(), 1u);
+  ASSERT_EQ(r.sessions[0].entries.size(), 1u);
+  EXPECT_EQ(r.sessions[0].entries[0].message->payload, "fresh");
+  store::BrokerStore again(dir.db(), {});
+  EXPECT_EQ(again.recover().sessions[0].entries.size(), 1u);  // deleted, not just skipped
+}
+
+TEST(BrokerStore, FsyncModesParse) {
+  store::FsyncMode m;
+  EXPECT_TRUE(store::parse_fsync_mode("always", m));
+  EXPECT_EQ(m, store::FsyncMode::Always);
+  EXPECT_TRUE(store::parse_fsync_mode("off", m));
+  EXPECT_TRUE(store::parse_fsync_mode("batch", m));
+  EXPECT_EQ(m, store::FsyncMode::Batch);
+  EXPECT_FALSE(store::parse_fsync_mode("sometimes", m));
+}

@@ -17,7 +17,7 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
-export function LineChart(props: { title: string; series: Series[]; unit?: string; capacity: number }) {
+export function LineChart(props: { title: string; series: Series[]; unit?: string; capacity: number; spanSeconds: number }) {
   const W = 480, H = 180, L = 44, R = 8, T = 10, B = 22;
   const all = props.series.flatMap((s) => s.points);
   const max = niceMax(Math.max(0, ...all));
@@ -49,7 +49,7 @@ export function LineChart(props: { title: string; series: Series[]; unit?: strin
           </g>
         ))}
         <text x={L} y={H - 4} class="tick">
-          −{props.capacity}s
+          −{props.spanSeconds}s
         </text>
         <text x={W - R} y={H - 4} text-anchor="end" class="tick">
           now

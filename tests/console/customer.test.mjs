@@ -295,7 +295,7 @@ test('console: a new customer from sign-in to the audit log', { timeout: 240000 
       // Some traffic for a few samples of the live charts.
       for (let i = 0; i < 12; i++) {
         for (let j = 0; j <= i % 4; j++) await apiCall(page, 'OnsMqtt', 'SendMessage', { InstanceId: instanceId, MqttTopic: 'Sensors/chart', Payload: `tick ${i}` });
-        await page.waitForTimeout(400);
+        await page.waitForTimeout(600);
       }
       await sub.waitFor((l) => l.includes('tick 11'));
       await page.locator('[data-stat="Messages out"] .stat-value').filter({ hasNotText: /^0$/ }).waitFor();

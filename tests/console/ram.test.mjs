@@ -120,6 +120,40 @@ test('console: resource groups, user groups, roles, policies, keys', { timeout: 
       await v.waitFor({ state: 'detached' });
     });
 
+    await t.test('a custom policy gets a second version from the editor', async () => {
+      const doc = { Version: '1', Statement: [{ Effect: 'Allow', Action: 'mq:List*', Resource: '*' }] };
+      const r = await apiCall(page, 'Ram', 'CreatePolicy', { PolicyName: 'versioned', PolicyDocument: JSON.stringify(doc) });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await page.goto(`${base}ram/policies`);
+      await page.getByRole('tab', { name: 'Custom Policy' }).click();
+      await page.getByRole('table', { name: 'Custom policies' }).getByRole('button', { name: 'versioned', exact: true }).click();
+      await page.getByRole('dialog', { name: 'versioned' }).getByRole('link', { name: 'Create version' }).click();
+      await page.getByRole('heading', { name: 'New version of versioned' }).waitFor();
+      const editor = page.getByLabel('Policy document (JSON)');
+      await page.waitForFunction(() => document.querySelector('#policy-doc')?.value.includes('mq:List*'));
+      await editor.fill(JSON.stringify({ ...doc, Statement: [{ ...doc.Statement[0], Action: ['mq:List*', 'mq:Query*'] }] }, null, 2));
+      await page.getByTestId('policy-check').getByText('The policy document is valid.').waitFor();
+      await page.getByRole('button', { name: 'OK' }).click();
+      await page.waitForURL(/\/console\/ram\/policies$/);
+      await page.getByRole('tab', { name: 'Custom Policy' }).click();
+      await page.getByRole('table', { name: 'Custom policies' }).getByRole('button', { name: 'versioned', exact: true }).click();
+      const v = page.getByRole('dialog', { name: 'versioned' });
+      await v.getByRole('heading', { name: 'Default version (v2)' }).waitFor();
+      await v.getByRole('table', { name: 'Policy versions' }).locator('tbody tr').filter({ hasText: 'v1' }).getByRole('button', { name: 'Set as default' }).waitFor();
+      await screenshot(page, '32-policy-versions');
+      await page.keyboard.press('Escape');
+    });
+
+    await t.test('edit instance limits', async () => {
+      await page.goto(`${base}instances/${encodeURIComponent(setup.instanceId)}`);
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Edit Instance' });
+      await dlg.getByLabel('Max connections (0 = unlimited)').fill('100');
+      await dlg.getByRole('button', { name: 'Save' }).click();
+      await dlg.waitFor({ state: 'detached' });
+      await page.getByTestId('limits').getByText('100', { exact: true }).waitFor();
+    });
+
     await t.test("a user's access key and console password", async () => {
       await page.goto(`${base}ram/users/carol`);
       await page.waitForSelector('main[data-ready="user"]');

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api';
 import { mqttPassword } from '../sign';
-import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Select, Table, fmtTime, markReady, useAction, useLoad } from '../ui';
+import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Select, Table, fmtTime, markReady, navigate, useAction, useLoad } from '../ui';
 import { Instance, StatusBadge } from './instances';
 
 const TABS: { id: string; label: string }[] = [
@@ -37,7 +37,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
         ))}
       </nav>
       <div class="tab-body">
-        {tab === 'details' && <Details id={id} inst={inst} loading={list.loading} error={list.error} message={list.data?.Message} />}
+        {tab === 'details' && <Details id={id} inst={inst} loading={list.loading} error={list.error} message={list.data?.Message} reload={list.reload} />}
         {tab === 'topics' && <Topics id={id} />}
         {tab === 'groups' && <GroupIds id={id} />}
         {tab === 'devices' && <DeviceStatus id={id} />}
@@ -49,8 +49,10 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
   );
 }
 
-function Details(props: { id: string; inst?: Instance; loading: boolean; error?: any; message?: string }) {
+function Details(props: { id: string; inst?: Instance; loading: boolean; error?: any; message?: string; reload: () => void }) {
   const { inst } = props;
+  const [editing, setEditing] = useState(false);
+  const release = useAction();
   if (props.loading) return <Loading />;
   if (props.error) return <ErrorBox error={props.error} title="The instance cannot be shown" />;
   if (!inst)
@@ -82,6 +84,40 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
     ['Shared subscriptions', String(s.SharedSubscriptions ?? '—')],
   ];
   return (
+    <>
+    <div class="toolbar">
+      <span />
+      <div class="page-actions">
+        <button type="button" class="btn" onClick={() => setEditing(true)}>
+          Edit
+        </button>
+        <button
+          type="button"
+          class="btn btn-danger"
+          disabled={release.busy}
+          onClick={() => {
+            if (confirm(`Release instance ${inst.InstanceId}? Its topics, groups and sessions are deleted.`))
+              release.run(async () => {
+                await call('OnsMqtt', 'ReleaseInstance', { InstanceId: inst.InstanceId });
+                navigate('/instances');
+              });
+          }}
+        >
+          Release
+        </button>
+      </div>
+    </div>
+    <ErrorBox error={release.error} title="The instance was not released" />
+    {editing && (
+      <EditInstance
+        inst={inst}
+        onClose={() => setEditing(false)}
+        onSaved={() => {
+          setEditing(false);
+          props.reload();
+        }}
+      />
+    )}
     <div class="grid2" data-testid="instance-details">
       <div class="card">
         <h2>Basic Information</h2>
@@ -133,6 +169,66 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
         </dl>
       </div>
     </div>
+    </>
+  );
+}
+
+const NUMERIC: [string, string][] = [
+  ['MaxPayload', 'Max payload (bytes)'],
+  ['MaxConnections', 'Max connections (0 = unlimited)'],
+  ['MaxSubscriptionsPerClient', 'Max subscriptions per client'],
+  ['OfflineMessageTtlSeconds', 'Offline message TTL (s)'],
+  ['MaxTopicLength', 'Max topic length'],
+  ['MaxClientIdLength', 'Max client ID length'],
+];
+const SWITCHES: [string, string][] = [
+  ['StrictClientId', 'Strict client IDs (GroupId@@@DeviceId of an existing group)'],
+  ['StrictTopic', 'Strict topics (parent topic must exist)'],
+  ['RetainAvailable', 'Retained messages'],
+  ['SharedSubscriptions', 'Shared subscriptions'],
+];
+
+function EditInstance(props: { inst: Instance; onClose: () => void; onSaved: () => void }) {
+  const s0 = props.inst.Settings || {};
+  const [name, setName] = useState(props.inst.InstanceName);
+  const [remark, setRemark] = useState(props.inst.Remark || '');
+  const [nums, setNums] = useState<Record<string, string>>(Object.fromEntries(NUMERIC.map(([k]) => [k, String(s0[k] ?? '')])));
+  const [sw, setSw] = useState<Record<string, boolean>>(Object.fromEntries(SWITCHES.map(([k]) => [k, !!s0[k]])));
+  const act = useAction();
+  return (
+    <Panel title="Edit Instance" onClose={props.onClose}>
+      <Form
+        label="Edit Instance"
+        onSubmit={() =>
+          act.run(async () => {
+            await call('OnsMqtt', 'UpdateInstance', { InstanceId: props.inst.InstanceId, InstanceName: name, Remark: remark, ...nums, ...sw });
+            props.onSaved();
+          })
+        }
+      >
+        <Field label="Instance name" value={name} onInput={setName} required />
+        <Field label="Description" value={remark} onInput={setRemark} />
+        {NUMERIC.map(([k, label]) => (
+          <Field label={label} type="number" value={nums[k]} onInput={(v) => setNums((n) => ({ ...n, [k]: v }))} />
+        ))}
+        {SWITCHES.map(([k, label]) => (
+          <label class="check-line">
+            <input type="checkbox" checked={sw[k]} onChange={(e) => setSw((x) => ({ ...x, [k]: (e.target as HTMLInputElement).checked }))} />
+            {label}
+          </label>
+        ))}
+        <p class="hint">Changes apply to connected clients at once.</p>
+        <ErrorBox error={act.error} title="The instance was not updated" />
+        <div class="actions">
+          <button type="submit" class="btn btn-primary" disabled={act.busy}>
+            Save
+          </button>
+          <button type="button" class="btn" onClick={props.onClose}>
+            Cancel
+          </button>
+        </div>
+      </Form>
+    </Panel>
   );
 }
 

@@ -103,6 +103,7 @@ export function Policies() {
 
 function PolicyView(props: { name: string; type: string; onClose: () => void }) {
   const p = useLoad(() => call('Ram', 'GetPolicy', { PolicyName: props.name, PolicyType: props.type }), [props.name]);
+  const custom = props.type === 'Custom';
   const doc = (p.data as any)?.DefaultPolicyVersion?.PolicyDocument;
   let pretty = doc;
   try {
@@ -122,12 +123,61 @@ function PolicyView(props: { name: string; type: string; onClose: () => void }) 
       {doc && (
         <>
           <p class="muted">{(p.data as any)?.Policy?.Description}</p>
+          <h3>Default version ({(p.data as any)?.DefaultPolicyVersion?.VersionId})</h3>
           <pre class="code" aria-label="Policy document">
             {pretty}
           </pre>
         </>
       )}
+      {custom && <Versions name={props.name} onChange={p.reload} />}
     </Panel>
+  );
+}
+
+function Versions(props: { name: string; onChange: () => void }) {
+  const vs = useLoad(() => call('Ram', 'ListPolicyVersions', { PolicyName: props.name, PolicyType: 'Custom' }), [props.name]);
+  const act = useAction();
+  const rows = unwrap<any>(vs.data, 'PolicyVersions', 'PolicyVersion');
+  const after = () => {
+    vs.reload();
+    props.onChange();
+  };
+  return (
+    <>
+      <div class="toolbar">
+        <h3>Versions (at most 5)</h3>
+        <Link to={`/ram/policies/new?policy=${encodeURIComponent(props.name)}`} class="btn">
+          Create version
+        </Link>
+      </div>
+      <ErrorBox error={vs.error || act.error} />
+      <Table
+        label="Policy versions"
+        rows={rows}
+        rowKey={(v) => v.VersionId}
+        columns={[
+          { title: 'Version', render: (v) => v.VersionId },
+          { title: 'Default', render: (v) => (v.IsDefaultVersion ? <span class="badge badge-ok">Default</span> : '—') },
+          { title: 'Created', render: (v) => fmtTime(v.CreateDate) },
+          {
+            title: 'Actions',
+            render: (v) =>
+              v.IsDefaultVersion ? (
+                '—'
+              ) : (
+                <>
+                  <button type="button" class="btn-link" onClick={() => act.run(async () => (await call('Ram', 'SetDefaultPolicyVersion', { PolicyName: props.name, VersionId: v.VersionId }), after()))}>
+                    Set as default
+                  </button>{' '}
+                  <button type="button" class="btn-link danger" onClick={() => act.run(async () => (await call('Ram', 'DeletePolicyVersion', { PolicyName: props.name, VersionId: v.VersionId }), after()))}>
+                    Delete
+                  </button>
+                </>
+              ),
+          },
+        ]}
+      />
+    </>
   );
 }
 
@@ -143,7 +193,15 @@ const TEMPLATE = `{
 }`;
 
 export function PolicyEditor() {
-  const [name, setName] = useState('');
+  // ?policy=<name>: a new version of that custom policy, starting from its default document.
+  const versionOf = new URLSearchParams(location.search).get('policy') || '';
+  const [name, setName] = useState(versionOf);
+  const [setDefault, setSetDefault] = useState(true);
+  const [rotate, setRotate] = useState(false);
+  const current = useLoad(
+    () => (versionOf ? call('Ram', 'GetPolicy', { PolicyName: versionOf, PolicyType: 'Custom' }) : Promise.resolve(undefined)),
+    [versionOf],
+  );
   const [desc, setDesc] = useState('');
   const [doc, setDoc] = useState(TEMPLATE);
   const [check, setCheck] = useState<PolicyCheck | undefined>();
@@ -152,7 +210,17 @@ export function PolicyEditor() {
   const act = useAction();
   const seq = useRef(0);
   const area = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => markReady('policy-editor'), []);
+  useEffect(() => {
+    const d = (current.data as any)?.DefaultPolicyVersion?.PolicyDocument;
+    if (d) {
+      try {
+        setDoc(JSON.stringify(JSON.parse(d), null, 2));
+      } catch {
+        setDoc(d);
+      }
+    }
+    if (!current.loading) markReady('policy-editor');
+  }, [current.data, current.loading]);
   // Validate as you type (debounced), with the server's own parser.
   useEffect(() => {
     const n = ++seq.current;
@@ -189,22 +257,46 @@ export function PolicyEditor() {
   return (
     <section>
       <p class="crumbs">
-        <Link to="/ram/policies">Policies</Link> / <span>Create Policy</span>
+        <Link to="/ram/policies">Policies</Link> / <span>{versionOf ? `${versionOf}: new version` : 'Create Policy'}</span>
       </p>
-      <PageHead title="Create Policy" sub="Write the policy document in JSON (RAM policy grammar)." />
+      <PageHead
+        title={versionOf ? `New version of ${versionOf}` : 'Create Policy'}
+        sub="Write the policy document in JSON (RAM policy grammar)."
+      />
+      <ErrorBox error={current.error} title="The policy cannot be read" />
       <Form
-        label="Create Policy"
+        label={versionOf ? 'Create policy version' : 'Create Policy'}
         onSubmit={() =>
           act.run(async () => {
-            await call('Ram', 'CreatePolicy', { PolicyName: name, Description: desc, PolicyDocument: doc });
+            if (versionOf)
+              await call('Ram', 'CreatePolicyVersion', {
+                PolicyName: versionOf,
+                PolicyDocument: doc,
+                SetAsDefault: setDefault,
+                RotateStrategy: rotate ? 'DeleteOldestNonDefaultVersionWhenLimitExceeded' : 'None',
+              });
+            else await call('Ram', 'CreatePolicy', { PolicyName: name, Description: desc, PolicyDocument: doc });
             navigate('/ram/policies');
           })
         }
       >
-        <div class="grid2">
-          <Field label="Policy name" value={name} onInput={setName} required />
-          <Field label="Description" value={desc} onInput={setDesc} />
-        </div>
+        {versionOf ? (
+          <>
+            <label class="check-line">
+              <input type="checkbox" checked={setDefault} onChange={(e) => setSetDefault((e.target as HTMLInputElement).checked)} />
+              Set as the default version (takes effect at once)
+            </label>
+            <label class="check-line">
+              <input type="checkbox" checked={rotate} onChange={(e) => setRotate((e.target as HTMLInputElement).checked)} />
+              At the 5-version limit, delete the oldest non-default version
+            </label>
+          </>
+        ) : (
+          <div class="grid2">
+            <Field label="Policy name" value={name} onInput={setName} required />
+            <Field label="Description" value={desc} onInput={setDesc} />
+          </div>
+        )}
         <div class="field">
           <label for="policy-doc">Policy document (JSON)</label>
           <div class="editor">

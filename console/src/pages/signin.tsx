@@ -63,8 +63,9 @@ export function ChangePassword({ session, onDone }: { session: Session; onDone: 
       <div class="signin-card">
         <h1>Change your password</h1>
         <p>
-          {session.principal.name}, this is your first sign-in with the bootstrap password. Choose a new password to
-          continue.
+          {session.principal.kind === 'Root'
+            ? `${session.principal.name}, this is your first sign-in with the bootstrap password. Choose a new password to continue.`
+            : `${session.principal.displayName || session.principal.name}, an administrator asks you to choose a new password before you continue.`}
         </p>
         <Form
           label="Change password"

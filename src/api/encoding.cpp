@@ -1,7 +1,8 @@
 #include "api/encoding.hpp"
 
+#include "store/crypto.hpp"
+
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 namespace sluice::api {
@@ -18,13 +19,6 @@ int hexval(char c) {
 bool unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
          c == '.' || c == '~';
-}
-std::string hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
 }
 }  // namespace
 
@@ -97,8 +91,8 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
-std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
-std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(EVP_sha256(), key, data); }
+std::string hmac_sha1(std::string_view key, std::string_view data) { return store::hmac_sha1(key, data); }
+std::string hmac_sha256(std::string_view key, std::string_view data) { return store::hmac_sha256(key, data); }
 
 std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');

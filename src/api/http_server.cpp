@@ -29,6 +29,8 @@ struct HttpServer::Impl {
   std::map<std::string, HttpHandler> routes;
   std::vector<std::thread> threads;
   int port = 0;
+  std::function<void(const HttpServer::Refusal&)> refused;  // set before start()
+  const std::function<void(const HttpServer::Refusal&)>& refused_fn() const { return refused; }
 
   HttpResponse dispatch(const HttpRequest& req) {
     auto it = routes.find(req.path);
@@ -89,11 +91,21 @@ struct HttpServer::Impl {
         // Oversized or malformed: answer with a clear error, then close.
         const bool too_big = ec == http::error::body_limit || ec == http::error::header_limit;
         // The cloud's error shape, so SDKs can read it.
-        std::string body = R"({"RequestId":")" + new_request_id() + R"(","HostId":"sluice","Code":")";
+        const std::string request_id = new_request_id();
+        std::string body = R"({"RequestId":")" + request_id + R"(","HostId":"sluice","Code":")";
         body += too_big ? "RequestEntityTooLarge\",\"Message\":\"The request exceeds the size limit (" +
                               std::to_string(srv->opts.max_body) + " bytes of body, 16 KiB of headers); send less.\"}"
                         : std::string("BadRequest\",\"Message\":\"Malformed HTTP request.\"}");
         HttpResponse r{too_big ? 413 : 400, "application/json", {}, std::move(body)};
+        if (auto fn = srv->refused_fn()) {
+          HttpServer::Refusal f;
+          f.peer = peer;
+          f.request_id = request_id;
+          f.code = too_big ? "RequestEntityTooLarge" : "BadRequest";
+          f.status = r.status;
+          if (parser->is_header_done()) f.target = std::string(parser->get().target());
+          fn(f);
+        }
         write(r, false);
         return;
       }
@@ -149,6 +161,8 @@ HttpServer::HttpServer(HttpOptions opts) : impl_(std::make_unique<Impl>()) { imp
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(const std::string& path, HttpHandler h) { impl_->routes[path] = std::move(h); }
+
+void HttpServer::on_refused(std::function<void(const Refusal&)> fn) { impl_->refused = std::move(fn); }
 
 void HttpServer::start() {
   auto& im = *impl_;

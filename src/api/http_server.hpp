@@ -45,6 +45,13 @@ class HttpServer {
   ~HttpServer();
   // Exact path match first, then the longest registered prefix ending in '/'.
   void route(const std::string& path, HttpHandler h);
+  // Called for a request refused before any handler saw it (oversized: 413
+  // RequestEntityTooLarge, malformed: 400 BadRequest), so it can be audited.
+  struct Refusal {
+    std::string peer, request_id, code, target;  // target: empty when the head was not parsed
+    int status = 0;
+  };
+  void on_refused(std::function<void(const Refusal&)> fn);
   void start();  // throws std::runtime_error if it cannot listen
   void stop();
   int port() const;

@@ -1,8 +1,6 @@
 #include "mq/signature.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <vector>
 
@@ -11,11 +9,7 @@
 namespace sluice::mq {
 
 std::string sign_client_id(std::string_view secret, std::string_view client_id) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(client_id.data()), client_id.size(), mac, &len);
-  return store::base64_encode(std::string_view(reinterpret_cast<const char*>(mac), len));
+  return store::base64_encode(store::hmac_sha1(secret, client_id));
 }
 
 bool secret_equal(std::string_view given, std::string_view expected) {

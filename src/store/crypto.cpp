@@ -130,6 +130,59 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
+namespace {
+const EVP_MD* fetched_md(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (!md) throw std::runtime_error(std::string("OpenSSL has no ") + name);
+  return md;  // kept for the life of the process
+}
+
+EVP_MD_CTX* thread_digest_ctx() {
+  struct Holder {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Holder() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Holder h;
+  return h.ctx;
+}
+
+std::string hmac_with(const EVP_MD* md, std::string_view key, std::string_view data) {
+  constexpr size_t kMaxBlock = 128;
+  const size_t block = static_cast<size_t>(EVP_MD_get_block_size(md));
+  const size_t size = static_cast<size_t>(EVP_MD_get_size(md));
+  EVP_MD_CTX* ctx = thread_digest_ctx();
+  unsigned char k[kMaxBlock] = {};
+  unsigned char inner[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  auto digest = [&](const void* a, size_t alen, const void* b, size_t blen, unsigned char* out) {
+    if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
+        (blen && EVP_DigestUpdate(ctx, b, blen) != 1) || EVP_DigestFinal_ex(ctx, out, &n) != 1)
+      throw std::runtime_error("digest failed");
+  };
+  if (key.size() > block) digest(key.data(), key.size(), nullptr, 0, k);  // long keys are hashed first
+  else std::memcpy(k, key.data(), key.size());
+  unsigned char pad[kMaxBlock];
+  for (size_t i = 0; i < block; ++i) pad[i] = k[i] ^ 0x36;
+  digest(pad, block, data.data(), data.size(), inner);
+  for (size_t i = 0; i < block; ++i) pad[i] = k[i] ^ 0x5c;
+  std::string out(size, '\0');
+  digest(pad, block, inner, size, reinterpret_cast<unsigned char*>(out.data()));
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  return out;
+}
+}  // namespace
+
+std::string hmac_sha1(std::string_view key, std::string_view data) {
+  static const EVP_MD* md = fetched_md("SHA1");
+  return hmac_with(md, key, data);
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  static const EVP_MD* md = fetched_md("SHA256");
+  return hmac_with(md, key, data);
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

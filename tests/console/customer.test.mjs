@@ -314,6 +314,12 @@ test('console: a new customer from sign-in to the audit log', { timeout: 240000 
         await table.locator(`[data-event="${ev}"]`).first().waitFor();
         assert.equal(await table.locator('tbody [data-event]').evaluateAll((els, ev) => els.every((e) => e.dataset.event === ev), ev), true);
       }
+      await page.getByLabel('Event name').fill('');
+      await page.getByLabel('Event type').selectOption('ConsoleSignin');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await table.locator('[data-event="ConsoleSignout"]').first().waitFor();
+      assert.equal(await table.locator('tbody [data-event]').evaluateAll((els) => els.every((e) => /^ConsoleSign(in|out)$/.test(e.dataset.event))), true);
+      await page.getByLabel('Event type').selectOption('');
       await page.getByLabel('Event name').fill('CreateGroupId');
       await page.getByLabel('User name').fill('alice');
       await page.getByRole('button', { name: 'Search' }).click();

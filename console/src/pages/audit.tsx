@@ -21,6 +21,7 @@ export function Audit() {
   const [hours, setHours] = useState('24');
   const [eventName, setEventName] = useState('');
   const [user, setUser] = useState('');
+  const [type, setType] = useState('');
   const [events, setEvents] = useState<Event[] | undefined>();
   const [next, setNext] = useState('');
   const [open, setOpen] = useState<string | undefined>();
@@ -38,6 +39,10 @@ export function Audit() {
       if (user.trim()) {
         attrs[`LookupAttribute.${n}.Key`] = 'UserName';
         attrs[`LookupAttribute.${n++}.Value`] = user.trim();
+      }
+      if (type) {
+        attrs[`LookupAttribute.${n}.Key`] = 'EventType';
+        attrs[`LookupAttribute.${n++}.Value`] = type;
       }
       const r = await call<{ Events: Event[]; NextToken: string }>('Actiontrail', 'LookupEvents', {
         StartTime: start.toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -72,6 +77,18 @@ export function Audit() {
         />
         <Field label="Event name" value={eventName} onInput={setEventName} placeholder="e.g. CreateInstance" />
         <Field label="User name" value={user} onInput={setUser} placeholder="e.g. alice" />
+        <Select
+          label="Event type"
+          value={type}
+          onChange={setType}
+          options={[
+            { value: '', label: 'All' },
+            { value: 'ApiCall', label: 'API calls (console and SDK)' },
+            { value: 'ConsoleSignin', label: 'Console sign-in and sign-out' },
+            { value: 'ConsoleAction', label: 'Console actions (password, CSRF)' },
+            { value: 'MqttAuth', label: 'MQTT client authentication' },
+          ]}
+        />
         <button type="submit" class="btn btn-primary" disabled={act.busy}>
           Search
         </button>
@@ -87,6 +104,7 @@ export function Audit() {
           columns={[
             { title: 'Time', render: (e) => fmtTime(e.eventTime) },
             { title: 'Event', render: (e) => <span data-event={e.eventName}>{e.eventName}</span> },
+            { title: 'Type', render: (e) => (e as any).eventType || '—' },
             { title: 'Service', render: (e) => e.serviceName || e.eventSource },
             { title: 'User', render: (e) => `${e.userIdentity?.userName || e.userIdentity?.type || '—'}` },
             { title: 'Source IP', render: (e) => e.sourceIpAddress },

@@ -344,6 +344,12 @@ test('console: a new customer from sign-in to the audit log', { timeout: 240000 
       await page.getByLabel('Client ID').fill('GID_console@@@paho-1');
       await page.getByRole('button', { name: 'Search' }).click();
       await page.getByTestId('device-status').getByText('Online').waitFor();
+      // The Paho subscriber's connection is in its device trace.
+      await page.goto(`${base}instances/${encodeURIComponent(instanceId)}/trace`);
+      await page.getByLabel('Client ID').fill('GID_console@@@paho-1');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByRole('table', { name: 'Trace results' }).locator('tbody tr').filter({ hasText: 'GID_console@@@paho-1' }).first().waitFor();
+      await screenshot(page, '24-trace');
       await page.goto(`${base}ram/users/alice`);
       await page.getByRole('table', { name: 'Permissions' }).getByText('ConsoleInstanceAccess').waitFor();
       await screenshot(page, '25-user-detail');

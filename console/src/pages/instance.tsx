@@ -514,7 +514,7 @@ function Traces({ id }: { id: string }) {
           rowKey={(r) => `${r.Time}-${r.Action}-${r.MsgId ?? ''}-${r.ClientId}-${Math.random()}`}
           empty="No trace in this time range."
           columns={[
-            { title: 'Time', render: (r) => r.Time },
+            { title: 'Time', render: (r) => fmtTime(r.Time) },
             { title: 'Client ID', render: (r) => r.ClientId },
             { title: 'Action', render: (r) => r.Action },
             { title: 'Message ID / Channel', render: (r) => r.MsgId ?? r.ChannelId ?? '—' },

@@ -25,6 +25,8 @@ export function chromiumPath() {
 }
 
 export async function launch() {
+  const index = path.join(path.dirname(path.resolve(BIN)), 'console', 'index.html');
+  if (!fs.existsSync(index)) throw new Error(`the console is not built (${index} is missing): run make build`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-chromium-'));
   // A persistent context on a fresh, empty profile directory (removed after).
   const browser = await chromium.launchPersistentContext(userDataDir, {

@@ -242,7 +242,14 @@ class Console {
     }
     if (!who) {
       throttle_.failed(req.peer, t);
-      audit(nullptr, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login), 401,
+      // Recorded in the account the login names, if any, so its owner sees the attempts.
+      std::optional<iam::Principal> named;
+      if (auto acct = iam().account_of_login(login)) {
+        const size_t at = login.rfind('@');
+        const bool user = at != std::string::npos && iam().get_user(*acct, login.substr(0, at)).ok();
+        named = user ? iam::Principal::user(*acct, login.substr(0, at)) : iam::Principal::root(*acct);
+      }
+      audit(named ? &*named : nullptr, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login), 401,
             "InvalidCredentials", "The login name or password is wrong.");
       cfail(401, "InvalidCredentials", "The login name or password is wrong.");
     }
@@ -339,7 +346,13 @@ void register_console(HttpServer& http, std::shared_ptr<RpcEndpoint> rpc, Consol
     return HttpResponse{302, "text/plain", {{"Location", "/console/"}}, "See /console/\n"};
   });
   http.route("/console/", [dir](const HttpRequest& r) { return serve_console_file(dir, r); });
-  if (!rpc) return;  // anonymous mode: no accounts to sign in with
+  if (!rpc) {  // anonymous mode: no accounts to sign in with
+    http.route("/console/api/", [](const HttpRequest&) {
+      return json_response(503, R"({"Code":"ServiceUnavailable","Message":"The server runs in anonymous mode )"
+                                R"((--allow-anonymous): there are no accounts, so the console cannot sign in.","RequestId":""})");
+    });
+    return;
+  }
   http.route("/console/api/", make_console_api(std::move(rpc), std::move(opts)));
 }
 

@@ -137,9 +137,13 @@ TEST_F(ConsoleApiTest, CallRunsAsThePrincipalWithTheRpcAuthorization) {
   EXPECT_EQ(ev[0].access_key_id, "");
   EXPECT_EQ(ev[0].user_name, "bob");
   EXPECT_EQ(ev[0].error_code, "NoPermission");
+  EXPECT_EQ(req("POST", "login", R"({"login":"bob@acme","password":"guess-guess"})").status, 401);
   q.event_name = "ConsoleSignin";
+  audit_->flush();
   ev = audit_->lookup(q);
-  ASSERT_EQ(ev.size(), 2u);
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0].error_code, "InvalidCredentials");  // newest first: the failed attempt, in bob's account
+  EXPECT_EQ(ev[0].user_name, "bob");
   for (const auto& e : ev) {
     EXPECT_EQ(e.parameters.find("password-"), std::string::npos) << e.parameters;
     EXPECT_NE(e.parameters.find("******"), std::string::npos) << e.parameters;

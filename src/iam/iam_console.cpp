@@ -50,4 +50,18 @@ Result<bool> IamService::root_password_change_required(std::string_view account_
   });
 }
 
+std::optional<std::string> IamService::account_of_login(std::string_view login) {
+  auto r = guarded([&]() -> Result<std::string> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    if (auto q = db.query("SELECT id FROM accounts WHERE login_name = ? OR alias = ?", login, login); q.step())
+      return q.text(0);
+    if (auto at = login.rfind('@'); at != std::string_view::npos)
+      if (auto q = db.query("SELECT id FROM accounts WHERE alias = ?", login.substr(at + 1)); q.step()) return q.text(0);
+    return err::not_exist("EntityNotExist.Account", "no such login");
+  });
+  if (!r) return std::nullopt;
+  return *r;
+}
+
 }  // namespace sluice::iam

@@ -77,6 +77,9 @@ class IamService {
   Status set_root_password(std::string_view account_id, std::string_view new_password);
   Status set_root_password_change_required(std::string_view account_id, bool required);
   Result<bool> root_password_change_required(std::string_view account_id);
+  // The account a console login names (root login name or alias, or user@alias),
+  // without checking any password: failed sign-ins go to that account's audit log.
+  std::optional<std::string> account_of_login(std::string_view login);
   Status activate_service(std::string_view account_id, std::string_view service);  // idempotent; "mq"
   Result<bool> service_active(std::string_view account_id, std::string_view service);
   Result<AccountSummary> account_summary(std::string_view account_id);

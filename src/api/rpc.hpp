@@ -54,7 +54,7 @@ struct RpcOptions {
   int64_t timestamp_window_seconds = 900;  // the cloud's 15 minutes
   // Requests per second per account and action; 0 or absent = unlimited.
   std::map<std::string, double, std::less<>> rate_limits = {
-      {"ApplyToken", 100}, {"QueryToken", 100}, {"RevokeToken", 5}};
+      {"ApplyToken", 100}, {"QueryToken", 100}, {"RevokeToken", 5}, {"SendMessage", 1000}};
   std::string host_id = "sluice";
   // Applies SLUICE_API_RATE_LIMITS ("ApplyToken=100,RevokeToken=5,ListGroupId=0").
   static RpcOptions from_env();

@@ -194,7 +194,8 @@ void load_env(Config& cfg) {
 
 std::string to_toml(const Config& c) {
   std::ostringstream os;
-  os << "data_dir = \"" << c.data_dir << "\"\nallow_anonymous = " << (c.allow_anonymous ? "true" : "false")
+  os << "data_dir = \"" << c.data_dir << "\"\nconsole_dir = \"" << c.console_dir << "\"\nallow_anonymous = "
+     << (c.allow_anonymous ? "true" : "false")
      << "\nfsync = \"" << c.fsync << "\"\nfsync_window_ms = " << c.fsync_window_ms
      << "\n\n[log]\nlevel = \"" << c.log_level << "\"\njson = " << (c.log_json ? "true" : "false")
      << "\n\n[mqtt]\nhost = \"" << c.mqtt.host << "\"\nport = " << c.mqtt.mqtt_port
@@ -205,7 +206,9 @@ std::string to_toml(const Config& c) {
      << "\"\nstrict_client_id = " << (c.mq.strict_client_id ? "true" : "false")
      << "\nstrict_topic = " << (c.mq.strict_topic ? "true" : "false")
      << "\ntoken_notice_lead_s = " << c.mq.token_notice_lead_s << "\ntrace_max_age_s = " << c.mq.trace_max_age_s
-     << "\n";
+     << "\n\n[console]\nidle_timeout_s = " << c.console.idle_timeout_s
+     << "\nabsolute_timeout_s = " << c.console.absolute_timeout_s
+     << "\nlogin_failures_per_minute = " << c.console.login_failures_per_minute << "\n";
   return os.str();
 }
 

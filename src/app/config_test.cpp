@@ -75,3 +75,21 @@ TEST(Config, EnvironmentOverrides) {
   unsetenv("SLUICE_MQTT_PORT");
   unsetenv("SLUICE_BROKER_SHARED_SUBSCRIPTIONS");
 }
+
+TEST(Config, ConsoleSettings) {
+  Config c;
+  auto path = write_file("console_dir = \"/srv/console\"\n[console]\nidle_timeout_s = 600\n");
+  sluice::app::load_toml(path, c);
+  std::filesystem::remove(path);
+  EXPECT_EQ(c.console_dir, "/srv/console");
+  EXPECT_EQ(c.console.idle_timeout_s, 600);
+  EXPECT_EQ(c.console.absolute_timeout_s, 12 * 3600);
+  setenv("SLUICE_CONSOLE_DIR", "/opt/console", 1);
+  setenv("SLUICE_CONSOLE_LOGIN_FAILURES_PER_MINUTE", "3", 1);
+  sluice::app::load_env(c);
+  unsetenv("SLUICE_CONSOLE_DIR");
+  unsetenv("SLUICE_CONSOLE_LOGIN_FAILURES_PER_MINUTE");
+  EXPECT_EQ(c.console_dir, "/opt/console");
+  EXPECT_EQ(c.console.login_failures_per_minute, 3);
+  EXPECT_NE(sluice::app::to_toml(c).find("[console]\nidle_timeout_s = 600"), std::string::npos);
+}

@@ -3,6 +3,9 @@
 // X-CSRF-Token on every POST but sign-in; operations run through
 // RpcEndpoint::invoke, so the console can do exactly what the principal's
 // policies allow through the API, no more.
+#include <algorithm>
+#include <cctype>
+
 #include <boost/json.hpp>
 
 #include "api/audit.hpp"
@@ -311,6 +314,12 @@ class Console {
     ConsoleSession s = checked_session(req, new_request_id());
     auto body = parse_body(req);
     const std::string product = str_field(body, "product"), action = str_field(body, "action");
+    static constexpr std::string_view kProducts[] = {"OnsMqtt", "Ons", "Ram", "ResourceManager", "Sts", "Actiontrail"};
+    if (std::find(std::begin(kProducts), std::end(kProducts), product) == std::end(kProducts))
+      cfail(400, "InvalidParameter.Product",
+            "\"product\" must be OnsMqtt, Ons, Ram, ResourceManager, Sts or Actiontrail.");
+    if (action.size() > 128 || !std::all_of(action.begin(), action.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)); }))
+      cfail(400, "InvalidParameter.Action", "\"action\" must be an operation name such as ListGroupId.");
     Params params;
     if (auto* p = body.if_contains("params"); p && !p->is_null()) {
       if (!p->is_object()) cfail(400, "InvalidParameter", "\"params\" must be an object of strings.");

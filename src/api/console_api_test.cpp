@@ -105,6 +105,10 @@ TEST_F(ConsoleApiTest, BadRequestsAreClearErrors) {
   EXPECT_EQ(req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", s.cookie, "x").status, 403);
   auto r = req("POST", "call", R"({"product":"Ram","action":"ListUsers","params":{"A":[1]}})", s.cookie, s.csrf);
   EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(code(req("POST", "call", R"({"product":"Ecs","action":"DescribeInstances"})", s.cookie, s.csrf)),
+            "InvalidParameter.Product");
+  EXPECT_EQ(code(req("POST", "call", R"({"product":"Ram","action":"List Users"})", s.cookie, s.csrf)),
+            "InvalidParameter.Action");
   r = req("POST", "call", R"({"product":"Ram","action":"Nope"})", s.cookie, s.csrf);
   EXPECT_EQ(r.status, 404) << r.body;
   EXPECT_EQ(code(r), "InvalidAction.NotFound");

@@ -68,7 +68,7 @@ std::vector<std::string> topic_arns(Call& c, const std::string& inst, const std:
   return v;
 }
 
-void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg) {
+void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg, const RpcServices::Endpoints& ep) {
   w.begin_object();
   w.field("InstanceId", i.id);
   w.field("InstanceName", i.name);
@@ -78,6 +78,12 @@ void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg)
   w.field("ResourceGroupId", rg);
   w.field("CreateTime", i.created_at * 1000);
   w.field("UpdateTime", i.updated_at * 1000);
+  w.key("Endpoints").begin_object();
+  if (!ep.tcp.empty()) w.field("Tcp", ep.tcp);
+  if (!ep.tls.empty()) w.field("Tls", ep.tls);
+  if (!ep.ws.empty()) w.field("Ws", ep.ws);
+  if (!ep.wss.empty()) w.field("Wss", ep.wss);
+  w.end_object();
   w.key("Settings").begin_object();
   for (const auto& st : mq::instance_settings()) {
     if (st.number) w.field(st.name, static_cast<int64_t>(i.settings.*(st.number)));
@@ -115,7 +121,7 @@ void CreateInstance(Call& c) {
   auto i = unwrap(m.CreateInstance(c.account(), spec));
   c.out().field("InstanceId", i.id);
   c.out().key("Instance");
-  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id));
+  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
 }
 void UpdateInstance(Call& c) {
   auto& m = mqs(c);
@@ -124,7 +130,7 @@ void UpdateInstance(Call& c) {
   auto cur = unwrap(m.GetInstance(c.account(), id));
   auto i = unwrap(m.UpdateInstance(c.account(), id, c.opt("InstanceName"), c.opt("Remark"), settings_from(c, cur.settings)));
   c.out().key("Instance");
-  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id));
+  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
 }
 void ReleaseInstance(Call& c) {
   auto& m = mqs(c);
@@ -156,7 +162,7 @@ void ListInstances(Call& c) {
   auto& w = c.out();
   auto pg = number_page(c, visible.size(), w, 100, 100, "PageNo", "PageSize");
   w.key("Instances").begin_array();
-  for (size_t k = pg.begin; k < pg.end; ++k) write_instance(w, visible[k].first, visible[k].second);
+  for (size_t k = pg.begin; k < pg.end; ++k) write_instance(w, visible[k].first, visible[k].second, c.svc().endpoints);
   w.end_array();
   if (visible.empty() && !all.empty())
     w.field("Message", "No instance is visible: listing needs both mq:ListMqttInstance and mq:MqttInstanceAccess.");
@@ -377,7 +383,23 @@ void QuerySessionByClientId(Call& c) {
   auto id = c.req("InstanceId"), client = c.req("ClientId");
   authz(c, "QuerySessionByClientId", id);
   auto s = unwrap(m.QuerySessionByClientId(c.account(), id, client));
-  c.out().field("OnlineStatus", s.online);
+  auto& w = c.out();
+  w.field("OnlineStatus", s.online);
+  // Beyond the cloud's answer (Sluice extensions, for the console's device
+  // status): where the client connected from, its clean-session flag, its
+  // subscriptions and the messages waiting for it. Absent when there is no session.
+  if (!s.known) return;
+  w.field("RemoteIp", s.remote_address);
+  w.field("CleanSession", s.clean_session);
+  w.field("QueuedMessages", static_cast<int64_t>(s.queued));
+  w.key("Subscriptions").begin_array();
+  for (const auto& [filter, qos] : s.subscription_list) {
+    w.begin_object();
+    w.field("TopicFilter", filter);
+    w.field("Qos", static_cast<int64_t>(qos));
+    w.end_object();
+  }
+  w.end_array();
 }
 void BatchQuerySessionByClientIds(Call& c) {
   auto& m = mqs(c);
@@ -610,8 +632,10 @@ void SendMessage(Call& c) {
   const std::string id = c.req("InstanceId");
   const std::string topic = c.req("MqttTopic");
   const std::string payload = c.req("Payload");
-  // Authorized as a publish of that topic would be, on the topic and its parent.
-  authz(c, "PUB", id, topic_arns(c, id, topic));
+  // From the console it is the console's "send test message" (SPEC §4:
+  // mq:SendMqttMessageByConsole); from a signed request, a server-side publish,
+  // authorized as a publish of that topic would be. Both on the topic and its parent.
+  authz(c, c.from_console() ? "SendMqttMessageByConsole" : "PUB", id, topic_arns(c, id, topic));
   auto inst = unwrap(m.GetInstance(c.account(), id));
   if (topic.find_first_of("+#") != std::string::npos || topic.find('\0') != std::string::npos || topic[0] == '$')
     fail("InvalidParameter.MqttTopic", 400,

@@ -590,7 +590,7 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
 }
 
 std::string RpcEndpoint::run(const Operation& op, const iam::Principal& who, const Params& params,
-                             const std::string& source_ip, const std::string& request_id) {
+                             const std::string& source_ip, const std::string& request_id, bool from_console) {
   const std::string& action = op.action;
   if (auto lim = opts_.rate_limits.find(action); lim != opts_.rate_limits.end() && lim->second > 0) {
     int64_t retry = 0;
@@ -605,6 +605,7 @@ std::string RpcEndpoint::run(const Operation& op, const iam::Principal& who, con
   for (const auto& kv : params)
     if (!is_system_param(kv.first)) op_params.push_back(kv);
   Call call(*this, std::move(op_params), who, source_ip, request_id);
+  if (from_console) call.set_from_console();
   op.fn(call);
   if (!call.authorized()) {
     log::error("api: operation {} {} ran without an authorization check", op.version, action);
@@ -645,7 +646,8 @@ HttpResponse RpcEndpoint::invoke(const iam::Principal& who, std::string_view pro
     for (const auto& [k, _] : params)
       if (++seen[k] == 2)
         fail("InvalidParameter.Duplicate", 400, "The parameter " + k + " is given more than once; give each parameter once.");
-    return respond(HttpResponse{200, "application/json;charset=utf-8", {}, run(*op, who, params, source_ip, request_id)});
+    return respond(
+        HttpResponse{200, "application/json;charset=utf-8", {}, run(*op, who, params, source_ip, request_id, true)});
   } catch (const ApiError& e) {
     ev.error_code = e.code;
     ev.error_message = e.message;
@@ -673,6 +675,28 @@ std::shared_ptr<RpcEndpoint> register_rpc(HttpServer& http, RpcServices svc, Rpc
       return HttpResponse{302, "text/plain", {{"Location", "/console/"}}, "See /console/\n"};
     return ep->handle(r);
   });
+  // Requests refused before a handler saw them (413 oversized, 400 malformed)
+  // are audited too: who sent them is unknown, so they belong to no account and
+  // show in the operator's export ('sluice admin audit export').
+  if (svc.audit && svc.iam) {
+    AuditLog* audit = svc.audit;
+    iam::IamService* iam = svc.iam;
+    http.on_refused([audit, iam](const HttpServer::Refusal& f) {
+      AuditEvent ev;
+      ev.time_ms = audit_time_ms(*iam);
+      ev.event_type = "ApiCall";
+      ev.event_source = "http";
+      ev.event_name = "RefusedRequest";
+      ev.identity_type = "anonymous";
+      ev.source_ip = f.peer;
+      ev.request_id = f.request_id;
+      ev.parameters = "{}";
+      ev.error_code = f.code;
+      ev.error_message = f.status == 413 ? "The request exceeds the size limit." : "Malformed HTTP request.";
+      ev.http_status = f.status;
+      audit->record(std::move(ev));
+    });
+  }
   return ep;
 }
 

@@ -48,6 +48,11 @@ struct RpcServices {
     uint64_t online_clients = 0, subscriptions = 0, messages_in = 0, messages_out = 0;
   };
   std::function<NamespaceCounters(const std::string& ns)> counters;
+  // Where clients connect ("host:port" per transport; empty: that listener is
+  // off), shown in the instance description as the cloud shows its endpoints.
+  struct Endpoints {
+    std::string tcp, tls, ws, wss;
+  } endpoints;
 };
 
 struct RpcOptions {
@@ -119,6 +124,10 @@ class Call {
                     std::string_view id);
   bool authorized() const { return authorized_; }
   void mark_authorized() { authorized_ = true; }  // operations any signed caller may call
+  // The call came from a console session (RpcEndpoint::invoke), not a signed request:
+  // a few operations need the console's own action (mq:SendMqttMessageByConsole).
+  bool from_console() const { return from_console_; }
+  void set_from_console() { from_console_ = true; }
 
   JsonWriter& out() { return out_; }
 
@@ -129,6 +138,7 @@ class Call {
   std::string source_ip_;
   std::string request_id_;
   bool authorized_ = false;
+  bool from_console_ = false;
   JsonWriter out_;
 };
 
@@ -182,7 +192,7 @@ class RpcEndpoint {
  private:
   // Rate limit, run, authorization check: the part shared by handle() and invoke().
   std::string run(const Operation& op, const iam::Principal& who, const Params& params, const std::string& source_ip,
-                  const std::string& request_id);
+                  const std::string& request_id, bool from_console = false);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -114,6 +114,7 @@ std::vector<Setting> settings(Config& c) {
       flag("broker", "queue_qos0_offline", b.queue_qos0_offline),
       str("mq", "region", c.mq.region),
       str("mq", "default_instance", c.mq.default_instance),
+      str("mq", "endpoint_host", c.mq.endpoint_host),
       flag("mq", "strict_client_id", c.mq.strict_client_id),
       flag("mq", "strict_topic", c.mq.strict_topic),
       flag("mq", "close_on_denied_publish", c.mq.close_on_denied_publish),
@@ -203,6 +204,7 @@ std::string to_toml(const Config& c) {
      << "\nwss_port = " << c.mqtt.wss_port << "\nthreads = " << c.mqtt.threads
      << "\n\n[http]\nhost = \"" << c.http.host << "\"\nport = " << c.http.port
      << "\n\n[mq]\nregion = \"" << c.mq.region << "\"\ndefault_instance = \"" << c.mq.default_instance
+     << "\"\nendpoint_host = \"" << c.mq.endpoint_host
      << "\"\nstrict_client_id = " << (c.mq.strict_client_id ? "true" : "false")
      << "\nstrict_topic = " << (c.mq.strict_topic ? "true" : "false")
      << "\ntoken_notice_lead_s = " << c.mq.token_notice_lead_s << "\ntrace_max_age_s = " << c.mq.trace_max_age_s

@@ -13,6 +13,9 @@ namespace sluice::app {
 struct MqSettings {
   std::string region = "local";          // instance ids are mqtt-<region>-<random>
   std::string default_instance;          // Custom auth when SNI / Host names no instance
+  // The host name clients use, shown in the instance endpoints ("" = the MQTT
+  // listen address when it is a specific one, else this machine's host name).
+  std::string endpoint_host;
   bool strict_client_id = true;          // defaults of new instances (a per-instance switch)
   bool strict_topic = true;
   bool close_on_denied_publish = true;   // MQTT 3.x: close (cloud behaviour) or drop silently

@@ -172,6 +172,31 @@ api::ConsoleOptions console_options(const Config& cfg) {
   o.login_failures_per_minute = static_cast<int>(cfg.console.login_failures_per_minute);
   return o;
 }
+
+// The instance endpoints the API and console show: the configured host name,
+// else the listen address when it names one, else this machine's name.
+api::RpcServices::Endpoints endpoints(const Config& cfg, net::Server& server) {
+  std::string host = cfg.mq.endpoint_host;
+  if (host.empty() && cfg.mqtt.host != "0.0.0.0" && cfg.mqtt.host != "::") host = cfg.mqtt.host;
+  if (host.empty()) {
+    char name[256] = {};
+    host = gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
+  }
+  const bool v6 = host.find(':') != std::string::npos;
+  auto at = [&](net::Transport t) {
+    const int p = server.port(t);
+    return p > 0 ? (v6 ? "[" + host + "]" : host) + ":" + std::to_string(p) : std::string();
+  };
+  api::RpcServices::Endpoints e;
+  e.tcp = at(net::Transport::Tcp);
+  e.tls = at(net::Transport::Tls);
+  // WebSocket clients need the path too (ws://host:port/mqtt).
+  e.ws = at(net::Transport::Ws);
+  if (!e.ws.empty()) e.ws += cfg.mqtt.ws_path;
+  e.wss = at(net::Transport::Wss);
+  if (!e.wss.empty()) e.wss += cfg.mqtt.ws_path;
+  return e;
+}
 }  // namespace
 
 int serve(Config cfg) {
@@ -282,6 +307,7 @@ int serve(Config cfg) {
         }
         return k;
       };
+      rs.endpoints = endpoints(cfg, server);
       rpc = api::register_rpc(http, rs);  // the cloud RPC API at "/"
     }
     api::register_console(http, rpc, console_options(cfg));  // the web console at /console/

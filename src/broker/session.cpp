@@ -400,6 +400,25 @@ std::vector<std::string> Session::subscription_filters() {
   return out;
 }
 
+std::vector<std::pair<std::string, uint8_t>> Session::subscriptions_with_qos() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, uint8_t>> out;
+  out.reserve(subscriptions_.size());
+  for (auto& [f, o] : subscriptions_) out.emplace_back(f, o.qos);
+  return out;
+}
+
+void Session::set_origin(std::string peer, bool clean_start) {
+  std::lock_guard lock(mu_);
+  peer_ = std::move(peer);
+  clean_start_ = clean_start;
+}
+
+std::pair<std::string, bool> Session::origin() {
+  std::lock_guard lock(mu_);
+  return {peer_, clean_start_};
+}
+
 size_t Session::subscription_count() {
   std::lock_guard lock(mu_);
   return subscriptions_.size();

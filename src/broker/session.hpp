@@ -79,7 +79,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void remember_subscription(std::string_view filter, const SubOptions& o);
   void forget_subscription(std::string_view filter);
   std::vector<std::string> subscription_filters();
+  std::vector<std::pair<std::string, uint8_t>> subscriptions_with_qos();
   size_t subscription_count();
+
+  // Where the current (or last) connection came from, for the device status
+  // query: the peer address and whether it asked for a clean start.
+  void set_origin(std::string peer, bool clean_start);
+  std::pair<std::string, bool> origin();
 
   // Session expiry (seconds; 0 = ends with the connection; 0xFFFFFFFF = never).
   // A session with an expiry is persistent: it gets a store key and its state is recorded.
@@ -157,6 +163,8 @@ class Session : public std::enable_shared_from_this<Session> {
   MessagePtr pending_will_;
   int64_t pending_will_due_ = 0;
   uint64_t dropped_ = 0;
+  std::string peer_;
+  bool clean_start_ = false;
   bool ended_ = false;
   uint64_t store_key_ = 0;
 };

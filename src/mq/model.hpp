@@ -136,6 +136,10 @@ struct SessionStatus {
   bool online = false;
   size_t subscriptions = 0;
   std::vector<std::string> filters;
+  std::vector<std::pair<std::string, uint8_t>> subscription_list;  // filter, QoS
+  std::string remote_address;  // of the current or last connection
+  bool clean_session = false;
+  bool known = false;          // the broker has (or had) a session for the client id
   size_t queued = 0;
 };
 

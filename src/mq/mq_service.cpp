@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <ctime>
 
 #include "broker/broker.hpp"
@@ -1080,9 +1081,12 @@ Result<SessionStatus> MqService::QuerySessionByClientId(std::string_view account
   if (!ns) return st;
   auto sess = ns->find_session(client_id);
   if (!sess) return st;
+  st.known = true;
   st.online = sess->online();
   st.filters = sess->subscription_filters();
   st.subscriptions = st.filters.size();
+  st.subscription_list = sess->subscriptions_with_qos();
+  std::tie(st.remote_address, st.clean_session) = sess->origin();
   st.queued = sess->queued();
   return st;
 }

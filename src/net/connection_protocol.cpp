@@ -175,6 +175,7 @@ void Connection::on_connect(mqtt::Connect& c) {
   auto attached = ns_->connect(client_id, c.clean_start, this, w_.now_ms());
   session_ = attached.session;
   session_->set_expiry_interval(expiry);
+  session_->set_origin(peer, c.clean_start);
 
   if (c.will) {
     auto m = std::make_shared<broker::Message>();

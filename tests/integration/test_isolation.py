@@ -4,34 +4,21 @@ called by another account with that account's own valid key, is refused and leav
 the instance untouched; ResourceManager calls on another account's resource groups
 are refused; MQTT clients of one account cannot reach another's instance, and two
 instances of one account never share messages, retained messages or sessions."""
-import base64
-import hashlib
-import hmac
 import json
 import os
 import re
 import sys
 import time
 import unittest
-import urllib.error
-import urllib.parse
-import urllib.request
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from auth_harness import AuthBroker, MqttClient, Tenant, sign  # noqa: E402
 
-HOST = harness.HOST
-VERSIONS = {"Ram": "2015-05-01", "OnsMqtt": "2020-04-20", "ResourceManager": "2020-03-31"}
 # Codes that say "not yours": the instance does not exist for the caller, or no right.
 REFUSALS = {"EntityNotExist.Instance", "NoPermission", "EntityNotExist.ResourceGroup",
             "EntityNotExist.Resource", "EntityNotExist.ResourceGroupId",
             "EntityNotExist.Token"}  # the same answer as for a token that does not exist: nothing leaks
-
-
-def pct(s):
-    return urllib.parse.quote(str(s), safe="-_.~")
 
 
 def operations():
@@ -66,19 +53,7 @@ class Isolation(unittest.TestCase):
         cls.b.stop()
 
     def rpc(self, tenant, product, action, **params):
-        p = {"Action": action, "Version": VERSIONS[product], "Format": "JSON", "AccessKeyId": tenant.key_id,
-             "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": uuid.uuid4().hex,
-             "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        p.update({k: str(v) for k, v in params.items()})
-        canon = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(p.items()))
-        mac = hmac.new((tenant.secret + "&").encode(), ("POST&%2F&" + pct(canon)).encode(), hashlib.sha1).digest()
-        p["Signature"] = base64.b64encode(mac).decode()
-        req = urllib.request.Request(f"http://{HOST}:{self.b.http_port}/", data=urllib.parse.urlencode(p).encode())
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return tenant.rpc(product, action, **params)
 
     def test_every_instance_operation_by_another_account_is_refused(self):
         a = self.a

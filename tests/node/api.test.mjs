@@ -232,4 +232,9 @@ test('bad requests get the cloud error code and an actionable message, never a 5
   expectErr(big, 413, 'RequestEntityTooLarge');
   // The server is still fine.
   assert.equal((await raw('GET', '/?' + sign({ Action: 'ListUsers' }))).status, 200);
+  // The refusal is in the audit log (no account: the operator's export shows it).
+  await new Promise((r) => setTimeout(r, 1200));  // audit batches are written within a second
+  const refused = s.admin('audit', 'export', '--event', 'RefusedRequest').trim().split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l));
+  assert.ok(refused.some((e) => JSON.stringify(e).includes('RequestEntityTooLarge')), JSON.stringify(refused));
 });

@@ -312,6 +312,12 @@ class Console {
 
   HttpResponse call(const HttpRequest& req) {
     ConsoleSession s = checked_session(req, new_request_id());
+    // The bootstrap root and RAM users marked PasswordResetRequired do nothing
+    // else before they change their password (as the cloud's console insists).
+    if (s.must_change_password)
+      cfail(403, "PasswordResetRequired",
+            "Change your password first (POST /console/api/password): this account must set a new password before "
+            "it can do anything else.");
     auto body = parse_body(req);
     const std::string product = str_field(body, "product"), action = str_field(body, "action");
     static constexpr std::string_view kProducts[] = {"OnsMqtt", "Ons", "Ram", "ResourceManager", "Sts", "Actiontrail"};

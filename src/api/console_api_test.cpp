@@ -124,6 +124,12 @@ TEST_F(ConsoleApiTest, CallRunsAsThePrincipalWithTheRpcAuthorization) {
   auto b = login("bob@acme", "bob-password-1");
   EXPECT_NE(b.body.find(R"("kind":"User")"), std::string::npos) << b.body;
   EXPECT_NE(b.body.find(R"("mustChangePassword":true)"), std::string::npos) << b.body;
+  // Nothing but the password change until the password is changed.
+  r = req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", b.cookie, b.csrf);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(code(r), "PasswordResetRequired");
+  r = req("POST", "password", R"({"oldPassword":"bob-password-1","newPassword":"bob-password-2"})", b.cookie, b.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
   r = req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", b.cookie, b.csrf);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(code(r), "NoPermission");

@@ -234,6 +234,12 @@ test('console calls, SendMessage to a subscriber, RAM user denied with AccessDen
   assert.equal(r.json.principal.name, 'alice');
   assert.equal(r.json.principal.displayName, 'Alice');
   assert.equal(r.json.mustChangePassword, true);
+  // Nothing but the password change until it is done.
+  r = await a.call('OnsMqtt', 'DescribeMqttMetaData');
+  assert.equal(r.status, 403);
+  assert.equal(r.json.Code, 'PasswordResetRequired');
+  r = await a.post('/console/api/password', { oldPassword: 'alice-Passw0rd', newPassword: 'alice-Passw0rd-2' });
+  assert.equal(r.status, 200, r.data);
   r = await a.call('OnsMqtt', 'DescribeMqttMetaData');
   assert.equal(r.status, 403);
   assert.equal(r.json.Code, 'NoPermission');
@@ -286,7 +292,7 @@ test('console calls, SendMessage to a subscriber, RAM user denied with AccessDen
     e.userAgent === 'sluice-console');
   assert.equal(denied.errorCode, 'NoPermission');
   const text = JSON.stringify(events);
-  for (const secret of [ROOT_PASSWORD, 'second-Passw0rd', 'alice-Passw0rd']) assert.ok(!text.includes(secret), 'no password in the audit');
+  for (const secret of [ROOT_PASSWORD, 'second-Passw0rd', 'alice-Passw0rd', 'alice-Passw0rd-2']) assert.ok(!text.includes(secret), 'no password in the audit');
 });
 
 test('failed sign-ins are throttled per address', async () => {

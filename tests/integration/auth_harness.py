@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -281,3 +282,43 @@ class MqttClient:
             self.c.loop_stop()
         except Exception:
             pass
+
+
+class TenantTestCase(unittest.TestCase):
+    """One authenticating broker per test class, with tenants made before it starts.
+
+    ENV: extra server environment. TENANTS: account aliases (self.t is the first,
+    self.tenants all). Override prepare(b) to set up more state with b.admin()
+    before the start. Clients made with self.track(c) are closed after each test,
+    and each test checks that the broker is still alive."""
+    ENV = {}
+    TENANTS = ("acme",)
+
+    @classmethod
+    def prepare(cls, b):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        b = AuthBroker(env=dict(cls.ENV))
+        b.prepare()
+        cls.tenants = [Tenant(b, alias) for alias in cls.TENANTS]
+        cls.t = cls.tenants[0]
+        cls.prepare(b)
+        cls.b = b.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.stop()
+
+    def setUp(self):
+        self.clients = []
+
+    def track(self, c):
+        self.clients.append(c)
+        return c
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        self.assertTrue(self.b.alive(), "broker died:\n" + self.b.log_tail())

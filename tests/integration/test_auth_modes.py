@@ -13,40 +13,24 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import AuthBroker, MqttClient, Tenant, sign  # noqa: E402
+from auth_harness import MqttClient, Tenant, TenantTestCase, sign  # noqa: E402
 
 V5_BAD_CREDENTIALS, V5_NOT_AUTHORIZED, V5_BAD_CLIENT_ID = 0x86, 0x87, 0x85
 V3_BAD_CREDENTIALS, V3_NOT_AUTHORIZED, V3_BAD_CLIENT_ID = 4, 5, 2
 
 
 @harness.skip_on_mosquitto("ApsaraMQ authentication is sluice-specific")
-class AuthModes(unittest.TestCase):
+class AuthModes(TenantTestCase):
+    ENV = {"SLUICE_MQ_TOKEN_NOTICE_LEAD_S": "3", "SLUICE_MQ_TOKEN_MIN_TTL_S": "2", "SLUICE_MQ_AUTH_FAIL_BURST": "1000"}
+    TENANTS = ("acme", "other")
+
     @classmethod
-    def setUpClass(cls):
-        b = AuthBroker(env={"SLUICE_MQ_TOKEN_NOTICE_LEAD_S": "3", "SLUICE_MQ_TOKEN_MIN_TTL_S": "2",
-                            "SLUICE_MQ_AUTH_FAIL_BURST": "1000"})
-        b.prepare()
-        cls.t = Tenant(b, "acme")
-        cls.t2 = Tenant(b, "other")
+    def prepare(cls, b):
+        cls.t2 = cls.tenants[1]
         b.env["SLUICE_MQ_DEFAULT_INSTANCE"] = cls.t.instance  # Custom mode without SNI / Host
-        cls.b = b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()
-
-    def setUp(self):
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            c.close()
-        self.assertTrue(self.b.alive(), "broker died:\n" + self.b.log_tail())
 
     def client(self, cid, user=None, pw=None, **kw):
-        c = MqttClient(self.b, cid, user, pw, **kw)
-        self.clients.append(c)
-        return c
+        return self.track(MqttClient(self.b, cid, user, pw, **kw))
 
     def sig_client(self, device, tenant=None, version=5, transport="tcp", secret=None, key_id=None):
         t = tenant or self.t

@@ -12,40 +12,24 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import AuthBroker, MqttClient, Tenant, sign  # noqa: E402
+from auth_harness import MqttClient, Tenant, TenantTestCase, sign  # noqa: E402
 
 V5_NOT_AUTHORIZED = 0x87
 
 
 @harness.skip_on_mosquitto("RAM authorization is sluice-specific")
-class RamAuthorization(unittest.TestCase):
+class RamAuthorization(TenantTestCase):
+    ENV = {"SLUICE_MQ_AUTH_FAIL_BURST": "1000"}
+
     @classmethod
-    def setUpClass(cls):
-        b = AuthBroker(env={"SLUICE_MQ_AUTH_FAIL_BURST": "1000"})
-        b.prepare()
-        cls.t = Tenant(b, "acme")
+    def prepare(cls, b):
         b.admin("topic", "create", "--account", "acme", "--instance", cls.t.instance, "--topic", "Other")
-        cls.b = b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()
-
-    def setUp(self):
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            c.close()
-        self.assertTrue(self.b.alive(), "broker died:\n" + self.b.log_tail())
 
     def connect(self, key, device, version=5, tenant=None):
         t = tenant or self.t
         key_id, secret = key
         cid = t.cid(device)
-        c = MqttClient(self.b, cid, t.sig_user(key_id), sign(secret, cid), version=version)
-        self.clients.append(c)
-        return c
+        return self.track(MqttClient(self.b, cid, t.sig_user(key_id), sign(secret, cid), version=version))
 
     def root(self, device):
         return self.connect((self.t.key_id, self.t.secret), device)

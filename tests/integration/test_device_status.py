@@ -10,21 +10,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import AuthBroker, MqttClient, Tenant, sign  # noqa: E402
+from auth_harness import MqttClient, TenantTestCase, sign  # noqa: E402
 
 
 @harness.skip_on_mosquitto("ApsaraMQ management is sluice-specific")
-class DeviceStatus(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        b = AuthBroker(env={"SLUICE_MQ_ENDPOINT_HOST": "mqtt.example.test"})
-        b.prepare()
-        cls.t = Tenant(b, "status")
-        cls.b = b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()
+class DeviceStatus(TenantTestCase):
+    ENV = {"SLUICE_MQ_ENDPOINT_HOST": "mqtt.example.test"}
+    TENANTS = ("status",)
 
     def test_session_details_online_and_offline(self):
         t = self.t

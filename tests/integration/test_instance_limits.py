@@ -11,7 +11,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import mqtt_raw as raw  # noqa: E402
-from auth_harness import AuthBroker, Tenant, sign  # noqa: E402
+from auth_harness import TenantTestCase, sign  # noqa: E402
 
 TOPIC_NAME_INVALID, TOPIC_FILTER_INVALID, QUOTA_EXCEEDED = 0x90, 0x8F, 0x97
 MESSAGE_RATE_TOO_HIGH, PACKET_TOO_LARGE, IMPLEMENTATION_SPECIFIC = 0x96, 0x95, 0x83
@@ -21,26 +21,18 @@ DEFAULTS = {"MaxTopicLength": "64", "MaxMessagesPerSecond": "0", "WillAvailable"
 
 
 @harness.skip_on_mosquitto("ApsaraMQ instance limits are sluice-specific")
-class InstanceLimits(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        b = AuthBroker()
-        b.prepare()
-        cls.t = Tenant(b, "limits")
-        cls.b = b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()
+class InstanceLimits(TenantTestCase):
+    TENANTS = ("limits",)
 
     def setUp(self):
+        super().setUp()
         self.conns = []
 
     def tearDown(self):
         for c in self.conns:
             c.close()
         self.update(**DEFAULTS)
-        self.assertTrue(self.b.alive(), "broker died:\n" + self.b.log_tail())
+        super().tearDown()
 
     def update(self, **settings):
         args = []

@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import AuthBroker, MqttClient, Tenant, sign  # noqa: E402
+from auth_harness import MqttClient, TenantTestCase, sign  # noqa: E402
 
 # Codes that say "not yours": the instance does not exist for the caller, or no right.
 REFUSALS = {"EntityNotExist.Instance", "NoPermission", "EntityNotExist.ResourceGroup",
@@ -36,21 +36,15 @@ def operations():
 
 
 @harness.skip_on_mosquitto("ApsaraMQ tenancy is sluice-specific")
-class Isolation(unittest.TestCase):
+class Isolation(TenantTestCase):
+    TENANTS = ("alpha", "zulu")
+
     @classmethod
-    def setUpClass(cls):
-        b = AuthBroker()
-        b.prepare()
-        cls.a = Tenant(b, "alpha")
-        cls.z = Tenant(b, "zulu")
+    def prepare(cls, b):
+        cls.a, cls.z = cls.tenants
         cls.a2 = b.admin("instance", "create", "--account", "alpha", "--name", "alpha-two")
         b.admin("topic", "create", "--account", "alpha", "--instance", cls.a2, "--topic", "Sensors")
         b.admin("mq-group", "create", "--account", "alpha", "--instance", cls.a2, "--group", "GID_dev")
-        cls.b = b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()
 
     def rpc(self, tenant, product, action, **params):
         return tenant.rpc(product, action, **params)

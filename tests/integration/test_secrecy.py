@@ -14,24 +14,19 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import AuthBroker, MqttClient, Tenant, sign  # noqa: E402
+from auth_harness import MqttClient, TenantTestCase, sign  # noqa: E402
 
 HOST = harness.HOST
 
 
 @harness.skip_on_mosquitto("secrecy of Sluice's own credentials")
-class Secrecy(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        b = AuthBroker(env={"SLUICE_MQ_AUTH_FAIL_BURST": "1000"})
-        b.prepare()
-        cls.t = Tenant(b, "sec")
-        b.env["SLUICE_MQ_DEFAULT_INSTANCE"] = cls.t.instance  # Custom mode without SNI / Host
-        cls.b = b.start()
+class Secrecy(TenantTestCase):
+    ENV = {"SLUICE_MQ_AUTH_FAIL_BURST": "1000"}
+    TENANTS = ("sec",)
 
     @classmethod
-    def tearDownClass(cls):
-        cls.b.stop()
+    def prepare(cls, b):
+        b.env["SLUICE_MQ_DEFAULT_INSTANCE"] = cls.t.instance  # Custom mode without SNI / Host
 
     def rpc(self, product, action, key_id=None, secret=None, **params):
         """(status, body text) of a signed call with the tenant's root key or the given one."""

@@ -347,3 +347,143 @@ export function PageHead(props: { title: string; children?: ComponentChildren; s
     </div>
   );
 }
+
+// Marks the page ready (markReady) once `ready` turns true, typically `!list.loading`.
+export function useReady(page: string, ready: boolean) {
+  useEffect(() => {
+    if (ready) markReady(page);
+  }, [ready]);
+}
+
+// A button that runs `action` through a useAction() runner, asking `confirm` first when given.
+// By default a red "Delete" link, as in every table's Actions column.
+type Runner = { run: (f: () => Promise<unknown>) => Promise<unknown> };
+export function ActionButton(props: {
+  act: Runner;
+  action: () => Promise<unknown>;
+  confirm?: string;
+  class?: string;
+  disabled?: boolean;
+  children?: ComponentChildren;
+}) {
+  return (
+    <button
+      type="button"
+      class={props.class ?? 'btn-link danger'}
+      disabled={props.disabled}
+      onClick={() => {
+        if (props.confirm === undefined || confirm(props.confirm)) props.act.run(props.action);
+      }}
+    >
+      {props.children ?? 'Delete'}
+    </button>
+  );
+}
+
+// The end of a form: its error, then the primary submit button (and Cancel when onCancel is given).
+export function FormActions(props: {
+  busy: boolean;
+  error?: ApiError;
+  errorTitle?: string;
+  submit?: ComponentChildren;
+  disabled?: boolean;
+  onCancel?: () => void;
+}) {
+  return (
+    <>
+      <ErrorBox error={props.error} title={props.errorTitle} />
+      <div class="actions">
+        <button type="submit" class="btn btn-primary" disabled={props.busy || !!props.disabled}>
+          {props.submit ?? 'OK'}
+        </button>
+        {props.onCancel && (
+          <button type="button" class="btn" onClick={props.onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </>
+  );
+}
+
+// A side panel holding one form of the same name (Create …, Edit …), ending in FormActions.
+export function FormPanel(props: {
+  title: string;
+  onClose: () => void;
+  onSubmit: () => void;
+  busy: boolean;
+  error?: ApiError;
+  errorTitle?: string;
+  submit?: ComponentChildren;
+  cancel?: boolean;
+  wide?: boolean;
+  children: ComponentChildren;
+  after?: ComponentChildren;
+}) {
+  return (
+    <Panel title={props.title} onClose={props.onClose} wide={props.wide}>
+      <Form label={props.title} onSubmit={props.onSubmit}>
+        {props.children}
+        <FormActions busy={props.busy} error={props.error} errorTitle={props.errorTitle} submit={props.submit} onCancel={props.cancel ? props.onClose : undefined} />
+      </Form>
+      {props.after}
+    </Panel>
+  );
+}
+
+// A panel's single Close button (after a result is shown).
+export function CloseActions({ onClose }: { onClose: () => void }) {
+  return (
+    <div class="actions">
+      <button type="button" class="btn btn-primary" onClick={onClose}>
+        Close
+      </button>
+    </div>
+  );
+}
+
+// An inline query form ending in Search, with the query's error below it.
+export function QueryForm(props: { label: string; onSubmit: () => void; busy: boolean; error?: ApiError; errorTitle: string; children: ComponentChildren }) {
+  return (
+    <>
+      <Form class="inline-form" label={props.label} onSubmit={props.onSubmit}>
+        {props.children}
+        <button type="submit" class="btn btn-primary" disabled={props.busy}>
+          Search
+        </button>
+      </Form>
+      <ErrorBox error={props.error} title={props.errorTitle} />
+    </>
+  );
+}
+
+// "Time range" over the last N hours; `hours` are the choices offered.
+const RANGE_LABELS: Record<string, string> = {
+  '1': 'Last hour',
+  '6': 'Last 6 hours',
+  '24': 'Last 24 hours',
+  '72': 'Last 3 days',
+  '168': 'Last 7 days',
+  '720': 'Last 30 days',
+};
+export function TimeRange(props: { value: string; onChange: (v: string) => void; hours: (keyof typeof RANGE_LABELS)[] }) {
+  return <Select label="Time range" value={props.value} onChange={props.onChange} options={props.hours.map((h) => ({ value: h, label: RANGE_LABELS[h] }))} />;
+}
+// The window [begin, end] in ms of the last `hours` hours, ending a second from now.
+export function lastHours(hours: string): { begin: number; end: number } {
+  const end = Date.now() + 1000;
+  return { begin: end - Number(hours) * 3600_000, end };
+}
+
+// A search box with a screen-reader-only label.
+export function SearchInput(props: { label: string; value: string; onInput: (v: string) => void; placeholder: string; idPrefix?: string }) {
+  const id = useId(props.idPrefix ?? 'search');
+  return (
+    <>
+      <label for={id} class="sr-only">
+        {props.label}
+      </label>
+      <input id={id} type="search" placeholder={props.placeholder} value={props.value} onInput={(e) => props.onInput((e.target as HTMLInputElement).value)} />
+    </>
+  );
+}

@@ -1,9 +1,33 @@
 // One instance: details (endpoints, limits), topics, group IDs, device status,
 // device and message traces, send a test message, the signature calculator.
+import { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api';
 import { mqttPassword } from '../sign';
-import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Select, Table, fmtTime, markReady, navigate, useAction, useLoad } from '../ui';
+import {
+  ActionButton,
+  Column,
+  ErrorBox,
+  Field,
+  Form,
+  FormActions,
+  FormPanel,
+  Link,
+  Loading,
+  Notice,
+  PageHead,
+  QueryForm,
+  Select,
+  Table,
+  TimeRange,
+  fmtTime,
+  lastHours,
+  markReady,
+  navigate,
+  useAction,
+  useLoad,
+  useReady,
+} from '../ui';
 import { Instance, StatusBadge } from './instances';
 
 const TABS: { id: string; label: string }[] = [
@@ -91,20 +115,18 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
         <button type="button" class="btn" onClick={() => setEditing(true)}>
           Edit
         </button>
-        <button
-          type="button"
+        <ActionButton
           class="btn btn-danger"
           disabled={release.busy}
-          onClick={() => {
-            if (confirm(`Release instance ${inst.InstanceId}? Its topics, groups and sessions are deleted.`))
-              release.run(async () => {
-                await call('OnsMqtt', 'ReleaseInstance', { InstanceId: inst.InstanceId });
-                navigate('/instances');
-              });
+          act={release}
+          confirm={`Release instance ${inst.InstanceId}? Its topics, groups and sessions are deleted.`}
+          action={async () => {
+            await call('OnsMqtt', 'ReleaseInstance', { InstanceId: inst.InstanceId });
+            navigate('/instances');
           }}
         >
           Release
-        </button>
+        </ActionButton>
       </div>
     </div>
     <ErrorBox error={release.error} title="The instance was not released" />
@@ -196,199 +218,165 @@ function EditInstance(props: { inst: Instance; onClose: () => void; onSaved: () 
   const [sw, setSw] = useState<Record<string, boolean>>(Object.fromEntries(SWITCHES.map(([k]) => [k, !!s0[k]])));
   const act = useAction();
   return (
-    <Panel title="Edit Instance" onClose={props.onClose}>
-      <Form
-        label="Edit Instance"
-        onSubmit={() =>
-          act.run(async () => {
-            await call('OnsMqtt', 'UpdateInstance', { InstanceId: props.inst.InstanceId, InstanceName: name, Remark: remark, ...nums, ...sw });
-            props.onSaved();
-          })
-        }
-      >
-        <Field label="Instance name" value={name} onInput={setName} required />
-        <Field label="Description" value={remark} onInput={setRemark} />
-        {NUMERIC.map(([k, label]) => (
-          <Field label={label} type="number" value={nums[k]} onInput={(v) => setNums((n) => ({ ...n, [k]: v }))} />
-        ))}
-        {SWITCHES.map(([k, label]) => (
-          <label class="check-line">
-            <input type="checkbox" checked={sw[k]} onChange={(e) => setSw((x) => ({ ...x, [k]: (e.target as HTMLInputElement).checked }))} />
-            {label}
-          </label>
-        ))}
-        <p class="hint">Changes apply to connected clients at once.</p>
-        <ErrorBox error={act.error} title="The instance was not updated" />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={act.busy}>
-            Save
-          </button>
-          <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
-      </Form>
-    </Panel>
+    <FormPanel
+      title="Edit Instance"
+      onClose={props.onClose}
+      busy={act.busy}
+      error={act.error}
+      errorTitle="The instance was not updated"
+      submit="Save"
+      cancel
+      onSubmit={() =>
+        act.run(async () => {
+          await call('OnsMqtt', 'UpdateInstance', { InstanceId: props.inst.InstanceId, InstanceName: name, Remark: remark, ...nums, ...sw });
+          props.onSaved();
+        })
+      }
+    >
+      <Field label="Instance name" value={name} onInput={setName} required />
+      <Field label="Description" value={remark} onInput={setRemark} />
+      {NUMERIC.map(([k, label]) => (
+        <Field label={label} type="number" value={nums[k]} onInput={(v) => setNums((n) => ({ ...n, [k]: v }))} />
+      ))}
+      {SWITCHES.map(([k, label]) => (
+        <label class="check-line">
+          <input type="checkbox" checked={sw[k]} onChange={(e) => setSw((x) => ({ ...x, [k]: (e.target as HTMLInputElement).checked }))} />
+          {label}
+        </label>
+      ))}
+      <p class="hint">Changes apply to connected clients at once.</p>
+    </FormPanel>
   );
 }
 
 function Topics({ id }: { id: string }) {
-  const list = useLoad(() => call<{ Data: any[] }>('OnsMqtt', 'ListTopic', { InstanceId: id }), [id]);
-  const [open, setOpen] = useState(false);
   const [topic, setTopic] = useState('');
   const [remark, setRemark] = useState('');
-  const act = useAction();
-  const del = useAction();
-  useEffect(() => {
-    if (!list.loading) markReady('topics');
-  }, [list.loading]);
   return (
-    <div>
-      <div class="toolbar">
-        <h2>Topics</h2>
-        <button type="button" class="btn btn-primary" onClick={() => setOpen(true)}>
-          Create Topic
-        </button>
-      </div>
-      <ErrorBox error={list.error} title="Topics cannot be listed" />
-      <ErrorBox error={del.error} title="The topic was not deleted" />
-      {list.loading && <Loading />}
-      {list.data && (
-        <Table
-          label="Topics"
-          rows={list.data.Data ?? []}
-          rowKey={(r) => r.Topic}
-          empty="No topic yet."
-          columns={[
-            { title: 'Topic', render: (r) => r.Topic },
-            { title: 'Description', render: (r) => r.Remark || '—' },
-            { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
-            {
-              title: 'Actions',
-              render: (r) => (
-                <button
-                  type="button"
-                  class="btn-link danger"
-                  onClick={() => {
-                    if (confirm(`Delete topic ${r.Topic}?`))
-                      del.run(async () => {
-                        await call('OnsMqtt', 'DeleteTopic', { InstanceId: id, Topic: r.Topic });
-                        list.reload();
-                      });
-                  }}
-                >
-                  Delete
-                </button>
-              ),
-            },
-          ]}
-        />
-      )}
-      {open && (
-        <Panel title="Create Topic" onClose={() => setOpen(false)}>
-          <Form
-            label="Create Topic"
-            onSubmit={() =>
-              act.run(async () => {
-                await call('OnsMqtt', 'CreateTopic', { InstanceId: id, Topic: topic, Remark: remark });
-                setOpen(false);
-                setTopic('');
-                list.reload();
-              })
-            }
-          >
-            <Field label="Topic" value={topic} onInput={setTopic} required hint="The parent topic, e.g. Sensors." />
-            <Field label="Description" value={remark} onInput={setRemark} />
-            <ErrorBox error={act.error} title="The topic was not created" />
-            <div class="actions">
-              <button type="submit" class="btn btn-primary" disabled={act.busy}>
-                OK
-              </button>
-              <button type="button" class="btn" onClick={() => setOpen(false)}>
-                Cancel
-              </button>
-            </div>
-          </Form>
-        </Panel>
-      )}
-    </div>
+    <ResourceTab
+      id={id}
+      page="topics"
+      title="Topics"
+      noun="topic"
+      create="Create Topic"
+      load={() => call('OnsMqtt', 'ListTopic', { InstanceId: id })}
+      rowKey={(r) => r.Topic}
+      columns={[
+        { title: 'Topic', render: (r) => r.Topic },
+        { title: 'Description', render: (r) => r.Remark || '—' },
+        { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
+      ]}
+      confirmDelete={(r) => `Delete topic ${r.Topic}?`}
+      remove={(r) => call('OnsMqtt', 'DeleteTopic', { InstanceId: id, Topic: r.Topic })}
+      add={async () => {
+        await call('OnsMqtt', 'CreateTopic', { InstanceId: id, Topic: topic, Remark: remark });
+        setTopic('');
+      }}
+    >
+      <Field label="Topic" value={topic} onInput={setTopic} required hint="The parent topic, e.g. Sensors." />
+      <Field label="Description" value={remark} onInput={setRemark} />
+    </ResourceTab>
   );
 }
 
 function GroupIds({ id }: { id: string }) {
-  const list = useLoad(() => call<{ Data: any[] }>('OnsMqtt', 'ListGroupId', { InstanceId: id }), [id]);
-  const [open, setOpen] = useState(false);
   const [group, setGroup] = useState('GID_');
+  return (
+    <ResourceTab
+      id={id}
+      page="groups"
+      title="Group IDs"
+      noun="group ID"
+      create="Create Group"
+      load={() => call('OnsMqtt', 'ListGroupId', { InstanceId: id })}
+      rowKey={(r) => r.GroupId}
+      columns={[
+        { title: 'Group ID', render: (r) => r.GroupId },
+        { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
+      ]}
+      confirmDelete={(r) => `Delete group ID ${r.GroupId}? Its connected clients are disconnected.`}
+      remove={(r) => call('OnsMqtt', 'DeleteGroupId', { InstanceId: id, GroupId: r.GroupId })}
+      add={() => call('OnsMqtt', 'CreateGroupId', { InstanceId: id, GroupId: group })}
+    >
+      <Field label="Group ID" value={group} onInput={setGroup} required hint="Starts with GID_ or GID-." />
+    </ResourceTab>
+  );
+}
+
+// One tab listing a kind of instance resource (topics, group IDs): the list with a
+// Delete action per row, and a Create panel holding the given fields (children).
+function ResourceTab(props: {
+  id: string;
+  page: string;
+  title: string;
+  noun: string;
+  create: string;
+  load: () => Promise<{ Data?: any[] }>;
+  rowKey: (r: any) => string;
+  columns: Column<any>[];
+  confirmDelete: (r: any) => string;
+  remove: (r: any) => Promise<unknown>;
+  add: () => Promise<unknown>;
+  children: ComponentChildren;
+}) {
+  const list = useLoad(props.load, [props.id]);
+  const [open, setOpen] = useState(false);
   const act = useAction();
   const del = useAction();
-  useEffect(() => {
-    if (!list.loading) markReady('groups');
-  }, [list.loading]);
+  useReady(props.page, !list.loading);
   return (
     <div>
       <div class="toolbar">
-        <h2>Group IDs</h2>
+        <h2>{props.title}</h2>
         <button type="button" class="btn btn-primary" onClick={() => setOpen(true)}>
-          Create Group
+          {props.create}
         </button>
       </div>
-      <ErrorBox error={list.error} title="Group IDs cannot be listed" />
-      <ErrorBox error={del.error} title="The group ID was not deleted" />
+      <ErrorBox error={list.error} title={`${props.title} cannot be listed`} />
+      <ErrorBox error={del.error} title={`The ${props.noun} was not deleted`} />
       {list.loading && <Loading />}
       {list.data && (
         <Table
-          label="Group IDs"
+          label={props.title}
           rows={list.data.Data ?? []}
-          rowKey={(r) => r.GroupId}
-          empty="No group ID yet."
+          rowKey={props.rowKey}
+          empty={`No ${props.noun} yet.`}
           columns={[
-            { title: 'Group ID', render: (r) => r.GroupId },
-            { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
+            ...props.columns,
             {
               title: 'Actions',
               render: (r) => (
-                <button
-                  type="button"
-                  class="btn-link danger"
-                  onClick={() => {
-                    if (confirm(`Delete group ID ${r.GroupId}? Its connected clients are disconnected.`))
-                      del.run(async () => {
-                        await call('OnsMqtt', 'DeleteGroupId', { InstanceId: id, GroupId: r.GroupId });
-                        list.reload();
-                      });
+                <ActionButton
+                  act={del}
+                  confirm={props.confirmDelete(r)}
+                  action={async () => {
+                    await props.remove(r);
+                    list.reload();
                   }}
-                >
-                  Delete
-                </button>
+                />
               ),
             },
           ]}
         />
       )}
       {open && (
-        <Panel title="Create Group" onClose={() => setOpen(false)}>
-          <Form
-            label="Create Group"
-            onSubmit={() =>
-              act.run(async () => {
-                await call('OnsMqtt', 'CreateGroupId', { InstanceId: id, GroupId: group });
-                setOpen(false);
-                list.reload();
-              })
-            }
-          >
-            <Field label="Group ID" value={group} onInput={setGroup} required hint="Starts with GID_ or GID-." />
-            <ErrorBox error={act.error} title="The group ID was not created" />
-            <div class="actions">
-              <button type="submit" class="btn btn-primary" disabled={act.busy}>
-                OK
-              </button>
-              <button type="button" class="btn" onClick={() => setOpen(false)}>
-                Cancel
-              </button>
-            </div>
-          </Form>
-        </Panel>
+        <FormPanel
+          title={props.create}
+          onClose={() => setOpen(false)}
+          busy={act.busy}
+          error={act.error}
+          errorTitle={`The ${props.noun} was not created`}
+          cancel
+          onSubmit={() =>
+            act.run(async () => {
+              await props.add();
+              setOpen(false);
+              list.reload();
+            })
+          }
+        >
+          {props.children}
+        </FormPanel>
       )}
     </div>
   );
@@ -398,13 +386,15 @@ function DeviceStatus({ id }: { id: string }) {
   const [client, setClient] = useState('');
   const act = useAction();
   const [res, setRes] = useState<any>();
-  useEffect(() => markReady('devices'), []);
+  useReady('devices', true);
   return (
     <div>
       <h2>Device Status</h2>
-      <Form
-        class="inline-form"
+      <QueryForm
         label="Query device status"
+        busy={act.busy}
+        error={act.error}
+        errorTitle="The device cannot be queried"
         onSubmit={() =>
           act.run(async () => {
             setRes(undefined);
@@ -413,11 +403,7 @@ function DeviceStatus({ id }: { id: string }) {
         }
       >
         <Field label="Client ID" value={client} onInput={setClient} required placeholder="GID_xxx@@@device" />
-        <button type="submit" class="btn btn-primary" disabled={act.busy}>
-          Search
-        </button>
-      </Form>
-      <ErrorBox error={act.error} title="The device cannot be queried" />
+      </QueryForm>
       {res && (
         <div class="card" data-testid="device-status">
           <dl class="kv">
@@ -459,11 +445,10 @@ function Traces({ id }: { id: string }) {
   const [hours, setHours] = useState('1');
   const act = useAction();
   const [rows, setRows] = useState<any[] | undefined>();
-  useEffect(() => markReady('trace'), []);
+  useReady('trace', true);
   const search = () =>
     act.run(async () => {
-      const end = Date.now() + 1000;
-      const begin = end - Number(hours) * 3600_000;
+      const { begin, end } = lastHours(hours);
       const p = { InstanceId: id, BeginTime: begin, EndTime: end, PageSize: 100 };
       let r: any;
       if (kind === 'device') r = await call('OnsMqtt', 'QueryMqttTraceDevice', { ...p, ClientId: client });
@@ -477,7 +462,7 @@ function Traces({ id }: { id: string }) {
     <div>
       <h2>Trace</h2>
       <Notice>Device traces are always kept for a while; message traces only when the server enables them ([mq] message_trace = true, docs/configuration.md).</Notice>
-      <Form class="inline-form" label="Trace query" onSubmit={search}>
+      <QueryForm label="Trace query" onSubmit={search} busy={act.busy} error={act.error} errorTitle="The trace cannot be queried">
         <Select
           label="Query"
           value={kind}
@@ -491,22 +476,8 @@ function Traces({ id }: { id: string }) {
         />
         {byMsg && <Field label="Message ID" value={msgId} onInput={setMsgId} required />}
         {kind !== 'publish' && <Field label="Client ID" value={client} onInput={setClient} required={!byMsg} />}
-        <Select
-          label="Time range"
-          value={hours}
-          onChange={setHours}
-          options={[
-            { value: '1', label: 'Last hour' },
-            { value: '6', label: 'Last 6 hours' },
-            { value: '24', label: 'Last 24 hours' },
-            { value: '72', label: 'Last 3 days' },
-          ]}
-        />
-        <button type="submit" class="btn btn-primary" disabled={act.busy}>
-          Search
-        </button>
-      </Form>
-      <ErrorBox error={act.error} title="The trace cannot be queried" />
+        <TimeRange value={hours} onChange={setHours} hours={['1', '6', '24', '72']} />
+      </QueryForm>
       {rows && (
         <Table
           label="Trace results"
@@ -532,7 +503,7 @@ function SendMessage({ id }: { id: string }) {
   const [payload, setPayload] = useState('');
   const act = useAction();
   const [sent, setSent] = useState<string[]>([]);
-  useEffect(() => markReady('send'), []);
+  useReady('send', true);
   return (
     <div>
       <h2>Send Test Message</h2>
@@ -550,12 +521,7 @@ function SendMessage({ id }: { id: string }) {
           <label for="payload">Message content</label>
           <textarea id="payload" rows={4} value={payload} onInput={(e) => setPayload((e.target as HTMLTextAreaElement).value)} />
         </div>
-        <ErrorBox error={act.error} title="The message was not sent" />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={act.busy}>
-            Send
-          </button>
-        </div>
+        <FormActions busy={act.busy} error={act.error} errorTitle="The message was not sent" submit="Send" />
       </Form>
       {sent.length > 0 && (
         <div class="alert alert-success" role="status" data-testid="sent">
@@ -579,7 +545,7 @@ function SignatureCalc({ id }: { id: string }) {
   const [secret, setSecret] = useState('');
   const [client, setClient] = useState('');
   const [pw, setPw] = useState('');
-  useEffect(() => markReady('signature'), []);
+  useReady('signature', true);
   useEffect(() => {
     let live = true;
     if (!secret || !client) setPw('');

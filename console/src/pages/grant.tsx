@@ -3,7 +3,7 @@
 // Custom tabs, searchable), and a confirmation for high-risk policies.
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError, call, unwrap } from '../api';
-import { ErrorBox, Notice, Panel, Select, toApiError, useId, useLoad } from '../ui';
+import { CloseActions, ErrorBox, Notice, Panel, SearchInput, Select, toApiError, useLoad } from '../ui';
 
 export type PrincipalType = 'IMSUser' | 'IMSGroup' | 'ServiceRole';
 export interface PrincipalRef {
@@ -18,6 +18,19 @@ export function isHighRisk(policy: string): boolean {
 }
 // The two the cloud itself flags everywhere they are offered.
 export const isFlaggedHighRisk = (policy: string) => policy === 'AdministratorAccess' || policy === 'AliyunRAMFullAccess';
+
+// The System / Custom tabs over policy lists.
+export function PolicyTypeTabs(props: { value: 'System' | 'Custom'; onChange: (t: 'System' | 'Custom') => void }) {
+  return (
+    <div class="tabs small-tabs" role="tablist" aria-label="Policy type">
+      {(['System', 'Custom'] as const).map((t) => (
+        <button type="button" role="tab" class="tab" aria-selected={props.value === t} onClick={() => props.onChange(t)}>
+          {t} Policy
+        </button>
+      ))}
+    </div>
+  );
+}
 
 interface Policy {
   PolicyName: string;
@@ -37,7 +50,6 @@ export function GrantPanel(props: { initial: PrincipalRef[]; onClose: () => void
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [results, setResults] = useState<{ what: string; error?: ApiError }[] | undefined>();
-  const searchId = useId('search');
 
   const rgs = useLoad(() => call('ResourceManager', 'ListResourceGroups', { PageSize: 100 }));
   const sys = useLoad(() => call('Ram', 'ListPolicies', { PolicyType: 'System', MaxItems: 1000 }));
@@ -105,11 +117,7 @@ export function GrantPanel(props: { initial: PrincipalRef[]; onClose: () => void
             </li>
           ))}
         </ul>
-        <div class="actions">
-          <button type="button" class="btn btn-primary" onClick={props.onClose}>
-            Close
-          </button>
-        </div>
+        <CloseActions onClose={props.onClose} />
       </Panel>
     );
 
@@ -187,17 +195,8 @@ export function GrantPanel(props: { initial: PrincipalRef[]; onClose: () => void
 
       <fieldset class="field">
         <legend>Policy</legend>
-        <div class="tabs small-tabs" role="tablist" aria-label="Policy type">
-          {(['System', 'Custom'] as const).map((t) => (
-            <button type="button" role="tab" class="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-              {t} Policy
-            </button>
-          ))}
-        </div>
-        <label for={searchId} class="sr-only">
-          Search policies
-        </label>
-        <input id={searchId} type="search" placeholder="Search by policy name or description" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        <PolicyTypeTabs value={tab} onChange={setTab} />
+        <SearchInput label="Search policies" placeholder="Search by policy name or description" value={q} onInput={setQ} />
         <ErrorBox error={(tab === 'System' ? sys : cus).error} title="Policies cannot be listed" />
         <ul class="policy-pick" role="tabpanel" aria-label={`${tab} policies`}>
           {shown.length === 0 && <li class="muted">No policy matches.</li>}

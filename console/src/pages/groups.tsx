@@ -1,7 +1,7 @@
 // RAM user groups (members inherit the group's grants) and RAM roles.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ErrorBox, Field, Form, Loading, PageHead, Panel, Select, Table, fmtTime, markReady, useAction, useLoad } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, FormPanel, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 
 export function Groups() {
@@ -13,9 +13,7 @@ export function Groups() {
   const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
   const [members, setMembers] = useState<string | undefined>();
   const act = useAction();
-  useEffect(() => {
-    if (!list.loading) markReady('groups-ram');
-  }, [list.loading]);
+  useReady('groups-ram', !list.loading);
   return (
     <section>
       <PageHead title="User groups" sub="Users inherit every permission granted to their groups.">
@@ -46,19 +44,14 @@ export function Groups() {
                   <button type="button" class="btn-link" onClick={() => setMembers(g.GroupName)}>
                     Members
                   </button>{' '}
-                  <button
-                    type="button"
-                    class="btn-link danger"
-                    onClick={() => {
-                      if (confirm(`Delete group ${g.GroupName}?`))
-                        act.run(async () => {
-                          await call('Ram', 'DeleteGroup', { GroupName: g.GroupName });
-                          list.reload();
-                        });
+                  <ActionButton
+                    act={act}
+                    confirm={`Delete group ${g.GroupName}?`}
+                    action={async () => {
+                      await call('Ram', 'DeleteGroup', { GroupName: g.GroupName });
+                      list.reload();
                     }}
-                  >
-                    Delete
-                  </button>
+                  />
                 </>
               ),
             },
@@ -66,27 +59,23 @@ export function Groups() {
         />
       )}
       {creating && (
-        <Panel title="Create Group" onClose={() => setCreating(false)}>
-          <Form
-            label="Create Group"
-            onSubmit={() =>
-              act.run(async () => {
-                await call('Ram', 'CreateGroup', { GroupName: name, Comments: comments });
-                setCreating(false);
-                setName('');
-                list.reload();
-              })
-            }
-          >
-            <Field label="Group name" value={name} onInput={setName} required />
-            <Field label="Note" value={comments} onInput={setComments} />
-            <div class="actions">
-              <button type="submit" class="btn btn-primary" disabled={act.busy}>
-                OK
-              </button>
-            </div>
-          </Form>
-        </Panel>
+        <FormPanel
+          title="Create Group"
+          onClose={() => setCreating(false)}
+          busy={act.busy}
+          onSubmit={() =>
+            act.run(async () => {
+              await call('Ram', 'CreateGroup', { GroupName: name, Comments: comments });
+              setCreating(false);
+              setName('');
+              list.reload();
+            })
+          }
+        >
+          {/* its error shows on the page, above the list */}
+          <Field label="Group name" value={name} onInput={setName} required />
+          <Field label="Note" value={comments} onInput={setComments} />
+        </FormPanel>
       )}
       {members && <Members group={members} users={unwrap<any>(users.data, 'Users', 'User').map((u) => u.UserName)} onClose={() => setMembers(undefined)} />}
       {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
@@ -114,18 +103,15 @@ function Members(props: { group: string; users: string[]; onClose: () => void })
           {
             title: 'Actions',
             render: (u) => (
-              <button
-                type="button"
-                class="btn-link danger"
-                onClick={() =>
-                  act.run(async () => {
-                    await call('Ram', 'RemoveUserFromGroup', { GroupName: props.group, UserName: u.UserName });
-                    list.reload();
-                  })
-                }
+              <ActionButton
+                act={act}
+                action={async () => {
+                  await call('Ram', 'RemoveUserFromGroup', { GroupName: props.group, UserName: u.UserName });
+                  list.reload();
+                }}
               >
                 Remove
-              </button>
+              </ActionButton>
             ),
           },
         ]}
@@ -171,9 +157,7 @@ export function Roles() {
   const [trust, setTrust] = useState('');
   const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
   const act = useAction();
-  useEffect(() => {
-    if (!list.loading) markReady('roles');
-  }, [list.loading]);
+  useReady('roles', !list.loading);
   return (
     <section>
       <PageHead title="Roles" sub="RAM roles are assumed through STS AssumeRole for temporary credentials.">
@@ -217,19 +201,14 @@ export function Roles() {
                   <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'ServiceRole', name: r.RoleName }])}>
                     Add Permissions
                   </button>{' '}
-                  <button
-                    type="button"
-                    class="btn-link danger"
-                    onClick={() => {
-                      if (confirm(`Delete role ${r.RoleName}?`))
-                        act.run(async () => {
-                          await call('Ram', 'DeleteRole', { RoleName: r.RoleName });
-                          list.reload();
-                        });
+                  <ActionButton
+                    act={act}
+                    confirm={`Delete role ${r.RoleName}?`}
+                    action={async () => {
+                      await call('Ram', 'DeleteRole', { RoleName: r.RoleName });
+                      list.reload();
                     }}
-                  >
-                    Delete
-                  </button>
+                  />
                 </>
               ),
             },
@@ -237,31 +216,28 @@ export function Roles() {
         />
       )}
       {creating && (
-        <Panel title="Create Role" onClose={() => setCreating(false)} wide>
-          <Form
-            label="Create Role"
-            onSubmit={() =>
-              act.run(async () => {
-                await call('Ram', 'CreateRole', { RoleName: name, Description: desc, AssumeRolePolicyDocument: trust });
-                setCreating(false);
-                list.reload();
-              })
-            }
-          >
-            <Field label="Role name" value={name} onInput={setName} required />
-            <Field label="Description" value={desc} onInput={setDesc} />
-            <div class="field">
-              <label for="trust">Trust policy (who may assume the role)</label>
-              <textarea id="trust" class="code" rows={10} value={trust} onInput={(e) => setTrust((e.target as HTMLTextAreaElement).value)} spellcheck={false} />
-            </div>
-            <ErrorBox error={act.error} title="The role was not created" />
-            <div class="actions">
-              <button type="submit" class="btn btn-primary" disabled={act.busy}>
-                OK
-              </button>
-            </div>
-          </Form>
-        </Panel>
+        <FormPanel
+          title="Create Role"
+          onClose={() => setCreating(false)}
+          wide
+          busy={act.busy}
+          error={act.error}
+          errorTitle="The role was not created"
+          onSubmit={() =>
+            act.run(async () => {
+              await call('Ram', 'CreateRole', { RoleName: name, Description: desc, AssumeRolePolicyDocument: trust });
+              setCreating(false);
+              list.reload();
+            })
+          }
+        >
+          <Field label="Role name" value={name} onInput={setName} required />
+          <Field label="Description" value={desc} onInput={setDesc} />
+          <div class="field">
+            <label for="trust">Trust policy (who may assume the role)</label>
+            <textarea id="trust" class="code" rows={10} value={trust} onInput={(e) => setTrust((e.target as HTMLTextAreaElement).value)} spellcheck={false} />
+          </div>
+        </FormPanel>
       )}
       {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
     </section>

@@ -2,8 +2,8 @@
 // and the custom-policy JSON editor validated as you type by the server's parser.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { PolicyCheck, call, unwrap, validatePolicy } from '../api';
-import { ErrorBox, Field, Form, Link, Loading, PageHead, Panel, Table, fmtTime, markReady, navigate, toApiError, useAction, useId, useLoad } from '../ui';
-import { isFlaggedHighRisk, isHighRisk } from './grant';
+import { ActionButton, ErrorBox, Field, Form, Link, Loading, PageHead, Panel, SearchInput, Table, fmtTime, markReady, navigate, toApiError, useAction, useLoad, useReady } from '../ui';
+import { PolicyTypeTabs, isFlaggedHighRisk, isHighRisk } from './grant';
 
 export function Policies() {
   const [type, setType] = useState<'System' | 'Custom'>('System');
@@ -11,10 +11,7 @@ export function Policies() {
   const list = useLoad(() => call('Ram', 'ListPolicies', { PolicyType: type, MaxItems: 1000 }), [type]);
   const [view, setView] = useState<{ name: string; type: string } | undefined>();
   const act = useAction();
-  const searchId = useId('q');
-  useEffect(() => {
-    if (!list.loading) markReady('policies');
-  }, [list.loading]);
+  useReady('policies', !list.loading);
   const rows = unwrap<any>(list.data, 'Policies', 'Policy').filter(
     (p) => !q || p.PolicyName.toLowerCase().includes(q.toLowerCase()) || (p.Description || '').toLowerCase().includes(q.toLowerCase()),
   );
@@ -26,17 +23,8 @@ export function Policies() {
         </Link>
       </PageHead>
       <div class="toolbar">
-        <div class="tabs small-tabs" role="tablist" aria-label="Policy type">
-          {(['System', 'Custom'] as const).map((t) => (
-            <button type="button" role="tab" class="tab" aria-selected={type === t} onClick={() => setType(t)}>
-              {t} Policy
-            </button>
-          ))}
-        </div>
-        <label for={searchId} class="sr-only">
-          Search policies
-        </label>
-        <input id={searchId} type="search" placeholder="Search policies" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        <PolicyTypeTabs value={type} onChange={setType} />
+        <SearchInput label="Search policies" placeholder="Search policies" idPrefix="q" value={q} onInput={setQ} />
       </div>
       <ErrorBox error={list.error} title="Policies cannot be listed" />
       <ErrorBox error={act.error} />
@@ -76,19 +64,14 @@ export function Policies() {
                   {
                     title: 'Actions',
                     render: (p: any) => (
-                      <button
-                        type="button"
-                        class="btn-link danger"
-                        onClick={() => {
-                          if (confirm(`Delete policy ${p.PolicyName}?`))
-                            act.run(async () => {
-                              await call('Ram', 'DeletePolicy', { PolicyName: p.PolicyName });
-                              list.reload();
-                            });
+                      <ActionButton
+                        act={act}
+                        confirm={`Delete policy ${p.PolicyName}?`}
+                        action={async () => {
+                          await call('Ram', 'DeletePolicy', { PolicyName: p.PolicyName });
+                          list.reload();
                         }}
-                      >
-                        Delete
-                      </button>
+                      />
                     ),
                   },
                 ]

@@ -1,8 +1,8 @@
 // Resource groups: create, rename, delete, and move instances between them
 // (a grant on a resource group covers what is in it at the moment of the call).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ErrorBox, Field, Form, Loading, PageHead, Panel, Select, Table, fmtTime, markReady, useAction, useLoad } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, FormPanel, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel } from './grant';
 
 export function ResourceGroups() {
@@ -13,9 +13,7 @@ export function ResourceGroups() {
   const [moving, setMoving] = useState<string | undefined>();
   const [grant, setGrant] = useState(false);
   const act = useAction();
-  useEffect(() => {
-    if (!list.loading) markReady('resource-groups');
-  }, [list.loading]);
+  useReady('resource-groups', !list.loading);
   const groups = unwrap<any>(list.data, 'ResourceGroups', 'ResourceGroup');
   return (
     <section>
@@ -57,19 +55,14 @@ export function ResourceGroups() {
                     Move instances here
                   </button>{' '}
                   {!g.IsDefault && (
-                    <button
-                      type="button"
-                      class="btn-link danger"
-                      onClick={() => {
-                        if (confirm(`Delete resource group ${g.DisplayName}?`))
-                          act.run(async () => {
-                            await call('ResourceManager', 'DeleteResourceGroup', { ResourceGroupId: g.Id });
-                            list.reload();
-                          });
+                    <ActionButton
+                      act={act}
+                      confirm={`Delete resource group ${g.DisplayName}?`}
+                      action={async () => {
+                        await call('ResourceManager', 'DeleteResourceGroup', { ResourceGroupId: g.Id });
+                        list.reload();
                       }}
-                    >
-                      Delete
-                    </button>
+                    />
                   )}
                 </>
               ),
@@ -78,29 +71,25 @@ export function ResourceGroups() {
         />
       )}
       {creating && (
-        <Panel title="Create Resource Group" onClose={() => setCreating(false)}>
-          <Form
-            label="Create Resource Group"
-            onSubmit={() =>
-              act.run(async () => {
-                await call('ResourceManager', 'CreateResourceGroup', { Name: name, DisplayName: display || name });
-                setCreating(false);
-                setName('');
-                setDisplay('');
-                list.reload();
-              })
-            }
-          >
-            <Field label="Resource group identifier" value={name} onInput={setName} required hint="Lowercase letters, digits and hyphens." />
-            <Field label="Display name" value={display} onInput={setDisplay} required />
-            <ErrorBox error={act.error} title="The resource group was not created" />
-            <div class="actions">
-              <button type="submit" class="btn btn-primary" disabled={act.busy}>
-                OK
-              </button>
-            </div>
-          </Form>
-        </Panel>
+        <FormPanel
+          title="Create Resource Group"
+          onClose={() => setCreating(false)}
+          busy={act.busy}
+          error={act.error}
+          errorTitle="The resource group was not created"
+          onSubmit={() =>
+            act.run(async () => {
+              await call('ResourceManager', 'CreateResourceGroup', { Name: name, DisplayName: display || name });
+              setCreating(false);
+              setName('');
+              setDisplay('');
+              list.reload();
+            })
+          }
+        >
+          <Field label="Resource group identifier" value={name} onInput={setName} required hint="Lowercase letters, digits and hyphens." />
+          <Field label="Display name" value={display} onInput={setDisplay} required />
+        </FormPanel>
       )}
       {moving && <MoveInstances to={moving} onClose={() => setMoving(undefined)} />}
       {grant && <GrantPanel initial={[]} onClose={() => setGrant(false)} />}

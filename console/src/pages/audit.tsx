@@ -1,7 +1,7 @@
 // Audit log: ActionTrail LookupEvents with time range, event name and user filters.
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api';
-import { ErrorBox, Field, Form, Loading, PageHead, Select, Table, fmtTime, markReady, useAction } from '../ui';
+import { Field, Loading, PageHead, QueryForm, Select, Table, TimeRange, fmtTime, lastHours, markReady, useAction } from '../ui';
 
 interface Event {
   eventId: string;
@@ -28,8 +28,9 @@ export function Audit() {
   const act = useAction();
   const search = (token = '') =>
     act.run(async () => {
-      const end = new Date(Date.now() + 1000);
-      const start = new Date(end.getTime() - Number(hours) * 3600_000);
+      const w = lastHours(hours);
+      const start = new Date(w.begin);
+      const end = new Date(w.end);
       const attrs: Record<string, string> = {};
       let n = 1;
       if (eventName.trim()) {
@@ -63,18 +64,8 @@ export function Audit() {
   return (
     <section>
       <PageHead title="Audit log" sub="Every management call, sign-in and denial, newest first (ActionTrail event history)." />
-      <Form class="inline-form" label="Filter events" onSubmit={() => search()}>
-        <Select
-          label="Time range"
-          value={hours}
-          onChange={setHours}
-          options={[
-            { value: '1', label: 'Last hour' },
-            { value: '24', label: 'Last 24 hours' },
-            { value: '168', label: 'Last 7 days' },
-            { value: '720', label: 'Last 30 days' },
-          ]}
-        />
+      <QueryForm label="Filter events" onSubmit={() => search()} busy={act.busy} error={act.error} errorTitle="Events cannot be looked up">
+        <TimeRange value={hours} onChange={setHours} hours={['1', '24', '168', '720']} />
         <Field label="Event name" value={eventName} onInput={setEventName} placeholder="e.g. CreateInstance" />
         <Field label="User name" value={user} onInput={setUser} placeholder="e.g. alice" />
         <Select
@@ -89,11 +80,7 @@ export function Audit() {
             { value: 'MqttAuth', label: 'MQTT client authentication' },
           ]}
         />
-        <button type="submit" class="btn btn-primary" disabled={act.busy}>
-          Search
-        </button>
-      </Form>
-      <ErrorBox error={act.error} title="Events cannot be looked up" />
+      </QueryForm>
       {!events && !act.error && <Loading />}
       {events && (
         <Table

@@ -1,7 +1,7 @@
 // Instances: the list (mq:ListMqttInstance + mq:MqttInstanceAccess) and Create Instance.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Select, Table, fmtTime, markReady, navigate, useAction, useLoad } from '../ui';
+import { ErrorBox, Field, FormPanel, Link, Loading, Notice, PageHead, Select, Table, fmtTime, navigate, useAction, useLoad, useReady } from '../ui';
 
 export interface Instance {
   InstanceId: string;
@@ -22,9 +22,7 @@ interface ListResult {
 export function Instances() {
   const list = useLoad(() => call<ListResult>('OnsMqtt', 'ListInstances'));
   const [creating, setCreating] = useState(false);
-  useEffect(() => {
-    if (!list.loading) markReady('instances');
-  }, [list.loading]);
+  useReady('instances', !list.loading);
   const rows = list.data?.Instances ?? [];
   return (
     <section>
@@ -99,61 +97,55 @@ function CreateInstance(props: { onClose: () => void; onCreated: (id: string) =>
   const act = useAction();
   const rgs = unwrap<any>(groups.data, 'ResourceGroups', 'ResourceGroup');
   return (
-    <Panel title="Create Instance" onClose={props.onClose}>
-      <Form
-        label="Create Instance"
-        onSubmit={() =>
-          act.run(async () => {
-            const r = await call<{ InstanceId: string }>('OnsMqtt', 'CreateInstance', {
-              InstanceName: name,
-              InstanceType: type,
-              ResourceGroupId: rg,
-              Remark: remark,
-            });
-            props.onCreated(r.InstanceId);
-          })
-        }
-      >
-        <Field label="Instance name" value={name} onInput={setName} required hint="3 to 64 characters." />
+    <FormPanel
+      title="Create Instance"
+      onClose={props.onClose}
+      busy={act.busy}
+      error={act.error}
+      errorTitle="The instance was not created"
+      cancel
+      after={groups.loading && <Notice>Loading resource groups…</Notice>}
+      onSubmit={() =>
+        act.run(async () => {
+          const r = await call<{ InstanceId: string }>('OnsMqtt', 'CreateInstance', {
+            InstanceName: name,
+            InstanceType: type,
+            ResourceGroupId: rg,
+            Remark: remark,
+          });
+          props.onCreated(r.InstanceId);
+        })
+      }
+    >
+      <Field label="Instance name" value={name} onInput={setName} required hint="3 to 64 characters." />
+      <Select
+        label="Instance type"
+        value={type}
+        onChange={setType}
+        options={[
+          { value: 'basic', label: 'Basic' },
+          { value: 'professional', label: 'Professional' },
+          { value: 'platinum', label: 'Platinum' },
+          { value: 'serverless', label: 'Serverless' },
+        ]}
+      />
+      {groups.error ? (
+        <>
+          <Field label="Resource group ID" value={rg} onInput={setRg} hint="Leave empty for the default resource group." />
+          <p class="muted small">Resource groups cannot be listed: {groups.error.text}</p>
+        </>
+      ) : (
         <Select
-          label="Instance type"
-          value={type}
-          onChange={setType}
+          label="Resource group"
+          value={rg}
+          onChange={setRg}
           options={[
-            { value: 'basic', label: 'Basic' },
-            { value: 'professional', label: 'Professional' },
-            { value: 'platinum', label: 'Platinum' },
-            { value: 'serverless', label: 'Serverless' },
+            { value: '', label: 'Default resource group' },
+            ...rgs.filter((g) => !g.IsDefault).map((g) => ({ value: g.Id, label: `${g.DisplayName || g.Name} (${g.Id})` })),
           ]}
         />
-        {groups.error ? (
-          <>
-            <Field label="Resource group ID" value={rg} onInput={setRg} hint="Leave empty for the default resource group." />
-            <p class="muted small">Resource groups cannot be listed: {groups.error.text}</p>
-          </>
-        ) : (
-          <Select
-            label="Resource group"
-            value={rg}
-            onChange={setRg}
-            options={[
-              { value: '', label: 'Default resource group' },
-              ...rgs.filter((g) => !g.IsDefault).map((g) => ({ value: g.Id, label: `${g.DisplayName || g.Name} (${g.Id})` })),
-            ]}
-          />
-        )}
-        <Field label="Description" value={remark} onInput={setRemark} />
-        <ErrorBox error={act.error} title="The instance was not created" />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={act.busy}>
-            OK
-          </button>
-          <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
-      </Form>
-      {groups.loading && <Notice>Loading resource groups…</Notice>}
-    </Panel>
+      )}
+      <Field label="Description" value={remark} onInput={setRemark} />
+    </FormPanel>
   );
 }

@@ -1,8 +1,8 @@
 // RAM users: list (batch Add Permissions), create (with console password and
 // access key), and one user's login profile, access keys, groups and permissions.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ErrorBox, Field, Form, Link, Loading, Notice, PageHead, Panel, Table, fmtTime, markReady, navigate, useAction, useLoad } from '../ui';
+import { ActionButton, CloseActions, ErrorBox, Field, Form, FormPanel, Link, Loading, Notice, PageHead, Panel, Table, fmtTime, navigate, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 
 interface User {
@@ -23,9 +23,7 @@ export function Users() {
   const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
   const [creating, setCreating] = useState(false);
   const users = unwrap<User>(list.data, 'Users', 'User');
-  useEffect(() => {
-    if (!list.loading) markReady('users');
-  }, [list.loading]);
+  useReady('users', !list.loading);
   return (
     <section>
       <PageHead title="Users" sub="RAM users: identities with their own passwords and access keys, allowed nothing until granted.">
@@ -103,61 +101,51 @@ function CreateUser(props: { onClose: () => void }) {
       <Panel title="User created" onClose={props.onClose}>
         <Notice kind="success">User {done.user} was created.</Notice>
         {done.key && <KeyOnce k={done.key} />}
-        <div class="actions">
-          <button type="button" class="btn btn-primary" onClick={props.onClose}>
-            Close
-          </button>
-        </div>
+        <CloseActions onClose={props.onClose} />
       </Panel>
     );
   return (
-    <Panel title="Create User" onClose={props.onClose}>
-      <Form
-        label="Create User"
-        onSubmit={() =>
-          act.run(async () => {
-            await call('Ram', 'CreateUser', { UserName: name, DisplayName: display || name });
-            if (consoleAccess)
-              await call('Ram', 'CreateLoginProfile', { UserName: name, Password: password, PasswordResetRequired: resetRequired });
-            let key: NewKey | undefined;
-            if (wantKey) key = (await call<{ AccessKey: NewKey }>('Ram', 'CreateAccessKey', { UserName: name })).AccessKey;
-            setDone({ user: name, key });
-          })
-        }
-      >
-        <Field label="Logon name" value={name} onInput={setName} required hint="Signs in as <logon name>@<account alias>." />
-        <Field label="Display name" value={display} onInput={setDisplay} />
-        <fieldset class="field">
-          <legend>Access mode</legend>
+    <FormPanel
+      title="Create User"
+      onClose={props.onClose}
+      busy={act.busy}
+      error={act.error}
+      errorTitle="The user was not (fully) created"
+      cancel
+      onSubmit={() =>
+        act.run(async () => {
+          await call('Ram', 'CreateUser', { UserName: name, DisplayName: display || name });
+          if (consoleAccess)
+            await call('Ram', 'CreateLoginProfile', { UserName: name, Password: password, PasswordResetRequired: resetRequired });
+          let key: NewKey | undefined;
+          if (wantKey) key = (await call<{ AccessKey: NewKey }>('Ram', 'CreateAccessKey', { UserName: name })).AccessKey;
+          setDone({ user: name, key });
+        })
+      }
+    >
+      <Field label="Logon name" value={name} onInput={setName} required hint="Signs in as <logon name>@<account alias>." />
+      <Field label="Display name" value={display} onInput={setDisplay} />
+      <fieldset class="field">
+        <legend>Access mode</legend>
+        <label class="check-line">
+          <input type="checkbox" checked={consoleAccess} onChange={(e) => setConsoleAccess((e.target as HTMLInputElement).checked)} />
+          Console access (password)
+        </label>
+        <label class="check-line">
+          <input type="checkbox" checked={wantKey} onChange={(e) => setWantKey((e.target as HTMLInputElement).checked)} />
+          Using permanent AccessKey to access (API and MQTT Signature mode)
+        </label>
+      </fieldset>
+      {consoleAccess && (
+        <>
+          <Field label="Console password" type="password" value={password} onInput={setPassword} required autoComplete="new-password" />
           <label class="check-line">
-            <input type="checkbox" checked={consoleAccess} onChange={(e) => setConsoleAccess((e.target as HTMLInputElement).checked)} />
-            Console access (password)
+            <input type="checkbox" checked={resetRequired} onChange={(e) => setResetRequired((e.target as HTMLInputElement).checked)} />
+            Require a password reset at the next sign-in
           </label>
-          <label class="check-line">
-            <input type="checkbox" checked={wantKey} onChange={(e) => setWantKey((e.target as HTMLInputElement).checked)} />
-            Using permanent AccessKey to access (API and MQTT Signature mode)
-          </label>
-        </fieldset>
-        {consoleAccess && (
-          <>
-            <Field label="Console password" type="password" value={password} onInput={setPassword} required autoComplete="new-password" />
-            <label class="check-line">
-              <input type="checkbox" checked={resetRequired} onChange={(e) => setResetRequired((e.target as HTMLInputElement).checked)} />
-              Require a password reset at the next sign-in
-            </label>
-          </>
-        )}
-        <ErrorBox error={act.error} title="The user was not (fully) created" />
-        <div class="actions">
-          <button type="submit" class="btn btn-primary" disabled={act.busy}>
-            OK
-          </button>
-          <button type="button" class="btn" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
-      </Form>
-    </Panel>
+        </>
+      )}
+    </FormPanel>
   );
 }
 
@@ -190,9 +178,7 @@ export function UserDetail({ name }: { name: string }) {
   const [pw, setPw] = useState('');
   const [grant, setGrant] = useState(false);
   const act = useAction();
-  useEffect(() => {
-    if (!user.loading) markReady('user');
-  }, [user.loading]);
+  useReady('user', !user.loading);
   const u = user.data?.User;
   const lp = (profile.data as any)?.LoginProfile;
   return (
@@ -204,19 +190,17 @@ export function UserDetail({ name }: { name: string }) {
         <button type="button" class="btn btn-primary" onClick={() => setGrant(true)}>
           Add Permissions
         </button>
-        <button
-          type="button"
+        <ActionButton
           class="btn btn-danger"
-          onClick={() => {
-            if (confirm(`Delete user ${name}?`))
-              act.run(async () => {
-                await call('Ram', 'DeleteUser', { UserName: name });
-                navigate('/ram/users');
-              });
+          act={act}
+          confirm={`Delete user ${name}?`}
+          action={async () => {
+            await call('Ram', 'DeleteUser', { UserName: name });
+            navigate('/ram/users');
           }}
         >
           Delete User
-        </button>
+        </ActionButton>
       </PageHead>
       <ErrorBox error={user.error} title="The user cannot be shown" />
       <ErrorBox error={act.error} />
@@ -273,31 +257,24 @@ export function UserDetail({ name }: { name: string }) {
                 title: 'Actions',
                 render: (k) => (
                   <>
-                    <button
-                      type="button"
+                    <ActionButton
                       class="btn-link"
-                      onClick={() =>
-                        act.run(async () => {
-                          await call('Ram', 'UpdateAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId, Status: k.Status === 'Active' ? 'Inactive' : 'Active' });
-                          keys.reload();
-                        })
-                      }
-                    >
-                      {k.Status === 'Active' ? 'Disable' : 'Enable'}
-                    </button>{' '}
-                    <button
-                      type="button"
-                      class="btn-link danger"
-                      onClick={() => {
-                        if (confirm(`Delete AccessKey ${k.AccessKeyId}?`))
-                          act.run(async () => {
-                            await call('Ram', 'DeleteAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId });
-                            keys.reload();
-                          });
+                      act={act}
+                      action={async () => {
+                        await call('Ram', 'UpdateAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId, Status: k.Status === 'Active' ? 'Inactive' : 'Active' });
+                        keys.reload();
                       }}
                     >
-                      Delete
-                    </button>
+                      {k.Status === 'Active' ? 'Disable' : 'Enable'}
+                    </ActionButton>{' '}
+                    <ActionButton
+                      act={act}
+                      confirm={`Delete AccessKey ${k.AccessKeyId}?`}
+                      action={async () => {
+                        await call('Ram', 'DeleteAccessKey', { UserName: name, UserAccessKeyId: k.AccessKeyId });
+                        keys.reload();
+                      }}
+                    />
                   </>
                 ),
               },
@@ -337,27 +314,24 @@ export function UserDetail({ name }: { name: string }) {
           {
             title: 'Actions',
             render: (p) => (
-              <button
-                type="button"
-                class="btn-link danger"
-                onClick={() =>
-                  act.run(async () => {
-                    if (p.Scope === 'Account') await call('Ram', 'DetachPolicyFromUser', { UserName: name, PolicyType: p.PolicyType, PolicyName: p.PolicyName });
-                    else
-                      await call('ResourceManager', 'DetachPolicy', {
-                        ResourceGroupId: p.ResourceGroupId,
-                        PolicyType: p.PolicyType,
-                        PolicyName: p.PolicyName,
-                        PrincipalType: 'IMSUser',
-                        PrincipalName: name,
-                      });
-                    pols.reload();
-                    rgPols.reload();
-                  })
-                }
+              <ActionButton
+                act={act}
+                action={async () => {
+                  if (p.Scope === 'Account') await call('Ram', 'DetachPolicyFromUser', { UserName: name, PolicyType: p.PolicyType, PolicyName: p.PolicyName });
+                  else
+                    await call('ResourceManager', 'DetachPolicy', {
+                      ResourceGroupId: p.ResourceGroupId,
+                      PolicyType: p.PolicyType,
+                      PolicyName: p.PolicyName,
+                      PrincipalType: 'IMSUser',
+                      PrincipalName: name,
+                    });
+                  pols.reload();
+                  rgPols.reload();
+                }}
               >
                 Revoke
-              </button>
+              </ActionButton>
             ),
           },
         ]}

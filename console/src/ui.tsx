@@ -142,14 +142,15 @@ export interface Column<T> {
   title: string;
   render: (row: T) => ComponentChildren;
 }
-export function Table<T>(props: {
+export interface TableProps<T> {
   label: string;
   rows: T[];
   columns: Column<T>[];
   empty?: ComponentChildren;
   rowKey: (r: T) => string;
   select?: { selected: Set<string>; onChange: (s: Set<string>) => void };
-}) {
+}
+export function Table<T>(props: TableProps<T>) {
   const { rows, columns, select } = props;
   const allOn = select && rows.length > 0 && rows.every((r) => select.selected.has(props.rowKey(r)));
   return (
@@ -210,6 +211,22 @@ export function Table<T>(props: {
         </tbody>
       </table>
     </div>
+  );
+}
+
+// A list page's table over a useLoad(): the load's error (titled) and an action's error,
+// Loading until the first data, then the table of rows(data).
+export function LoadedTable<D, T>(
+  props: { list: Loaded<D>; errorTitle: string; actionError?: ApiError; rows: (data: D) => T[] } & Omit<TableProps<T>, 'rows'>,
+) {
+  const { list, errorTitle, actionError, rows, ...table } = props;
+  return (
+    <>
+      <ErrorBox error={list.error} title={errorTitle} />
+      <ErrorBox error={actionError} />
+      {list.loading && !list.data && <Loading />}
+      {list.data && <Table {...table} rows={rows(list.data)} />}
+    </>
   );
 }
 

@@ -1,7 +1,7 @@
 // RAM user groups (members inherit the group's grants) and RAM roles.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, ErrorBox, Field, Form, FormPanel, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 
 export function Groups() {
@@ -21,43 +21,41 @@ export function Groups() {
           Create Group
         </button>
       </PageHead>
-      <ErrorBox error={list.error} title="Groups cannot be listed" />
-      <ErrorBox error={act.error} />
-      {list.loading && !list.data && <Loading />}
-      {list.data && (
-        <Table
-          label="User groups"
-          rows={unwrap<any>(list.data, 'Groups', 'Group')}
-          rowKey={(g) => g.GroupName}
-          empty="No user group yet."
-          columns={[
-            { title: 'Group name', render: (g) => g.GroupName },
-            { title: 'Note', render: (g) => g.Comments || '—' },
-            { title: 'Created', render: (g) => fmtTime(g.CreateDate) },
-            {
-              title: 'Actions',
-              render: (g) => (
-                <>
-                  <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'IMSGroup', name: g.GroupName }])}>
-                    Add Permissions
-                  </button>{' '}
-                  <button type="button" class="btn-link" onClick={() => setMembers(g.GroupName)}>
-                    Members
-                  </button>{' '}
-                  <ActionButton
-                    act={act}
-                    confirm={`Delete group ${g.GroupName}?`}
-                    action={async () => {
-                      await call('Ram', 'DeleteGroup', { GroupName: g.GroupName });
-                      list.reload();
-                    }}
-                  />
-                </>
-              ),
-            },
-          ]}
-        />
-      )}
+      <LoadedTable
+        list={list}
+        errorTitle="Groups cannot be listed"
+        actionError={act.error}
+        label="User groups"
+        rows={(d) => unwrap<any>(d, 'Groups', 'Group')}
+        rowKey={(g) => g.GroupName}
+        empty="No user group yet."
+        columns={[
+          { title: 'Group name', render: (g) => g.GroupName },
+          { title: 'Note', render: (g) => g.Comments || '—' },
+          { title: 'Created', render: (g) => fmtTime(g.CreateDate) },
+          {
+            title: 'Actions',
+            render: (g) => (
+              <>
+                <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'IMSGroup', name: g.GroupName }])}>
+                  Add Permissions
+                </button>{' '}
+                <button type="button" class="btn-link" onClick={() => setMembers(g.GroupName)}>
+                  Members
+                </button>{' '}
+                <ActionButton
+                  act={act}
+                  confirm={`Delete group ${g.GroupName}?`}
+                  action={async () => {
+                    await call('Ram', 'DeleteGroup', { GroupName: g.GroupName });
+                    list.reload();
+                  }}
+                />
+              </>
+            ),
+          },
+        ]}
+      />
       {creating && (
         <FormPanel
           title="Create Group"
@@ -172,49 +170,47 @@ export function Roles() {
           Create Role
         </button>
       </PageHead>
-      <ErrorBox error={list.error} title="Roles cannot be listed" />
-      <ErrorBox error={act.error} />
-      {list.loading && !list.data && <Loading />}
-      {list.data && (
-        <Table
-          label="Roles"
-          rows={unwrap<any>(list.data, 'Roles', 'Role')}
-          rowKey={(r) => r.RoleName}
-          empty="No role yet."
-          columns={[
-            {
-              title: 'Role name',
-              render: (r) => (
-                <>
-                  <span>{r.RoleName}</span>
-                  <div class="muted small">{r.Arn}</div>
-                </>
-              ),
-            },
-            { title: 'Description', render: (r) => r.Description || '—' },
-            { title: 'Max session (s)', render: (r) => r.MaxSessionDuration },
-            { title: 'Created', render: (r) => fmtTime(r.CreateDate) },
-            {
-              title: 'Actions',
-              render: (r) => (
-                <>
-                  <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'ServiceRole', name: r.RoleName }])}>
-                    Add Permissions
-                  </button>{' '}
-                  <ActionButton
-                    act={act}
-                    confirm={`Delete role ${r.RoleName}?`}
-                    action={async () => {
-                      await call('Ram', 'DeleteRole', { RoleName: r.RoleName });
-                      list.reload();
-                    }}
-                  />
-                </>
-              ),
-            },
-          ]}
-        />
-      )}
+      <LoadedTable
+        list={list}
+        errorTitle="Roles cannot be listed"
+        actionError={act.error}
+        label="Roles"
+        rows={(d) => unwrap<any>(d, 'Roles', 'Role')}
+        rowKey={(r) => r.RoleName}
+        empty="No role yet."
+        columns={[
+          {
+            title: 'Role name',
+            render: (r) => (
+              <>
+                <span>{r.RoleName}</span>
+                <div class="muted small">{r.Arn}</div>
+              </>
+            ),
+          },
+          { title: 'Description', render: (r) => r.Description || '—' },
+          { title: 'Max session (s)', render: (r) => r.MaxSessionDuration },
+          { title: 'Created', render: (r) => fmtTime(r.CreateDate) },
+          {
+            title: 'Actions',
+            render: (r) => (
+              <>
+                <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'ServiceRole', name: r.RoleName }])}>
+                  Add Permissions
+                </button>{' '}
+                <ActionButton
+                  act={act}
+                  confirm={`Delete role ${r.RoleName}?`}
+                  action={async () => {
+                    await call('Ram', 'DeleteRole', { RoleName: r.RoleName });
+                    list.reload();
+                  }}
+                />
+              </>
+            ),
+          },
+        ]}
+      />
       {creating && (
         <FormPanel
           title="Create Role"

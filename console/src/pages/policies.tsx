@@ -2,7 +2,7 @@
 // and the custom-policy JSON editor validated as you type by the server's parser.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { PolicyCheck, call, unwrap, validatePolicy } from '../api';
-import { ActionButton, ErrorBox, Field, Form, Link, Loading, PageHead, Panel, SearchInput, Table, fmtTime, markReady, navigate, toApiError, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, Link, LoadedTable, Loading, PageHead, Panel, SearchInput, Table, fmtTime, markReady, navigate, toApiError, useAction, useLoad, useReady } from '../ui';
 import { PolicyTypeTabs, isFlaggedHighRisk, isHighRisk } from './grant';
 
 export function Policies() {
@@ -26,59 +26,57 @@ export function Policies() {
         <PolicyTypeTabs value={type} onChange={setType} />
         <SearchInput label="Search policies" placeholder="Search policies" idPrefix="q" value={q} onInput={setQ} />
       </div>
-      <ErrorBox error={list.error} title="Policies cannot be listed" />
-      <ErrorBox error={act.error} />
-      {list.loading && !list.data && <Loading />}
-      {list.data && (
-        <Table
-          label={`${type} policies`}
-          rows={rows}
-          rowKey={(p) => p.PolicyName}
-          empty="No policy."
-          columns={[
-            {
-              title: 'Policy name',
-              render: (p) => (
-                <>
-                  <button type="button" class="btn-link" onClick={() => setView({ name: p.PolicyName, type: p.PolicyType })}>
-                    {p.PolicyName}
-                  </button>
-                  {isFlaggedHighRisk(p.PolicyName) ? (
-                    <span class="badge badge-risk" title="High-risk policy: avoid attaching it unless necessary">
-                      High risk
-                    </span>
-                  ) : isHighRisk(p.PolicyName) ? (
-                    <span class="badge badge-warn" title="Full access to a service">
-                      Full access
-                    </span>
-                  ) : null}
-                </>
-              ),
-            },
-            { title: 'Description', render: (p) => p.Description || '—' },
-            { title: 'Default version', render: (p) => p.DefaultVersion },
-            { title: 'References', render: (p) => p.AttachmentCount ?? '—' },
-            { title: 'Created', render: (p) => fmtTime(p.CreateDate) },
-            ...(type === 'Custom'
-              ? [
-                  {
-                    title: 'Actions',
-                    render: (p: any) => (
-                      <ActionButton
-                        act={act}
-                        confirm={`Delete policy ${p.PolicyName}?`}
-                        action={async () => {
-                          await call('Ram', 'DeletePolicy', { PolicyName: p.PolicyName });
-                          list.reload();
-                        }}
-                      />
-                    ),
-                  },
-                ]
-              : []),
-          ]}
-        />
-      )}
+      <LoadedTable
+        list={list}
+        errorTitle="Policies cannot be listed"
+        actionError={act.error}
+        label={`${type} policies`}
+        rows={() => rows}
+        rowKey={(p) => p.PolicyName}
+        empty="No policy."
+        columns={[
+          {
+            title: 'Policy name',
+            render: (p) => (
+              <>
+                <button type="button" class="btn-link" onClick={() => setView({ name: p.PolicyName, type: p.PolicyType })}>
+                  {p.PolicyName}
+                </button>
+                {isFlaggedHighRisk(p.PolicyName) ? (
+                  <span class="badge badge-risk" title="High-risk policy: avoid attaching it unless necessary">
+                    High risk
+                  </span>
+                ) : isHighRisk(p.PolicyName) ? (
+                  <span class="badge badge-warn" title="Full access to a service">
+                    Full access
+                  </span>
+                ) : null}
+              </>
+            ),
+          },
+          { title: 'Description', render: (p) => p.Description || '—' },
+          { title: 'Default version', render: (p) => p.DefaultVersion },
+          { title: 'References', render: (p) => p.AttachmentCount ?? '—' },
+          { title: 'Created', render: (p) => fmtTime(p.CreateDate) },
+          ...(type === 'Custom'
+            ? [
+                {
+                  title: 'Actions',
+                  render: (p: any) => (
+                    <ActionButton
+                      act={act}
+                      confirm={`Delete policy ${p.PolicyName}?`}
+                      action={async () => {
+                        await call('Ram', 'DeletePolicy', { PolicyName: p.PolicyName });
+                        list.reload();
+                      }}
+                    />
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
       {view && <PolicyView name={view.name} type={view.type} onClose={() => setView(undefined)} />}
     </section>
   );

@@ -2,7 +2,7 @@
 // (a grant on a resource group covers what is in it at the moment of the call).
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, ErrorBox, Field, Form, FormPanel, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel } from './grant';
 
 export function ResourceGroups() {
@@ -25,51 +25,49 @@ export function ResourceGroups() {
           Create Resource Group
         </button>
       </PageHead>
-      <ErrorBox error={list.error} title="Resource groups cannot be listed" />
-      <ErrorBox error={act.error} />
-      {list.loading && !list.data && <Loading />}
-      {list.data && (
-        <Table
-          label="Resource groups"
-          rows={groups}
-          rowKey={(g) => g.Id}
-          empty="No resource group."
-          columns={[
-            {
-              title: 'Display name / Name',
-              render: (g) => (
-                <>
-                  {g.DisplayName} {g.IsDefault && <span class="badge">Default</span>}
-                  <div class="muted small">{g.Name}</div>
-                </>
-              ),
-            },
-            { title: 'ID', render: (g) => <code>{g.Id}</code> },
-            { title: 'Status', render: (g) => g.Status },
-            { title: 'Created', render: (g) => fmtTime(g.CreateDate) },
-            {
-              title: 'Actions',
-              render: (g) => (
-                <>
-                  <button type="button" class="btn-link" onClick={() => setMoving(g.Id)}>
-                    Move instances here
-                  </button>{' '}
-                  {!g.IsDefault && (
-                    <ActionButton
-                      act={act}
-                      confirm={`Delete resource group ${g.DisplayName}?`}
-                      action={async () => {
-                        await call('ResourceManager', 'DeleteResourceGroup', { ResourceGroupId: g.Id });
-                        list.reload();
-                      }}
-                    />
-                  )}
-                </>
-              ),
-            },
-          ]}
-        />
-      )}
+      <LoadedTable
+        list={list}
+        errorTitle="Resource groups cannot be listed"
+        actionError={act.error}
+        label="Resource groups"
+        rows={() => groups}
+        rowKey={(g) => g.Id}
+        empty="No resource group."
+        columns={[
+          {
+            title: 'Display name / Name',
+            render: (g) => (
+              <>
+                {g.DisplayName} {g.IsDefault && <span class="badge">Default</span>}
+                <div class="muted small">{g.Name}</div>
+              </>
+            ),
+          },
+          { title: 'ID', render: (g) => <code>{g.Id}</code> },
+          { title: 'Status', render: (g) => g.Status },
+          { title: 'Created', render: (g) => fmtTime(g.CreateDate) },
+          {
+            title: 'Actions',
+            render: (g) => (
+              <>
+                <button type="button" class="btn-link" onClick={() => setMoving(g.Id)}>
+                  Move instances here
+                </button>{' '}
+                {!g.IsDefault && (
+                  <ActionButton
+                    act={act}
+                    confirm={`Delete resource group ${g.DisplayName}?`}
+                    action={async () => {
+                      await call('ResourceManager', 'DeleteResourceGroup', { ResourceGroupId: g.Id });
+                      list.reload();
+                    }}
+                  />
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
       {creating && (
         <FormPanel
           title="Create Resource Group"

@@ -2,7 +2,7 @@
 // access key), and one user's login profile, access keys, groups and permissions.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, CloseActions, ErrorBox, Field, Form, FormPanel, Link, Loading, Notice, PageHead, Panel, Table, fmtTime, navigate, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, CloseActions, ErrorBox, Field, Form, FormPanel, Link, LoadedTable, Loading, Notice, PageHead, Panel, Table, fmtTime, navigate, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 
 interface User {
@@ -31,38 +31,36 @@ export function Users() {
           Create User
         </button>
       </PageHead>
-      <ErrorBox error={list.error} title="Users cannot be listed" />
-      {list.loading && !list.data && <Loading />}
-      {list.data && (
-        <Table
-          label="Users"
-          rows={users}
-          rowKey={(u) => u.UserName}
-          select={{ selected, onChange: setSelected }}
-          empty="No RAM user yet."
-          columns={[
-            {
-              title: 'User logon name / Display name',
-              render: (u) => (
-                <>
-                  <Link to={`/ram/users/${encodeURIComponent(u.UserName)}`}>{u.UserName}</Link>
-                  <div class="muted small">{u.DisplayName}</div>
-                </>
-              ),
-            },
-            { title: 'Note', render: (u) => u.Comments || '—' },
-            { title: 'Created', render: (u) => fmtTime(u.CreateDate) },
-            {
-              title: 'Actions',
-              render: (u) => (
-                <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'IMSUser', name: u.UserName }])} aria-label={`Add Permissions for ${u.UserName}`}>
-                  Add Permissions
-                </button>
-              ),
-            },
-          ]}
-        />
-      )}
+      <LoadedTable
+        list={list}
+        errorTitle="Users cannot be listed"
+        label="Users"
+        rows={() => users}
+        rowKey={(u) => u.UserName}
+        select={{ selected, onChange: setSelected }}
+        empty="No RAM user yet."
+        columns={[
+          {
+            title: 'User logon name / Display name',
+            render: (u) => (
+              <>
+                <Link to={`/ram/users/${encodeURIComponent(u.UserName)}`}>{u.UserName}</Link>
+                <div class="muted small">{u.DisplayName}</div>
+              </>
+            ),
+          },
+          { title: 'Note', render: (u) => u.Comments || '—' },
+          { title: 'Created', render: (u) => fmtTime(u.CreateDate) },
+          {
+            title: 'Actions',
+            render: (u) => (
+              <button type="button" class="btn-link" onClick={() => setGrantFor([{ type: 'IMSUser', name: u.UserName }])} aria-label={`Add Permissions for ${u.UserName}`}>
+                Add Permissions
+              </button>
+            ),
+          },
+        ]}
+      />
       <div class="batch-bar" aria-live="polite">
         <span>{selected.size} selected</span>
         <button

@@ -177,6 +177,20 @@ function Stat({ label, value }: { label: string; value: number | string }) {
   );
 }
 
+// A chart of two series over the polled window: the first orange, the second blue.
+function PairChart(props: { title: string; unit?: string; names: [string, string]; points: [number[], number[]] }) {
+  const colors = ['#ff6a00', '#0064c8'];
+  return (
+    <LineChart
+      title={props.title}
+      unit={props.unit}
+      capacity={CAP}
+      spanSeconds={(CAP * PERIOD_MS) / 1000}
+      series={props.names.map((name, i) => ({ name, color: colors[i], points: props.points[i] }))}
+    />
+  );
+}
+
 function Dashboard({ meta, h }: { meta: Meta; h: { conn: number[]; subs: number[]; inRate: number[]; outRate: number[] } }) {
   return (
     <div data-testid="overview-metadata">
@@ -190,25 +204,8 @@ function Dashboard({ meta, h }: { meta: Meta; h: { conn: number[]; subs: number[
         <Stat label="Messages out" value={meta.MessagesOut} />
       </div>
       <div class="charts">
-        <LineChart
-          title="Connections"
-          capacity={CAP}
-          spanSeconds={(CAP * PERIOD_MS) / 1000}
-          series={[
-            { name: 'Online clients', color: '#ff6a00', points: h.conn },
-            { name: 'Subscriptions', color: '#0064c8', points: h.subs },
-          ]}
-        />
-        <LineChart
-          title="Messages per second"
-          unit="/s"
-          capacity={CAP}
-          spanSeconds={(CAP * PERIOD_MS) / 1000}
-          series={[
-            { name: 'In', color: '#ff6a00', points: h.inRate },
-            { name: 'Out', color: '#0064c8', points: h.outRate },
-          ]}
-        />
+        <PairChart title="Connections" names={['Online clients', 'Subscriptions']} points={[h.conn, h.subs]} />
+        <PairChart title="Messages per second" unit="/s" names={['In', 'Out']} points={[h.inRate, h.outRate]} />
       </div>
       <h2>Instances</h2>
       <div class="table-wrap">

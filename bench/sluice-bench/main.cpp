@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 28000))
       ->capture_default_str();
   app.add_flag("--quiet", o.quiet, "only the RESULT line");
+  app.add_flag("--persistent-subs", o.persistent_subs,
+               "subscribers connect with a persistent session (clean start off; v5: session expiry 1 h)");
   CLI11_PARSE(app, argc, argv);
 
   if (o.topic_prefix.empty()) o.topic_prefix = "sb" + std::to_string(getpid());

@@ -37,6 +37,7 @@ struct Options {
   int concurrency = 0;    // handshakes in flight; 0 = mode default
   int per_source = 25000; // connections per 127.0.0.x source address before rotating
   bool quiet = false;
+  bool persistent_subs = false;  // subscribers keep a session (clean start off, v5 expiry 1 h)
 };
 
 }  // namespace sbench

@@ -55,6 +55,11 @@ void Worker::on_open(Connection& c) {
   mq::Connect ct;
   ct.version = s_.version;
   ct.clean_start = true;
+  if (s_.opt.persistent_subs && (c.tag() & kSubTag)) {
+    // What a broker must make durable: QoS 1 messages routed to a persistent session.
+    ct.clean_start = false;
+    if (s_.version == mq::Version::V5) ct.props.session_expiry_interval = 3600;
+  }
   ct.keep_alive = s_.opt.keepalive;
   const std::string id = client_id_for(s_.opt, "sb" + std::to_string(getpid()) + (c.tag() & kSubTag ? "s" : "p") +
                                                    std::to_string(c.tag() & 0xffffffff) + "w" + std::to_string(index_));

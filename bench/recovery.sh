@@ -5,7 +5,7 @@
 #
 # 1. starts Sluice on a fresh data dir (fsync batch, the default) with a queue limit of N;
 # 2. an offline persistent session subscribes to rec/# (mosquitto_sub -c -E);
-# 3. N QoS 1 messages are published through the broker (mosquitto_pub -l), each PUBACK
+# 3. N QoS 1 messages are published through the broker (bench/fill_queue.py, Paho), each PUBACK
 #    held until the message is committed: the write rate to an offline session;
 # 4. kill -9, then a restart on the same data dir: start-up time (process start to the
 #    MQTT port accepting) and the broker's own "recovered in" figure;
@@ -44,7 +44,7 @@ start() {
 start
 mosquitto_sub -p "$PORT" -i rec-sub -c -q 1 -t 'rec/#' -E
 t0=$(date +%s.%N)
-seq -f "message %.0f" "$N" | mosquitto_pub -p "$PORT" -i rec-pub -q 1 -t rec/t -l
+/usr/bin/python3 "$ROOT/bench/fill_queue.py" "$PORT" "$N" rec/t "${FILL_PROCS:-3}"
 t1=$(date +%s.%N)
 FILL_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 FILL_RATE=$(awk -v a="$t0" -v b="$t1" -v n="$N" 'BEGIN { printf "%.0f", n / (b - a) }')

@@ -13,8 +13,8 @@
 # Environment: REPS (3), DURATION (6 s measured), WARMUP (2 s), CONNS (50000, capped by
 # the fd limit), BROKERS ("mosquitto sluice"), BENCH, SLUICE, MOSQUITTO, SLUICE_ARGS,
 # BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (5000), CALLGRIND_RATE (1000),
-# ONLY (regex of scenario ids to run, e.g. 'cost_.*|conns'; ids are in SCENARIOS below,
-# plus connrate, conns, callgrind).
+# ONLY (regex of scenario ids to run, e.g. 'cost_.*|conns'; ids are in SCENARIOS and
+# DURABLE_SCENARIOS below, plus connrate, conns, callgrind).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,11 +107,17 @@ start_broker() {
       # most a few hundred are queued (the load tool bounds it); 0 = no limit.
       # user: stay the invoking user (started as root, mosquitto would switch to
       # "mosquitto" and could not write its log or a callgrind profile here).
+      local persistence="persistence false"
+      # Durable runs: mosquitto's persistence on (in-memory state saved to mosquitto.db
+      # every autosave_interval, 1800 s by default, and at shutdown; it never fsyncs per
+      # message). Sluice's default fsync=batch is what it is compared with.
+      [[ ${PERSIST:-0} == 1 ]] && persistence="persistence true
+persistence_location $dir/"
       cat >"$dir/mosquitto.conf" <<EOF
 user $(id -un)
 listener $BPORT 127.0.0.1
 allow_anonymous true
-persistence false
+$persistence
 set_tcp_nodelay true
 max_queued_messages 0
 log_dest file $dir/mosquitto.log
@@ -123,7 +129,7 @@ EOF
     sluice)
       # shellcheck disable=SC2086
       taskset -c "$BROKER_CPU" "$@" "$SLUICE" serve --allow-anonymous --threads 1 --mqtt-port "$BPORT" \
-        --data-dir "$dir/data" $SLUICE_ARGS >"$dir/out.log" 2>&1 &
+        --data-dir "$dir/data" --fsync "${SLUICE_FSYNC:-batch}" $SLUICE_ARGS >"$dir/out.log" 2>&1 &
       ;;
   esac
   BPID=$!
@@ -201,6 +207,13 @@ SCENARIOS=(
   "lat_fanin_q1|fanin --pubs 4 --qos 1 --rate 5000 $D"
 )
 
+# QoS 1 to persistent sessions (subscribers with clean start off), brokers with their
+# persistence on: fresh brokers, after the runs above.
+DURABLE_SCENARIOS=(
+  "dur_fanin_q1|fanin --pubs 4 --qos 1 --persistent-subs $D"
+  "dur_pairs_q1|pairs --pubs 10 --qos 1 --persistent-subs $D"
+)
+
 START=$SECONDS
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A PORT PID
@@ -226,6 +239,29 @@ for rep in $(seq "$REPS"); do
   done
 done
 for b in "${ACTIVE[@]}"; do stop_broker "${PID[$b]}"; done
+
+# --- durable: brokers restarted with persistence on --------------------------------
+dur_any=0
+for s in "${DURABLE_SCENARIOS[@]}"; do selected "${s%%|*}" && dur_any=1; done
+if (( dur_any )); then
+  for b in "${ACTIVE[@]}"; do
+    PERSIST=1 start_broker "$b" || die "$b did not start with persistence"
+    PORT[$b]=$BPORT; PID[$b]=$BPID
+  done
+  for rep in $(seq "$REPS"); do
+    for s in "${DURABLE_SCENARIOS[@]}"; do
+      id=${s%%|*}; args=${s#*|}
+      selected "$id" || continue
+      order=("${ACTIVE[@]}")
+      (( rep % 2 == 0 )) && mapfile -t order < <(printf "%s\n" "${ACTIVE[@]}" | tac)
+      for b in "${order[@]}"; do
+        # shellcheck disable=SC2086
+        run_bench "$id" "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" $args
+      done
+    done
+  done
+  for b in "${ACTIVE[@]}"; do stop_broker "${PID[$b]}"; done
+fi
 
 # --- idle connections: a fresh broker each time, so freed memory from the --------
 # --- message runs doesn't hide the cost -----------------------------------------
@@ -345,6 +381,22 @@ report() {
          "$(fmt "$(cell "$id" mosquitto p99_us)" 0) / $(fmt "$(cell "$id" sluice p99_us)" 0) |"
   done
   echo
+  echo "#### QoS 1 to persistent sessions, persistence on (closed loop)"
+  echo
+  echo "mosquitto: \`persistence true\` (a snapshot every autosave_interval and at shutdown; no per-message" \
+       "write, so an acknowledged message is lost on kill -9). Sluice: \`fsync ${SLUICE_FSYNC:-batch}\` (PUBACK after" \
+       "the group commit reached the OS; the WAL is fsynced every 10 ms). See docs/reliability.md."
+  echo
+  echo "| scenario | mosquitto msg/s | Sluice msg/s | Sluice/mosquitto | broker CPU % m / S | p99 µs m / S |"
+  echo "|---|--:|--:|--:|--:|--:|"
+  for row in "dur_fanin_q1|fan-in 4→1, QoS 1, persistent subscriber" "dur_pairs_q1|10 pairs, QoS 1, persistent subscribers"; do
+    IFS='|' read -r id name <<<"$row"
+    m=$(cell "$id" mosquitto rate); s=$(cell "$id" sluice rate)
+    echo "| $name | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |" \
+         "$(fmt "$(cell "$id" mosquitto broker_cpu_pct)" 0) / $(fmt "$(cell "$id" sluice broker_cpu_pct)" 0) |" \
+         "$(fmt "$(cell "$id" mosquitto p99_us)" 0) / $(fmt "$(cell "$id" sluice p99_us)" 0) |"
+  done
+  echo
   echo "#### Latency at a fixed 5,000 msg/s (fan-in 4→1)"
   echo
   echo "| QoS | mosquitto p50 / p99 / p99.9 µs | Sluice p50 / p99 / p99.9 µs | Sluice/mosquitto (p99) |"
@@ -378,7 +430,7 @@ report() {
     echo "| Ir per delivered message | $(fmt "$m" 0) | $(fmt "$s" 0) | $(ratio "$s" "$m") |"
   fi
   local lost_note=""
-  for id in cost_fanin_q1 max_fanin_q1 max_pairs_q1 lat_fanin_q1; do
+  for id in cost_fanin_q1 max_fanin_q1 max_pairs_q1 lat_fanin_q1 dur_fanin_q1 dur_pairs_q1; do
     for b in "${ACTIVE[@]}"; do
       local l; l=$(losses "$id" "$b")
       (( l > 0 )) && lost_note+=" $id on $b lost $l QoS 1 messages;"

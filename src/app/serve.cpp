@@ -261,6 +261,12 @@ int serve(Config cfg) {
   }
   so.window_ms = cfg.fsync_window_ms;
   std::unique_ptr<store::BrokerStore> persist;
+  // Declared after `persist`, so it runs first on every return: the namespaces
+  // outlive the store, and ending their sessions at shutdown must not reach it.
+  struct Detach {
+    broker::Broker& b;
+    ~Detach() { b.set_persistence(nullptr); }
+  } detach{broker};
   try {
     const auto t0 = std::chrono::steady_clock::now();
     persist = std::make_unique<store::BrokerStore>(cfg.data_dir + "/broker.db", so);

@@ -383,9 +383,12 @@ report() {
   echo
   echo "#### QoS 1 to persistent sessions, persistence on (closed loop)"
   echo
+  local sluice_mode="PUBACK after the group commit reached the OS; the WAL is fsynced every 10 ms"
+  [[ ${SLUICE_FSYNC:-batch} == always ]] && sluice_mode="PUBACK after the group commit was fsynced"
+  [[ ${SLUICE_FSYNC:-batch} == off ]] && sluice_mode="PUBACK without waiting for the writer"
   echo "mosquitto: \`persistence true\` (a snapshot every autosave_interval and at shutdown; no per-message" \
-       "write, so an acknowledged message is lost on kill -9). Sluice: \`fsync ${SLUICE_FSYNC:-batch}\` (PUBACK after" \
-       "the group commit reached the OS; the WAL is fsynced every 10 ms). See docs/reliability.md."
+       "write, so an acknowledged message is lost on kill -9). Sluice: \`fsync ${SLUICE_FSYNC:-batch}\`" \
+       "($sluice_mode). See docs/reliability.md."
   echo
   echo "| scenario | mosquitto msg/s | Sluice msg/s | Sluice/mosquitto | broker CPU % m / S | p99 µs m / S |"
   echo "|---|--:|--:|--:|--:|--:|"

@@ -94,6 +94,8 @@ std::vector<Setting> settings(Config& c) {
       num("mqtt", "connect_timeout_ms", m.connect_timeout_ms),
       num("mqtt", "out_high_water", m.out_high_water),
       num("mqtt", "max_connections", m.max_connections),
+      num("mqtt", "connect_rate_per_source", m.connect_rate_per_source),
+      num("mqtt", "connect_burst_per_source", m.connect_burst_per_source),
       num("mqtt", "max_keep_alive", m.max_keep_alive),
       str("http", "host", c.http.host),
       num("http", "port", c.http.port),

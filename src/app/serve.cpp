@@ -286,10 +286,11 @@ int serve(Config cfg) {
 
   net::Server server(cfg.mqtt, broker, *access);
   server.set_persistence(persist.get());
-  persist->start([&server](uint64_t ticket) { server.durable(ticket); });
   api::HttpServer http(cfg.http);
   try {
     server.start();
+    // After start(): the writer's reports walk the server's loops.
+    persist->start([&server](uint64_t ticket) { server.durable(ticket); });
     http.route("/metrics", [&](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server)};
     });

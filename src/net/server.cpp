@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "common/log.hpp"
+#include "net/connect_limiter.hpp"
 #include "net/socket.hpp"
 #include "net/tls.hpp"
 #include "net/worker.hpp"
@@ -20,7 +21,10 @@ const char* transport_name(Transport t) {
 }
 
 Server::Server(ServerOptions opts, broker::Broker& broker, broker::AccessControl& access)
-    : opts_(std::move(opts)), broker_(broker), access_(access) {}
+    : opts_(std::move(opts)), broker_(broker), access_(access) {
+  if (opts_.connect_rate_per_source > 0)
+    limiter_ = std::make_unique<ConnectLimiter>(opts_.connect_rate_per_source, opts_.connect_burst_per_source);
+}
 
 Server::~Server() { stop(); }
 

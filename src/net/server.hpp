@@ -16,6 +16,7 @@ namespace sluice::net {
 
 class Worker;
 class TlsContext;
+class ConnectLimiter;
 
 class Server final : public broker::Dispatcher {
  public:
@@ -54,6 +55,7 @@ class Server final : public broker::Dispatcher {
   // acks that are now durable (writer thread only).
   void durable(uint64_t ticket);
   std::atomic<size_t>& connection_counter() { return connections_; }
+  ConnectLimiter* connect_limiter() { return limiter_.get(); }
 
  private:
   ServerOptions opts_;
@@ -66,6 +68,7 @@ class Server final : public broker::Dispatcher {
   std::atomic<size_t> connections_{0};
   std::atomic<unsigned> next_outside_{0};
   broker::Persistence* persist_ = nullptr;
+  std::unique_ptr<ConnectLimiter> limiter_;  // null: no per-source connect rate limit
   std::vector<uint64_t> ack_posted_;  // per worker, writer thread only
   bool started_ = false;
 };

@@ -11,6 +11,7 @@
 
 #include "broker/clock.hpp"
 #include "common/log.hpp"
+#include "net/connect_limiter.hpp"
 #include "net/connection.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
@@ -51,8 +52,11 @@ void Worker::add_listener(int fd, Transport t) {
 
 void Worker::accept_all(Listener& l) {
   const uint32_t max = server_.options().max_connections;
+  ConnectLimiter* limiter = server_.connect_limiter();
   for (int i = 0; i < 256; ++i) {
-    int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE)
@@ -62,6 +66,10 @@ void Worker::accept_all(Listener& l) {
     auto& counter = server_.connection_counter();
     if (max != 0 && counter.load(std::memory_order_relaxed) >= max) {
       ::close(fd);  // shed new connections before existing ones degrade
+      continue;
+    }
+    if (limiter && !limiter->admit(reinterpret_cast<sockaddr*>(&peer), now_ms_)) {
+      ::close(fd);  // a connect storm from one address: refused before a byte is read
       continue;
     }
     counter.fetch_add(1, std::memory_order_relaxed);
@@ -153,7 +161,13 @@ void Worker::flush_dirty() {
 
 void Worker::tick() {
   for (auto& [id, c] : conns_) c->tick(now_ms_);
-  if (id_ == 0) server_.broker().housekeeping(now_ms_, ctx_);
+  if (id_ == 0) {
+    server_.broker().housekeeping(now_ms_, ctx_);
+    if (ConnectLimiter* l = server_.connect_limiter(); l && now_ms_ - last_prune_ms_ >= 10000) {
+      l->prune(now_ms_);
+      last_prune_ms_ = now_ms_;
+    }
+  }
 }
 
 void Worker::shutdown_connections() {

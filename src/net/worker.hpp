@@ -101,6 +101,7 @@ class Worker {
   mqtt::Publish pub_;
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
+  int64_t last_prune_ms_ = 0;  // connect limiter (loop 0)
   struct HeldAck {
     uint64_t connection_id;
     uint64_t ticket;

@@ -241,10 +241,8 @@ void Connection::on_publish(mqtt::Publish& p) {
   }
 
   if (p.qos == 2) {
-    if (session_->incoming_qos2_seen(p.packet_id)) {  // a resend: acknowledge, do not route again
-      mqtt::encode(mqtt::Ack{mqtt::PacketType::Pubrec, p.packet_id, Reason::Success, {}}, version_, out_);
-      return queued_output();
-    }
+    if (session_->incoming_qos2_seen(p.packet_id))  // a resend: acknowledge, do not route again
+      return ack_publish(mqtt::PacketType::Pubrec, p.packet_id, 0);  // behind a held first PUBREC
     if (session_->incoming_qos2_count() >= cfg.receive_maximum)
       return fail(Reason::ReceiveMaximumExceeded, "too many QoS 2 messages in flight");
   }

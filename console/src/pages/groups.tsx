@@ -1,7 +1,7 @@
 // RAM user groups (members inherit the group's grants) and RAM roles.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 
 export function Groups() {

@@ -2,7 +2,7 @@
 // (a grant on a resource group covers what is in it at the moment of the call).
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, Loading, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, PageHead, Panel, Select, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel } from './grant';
 
 export function ResourceGroups() {

@@ -22,10 +22,12 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/sluice serve --data-dir $(DATA_DIR) --demo $(ARGS)
 
-# Every test: unit tests, integration tests with real clients, a bounded fuzz run.
+# Every test: unit tests, integration tests with real clients, a bounded fuzz run, then the
+# whole suite again under ASan + UBSan (build-asan/).
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 1 $(CTEST_ARGS)
 	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-60}
+	$(MAKE) asan
 
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -L unit
@@ -50,7 +52,7 @@ asan: deps
 	@test -f build-asan/build.ninja || cmake -S . -B build-asan -G Ninja \
 	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSLUICE_SANITIZE=ON -DSLUICE_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
-	ctest --test-dir build-asan --output-on-failure -L unit
+	ctest --test-dir build-asan --output-on-failure -j 1 $(CTEST_ARGS)
 
 bench: build
 	bash bench/compare.sh

@@ -142,6 +142,13 @@ void BrokerStore::sync_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      // Idle: sleep until a commit needs syncing (the writer wakes us), rather
+      // than waking every window for nothing (100 wake-ups a second on an idle
+      // server). Then let a window's worth of commits share one fdatasync.
+      sync_idle_ = true;
+      sync_cv_.wait(lock, [&] { return stopping_ || commits_.load() != synced; });
+      sync_idle_ = false;
+      if (stopping_) break;
       sync_cv_.wait_for(lock, std::chrono::milliseconds(std::max(1, opts_.window_ms)), [&] { return stopping_; });
       if (stopping_) break;
     }
@@ -171,6 +178,12 @@ void BrokerStore::run() {
     apply(batch);
     batch.clear();
     commits_.fetch_add(1);
+    bool wake_syncer;
+    {
+      std::lock_guard lock(mu_);  // pairs with the syncer's predicate check: no lost wake-up
+      wake_syncer = sync_idle_;
+    }
+    if (wake_syncer) sync_cv_.notify_one();
     durable_.store(last);
     if (on_durable_) on_durable_(last);
   }

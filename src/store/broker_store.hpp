@@ -92,6 +92,7 @@ class BrokerStore final : public broker::Persistence {
   std::thread syncer_;
   std::string wal_path_;
   std::atomic<uint64_t> commits_{0};  // batch mode: the syncer compares it with what it synced
+  bool sync_idle_ = false;             // guarded by mu_: the syncer waits for a commit
 
   mutable std::mutex stats_mu_;
   BrokerStoreStats stats_;

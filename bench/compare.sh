@@ -214,6 +214,23 @@ DURABLE_SCENARIOS=(
   "dur_pairs_q1|pairs --pubs 10 --qos 1 --persistent-subs $D"
 )
 
+# run_scenarios REP "id|args"...: each selected scenario once on every running broker
+# (PORT/PID), alternating which broker goes first so neither always follows the other.
+run_scenarios() {
+  local rep=$1 s id args b order
+  shift
+  for s in "$@"; do
+    id=${s%%|*}; args=${s#*|}
+    selected "$id" || continue
+    order=("${ACTIVE[@]}")
+    (( rep % 2 == 0 )) && mapfile -t order < <(printf "%s\n" "${ACTIVE[@]}" | tac)
+    for b in "${order[@]}"; do
+      # shellcheck disable=SC2086
+      run_bench "$id" "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" $args
+    done
+  done
+}
+
 START=$SECONDS
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A PORT PID
@@ -222,17 +239,7 @@ for b in "${ACTIVE[@]}"; do
   PORT[$b]=$BPORT; PID[$b]=$BPID
 done
 for rep in $(seq "$REPS"); do
-  for s in "${SCENARIOS[@]}"; do
-    id=${s%%|*}; args=${s#*|}
-    selected "$id" || continue
-    # Alternate which broker goes first, so neither always follows the other.
-    order=("${ACTIVE[@]}")
-    (( rep % 2 == 0 )) && mapfile -t order < <(printf "%s\n" "${ACTIVE[@]}" | tac)
-    for b in "${order[@]}"; do
-      # shellcheck disable=SC2086
-      run_bench "$id" "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" $args
-    done
-  done
+  run_scenarios "$rep" "${SCENARIOS[@]}"
   # Connection setup rate (a fresh connection each cycle).
   selected connrate && for b in "${ACTIVE[@]}"; do
     run_bench connrate "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" connrate --duration "$(( ${DURATION%.*} / 2 + 1 ))" --warmup 0.5
@@ -249,16 +256,7 @@ if (( dur_any )); then
     PORT[$b]=$BPORT; PID[$b]=$BPID
   done
   for rep in $(seq "$REPS"); do
-    for s in "${DURABLE_SCENARIOS[@]}"; do
-      id=${s%%|*}; args=${s#*|}
-      selected "$id" || continue
-      order=("${ACTIVE[@]}")
-      (( rep % 2 == 0 )) && mapfile -t order < <(printf "%s\n" "${ACTIVE[@]}" | tac)
-      for b in "${order[@]}"; do
-        # shellcheck disable=SC2086
-        run_bench "$id" "$b" "$rep" "${PORT[$b]}" "${PID[$b]}" $args
-      done
-    done
+    run_scenarios "$rep" "${DURABLE_SCENARIOS[@]}"
   done
   for b in "${ACTIVE[@]}"; do stop_broker "${PID[$b]}"; done
 fi

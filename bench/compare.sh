@@ -381,8 +381,8 @@ report() {
   echo
   echo "#### QoS 1 to persistent sessions, persistence on (closed loop)"
   echo
-  local sluice_mode="PUBACK after the group commit reached the OS; the WAL is fsynced every 10 ms"
-  [[ ${SLUICE_FSYNC:-batch} == always ]] && sluice_mode="PUBACK after the group commit was fsynced"
+  local sluice_mode="PUBACK once the fdatasync covering its group commit returned; commits pipeline behind the fsync"
+  [[ ${SLUICE_FSYNC:-batch} == always ]] && sluice_mode="PUBACK after the group commit was fsynced, one commit at a time"
   [[ ${SLUICE_FSYNC:-batch} == off ]] && sluice_mode="PUBACK without waiting for the writer"
   echo "mosquitto: \`persistence true\` (a snapshot every autosave_interval and at shutdown; no per-message" \
        "write, so an acknowledged message is lost on kill -9). Sluice: \`fsync ${SLUICE_FSYNC:-batch}\`" \

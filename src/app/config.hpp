@@ -43,7 +43,7 @@ struct Config {
   std::string console_dir;       // the built console; "" = <directory of the sluice binary>/console
   // Broker state (<data-dir>/broker.db): "always" | "batch" | "off" (see docs/reliability.md).
   std::string fsync = "batch";
-  int fsync_window_ms = 10;      // batch: longest a PUBACK waits for its group commit (max 10)
+  int fsync_window_ms = 0;       // batch: how long commits gather before one fdatasync (0..10)
   std::string log_level = "info";
   bool log_json = false;
   net::ServerOptions mqtt;

@@ -102,6 +102,7 @@ BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opt
   auto k = db_->query("SELECT COALESCE(MAX(key), 0) FROM sessions");
   if (k.step()) next_key_ = uint64_t(k.int64(0)) + 1;
   durable_ = next_ticket_ - 1;
+  committed_ = durable_;
 }
 
 BrokerStore::~BrokerStore() { stop(); }
@@ -129,39 +130,53 @@ void BrokerStore::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // commits what is queued
+  {
+    std::lock_guard lock(mu_);
+    sync_stopping_ = true;  // only now: the syncer still fsyncs the writer's last commit
+  }
   sync_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
   if (syncer_.joinable()) syncer_.join();
 }
 
 void BrokerStore::sync_loop() {
   // fsync applies to the file, not the descriptor: our own read-only descriptor
   // of the WAL flushes what SQLite's connection wrote through its own.
+  //
+  // Group commit in two stages: while this thread waits on one fdatasync, the
+  // writer keeps committing the next batches to the OS; the next fdatasync then
+  // covers all of them at once. A commit never waits for a timer unless
+  // window_ms asks it to gather more (light load, fewer fsyncs).
   int fd = -1;
-  uint64_t synced = 0;
+  uint64_t synced = durable_.load();
   for (;;) {
+    uint64_t target;
     {
       std::unique_lock lock(mu_);
-      // Idle: sleep until a commit needs syncing (the writer wakes us), rather
-      // than waking every window for nothing (100 wake-ups a second on an idle
-      // server). Then let a window's worth of commits share one fdatasync.
       sync_idle_ = true;
-      sync_cv_.wait(lock, [&] { return stopping_ || commits_.load() != synced; });
+      sync_cv_.wait(lock, [&] { return sync_stopping_ || committed_ != synced; });
       sync_idle_ = false;
-      if (stopping_) break;
-      sync_cv_.wait_for(lock, std::chrono::milliseconds(std::max(1, opts_.window_ms)), [&] { return stopping_; });
-      if (stopping_) break;
+      if (committed_ == synced) break;  // stopping, nothing left to sync
+      if (opts_.window_ms > 0 && !sync_stopping_)
+        sync_cv_.wait_for(lock, std::chrono::milliseconds(opts_.window_ms), [&] { return sync_stopping_; });
+      target = committed_;  // everything the writer committed up to now
     }
-    const uint64_t c = commits_.load();
-    if (c == synced) continue;
     if (fd < 0) fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && ::fdatasync(fd) != 0) log::warn("broker store: fdatasync of the WAL failed");
-    synced = c;
+    if (fd < 0 || ::fdatasync(fd) != 0) {
+      // Acks are released anyway (the commit did reach the OS); counted, logged.
+      log::warn("broker store: fdatasync of the WAL failed");
+      std::lock_guard lock(stats_mu_);
+      ++stats_.errors;
+    }
+    synced = target;
+    report_durable(target);
   }
-  if (fd >= 0) {
-    ::fdatasync(fd);
-    ::close(fd);
-  }
+  if (fd >= 0) ::close(fd);
+}
+
+void BrokerStore::report_durable(uint64_t ticket) {
+  durable_.store(ticket);
+  if (on_durable_) on_durable_(ticket);
 }
 
 void BrokerStore::run() {
@@ -177,15 +192,17 @@ void BrokerStore::run() {
     }
     apply(batch);
     batch.clear();
-    commits_.fetch_add(1);
+    if (opts_.fsync != FsyncMode::Batch) {
+      report_durable(last);  // always: the commit was fsynced; off: nobody waits
+      continue;
+    }
     bool wake_syncer;
     {
-      std::lock_guard lock(mu_);  // pairs with the syncer's predicate check: no lost wake-up
+      std::lock_guard lock(mu_);
+      committed_ = last;
       wake_syncer = sync_idle_;
     }
     if (wake_syncer) sync_cv_.notify_one();
-    durable_.store(last);
-    if (on_durable_) on_durable_(last);
   }
 }
 

@@ -7,10 +7,12 @@
 //
 // fsync: always  - every commit fsyncs the WAL before its acks go out: an
 //                  acknowledged message survives a power cut.
-//        batch   - every commit reaches the OS before its acks go out (survives
-//                  kill -9, OOM, a crash of the process); a syncer thread fsyncs
-//                  the WAL every `window_ms` (<= 10), so a power cut or kernel
-//                  crash loses at most that window of acknowledged messages.
+//        batch   - the same guarantee, cheaper: the writer commits to the OS
+//                  without fsync and goes on with the next batch while a syncer
+//                  thread fdatasyncs the WAL; acks go out once the fdatasync
+//                  that covers them returns. Commits made during one fdatasync
+//                  share the next (group commit). `window_ms` (0..10, default
+//                  0) lets the syncer wait that long to gather more first.
 //        off     - no fsync, acks do not wait for the writer (a kill -9 loses
 //                  what is still queued in memory).
 // Commits never wait on purpose: records that arrive while one commit runs
@@ -37,7 +39,7 @@ bool parse_fsync_mode(std::string_view s, FsyncMode& out);
 
 struct BrokerStoreOptions {
   FsyncMode fsync = FsyncMode::Batch;
-  int window_ms = 10;  // batch mode: longest a committed record waits for its fsync
+  int window_ms = 0;  // batch mode: how long the syncer gathers commits before an fsync (<= 10)
 };
 
 struct BrokerStoreStats {
@@ -71,7 +73,8 @@ class BrokerStore final : public broker::Persistence {
 
  private:
   void run();
-  void sync_loop();  // batch mode: fsync the WAL every window
+  void sync_loop();  // batch mode: fdatasync what the writer committed, then report it
+  void report_durable(uint64_t ticket);
   void apply(std::vector<broker::PersistRecord>& batch);
 
   BrokerStoreOptions opts_;
@@ -84,15 +87,16 @@ class BrokerStore final : public broker::Persistence {
   std::condition_variable sync_cv_;  // the syncer waits for its next window
   std::vector<broker::PersistRecord> queue_;
   uint64_t next_ticket_ = 1;  // under mu_
-  bool stopping_ = false;
+  bool stopping_ = false;       // the writer stops
+  bool sync_stopping_ = false;  // then the syncer
   std::atomic<uint64_t> durable_{0};
   std::atomic<uint64_t> next_key_{1};
   std::function<void(uint64_t)> on_durable_;
   std::thread writer_;
   std::thread syncer_;
   std::string wal_path_;
-  std::atomic<uint64_t> commits_{0};  // batch mode: the syncer compares it with what it synced
-  bool sync_idle_ = false;             // guarded by mu_: the syncer waits for a commit
+  uint64_t committed_ = 0;  // under mu_, batch mode: newest ticket committed to the OS
+  bool sync_idle_ = false;  // under mu_: the syncer waits for a commit
 
   mutable std::mutex stats_mu_;
   BrokerStoreStats stats_;

@@ -29,7 +29,7 @@ trap cleanup EXIT
 start() {
   local t0 t1
   t0=$(date +%s.%N)
-  SLUICE_BROKER_MAX_QUEUED_MESSAGES=$N "$SLUICE" serve --allow-anonymous --threads 2 --host 127.0.0.1 \
+  SLUICE_BROKER_MAX_QUEUED_MESSAGES=$N SLUICE_BROKER_MAX_QUEUED_BYTES=0 "$SLUICE" serve --allow-anonymous --threads 2 --host 127.0.0.1 \
     --mqtt-port "$PORT" --http-port=-1 --data-dir "$DIR/data" --fsync "$FSYNC" --log-level info \
     >>"$DIR/sluice.log" 2>&1 &
   PID=$!

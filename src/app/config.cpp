@@ -105,6 +105,8 @@ std::vector<Setting> settings(Config& c) {
       num("broker", "receive_maximum", b.receive_maximum),
       num("broker", "max_inflight", b.max_inflight),
       num("broker", "max_queued_messages", b.max_queued_messages),
+      num("broker", "max_queued_bytes", b.max_queued_bytes),
+      num("broker", "max_queued_bytes_total", c.max_queued_bytes_total),
       num("broker", "topic_alias_maximum", b.topic_alias_maximum),
       num("broker", "max_session_expiry", b.max_session_expiry),
       num("broker", "max_subscriptions_per_client", b.max_subscriptions_per_client),
@@ -204,6 +206,9 @@ std::string to_toml(const Config& c) {
      << "\n\n[mqtt]\nhost = \"" << c.mqtt.host << "\"\nport = " << c.mqtt.mqtt_port
      << "\ntls_port = " << c.mqtt.mqtts_port << "\nws_port = " << c.mqtt.ws_port
      << "\nwss_port = " << c.mqtt.wss_port << "\nthreads = " << c.mqtt.threads
+     << "\n\n[broker]\nmax_queued_messages = " << c.broker.max_queued_messages
+     << "\nmax_queued_bytes = " << c.broker.max_queued_bytes
+     << "\nmax_queued_bytes_total = " << c.max_queued_bytes_total
      << "\n\n[http]\nhost = \"" << c.http.host << "\"\nport = " << c.http.port
      << "\n\n[mq]\nregion = \"" << c.mq.region << "\"\ndefault_instance = \"" << c.mq.default_instance
      << "\"\nendpoint_host = \"" << c.mq.endpoint_host

@@ -49,6 +49,9 @@ struct Config {
   net::ServerOptions mqtt;
   api::HttpOptions http;
   broker::NamespaceConfig broker;
+  // [broker] max_queued_bytes_total: memory all session queues together may hold.
+  // -1 = a quarter of physical memory, 0 = unlimited.
+  int64_t max_queued_bytes_total = -1;
   MqSettings mq;
   ConsoleSettings console;
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace sluice::app {
 
 namespace {
@@ -23,6 +25,14 @@ std::string render_metrics(broker::Broker& b, const net::Server& s) {
   metric(out, "sluice_bytes_out_total", "counter", "Bytes written to client sockets.", t.bytes_out);
   metric(out, "sluice_dropped_total", "counter",
          "Messages dropped: queue overflow, expiry, slow consumers, oversize.", t.dropped);
+  metric(out, "sluice_queued_messages", "gauge", "Messages queued for offline or slow sessions.",
+         static_cast<uint64_t>(std::max<int64_t>(0, t.queued)));
+  metric(out, "sluice_queued_bytes", "gauge", "Memory held by session queues (upper bound).",
+         static_cast<uint64_t>(std::max<int64_t>(0, t.queued_bytes)));
+  metric(out, "sluice_queued_bytes_limit", "gauge", "Server-wide bound on sluice_queued_bytes (0 = none).",
+         b.queue_memory_limit());
+  metric(out, "sluice_queue_refused_total", "counter",
+         "Messages not queued for a session because the server's queue memory was full.", t.queue_refused);
   metric(out, "sluice_connects_total", "counter", "Successful CONNECTs.", t.connects);
   metric(out, "sluice_protocol_errors_total", "counter", "Connections closed for a protocol error.",
          t.protocol_errors);

@@ -34,6 +34,14 @@
 namespace sluice::app {
 
 namespace {
+
+// [broker] max_queued_bytes_total: -1 (the default) = a quarter of physical memory.
+uint64_t queue_memory_limit(int64_t configured) {
+  if (configured >= 0) return static_cast<uint64_t>(configured);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return 1ull << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
+}
 void raise_fd_limit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -220,6 +228,7 @@ int serve(Config cfg) {
   if (cfg.mqtt.threads == 0) cfg.mqtt.threads = std::max(1u, std::thread::hardware_concurrency());
 
   broker::Broker broker(cfg.mqtt.threads, cfg.broker);
+  broker.set_queue_memory_limit(queue_memory_limit(cfg.max_queued_bytes_total));
   // Authentication (SPEC §5): Store -> IamService -> Authorizer -> MqService -> MqAccessControl.
   std::shared_ptr<store::Store> store;
   std::unique_ptr<iam::IamService> iam;

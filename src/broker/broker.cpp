@@ -18,6 +18,7 @@ std::shared_ptr<Namespace> Broker::get_or_create(std::string_view id, const Name
   if (it != spaces_.end()) return it->second;
   auto ns = std::make_shared<Namespace>(std::string(id), cfg);
   ns->set_persistence(persist_);
+  ns->queue_budget()->parent = queues_;  // before anyone else sees the namespace
   spaces_.emplace(std::string(id), ns);
   return ns;
 }
@@ -58,6 +59,9 @@ Totals Broker::totals() {
     t.subscriptions += ns->subscription_count();
     t.retained += ns->retained_count();
   }
+  t.queued = queues_->queued.load(std::memory_order_relaxed);
+  t.queued_bytes = queues_->bytes.load(std::memory_order_relaxed);
+  t.queue_refused = queues_->refused.load(std::memory_order_relaxed);
   return t;
 }
 

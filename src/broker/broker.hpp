@@ -17,6 +17,8 @@ struct Totals {
   uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0, dropped = 0;
   uint64_t connects = 0, protocol_errors = 0;
   size_t sessions = 0, subscriptions = 0, retained = 0;
+  int64_t queued = 0, queued_bytes = 0;  // in session queues, all namespaces
+  uint64_t queue_refused = 0;            // messages not queued: the server's memory budget was full
 };
 
 class Broker {
@@ -41,12 +43,19 @@ class Broker {
   // Returns the number of sessions restored.
   size_t restore(Recovered&& r);
 
+  // Memory that all session queues together may hold (0 = unlimited). Beyond it
+  // a message is not queued for a session (each session's own bounds drop its
+  // oldest instead): offline backlogs cannot take the server down.
+  void set_queue_memory_limit(uint64_t bytes) { queues_->byte_limit.store(static_cast<int64_t>(bytes)); }
+  uint64_t queue_memory_limit() const { return static_cast<uint64_t>(queues_->byte_limit.load()); }
+
   WorkerStats& stats(unsigned worker) { return *stats_[worker]; }
   Totals totals();
 
  private:
   NamespaceConfig defaults_;
   Persistence* persist_ = nullptr;
+  std::shared_ptr<QueueBudget> queues_ = std::make_shared<QueueBudget>();  // every namespace's parent
   std::vector<std::unique_ptr<WorkerStats>> stats_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Namespace>, StringHash, std::equal_to<>> spaces_;

@@ -215,6 +215,66 @@ TEST_F(Fixture, NamespaceQueueBudgetCapsAllSessionsAndIsReleased) {
   EXPECT_EQ(small.queue_budget()->queued.load(), 0);
 }
 
+TEST_F(Fixture, SessionByteBudgetDropsOldestAndRefusesWhatCanNeverFit) {
+  NamespaceConfig cfg;
+  const std::string kb(1000, 'x');
+  const int64_t one = Session::queued_cost(*msg("t", kb, 1));
+  cfg.max_queued_bytes = static_cast<uint64_t>(one * 3);  // room for three 1 kB messages
+  Namespace small("s", cfg);
+  FakeClient a;
+  auto r = small.connect("p", false, &a, 0);
+  r.session->set_expiry_interval(3600);
+  small.subscribe(r.session, "t", qos(1));
+  small.disconnect(r.session, &a, nullptr, 0, ctx);
+  for (int i = 0; i < 5; ++i) small.publish(msg("t", kb + std::to_string(i), 1), ctx);
+  // Each message is one byte dearer than `one`, so only two fit at a time.
+  EXPECT_EQ(r.session->queued(), 2u);
+  EXPECT_EQ(r.session->dropped(), 3u);
+  EXPECT_EQ(small.queue_budget()->bytes.load(), 2 * (one + 1));
+  small.publish(msg("t", std::string(4 * 1000, 'y'), 1), ctx);  // larger than the whole budget
+  EXPECT_EQ(r.session->queued(), 2u);
+  EXPECT_EQ(r.session->dropped(), 4u);
+  FakeClient b;
+  auto r2 = small.connect("p", false, &b, 0);
+  r2.session->resume(ctx);
+  ASSERT_FALSE(b.sent.empty());
+  EXPECT_EQ(b.sent.back().payload, kb + "4");  // the newest kept, in order
+  EXPECT_EQ(small.queue_budget()->bytes.load(), 0);
+}
+
+TEST_F(Fixture, ServerQueueMemoryBoundsEveryNamespace) {
+  Broker b(1);
+  const std::string kb(1000, 'x');
+  const int64_t one = Session::queued_cost(*msg("t", kb, 1));
+  b.set_queue_memory_limit(static_cast<uint64_t>(one * 4));
+  std::vector<SessionPtr> sessions;
+  std::vector<std::shared_ptr<Namespace>> spaces;
+  FakeClient c1, c2;
+  for (auto* c : {&c1, &c2}) {
+    auto n = b.get_or_create(c == &c1 ? "i1" : "i2");
+    auto r = n->connect("p", false, c, 0);
+    r.session->set_expiry_interval(3600);
+    n->subscribe(r.session, "t", qos(1));
+    n->disconnect(r.session, c, nullptr, 0, ctx);
+    sessions.push_back(r.session);
+    spaces.push_back(n);
+  }
+  for (int i = 0; i < 3; ++i) spaces[0]->publish(msg("t", kb, 1), ctx);
+  for (int i = 0; i < 3; ++i) spaces[1]->publish(msg("t", kb, 1), ctx);
+  // Four fit across both instances; the rest are refused, not taken from other queues.
+  EXPECT_EQ(sessions[0]->queued(), 3u);
+  EXPECT_EQ(sessions[1]->queued(), 1u);
+  auto t = b.totals();
+  EXPECT_EQ(t.queued, 4);
+  EXPECT_EQ(t.queued_bytes, one * 4);
+  EXPECT_EQ(t.queue_refused, 2u);
+  FakeClient d;  // draining one instance's queue makes room for the other's next messages
+  auto r = spaces[0]->connect("p", false, &d, 0);
+  r.session->resume(ctx);
+  spaces[1]->publish(msg("t", kb, 1), ctx);
+  EXPECT_EQ(sessions[1]->queued(), 2u);
+}
+
 TEST_F(Fixture, ConfigCanChangeWhileReferencesToTheOldOneStayValid) {
   const NamespaceConfig& before = ns.config();
   NamespaceConfig cfg = before;

@@ -13,6 +13,9 @@ struct NamespaceConfig {
   uint16_t receive_maximum = 65535;         // QoS 1/2 PUBLISHes in flight from one client
   uint16_t max_inflight = 1024;             // QoS 1/2 in flight to one client (capped by its Receive Maximum)
   uint32_t max_queued_messages = 10000;     // per session; the oldest is dropped beyond it
+  // Memory a session's queue may hold (see QueueBudget); the oldest is dropped
+  // beyond it. 0 = unlimited. The server-wide bound is Broker::set_queue_memory_limit.
+  uint64_t max_queued_bytes = 64ull << 20;
   // Messages queued across all sessions of the namespace (ApsaraMQ's per-instance
   // offline-message cap); beyond it new messages are not queued. 0 = unlimited.
   uint64_t max_queued_total = 0;

@@ -90,8 +90,11 @@ void Session::restore(RecoveredSession& r, int64_t now, int64_t wall) {
   }
   if (!inflight_.empty()) id_seq_ = 65535;
   if (!queue_.empty()) {
+    // Counted, never dropped: every one of these was acknowledged before the
+    // restart, even if they now exceed a budget (which then refuses new ones).
     budget_ = ns_.queue_budget();
-    budget_->queued.fetch_add(static_cast<int64_t>(queue_.size()), std::memory_order_relaxed);
+    for (size_t i = 0; i < queue_.size(); ++i) queued_bytes_ += queued_cost(*queue_[i].message);
+    budget_->add(static_cast<int64_t>(queue_.size()), queued_bytes_);
   }
   for (uint16_t id : r.incoming_qos2) incoming_qos2_.insert(id);
   if (r.will) {

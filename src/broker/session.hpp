@@ -28,13 +28,34 @@ namespace sluice::broker {
 
 class Namespace;
 
-// Messages queued across the sessions of one namespace (the per-instance
-// offline-message cap). Shared with the sessions so that a session outliving
-// its namespace (held by a pending cross-thread delivery) still has a counter
-// to release into.
+// Messages queued for clients that are offline or behind, and the memory they
+// hold (Message::footprint plus the queue entry; a message queued for several
+// sessions counts once per session, an upper bound). One budget per namespace
+// (the per-instance offline-message cap) whose `parent` is the server's budget
+// (the memory bound across all instances). Shared with the sessions so that a
+// session outliving its namespace (held by a pending cross-thread delivery)
+// still has counters to release into.
 struct QueueBudget {
   std::atomic<int64_t> queued{0};
-  std::atomic<uint64_t> refused{0};  // messages not queued because the namespace was full
+  std::atomic<int64_t> bytes{0};
+  std::atomic<uint64_t> refused{0};    // messages not queued because this budget was full
+  std::atomic<int64_t> byte_limit{0};  // 0 = none (the server's budget sets it)
+  std::shared_ptr<QueueBudget> parent;
+
+  void add(int64_t n, int64_t b) {
+    for (QueueBudget* q = this; q; q = q->parent.get()) {
+      q->queued.fetch_add(n, std::memory_order_relaxed);
+      q->bytes.fetch_add(b, std::memory_order_relaxed);
+    }
+  }
+  // The nearest budget, this one or an ancestor, that `b` more bytes would overflow.
+  QueueBudget* over_bytes(int64_t b) {
+    for (QueueBudget* q = this; q; q = q->parent.get()) {
+      const int64_t lim = q->byte_limit.load(std::memory_order_relaxed);
+      if (lim > 0 && q->bytes.load(std::memory_order_relaxed) + b > lim) return q;
+    }
+    return nullptr;
+  }
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -43,6 +64,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session();
 
   const std::string& client_id() const { return client_id_; }
+  // What one queued message holds in memory, for the byte budgets (QueueBudget).
+  static int64_t queued_cost(const Message& m);
   uint64_t serial() const { return serial_; }
   Namespace& ns() const { return ns_; }
   bool online() const { return online_.load(std::memory_order_relaxed); }
@@ -140,7 +163,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void persist_done(uint64_t pseq);
   void persist_msg(PersistRecord::Kind kind, uint64_t pseq, uint16_t packet_id);
   void pump_locked(WorkerContext& ctx);
-  void pop_queued_locked();  // queue_.pop_front() and the namespace's budget released
+  void pop_queued_locked();  // queue_.pop_front() and its budget released
+  void drop_queued_locked(uint64_t pseq, WorkerContext& ctx);  // a message not queued after all
   uint16_t next_packet_id_locked();
   size_t find_inflight(uint16_t id);  // index, or inflight_.size()
   size_t window_locked() const;
@@ -156,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Ring<Inflight> inflight_;
   Ring<Queued> queue_;
   std::shared_ptr<QueueBudget> budget_;  // set at the first enqueue; released as the queue drains
+  int64_t queued_bytes_ = 0;             // queue_'s share of budget_->bytes
   std::unordered_set<uint16_t> incoming_qos2_;
   std::map<std::string, SubOptions, std::less<>> subscriptions_;
   uint32_t expiry_interval_ = 0;

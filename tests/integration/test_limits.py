@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Limits that protect the server (issue #7 §3): new connections per source address
 (connect_rate_per_source / connect_burst_per_source) are refused at accept, before a byte
-is read, while connections already open and other addresses carry on."""
+is read, while connections already open and other addresses carry on; the memory that
+session queues may hold, per session and across the server, stays within its budget while
+publishers keep being served."""
 import os
 import socket
 import sys
@@ -11,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import paho.mqtt.client as mqtt  # noqa: E402
 from mqtt_raw import CONNACK, PINGRESP, connect, packet  # noqa: E402
 
 
@@ -53,6 +56,105 @@ class ConnectRateTest(unittest.TestCase):
             self.assertIsNotNone(again, "the budget refills")
             for s in held + [other, again]:
                 s.close()
+            self.assertTrue(b.alive())
+        finally:
+            b.stop()
+            os.unlink(conf.name)
+
+
+def metric(b, name):
+    for line in b.metrics_text().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise KeyError(name)
+
+
+def persistent_subscriber(port, cid, topic):
+    """Subscribes with a persistent session, then goes away (the queue fills while offline)."""
+    c = mqtt.Client(cid, clean_session=False, protocol=mqtt.MQTTv311)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    done = c.subscribe(topic, qos=1)
+    deadline = time.monotonic() + 5
+    while not c.is_connected() or done[0] != mqtt.MQTT_ERR_SUCCESS:
+        if time.monotonic() > deadline:
+            raise AssertionError("subscribe failed")
+        time.sleep(0.01)
+    time.sleep(0.2)
+    c.disconnect()
+    c.loop_stop()
+
+
+def drain(port, cid, quiet=1.0):
+    got = []
+    c = mqtt.Client(cid, clean_session=False, protocol=mqtt.MQTTv311)
+    c.on_message = lambda c, u, m: got.append(m.payload)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    last, n = time.monotonic(), 0
+    while time.monotonic() - last < quiet:
+        time.sleep(0.1)
+        if len(got) != n:
+            n, last = len(got), time.monotonic()
+    c.disconnect()
+    c.loop_stop()
+    return got
+
+
+@harness.skip_on_mosquitto("sluice's queue memory budgets")
+class QueueMemoryTest(unittest.TestCase):
+    KB = 1024
+
+    def test_queues_stay_within_their_memory_budgets(self):
+        conf = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+        # 300 KiB for all queues together, 100 KiB for one session's.
+        conf.write("[broker]\nmax_queued_bytes = 102400\nmax_queued_bytes_total = 307200\n")
+        conf.close()
+        b = harness.Broker(extra_args=["--config", conf.name]).start()
+        try:
+            self.assertEqual(metric(b, "sluice_queued_bytes_limit"), 307200)
+            for i in range(5):
+                persistent_subscriber(b.mqtt_port, f"mem-sub-{i}", f"mem/{i}")
+            pub = mqtt.Client("mem-pub", protocol=mqtt.MQTTv311)
+            pub.max_inflight_messages_set(50)
+            pub.connect("127.0.0.1", b.mqtt_port)
+            pub.loop_start()
+            infos = []
+            for seq in range(400):  # 80 x 1 KiB to each of 5 offline sessions = 400 KiB offered
+                payload = f"{seq:06d}".encode() + b"x" * (self.KB - 6)
+                infos.append(pub.publish(f"mem/{seq % 5}", payload, qos=1))
+            for info in infos:
+                info.wait_for_publish(timeout=10)
+            self.assertTrue(all(i.is_published() for i in infos), "every publish acknowledged")
+            queued = metric(b, "sluice_queued_bytes")
+            self.assertLessEqual(queued, 307200, "all queues within the server's budget")
+            self.assertGreater(queued, 200 * self.KB, "the budget is used, not refused early")
+            self.assertGreater(metric(b, "sluice_queue_refused_total"), 0)
+            # The broker still serves: a new client publishes and receives.
+            echo = []
+            c = mqtt.Client("mem-echo", protocol=mqtt.MQTTv311)
+            c.on_message = lambda c, u, m: echo.append(m.payload)
+            c.connect("127.0.0.1", b.mqtt_port)
+            c.loop_start()
+            c.subscribe("echo", qos=1)
+            time.sleep(0.2)
+            c.publish("echo", b"still here", qos=1).wait_for_publish(timeout=5)
+            deadline = time.monotonic() + 5
+            while not echo and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(echo, [b"still here"])
+            c.loop_stop()
+            # Each session got what fitted, in order; draining gives the memory back.
+            total = 0
+            for i in range(5):
+                got = drain(b.mqtt_port, f"mem-sub-{i}")
+                seqs = [int(p[:6]) for p in got]
+                self.assertEqual(seqs, sorted(seqs), "in publish order")
+                self.assertLessEqual(len(got) * self.KB, 102400, "within one session's budget")
+                total += len(got)
+            self.assertGreater(total, 200)
+            self.assertEqual(metric(b, "sluice_queued_bytes"), 0)
+            pub.loop_stop()
             self.assertTrue(b.alive())
         finally:
             b.stop()

@@ -22,10 +22,11 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/sluice serve --data-dir $(DATA_DIR) --demo $(ARGS)
 
-# Every test: unit tests, integration tests with real clients, a bounded fuzz run.
-# `make asan` runs the whole suite again under ASan + UBSan (a third full build: not in CI yet).
+# Every test: unit and integration tests with real clients on the normal build, the
+# same suite again under ASan + UBSan, then a bounded fuzz run.
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 1 $(CTEST_ARGS)
+	$(MAKE) asan
 	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-60}
 
 unit: build
@@ -38,23 +39,26 @@ integration: build
 console-test: build
 	ctest --test-dir $(BUILD) --output-on-failure -L console
 
+# One clang tree with ASan + UBSan and libFuzzer's coverage hooks serves both the
+# sanitized run of the whole suite and the fuzzers: one extra build, not two.
+SAN ?= build-san
+$(SAN)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(SAN) -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+	  -DSLUICE_SANITIZE=ON -DSLUICE_FUZZ=ON -DSLUICE_BENCH=OFF $(CMAKE_ARGS)
+
+asan: deps $(SAN)/build.ninja
+	cmake --build $(SAN) -j $(JOBS)
+	ctest --test-dir $(SAN) --output-on-failure -j 1 $(CTEST_ARGS)
+
 FUZZ_SECONDS ?= 60
-fuzz-build: deps
-	@test -f build-fuzz/build.ninja || CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
-	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF -DSLUICE_BENCH=OFF
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+fuzz-build: deps $(SAN)/build.ninja
+	cmake --build $(SAN) -j $(JOBS) --target fuzz_targets
 
 fuzz: fuzz-build
-	@bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
-
-asan: deps
-	@test -f build-asan/build.ninja || cmake -S . -B build-asan -G Ninja \
-	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DSLUICE_SANITIZE=ON -DSLUICE_BENCH=OFF
-	cmake --build build-asan -j $(JOBS)
-	ctest --test-dir build-asan --output-on-failure -j 1 $(CTEST_ARGS)
+	@bash scripts/run-fuzzers.sh $(SAN) $(FUZZ_SECONDS)
 
 bench: build
 	bash bench/compare.sh
 
 clean:
-	rm -rf $(BUILD) build-fuzz build-asan
+	rm -rf $(BUILD) $(SAN)

@@ -2,7 +2,7 @@
 # Runs every libFuzzer target in BUILD_DIR for SECONDS each, on its committed corpus.
 # New inputs go to a scratch dir so the committed corpus changes only on purpose.
 set -euo pipefail
-build=${1:-build-fuzz}
+build=${1:-build-san}
 secs=${2:-60}
 cd "$(dirname "$0")/.."
 status=0

@@ -228,7 +228,9 @@ int admin_main(int argc, char** argv) {
     if (!l) { rc = fail(l.error()); return; }
     for (const auto& k : *l) std::cout << k.id << "\t" << iam::to_string(k.status) << "\t" << fmt_time(k.created_at) << "\n";
   });
-  for (auto [verb, status] : {std::pair{"deactivate", iam::KeyStatus::Inactive}, std::pair{"activate", iam::KeyStatus::Active}}) {
+  for (const auto& vs : {std::pair{"deactivate", iam::KeyStatus::Inactive}, std::pair{"activate", iam::KeyStatus::Active}}) {
+    const char* verb = vs.first;  // plain variables: clang 14 cannot capture structured bindings
+    const iam::KeyStatus status = vs.second;
     auto* k = key->add_subcommand(verb, std::string(verb) == "activate" ? "Set a key Active" : "Set a key Inactive");
     k->add_option("--account", account, "Account id or alias")->required();
     k->add_option("--user", user, "RAM user (omit for the root account)");

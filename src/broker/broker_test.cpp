@@ -70,6 +70,15 @@ struct Fixture : ::testing::Test {
     o.qos = q;
     return o;
   }
+  // A persistent session subscribed to "t" at QoS 1 whose client `c` has gone:
+  // what is published to "t" now queues.
+  SessionPtr offline_subscriber(Namespace& n, const char* id, FakeClient& c) {
+    auto r = n.connect(id, false, &c, 0);
+    r.session->set_expiry_interval(3600);
+    n.subscribe(r.session, "t", qos(1));
+    n.disconnect(r.session, &c, nullptr, 0, ctx);
+    return r.session;
+  }
 };
 
 }  // namespace
@@ -174,13 +183,10 @@ TEST_F(Fixture, OfflineQueueIsBoundedOldestDropped) {
   cfg.max_queued_messages = 3;
   Namespace small("s", cfg);
   FakeClient a;
-  auto r = small.connect("p", false, &a, 0);
-  r.session->set_expiry_interval(3600);
-  small.subscribe(r.session, "t", qos(1));
-  small.disconnect(r.session, &a, nullptr, 0, ctx);
+  auto s = offline_subscriber(small, "p", a);
   for (int i = 0; i < 10; ++i) small.publish(msg("t", std::to_string(i), 1), ctx);
-  EXPECT_EQ(r.session->queued(), 3u);
-  EXPECT_EQ(r.session->dropped(), 7u);
+  EXPECT_EQ(s->queued(), 3u);
+  EXPECT_EQ(s->dropped(), 7u);
   FakeClient b;
   auto r2 = small.connect("p", false, &b, 0);
   r2.session->resume(ctx);
@@ -194,13 +200,7 @@ TEST_F(Fixture, NamespaceQueueBudgetCapsAllSessionsAndIsReleased) {
   Namespace small("s", cfg);
   std::vector<SessionPtr> sessions;
   FakeClient a, b;
-  for (auto* c : {&a, &b}) {
-    auto r = small.connect(c == &a ? "a" : "b", false, c, 0);
-    r.session->set_expiry_interval(3600);
-    small.subscribe(r.session, "t", qos(1));
-    small.disconnect(r.session, c, nullptr, 0, ctx);
-    sessions.push_back(r.session);
-  }
+  for (auto* c : {&a, &b}) sessions.push_back(offline_subscriber(small, c == &a ? "a" : "b", *c));
   for (int i = 0; i < 4; ++i) small.publish(msg("t", std::to_string(i), 1), ctx);
   EXPECT_EQ(sessions[0]->queued() + sessions[1]->queued(), 5u);  // 8 offered, 5 kept
   EXPECT_EQ(small.queue_budget()->queued.load(), 5);
@@ -222,18 +222,15 @@ TEST_F(Fixture, SessionByteBudgetDropsOldestAndRefusesWhatCanNeverFit) {
   cfg.max_queued_bytes = static_cast<uint64_t>(one * 3);  // room for three 1 kB messages
   Namespace small("s", cfg);
   FakeClient a;
-  auto r = small.connect("p", false, &a, 0);
-  r.session->set_expiry_interval(3600);
-  small.subscribe(r.session, "t", qos(1));
-  small.disconnect(r.session, &a, nullptr, 0, ctx);
+  auto s = offline_subscriber(small, "p", a);
   for (int i = 0; i < 5; ++i) small.publish(msg("t", kb + std::to_string(i), 1), ctx);
   // Each message is one byte dearer than `one`, so only two fit at a time.
-  EXPECT_EQ(r.session->queued(), 2u);
-  EXPECT_EQ(r.session->dropped(), 3u);
+  EXPECT_EQ(s->queued(), 2u);
+  EXPECT_EQ(s->dropped(), 3u);
   EXPECT_EQ(small.queue_budget()->bytes.load(), 2 * (one + 1));
   small.publish(msg("t", std::string(4 * 1000, 'y'), 1), ctx);  // larger than the whole budget
-  EXPECT_EQ(r.session->queued(), 2u);
-  EXPECT_EQ(r.session->dropped(), 4u);
+  EXPECT_EQ(s->queued(), 2u);
+  EXPECT_EQ(s->dropped(), 4u);
   FakeClient b;
   auto r2 = small.connect("p", false, &b, 0);
   r2.session->resume(ctx);
@@ -251,13 +248,8 @@ TEST_F(Fixture, ServerQueueMemoryBoundsEveryNamespace) {
   std::vector<std::shared_ptr<Namespace>> spaces;
   FakeClient c1, c2;
   for (auto* c : {&c1, &c2}) {
-    auto n = b.get_or_create(c == &c1 ? "i1" : "i2");
-    auto r = n->connect("p", false, c, 0);
-    r.session->set_expiry_interval(3600);
-    n->subscribe(r.session, "t", qos(1));
-    n->disconnect(r.session, c, nullptr, 0, ctx);
-    sessions.push_back(r.session);
-    spaces.push_back(n);
+    spaces.push_back(b.get_or_create(c == &c1 ? "i1" : "i2"));
+    sessions.push_back(offline_subscriber(*spaces.back(), "p", *c));
   }
   for (int i = 0; i < 3; ++i) spaces[0]->publish(msg("t", kb, 1), ctx);
   for (int i = 0; i < 3; ++i) spaces[1]->publish(msg("t", kb, 1), ctx);

@@ -171,6 +171,26 @@ void Namespace::send_retained(const SessionPtr& s, std::string_view filter, cons
   for (const auto& m : retained_.match(filter, now_ms())) s->deliver_retained(m, o, ctx);
 }
 
+uint64_t Namespace::arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s) {
+  if (!persist_) return 0;
+  PersistRecord r{PersistRecord::Kind::WillArmed};
+  r.key = persist_->new_session_key();
+  r.ns = id_;
+  r.client_id = client_id;
+  r.message = will;
+  r.expiry_s = delay_s;
+  const uint64_t key = r.key;
+  persist_->submit(std::move(r));
+  return key;
+}
+
+void Namespace::disarm_will(uint64_t key) {
+  if (!persist_ || key == 0) return;
+  PersistRecord r{PersistRecord::Kind::WillDisarmed};
+  r.key = key;
+  persist_->submit(std::move(r));
+}
+
 void Namespace::housekeeping(int64_t now, WorkerContext& ctx) {
   std::vector<MessagePtr> wills;
   {

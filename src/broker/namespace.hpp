@@ -58,6 +58,12 @@ class Namespace {
   void disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint32_t will_delay_s,
                   WorkerContext& ctx);
 
+  // The will of an open connection, recorded so that a crash of the server
+  // cannot swallow it (returns 0 without persistence); the connection disarms
+  // it when it closes, after disconnect().
+  uint64_t arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s);
+  void disarm_will(uint64_t key);
+
   // Routes a message to every matching subscription; stores it if retained.
   void publish(const MessagePtr& m, WorkerContext& ctx);
 
@@ -99,6 +105,11 @@ class Namespace {
   Persistence* persistence() const { return persist_; }
   // At start-up: a session read back from the store (offline until its client returns).
   void restore(RecoveredSession& r, int64_t now_ms, int64_t wall_now_ms);
+  // At start-up, after the sessions: the will of a connection that was open when
+  // the server stopped. It goes out as if the connection had dropped at the
+  // restart: after its delay if its session persists, else at the first
+  // housekeeping (the session ended with the crash); a reconnect first cancels it.
+  void restore_will(RecoveredWill& w, int64_t now_ms);
 
  private:
   void end_session_locked(const SessionPtr& s);

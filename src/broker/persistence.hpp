@@ -8,7 +8,8 @@
 //
 // Only what a restart must restore is recorded: QoS 1/2 messages that reach a
 // session with an expiry (clean_start=false / Session Expiry > 0), retained
-// messages, and the sessions themselves. QoS 0 and clean sessions cost nothing.
+// messages, the sessions themselves, and the wills of open connections. QoS 0
+// and clean sessions without a will cost nothing.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -35,6 +36,11 @@ struct PersistRecord {
     RetainedCleared,   // ns, text = topic
     WillScheduled,     // key, message, wall_ms = when it is due
     WillCancelled,     // key
+    // The will of a connection that is open now (any session, clean or not), so
+    // that a crash cannot swallow it: after a restart it goes out as if the
+    // connection had dropped at the restart. Removed at the connection's close.
+    WillArmed,         // key (its own, from new_session_key), ns, client_id, message, expiry_s = will delay
+    WillDisarmed,      // key
   };
   Kind kind;
   uint64_t key = 0;       // the session's store key
@@ -87,8 +93,17 @@ struct RecoveredSession {
   int64_t will_due_wall_ms = 0;
 };
 
+// The will of a connection that was open when the server stopped (WillArmed).
+struct RecoveredWill {
+  uint64_t key = 0;
+  std::string ns, client_id;
+  MessagePtr will;
+  uint32_t delay_s = 0;
+};
+
 struct Recovered {
   std::vector<RecoveredSession> sessions;
+  std::vector<RecoveredWill> live_wills;  // in arming order
   std::vector<std::pair<std::string, MessagePtr>> retained;  // namespace id, message
 };
 

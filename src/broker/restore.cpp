@@ -49,7 +49,33 @@ size_t Broker::restore(Recovered&& r) {
     ns->restore(rs, now, wall);
     ++restored;
   }
+  for (auto& w : r.live_wills) {  // in arming order: of two for one client id, the newer wins
+    auto ns = find(w.ns);
+    if (ns && w.will) {
+      ns->restore_will(w, now);
+    } else if (persist_) {  // its instance is gone, or the record is unreadable
+      PersistRecord rec{PersistRecord::Kind::WillDisarmed};
+      rec.key = w.key;
+      persist_->submit(std::move(rec));
+    }
+  }
   return restored;
+}
+
+void Namespace::restore_will(RecoveredWill& w, int64_t now) {
+  const int64_t due = now + int64_t(w.delay_s) * 1000;
+  std::lock_guard lock(sessions_mu_);
+  auto it = sessions_.find(w.client_id);
+  if (it != sessions_.end()) {  // restored just before: the connection's persistent session
+    it->second->set_recovered_will(std::move(w.will), due, w.key);
+    return;
+  }
+  // A clean session ended with the crash; an offline stand-in with no expiry
+  // lets the first housekeeping publish the will and end it.
+  auto s = std::make_shared<Session>(*this, w.client_id, next_serial_.fetch_add(1));
+  s->set_recovered_will(std::move(w.will), due, w.key);
+  sessions_.emplace(w.client_id, s);
+  offline_.push_back(s);
 }
 
 void Namespace::restore(RecoveredSession& r, int64_t now, int64_t wall) {

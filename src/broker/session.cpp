@@ -215,12 +215,7 @@ Client* Session::attach(Client* c) {
   if (old && old != c) old->kick(mqtt::Reason::SessionTakenOver);
   client_ = c;
   online_.store(c != nullptr, std::memory_order_relaxed);
-  if (pending_will_ && store_key_ != 0)
-    if (Persistence* p = ns_.persistence()) {
-      PersistRecord r{PersistRecord::Kind::WillCancelled};
-      r.key = store_key_;
-      p->submit(std::move(r));
-    }
+  if (pending_will_) drop_will_records_locked();
   pending_will_.reset();  // a new connection to the session cancels a delayed will
   return old;
 }
@@ -450,16 +445,32 @@ void Session::set_pending_will(MessagePtr will, int64_t due_ms) {
     }
 }
 
+void Session::set_recovered_will(MessagePtr will, int64_t due_ms, uint64_t armed_key) {
+  std::lock_guard lock(mu_);
+  if (armed_will_key_) ns_.disarm_will(armed_will_key_);  // two were open (a takeover): the newer wins
+  pending_will_ = std::move(will);
+  pending_will_due_ = due_ms;
+  armed_will_key_ = armed_key;
+}
+
 MessagePtr Session::take_pending_will(int64_t now, bool force) {
   std::lock_guard lock(mu_);
   if (!pending_will_ || (!force && now < pending_will_due_)) return nullptr;
+  drop_will_records_locked();
+  return std::move(pending_will_);
+}
+
+void Session::drop_will_records_locked() {
+  if (armed_will_key_) {
+    ns_.disarm_will(armed_will_key_);
+    armed_will_key_ = 0;
+  }
   if (store_key_ != 0)
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::WillCancelled};
       r.key = store_key_;
       p->submit(std::move(r));
     }
-  return std::move(pending_will_);
 }
 
 size_t Session::queued() {

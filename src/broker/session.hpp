@@ -118,6 +118,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // A will waiting out its delay (published by the namespace's housekeeping).
   void set_pending_will(MessagePtr will, int64_t due_ms);
+  // At start-up (Namespace::restore_will): a will recovered from a connection
+  // that was open; the record `armed_key` is removed once the will is published
+  // or cancelled. Replaces (and disarms) an older recovered will.
+  void set_recovered_will(MessagePtr will, int64_t due_ms, uint64_t armed_key);
   MessagePtr take_pending_will(int64_t now_ms, bool force);
 
   size_t queued();
@@ -164,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void persist_msg(PersistRecord::Kind kind, uint64_t pseq, uint16_t packet_id);
   void pump_locked(WorkerContext& ctx);
   void pop_queued_locked();  // queue_.pop_front() and its budget released
+  void drop_will_records_locked();  // the pending will is published or cancelled: forget its records
   void drop_queued_locked(uint64_t pseq, WorkerContext& ctx);  // a message not queued after all
   uint16_t next_packet_id_locked();
   size_t find_inflight(uint16_t id);  // index, or inflight_.size()
@@ -187,6 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t disconnected_at_ = 0;
   MessagePtr pending_will_;
   int64_t pending_will_due_ = 0;
+  uint64_t armed_will_key_ = 0;  // pending_will_ came from a live-will record (restart)
   uint64_t dropped_ = 0;
   std::string peer_;
   bool clean_start_ = false;

@@ -106,6 +106,7 @@ class Connection final : public Pollable, public broker::Client {
   std::unique_ptr<broker::ClientAccess> access_;
   broker::MessagePtr will_;
   uint32_t will_delay_s_ = 0;
+  uint64_t will_key_ = 0;  // the will as recorded in the store while this connection is open
 
   int64_t opened_ms_ = 0;
   int64_t last_rx_ms_ = 0;

@@ -240,6 +240,7 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
   w_.server().connection_counter().fetch_sub(1, std::memory_order_relaxed);
   if (was_connected && session_) {
     ns_->disconnect(session_, this, will_suppressed_ ? nullptr : will_, will_delay_s_, w_.ctx());
+    if (will_key_) ns_->disarm_will(will_key_);  // after disconnect: a delayed will is stored by then
   }
   w_.retire(this);
 }

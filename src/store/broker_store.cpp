@@ -48,6 +48,9 @@ CREATE TABLE IF NOT EXISTS incoming_qos2(
   key INTEGER NOT NULL, packet_id INTEGER NOT NULL, PRIMARY KEY(key, packet_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retained(
   ns TEXT NOT NULL, topic TEXT NOT NULL, message BLOB NOT NULL, PRIMARY KEY(ns, topic)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS live_wills(
+  key INTEGER PRIMARY KEY, ns TEXT NOT NULL, client_id TEXT NOT NULL, delay_s INTEGER NOT NULL,
+  message BLOB NOT NULL);
 )";
 
 uint8_t sub_flags(const broker::SubOptions& o) {
@@ -77,10 +80,12 @@ struct BrokerStore::Statements {
         retained_set(db.prepare("INSERT OR REPLACE INTO retained VALUES(?,?,?)")),
         retained_del(db.prepare("DELETE FROM retained WHERE ns = ? AND topic = ?")),
         will_set(db.prepare("UPDATE sessions SET will = ?, will_due = ? WHERE key = ?")),
-        will_del(db.prepare("UPDATE sessions SET will = NULL, will_due = 0 WHERE key = ?")) {}
+        will_del(db.prepare("UPDATE sessions SET will = NULL, will_due = 0 WHERE key = ?")),
+        live_will_add(db.prepare("INSERT OR REPLACE INTO live_wills VALUES(?,?,?,?,?)")),
+        live_will_del(db.prepare("DELETE FROM live_wills WHERE key = ?")) {}
   Stmt session_save, session_offline, session_del, session_subs_del, session_queue_del,
       session_qos2_del, sub_add, sub_del, msg_add, msg_state, msg_del, qos2_add, qos2_del,
-      retained_set, retained_del, will_set, will_del;
+      retained_set, retained_del, will_set, will_del, live_will_add, live_will_del;
 };
 
 BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opts_(opts) {
@@ -99,7 +104,9 @@ BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opt
   // Tickets double as queue sequence numbers: continue after the highest stored.
   auto q = db_->query("SELECT COALESCE(MAX(seq), 0) FROM queue");
   if (q.step()) next_ticket_ = uint64_t(q.int64(0)) + 1;
-  auto k = db_->query("SELECT COALESCE(MAX(key), 0) FROM sessions");
+  // Session keys and live-will keys come from one counter (new_session_key).
+  auto k = db_->query("SELECT MAX(COALESCE((SELECT MAX(key) FROM sessions), 0), "
+                      "COALESCE((SELECT MAX(key) FROM live_wills), 0))");
   if (k.step()) next_key_ = uint64_t(k.int64(0)) + 1;
   durable_ = next_ticket_ - 1;
   committed_ = durable_;
@@ -208,10 +215,13 @@ void BrokerStore::run() {
 
 void BrokerStore::apply(std::vector<PersistRecord>& batch) {
   // A message queued and acknowledged within one batch never touches the disk.
-  std::unordered_set<uint64_t> queued, cancelled;
+  // Likewise the will of a connection opened and closed within one batch.
+  std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
   for (const auto& r : batch) {
     if (r.kind == Kind::MessageQueued) queued.insert(r.seq);
     else if (r.kind == Kind::MessageDone && queued.count(r.seq)) cancelled.insert(r.seq);
+    else if (r.kind == Kind::WillArmed) armed.insert(r.key);
+    else if (r.kind == Kind::WillDisarmed && armed.count(r.key)) disarmed.insert(r.key);
   }
   auto& s = *st_;
   try {
@@ -273,6 +283,17 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
         }
         case Kind::WillCancelled:
           s.will_del.reset().bind(1, r.key).run();
+          break;
+        case Kind::WillArmed: {
+          if (disarmed.count(r.key)) break;
+          const std::string blob = encode_message(*r.message);
+          s.live_will_add.reset().bind(1, r.key).bind(2, r.ns).bind(3, r.client_id)
+              .bind(4, int64_t(r.expiry_s)).bind(5, Blob{blob}).run();
+          break;
+        }
+        case Kind::WillDisarmed:
+          if (disarmed.count(r.key)) break;
+          s.live_will_del.reset().bind(1, r.key).run();
           break;
       }
     }
@@ -358,6 +379,18 @@ broker::Recovered BrokerStore::recover() {
     while (q.step()) {
       auto it = index.find(uint64_t(q.int64(0)));
       if (it != index.end()) out.sessions[it->second].incoming_qos2.push_back(uint16_t(q.int64(1)));
+    }
+  }
+  {
+    auto q = db_->query("SELECT key, ns, client_id, delay_s, message FROM live_wills ORDER BY key");
+    while (q.step()) {
+      broker::RecoveredWill w;
+      w.key = uint64_t(q.int64(0));
+      w.ns = q.text(1);
+      w.client_id = q.text(2);
+      w.delay_s = uint32_t(q.int64(3));
+      w.will = decode_message(q.blob(4), wall, now);
+      out.live_wills.push_back(std::move(w));  // undecodable: will == null, dropped by the broker
     }
   }
   {

@@ -269,6 +269,66 @@ TEST(BrokerStore, RecoveryDropsExpiredMessagesAndOrphans) {
   EXPECT_EQ(again.recover().sessions[0].entries.size(), 1u);  // deleted, not just skipped
 }
 
+TEST(BrokerStore, WillsOfConnectionsOpenAtACrashGoOutAfterTheRestart) {
+  TempDir dir;
+  {
+    store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
+    st.recover();
+    st.start(nullptr);
+    broker::Broker b(1);
+    auto ns = b.get_or_create("");
+    b.set_persistence(&st);
+    broker::WorkerStats stats;
+    broker::WorkerContext ctx(0, 1, stats);
+    Client c1, c2, c3;
+    // Open at the "crash": a clean session and a persistent one with a will delay.
+    auto s1 = ns->connect("clean", true, &c1, 0).session;
+    ns->arm_will("clean", msg("status/clean", "offline", 1), 0);
+    auto s2 = ns->connect("kept", false, &c2, 0).session;
+    s2->set_expiry_interval(3600);
+    ns->arm_will("kept", msg("status/kept", "offline", 1), 30);
+    // Closed normally before it: its will is gone with it.
+    auto s3 = ns->connect("left", true, &c3, 0).session;
+    const uint64_t k3 = ns->arm_will("left", msg("status/left", "offline", 1), 0);
+    ns->disconnect(s3, &c3, nullptr, 0, ctx);
+    ns->disarm_will(k3);
+    PersistRecord last{PersistRecord::Kind::RetainedCleared};
+    wait_durable(st, st.submit(std::move(last)));
+    st.stop();  // no disconnect for s1 and s2: the process "died"
+  }
+  store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
+  broker::Recovered r = st.recover();
+  ASSERT_EQ(r.live_wills.size(), 2u);
+  EXPECT_EQ(r.live_wills[0].client_id, "clean");
+  EXPECT_EQ(r.live_wills[1].client_id, "kept");
+  EXPECT_EQ(r.live_wills[1].delay_s, 30u);
+  st.start(nullptr);
+  broker::Broker b(1);
+  auto ns = b.get_or_create("");
+  b.set_persistence(&st);
+  b.restore(std::move(r));
+  broker::WorkerStats stats;
+  broker::WorkerContext ctx(0, 1, stats);
+  Client watcher;
+  auto w = ns->connect("watcher", true, &watcher, 0).session;
+  broker::SubOptions o;
+  o.qos = 1;
+  ns->subscribe(w, "status/#", o);
+  const int64_t now = broker::now_ms();
+  ns->housekeeping(now, ctx);
+  ASSERT_EQ(watcher.sent.size(), 1u);  // the clean session's at once
+  EXPECT_EQ(watcher.sent[0].payload, "offline");
+  ns->housekeeping(now + 29'000, ctx);
+  EXPECT_EQ(watcher.sent.size(), 1u);  // the persistent one waits out its delay from the restart
+  ns->housekeeping(now + 31'000, ctx);
+  EXPECT_EQ(watcher.sent.size(), 2u);
+  PersistRecord last{PersistRecord::Kind::RetainedCleared};
+  wait_durable(st, st.submit(std::move(last)));
+  st.stop();
+  store::BrokerStore again(dir.db(), {});
+  EXPECT_TRUE(again.recover().live_wills.empty());  // published once, not again after another restart
+}
+
 TEST(BrokerStore, FsyncModesParse) {
   store::FsyncMode m;
   EXPECT_TRUE(store::parse_fsync_mode("always", m));

@@ -189,5 +189,79 @@ class CrashLoopTest(unittest.TestCase):
             b.stop()
 
 
+
+def _client(cid, v5=False, **kw):
+    c = mqtt.Client(cid, protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, **kw)
+    c.max_queued_messages_set(0)
+    return c
+
+
+def _wait(pred, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@harness.skip_on_mosquitto("kill -9 of the broker and its data dir")
+class WillAcrossCrashTest(unittest.TestCase):
+    def test_wills_of_open_connections_go_out_after_kill_9(self):
+        b = harness.Broker().start()
+        open_clients = []
+        try:
+            # A persistent watcher subscribes, then goes offline: wills queue for it.
+            w = _client("will-watch", clean_session=False)
+            w.connect("127.0.0.1", b.mqtt_port)
+            w.loop_start()
+            self.assertTrue(_wait(w.is_connected))
+            self.assertEqual(w.subscribe("will/#", qos=1)[0], mqtt.MQTT_ERR_SUCCESS)
+            time.sleep(0.3)
+            w.disconnect()
+            w.loop_stop()
+            # Open at the crash: a clean v3.1.1 session, and a v5 session that
+            # persists for 60 s with a will delay of 1 s.
+            a = _client("will-a")
+            a.will_set("will/a", b"a gone", qos=1)
+            a.connect("127.0.0.1", b.mqtt_port)
+            wp = Properties(PacketTypes.WILLMESSAGE)
+            wp.WillDelayInterval = 1
+            cp = Properties(PacketTypes.CONNECT)
+            cp.SessionExpiryInterval = 60
+            bb = _client("will-b", v5=True)
+            bb.will_set("will/b", b"b gone", qos=1, properties=wp)
+            bb.connect("127.0.0.1", b.mqtt_port, clean_start=False, properties=cp)
+            # Closed normally before the crash: its will must not appear.
+            c = _client("will-c")
+            c.will_set("will/c", b"c gone", qos=1)
+            c.connect("127.0.0.1", b.mqtt_port)
+            for x in (a, bb, c):
+                x.loop_start()
+                self.assertTrue(_wait(x.is_connected))
+            c.disconnect()
+            time.sleep(0.5)  # the arm records reach the store
+            for x in (a, bb, c):
+                x.loop_stop()  # no reconnect after the crash: a and b stay "dropped"
+            open_clients = [a, bb]
+            b.crash_and_restart()
+            got = []
+            w2 = _client("will-watch", clean_session=False)
+            w2.on_message = lambda cl, u, m: got.append((m.topic, m.payload))
+            w2.connect("127.0.0.1", b.mqtt_port)
+            w2.loop_start()
+            self.assertTrue(_wait(lambda: len(got) >= 2, timeout=8), f"wills after the restart: {got}")
+            time.sleep(0.5)
+            w2.disconnect()
+            w2.loop_stop()
+            self.assertEqual(sorted(got), [("will/a", b"a gone"), ("will/b", b"b gone")])
+        finally:
+            for x in open_clients:
+                try:
+                    x.socket() and x.socket().close()
+                except Exception:
+                    pass
+            b.stop()
+
 if __name__ == "__main__":
     harness.main()

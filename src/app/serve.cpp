@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -42,11 +43,29 @@ uint64_t queue_memory_limit(int64_t configured) {
   if (pages <= 0 || page <= 0) return 1ull << 30;
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
 }
-void raise_fd_limit() {
+// Returns the open-file limit now in force (0 if unknown).
+uint64_t raise_fd_limit() {
   rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? 0 : uint64_t(rl.rlim_cur);
+}
+
+// [mqtt] max_connections = 0 means "as many as the descriptors allow": the
+// limit less a reserve for the stores, HTTP clients, loops and logs, so new
+// connections are shed at accept before anything else runs out of descriptors.
+void bound_connections(net::ServerOptions& o, uint64_t fd_limit) {
+  if (fd_limit == 0) return;
+  const uint64_t reserve = std::clamp<uint64_t>(fd_limit / 16, 32, 128);
+  const uint64_t fit = fd_limit > reserve ? fd_limit - reserve : 1;
+  if (o.max_connections == 0) {
+    o.max_connections = static_cast<uint32_t>(std::min<uint64_t>(fit, 0xFFFFFFFF));
+  } else if (o.max_connections > fit) {
+    log::warn("[mqtt] max_connections = {} exceeds what {} open files leave room for ({}); "
+              "connections beyond that are shed when descriptors run out", o.max_connections, fd_limit, fit);
   }
 }
 
@@ -215,7 +234,7 @@ int serve(Config cfg) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  raise_fd_limit();
+  bound_connections(cfg.mqtt, raise_fd_limit());
 
   std::error_code ec;
   const bool fresh = !std::filesystem::exists(cfg.data_dir, ec);
@@ -333,10 +352,10 @@ int serve(Config cfg) {
     persist->stop();
     return 1;
   }
-  log::info("sluice ready: mqtt={} mqtts={} ws={} wss={} http={} threads={}",
+  log::info("sluice ready: mqtt={} mqtts={} ws={} wss={} http={} threads={} max_connections={}",
             server.port(net::Transport::Tcp), server.port(net::Transport::Tls),
             server.port(net::Transport::Ws), server.port(net::Transport::Wss),
-            cfg.http.port >= 0 ? http.port() : -1, cfg.mqtt.threads);
+            cfg.http.port >= 0 ? http.port() : -1, cfg.mqtt.threads, cfg.mqtt.max_connections);
 
   int sig = 0;
   sigwait(&set, &sig);

@@ -1,5 +1,6 @@
 #include "net/worker.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -33,6 +34,7 @@ Worker::Worker(Server& server, unsigned id)
   epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
   read_buf_.resize(64 * 1024);
   now_ms_ = broker::now_ms();
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 Worker::~Worker() {
@@ -40,6 +42,7 @@ Worker::~Worker() {
   for (auto& l : listeners_) ::close(l->fd);
   if (wakefd_ >= 0) ::close(wakefd_);
   if (epfd_ >= 0) ::close(epfd_);
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
 }
 
 void Worker::add_listener(int fd, Transport t) {
@@ -59,8 +62,7 @@ void Worker::accept_all(Listener& l) {
     int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE)
-        log::warn("accept: {} (raise the open file limit)", strerror(errno));
+      if ((errno == EMFILE || errno == ENFILE) && shed_without_descriptors(l)) continue;
       return;
     }
     auto& counter = server_.connection_counter();
@@ -85,6 +87,30 @@ void Worker::accept_all(Listener& l) {
     }
     conns_.emplace(id, std::move(c));
   }
+}
+
+bool Worker::shed_without_descriptors(Listener& l) {
+  // The listener stays readable while the connection waits in the backlog, so
+  // returning would spin the loop. Give back the reserve, take the connection
+  // and close it: the client sees a close, open connections carry on.
+  const int err = errno;
+  if (reserve_fd_ < 0) {
+    log::warn("accept: {} and no reserve descriptor (raise the open file limit)", strerror(err));
+    return false;
+  }
+  ::close(reserve_fd_);
+  reserve_fd_ = -1;
+  const int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0) ::close(fd);
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ++emfile_shed_;
+  if (now_ms_ - emfile_logged_ms_ >= 10'000) {  // at most one line every 10 s, however many
+    log::warn("accept: {}: {} new connections shed so far (raise the open file limit or lower "
+              "[mqtt] max_connections)", strerror(err), emfile_shed_);
+    emfile_logged_ms_ = now_ms_;
+  }
+  return true;
 }
 
 void Worker::update_interest(Connection* c, bool want_write) {

@@ -74,6 +74,7 @@ class Worker {
     Transport transport;
   };
   void accept_all(Listener& l);
+  bool shed_without_descriptors(Listener& l);  // EMFILE: accept and close one; false if it could not
   void drain_inbox();
   void flush_dirty();
   void tick();
@@ -83,6 +84,11 @@ class Worker {
   const unsigned id_;
   int epfd_ = -1;
   int wakefd_ = -1;
+  // Held open so that, out of descriptors (EMFILE), a pending connection can
+  // still be accepted and closed at once instead of spinning on the listener.
+  int reserve_fd_ = -1;
+  int64_t emfile_logged_ms_ = -1'000'000;
+  uint64_t emfile_shed_ = 0;
   Pollable wake_tag_{Pollable::Kind::Wakeup};
   std::vector<std::unique_ptr<Listener>> listeners_;
   broker::WorkerContext ctx_;

@@ -118,7 +118,8 @@ def port_open(port, host=HOST):
 class Broker:
     """One broker process. Use as a context manager (or start()/stop())."""
 
-    def __init__(self, threads=2, extra_args=(), mosquitto_conf_extra=""):
+    def __init__(self, threads=2, extra_args=(), mosquitto_conf_extra="", nofile=None):
+        self.nofile = nofile  # the broker's open-file limit (soft and hard), if set
         self.target = TARGET
         self.is_mosquitto = IS_MOSQUITTO
         self.host = HOST
@@ -168,9 +169,16 @@ class Broker:
     def _launch(self, timeout, cleanup_on_fail):
         cmd = self.cmd
         self._log = open(self.log_path, "ab")
+        limit = None
+        if self.nofile:
+            import resource
+            n = self.nofile
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.dir,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=limit)
         if self not in _live:
             _live.append(self)
         ports = [self.mqtt_port, self.mqtts_port, self.ws_port, self.wss_port]

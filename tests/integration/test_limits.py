@@ -62,6 +62,84 @@ class ConnectRateTest(unittest.TestCase):
             os.unlink(conf.name)
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_many(port, n, prefix):
+    """n raw CONNECTs; returns (answered sockets, refused count)."""
+    held, refused = [], 0
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(3)
+        s.connect(("127.0.0.1", port))
+        try:
+            s.sendall(connect(f"{prefix}-{i}", version=4))
+            data = s.recv(64)
+        except OSError:
+            data = b""
+        if len(data) >= 2 and data[0] >> 4 == CONNACK:
+            held.append(s)
+        else:
+            refused += 1
+            s.close()
+    return held, refused
+
+
+@harness.skip_on_mosquitto("sluice's descriptor limits")
+class DescriptorLimitTest(unittest.TestCase):
+    NOFILE = 128
+
+    def check_shed(self, b, held, refused):
+        self.assertGreater(refused, 0, "over the limit, new connections are refused")
+        # Open connections are not harmed: each answers a PINGREQ.
+        for s in held[:5] + held[-5:]:
+            s.sendall(packet(0xC0, b""))
+            self.assertEqual(s.recv(16)[0] >> 4, PINGRESP)
+        # No spinning on a listener it cannot accept from: idle CPU stays idle.
+        t0 = cpu_seconds(b.pid)
+        time.sleep(1.0)
+        self.assertLess(cpu_seconds(b.pid) - t0, 0.3, "the broker spins while out of descriptors")
+        # Room again: a new connection is accepted.
+        held.pop().close()
+        held.pop().close()
+        time.sleep(0.3)
+        again, _ = open_many(b.mqtt_port, 1, "again")
+        self.assertEqual(len(again), 1, "a connection is accepted once there is room")
+        for s in held + again:
+            s.close()
+        self.assertTrue(b.alive())
+
+    def test_connections_are_bounded_by_the_descriptor_limit(self):
+        # max_connections 0 (the default): the limit less a reserve (32 of 128 here).
+        b = harness.Broker(nofile=self.NOFILE).start()
+        try:
+            held, refused = open_many(b.mqtt_port, self.NOFILE, "auto")
+            self.assertEqual(len(held), self.NOFILE - 32)
+            self.check_shed(b, held, refused)
+        finally:
+            b.stop()
+
+    def test_out_of_descriptors_sheds_new_connections_without_spinning(self):
+        # max_connections set above what the descriptors allow: accept() hits EMFILE.
+        conf = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+        conf.write("[mqtt]\nmax_connections = 100000\n")
+        conf.close()
+        b = harness.Broker(nofile=self.NOFILE, extra_args=["--config", conf.name]).start()
+        try:
+            held, refused = open_many(b.mqtt_port, self.NOFILE + 20, "emfile")
+            self.assertGreater(len(held), self.NOFILE // 2)
+            self.check_shed(b, held, refused)
+            log = b.log_tail()
+            self.assertIn("new connections shed", log)
+            self.assertLess(log.count("new connections shed"), 3, "the warning is rate-limited")
+        finally:
+            b.stop()
+            os.unlink(conf.name)
+
+
 def metric(b, name):
     for line in b.metrics_text().splitlines():
         if line.startswith(name + " "):

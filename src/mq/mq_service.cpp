@@ -342,6 +342,19 @@ auto MqService::write(std::string_view account_id, F&& f) -> decltype(f()) {
   });
 }
 
+// One statement, in a transaction, that must change a row: else `missing`.
+template <class... A>
+Status MqService::change_one(std::string_view account_id, const Error& missing, std::string_view sql,
+                             const A&... args) {
+  return write(account_id, [&]() -> Status {
+    auto& db = store_->db();
+    store::Transaction tx(db);
+    if (db.run(sql, args...) == 0) return missing;
+    tx.commit();
+    return {};
+  });
+}
+
 // ---------------------------------------------------------------------------
 // instances
 
@@ -462,52 +475,108 @@ Status MqService::ReleaseInstance(std::string_view account_id, std::string_view 
 // ---------------------------------------------------------------------------
 // topics and groups
 
+// Parent topics and group ids are the same kind of thing: a name an instance
+// holds, with a remark and a creation time, in a table of its own. One set of
+// create / delete / list serves both; only the names and the validation differ.
+struct MqService::Member {
+  const char* table;   // mq_topics | mq_groups
+  const char* column;  // its name column
+  const char* code;    // in error codes: EntityAlreadyExists.<code>
+  const char* noun;    // in messages
+  std::set<std::string, std::less<>> InstanceState::*names;
+  size_t MqOptions::*limit;
+};
+
+namespace {
+constexpr MqService::Member kTopic{"mq_topics", "topic", "Topic", "topic", &InstanceState::topics,
+                                  &MqOptions::topics_per_instance};
+constexpr MqService::Member kGroup{"mq_groups", "group_id", "GroupId", "group id", &InstanceState::groups,
+                                  &MqOptions::groups_per_instance};
+
+Error member_exists(const MqService::Member& m, std::string_view name) {
+  return already_exists(std::string("EntityAlreadyExists.") + m.code,
+                        "The " + std::string(m.noun) + " \"" + std::string(name) + "\" already exists.");
+}
+}  // namespace
+
+Result<MqService::MemberRow> MqService::create_member(const Member& m, std::string_view account_id,
+                                                      std::string_view instance_id, std::string_view name,
+                                                      std::string_view remark) {
+  auto st = state();
+  const InstanceState* in = st->instance(instance_id);
+  if ((in->*m.names).count(name)) return member_exists(m, name);
+  if ((in->*m.names).size() >= opts_.*m.limit)
+    return iam::err::limit(std::string("LimitExceeded.") + m.code,
+                           "This instance already has the maximum number of " + std::string(m.noun) + "s.");
+  MemberRow row{std::string(instance_id), std::string(name), std::string(remark), now_ms() / 1000};
+  const std::string table = m.table, column = m.column;
+  return write(account_id, [&]() -> Result<MemberRow> {
+    auto& db = store_->db();
+    store::Transaction tx(db);
+    if (db.query("SELECT 1 FROM " + table + " WHERE instance_id = ? AND " + column + " = ?", instance_id, name)
+            .step())
+      return member_exists(m, name);
+    db.run("INSERT INTO " + table + " VALUES (?, ?, ?, ?)", row.instance_id, row.name, row.remark, row.created_at);
+    tx.commit();
+    return row;
+  });
+}
+
+Status MqService::delete_member(const Member& m, std::string_view account_id, std::string_view instance_id,
+                                std::string_view name) {
+  if (auto s = owned_instance(account_id, instance_id); !s) return s;
+  const std::string table = m.table, column = m.column;
+  return change_one(account_id,
+                    not_exist(std::string("EntityNotExist.") + m.code,
+                              "The " + std::string(m.noun) + " \"" + std::string(name) + "\" does not exist."),
+                    "DELETE FROM " + table + " WHERE instance_id = ? AND " + column + " = ?", instance_id, name);
+}
+
+Result<std::vector<MqService::MemberRow>> MqService::list_members(const Member& m, std::string_view account_id,
+                                                                  std::string_view instance_id) {
+  if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
+  const std::string sql = std::string("SELECT instance_id, ") + m.column + ", remark, created_at FROM " + m.table +
+                          " WHERE instance_id = ? ORDER BY " + m.column;
+  return guarded([&]() -> Result<std::vector<MemberRow>> {
+    std::lock_guard lk(store_->mutex());
+    std::vector<MemberRow> out;
+    auto q = store_->db().query(sql, instance_id);
+    while (q.step()) out.push_back(MemberRow{q.text(0), q.text(1), q.text(2), q.int64(3)});
+    return out;
+  });
+}
+
+namespace {
+template <class T>
+Result<T> as(Result<MqService::MemberRow> r) {
+  if (!r) return r.error();
+  return T{std::move(r->instance_id), std::move(r->name), std::move(r->remark), r->created_at};
+}
+template <class T>
+Result<std::vector<T>> as(Result<std::vector<MqService::MemberRow>> r) {
+  if (!r) return r.error();
+  std::vector<T> out;
+  out.reserve(r->size());
+  for (auto& m : *r) out.push_back(T{std::move(m.instance_id), std::move(m.name), std::move(m.remark), m.created_at});
+  return out;
+}
+}  // namespace
+
 Result<Topic> MqService::CreateTopic(std::string_view account_id, std::string_view instance_id, std::string_view topic,
                                      std::string_view remark) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
   if (topic.empty() || topic.size() > 64 || !name_chars(topic, "_-"))
     return bad("Topic", "A parent topic must be 1 to 64 characters of letters, digits, '_' and '-': \"" +
                             std::string(topic.substr(0, 80)) + "\".");
-  auto st = state();
-  if (st->instance(instance_id)->topics.count(topic))
-    return already_exists("EntityAlreadyExists.Topic", "The topic \"" + std::string(topic) + "\" already exists.");
-  if (st->instance(instance_id)->topics.size() >= opts_.topics_per_instance)
-    return iam::err::limit("LimitExceeded.Topic", "This instance already has the maximum number of topics.");
-  Topic t{std::string(instance_id), std::string(topic), std::string(remark), now_ms() / 1000};
-  return write(account_id, [&]() -> Result<Topic> {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.query("SELECT 1 FROM mq_topics WHERE instance_id = ? AND topic = ?", instance_id, topic).step())
-      return already_exists("EntityAlreadyExists.Topic", "The topic \"" + std::string(topic) + "\" already exists.");
-    db.run("INSERT INTO mq_topics VALUES (?, ?, ?, ?)", t.instance_id, t.topic, t.remark, t.created_at);
-    tx.commit();
-    return t;
-  });
+  return as<Topic>(create_member(kTopic, account_id, instance_id, topic, remark));
 }
 
 Status MqService::DeleteTopic(std::string_view account_id, std::string_view instance_id, std::string_view topic) {
-  if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("DELETE FROM mq_topics WHERE instance_id = ? AND topic = ?", instance_id, topic) == 0)
-      return not_exist("EntityNotExist.Topic", "The topic \"" + std::string(topic) + "\" does not exist.");
-    tx.commit();
-    return {};
-  });
+  return delete_member(kTopic, account_id, instance_id, topic);
 }
 
 Result<std::vector<Topic>> MqService::ListTopic(std::string_view account_id, std::string_view instance_id) {
-  if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
-  return guarded([&]() -> Result<std::vector<Topic>> {
-    std::lock_guard lk(store_->mutex());
-    std::vector<Topic> out;
-    auto q = store_->db().query(
-        "SELECT instance_id, topic, remark, created_at FROM mq_topics WHERE instance_id = ? ORDER BY topic",
-        instance_id);
-    while (q.step()) out.push_back(Topic{q.text(0), q.text(1), q.text(2), q.int64(3)});
-    return out;
-  });
+  return as<Topic>(list_members(kTopic, account_id, instance_id));
 }
 
 Result<GroupId> MqService::CreateGroupId(std::string_view account_id, std::string_view instance_id,
@@ -516,48 +585,15 @@ Result<GroupId> MqService::CreateGroupId(std::string_view account_id, std::strin
   if (!valid_group_id(group_id))
     return bad("GroupId", "A group id starts with \"GID_\" or \"GID-\" and has 7 to 64 characters of letters, "
                           "digits, '_' and '-': \"" + std::string(group_id.substr(0, 80)) + "\".");
-  auto st = state();
-  if (st->instance(instance_id)->groups.count(group_id))
-    return already_exists("EntityAlreadyExists.GroupId",
-                          "The group id \"" + std::string(group_id) + "\" already exists.");
-  if (st->instance(instance_id)->groups.size() >= opts_.groups_per_instance)
-    return iam::err::limit("LimitExceeded.GroupId", "This instance already has the maximum number of group ids.");
-  GroupId g{std::string(instance_id), std::string(group_id), std::string(remark), now_ms() / 1000};
-  return write(account_id, [&]() -> Result<GroupId> {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.query("SELECT 1 FROM mq_groups WHERE instance_id = ? AND group_id = ?", instance_id, group_id).step())
-      return already_exists("EntityAlreadyExists.GroupId",
-                            "The group id \"" + std::string(group_id) + "\" already exists.");
-    db.run("INSERT INTO mq_groups VALUES (?, ?, ?, ?)", g.instance_id, g.group_id, g.remark, g.created_at);
-    tx.commit();
-    return g;
-  });
+  return as<GroupId>(create_member(kGroup, account_id, instance_id, group_id, remark));
 }
 
 Status MqService::DeleteGroupId(std::string_view account_id, std::string_view instance_id, std::string_view group_id) {
-  if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("DELETE FROM mq_groups WHERE instance_id = ? AND group_id = ?", instance_id, group_id) == 0)
-      return not_exist("EntityNotExist.GroupId", "The group id \"" + std::string(group_id) + "\" does not exist.");
-    tx.commit();
-    return {};
-  });
+  return delete_member(kGroup, account_id, instance_id, group_id);
 }
 
 Result<std::vector<GroupId>> MqService::ListGroupId(std::string_view account_id, std::string_view instance_id) {
-  if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
-  return guarded([&]() -> Result<std::vector<GroupId>> {
-    std::lock_guard lk(store_->mutex());
-    std::vector<GroupId> out;
-    auto q = store_->db().query(
-        "SELECT instance_id, group_id, remark, created_at FROM mq_groups WHERE instance_id = ? ORDER BY group_id",
-        instance_id);
-    while (q.step()) out.push_back(GroupId{q.text(0), q.text(1), q.text(2), q.int64(3)});
-    return out;
-  });
+  return as<GroupId>(list_members(kGroup, account_id, instance_id));
 }
 
 // ---------------------------------------------------------------------------
@@ -893,17 +929,12 @@ Status MqService::UpdateCustomAuthIdentity(std::string_view account_id, std::str
   if (!m) return bad("SignMode", "SignMode must be ORIGIN or SIGNED.");
   if (secret.empty() || secret.size() > 256) return bad("Secret", "The secret must be 1 to 256 characters.");
   const std::string identity(*t == IdentityType::Client ? client_id : username);
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("UPDATE mq_custom_identities SET secret = ?, sign_mode = ?, username = ?, updated_ms = ? WHERE "
-               "instance_id = ? AND identity_type = ? AND identity = ?",
-               store::Blob{store_->box().seal(secret, identity_aad(instance_id, *t, identity))}, to_string(*m),
-               username, now_ms(), instance_id, to_string(*t), identity) == 0)
-      return not_exist("EntityNotExist.CustomAuthIdentity", "The identity \"" + identity + "\" does not exist.");
-    tx.commit();
-    return {};
-  });
+  return change_one(account_id,
+                    not_exist("EntityNotExist.CustomAuthIdentity", "The identity \"" + identity + "\" does not exist."),
+                    "UPDATE mq_custom_identities SET secret = ?, sign_mode = ?, username = ?, updated_ms = ? WHERE "
+                    "instance_id = ? AND identity_type = ? AND identity = ?",
+                    store::Blob{store_->box().seal(secret, identity_aad(instance_id, *t, identity))}, to_string(*m),
+                    username, now_ms(), instance_id, to_string(*t), identity);
 }
 
 Status MqService::DeleteCustomAuthIdentity(std::string_view account_id, std::string_view instance_id,
@@ -913,15 +944,10 @@ Status MqService::DeleteCustomAuthIdentity(std::string_view account_id, std::str
   auto t = identity_type_from(identity_type);
   if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
   const std::string identity(*t == IdentityType::Client ? client_id : username);
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("DELETE FROM mq_custom_identities WHERE instance_id = ? AND identity_type = ? AND identity = ?",
-               instance_id, to_string(*t), identity) == 0)
-      return not_exist("EntityNotExist.CustomAuthIdentity", "The identity \"" + identity + "\" does not exist.");
-    tx.commit();
-    return {};
-  });
+  return change_one(account_id,
+                    not_exist("EntityNotExist.CustomAuthIdentity", "The identity \"" + identity + "\" does not exist."),
+                    "DELETE FROM mq_custom_identities WHERE instance_id = ? AND identity_type = ? AND identity = ?",
+                    instance_id, to_string(*t), identity);
 }
 
 Result<std::vector<CustomIdentity>> MqService::QueryCustomAuthIdentity(std::string_view account_id,
@@ -983,16 +1009,10 @@ Status MqService::UpdateCustomAuthPermission(std::string_view account_id, std::s
   if (!a) return bad("PermitAction", "PermitAction must be PUB, SUB or PUB_SUB.");
   auto e = effect_from(effect);
   if (!e) return bad("Effect", "Effect must be ALLOW or DENY.");
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("UPDATE mq_custom_permissions SET permit_action = ?, effect = ? WHERE instance_id = ? AND "
-               "identity_type = ? AND identity = ? AND topic = ?",
-               to_string(*a), to_string(*e), instance_id, to_string(*t), identity, topic) == 0)
-      return not_exist("EntityNotExist.CustomAuthPermission", "No such permission.");
-    tx.commit();
-    return {};
-  });
+  return change_one(account_id, not_exist("EntityNotExist.CustomAuthPermission", "No such permission."),
+                    "UPDATE mq_custom_permissions SET permit_action = ?, effect = ? WHERE instance_id = ? AND "
+                    "identity_type = ? AND identity = ? AND topic = ?",
+                    to_string(*a), to_string(*e), instance_id, to_string(*t), identity, topic);
 }
 
 Status MqService::DeleteCustomAuthPermission(std::string_view account_id, std::string_view instance_id,
@@ -1001,16 +1021,11 @@ Status MqService::DeleteCustomAuthPermission(std::string_view account_id, std::s
   if (auto s = owned_instance(account_id, instance_id); !s) return s;
   auto t = identity_type_from(identity_type);
   if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("DELETE FROM mq_custom_permissions WHERE instance_id = ? AND identity_type = ? AND identity = ? AND "
-               "topic = ?",
-               instance_id, to_string(*t), identity, topic) == 0)
-      return not_exist("EntityNotExist.CustomAuthPermission", "No such permission.");
-    tx.commit();
-    return {};
-  });
+  return change_one(
+      account_id, not_exist("EntityNotExist.CustomAuthPermission", "No such permission."),
+      "DELETE FROM mq_custom_permissions WHERE instance_id = ? AND identity_type = ? AND identity = ? AND "
+      "topic = ?",
+      instance_id, to_string(*t), identity, topic);
 }
 
 Result<std::vector<CustomPermission>> MqService::QueryCustomAuthPermission(std::string_view account_id,
@@ -1046,15 +1061,10 @@ Status MqService::AddCustomAuthConnectBlack(std::string_view account_id, std::st
 Status MqService::DeleteCustomAuthConnectBlack(std::string_view account_id, std::string_view instance_id,
                                                std::string_view client_id) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  return write(account_id, [&]() -> Status {
-    auto& db = store_->db();
-    store::Transaction tx(db);
-    if (db.run("DELETE FROM mq_connect_black WHERE instance_id = ? AND client_id = ?", instance_id, client_id) == 0)
-      return not_exist("EntityNotExist.CustomAuthConnectBlack",
-                       "The client id \"" + std::string(client_id) + "\" is not blacklisted.");
-    tx.commit();
-    return {};
-  });
+  return change_one(account_id,
+                    not_exist("EntityNotExist.CustomAuthConnectBlack",
+                              "The client id \"" + std::string(client_id) + "\" is not blacklisted."),
+                    "DELETE FROM mq_connect_black WHERE instance_id = ? AND client_id = ?", instance_id, client_id);
 }
 
 Result<std::vector<std::string>> MqService::QueryCustomAuthConnectBlack(std::string_view account_id,

@@ -242,6 +242,23 @@ class MqService {
   template <class F>
   auto write(std::string_view account_id, F&& f) -> decltype(f());
   Status owned_instance(std::string_view account_id, std::string_view instance_id) const;
+  template <class... A>
+  Status change_one(std::string_view account_id, const Error& missing, std::string_view sql, const A&... args);
+
+ public:
+  struct Member;  // a parent topic or a group id: the table and names that tell them apart
+  struct MemberRow {
+    std::string instance_id, name, remark;
+    int64_t created_at = 0;
+  };
+
+ private:
+  Result<MemberRow> create_member(const Member& m, std::string_view account_id, std::string_view instance_id,
+                                  std::string_view name, std::string_view remark);
+  Status delete_member(const Member& m, std::string_view account_id, std::string_view instance_id,
+                       std::string_view name);
+  Result<std::vector<MemberRow>> list_members(const Member& m, std::string_view account_id,
+                                              std::string_view instance_id);
   void reload();                    // rebuilds the snapshot from the store; bumps generation
   void reload_locked();             // store mutex held
   void bind_namespaces(const MqState& s);

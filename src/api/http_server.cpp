@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <thread>
 
 #include "api/rpc.hpp"
@@ -53,8 +54,15 @@ struct HttpServer::Impl {
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket s) {
       if (!acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(this, std::move(s))->read();
-      accept();
+      if (!ec) {
+        std::make_shared<Session>(this, std::move(s))->read();
+        accept();
+        return;
+      }
+      // Out of descriptors (or another accept error): try again shortly
+      // rather than at once, which would spin while the condition lasts.
+      auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+      t->async_wait([this, t](beast::error_code) { accept(); });
     });
   }
 
@@ -65,6 +73,9 @@ struct HttpServer::Impl {
     std::unique_ptr<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> res;
     std::string peer;
+    bool linger = false;  // refused mid-request: drain what the client still sends before closing
+    size_t drained = 0;
+    std::array<char, 16384> sink;
 
     Session(Impl* s, tcp::socket sock) : srv(s), stream(std::move(sock)) {
       beast::error_code ec;
@@ -106,6 +117,7 @@ struct HttpServer::Impl {
           if (parser->is_header_done()) f.target = std::string(parser->get().target());
           fn(f);
         }
+        linger = true;
         write(r, false);
         return;
       }
@@ -148,9 +160,24 @@ struct HttpServer::Impl {
         if (!keep_alive) {
           beast::error_code ignored;
           self->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+          if (self->linger) {
+            self->stream.expires_after(std::chrono::seconds(2));
+            self->drain();
+          }
           return;
         }
         self->read();
+      });
+    }
+
+    // A close with unread bytes in the socket sends a reset, and a client still
+    // sending an oversized body would get EPIPE instead of reading the 413. So
+    // read and discard what it sends, for at most 2 s and 64 MiB, then close
+    // (nginx's "lingering close").
+    void drain() {
+      stream.async_read_some(asio::buffer(sink), [self = shared_from_this()](beast::error_code ec, size_t n) {
+        self->drained += n;
+        if (!ec && self->drained < (64u << 20)) self->drain();
       });
     }
   };

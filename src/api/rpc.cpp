@@ -456,6 +456,41 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
     // ---- authentication ----
     const int64_t now = svc_.iam->now();
     std::string key_id, signature, nonce, timestamp, token;
+    // Both signature versions, once their fields are read: the timestamp within
+    // the window, then the key (found before the signature is checked, so that
+    // the audit event names the account) ...
+    auto timely_key = [&] {
+      auto ts = parse_timestamp(timestamp);
+      if (!ts)
+        fail("InvalidTimeStamp.Format", 400,
+             "Specified time stamp or date value is not well formatted: \"" + timestamp +
+                 "\" (want UTC YYYY-MM-DDThh:mm:ssZ).");
+      if (*ts < now - opts_.timestamp_window_seconds || *ts > now + opts_.timestamp_window_seconds)
+        fail("InvalidTimeStamp.Expired", 400,
+             "Specified time stamp or date value is expired: " + timestamp +
+                 " is more than 15 minutes from the server time " + format_timestamp(now) + "; check the client clock.");
+      auto info = svc_.authz->lookup_access_key(key_id);
+      if (!info) fail("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found: " + key_id + ".");
+      ev.account_id = info->principal.account_id;
+      ev.access_key_id = key_id;
+      return info;
+    };
+    // ... and, once the signature matched, that the key may be used now.
+    auto usable_key = [&](const auto& info, const char* token_where) {
+      who = info.principal;
+      if (info.expires_at && info.expires_at <= now)
+        fail("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired; call AssumeRole again.");
+      if (info.status != iam::KeyStatus::Active)
+        fail("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled: " + key_id + ".");
+      if (!info.security_token.empty()) {
+        if (token.empty())
+          fail("MissingSecurityToken", 400,
+               std::string("An STS access key needs its SecurityToken ") + token_where + ".");
+        if (!constant_time_eq(token, info.security_token))
+          fail("InvalidSecurityToken.MismatchWithAccessKey", 400,
+               "Specified SecurityToken does not belong to the access key " + key_id + ".");
+      }
+    };
     if (v3) {
       auto a = parse_v3_authorization(*authz);
       if (!a)
@@ -489,37 +524,14 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
           fail("IncompleteSignature", 400, std::string("The header ") + must + " must be listed in SignedHeaders.");
       }
       (void)signed_host;
-      auto ts = parse_timestamp(timestamp);
-      if (!ts)
-        fail("InvalidTimeStamp.Format", 400,
-             "Specified time stamp or date value is not well formatted: \"" + timestamp +
-                 "\" (want UTC YYYY-MM-DDThh:mm:ssZ).");
-      if (*ts < now - opts_.timestamp_window_seconds || *ts > now + opts_.timestamp_window_seconds)
-        fail("InvalidTimeStamp.Expired", 400,
-             "Specified time stamp or date value is expired: " + timestamp + " is more than 15 minutes from the server time " +
-                 format_timestamp(now) + "; check the client clock.");
-      auto info = svc_.authz->lookup_access_key(key_id);
-      if (!info) fail("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found: " + key_id + ".");
-      ev.account_id = info->principal.account_id;
-      ev.access_key_id = key_id;
+      auto info = timely_key();
       std::string cr = v3_canonical_request(req.method, req.path, params, req.headers, a->signed_headers, payload);
       std::string sts = v3_string_to_sign(cr);
       if (!constant_time_eq(v3_sign(info->secret, sts), signature))
         fail("SignatureDoesNotMatch", 400,
              "Specified signature is not matched with our calculation. Check the AccessKeySecret. Server "
              "StringToSign is: " + sts);
-      who = info->principal;
-      if (info->expires_at && info->expires_at <= now)
-        fail("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired; call AssumeRole again.");
-      if (info->status != iam::KeyStatus::Active)
-        fail("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled: " + key_id + ".");
-      if (!info->security_token.empty()) {
-        if (token.empty())
-          fail("MissingSecurityToken", 400, "An STS access key needs its SecurityToken (x-acs-security-token).");
-        if (!constant_time_eq(token, info->security_token))
-          fail("InvalidSecurityToken.MismatchWithAccessKey", 400,
-               "Specified SecurityToken does not belong to the access key " + key_id + ".");
-      }
+      usable_key(*info, "(x-acs-security-token)");
       // Parameters of a V3 call: the query, plus a form body if any.
       params.insert(params.end(), body_params.begin(), body_params.end());
     } else {
@@ -541,19 +553,7 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
       std::string sv = need("SignatureVersion");
       if (sv != "1.0") fail("InvalidSignatureVersion", 400, "Specified signature version \"" + sv + "\" is not supported; use 1.0.");
       if (auto* t = find_param(params, "SecurityToken")) token = *t;
-      auto ts = parse_timestamp(timestamp);
-      if (!ts)
-        fail("InvalidTimeStamp.Format", 400,
-             "Specified time stamp or date value is not well formatted: \"" + timestamp +
-                 "\" (want UTC YYYY-MM-DDThh:mm:ssZ).");
-      if (*ts < now - opts_.timestamp_window_seconds || *ts > now + opts_.timestamp_window_seconds)
-        fail("InvalidTimeStamp.Expired", 400,
-             "Specified time stamp or date value is expired: " + timestamp + " is more than 15 minutes from the server time " +
-                 format_timestamp(now) + "; check the client clock.");
-      auto info = svc_.authz->lookup_access_key(key_id);
-      if (!info) fail("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found: " + key_id + ".");
-      ev.account_id = info->principal.account_id;
-      ev.access_key_id = key_id;
+      auto info = timely_key();
       Params signed_params;
       signed_params.reserve(params.size());
       for (const auto& kv : params)
@@ -563,17 +563,7 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
         fail("SignatureDoesNotMatch", 400,
              "Specified signature is not matched with our calculation. Check the AccessKeySecret. Server "
              "StringToSign is: " + sts);
-      who = info->principal;
-      if (info->expires_at && info->expires_at <= now)
-        fail("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired; call AssumeRole again.");
-      if (info->status != iam::KeyStatus::Active)
-        fail("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled: " + key_id + ".");
-      if (!info->security_token.empty()) {
-        if (token.empty()) fail("MissingSecurityToken", 400, "An STS access key needs its SecurityToken parameter.");
-        if (!constant_time_eq(token, info->security_token))
-          fail("InvalidSecurityToken.MismatchWithAccessKey", 400,
-               "Specified SecurityToken does not belong to the access key " + key_id + ".");
-      }
+      usable_key(*info, "parameter");
     }
     set_audit_identity(ev, *who);
     if (!impl_->nonces.first_use(key_id, nonce, now))

@@ -3,6 +3,7 @@
 // cross-thread dispatch the broker routes through.
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +56,10 @@ class Server final : public broker::Dispatcher {
   // acks that are now durable (writer thread only).
   void durable(uint64_t ticket);
   std::atomic<size_t>& connection_counter() { return connections_; }
+  // Held around accept() by every loop: a loop that frees its reserve
+  // descriptor to shed a connection (EMFILE) must not see another loop's
+  // accept take the freed slot. Uncontended except under a connect storm.
+  std::mutex& accept_mutex() { return accept_mu_; }
   ConnectLimiter* connect_limiter() { return limiter_.get(); }
 
  private:
@@ -65,6 +70,7 @@ class Server final : public broker::Dispatcher {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   int ports_[4] = {-1, -1, -1, -1};
+  std::mutex accept_mu_;
   std::atomic<size_t> connections_{0};
   std::atomic<unsigned> next_outside_{0};
   broker::Persistence* persist_ = nullptr;

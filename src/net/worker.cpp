@@ -59,10 +59,17 @@ void Worker::accept_all(Listener& l) {
   for (int i = 0; i < 256; ++i) {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
-    int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd;
+    {
+      std::lock_guard lock(server_.accept_mutex());
+      fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        if (shed_without_descriptors(l)) continue;
+        return;
+      }
+    }
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if ((errno == EMFILE || errno == ENFILE) && shed_without_descriptors(l)) continue;
       return;
     }
     auto& counter = server_.connection_counter();
@@ -94,23 +101,46 @@ bool Worker::shed_without_descriptors(Listener& l) {
   // returning would spin the loop. Give back the reserve, take the connection
   // and close it: the client sees a close, open connections carry on.
   const int err = errno;
-  if (reserve_fd_ < 0) {
-    log::warn("accept: {} and no reserve descriptor (raise the open file limit)", strerror(err));
-    return false;
-  }
-  ::close(reserve_fd_);
-  reserve_fd_ = -1;
-  const int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd >= 0) ::close(fd);
-  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ++emfile_shed_;
   if (now_ms_ - emfile_logged_ms_ >= 10'000) {  // at most one line every 10 s, however many
     log::warn("accept: {}: {} new connections shed so far (raise the open file limit or lower "
               "[mqtt] max_connections)", strerror(err), emfile_shed_);
     emfile_logged_ms_ = now_ms_;
   }
-  return true;
+  if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (reserve_fd_ >= 0) {
+    ::close(reserve_fd_);
+    const int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int accept_err = errno;
+    if (fd >= 0) ::close(fd);
+    // The loops' accepts wait on the accept mutex meanwhile; anything else
+    // (a store, an HTTP client) may still take the freed slot, and then the
+    // reserve is missing until a tick finds one.
+    reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ++emfile_shed_;
+      return true;
+    }
+    // Linux reports EMFILE before it looks at the queue: another loop may have
+    // taken the connection already. Nothing pending, nothing to spin on.
+    if (accept_err == EAGAIN || accept_err == EWOULDBLOCK) return false;
+  }
+  // No descriptor to shed with: stop polling the listener until the next tick
+  // (connections wait in the backlog meanwhile) instead of spinning on it.
+  epoll_event ev{};
+  ev.data.ptr = &l;
+  epoll_ctl(epfd_, EPOLL_CTL_MOD, l.fd, &ev);
+  paused_listeners_.push_back(&l);
+  return false;
+}
+
+void Worker::resume_listeners() {
+  for (Listener* l : paused_listeners_) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = l;
+    epoll_ctl(epfd_, EPOLL_CTL_MOD, l->fd, &ev);
+  }
+  paused_listeners_.clear();
 }
 
 void Worker::update_interest(Connection* c, bool want_write) {
@@ -186,6 +216,7 @@ void Worker::flush_dirty() {
 }
 
 void Worker::tick() {
+  if (!paused_listeners_.empty()) resume_listeners();
   for (auto& [id, c] : conns_) c->tick(now_ms_);
   if (id_ == 0) {
     server_.broker().housekeeping(now_ms_, ctx_);

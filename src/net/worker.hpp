@@ -75,6 +75,7 @@ class Worker {
   };
   void accept_all(Listener& l);
   bool shed_without_descriptors(Listener& l);  // EMFILE: accept and close one; false if it could not
+  void resume_listeners();                      // at a tick: poll listeners paused for want of descriptors
   void drain_inbox();
   void flush_dirty();
   void tick();
@@ -89,6 +90,7 @@ class Worker {
   int reserve_fd_ = -1;
   int64_t emfile_logged_ms_ = -1'000'000;
   uint64_t emfile_shed_ = 0;
+  std::vector<Listener*> paused_listeners_;
   Pollable wake_tag_{Pollable::Kind::Wakeup};
   std::vector<std::unique_ptr<Listener>> listeners_;
   broker::WorkerContext ctx_;

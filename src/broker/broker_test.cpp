@@ -267,6 +267,22 @@ TEST_F(Fixture, ServerQueueMemoryBoundsEveryNamespace) {
   EXPECT_EQ(sessions[1]->queued(), 2u);
 }
 
+TEST_F(Fixture, CleanStartEndsTheSessionSoItsDelayedWillGoesOut) {
+  FakeClient a;
+  auto r = ns.connect("w", false, &a, 0);
+  r.session->set_expiry_interval(3600);
+  ns.disconnect(r.session, &a, msg("status/w", "gone", 1), 60, ctx);  // will delayed by 60 s
+  FakeClient b;
+  auto again = ns.connect("w", false, &b, 0);  // back within the delay: the will is cancelled
+  EXPECT_FALSE(again.ended_will);
+  ns.disconnect(again.session, &b, msg("status/w", "gone again", 1), 60, ctx);
+  FakeClient c;
+  auto fresh = ns.connect("w", true, &c, 0);  // clean start: the old session ends now
+  ASSERT_TRUE(fresh.ended_will);
+  EXPECT_EQ(fresh.ended_will->payload, "gone again");
+  EXPECT_FALSE(fresh.session_present);
+}
+
 TEST_F(Fixture, ConfigCanChangeWhileReferencesToTheOldOneStayValid) {
   const NamespaceConfig& before = ns.config();
   NamespaceConfig cfg = before;

@@ -31,7 +31,6 @@ void Namespace::end_session_locked(const SessionPtr& s) {
 
 Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_start, Client* c,
                                        int64_t now) {
-  (void)now;
   Attached r;
   std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(client_id);
@@ -43,6 +42,7 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
       r.session_present = true;
       return r;
     }
+    r.ended_will = old->take_pending_will(now, true);  // before attach(), which would cancel it
     r.previous = old->attach(nullptr);
     end_session_locked(old);
     sessions_.erase(it);

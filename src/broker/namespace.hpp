@@ -47,6 +47,9 @@ class Namespace {
     SessionPtr session;
     bool session_present = false;
     Client* previous = nullptr;  // a connection taken over (already kicked; do not dereference)
+    // The delayed will of a session that clean_start ended: the session's end
+    // comes before the Will Delay, so the caller publishes it (MQTT 5 3.1.3.2.2).
+    MessagePtr ended_will;
   };
   // Finds or creates the session for `client_id` and attaches `c` to it.
   // clean_start discards an existing session.

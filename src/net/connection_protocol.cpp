@@ -173,6 +173,7 @@ void Connection::on_connect(mqtt::Connect& c) {
   }
 
   auto attached = ns_->connect(client_id, c.clean_start, this, w_.now_ms());
+  if (attached.ended_will) ns_->publish(attached.ended_will, w_.ctx());
   session_ = attached.session;
   session_->set_expiry_interval(expiry);
   session_->set_origin(peer, c.clean_start);

@@ -58,6 +58,22 @@ broker::MessagePtr msg(std::string topic, std::string payload, uint8_t qos, bool
   return m;
 }
 
+// A store at `db`, read back, and a one-loop broker over it, wired as `sluice
+// serve` wires them; restore() hands what was read back to the broker.
+struct Rig {
+  store::BrokerStore st;
+  broker::Recovered recovered;
+  broker::Broker b{1};
+  std::shared_ptr<broker::Namespace> ns = b.get_or_create("");
+  broker::WorkerStats stats;
+  broker::WorkerContext ctx{0, 1, stats};
+  explicit Rig(const std::string& db) : st(db, {store::FsyncMode::Always, 0}), recovered(st.recover()) {
+    b.set_persistence(&st);
+    st.start(nullptr);
+  }
+  size_t restore() { return b.restore(std::move(recovered)); }
+};
+
 void wait_durable(store::BrokerStore& s, uint64_t ticket) {
   for (int i = 0; i < 500 && s.durable() < ticket; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_GE(s.durable(), ticket);
@@ -109,14 +125,10 @@ TEST(MessageCodec, DamagedBytesReadBackAsNothing) {
 TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
   TempDir dir;
   {
-    store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
-    st.recover();
-    st.start(nullptr);
-    broker::Broker b(1);
-    auto ns = b.get_or_create("");
-    b.set_persistence(&st);
-    broker::WorkerStats stats;
-    broker::WorkerContext ctx(0, 1, stats);
+    Rig rig(dir.db());
+    auto& st = rig.st;
+    auto& ns = rig.ns;
+    auto& ctx = rig.ctx;
     Client c;
     auto s = ns->connect("sub", true, &c, 0).session;
     s->set_expiry_interval(3600);
@@ -136,8 +148,9 @@ TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
     wait_durable(st, ctx.ticket());
     st.stop();
   }
-  store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
-  broker::Recovered r = st.recover();
+  Rig rig(dir.db());
+  auto& st = rig.st;
+  auto& r = rig.recovered;
   ASSERT_EQ(r.sessions.size(), 1u);
   const auto& rs = r.sessions[0];
   EXPECT_EQ(rs.client_id, "sub");
@@ -155,14 +168,10 @@ TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
   EXPECT_EQ(r.retained[0].second->payload, "kept");
 
   // Put back into a broker: the client finds its session and its queue in order.
-  broker::Broker b(1);
-  auto ns = b.get_or_create("");
-  b.set_persistence(&st);
-  st.start(nullptr);
-  EXPECT_EQ(b.restore(std::move(r)), 1u);
+  EXPECT_EQ(rig.restore(), 1u);
+  auto& ns = rig.ns;
+  auto& ctx = rig.ctx;
   EXPECT_EQ(ns->retained_count(), 1u);
-  broker::WorkerStats stats;
-  broker::WorkerContext ctx(0, 1, stats);
   Client c;
   auto a = ns->connect("sub", false, &c, 0);
   EXPECT_TRUE(a.session_present);
@@ -272,14 +281,10 @@ TEST(BrokerStore, RecoveryDropsExpiredMessagesAndOrphans) {
 TEST(BrokerStore, WillsOfConnectionsOpenAtACrashGoOutAfterTheRestart) {
   TempDir dir;
   {
-    store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
-    st.recover();
-    st.start(nullptr);
-    broker::Broker b(1);
-    auto ns = b.get_or_create("");
-    b.set_persistence(&st);
-    broker::WorkerStats stats;
-    broker::WorkerContext ctx(0, 1, stats);
+    Rig rig(dir.db());
+    auto& st = rig.st;
+    auto& ns = rig.ns;
+    auto& ctx = rig.ctx;
     Client c1, c2, c3;
     // Open at the "crash": a clean session and a persistent one with a will delay.
     auto s1 = ns->connect("clean", true, &c1, 0).session;
@@ -296,19 +301,16 @@ TEST(BrokerStore, WillsOfConnectionsOpenAtACrashGoOutAfterTheRestart) {
     wait_durable(st, st.submit(std::move(last)));
     st.stop();  // no disconnect for s1 and s2: the process "died"
   }
-  store::BrokerStore st(dir.db(), {store::FsyncMode::Always, 0});
-  broker::Recovered r = st.recover();
+  Rig rig(dir.db());
+  auto& st = rig.st;
+  auto& r = rig.recovered;
   ASSERT_EQ(r.live_wills.size(), 2u);
   EXPECT_EQ(r.live_wills[0].client_id, "clean");
   EXPECT_EQ(r.live_wills[1].client_id, "kept");
   EXPECT_EQ(r.live_wills[1].delay_s, 30u);
-  st.start(nullptr);
-  broker::Broker b(1);
-  auto ns = b.get_or_create("");
-  b.set_persistence(&st);
-  b.restore(std::move(r));
-  broker::WorkerStats stats;
-  broker::WorkerContext ctx(0, 1, stats);
+  rig.restore();
+  auto& ns = rig.ns;
+  auto& ctx = rig.ctx;
   Client watcher;
   auto w = ns->connect("watcher", true, &watcher, 0).session;
   broker::SubOptions o;

@@ -246,6 +246,11 @@ int serve(Config cfg) {
   }
   if (cfg.mqtt.threads == 0) cfg.mqtt.threads = std::max(1u, std::thread::hardware_concurrency());
 
+  if (cfg.max_queued_bytes_total < -1) {
+    log::error("[broker] max_queued_bytes_total must be -1 (a quarter of physical memory), 0 (no bound) "
+               "or a number of bytes (got {})", cfg.max_queued_bytes_total);
+    return 1;
+  }
   broker::Broker broker(cfg.mqtt.threads, cfg.broker);
   broker.set_queue_memory_limit(queue_memory_limit(cfg.max_queued_bytes_total));
   // Authentication (SPEC §5): Store -> IamService -> Authorizer -> MqService -> MqAccessControl.

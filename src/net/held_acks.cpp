@@ -2,8 +2,9 @@
 //
 // Routing a publish to a persistent session records it (broker/persistence.hpp)
 // and advances the worker's ticket; the publisher's ack then waits in the
-// worker's held_acks_ until the store's writer has committed that ticket. The
-// writer calls Server::durable() after each commit, which posts to each loop
+// worker's held_acks_ until the store has made that ticket durable. The store
+// calls Server::durable() then (its writer after a commit, or with fsync=batch
+// its syncer after an fdatasync), which posts to each loop
 // holding acks. No thread ever waits for the disk.
 //
 // Lost wake-ups: the worker publishes ack_wanted_ before reading durable(), the

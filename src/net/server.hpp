@@ -52,8 +52,9 @@ class Server final : public broker::Dispatcher {
   // Durable state: acks wait for it when it says so (set before start()).
   void set_persistence(broker::Persistence* p) { persist_ = p; }
   broker::Persistence* persistence() const { return persist_; }
-  // Called by the persistence writer after a commit: wakes the loops holding
-  // acks that are now durable (writer thread only).
+  // Called by the persistence store once tickets are durable (its writer after
+  // each commit, or in fsync=batch its syncer after each fdatasync; always the
+  // same one thread): wakes the loops holding acks that are now durable.
   void durable(uint64_t ticket);
   std::atomic<size_t>& connection_counter() { return connections_; }
   // Held around accept() by every loop: a loop that frees its reserve
@@ -75,7 +76,7 @@ class Server final : public broker::Dispatcher {
   std::atomic<unsigned> next_outside_{0};
   broker::Persistence* persist_ = nullptr;
   std::unique_ptr<ConnectLimiter> limiter_;  // null: no per-source connect rate limit
-  std::vector<uint64_t> ack_posted_;  // per worker, writer thread only
+  std::vector<uint64_t> ack_posted_;  // per worker, the durable() thread only
   bool started_ = false;
 };
 

@@ -6,6 +6,7 @@ session queues may hold, per session and across the server, stays within its bud
 publishers keep being served."""
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -185,6 +186,15 @@ def drain(port, cid, quiet=1.0):
 @harness.skip_on_mosquitto("sluice's queue memory budgets")
 class QueueMemoryTest(unittest.TestCase):
     KB = 1024
+
+    def test_a_bad_server_budget_is_refused_with_a_clear_error(self):
+        env = dict(os.environ, SLUICE_BROKER_MAX_QUEUED_BYTES_TOTAL="-5")
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run([harness.sluice_bin(), "serve", "--allow-anonymous", "--data-dir", d,
+                                "--mqtt-port", "0", "--http-port=-1"],
+                               env=env, capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("max_queued_bytes_total must be -1", r.stdout + r.stderr)
 
     def test_queues_stay_within_their_memory_budgets(self):
         conf = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)

@@ -4,8 +4,10 @@
 
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace sluice::app {
 
@@ -20,16 +22,27 @@ struct Setting {
   std::function<void(const std::string&)> from_env;
 };
 
+// A value outside the field's type is an error, not a wrap-around: -1 for an
+// unsigned limit would otherwise silently become 4 billion or 2^64 - 1.
+template <class T>
+T checked(long long v, const char* what) {
+  if (!std::in_range<T>(v))
+    throw std::runtime_error(std::string(what) + " must be between " + std::to_string(std::numeric_limits<T>::min()) +
+                             " and " + std::to_string(std::numeric_limits<T>::max()) + ", not " + std::to_string(v));
+  return static_cast<T>(v);
+}
+
 template <class T>
 T parse_number(const std::string& s, const char* what) {
+  long long v = 0;
   try {
     size_t pos = 0;
-    long long v = std::stoll(s, &pos);
+    v = std::stoll(s, &pos);
     if (pos != s.size()) throw std::invalid_argument("trailing");
-    return static_cast<T>(v);
   } catch (...) {
     throw std::runtime_error(std::string("invalid number for ") + what + ": " + s);
   }
+  return checked<T>(v, what);
 }
 
 bool parse_bool(const std::string& s, const char* what) {
@@ -44,7 +57,7 @@ Setting num(const char* sec, const char* key, T& field) {
           [&field, key](const toml::node& n) {
             auto v = n.value<int64_t>();
             if (!v) throw std::runtime_error(std::string(key) + " must be an integer");
-            field = static_cast<T>(*v);
+            field = checked<T>(*v, key);
           },
           [&field, key](const std::string& s) { field = parse_number<T>(s, key); }};
 }

@@ -56,6 +56,24 @@ TEST(Config, WrongTypeNamesTheLine) {
   std::filesystem::remove(path);
 }
 
+TEST(Config, OutOfRangeNumberIsRefusedNotWrapped) {
+  Config c;
+  const auto before = c.broker.max_queued_bytes;
+  auto path = write_file("[broker]\nmax_queued_bytes = -1\n");
+  try {
+    sluice::app::load_toml(path, c);
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("max_queued_bytes must be between 0 and"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c.broker.max_queued_bytes, before);
+  std::filesystem::remove(path);
+  setenv("SLUICE_BROKER_MAX_INFLIGHT", "70000", 1);  // a uint16_t
+  EXPECT_THROW(sluice::app::load_env(c), std::runtime_error);
+  unsetenv("SLUICE_BROKER_MAX_INFLIGHT");
+  EXPECT_EQ(c.broker.max_inflight, 1024);
+}
+
 TEST(Config, SyntaxErrorIsReported) {
   Config c;
   auto path = write_file("[mqtt\n");

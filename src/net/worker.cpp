@@ -101,11 +101,14 @@ bool Worker::shed_without_descriptors(Listener& l) {
   // returning would spin the loop. Give back the reserve, take the connection
   // and close it: the client sees a close, open connections carry on.
   const int err = errno;
-  if (now_ms_ - emfile_logged_ms_ >= 10'000) {  // at most one line every 10 s, however many
+  // Logged after the attempt, so the count includes this connection; at most one
+  // line every 10 s, however many.
+  auto warn = [&] {
+    if (now_ms_ - emfile_logged_ms_ < 10'000) return;
     log::warn("accept: {}: {} new connections shed so far (raise the open file limit or lower "
               "[mqtt] max_connections)", strerror(err), emfile_shed_);
     emfile_logged_ms_ = now_ms_;
-  }
+  };
   if (reserve_fd_ < 0) reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (reserve_fd_ >= 0) {
     ::close(reserve_fd_);
@@ -118,6 +121,7 @@ bool Worker::shed_without_descriptors(Listener& l) {
     reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       ++emfile_shed_;
+      warn();
       return true;
     }
     // Linux reports EMFILE before it looks at the queue: another loop may have
@@ -130,6 +134,7 @@ bool Worker::shed_without_descriptors(Listener& l) {
   ev.data.ptr = &l;
   epoll_ctl(epfd_, EPOLL_CTL_MOD, l.fd, &ev);
   paused_listeners_.push_back(&l);
+  warn();
   return false;
 }
 

@@ -4,7 +4,7 @@
 #
 #   bench/auth_compare.sh [OUT.md]    ~4 min; markdown table to stdout (and OUT.md)
 #
-# Three brokers, alternating (A B C A B C ...) so drift in machine load hits all alike,
+# Four brokers, alternating (A B C D A B C D ...) so drift in machine load hits all alike,
 # each on core $BROKER_CPU with one thread, the load tool on core $LOAD_CPU:
 #   mosquitto-acl   password_file (mosquitto_passwd, sha512-pbkdf2) + acl_file, anonymous off
 #   sluice-anon     --allow-anonymous (the same build, no checks): the 5 % baseline
@@ -12,6 +12,10 @@
 #                   (HMAC-SHA1 of each client id, constant-time compare, mq:MqttInstanceAccess
 #                   on CONNECT, mq:PUB / mq:SUB policy decisions per topic, the strict
 #                   <GroupId>@@@<DeviceId> and parent-topic rules)
+#   floor           build/sluice-null-broker: Sluice's system calls per message and no broker
+#                   logic at all (bench/floor/null_broker.cpp), the floor of an epoll broker
+#                   on loopback TCP on this machine; floor / mosquitto is the best ratio any
+#                   such broker could show
 # Figures: broker CPU µs per delivered message, fan-in 4→1 QoS 0 at each of $RATES msg/s
 # (the same offered load for all); CONNECT+CONNACK+DISCONNECT cycles/s, 8 in flight, each
 # CONNECT with its own credentials. Medians of $REPS.
@@ -20,12 +24,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 SLUICE=${SLUICE:-$ROOT/build/sluice}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+FLOOR=${FLOOR:-$ROOT/build/sluice-null-broker}
 REPS=${REPS:-3}; DURATION=${DURATION:-5}; WARMUP=${WARMUP:-2}; RATES=${RATES:-30000 100000}
 BROKER_CPU=${BROKER_CPU:-0}; LOAD_CPU=${LOAD_CPU:-1}
 OUT=${1:-}
 log() { echo "auth_compare: $*" >&2; }
 die() { log "$*"; exit 1; }
-[[ -x $BENCH && -x $SLUICE ]] || die "build first: make build"
+[[ -x $BENCH && -x $SLUICE && -x $FLOOR ]] || die "build first: make build"
 [[ -x $MOSQUITTO ]] || die "no mosquitto at $MOSQUITTO"
 command -v mosquitto_passwd >/dev/null || die "mosquitto_passwd missing (apt-get install mosquitto)"
 
@@ -79,6 +84,8 @@ EOF
     sluice-sig)
       taskset -c "$BROKER_CPU" "$SLUICE" serve --threads 1 --host 127.0.0.1 --mqtt-port "$BPORT" \
         --http-port=-1 --log-level warn --data-dir "$DATA" >/dev/null 2>&1 & ;;
+    floor)
+      taskset -c "$BROKER_CPU" "$FLOOR" "$BPORT" >/dev/null 2>&1 & ;;
   esac
   BPID=$!; PIDS+=("$BPID")
   wait_port "$BPORT" "$BPID" || die "$1 did not start"
@@ -90,12 +97,13 @@ creds() {  # broker -> load-tool credential arguments
     mosquitto-acl) echo "-u bench -P benchpw --topic-prefix bench/m" ;;
     sluice-anon) echo "--topic-prefix bench/a" ;;
     sluice-sig) echo "-u Signature|$AK|$INST --sign-secret $SK --client-id-prefix GID_bench@@@ --topic-prefix bench/s" ;;
+    floor) echo "--topic-prefix bench/f" ;;
   esac
 }
 
 RES=$TMP/results
 : >"$RES"
-BROKERS=(mosquitto-acl sluice-anon sluice-sig)
+BROKERS=(mosquitto-acl sluice-anon sluice-sig floor)
 for rep in $(seq "$REPS"); do
   for b in "${BROKERS[@]}"; do
     start "$b"
@@ -125,11 +133,12 @@ rm_=$(med connrate mosquitto-acl); ra=$(med connrate sluice-anon); rs=$(med conn
 {
   echo "\`bench/auth_compare.sh\` — $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD), medians of $REPS, load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "| figure | mosquitto (password + ACL file) | Sluice anonymous | Sluice Signature mode | Sluice sig / anon | Sluice sig / mosquitto |"
-  echo "|---|--:|--:|--:|--:|--:|"
+  echo "| figure | mosquitto (password + ACL file) | Sluice anonymous | Sluice Signature mode | null broker (floor) | Sluice sig / anon | Sluice sig / mosquitto | floor / mosquitto |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|"
   for rate in $RATES; do
-    cm=$(med "cost$rate" mosquitto-acl); ca=$(med "cost$rate" sluice-anon); cs=$(med "cost$rate" sluice-sig)
-    echo "| broker CPU µs per delivered message, fan-in 4→1 QoS 0 at $rate msg/s ($(all "cost$rate" mosquitto-acl) · $(all "cost$rate" sluice-anon) · $(all "cost$rate" sluice-sig)) | $cm | $ca | $cs | $(ratio "$cs" "$ca") | $(ratio "$cs" "$cm") |"
+    cm=$(med "cost$rate" mosquitto-acl); ca=$(med "cost$rate" sluice-anon); cs=$(med "cost$rate" sluice-sig); cf=$(med "cost$rate" floor)
+    echo "| broker CPU µs per delivered message, fan-in 4→1 QoS 0 at $rate msg/s ($(all "cost$rate" mosquitto-acl) · $(all "cost$rate" sluice-anon) · $(all "cost$rate" sluice-sig) · $(all "cost$rate" floor)) | $cm | $ca | $cs | $cf | $(ratio "$cs" "$ca") | $(ratio "$cs" "$cm") | $(ratio "$cf" "$cm") |"
   done
-  echo "| CONNECT + CONNACK + DISCONNECT per second, 8 in flight, own credentials each ($(all connrate mosquitto-acl) · $(all connrate sluice-anon) · $(all connrate sluice-sig)) | $rm_ | $ra | $rs | $(ratio "$rs" "$ra") | $(ratio "$rs" "$rm_") |"
+  rf=$(med connrate floor)
+  echo "| CONNECT + CONNACK + DISCONNECT per second, 8 in flight, own credentials each ($(all connrate mosquitto-acl) · $(all connrate sluice-anon) · $(all connrate sluice-sig) · $(all connrate floor)) | $rm_ | $ra | $rs | $rf | $(ratio "$rs" "$ra") | $(ratio "$rs" "$rm_") | $(ratio "$rf" "$rm_") |"
 } | tee ${OUT:+"$OUT"}

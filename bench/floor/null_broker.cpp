@@ -9,8 +9,7 @@
 // this machine; bench/auth_compare.sh runs it beside Sluice and mosquitto so the
 // distance to that floor is a number rather than a guess.
 //
-// It speaks just enough MQTT 3.1.1 for sluice-bench: CONNECT -> CONNACK, SUBSCRIBE
-// -> SUBACK (QoS 0), PINGREQ -> PINGRESP, PUBLISH QoS 0 forwarded, DISCONNECT closes.
+// It speaks just enough MQTT 3.1.1 for sluice-bench (null_broker.hpp).
 //
 //   sluice-null-broker PORT
 #include <arpa/inet.h>
@@ -27,8 +26,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "null_broker.hpp"
 
 namespace {
 
@@ -38,80 +38,13 @@ struct Conn {
   bool subscriber = false, dirty = false;
 };
 
-std::unordered_map<int, Conn> conns;
-std::vector<Conn*> subscribers, dirty;
-
-void queue(Conn& c, std::string_view bytes) {
-  c.out.append(bytes);
-  if (!c.dirty) {
-    c.dirty = true;
-    dirty.push_back(&c);
-  }
-}
-
-void drop(int fd) {
-  auto it = conns.find(fd);
-  if (it == conns.end()) return;
-  std::erase(subscribers, &it->second);
-  std::erase(dirty, &it->second);
-  ::close(fd);
-  conns.erase(it);
-}
-
-// Returns false when the connection is to be closed.
-bool handle(Conn& c) {
-  size_t off = 0;
-  while (c.in.size() - off >= 2) {
-    const auto* p = reinterpret_cast<const unsigned char*>(c.in.data() + off);
-    size_t len = 0, i = 1;
-    for (int shift = 0;; shift += 7, ++i) {
-      if (i >= c.in.size() - off) return c.in.erase(0, off), true;  // need more
-      len |= size_t(p[i] & 0x7f) << shift;
-      if (!(p[i] & 0x80)) break;
-    }
-    const size_t total = i + 1 + len;
-    if (c.in.size() - off < total) break;
-    switch (p[0] >> 4) {
-      case 1: queue(c, std::string_view("\x20\x02\x00\x00", 4)); break;  // CONNECT
-      case 3:                                                             // PUBLISH QoS 0
-        for (Conn* s : subscribers) queue(*s, std::string_view(c.in.data() + off, total));
-        break;
-      case 8: {  // SUBSCRIBE: packet id follows the fixed header
-        const char ack[5] = {char(0x90), 3, char(p[i + 1]), char(p[i + 2]), 0};
-        queue(c, std::string_view(ack, 5));
-        if (!c.subscriber) subscribers.push_back(&c);
-        c.subscriber = true;
-        break;
-      }
-      case 12: queue(c, std::string_view("\xd0\x00", 2)); break;  // PINGREQ
-      case 14: return false;                                      // DISCONNECT
-      default: break;
-    }
-    off += total;
-  }
-  c.in.erase(0, off);
-  return true;
-}
+floor_bench::NullBroker<Conn> nb;
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
-    return 2;
-  }
-  std::signal(SIGPIPE, SIG_IGN);
-  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const int lfd = floor_bench::listen_from_args(argc, argv, SOCK_NONBLOCK);
   const int one = 1;
-  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(std::atoi(argv[1])));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(lfd, 1024) != 0) {
-    std::perror("listen");
-    return 1;
-  }
   const int ep = ::epoll_create1(0);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -126,7 +59,7 @@ int main(int argc, char** argv) {
       if (fd == lfd) {
         for (int c; (c = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
           ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-          conns.emplace(c, Conn{c, {}, {}});
+          nb.conns.emplace(c, Conn{c, {}, {}});
           epoll_event cev{};
           cev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
           cev.data.fd = c;
@@ -134,28 +67,28 @@ int main(int argc, char** argv) {
         }
         continue;
       }
-      auto it = conns.find(fd);
-      if (it == conns.end()) continue;
+      auto it = nb.conns.find(fd);
+      if (it == nb.conns.end()) continue;
       const ssize_t r = ::read(fd, buf, sizeof buf);
       if (r == 0 || (r < 0 && errno != EAGAIN)) {
-        drop(fd);
+        nb.drop(fd);
         continue;
       }
       if (r > 0) {
         it->second.in.append(buf, static_cast<size_t>(r));
-        if (!handle(it->second)) drop(fd);
+        if (!nb.handle(it->second)) nb.drop(fd);
       }
     }
     // One send per connection with output, as Sluice's flush_dirty(). What the socket
     // does not take is retried on the next wake-up (benchmarks only: no bound).
     static std::vector<Conn*> flushing;  // swapped with dirty: both keep their capacity
     flushing.clear();
-    flushing.swap(dirty);
+    flushing.swap(nb.dirty);
     for (Conn* c : flushing) {
       c->dirty = false;
       const ssize_t w = ::send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
       if (w > 0) c->out.erase(0, static_cast<size_t>(w));
-      if (!c->out.empty()) queue(*c, {});
+      if (!c->out.empty()) nb.queue(*c, {});
     }
   }
 }

@@ -3,7 +3,7 @@
 // not). Multishot accept, multishot recv into a provided-buffer ring, one send per
 // subscriber per loop iteration, and one io_uring_enter per iteration that both
 // submits and waits (DEFER_TASKRUN; NO_DEFER=1 in the environment turns that off).
-// The same MQTT subset as null_broker.cpp. Built only where liburing-dev is installed.
+// The same MQTT subset as null_broker.cpp (null_broker.hpp). Built only where liburing-dev is installed.
 //
 //   sluice-null-broker-uring PORT
 #include <arpa/inet.h>
@@ -19,8 +19,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "null_broker.hpp"
 
 namespace {
 struct Conn {
@@ -28,8 +29,7 @@ struct Conn {
   std::string in, out, sending;
   bool subscriber = false, dirty = false, in_flight = false;
 };
-std::unordered_map<int, Conn> conns;
-std::vector<Conn*> subscribers, dirty;
+floor_bench::NullBroker<Conn> nb;
 io_uring ring;
 constexpr unsigned kBufs = 256, kBufSize = 16384;
 constexpr int kGroup = 1;
@@ -40,10 +40,6 @@ int lfd;
 enum : uint64_t { kAccept = 1, kRecv = 2, kSend = 3 };
 uint64_t tag(uint64_t kind, int fd) { return kind << 32 | uint32_t(fd); }
 
-void queue(Conn& c, std::string_view bytes) {
-  c.out.append(bytes);
-  if (!c.dirty) { c.dirty = true; dirty.push_back(&c); }
-}
 io_uring_sqe* sqe() {
   io_uring_sqe* s = io_uring_get_sqe(&ring);
   if (!s) { io_uring_submit(&ring); s = io_uring_get_sqe(&ring); }
@@ -61,46 +57,16 @@ void arm_accept() {
   io_uring_prep_multishot_accept(s, lfd, nullptr, nullptr, 0);
   io_uring_sqe_set_data64(s, tag(kAccept, lfd));
 }
+// A send still in flight reads from c.sending: that buffer outlives the connection
+// (benchmarks only, a few per run). shutdown() ends the armed multishot recv, which
+// holds its own reference to the socket.
+std::vector<std::string> graveyard;
 void drop(int fd) {
-  auto it = conns.find(fd);
-  if (it == conns.end()) return;
-  std::erase(subscribers, &it->second);
-  std::erase(dirty, &it->second);
-  ::close(fd);
-  conns.erase(it);
-}
-bool handle(Conn& c) {
-  size_t off = 0;
-  while (c.in.size() - off >= 2) {
-    const auto* p = reinterpret_cast<const unsigned char*>(c.in.data() + off);
-    size_t len = 0, i = 1;
-    for (int shift = 0;; shift += 7, ++i) {
-      if (i >= c.in.size() - off) return c.in.erase(0, off), true;
-      len |= size_t(p[i] & 0x7f) << shift;
-      if (!(p[i] & 0x80)) break;
-    }
-    const size_t total = i + 1 + len;
-    if (c.in.size() - off < total) break;
-    switch (p[0] >> 4) {
-      case 1: queue(c, std::string_view("\x20\x02\x00\x00", 4)); break;
-      case 3:
-        for (Conn* s : subscribers) queue(*s, std::string_view(c.in.data() + off, total));
-        break;
-      case 8: {
-        const char ack[5] = {char(0x90), 3, char(p[i + 1]), char(p[i + 2]), 0};
-        queue(c, std::string_view(ack, 5));
-        if (!c.subscriber) subscribers.push_back(&c);
-        c.subscriber = true;
-        break;
-      }
-      case 12: queue(c, std::string_view("\xd0\x00", 2)); break;
-      case 14: return false;
-      default: break;
-    }
-    off += total;
-  }
-  c.in.erase(0, off);
-  return true;
+  auto it = nb.conns.find(fd);
+  if (it == nb.conns.end()) return;
+  if (it->second.in_flight) graveyard.push_back(std::move(it->second.sending));
+  ::shutdown(fd, SHUT_RDWR);
+  nb.drop(fd);
 }
 void start_send(Conn& c) {
   c.sending.swap(c.out);
@@ -113,19 +79,8 @@ void start_send(Conn& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s PORT\n", argv[0]);
-    return 2;
-  }
-  std::signal(SIGPIPE, SIG_IGN);
-  lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  lfd = floor_bench::listen_from_args(argc, argv, 0);
   const int one = 1;
-  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(uint16_t(std::atoi(argv[1])));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(lfd, (sockaddr*)&addr, sizeof addr) || ::listen(lfd, 1024)) return 1;
   io_uring_params params{};
   params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN;
   if (getenv("NO_DEFER")) params.flags = 0;
@@ -153,32 +108,32 @@ int main(int argc, char** argv) {
         case kAccept:
           if (cqe->res >= 0) {
             ::setsockopt(cqe->res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            conns.emplace(cqe->res, Conn{cqe->res, {}, {}, {}});
+            nb.conns.emplace(cqe->res, Conn{cqe->res, {}, {}, {}});
             arm_recv(cqe->res);
           }
           if (!(cqe->flags & IORING_CQE_F_MORE)) arm_accept();
           break;
         case kRecv: {
-          auto it = conns.find(fd);
+          auto it = nb.conns.find(fd);
           if (cqe->flags & IORING_CQE_F_BUFFER) {
             const unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-            if (cqe->res > 0 && it != conns.end()) it->second.in.append(bufmem + size_t(bid) * kBufSize, size_t(cqe->res));
+            if (cqe->res > 0 && it != nb.conns.end()) it->second.in.append(bufmem + size_t(bid) * kBufSize, size_t(cqe->res));
             io_uring_buf_ring_add(br, bufmem + size_t(bid) * kBufSize, kBufSize, bid, io_uring_buf_ring_mask(kBufs), returned++);
           }
-          if (it == conns.end()) break;
+          if (it == nb.conns.end()) break;
           if (cqe->res <= 0 && cqe->res != -ENOBUFS) { drop(fd); break; }
-          if (cqe->res > 0 && !handle(it->second)) { drop(fd); break; }
+          if (cqe->res > 0 && !nb.handle(it->second)) { drop(fd); break; }
           if (!(cqe->flags & IORING_CQE_F_MORE)) arm_recv(fd);
           break;
         }
         case kSend: {
-          auto it = conns.find(fd);
-          if (it == conns.end()) break;
+          auto it = nb.conns.find(fd);
+          if (it == nb.conns.end()) break;
           Conn& c = it->second;
           c.in_flight = false;
           if (cqe->res > 0) c.sending.erase(0, size_t(cqe->res));
           if (!c.sending.empty()) { c.out.insert(0, c.sending); c.sending.clear(); }
-          if (!c.out.empty()) queue(c, {});
+          if (!c.out.empty()) nb.queue(c, {});
           break;
         }
       }
@@ -187,10 +142,10 @@ int main(int argc, char** argv) {
     io_uring_cq_advance(&ring, seen);
     static std::vector<Conn*> flushing;  // swapped with dirty: both keep their capacity
     flushing.clear();
-    flushing.swap(dirty);
+    flushing.swap(nb.dirty);
     for (Conn* c : flushing) {
       c->dirty = false;
-      if (c->in_flight) { c->dirty = true; dirty.push_back(c); continue; }  // after its completion
+      if (c->in_flight) { c->dirty = true; nb.dirty.push_back(c); continue; }  // after its completion
       start_send(*c);
     }
   }

@@ -14,6 +14,18 @@ std::string write_file(const std::string& text) {
   std::ofstream(p) << text;
   return p.string();
 }
+
+// Loading `toml` fails with a message that contains `needle`.
+void expect_load_error(Config& c, const std::string& toml, const std::string& needle) {
+  auto path = write_file(toml);
+  try {
+    sluice::app::load_toml(path, c);
+    ADD_FAILURE() << "expected an error containing " << needle;
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
 }  // namespace
 
 TEST(Config, TomlOverridesDefaults) {
@@ -34,40 +46,19 @@ TEST(Config, TomlOverridesDefaults) {
 
 TEST(Config, UnknownKeyIsAnErrorNamingIt) {
   Config c;
-  auto path = write_file("[mqtt]\nprot = 1\n");
-  try {
-    sluice::app::load_toml(path, c);
-    FAIL() << "expected an error";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("prot"), std::string::npos) << e.what();
-  }
-  std::filesystem::remove(path);
+  expect_load_error(c, "[mqtt]\nprot = 1\n", "prot");
 }
 
 TEST(Config, WrongTypeNamesTheLine) {
   Config c;
-  auto path = write_file("[mqtt]\n\nport = \"x\"\n");
-  try {
-    sluice::app::load_toml(path, c);
-    FAIL() << "expected an error";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
-  }
-  std::filesystem::remove(path);
+  expect_load_error(c, "[mqtt]\n\nport = \"x\"\n", ":3:");
 }
 
 TEST(Config, OutOfRangeNumberIsRefusedNotWrapped) {
   Config c;
   const auto before = c.broker.max_queued_bytes;
-  auto path = write_file("[broker]\nmax_queued_bytes = -1\n");
-  try {
-    sluice::app::load_toml(path, c);
-    FAIL() << "expected an error";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("max_queued_bytes must be between 0 and"), std::string::npos) << e.what();
-  }
+  expect_load_error(c, "[broker]\nmax_queued_bytes = -1\n", "max_queued_bytes must be between 0 and");
   EXPECT_EQ(c.broker.max_queued_bytes, before);
-  std::filesystem::remove(path);
   setenv("SLUICE_BROKER_MAX_INFLIGHT", "70000", 1);  // a uint16_t
   EXPECT_THROW(sluice::app::load_env(c), std::runtime_error);
   unsetenv("SLUICE_BROKER_MAX_INFLIGHT");

@@ -96,6 +96,40 @@ std::optional<PermitEffect> effect_from(std::string_view s) {
   return std::nullopt;
 }
 
+// The custom-auth request parameters, checked together: the values, or the
+// InvalidParameter error the API returns for the first bad one.
+struct IdentityArgs {
+  IdentityType type;
+  SignMode sign_mode;
+  std::string identity;  // the username (USER) or the client id (CLIENT)
+};
+Result<IdentityArgs> identity_args(std::string_view identity_type, std::string_view sign_mode,
+                                   std::string_view username, std::string_view client_id,
+                                   std::string_view secret) {
+  auto t = identity_type_from(identity_type);
+  if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
+  auto m = sign_mode_from(sign_mode);
+  if (!m) return bad("SignMode", "SignMode must be ORIGIN or SIGNED.");
+  if (secret.empty() || secret.size() > 256) return bad("Secret", "The secret must be 1 to 256 characters.");
+  return IdentityArgs{*t, *m, std::string(*t == IdentityType::Client ? client_id : username)};
+}
+
+struct PermissionArgs {
+  IdentityType type;
+  PermitAction action;
+  PermitEffect effect;
+};
+Result<PermissionArgs> permission_args(std::string_view identity_type, std::string_view permit_action,
+                                       std::string_view effect) {
+  auto t = identity_type_from(identity_type);
+  if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
+  auto a = permit_action_from(permit_action);
+  if (!a) return bad("PermitAction", "PermitAction must be PUB, SUB or PUB_SUB.");
+  auto e = effect_from(effect);
+  if (!e) return bad("Effect", "Effect must be ALLOW or DENY.");
+  return PermissionArgs{*t, *a, *e};
+}
+
 std::optional<Error> check_filter(std::string_view field, std::string_view f) {
   if (f.empty() || f.size() > 1024) return bad(std::string(field), "A topic filter must be 1 to 1024 characters.");
   for (size_t i = 0; i < f.size(); ++i) {
@@ -890,29 +924,29 @@ Status MqService::AddCustomAuthIdentity(std::string_view account_id, std::string
                                         std::string_view client_id, std::string_view secret,
                                         std::string_view sign_mode) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  auto t = identity_type_from(identity_type);
-  if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
-  auto m = sign_mode_from(sign_mode);
-  if (!m) return bad("SignMode", "SignMode must be ORIGIN or SIGNED.");
+  auto args = identity_args(identity_type, sign_mode, username, client_id, secret);
+  if (!args) return args.error();
   if (username.empty() || username.size() > 128) return bad("Username", "The username must be 1 to 128 characters.");
   if (username.find('|') != std::string_view::npos)
     return bad("Username", "A custom-auth username may not contain '|' (it would name another mode).");
-  if (*t == IdentityType::Client && client_id.empty())
+  if (args->type == IdentityType::Client && client_id.empty())
     return bad("ClientId", "A CLIENT identity needs the client id it is valid for.");
-  if (secret.empty() || secret.size() > 256) return bad("Secret", "The secret must be 1 to 256 characters.");
-  const std::string identity(*t == IdentityType::Client ? client_id : username);
+  // Named copies, not a structured binding: clang 14 cannot capture those in the lambda.
+  const IdentityType t = args->type;
+  const SignMode m = args->sign_mode;
+  const std::string& identity = args->identity;
   const int64_t now = now_ms();
   return write(account_id, [&]() -> Status {
     auto& db = store_->db();
     store::Transaction tx(db);
     if (db.query("SELECT 1 FROM mq_custom_identities WHERE instance_id = ? AND identity_type = ? AND identity = ?",
-                 instance_id, to_string(*t), identity)
+                 instance_id, to_string(t), identity)
             .step())
       return already_exists("EntityAlreadyExists.CustomAuthIdentity",
                             "The identity \"" + identity + "\" already exists; use UpdateCustomAuthIdentity.");
-    db.run("INSERT INTO mq_custom_identities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", instance_id, to_string(*t),
+    db.run("INSERT INTO mq_custom_identities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", instance_id, to_string(t),
            identity, username, std::string(client_id),
-           store::Blob{store_->box().seal(secret, identity_aad(instance_id, *t, identity))}, to_string(*m), now, now);
+           store::Blob{store_->box().seal(secret, identity_aad(instance_id, t, identity))}, to_string(m), now, now);
     tx.commit();
     return {};
   });
@@ -923,18 +957,16 @@ Status MqService::UpdateCustomAuthIdentity(std::string_view account_id, std::str
                                            std::string_view client_id, std::string_view secret,
                                            std::string_view sign_mode) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  auto t = identity_type_from(identity_type);
-  if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
-  auto m = sign_mode_from(sign_mode);
-  if (!m) return bad("SignMode", "SignMode must be ORIGIN or SIGNED.");
-  if (secret.empty() || secret.size() > 256) return bad("Secret", "The secret must be 1 to 256 characters.");
-  const std::string identity(*t == IdentityType::Client ? client_id : username);
+  auto args = identity_args(identity_type, sign_mode, username, client_id, secret);
+  if (!args) return args.error();
+  const IdentityType t = args->type;
+  const std::string& identity = args->identity;
   return change_one(account_id,
                     not_exist("EntityNotExist.CustomAuthIdentity", "The identity \"" + identity + "\" does not exist."),
                     "UPDATE mq_custom_identities SET secret = ?, sign_mode = ?, username = ?, updated_ms = ? WHERE "
                     "instance_id = ? AND identity_type = ? AND identity = ?",
-                    store::Blob{store_->box().seal(secret, identity_aad(instance_id, *t, identity))}, to_string(*m),
-                    username, now_ms(), instance_id, to_string(*t), identity);
+                    store::Blob{store_->box().seal(secret, identity_aad(instance_id, t, identity))}, to_string(args->sign_mode),
+                    username, now_ms(), instance_id, to_string(t), identity);
 }
 
 Status MqService::DeleteCustomAuthIdentity(std::string_view account_id, std::string_view instance_id,
@@ -973,12 +1005,11 @@ Status MqService::AddCustomAuthPermission(std::string_view account_id, std::stri
                                           std::string_view topic, std::string_view permit_action,
                                           std::string_view effect) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  auto t = identity_type_from(identity_type);
-  if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
-  auto a = permit_action_from(permit_action);
-  if (!a) return bad("PermitAction", "PermitAction must be PUB, SUB or PUB_SUB.");
-  auto e = effect_from(effect);
-  if (!e) return bad("Effect", "Effect must be ALLOW or DENY.");
+  auto args = permission_args(identity_type, permit_action, effect);
+  if (!args) return args.error();
+  const IdentityType t = args->type;  // named, not bound: captured by the lambda below
+  const PermitAction a = args->action;
+  const PermitEffect e = args->effect;
   if (identity.empty()) return bad("Identity", "The identity (username or client id) is required.");
   if (auto err = check_filter("Topic", topic)) return *err;
   return write(account_id, [&]() -> Status {
@@ -986,13 +1017,13 @@ Status MqService::AddCustomAuthPermission(std::string_view account_id, std::stri
     store::Transaction tx(db);
     if (db.query("SELECT 1 FROM mq_custom_permissions WHERE instance_id = ? AND identity_type = ? AND identity = ? "
                  "AND topic = ?",
-                 instance_id, to_string(*t), identity, topic)
+                 instance_id, to_string(t), identity, topic)
             .step())
       return already_exists("EntityAlreadyExists.CustomAuthPermission",
                             "A permission of \"" + std::string(identity) + "\" on \"" + std::string(topic) +
                                 "\" exists; use UpdateCustomAuthPermission.");
-    db.run("INSERT INTO mq_custom_permissions VALUES (?, ?, ?, ?, ?, ?, ?)", instance_id, to_string(*t), identity,
-           topic, to_string(*a), to_string(*e), now_ms());
+    db.run("INSERT INTO mq_custom_permissions VALUES (?, ?, ?, ?, ?, ?, ?)", instance_id, to_string(t), identity,
+           topic, to_string(a), to_string(e), now_ms());
     tx.commit();
     return {};
   });
@@ -1003,16 +1034,13 @@ Status MqService::UpdateCustomAuthPermission(std::string_view account_id, std::s
                                              std::string_view topic, std::string_view permit_action,
                                              std::string_view effect) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s;
-  auto t = identity_type_from(identity_type);
-  if (!t) return bad("IdentityType", "IdentityType must be USER or CLIENT.");
-  auto a = permit_action_from(permit_action);
-  if (!a) return bad("PermitAction", "PermitAction must be PUB, SUB or PUB_SUB.");
-  auto e = effect_from(effect);
-  if (!e) return bad("Effect", "Effect must be ALLOW or DENY.");
+  auto args = permission_args(identity_type, permit_action, effect);
+  if (!args) return args.error();
   return change_one(account_id, not_exist("EntityNotExist.CustomAuthPermission", "No such permission."),
                     "UPDATE mq_custom_permissions SET permit_action = ?, effect = ? WHERE instance_id = ? AND "
                     "identity_type = ? AND identity = ? AND topic = ?",
-                    to_string(*a), to_string(*e), instance_id, to_string(*t), identity, topic);
+                    to_string(args->action), to_string(args->effect), instance_id, to_string(args->type), identity,
+                    topic);
 }
 
 Status MqService::DeleteCustomAuthPermission(std::string_view account_id, std::string_view instance_id,

@@ -60,6 +60,19 @@ void authz(Call& c, const std::string& op, const std::string& inst, std::vector<
   c.authorize_on("mq:" + op, resources, "instance", inst);
 }
 
+// The prologue of most instance operations: the service is active, InstanceId is
+// given, and the caller may perform `op` on that instance.
+struct InstanceOp {
+  mq::MqService& m;
+  std::string id;
+};
+InstanceOp instance_op(Call& c, const char* op) {
+  auto& m = mqs(c);
+  auto id = c.req("InstanceId");
+  authz(c, op, id);
+  return {m, std::move(id)};
+}
+
 // A topic is authorized on itself and on its parent (SPEC §4).
 std::vector<std::string> topic_arns(Call& c, const std::string& inst, const std::string& topic) {
   std::vector<std::string> v{c.arn("mq", "topic/" + inst + "/" + topic)};
@@ -124,18 +137,14 @@ void CreateInstance(Call& c) {
   write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
 }
 void UpdateInstance(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "UpdateInstance", id);
+  auto [m, id] = instance_op(c, "UpdateInstance");
   auto cur = unwrap(m.GetInstance(c.account(), id));
   auto i = unwrap(m.UpdateInstance(c.account(), id, c.opt("InstanceName"), c.opt("Remark"), settings_from(c, cur.settings)));
   c.out().key("Instance");
   write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
 }
 void ReleaseInstance(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "ReleaseInstance", id);
+  auto [m, id] = instance_op(c, "ReleaseInstance");
   unwrap(m.ReleaseInstance(c.account(), id));
 }
 std::vector<mq::TagFilter> tag_filters(Call& c) {
@@ -183,9 +192,7 @@ void DeleteTopic(Call& c) {
   unwrap(m.DeleteTopic(c.account(), id, topic));
 }
 void ListTopic(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "ListTopic", id);
+  auto [m, id] = instance_op(c, "ListTopic");
   auto ts = unwrap(m.ListTopic(c.account(), id));
   auto& w = c.out();
   w.key("Data").begin_array();
@@ -217,9 +224,7 @@ void DeleteGroupId(Call& c) {
   unwrap(m.DeleteGroupId(c.account(), id, g));
 }
 void ListGroupId(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "ListGroupId", id);
+  auto [m, id] = instance_op(c, "ListGroupId");
   auto gs = unwrap(m.ListGroupId(c.account(), id));
   auto& w = c.out();
   w.key("Data").begin_array();
@@ -504,25 +509,19 @@ void QueryMqttTraceMessageSubscribe(Call& c) {
 // ---- custom authentication ----
 void ok(Call& c) { c.out().field("Success", true); }
 void AddCustomAuthIdentity(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "AddCustomAuthIdentity", id);
+  auto [m, id] = instance_op(c, "AddCustomAuthIdentity");
   unwrap(m.AddCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),
                                  c.opt("ClientId").value_or(""), c.req("Secret"), c.req("SignMode")));
   ok(c);
 }
 void UpdateCustomAuthIdentity(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "UpdateCustomAuthIdentity", id);
+  auto [m, id] = instance_op(c, "UpdateCustomAuthIdentity");
   unwrap(m.UpdateCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),
                                     c.opt("ClientId").value_or(""), c.req("Secret"), c.req("SignMode")));
   ok(c);
 }
 void DeleteCustomAuthIdentity(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "DeleteCustomAuthIdentity", id);
+  auto [m, id] = instance_op(c, "DeleteCustomAuthIdentity");
   unwrap(m.DeleteCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),
                                     c.opt("ClientId").value_or("")));
   ok(c);
@@ -547,9 +546,7 @@ void results(Call& c, const std::vector<T>& v, W write_one) {
   ok(c);
 }
 void QueryCustomAuthIdentity(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "QueryCustomAuthIdentity", id);
+  auto [m, id] = instance_op(c, "QueryCustomAuthIdentity");
   auto v = unwrap(m.QueryCustomAuthIdentity(c.account(), id, c.opt("Username").value_or(""),
                                             c.opt("IdentityType").value_or(""), c.opt("ClientId").value_or("")));
   results(c, v, [](JsonWriter& w, const mq::CustomIdentity& i) {
@@ -561,32 +558,24 @@ void QueryCustomAuthIdentity(Call& c) {
   });
 }
 void AddCustomAuthPermission(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "AddCustomAuthPermission", id);
+  auto [m, id] = instance_op(c, "AddCustomAuthPermission");
   unwrap(m.AddCustomAuthPermission(c.account(), id, c.req("Identity"), c.req("IdentityType"), c.req("Topic"),
                                    c.req("PermitAction"), c.req("Effect")));
   ok(c);
 }
 void UpdateCustomAuthPermission(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "UpdateCustomAuthPermission", id);
+  auto [m, id] = instance_op(c, "UpdateCustomAuthPermission");
   unwrap(m.UpdateCustomAuthPermission(c.account(), id, c.req("Identity"), c.req("IdentityType"), c.req("Topic"),
                                       c.req("PermitAction"), c.req("Effect")));
   ok(c);
 }
 void DeleteCustomAuthPermission(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "DeleteCustomAuthPermission", id);
+  auto [m, id] = instance_op(c, "DeleteCustomAuthPermission");
   unwrap(m.DeleteCustomAuthPermission(c.account(), id, c.req("Identity"), c.req("IdentityType"), c.req("Topic")));
   ok(c);
 }
 void QueryCustomAuthPermission(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "QueryCustomAuthPermission", id);
+  auto [m, id] = instance_op(c, "QueryCustomAuthPermission");
   auto v = unwrap(m.QueryCustomAuthPermission(c.account(), id, c.opt("Identity").value_or(""),
                                               c.opt("IdentityType").value_or(""), c.opt("Topic").value_or("")));
   results(c, v, [](JsonWriter& w, const mq::CustomPermission& p) {
@@ -599,23 +588,17 @@ void QueryCustomAuthPermission(Call& c) {
   });
 }
 void AddCustomAuthConnectBlack(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "AddCustomAuthConnectBlack", id);
+  auto [m, id] = instance_op(c, "AddCustomAuthConnectBlack");
   unwrap(m.AddCustomAuthConnectBlack(c.account(), id, c.req("ClientId")));
   ok(c);
 }
 void DeleteCustomAuthConnectBlack(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "DeleteCustomAuthConnectBlack", id);
+  auto [m, id] = instance_op(c, "DeleteCustomAuthConnectBlack");
   unwrap(m.DeleteCustomAuthConnectBlack(c.account(), id, c.req("ClientId")));
   ok(c);
 }
 void QueryCustomAuthConnectBlack(Call& c) {
-  auto& m = mqs(c);
-  auto id = c.req("InstanceId");
-  authz(c, "QueryCustomAuthConnectBlack", id);
+  auto [m, id] = instance_op(c, "QueryCustomAuthConnectBlack");
   auto v = unwrap(m.QueryCustomAuthConnectBlack(c.account(), id, c.opt("ClientId").value_or("")));
   std::string inst = id;
   results(c, v, [&](JsonWriter& w, const std::string& cl) {

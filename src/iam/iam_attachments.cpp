@@ -28,10 +28,7 @@ std::string scope_text(const std::string& rg) { return rg.empty() ? "the account
 Status IamService::attach_policy(std::string_view account_id, const PrincipalRef& principal, PolicyType type,
                                  std::string_view policy_name, std::string_view resource_group_id) {
   std::string rg = resource_group_id == account_id ? std::string() : std::string(resource_group_id);
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (auto s = account_exists(account_id); !s) return s;
     if (!principal_exists(db, account_id, principal)) return no_principal(principal);
     if (type == PolicyType::System ? !find_system_policy(policy_name)
@@ -65,8 +62,6 @@ Status IamService::attach_policy(std::string_view account_id, const PrincipalRef
                             " policies attached, the maximum. Detach one first or grant through a group.");
     db.run("INSERT INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)", account_id, ptype, principal.name, to_string(type),
            policy_name, rg, now());
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }
@@ -74,10 +69,7 @@ Status IamService::attach_policy(std::string_view account_id, const PrincipalRef
 Status IamService::detach_policy(std::string_view account_id, const PrincipalRef& principal, PolicyType type,
                                  std::string_view policy_name, std::string_view resource_group_id) {
   std::string rg = resource_group_id == account_id ? std::string() : std::string(resource_group_id);
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!principal_exists(db, account_id, principal)) return no_principal(principal);
     const std::string ptype = to_string(principal.type);
     if (db.run("DELETE FROM attachments WHERE account_id = ? AND principal_type = ? AND principal_name = ? AND "
@@ -86,8 +78,6 @@ Status IamService::detach_policy(std::string_view account_id, const PrincipalRef
       return err::not_exist("EntityNotExist." + ptype + ".Policy",
                             "The policy \"" + std::string(policy_name) + "\" is not attached to " +
                                 detail::lower(ptype) + " \"" + principal.name + "\" at " + scope_text(rg) + ".");
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

@@ -19,15 +19,10 @@ std::string flag_key(std::string_view account_id) { return "root_password_reset:
 Status IamService::set_root_password(std::string_view account_id, std::string_view new_password) {
   if (auto e = check_length("Password", new_password, 8, 128)) return *e;
   std::string hash = store::hash_password(new_password);  // slow: outside the lock
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (db.run("UPDATE accounts SET password_hash = ? WHERE id = ?", hash, account_id) == 0)
       return err::not_exist("EntityNotExist.Account", "The account " + std::string(account_id) + " does not exist.");
     db.run("DELETE FROM meta WHERE key = ?", flag_key(account_id));
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

@@ -34,10 +34,7 @@ std::optional<Error> check_group(std::string_view name, std::string_view comment
 
 Result<Group> IamService::create_group(std::string_view account_id, std::string_view name, std::string_view comments) {
   if (auto e = check_group(name, comments)) return *e;
-  return guarded([&]() -> Result<Group> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<Group> {
     if (auto s = account_exists(account_id); !s) return s.error();
     if (group_exists(db, account_id, name))
       return err::already_exists("EntityAlreadyExists.Group",
@@ -53,8 +50,6 @@ Result<Group> IamService::create_group(std::string_view account_id, std::string_
     } while (db.query("SELECT 1 FROM groups WHERE group_id = ?", g.group_id).step());
     db.run("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", g.account_id, g.name, g.group_id, g.comments, g.created_at,
            g.created_at);
-    tx.commit();
-    bump(account_id);
     return g;
   });
 }
@@ -81,10 +76,7 @@ Result<std::vector<Group>> IamService::list_groups(std::string_view account_id) 
 
 Result<Group> IamService::update_group(std::string_view account_id, std::string_view name,
                                        std::optional<std::string> new_name, std::optional<std::string> comments) {
-  return guarded([&]() -> Result<Group> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<Group> {
     auto q = db.query(std::string(kGroupCols) + "WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_group(name);
     Group g = read_group(q);
@@ -99,17 +91,12 @@ Result<Group> IamService::update_group(std::string_view account_id, std::string_
       db.run("UPDATE attachments SET principal_name = ? WHERE account_id = ? AND principal_type = 'Group' AND "
              "principal_name = ?",
              g.name, account_id, name);
-    tx.commit();
-    bump(account_id);
     return g;
   });
 }
 
 Status IamService::delete_group(std::string_view account_id, std::string_view name) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!group_exists(db, account_id, name)) return no_group(name);
     if (db.query("SELECT 1 FROM group_members WHERE account_id = ? AND group_name = ?", account_id, name).step())
       return err::conflict("DeleteConflict.Group.User",
@@ -120,17 +107,12 @@ Status IamService::delete_group(std::string_view account_id, std::string_view na
       return err::conflict("DeleteConflict.Group.Policy",
                            "The group \"" + std::string(name) + "\" still has policies attached; detach them first.");
     db.run("DELETE FROM groups WHERE account_id = ? AND name = ?", account_id, name);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }
 
 Status IamService::add_user_to_group(std::string_view account_id, std::string_view group, std::string_view user) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!group_exists(db, account_id, group)) return no_group(group);
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.query("SELECT 1 FROM group_members WHERE account_id = ? AND group_name = ? AND user_name = ?", account_id,
@@ -146,25 +128,18 @@ Status IamService::add_user_to_group(std::string_view account_id, std::string_vi
                                                         std::to_string(c.int64(0)) +
                                                         " groups, the maximum. Remove it from a group first.");
     db.run("INSERT INTO group_members VALUES (?, ?, ?, ?)", account_id, group, user, now());
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }
 
 Status IamService::remove_user_from_group(std::string_view account_id, std::string_view group, std::string_view user) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!group_exists(db, account_id, group)) return no_group(group);
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.run("DELETE FROM group_members WHERE account_id = ? AND group_name = ? AND user_name = ?", account_id, group,
                user) == 0)
       return err::not_exist("EntityNotExist.User.Group", "The user \"" + std::string(user) + "\" is not in the group \"" +
                                                              std::string(group) + "\".");
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

@@ -28,10 +28,7 @@ Error no_key(std::string_view id) {
 }  // namespace
 
 Result<NewAccessKey> IamService::create_access_key(std::string_view account_id, std::optional<std::string> user) {
-  return guarded([&]() -> Result<NewAccessKey> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<NewAccessKey> {
     if (!owner_exists(db, account_id, user)) return no_owner(account_id, user);
     auto c = user ? db.query("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_name = ?", account_id, *user)
                   : db.query("SELECT COUNT(*) FROM access_keys WHERE account_id = ? AND user_name IS NULL", account_id);
@@ -53,8 +50,6 @@ Result<NewAccessKey> IamService::create_access_key(std::string_view account_id, 
     db.run("INSERT INTO access_keys(id, account_id, user_name, secret_enc, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
            k.key.id, k.key.account_id, k.key.user_name, store::Blob{store_->box().seal(k.secret, k.key.id)}, "Active",
            k.key.created_at);
-    tx.commit();
-    bump(account_id);
     return k;
   });
 }
@@ -80,36 +75,26 @@ Result<std::vector<AccessKey>> IamService::list_access_keys(std::string_view acc
 
 Status IamService::update_access_key(std::string_view account_id, std::optional<std::string> user,
                                      std::string_view key_id, KeyStatus status) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!owner_exists(db, account_id, user)) return no_owner(account_id, user);
     int n = user ? db.run("UPDATE access_keys SET status = ? WHERE id = ? AND account_id = ? AND user_name = ?",
                           to_string(status), key_id, account_id, *user)
                  : db.run("UPDATE access_keys SET status = ? WHERE id = ? AND account_id = ? AND user_name IS NULL",
                           to_string(status), key_id, account_id);
     if (n == 0) return no_key(key_id);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }
 
 Status IamService::delete_access_key(std::string_view account_id, std::optional<std::string> user,
                                      std::string_view key_id) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!owner_exists(db, account_id, user)) return no_owner(account_id, user);
     int n = user ? db.run("DELETE FROM access_keys WHERE id = ? AND account_id = ? AND user_name = ?", key_id,
                           account_id, *user)
                  : db.run("DELETE FROM access_keys WHERE id = ? AND account_id = ? AND user_name IS NULL", key_id,
                           account_id);
     if (n == 0) return no_key(key_id);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

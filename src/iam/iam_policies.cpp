@@ -47,10 +47,7 @@ Result<Policy> IamService::create_policy(std::string_view account_id, std::strin
   if (auto e = check_name("PolicyName", name, 1, 128, "-")) return *e;
   if (auto e = check_length("Description", description, 0, 1024)) return *e;
   if (auto e = check_document(document, limits_.policy_document_max_chars)) return *e;
-  return guarded([&]() -> Result<Policy> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<Policy> {
     if (auto s = account_exists(account_id); !s) return s.error();
     if (db.query("SELECT 1 FROM policies WHERE account_id = ? AND name = ?", account_id, name).step())
       return err::already_exists("EntityAlreadyExists.Policy", "A custom policy named \"" + std::string(name) +
@@ -69,8 +66,6 @@ Result<Policy> IamService::create_policy(std::string_view account_id, std::strin
     db.run("INSERT INTO policies VALUES (?, ?, ?, 'v1', 2, ?, ?)", account_id, name, description, p.created_at,
            p.created_at);
     db.run("INSERT INTO policy_versions VALUES (?, ?, 'v1', ?, ?)", account_id, name, document, p.created_at);
-    tx.commit();
-    bump(account_id);
     return p;
   });
 }
@@ -240,10 +235,7 @@ Result<std::vector<PolicyVersion>> IamService::list_policy_versions(std::string_
 
 Status IamService::delete_policy_version(std::string_view account_id, std::string_view name,
                                          std::string_view version_id) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     auto p = db.query("SELECT default_version FROM policies WHERE account_id = ? AND name = ?", account_id, name);
     if (!p.step()) return no_policy(PolicyType::Custom, name);
     if (p.text(0) == version_id)
@@ -253,18 +245,13 @@ Status IamService::delete_policy_version(std::string_view account_id, std::strin
     if (db.run("DELETE FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?", account_id,
                name, version_id) == 0)
       return no_version(name, version_id);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }
 
 Status IamService::set_default_policy_version(std::string_view account_id, std::string_view name,
                                               std::string_view version_id) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!db.query("SELECT 1 FROM policies WHERE account_id = ? AND name = ?", account_id, name).step())
       return no_policy(PolicyType::Custom, name);
     if (!db.query("SELECT 1 FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id = ?",
@@ -273,8 +260,6 @@ Status IamService::set_default_policy_version(std::string_view account_id, std::
       return no_version(name, version_id);
     db.run("UPDATE policies SET default_version = ?, updated_at = ? WHERE account_id = ? AND name = ?", version_id,
            now(), account_id, name);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

@@ -30,10 +30,7 @@ Result<ResourceGroup> IamService::create_resource_group(std::string_view account
   if (auto e = check_name("Name", name, 3, 50, "-._")) return *e;
   std::string display = display_name.empty() ? std::string(name) : std::string(display_name);
   if (auto e = check_length("DisplayName", display, 1, 50)) return *e;
-  return guarded([&]() -> Result<ResourceGroup> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<ResourceGroup> {
     if (auto s = account_exists(account_id); !s) return s.error();
     if (db.query("SELECT 1 FROM resource_groups WHERE account_id = ? AND name = ?", account_id, name).step())
       return err::already_exists("EntityAlreadyExists.ResourceGroup",
@@ -49,8 +46,6 @@ Result<ResourceGroup> IamService::create_resource_group(std::string_view account
     } while (db.query("SELECT 1 FROM resource_groups WHERE id = ?", g.id).step());
     db.run("INSERT INTO resource_groups VALUES (?, ?, ?, ?, 0, ?)", g.id, g.account_id, g.name, g.display_name,
            g.created_at);
-    tx.commit();
-    bump(account_id);
     return g;
   });
 }
@@ -89,15 +84,10 @@ Result<std::vector<ResourceGroup>> IamService::list_resource_groups(std::string_
 Result<ResourceGroup> IamService::update_resource_group(std::string_view account_id, std::string_view id,
                                                         std::string_view display_name) {
   if (auto e = check_length("DisplayName", display_name, 1, 50)) return *e;
-  auto r = guarded([&]() -> Result<ResourceGroup> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  auto r = write_tx(account_id, [&](store::Db& db) -> Result<ResourceGroup> {
     if (db.run("UPDATE resource_groups SET display_name = ? WHERE account_id = ? AND id = ?", display_name, account_id,
                id) == 0)
       return no_rg(id);
-    tx.commit();
-    bump(account_id);
     return ResourceGroup{};
   });
   if (!r) return r;
@@ -105,10 +95,7 @@ Result<ResourceGroup> IamService::update_resource_group(std::string_view account
 }
 
 Status IamService::delete_resource_group(std::string_view account_id, std::string_view id) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     auto q = db.query("SELECT is_default FROM resource_groups WHERE account_id = ? AND id = ?", account_id, id);
     if (!q.step()) return no_rg(id);
     if (q.int64(0))
@@ -123,8 +110,6 @@ Status IamService::delete_resource_group(std::string_view account_id, std::strin
                            "Policies are still granted at the scope of resource group " + std::string(id) +
                                "; detach them first.");
     db.run("DELETE FROM resource_groups WHERE id = ?", id);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

@@ -121,10 +121,7 @@ Result<Role> IamService::create_role(std::string_view account_id, std::string_vi
     return err::invalid("InvalidParameter.MaxSessionDuration",
                         "MaxSessionDuration must be 3600 to " + std::to_string(limits_.role_max_session_upper) +
                             " seconds.");
-  return guarded([&]() -> Result<Role> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<Role> {
     if (auto s = account_exists(account_id); !s) return s.error();
     if (db.query("SELECT 1 FROM roles WHERE account_id = ? AND lower(name) = lower(?)", account_id, name).step())
       return err::already_exists("EntityAlreadyExists.Role",
@@ -140,8 +137,6 @@ Result<Role> IamService::create_role(std::string_view account_id, std::string_vi
     int64_t t = now();
     db.run("INSERT INTO roles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", account_id, name, id, description, trust_policy, max, t,
            t);
-    tx.commit();
-    bump(account_id);
     Role r;
     r.account_id = account_id;
     r.name = name;
@@ -183,18 +178,13 @@ Result<Role> IamService::update_role(std::string_view account_id, std::string_vi
     return err::invalid("InvalidParameter.MaxSessionDuration",
                         "MaxSessionDuration must be 3600 to " + std::to_string(limits_.role_max_session_upper) +
                             " seconds.");
-  auto r = guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  auto r = write_tx(account_id, [&](store::Db& db) -> Status {
     if (db.run("UPDATE roles SET trust_policy = COALESCE(?, trust_policy), max_session_duration = COALESCE(?, "
                "max_session_duration), updated_at = ? WHERE account_id = ? AND name = ?",
                trust_policy,
                max_session_duration,
                now(), account_id, name) == 0)
       return no_role(name);
-    tx.commit();
-    bump(account_id);
     return {};
   });
   if (!r) return r.error();
@@ -202,10 +192,7 @@ Result<Role> IamService::update_role(std::string_view account_id, std::string_vi
 }
 
 Status IamService::delete_role(std::string_view account_id, std::string_view name) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!db.query("SELECT 1 FROM roles WHERE account_id = ? AND name = ?", account_id, name).step())
       return no_role(name);
     if (db.query("SELECT 1 FROM attachments WHERE account_id = ? AND principal_type = 'Role' AND principal_name = ?",
@@ -215,8 +202,6 @@ Status IamService::delete_role(std::string_view account_id, std::string_view nam
                            "The role \"" + std::string(name) + "\" still has policies attached; detach them first.");
     db.run("DELETE FROM roles WHERE account_id = ? AND name = ?", account_id, name);
     db.run("DELETE FROM sts_sessions WHERE account_id = ? AND role_name = ?", account_id, name);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

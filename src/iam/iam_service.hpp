@@ -204,6 +204,10 @@ class IamService {
  private:
   friend struct IamTx;
   void bump(std::string_view account_id);  // after a committed write to that account's state
+  // One write to an account's identity state: f(db) under the store lock in one IamTx,
+  // committed and bumped when it returns a value, rolled back on an error (internal.hpp).
+  template <class F>
+  auto write_tx(std::string_view account_id, F&& f);
   void bump_all();                          // after another process changed the store
   uint64_t account_generation_locked(std::string_view account_id) const;  // cache_mu_ held
   Status account_exists(std::string_view account_id);

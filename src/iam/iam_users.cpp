@@ -38,10 +38,7 @@ LoginProfile read_profile(store::Stmt& q) {
 Result<User> IamService::create_user(std::string_view account_id, const UserInput& in) {
   std::string display = in.display_name.empty() ? in.name : in.display_name;
   if (auto e = check_user_fields(in.name, display, in.comments)) return *e;
-  return guarded([&]() -> Result<User> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<User> {
     if (auto s = account_exists(account_id); !s) return s.error();
     if (user_exists(db, account_id, in.name))
       return err::already_exists("EntityAlreadyExists.User",
@@ -63,8 +60,6 @@ Result<User> IamService::create_user(std::string_view account_id, const UserInpu
     db.run("INSERT INTO users(account_id, name, user_id, display_name, comments, created_at, updated_at) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)",
            u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at);
-    tx.commit();
-    bump(account_id);
     return u;
   });
 }
@@ -92,10 +87,7 @@ Result<std::vector<User>> IamService::list_users(std::string_view account_id) {
 Result<User> IamService::update_user(std::string_view account_id, std::string_view name,
                                      std::optional<std::string> new_name, std::optional<std::string> display_name,
                                      std::optional<std::string> comments) {
-  auto r = guarded([&]() -> Result<User> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  auto r = write_tx(account_id, [&](store::Db& db) -> Result<User> {
     auto q = db.query(std::string(kUserCols) + "WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_user(name);
     User u = read_user(q);
@@ -114,18 +106,13 @@ Result<User> IamService::update_user(std::string_view account_id, std::string_vi
              "principal_name = ?",
              u.name, account_id, name);
     }
-    tx.commit();
-    bump(account_id);
     return u;
   });
   return r;
 }
 
 Status IamService::delete_user(std::string_view account_id, std::string_view name) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!user_exists(db, account_id, name)) return no_user(name);
     if (db.query("SELECT 1 FROM access_keys WHERE account_id = ? AND user_name = ?", account_id, name).step())
       return err::conflict("DeleteConflict.User.AccessKey",
@@ -141,8 +128,6 @@ Status IamService::delete_user(std::string_view account_id, std::string_view nam
                                                              "\" still has policies attached; detach them first.");
     db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, name);
     db.run("DELETE FROM users WHERE account_id = ? AND name = ?", account_id, name);
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }
@@ -154,10 +139,7 @@ Result<LoginProfile> IamService::create_login_profile(std::string_view account_i
                                                       bool mfa_bind_required) {
   if (auto e = check_length("Password", password, 8, 128)) return *e;
   std::string hash = store::hash_password(password);
-  return guarded([&]() -> Result<LoginProfile> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<LoginProfile> {
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.query("SELECT 1 FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user).step())
       return err::already_exists("EntityAlreadyExists.User.LoginProfile",
@@ -166,8 +148,6 @@ Result<LoginProfile> IamService::create_login_profile(std::string_view account_i
     LoginProfile p{std::string(account_id), std::string(user), password_reset_required, mfa_bind_required, now()};
     db.run("INSERT INTO login_profiles VALUES (?, ?, ?, ?, ?, ?, ?)", p.account_id, p.user_name, hash,
            p.password_reset_required, p.mfa_bind_required, p.created_at, p.created_at);
-    tx.commit();
-    bump(account_id);
     return p;
   });
 }
@@ -199,10 +179,7 @@ Result<LoginProfile> IamService::update_login_profile(std::string_view account_i
   }
   auto cur = get_login_profile(account_id, user);
   if (!cur) return cur.error();
-  return guarded([&]() -> Result<LoginProfile> {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Result<LoginProfile> {
     LoginProfile p = *cur;
     if (reset_required) p.password_reset_required = *reset_required;
     if (mfa_bind_required) p.mfa_bind_required = *mfa_bind_required;
@@ -212,23 +189,16 @@ Result<LoginProfile> IamService::update_login_profile(std::string_view account_i
     if (n == 0)
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile (console access).");
-    tx.commit();
-    bump(account_id);
     return p;
   });
 }
 
 Status IamService::delete_login_profile(std::string_view account_id, std::string_view user) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
-    IamTx tx(*this);
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user) == 0)
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile to delete.");
-    tx.commit();
-    bump(account_id);
     return {};
   });
 }

@@ -1,8 +1,10 @@
 #pragma once
 // Helpers shared by the iam_*.cpp files; not part of the public interface.
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "iam/errors.hpp"
 #include "iam/iam_service.hpp"
@@ -57,5 +59,19 @@ struct IamTx {
   store::Transaction tx;
   int64_t start;
 };
+
+template <class F>
+auto IamService::write_tx(std::string_view account_id, F&& f) {
+  using R = std::invoke_result_t<F&, store::Db&>;
+  return detail::guarded([&]() -> R {
+    std::lock_guard lk(store_->mutex());
+    IamTx tx(*this);
+    R r = f(store_->db());
+    if (!r) return r;  // nothing committed
+    tx.commit();
+    bump(account_id);
+    return r;
+  });
+}
 
 }  // namespace sluice::iam

@@ -2,6 +2,7 @@
 // Helpers shared by the product files: paging in the cloud's two styles.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "api/rpc.hpp"
 
@@ -27,6 +28,17 @@ inline Page marker_page(Call& c, size_t total, JsonWriter& w) {
   w.field("IsTruncated", end < total);
   if (end < total) w.field("Marker", std::to_string(end));
   return {begin, end};
+}
+
+// A whole RAM list reply: the page Marker and MaxItems ask for, wrapped the cloud's
+// way ("Users":{"User":[...]}), each item written by write_one(w, item).
+template <class T, class Write>
+void marker_list(Call& c, const std::vector<T>& all, const char* outer, const char* inner, Write&& write_one) {
+  auto& w = c.out();
+  auto pg = marker_page(c, all.size(), w);
+  w.begin_wrapped(outer, inner);
+  for (size_t i = pg.begin; i < pg.end; ++i) write_one(w, all[i]);
+  w.end_wrapped();
 }
 
 // ResourceManager / OnsMqtt style: PageNumber (from 1) + PageSize. Writes

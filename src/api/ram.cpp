@@ -107,12 +107,8 @@ void DeleteUser(Call& c) {
 }
 void ListUsers(Call& c) {
   c.authorize("ram:ListUsers", user_arn(c, "*"));
-  auto all = unwrap(c.iam().list_users(c.account()));
-  auto& w = c.out();
-  auto pg = marker_page(c, all.size(), w);
-  w.begin_wrapped("Users", "User");
-  for (size_t i = pg.begin; i < pg.end; ++i) write_user(w, all[i]);
-  w.end_wrapped();
+  marker_list(c, unwrap(c.iam().list_users(c.account())), "Users", "User",
+              [](JsonWriter& w, const iam::User& u) { write_user(w, u); });
 }
 
 // ---- login profiles ----
@@ -242,12 +238,8 @@ void DeleteGroup(Call& c) {
 }
 void ListGroups(Call& c) {
   c.authorize("ram:ListGroups", group_arn(c, "*"));
-  auto all = unwrap(c.iam().list_groups(c.account()));
-  auto& w = c.out();
-  auto pg = marker_page(c, all.size(), w);
-  w.begin_wrapped("Groups", "Group");
-  for (size_t i = pg.begin; i < pg.end; ++i) write_group(w, all[i]);
-  w.end_wrapped();
+  marker_list(c, unwrap(c.iam().list_groups(c.account())), "Groups", "Group",
+              [](JsonWriter& w, const iam::Group& g) { write_group(w, g); });
 }
 void AddUserToGroup(Call& c) {
   auto g = c.req("GroupName"), u = c.req("UserName");
@@ -277,18 +269,14 @@ void ListGroupsForUser(Call& c) {
 void ListUsersForGroup(Call& c) {
   auto g = c.req("GroupName");
   c.authorize("ram:ListUsersForGroup", group_arn(c, g));
-  auto us = unwrap(c.iam().list_users_for_group(c.account(), g));
-  auto& w = c.out();
-  auto pg = marker_page(c, us.size(), w);
-  w.begin_wrapped("Users", "User");
-  for (size_t i = pg.begin; i < pg.end; ++i) {
-    w.begin_object();
-    w.field("UserName", us[i].name);
-    w.field("DisplayName", us[i].display_name);
-    w.field("JoinDate", iso_time(us[i].created_at));
-    w.end_object();
-  }
-  w.end_wrapped();
+  marker_list(c, unwrap(c.iam().list_users_for_group(c.account(), g)), "Users", "User",
+              [](JsonWriter& w, const iam::User& u) {
+                w.begin_object();
+                w.field("UserName", u.name);
+                w.field("DisplayName", u.display_name);
+                w.field("JoinDate", iso_time(u.created_at));
+                w.end_object();
+              });
 }
 
 // ---- roles ----
@@ -323,12 +311,8 @@ void DeleteRole(Call& c) {
 }
 void ListRoles(Call& c) {
   c.authorize("ram:ListRoles", role_arn(c, "*"));
-  auto all = unwrap(c.iam().list_roles(c.account()));
-  auto& w = c.out();
-  auto pg = marker_page(c, all.size(), w);
-  w.begin_wrapped("Roles", "Role");
-  for (size_t i = pg.begin; i < pg.end; ++i) write_role(w, all[i], false);
-  w.end_wrapped();
+  marker_list(c, unwrap(c.iam().list_roles(c.account())), "Roles", "Role",
+              [](JsonWriter& w, const iam::Role& r) { write_role(w, r, false); });
 }
 
 // ---- policies ----
@@ -360,12 +344,8 @@ void ListPolicies(Call& c) {
   std::optional<iam::PolicyType> t;
   if (c.opt("PolicyType")) t = policy_type(c);
   c.authorize("ram:ListPolicies", policy_arn(c, "*"));
-  auto all = unwrap(c.iam().list_policies(c.account(), t));
-  auto& w = c.out();
-  auto pg = marker_page(c, all.size(), w);
-  w.begin_wrapped("Policies", "Policy");
-  for (size_t i = pg.begin; i < pg.end; ++i) write_policy(w, all[i]);
-  w.end_wrapped();
+  marker_list(c, unwrap(c.iam().list_policies(c.account(), t)), "Policies", "Policy",
+              [](JsonWriter& w, const iam::Policy& p) { write_policy(w, p); });
 }
 void CreatePolicyVersion(Call& c) {
   auto name = c.req("PolicyName");

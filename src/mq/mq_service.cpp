@@ -230,7 +230,11 @@ void MqService::reload_locked() {
       c.username = q.text(3);
       c.client_id = q.text(4);
       auto secret = box.open(q.blob(5), identity_aad(c.instance_id, c.type, q.text(2)));
-      if (!secret) continue;
+      if (!secret) {
+        log::error("mq: custom-auth identity {} of {} cannot be decrypted with this master key; skipped", q.text(2),
+                   c.instance_id);
+        continue;
+      }
       c.secret = *secret;
       c.sign_mode = sign_mode_from(q.text(6)).value_or(SignMode::Origin);
       c.create_time_ms = q.int64(7);

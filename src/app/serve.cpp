@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "api/audit.hpp"
@@ -18,6 +19,7 @@
 #include "api/http_server.hpp"
 #include "api/mq_audit_sink.hpp"
 #include "api/rpc.hpp"
+#include "app/initial_credentials.hpp"
 #include "app/metrics.hpp"
 #include "broker/anonymous_access.hpp"
 #include "broker/broker.hpp"
@@ -153,7 +155,7 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
     (void)mq.CreateTopic(acct->id, instance, topic, "demo parent topic");
     (void)mq.CreateGroupId(acct->id, instance, group, "demo group");
   }
-  const std::string path = cfg.data_dir + "/initial-credentials.json";
+  const std::string path = InitialCredentials::path_in(cfg.data_dir);
   std::string body = "{\n  \"accountId\": \"" + acct->id + "\",\n  \"login\": \"root\",\n  \"password\": \"" +
                      json_escape(password) + "\",\n  \"accessKeyId\": \"" + json_escape(key_id) +
                      "\",\n  \"accessKeySecret\": \"" + json_escape(secret) + "\"";
@@ -362,8 +364,16 @@ int serve(Config cfg) {
             server.port(net::Transport::Ws), server.port(net::Transport::Wss),
             cfg.http.port >= 0 ? http.port() : -1, cfg.mqtt.threads, cfg.mqtt.max_connections);
 
+  // The main thread waits for a signal, and meanwhile takes replaced secrets out of the
+  // first-start credentials file (the root password once changed, the key once deleted).
+  std::optional<InitialCredentials> initial;
+  if (iam) initial.emplace(cfg.data_dir, *iam);
   int sig = 0;
-  sigwait(&set, &sig);
+  const timespec every{5, 0};
+  do {
+    if (initial) initial->scrub();
+    sig = sigtimedwait(&set, nullptr, &every);
+  } while (sig <= 0);
   log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
   server.stop();

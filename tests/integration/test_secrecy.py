@@ -14,7 +14,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import MqttClient, TenantTestCase, sign  # noqa: E402
+from auth_harness import AuthBroker, MqttClient, TenantTestCase, rpc, sign  # noqa: E402
 
 HOST = harness.HOST
 
@@ -128,6 +128,73 @@ class Secrecy(TenantTestCase):
             self.assertGreaterEqual(len(secret), 8, what)
             for where, text in places.items():
                 self.assertNotIn(secret, text, f"the {what} appears in the {where}")
+
+
+@harness.skip_on_mosquitto("Sluice's first-start credentials file")
+class InitialCredentialsScrub(unittest.TestCase):
+    """<data-dir>/initial-credentials.json holds the root's first password and key secret
+    in plain text (0600) only while they are live: the password leaves the file once it
+    has been changed, the secret once the key is deleted."""
+
+    FIRST = "First-Pa55word!"
+
+    def setUp(self):
+        self.b = AuthBroker(env={"SLUICE_ROOT_PASSWORD": self.FIRST}).start()
+        self.path = os.path.join(self.b.data_dir, "initial-credentials.json")
+
+    def tearDown(self):
+        self.b.stop()
+
+    def read(self):
+        with open(self.path) as f:
+            raw = f.read()
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+        return raw, json.loads(raw)
+
+    def wait_until(self, pred, what, timeout=12.0):  # the server looks every 5 s
+        deadline = time.monotonic() + timeout
+        while True:
+            raw, doc = self.read()
+            if pred(doc):
+                return raw, doc
+            if time.monotonic() > deadline:
+                self.fail(f"{what}; the file: {doc}")
+            time.sleep(0.2)
+
+    def console(self, path, body, headers=None):
+        req = urllib.request.Request(f"http://{HOST}:{self.b.http_port}/console/api/{path}",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read()), r.headers.get("Set-Cookie", "")
+
+    def test_replaced_secrets_leave_the_file(self):
+        _, first = self.read()
+        self.assertEqual(first["password"], self.FIRST)
+        self.assertTrue(first["accessKeySecret"])
+        time.sleep(6)  # a scrub pass or more: nothing is replaced yet, nothing leaves
+        _, doc = self.read()
+        self.assertEqual(doc["password"], self.FIRST)
+
+        # The first sign-in has to change the password; then it leaves the file.
+        session, cookie = self.console("login", {"login": "root", "password": self.FIRST})
+        self.console("password", {"oldPassword": self.FIRST, "newPassword": "Second-Pa55word!"},
+                     {"Cookie": cookie.split(";")[0], "X-CSRF-Token": session["csrfToken"]})
+        raw, doc = self.wait_until(lambda d: "password" not in d, "the changed password stayed in the file")
+        self.assertNotIn(self.FIRST, raw)
+        self.assertIs(doc["passwordChanged"], True)
+        self.assertEqual(doc["accessKeySecret"], first["accessKeySecret"], "the key is still live")
+
+        # Deleting the first key takes its secret out.
+        status, body = rpc(self.b, first["accessKeyId"], first["accessKeySecret"], "Ram", "DeleteAccessKey",
+                           UserAccessKeyId=first["accessKeyId"])
+        self.assertEqual(status, 200, body)
+        raw, doc = self.wait_until(lambda d: "accessKeySecret" not in d, "a deleted key's secret stayed")
+        self.assertNotIn(first["accessKeySecret"], raw)
+        self.assertIs(doc["accessKeyDeleted"], True)
+        self.assertEqual(doc["accessKeyId"], first["accessKeyId"])
+        self.assertEqual(doc["accountId"], first["accountId"])
+        self.assertIn("removed from the file", self.b.log_tail())
 
 
 if __name__ == "__main__":

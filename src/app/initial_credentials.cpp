@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -66,12 +67,18 @@ void InitialCredentials::scrub() {
   bool changed = false;
 
   const std::string password = text(o, "password");
+  // A password that still signs in after the flag was cleared (set again to the same
+  // value through the API) is checked again only every 10 minutes: a hash check is slow.
+  const auto now = std::chrono::steady_clock::now();
+  if (password_still_ok_ && now - password_checked_ > std::chrono::minutes(10)) password_still_ok_ = false;
   if (!password.empty() && !password_still_ok_) {
     // The flag is a cheap query; the password hash is checked only once it is cleared.
     if (auto required = iam_.root_password_change_required(account); required && !*required) {
-      if (iam_.verify_root_login(text(o, "login"), password)) {
+      auto login = iam_.verify_root_login(text(o, "login"), password);
+      if (login) {
         password_still_ok_ = true;
-      } else {
+        password_checked_ = now;
+      } else if (login.error().code == "InvalidLogin") {  // not a storage error: the password is no longer it
         o.erase("password");
         o["passwordChanged"] = true;
         changed = true;

@@ -4,6 +4,7 @@
 // Plain text at rest is tolerable only while they are live and unreplaced: scrub() takes
 // the password out once it no longer signs in (the forced change at first sign-in), and
 // the key secret once that key is deleted.
+#include <chrono>
 #include <string>
 
 namespace sluice::iam {
@@ -25,7 +26,8 @@ class InitialCredentials {
   std::string path_;
   iam::IamService& iam_;
   bool done_ = false;              // nothing secret left (or no file)
-  bool password_still_ok_ = false; // the change flag was cleared, yet the file's password still signs in
+  bool password_still_ok_ = false;  // the change flag was cleared, yet the file's password still signs in
+  std::chrono::steady_clock::time_point password_checked_{};
 };
 
 }  // namespace sluice::app

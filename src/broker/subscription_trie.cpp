@@ -25,9 +25,8 @@ bool SubscriptionTrie::subscribe(Session* s, std::string_view filter, const SubO
     } else if (level == "#") {
       next = &n->hash;
     } else {
-      auto it = n->children.find(level);
-      if (it == n->children.end()) it = n->children.emplace(std::string(level), nullptr).first;
-      next = &it->second;
+      n = &n->children.get_or_add(level);
+      continue;
     }
     if (!*next) *next = std::make_unique<Node>();
     n = next->get();
@@ -78,23 +77,15 @@ bool SubscriptionTrie::remove(Node& n, const std::vector<std::string_view>& leve
     return false;
   }
   auto level = levels[i];
-  std::unique_ptr<Node>* child;
-  if (level == "+") {
-    child = &n.plus;
-  } else if (level == "#") {
-    child = &n.hash;
-  } else {
-    auto it = n.children.find(level);
-    if (it == n.children.end()) return false;
-    child = &it->second;
-  }
-  if (!*child) return false;
-  bool found = remove(**child, levels, i + 1, group, s);
-  if ((*child)->empty()) {  // prune branches nobody subscribes under any more
-    if (level == "+" || level == "#") {
-      child->reset();
+  const bool wildcard = level == "+" || level == "#";
+  Node* child = level == "+" ? n.plus.get() : level == "#" ? n.hash.get() : n.children.find(level);
+  if (!child) return false;
+  bool found = remove(*child, levels, i + 1, group, s);
+  if (child->empty()) {  // prune branches nobody subscribes under any more
+    if (wildcard) {
+      (level == "+" ? n.plus : n.hash).reset();
     } else {
-      n.children.erase(n.children.find(level));
+      n.children.erase(level);
     }
   }
   return found;
@@ -139,10 +130,7 @@ void SubscriptionTrie::match_from(const Node& n, const std::vector<std::string_v
     collect(n, f, ctx);
     return;
   }
-  if (!n.children.empty()) {
-    auto it = n.children.find(levels[i]);
-    if (it != n.children.end() && it->second) match_from(*it->second, levels, i + 1, f, ctx);
-  }
+  if (const Node* child = n.children.find(levels[i])) match_from(*child, levels, i + 1, f, ctx);
   if (n.plus && !dollar_first) match_from(*n.plus, levels, i + 1, f, ctx);
 }
 

@@ -13,9 +13,9 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "broker/level_children.hpp"
 #include "broker/message.hpp"
 #include "broker/topic_levels.hpp"
 
@@ -59,7 +59,7 @@ class SubscriptionTrie {
     mutable std::atomic<size_t> next{0};
   };
   struct Node {
-    std::unordered_map<std::string, std::unique_ptr<Node>, StringHash, std::equal_to<>> children;
+    LevelChildren<Node> children;
     std::unique_ptr<Node> plus;
     std::unique_ptr<Node> hash;
     std::vector<Entry> subs;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "broker/stats.hpp"
 #include "net/connection.hpp"
@@ -104,7 +105,18 @@ void Connection::process(std::string_view data) {
   if (buffered) in_.append(data);
   std::string_view buf = buffered ? std::string_view(in_) : data;
   size_t off = 0;
-  mqtt::Packet pkt;
+  struct PacketLease {
+    Worker& w;
+    mqtt::Packet* p = w.take_packet();
+    std::optional<mqtt::Packet> own;
+    explicit PacketLease(Worker& worker) : w(worker) {
+      if (!p) p = &own.emplace();
+    }
+    ~PacketLease() {
+      if (!own) w.release_packet();
+    }
+  } lease(w_);
+  mqtt::Packet& pkt = *lease.p;
   while (state_ != State::Closed && off < buf.size()) {
     auto r = parser_.parse(buf.substr(off), pkt);
     if (r.status == mqtt::ParseStatus::NeedMore) break;

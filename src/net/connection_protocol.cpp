@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "broker/clock.hpp"
+#include "broker/message_pool.hpp"
 #include "broker/stats.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
@@ -267,7 +268,7 @@ void Connection::on_publish(mqtt::Publish& p) {
       return refuse_publish(p, r);
   }
 
-  auto m = std::make_shared<broker::Message>();
+  auto m = broker::make_pooled_message();
   m->topic.assign(topic);
   m->payload.assign(p.payload);
   m->qos = p.qos;

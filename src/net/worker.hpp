@@ -57,6 +57,15 @@ class Worker {
   std::string& read_buffer() { return read_buf_; }
   std::string& scratch() { return scratch_; }
   mqtt::Publish& publish_scratch() { return pub_; }
+  // The packet Connection::process decodes into, reused from read to read: a
+  // PUBLISH lands in a Publish that already exists (no variant switch, vectors
+  // keep their capacity). nullptr while taken, should a process() ever nest.
+  mqtt::Packet* take_packet() {
+    if (packet_taken_) return nullptr;
+    packet_taken_ = true;
+    return &packet_;
+  }
+  void release_packet() { packet_taken_ = false; }
   int64_t now_ms() const { return now_ms_; }
   void update_interest(Connection* c, bool want_write);
 
@@ -107,6 +116,8 @@ class Worker {
   std::string read_buf_;
   std::string scratch_;
   mqtt::Publish pub_;
+  mqtt::Packet packet_;
+  bool packet_taken_ = false;
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
   int64_t last_prune_ms_ = 0;  // connect limiter (loop 0)

@@ -1,0 +1,144 @@
+#include "broker/message_pool.hpp"
+
+#include <cstddef>
+#include <new>
+#include <vector>
+
+namespace sluice::broker {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPooling = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kPooling = false;
+#else
+constexpr bool kPooling = true;
+#endif
+#else
+constexpr bool kPooling = true;
+#endif
+
+constexpr size_t kPoolMax = 256;       // per thread, of each kind
+constexpr size_t kKeepCapacity = 512;  // larger strings are freed, not kept: a queued
+                                       // message holds at most this beyond its size
+
+// Set when this thread's pools are destroyed (thread exit): a message dropped
+// after that (by another thread-local's destructor) is simply deleted. Trivial
+// type, so it is readable at any point of the thread's teardown.
+thread_local bool t_pools_gone = false;
+
+// A free list of fixed-size blocks, one per block size that asks for it.
+template <size_t Size>
+struct BlockPool {
+  std::vector<void*> free;
+  BlockPool() { free.reserve(kPoolMax); }
+  ~BlockPool() {
+    for (void* p : free) ::operator delete(p);
+    t_pools_gone = true;
+  }
+};
+
+template <size_t Size>
+BlockPool<Size>& block_pool() {
+  thread_local BlockPool<Size> pool;
+  return pool;
+}
+
+// Allocator for the shared_ptr control block.
+template <class T>
+struct BlockAllocator {
+  using value_type = T;
+  BlockAllocator() = default;
+  template <class U>
+  BlockAllocator(const BlockAllocator<U>&) {}
+  T* allocate(size_t n) {
+    if (n == 1 && !t_pools_gone) {
+      auto& pool = block_pool<sizeof(T)>();
+      if (!pool.free.empty()) {
+        void* p = pool.free.back();
+        pool.free.pop_back();
+        return static_cast<T*>(p);
+      }
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) {
+    if (n == 1 && !t_pools_gone) {
+      auto& pool = block_pool<sizeof(T)>();
+      if (pool.free.size() < kPoolMax) {
+        pool.free.push_back(p);
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const BlockAllocator<U>&) const { return true; }
+};
+
+struct MessagePool {
+  std::vector<Message*> free;
+  MessagePool() { free.reserve(kPoolMax); }
+  ~MessagePool() {
+    for (Message* m : free) delete m;
+    t_pools_gone = true;
+  }
+};
+
+MessagePool& message_pool() {
+  thread_local MessagePool pool;
+  return pool;
+}
+
+// Back to the default state, keeping the strings' buffers.
+void clear(Message& m) {
+  m.topic.clear();
+  m.payload.clear();
+  m.qos = 0;
+  m.retain = false;
+  m.payload_format.reset();
+  m.content_type.reset();
+  m.response_topic.reset();
+  m.correlation_data.reset();
+  m.user_properties.clear();
+  m.expiry_at_ms = 0;
+  m.origin = 0;
+}
+
+struct Recycle {
+  void operator()(Message* m) const {
+    if (t_pools_gone || m->topic.capacity() > kKeepCapacity || m->payload.capacity() > kKeepCapacity) {
+      delete m;
+      return;
+    }
+    auto& pool = message_pool();
+    if (pool.free.size() >= kPoolMax) {
+      delete m;
+      return;
+    }
+    clear(*m);
+    pool.free.push_back(m);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Message> make_pooled_message() {
+  if constexpr (!kPooling) {
+    return std::make_shared<Message>();
+  } else {
+    Message* m = nullptr;
+    if (!t_pools_gone) {
+      auto& pool = message_pool();
+      if (!pool.free.empty()) {
+        m = pool.free.back();
+        pool.free.pop_back();
+      }
+    }
+    if (!m) m = new Message();
+    return std::shared_ptr<Message>(m, Recycle{}, BlockAllocator<Message>{});
+  }
+}
+
+}  // namespace sluice::broker

@@ -129,6 +129,13 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "nan"; else print a[i
 med() { awk -v k="$1" -v b="$2" '$1==k && $2==b {print $4}' "$RES" | median; }
 all() { awk -v k="$1" -v b="$2" '$1==k && $2==b {printf "%s%s", s, $4; s=" / "}' "$RES"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 == 0 || b+0 == 0) print "n/a"; else printf "%.2f", a/b }'; }
+# Paired: the ratio within each rep (the brokers ran back to back, within ~30 s), then the
+# median of those. Drift in the machine's load between reps (a shared host) cancels here,
+# where a median of each broker's own figures can pick reps from different load levels.
+pratio() {  # key brokerA brokerB
+  awk -v k="$1" -v a="$2" -v b="$3" '$1==k && $2==a {x[$3]=$4} $1==k && $2==b {y[$3]=$4}
+    END { for (r in x) if ((r in y) && y[r]+0 > 0) print x[r]/y[r] }' "$RES" | median | awk '{ if ($1 == "nan") print "n/a"; else printf "%.2f", $1 }'
+}
 rm_=$(med connrate mosquitto-acl); ra=$(med connrate sluice-anon); rs=$(med connrate sluice-sig)
 {
   echo "\`bench/auth_compare.sh\` — $(date -u +%F), commit $(git -C "$ROOT" rev-parse --short HEAD), medians of $REPS, load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -141,4 +148,11 @@ rm_=$(med connrate mosquitto-acl); ra=$(med connrate sluice-anon); rs=$(med conn
   done
   rf=$(med connrate floor)
   echo "| CONNECT + CONNACK + DISCONNECT per second, 8 in flight, own credentials each ($(all connrate mosquitto-acl) · $(all connrate sluice-anon) · $(all connrate sluice-sig) · $(all connrate floor)) | $rm_ | $ra | $rs | $rf | $(ratio "$rs" "$ra") | $(ratio "$rs" "$rm_") | $(ratio "$rf" "$rm_") |"
+  echo
+  echo "Paired ratios (per rep, then the median of the $REPS):"
+  echo
+  for rate in $RATES; do
+    echo "- $rate msg/s: Sluice sig / anon $(pratio "cost$rate" sluice-sig sluice-anon), Sluice sig / mosquitto $(pratio "cost$rate" sluice-sig mosquitto-acl), floor / mosquitto $(pratio "cost$rate" floor mosquitto-acl)"
+  done
+  echo "- connects: Sluice sig / mosquitto $(pratio connrate sluice-sig mosquitto-acl)"
 } | tee ${OUT:+"$OUT"}

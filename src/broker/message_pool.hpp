@@ -8,9 +8,9 @@
 // that drops it last, with its strings' capacity kept, so a steady stream of
 // similar messages allocates nothing. Messages move freely between threads: a
 // thread that receives more than it publishes keeps at most kPoolMax of them
-// and frees the rest; strings over 512 bytes are not kept, so a small message
-// never sits in a queue on a large recycled buffer. Under AddressSanitizer the pool is off, so a use after
-// free is still caught.
+// and frees the rest. Strings over 512 bytes are not kept, so a small message
+// never sits in a queue on a large recycled buffer. Under AddressSanitizer the
+// pool is off, so a use after free is still caught.
 #include <memory>
 
 #include "broker/message.hpp"

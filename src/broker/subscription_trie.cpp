@@ -7,6 +7,13 @@ namespace sluice::broker {
 
 namespace {
 thread_local std::vector<std::string_view> t_levels;
+}  // namespace
+
+// The node's '+' or '#' child slot when `level` is that wildcard, else nullptr.
+std::unique_ptr<SubscriptionTrie::Node>* SubscriptionTrie::wildcard_slot(Node& n, std::string_view level) {
+  if (level == "+") return &n.plus;
+  if (level == "#") return &n.hash;
+  return nullptr;
 }
 
 SubscriptionTrie::SubscriptionTrie() : root_(std::make_unique<Node>()) {}
@@ -19,17 +26,12 @@ bool SubscriptionTrie::subscribe(Session* s, std::string_view filter, const SubO
   split_levels(inner, levels);
   Node* n = root_.get();
   for (auto level : levels) {
-    std::unique_ptr<Node>* next;
-    if (level == "+") {
-      next = &n->plus;
-    } else if (level == "#") {
-      next = &n->hash;
+    if (std::unique_ptr<Node>* slot = wildcard_slot(*n, level)) {
+      if (!*slot) *slot = std::make_unique<Node>();
+      n = slot->get();
     } else {
       n = &n->children.get_or_add(level);
-      continue;
     }
-    if (!*next) *next = std::make_unique<Node>();
-    n = next->get();
   }
   std::vector<Entry>* list = &n->subs;
   if (shared) {
@@ -77,13 +79,13 @@ bool SubscriptionTrie::remove(Node& n, const std::vector<std::string_view>& leve
     return false;
   }
   auto level = levels[i];
-  const bool wildcard = level == "+" || level == "#";
-  Node* child = level == "+" ? n.plus.get() : level == "#" ? n.hash.get() : n.children.find(level);
+  std::unique_ptr<Node>* slot = wildcard_slot(n, level);
+  Node* child = slot ? slot->get() : n.children.find(level);
   if (!child) return false;
   bool found = remove(*child, levels, i + 1, group, s);
   if (child->empty()) {  // prune branches nobody subscribes under any more
-    if (wildcard) {
-      (level == "+" ? n.plus : n.hash).reset();
+    if (slot) {
+      slot->reset();
     } else {
       n.children.erase(level);
     }

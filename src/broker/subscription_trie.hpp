@@ -69,6 +69,7 @@ class SubscriptionTrie {
     }
   };
 
+  static std::unique_ptr<Node>* wildcard_slot(Node& n, std::string_view level);
   void collect(const Node& n, MatchFn f, void* ctx) const;
   void match_from(const Node& n, const std::vector<std::string_view>& levels, size_t i,
                   MatchFn f, void* ctx) const;

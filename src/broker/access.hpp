@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/will.hpp"
 #include "mqtt/packet.hpp"
 #include "mqtt/reason.hpp"
 
@@ -43,6 +44,18 @@ class ClientAccess {
     return authorize_publish(topic, qos, retain) == mqtt::Reason::Success;
   }
   bool may_subscribe(std::string_view filter) { return authorize_subscribe(filter) == mqtt::Reason::Success; }
+  // Whether a message on this concrete topic may be delivered to the client
+  // (SPEC §4): a subscription was granted for a filter, but a filter with
+  // wildcards can match topics the principal may not read, and a resumed
+  // session holds messages queued for whoever held it before. Asked for every
+  // delivery, so it must be cheap (cached per topic).
+  virtual bool may_receive(std::string_view topic) {
+    (void)topic;
+    return true;
+  }
+  // The guard asked when this client's will goes out, possibly after the
+  // connection has closed (null: the will always goes out).
+  virtual std::shared_ptr<WillGuard> will_guard() { return nullptr; }
 
   // Asked about once a second while connected, so that a change of rights
   // reaches connected clients within a second.

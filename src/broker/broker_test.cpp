@@ -34,6 +34,8 @@ class FakeClient : public Client {
   uint16_t receive_maximum() const override { return rm; }
   bool congested() const override { return is_congested; }
   void kick(sluice::mqtt::Reason r) override { kicked = static_cast<int>(r); }
+  bool may_receive(const Message& m) override { return !denied.count(m.topic); }
+  std::set<std::string> denied;  // topics this client's principal may not receive
   std::vector<Sent> sent;
   std::vector<uint16_t> pubrels;
   uint16_t rm = 65535;
@@ -76,7 +78,7 @@ struct Fixture : ::testing::Test {
     auto r = n.connect(id, false, &c, 0);
     r.session->set_expiry_interval(3600);
     n.subscribe(r.session, "t", qos(1));
-    n.disconnect(r.session, &c, nullptr, 0, ctx);
+    n.disconnect(r.session, &c, {}, 0, ctx);
     return r.session;
   }
 };
@@ -163,7 +165,7 @@ TEST_F(Fixture, PersistentSessionQueuesWhileOfflineAndResumesWithDup) {
   ns.subscribe(r.session, "t", qos(1));
   ns.publish(msg("t", "inflight", 1), ctx);
   ASSERT_EQ(a1.sent.size(), 1u);
-  ns.disconnect(r.session, &a1, nullptr, 0, ctx);
+  ns.disconnect(r.session, &a1, {}, 0, ctx);
   ns.publish(msg("t", "queued", 1), ctx);
   ns.publish(msg("t", "qos0-not-queued", 0), ctx);
   FakeClient a2;
@@ -271,15 +273,15 @@ TEST_F(Fixture, CleanStartEndsTheSessionSoItsDelayedWillGoesOut) {
   FakeClient a;
   auto r = ns.connect("w", false, &a, 0);
   r.session->set_expiry_interval(3600);
-  ns.disconnect(r.session, &a, msg("status/w", "gone", 1), 60, ctx);  // will delayed by 60 s
+  ns.disconnect(r.session, &a, Will{msg("status/w", "gone", 1), nullptr}, 60, ctx);  // will delayed by 60 s
   FakeClient b;
   auto again = ns.connect("w", false, &b, 0);  // back within the delay: the will is cancelled
   EXPECT_FALSE(again.ended_will);
-  ns.disconnect(again.session, &b, msg("status/w", "gone again", 1), 60, ctx);
+  ns.disconnect(again.session, &b, Will{msg("status/w", "gone again", 1), nullptr}, 60, ctx);
   FakeClient c;
   auto fresh = ns.connect("w", true, &c, 0);  // clean start: the old session ends now
   ASSERT_TRUE(fresh.ended_will);
-  EXPECT_EQ(fresh.ended_will->payload, "gone again");
+  EXPECT_EQ(fresh.ended_will.message->payload, "gone again");
   EXPECT_FALSE(fresh.session_present);
 }
 
@@ -317,7 +319,7 @@ TEST_F(Fixture, SessionWithZeroExpiryEndsOnDisconnect) {
   FakeClient a;
   auto r = ns.connect("e", false, &a, 0);
   ns.subscribe(r.session, "t", qos(1));
-  ns.disconnect(r.session, &a, nullptr, 0, ctx);
+  ns.disconnect(r.session, &a, {}, 0, ctx);
   EXPECT_EQ(ns.session_count(), 0u);
   EXPECT_EQ(ns.subscription_count(), 0u);
 }
@@ -409,12 +411,12 @@ TEST_F(Fixture, WillIsPublishedOnAbnormalCloseAndDelayedWillIsCancelledByReconne
   auto sw = ns.connect("watch", true, &watcher, 0).session;
   ns.subscribe(sw, "will/#", qos(0));
   auto r = ns.connect("dying", true, &w1, 0);
-  ns.disconnect(r.session, &w1, msg("will/now", "bye"), 0, ctx);
+  ns.disconnect(r.session, &w1, Will{msg("will/now", "bye"), nullptr}, 0, ctx);
   ASSERT_EQ(watcher.sent.size(), 1u);
   // A delayed will on a persistent session: a reconnect in time cancels it.
   auto p = ns.connect("delayed", false, &w1, 0);
   p.session->set_expiry_interval(3600);
-  ns.disconnect(p.session, &w1, msg("will/late", "late"), 60, ctx);
+  ns.disconnect(p.session, &w1, Will{msg("will/late", "late"), nullptr}, 60, ctx);
   ns.connect("delayed", false, &w2, 0);
   ns.housekeeping(now_ms() + 120000, ctx);
   EXPECT_EQ(watcher.sent.size(), 1u);
@@ -426,7 +428,7 @@ TEST_F(Fixture, DelayedWillFiresAndSessionExpires) {
   ns.subscribe(sw, "will/#", qos(0));
   auto p = ns.connect("gone", false, &w1, 0);
   p.session->set_expiry_interval(10);
-  ns.disconnect(p.session, &w1, msg("will/late", "late"), 5, ctx);
+  ns.disconnect(p.session, &w1, Will{msg("will/late", "late"), nullptr}, 5, ctx);
   ns.housekeeping(now_ms() + 1000, ctx);
   EXPECT_TRUE(watcher.sent.empty());
   ns.housekeeping(now_ms() + 6000, ctx);
@@ -441,7 +443,7 @@ TEST_F(Fixture, ExpiredMessagesAreNotDelivered) {
   auto r = ns.connect("p", false, &a, 0);
   r.session->set_expiry_interval(3600);
   ns.subscribe(r.session, "t", qos(1));
-  ns.disconnect(r.session, &a, nullptr, 0, ctx);
+  ns.disconnect(r.session, &a, {}, 0, ctx);
   auto m = std::make_shared<Message>(*msg("t", "old", 1));
   m->expiry_at_ms = now_ms() - 1;
   ns.publish(m, ctx);
@@ -483,4 +485,74 @@ TEST(P2P, DeliveredToTheNamedClientWithoutSubscriptionOnlyWhenSwitchedOn) {
   plain.publish(msg("Parent/p2p/GID_a@@@1", "routed"), ctx);
   EXPECT_EQ(c.sent.size(), 0u);
   EXPECT_EQ(d.sent.size(), 1u);
+}
+
+namespace {
+
+// Refuses every will, counting how often it was asked.
+struct RefusingGuard : WillGuard {
+  int asked = 0;
+  bool may_publish(const Message&) override {
+    ++asked;
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, DeliveryAsksTheClientLiveQueuedAndInFlight) {
+  FakeClient a;
+  a.denied = {"s/secret"};
+  auto r = ns.connect("p", false, &a, 0);
+  r.session->set_expiry_interval(3600);
+  ns.subscribe(r.session, "s/#", qos(1));
+  ns.publish(msg("s/secret", "no", 1), ctx);
+  ns.publish(msg("s/open", "yes", 1), ctx);
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(a.sent[0].payload, "yes");
+  // Queued while offline, then resumed by a client whose principal may not read it.
+  ns.disconnect(r.session, &a, {}, 0, ctx);
+  ns.publish(msg("s/other", "queued", 1), ctx);
+  FakeClient b;
+  b.denied = {"s/other", "s/open"};
+  auto again = ns.connect("p", false, &b, 0);
+  ASSERT_TRUE(again.session_present);
+  again.session->resume(ctx);
+  EXPECT_TRUE(b.sent.empty()) << "the unacknowledged s/open and the queued s/other are not for b";
+  EXPECT_EQ(again.session->queued(), 0u);
+  // Nothing of it stays in flight: a later message still gets through.
+  ns.publish(msg("s/fine", "later", 1), ctx);
+  ASSERT_EQ(b.sent.size(), 1u);
+  EXPECT_EQ(b.sent[0].payload, "later");
+}
+
+TEST_F(Fixture, RetainedMessagesAskTheClient) {
+  FakeClient pub, a;
+  ns.publish(msg("s/secret", "r1", 0, true), ctx);
+  ns.publish(msg("s/open", "r2", 0, true), ctx);
+  a.denied = {"s/secret"};
+  auto s = ns.connect("a", true, &a, 0).session;
+  SubOptions o = qos(0);
+  ns.subscribe(s, "s/+", o);
+  ns.send_retained(s, "s/+", o, ctx);
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(a.sent[0].payload, "r2");
+}
+
+TEST_F(Fixture, WillGuardIsAskedWhenTheWillGoesOut) {
+  FakeClient watcher, w1;
+  auto sw = ns.connect("watch", true, &watcher, 0).session;
+  ns.subscribe(sw, "will/#", qos(0));
+  auto guard = std::make_shared<RefusingGuard>();
+  auto r = ns.connect("dying", true, &w1, 0);
+  ns.disconnect(r.session, &w1, Will{msg("will/now", "bye"), guard}, 0, ctx);
+  EXPECT_EQ(guard->asked, 1);
+  // Delayed: asked when the delay is over, not when the connection closed.
+  auto p = ns.connect("delayed", false, &w1, 0);
+  p.session->set_expiry_interval(3600);
+  ns.disconnect(p.session, &w1, Will{msg("will/late", "late"), guard}, 5, ctx);
+  EXPECT_EQ(guard->asked, 1);
+  ns.housekeeping(now_ms() + 6000, ctx);
+  EXPECT_EQ(guard->asked, 2);
+  EXPECT_TRUE(watcher.sent.empty());
 }

@@ -22,6 +22,15 @@ class Client {
   virtual bool send_publish(const Message& m, uint8_t qos, uint16_t packet_id, bool retain,
                             bool dup, uint32_t subscription_id) = 0;
   virtual void send_pubrel(uint16_t packet_id) = 0;
+  // Whether this client's principal may receive `m` now (SPEC §4: a wildcard
+  // subscription delivers nothing from a subtopic the principal may not
+  // subscribe to; a resumed session's queue is re-checked against the principal
+  // that resumed it). Asked before every send, queued and in-flight resends
+  // included; false: the message is not for this client and is discarded.
+  virtual bool may_receive(const Message& m) {
+    (void)m;
+    return true;
+  }
   // The client's Receive Maximum: QoS 1/2 messages in flight to it at most.
   virtual uint16_t receive_maximum() const = 0;
   // True while the connection's unsent output is above its high-water mark:

@@ -54,13 +54,16 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
   return r;
 }
 
-void Namespace::disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint32_t will_delay_s,
-                           WorkerContext& ctx) {
+void Namespace::publish_will(const Will& will, WorkerContext& ctx) {
+  if (will.allowed()) publish(will.message, ctx);
+}
+
+void Namespace::disconnect(const SessionPtr& s, Client* c, Will will, uint32_t will_delay_s, WorkerContext& ctx) {
   const int64_t now = now_ms();
   if (!s->detach(c, now)) {
     // Taken over: this connection closed without a DISCONNECT, so its will goes
     // out unless delayed (the new connection to the session cancels a delay).
-    if (will && (will_delay_s == 0 || s->ended())) publish(will, ctx);
+    if (will && (will_delay_s == 0 || s->ended())) publish_will(will, ctx);
     return;
   }
   bool ends = false;
@@ -72,15 +75,15 @@ void Namespace::disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint
       end_session_locked(s);
       ends = true;
     } else if (will && will_delay_s > 0) {
-      s->set_pending_will(will, now + int64_t(will_delay_s) * 1000);
-      will.reset();
+      s->set_pending_will(std::move(will), now + int64_t(will_delay_s) * 1000);
+      will = {};
       offline_.push_back(s);
     } else if (s->expiry_interval() != 0xFFFFFFFF) {
       offline_.push_back(s);
     }
   }
   (void)ends;
-  if (will) publish(will, ctx);
+  if (will) publish_will(will, ctx);
 }
 
 namespace {
@@ -192,7 +195,7 @@ void Namespace::disarm_will(uint64_t key) {
 }
 
 void Namespace::housekeeping(int64_t now, WorkerContext& ctx) {
-  std::vector<MessagePtr> wills;
+  std::vector<Will> wills;
   {
     std::lock_guard lock(sessions_mu_);
     size_t keep = 0;
@@ -212,7 +215,7 @@ void Namespace::housekeeping(int64_t now, WorkerContext& ctx) {
     }
     offline_.resize(keep);
   }
-  for (auto& w : wills) publish(w, ctx);
+  for (auto& w : wills) publish_will(w, ctx);
 }
 
 SessionPtr Namespace::find_session(std::string_view client_id) {

@@ -48,18 +48,21 @@ class Namespace {
     bool session_present = false;
     Client* previous = nullptr;  // a connection taken over (already kicked; do not dereference)
     // The delayed will of a session that clean_start ended: the session's end
-    // comes before the Will Delay, so the caller publishes it (MQTT 5 3.1.3.2.2).
-    MessagePtr ended_will;
+    // comes before the Will Delay, so the caller publishes it (MQTT 5 3.1.3.2.2)
+    // with publish_will.
+    Will ended_will;
   };
   // Finds or creates the session for `client_id` and attaches `c` to it.
   // clean_start discards an existing session.
   Attached connect(std::string_view client_id, bool clean_start, Client* c, int64_t now_ms);
 
-  // The connection `c` of session `s` has closed. `will` (may be null) is
+  // The connection `c` of session `s` has closed. `will` (may be empty) is
   // published now, after `will_delay_s`, or when the session ends, whichever
-  // comes first; a new connection to the session cancels a delayed will.
-  void disconnect(const SessionPtr& s, Client* c, MessagePtr will, uint32_t will_delay_s,
-                  WorkerContext& ctx);
+  // comes first, if its guard allows it then; a new connection to the session
+  // cancels a delayed will.
+  void disconnect(const SessionPtr& s, Client* c, Will will, uint32_t will_delay_s, WorkerContext& ctx);
+  // Publishes a will whose time has come, unless its guard refuses it now.
+  void publish_will(const Will& will, WorkerContext& ctx);
 
   // The will of an open connection, recorded so that a crash of the server
   // cannot swallow it (returns 0 without persistence); the connection disarms

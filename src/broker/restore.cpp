@@ -124,7 +124,7 @@ void Session::restore(RecoveredSession& r, int64_t now, int64_t wall) {
   }
   for (uint16_t id : r.incoming_qos2) incoming_qos2_.insert(id);
   if (r.will) {
-    pending_will_ = std::move(r.will);
+    pending_will_ = Will{std::move(r.will), nullptr};
     pending_will_due_ = now + (r.will_due_wall_ms - wall);
   }
 }

@@ -60,6 +60,7 @@ void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerC
 
 void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
                              WorkerContext& ctx, uint64_t pseq) {
+  if (!client_->may_receive(*m)) return persist_done(pseq);
   if (m->expiry_at_ms != 0 && m->expired(now_ms())) {
     ++dropped_;
     WorkerStats::add(ctx.stats().dropped);
@@ -181,6 +182,11 @@ void Session::pump_locked(WorkerContext& ctx) {
   const size_t window = window_locked();
   while (!queue_.empty() && !client_->congested()) {
     Queued& q = queue_.front();
+    if (!client_->may_receive(*q.message)) {  // queued for a principal with other rights
+      persist_done(q.pseq);
+      pop_queued_locked();
+      continue;
+    }
     if (q.message->expired(now)) {
       ++dropped_;
       WorkerStats::add(ctx.stats().dropped);
@@ -216,7 +222,7 @@ Client* Session::attach(Client* c) {
   client_ = c;
   online_.store(c != nullptr, std::memory_order_relaxed);
   if (pending_will_) drop_will_records_locked();
-  pending_will_.reset();  // a new connection to the session cancels a delayed will
+  pending_will_ = {};  // a new connection to the session cancels a delayed will
   return old;
 }
 
@@ -249,8 +255,8 @@ void Session::resume(WorkerContext& ctx) {
     Inflight& f = inflight_[i];
     if (f.released) {
       client_->send_pubrel(f.id);
-    } else if (f.message->expired(now)) {
-      ++dropped_;
+    } else if (f.message->expired(now) || !client_->may_receive(*f.message)) {
+      if (f.message->expired(now)) ++dropped_;
       persist_done(f.pseq);
       inflight_.erase_at(i);
       continue;
@@ -431,7 +437,7 @@ size_t Session::subscription_count() {
   return subscriptions_.size();
 }
 
-void Session::set_pending_will(MessagePtr will, int64_t due_ms) {
+void Session::set_pending_will(Will will, int64_t due_ms) {
   std::lock_guard lock(mu_);
   pending_will_ = std::move(will);
   pending_will_due_ = due_ms;
@@ -439,7 +445,7 @@ void Session::set_pending_will(MessagePtr will, int64_t due_ms) {
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::WillScheduled};
       r.key = store_key_;
-      r.message = pending_will_;
+      r.message = pending_will_.message;
       r.wall_ms = wall_ms() + (due_ms - now_ms());
       p->submit(std::move(r));
     }
@@ -448,14 +454,14 @@ void Session::set_pending_will(MessagePtr will, int64_t due_ms) {
 void Session::set_recovered_will(MessagePtr will, int64_t due_ms, uint64_t armed_key) {
   std::lock_guard lock(mu_);
   if (armed_will_key_) ns_.disarm_will(armed_will_key_);  // two were open (a takeover): the newer wins
-  pending_will_ = std::move(will);
+  pending_will_ = Will{std::move(will), nullptr};
   pending_will_due_ = due_ms;
   armed_will_key_ = armed_key;
 }
 
-MessagePtr Session::take_pending_will(int64_t now, bool force) {
+Will Session::take_pending_will(int64_t now, bool force) {
   std::lock_guard lock(mu_);
-  if (!pending_will_ || (!force && now < pending_will_due_)) return nullptr;
+  if (!pending_will_ || (!force && now < pending_will_due_)) return {};
   drop_will_records_locked();
   return std::move(pending_will_);
 }

@@ -23,6 +23,7 @@
 #include "broker/dispatch.hpp"
 #include "broker/message.hpp"
 #include "broker/persistence.hpp"
+#include "broker/will.hpp"
 
 namespace sluice::broker {
 
@@ -116,13 +117,14 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t expiry_interval() const { return expiry_interval_; }
   int64_t disconnected_at() const { return disconnected_at_; }
 
-  // A will waiting out its delay (published by the namespace's housekeeping).
-  void set_pending_will(MessagePtr will, int64_t due_ms);
+  // A will waiting out its delay (published by the namespace's housekeeping,
+  // if its guard still allows it then).
+  void set_pending_will(Will will, int64_t due_ms);
   // At start-up (Namespace::restore_will): a will recovered from a connection
   // that was open; the record `armed_key` is removed once the will is published
   // or cancelled. Replaces (and disarms) an older recovered will.
   void set_recovered_will(MessagePtr will, int64_t due_ms, uint64_t armed_key);
-  MessagePtr take_pending_will(int64_t now_ms, bool force);
+  Will take_pending_will(int64_t now_ms, bool force);
 
   size_t queued();
   uint64_t dropped() const { return dropped_; }
@@ -190,7 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<std::string, SubOptions, std::less<>> subscriptions_;
   uint32_t expiry_interval_ = 0;
   int64_t disconnected_at_ = 0;
-  MessagePtr pending_will_;
+  Will pending_will_;
   int64_t pending_will_due_ = 0;
   uint64_t armed_will_key_ = 0;  // pending_will_ came from a live-will record (restart)
   uint64_t dropped_ = 0;

@@ -109,6 +109,7 @@ class MqClientAccess final : public broker::ClientAccess {
     base_ctx_.set("acs:SourceIp", peer_);
     base_ctx_.set("acs:SecureTransport", secure_ ? "true" : "false");
     if (!key_id_.empty() && mode_ != Mode::Device && mode_ != Mode::Custom) base_ctx_.set("acs:AccessId", key_id_);
+    p2p_prefix_ = "/p2p/" + client_id_;
     base_ctx_.set("mq:ClientId", client_id_);
     if (!group_id_.empty()) base_ctx_.set("mq:GroupId", group_id_);
     snapshot_ = mq_.state();
@@ -118,6 +119,16 @@ class MqClientAccess final : public broker::ClientAccess {
   }
 
   ~MqClientAccess() override = default;
+  // A copy decides a will later, on another thread (MqWillGuard): same
+  // principal and credentials, no cached decisions.
+  MqClientAccess(const MqClientAccess& o)
+      : broker::ClientAccess(), principal(o.principal), tokens(o.tokens), custom_type(o.custom_type),
+        custom_identity(o.custom_identity), custom_secret_fp(o.custom_secret_fp), key_expires_s(o.key_expires_s),
+        ac_(o.ac_), mq_(o.mq_), mode_(o.mode_), instance_id_(o.instance_id_), account_id_(o.account_id_),
+        client_id_(o.client_id_), key_id_(o.key_id_), peer_(o.peer_), secure_(o.secure_), channel_(o.channel_),
+        group_id_(o.group_id_), region_(o.region_), arn_prefix_(o.arn_prefix_), p2p_prefix_(o.p2p_prefix_),
+        base_ctx_(o.base_ctx_), snapshot_(o.snapshot_) {}
+  MqClientAccess& operator=(const MqClientAccess&) = delete;
 
   // ---- set up by admit() ----
   iam::Principal principal;                  // Signature / Token
@@ -125,6 +136,7 @@ class MqClientAccess final : public broker::ClientAccess {
   IdentityType custom_type = IdentityType::User;
   std::string custom_identity;               // Custom: the identity name permissions refer to
   std::string custom_secret_fp;              // Custom: the secret (to notice a change), Device: the key id
+  int64_t key_expires_s = 0;                 // Signature / Token: the access key's expiry (STS keys), 0: none
 
   bool instance_allowed(std::string* why) {
     // SPEC §4: CONNECT with an access key needs mq:MqttInstanceAccess (or mq:OnsInstanceBaseInfo).
@@ -177,18 +189,69 @@ class MqClientAccess final : public broker::ClientAccess {
     return Reason::Success;
   }
 
+  bool may_receive(std::string_view topic) override {
+    // Fast path: a subscriber usually receives the same topics again and again.
+    if (recv_last_valid_ && topic == recv_last_) return true;
+    if (is_own_p2p(topic)) return true;  // addressed to this client: no subscription involved (SPEC §1)
+    key_.assign(topic);
+    bool ok;
+    if (auto it = recv_cache_.find(key_); it != recv_cache_.end()) {
+      ok = it->second;
+    } else {
+      std::string why;
+      ok = allowed_subscribe(topic, &why);
+      if (recv_cache_.size() >= 1024) recv_cache_.clear();
+      recv_cache_.emplace(key_, ok);
+      // Traced once per topic and cache lifetime (a second): the subscription
+      // itself was granted, so this is a filter on delivery, not a refused request.
+      if (!ok)
+        ac_.trace(instance_id_, DeviceTrace{0, client_id_, "delivery_filtered", "message on " + key_ + ": " + why,
+                                            channel_, peer_});
+    }
+    if (ok) {
+      recv_last_.assign(topic);
+      recv_last_valid_ = true;
+    }
+    return ok;
+  }
+
+  std::shared_ptr<broker::WillGuard> will_guard() override;
+
+  // A fresh, uncached decision on a will about to go out (MqWillGuard): the
+  // principal must still be admitted and still allowed to publish its topic.
+  bool will_allowed(const broker::Message& will) {
+    snapshot_ = mq_.state();
+    refresh_limits();
+    const int64_t now = mq_.now_ms();
+    std::string why;
+    Check ignored;
+    bool ok = !key_expired(now, &why) && still_admitted(now, &why, ignored);
+    if (ok) ok = decide_publish(will.topic, will.qos, will.retain, &why) == Reason::Success;
+    if (!ok) {
+      ac_.trace(instance_id_, DeviceTrace{0, client_id_, "will_denied", "will on " + will.topic + ": " + why,
+                                          channel_, peer_});
+      ac_.audit(event("mqtt.will.denied", will.topic, why));
+    }
+    return ok;
+  }
+
   Check check(int64_t now_ms) override {
     (void)now_ms;  // the broker's monotonic clock; tokens expire on the wall clock
     Check c;
     const int64_t now = mq_.now_ms();
     c.notices = std::move(pending_notices_);
     pending_notices_.clear();
+    if (key_expired(now, &c.why)) {
+      // An STS key ends its connections when it expires, as tokens do.
+      c.reason = Reason::NotAuthorized;
+      closing_reason_ = c.why;
+      ac_.audit(event("mqtt.disconnect.revoked", "", c.why));
+      return c;
+    }
     if (now / 1000 != cache_second_) {
       // acs:CurrentTime is offered to policies: a cached decision lives one second at most.
       cache_second_ = now / 1000;
-      pub_cache_.clear();
-      last_valid_ = false;
-      sub_cache_.clear();
+      clear_caches();
     }
     const uint64_t ig = ac_.authz().generation();
     const uint64_t mg = mq_.generation();
@@ -208,9 +271,7 @@ class MqClientAccess final : public broker::ClientAccess {
     if (changed) {
       snapshot_ = mq_.state();
       refresh_limits();
-      pub_cache_.clear();
-      last_valid_ = false;
-      sub_cache_.clear();
+      clear_caches();
       if (mq_.take_close_request(instance_id_, client_id_)) {
         c.reason = Reason::AdministrativeAction;
         c.why = "closed by CloseConnection";
@@ -276,9 +337,7 @@ class MqClientAccess final : public broker::ClientAccess {
       *it = std::move(h);
     else
       tokens.push_back(std::move(h));
-    pub_cache_.clear();
-    last_valid_ = false;
-    sub_cache_.clear();
+    clear_caches();
     return true;
   }
 
@@ -295,6 +354,26 @@ class MqClientAccess final : public broker::ClientAccess {
   }
 
  private:
+  void clear_caches() {
+    pub_cache_.clear();
+    last_valid_ = false;
+    sub_cache_.clear();
+    recv_cache_.clear();
+    recv_last_valid_ = false;
+  }
+
+  bool key_expired(int64_t now_ms, std::string* why) const {
+    if (key_expires_s == 0 || now_ms / 1000 < key_expires_s) return false;
+    *why = "access key " + key_id_ + " expired";
+    return true;
+  }
+
+  // "<parent>/p2p/<this client id>"
+  bool is_own_p2p(std::string_view topic) const {
+    const size_t slash = topic.find('/');
+    return slash != std::string_view::npos && topic.substr(slash) == p2p_prefix_;
+  }
+
   void remember_last(std::string_view topic, uint8_t qos, bool retain) {
     last_topic_.assign(topic);
     last_qos_ = qos;
@@ -502,13 +581,16 @@ class MqClientAccess final : public broker::ClientAccess {
   const std::string instance_id_, account_id_, client_id_, key_id_, peer_;
   const bool secure_;
   const std::string channel_;
-  std::string group_id_, region_, arn_prefix_;
+  std::string group_id_, region_, arn_prefix_, p2p_prefix_;
   iam::policy::Context base_ctx_;
   std::shared_ptr<const MqState> snapshot_;
   uint64_t iam_gen_ = 0, mq_gen_ = 0;
   int64_t cache_second_ = 0;
   std::string key_;  // scratch: cache key
   std::unordered_map<std::string, Reason> pub_cache_, sub_cache_;
+  std::unordered_map<std::string, bool> recv_cache_;  // may_receive, per concrete topic
+  std::string recv_last_;                             // the last topic may_receive allowed
+  bool recv_last_valid_ = false;
   std::vector<std::pair<std::string, std::string>> pending_notices_;
   std::string closing_reason_;
   int64_t rate_second_ = 0;
@@ -520,6 +602,24 @@ class MqClientAccess final : public broker::ClientAccess {
   bool last_retain_ = false;
   bool last_valid_ = false;
 };
+
+// Decides a will when it goes out, with its own copy of the connection's
+// access (the connection may be gone by then, and the guard may be asked on
+// another loop than the connection's).
+class MqWillGuard final : public broker::WillGuard {
+ public:
+  explicit MqWillGuard(const MqClientAccess& a) : access_(a) {}
+  bool may_publish(const broker::Message& will) override {
+    std::lock_guard lk(mu_);
+    return access_.will_allowed(will);
+  }
+
+ private:
+  std::mutex mu_;
+  MqClientAccess access_;
+};
+
+std::shared_ptr<broker::WillGuard> MqClientAccess::will_guard() { return std::make_shared<MqWillGuard>(*this); }
 
 // ---------------------------------------------------------------------------
 
@@ -590,6 +690,12 @@ Admission MqAccessControl::refuse(const ConnectInfo& info, Reason r, std::string
   return a;
 }
 
+// Authentication comes first, and every way of failing it gets the same answer
+// (0x86 bad user name or password): a client without valid credentials learns
+// nothing about which instances, access keys, groups or client ids exist (issue
+// #14 item 11). Once the credentials are proven, an instance that does not exist
+// and one of another account are again answered alike (0x87), and only then
+// are the client id and the principal's rights checked.
 Admission MqAccessControl::admit(const ConnectInfo& info) {
   const int64_t now = mq_.now_ms();
   const std::string channel = "ch-" + std::to_string(channel_seq_.fetch_add(1, std::memory_order_relaxed));
@@ -603,6 +709,7 @@ Admission MqAccessControl::admit(const ConnectInfo& info) {
   auto state = mq_.state();
   const std::string_view user = info.username.value_or(std::string_view{});
   const std::string_view pass = info.password.value_or(std::string_view{});
+  const std::string_view cid = info.client_id;
 
   Mode mode = Mode::Custom;
   std::string key_id, instance_id;
@@ -625,108 +732,131 @@ Admission MqAccessControl::admit(const ConnectInfo& info) {
                   channel);
 
   const InstanceState* inst = state->instance(instance_id);
-  if (!inst)
-    return refuse(info, mode == Mode::Custom ? Reason::BadUserNameOrPassword : Reason::NotAuthorized, {}, {}, key_id,
-                  std::string(mode_name(mode)) + ": instance \"" + instance_id + "\" does not exist", channel);
-  const auto& settings = inst->inst.settings;
-  const std::string& account = inst->inst.account_id;
+  // Denials are recorded where the instance's owner can see them (its traces
+  // and audit log), never in an account the caller merely named.
+  const std::string inst_account = inst ? inst->inst.account_id : std::string();
+  const std::string_view trace_instance = inst ? std::string_view(instance_id) : std::string_view{};
+  auto bad_credentials = [&](std::string why) {
+    return refuse(info, Reason::BadUserNameOrPassword, trace_instance, inst_account, key_id,
+                  std::string(mode_name(mode)) + ": " + why, channel);
+  };
+  // The same work whether or not a secret was found, so that timing does not
+  // tell a known key from an unknown one.
+  auto burn_hmac = [&] { (void)secret_equal(pass, sign_client_id("sluice-no-such-key", cid)); };
 
-  // Client id: <GroupId>@@@<DeviceId>, the group existing (strict by default).
-  const std::string_view cid = info.client_id;
-  const std::string_view group = group_of_client(cid);
-  if (cid.size() > settings.max_client_id_length)
-    return refuse(info, Reason::ClientIdentifierNotValid, instance_id, account, key_id,
-                  "client id longer than " + std::to_string(settings.max_client_id_length) + " characters", channel);
-  if (settings.strict_client_id) {
-    if (group.empty() || !valid_group_id(group) || cid.size() <= group.size() + 3)
-      return refuse(info, Reason::ClientIdentifierNotValid, instance_id, account, key_id,
-                    "client id must be <GroupId>@@@<DeviceId>", channel);
-    if (!inst->groups.count(group))
-      return refuse(info, Reason::ClientIdentifierNotValid, instance_id, account, key_id,
-                    "group id \"" + std::string(group) + "\" does not exist in the instance", channel);
-  }
-
-  auto access = std::make_unique<MqClientAccess>(*this, mode, instance_id, account, std::string(cid), key_id,
-                                                 std::string(info.peer_address), info.secure, channel);
+  iam::Principal principal;
+  int64_t key_expires_s = 0;
+  std::vector<HeldToken> tokens;
+  const CustomIdentity* custom = nullptr;
   switch (mode) {
     case Mode::Signature:
     case Mode::Token: {
       auto k = authz_.lookup_access_key(key_id);
-      if (!k)
-        return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                      std::string(mode_name(mode)) + ": unknown access key", channel);
-      if (k->status != iam::KeyStatus::Active || (k->expires_at && k->expires_at <= now / 1000))
-        return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                      std::string(mode_name(mode)) + ": access key inactive or expired", channel);
-      if (k->principal.account_id != account)
-        return refuse(info, Reason::NotAuthorized, instance_id, account, key_id,
-                      "the access key belongs to another account than the instance", channel);
-      access->principal = k->principal;
+      if (!k) {
+        burn_hmac();
+        return bad_credentials("unknown access key");
+      }
       if (mode == Mode::Signature) {
-        if (!secret_equal(pass, sign_client_id(k->secret, cid)))
-          return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                        "Signature: signature does not match", channel);
-        std::string why;
-        if (!access->instance_allowed(&why))
-          return refuse(info, Reason::NotAuthorized, instance_id, account, key_id,
-                        "mq:MqttInstanceAccess denied: " + why, channel);
+        if (!secret_equal(pass, sign_client_id(k->secret, cid))) return bad_credentials("signature does not match");
       } else {
-        // R|<token>|W|<token>: every token must be valid, of its declared type, for this instance.
+        // R|<token>|W|<token>: every token must be valid, of its declared type,
+        // for this instance and the key's account.
         auto p = split_bar(pass);
-        if (p.size() < 2 || p.size() % 2 != 0)
-          return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                        "Token: password must be R|<token>|W|<token>", channel);
+        if (p.size() < 2 || p.size() % 2 != 0) return bad_credentials("password must be R|<token>|W|<token>");
         for (size_t i = 0; i < p.size(); i += 2) {
           std::string type(p[i]);
-          if (type != "R" && type != "W" && type != "RW")
-            return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                          "Token: type must be R, W or RW", channel);
+          if (type != "R" && type != "W" && type != "RW") return bad_credentials("type must be R, W or RW");
           TokenInfo t;
           const int code = check_token(mq_, p[i + 1], type, instance_id, now, &t);
-          if (code != 0 || t.account_id != account)
-            return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                          "Token: token invalid (code " + std::to_string(code ? code : 4) + ")", channel);
-          access->tokens.push_back(HeldToken{type, std::string(p[i + 1]), t.expire_time_ms, false, t.read, t.write,
-                                             t.resources});
+          if (code != 0 || t.account_id != k->principal.account_id)
+            return bad_credentials("token invalid (code " + std::to_string(code ? code : 4) + ")");
+          tokens.push_back(HeldToken{type, std::string(p[i + 1]), t.expire_time_ms, false, t.read, t.write,
+                                     t.resources});
         }
       }
+      if (k->status != iam::KeyStatus::Active || (k->expires_at && k->expires_at <= now / 1000))
+        return bad_credentials("access key inactive or expired");
+      // Proven: the caller holds this key. A missing instance and another
+      // account's instance are answered alike.
+      if (!inst)
+        return refuse(info, Reason::NotAuthorized, {}, {}, key_id,
+                      std::string(mode_name(mode)) + ": instance \"" + instance_id + "\" does not exist", channel);
+      if (k->principal.account_id != inst_account)
+        return refuse(info, Reason::NotAuthorized, instance_id, inst_account, key_id,
+                      "the access key belongs to another account than the instance", channel);
+      principal = k->principal;
+      key_expires_s = k->expires_at;
       break;
     }
     case Mode::Device: {
       auto it = state->device_keys.find(key_id);
-      if (it == state->device_keys.end() || it->second.first != instance_id)
-        return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                      "DeviceCredential: unknown device access key", channel);
-      if (it->second.second != cid)
-        return refuse(info, Reason::NotAuthorized, instance_id, account, key_id,
-                      "DeviceCredential: the credential belongs to another client id", channel);
+      if (it == state->device_keys.end() || it->second.first != instance_id || !inst) {
+        burn_hmac();
+        return bad_credentials("unknown device access key, or one of another instance");
+      }
       const auto& d = inst->devices.at(it->second.second);
       if (!secret_equal(pass, sign_client_id(d.device_access_key_secret, cid)))
-        return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                      "DeviceCredential: signature does not match", channel);
+        return bad_credentials("signature does not match");
+      // Proven: the caller holds the device secret, for another client id.
+      if (it->second.second != cid)
+        return refuse(info, Reason::NotAuthorized, instance_id, inst_account, key_id,
+                      "DeviceCredential: the credential belongs to another client id", channel);
       break;
     }
     case Mode::Custom: {
-      if (inst->blacklist.count(cid))
-        return refuse(info, Reason::NotAuthorized, instance_id, account, key_id, "Custom: client id blacklisted",
-                      channel);
+      if (!inst) {
+        burn_hmac();
+        return bad_credentials("instance \"" + instance_id + "\" does not exist");
+      }
       // A CLIENT identity (this client id, this username) first, else a USER identity.
-      const CustomIdentity* id = inst->find_identity(IdentityType::Client, cid);
-      if (id && id->username != user) id = nullptr;
-      if (!id) id = inst->find_identity(IdentityType::User, user);
-      if (!id)
-        return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                      "Custom: unknown username", channel);
-      const bool ok = id->sign_mode == SignMode::Origin ? secret_equal(pass, id->secret)
-                                                        : secret_equal(pass, sign_client_id(id->secret, cid));
-      if (!ok)
-        return refuse(info, Reason::BadUserNameOrPassword, instance_id, account, key_id,
-                      "Custom: password does not match", channel);
-      access->custom_type = id->type;
-      access->custom_identity = id->identity();
-      access->custom_secret_fp = id->secret;
+      custom = inst->find_identity(IdentityType::Client, cid);
+      if (custom && custom->username != user) custom = nullptr;
+      if (!custom) custom = inst->find_identity(IdentityType::User, user);
+      if (!custom) {
+        burn_hmac();
+        return bad_credentials("unknown username");
+      }
+      const bool ok = custom->sign_mode == SignMode::Origin ? secret_equal(pass, custom->secret)
+                                                            : secret_equal(pass, sign_client_id(custom->secret, cid));
+      if (!ok) return bad_credentials("password does not match");
+      if (inst->blacklist.count(cid))
+        return refuse(info, Reason::NotAuthorized, instance_id, inst_account, key_id, "Custom: client id blacklisted",
+                      channel);
       break;
     }
+  }
+
+  // Authenticated, for this instance. Client id: <GroupId>@@@<DeviceId>, the
+  // group existing (strict by default).
+  const auto& settings = inst->inst.settings;
+  const std::string_view group = group_of_client(cid);
+  if (cid.size() > settings.max_client_id_length)
+    return refuse(info, Reason::ClientIdentifierNotValid, instance_id, inst_account, key_id,
+                  "client id longer than " + std::to_string(settings.max_client_id_length) + " characters", channel);
+  if (settings.strict_client_id) {
+    if (group.empty() || !valid_group_id(group) || cid.size() <= group.size() + 3)
+      return refuse(info, Reason::ClientIdentifierNotValid, instance_id, inst_account, key_id,
+                    "client id must be <GroupId>@@@<DeviceId>", channel);
+    if (!inst->groups.count(group))
+      return refuse(info, Reason::ClientIdentifierNotValid, instance_id, inst_account, key_id,
+                    "group id \"" + std::string(group) + "\" does not exist in the instance", channel);
+  }
+
+  auto access = std::make_unique<MqClientAccess>(*this, mode, instance_id, inst_account, std::string(cid), key_id,
+                                                 std::string(info.peer_address), info.secure, channel);
+  access->principal = std::move(principal);
+  access->key_expires_s = key_expires_s;
+  access->tokens = std::move(tokens);
+  if (custom) {
+    access->custom_type = custom->type;
+    access->custom_identity = custom->identity();
+    access->custom_secret_fp = custom->secret;
+  }
+  if (mode == Mode::Signature) {
+    std::string why;
+    if (!access->instance_allowed(&why))
+      return refuse(info, Reason::NotAuthorized, instance_id, inst_account, key_id,
+                    "mq:MqttInstanceAccess denied: " + why, channel);
   }
 
   auto ns = broker_.find(instance_id);

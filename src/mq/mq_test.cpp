@@ -481,3 +481,110 @@ TEST_F(MqFixture, MessageTracesAreOptInPerInstanceAndQueryable) {
   EXPECT_EQ(d->at(1).reason, "client disconnected");
   EXPECT_EQ(d->at(0).channel_id, d->at(1).channel_id);
 }
+
+// --- issue #14: rights checked where they are used -------------------------------
+
+// A Deny carved out of an Allow holds at delivery, whatever filter matched.
+TEST_F(MqFixture, WildcardSubscriptionDeliversNothingFromADeniedSubtopic) {
+  ASSERT_OK(iam_->create_user(acct, {"carl", "", ""}));
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "carl"}, PolicyType::System, "AliyunMQFullAccess"));
+  ASSERT_OK(iam_->create_policy(acct, "DenySecretSub",
+                                R"({"Version":"1","Statement":[{"Effect":"Deny","Action":"mq:SUB","Resource":[")"
+                                "acs:mq:*:*:topic/" + inst + R"(/Sensors/secret","acs:mq:*:*:topic/)" + inst +
+                                    R"(/Sensors/secret/*"]}]})"));
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "carl"}, PolicyType::Custom, "DenySecretSub"));
+  auto k = iam_->create_access_key(acct, std::string("carl"));
+  auto a = sig(k->key.id, k->secret, "GID_dev@@@c");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  EXPECT_FALSE(a.access->may_subscribe("Sensors/secret"));
+  for (const char* f : {"Sensors/#", "Sensors/+", "$share/g/Sensors/#"}) EXPECT_TRUE(a.access->may_subscribe(f)) << f;
+  EXPECT_TRUE(a.access->may_receive("Sensors/open"));
+  EXPECT_FALSE(a.access->may_receive("Sensors/secret"));
+  EXPECT_FALSE(a.access->may_receive("Sensors/secret/deep/er"));
+  EXPECT_TRUE(a.access->may_receive("Sensors/open"));  // the fast path keeps only allowed topics
+  EXPECT_FALSE(a.access->may_receive("Sensors/secret"));
+  // P2P to this client needs no subscription.
+  EXPECT_TRUE(a.access->may_receive("Sensors/p2p/GID_dev@@@c"));
+  EXPECT_FALSE(a.access->may_receive("Sensors/secret/p2p/GID_dev@@@other"));
+}
+
+// A write-only token resumes nothing it may not read.
+TEST_F(MqFixture, WriteOnlyTokenReceivesNothing) {
+  auto w = mq_->ApplyToken(acct, inst, {"Sensors/#"}, "W", mq_clock() + 3600'000);
+  ASSERT_TRUE(w.ok());
+  auto a = connect("Token|" + root_key + "|" + inst, "W|" + *w, "GID_dev@@@victim");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  EXPECT_FALSE(a.access->may_subscribe("Sensors/#"));
+  EXPECT_FALSE(a.access->may_receive("Sensors/a"));
+}
+
+TEST_F(MqFixture, StsKeyEndsItsConnectionWhenItExpires) {
+  std::string trust = R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::)" +
+                      acct + R"(:root"]}}]})";
+  auto role = iam_->create_role(acct, "devices", trust);
+  ASSERT_OK(role);
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::Role, "devices"}, PolicyType::System, "AliyunMQFullAccess"));
+  auto cr = iam_->assume_role(iam::Principal::root(acct), role->arn, "s1", 900, std::nullopt);
+  ASSERT_OK(cr);
+  auto a = sig(cr->access_key_id, cr->access_key_secret, "GID_dev@@@sts");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  EXPECT_EQ(a.access->check(0).reason, mqtt::Reason::Success);
+  g_offset_ms = 899'000;
+  EXPECT_EQ(a.access->check(0).reason, mqtt::Reason::Success);
+  g_offset_ms = 901'000;
+  auto c = a.access->check(0);
+  EXPECT_EQ(c.reason, mqtt::Reason::NotAuthorized);
+  EXPECT_NE(c.why.find("expired"), std::string::npos) << c.why;
+}
+
+TEST_F(MqFixture, WillIsRecheckedWhenItGoesOut) {
+  ASSERT_OK(iam_->create_user(acct, {"wendy", "", ""}));
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "wendy"}, PolicyType::System, "AliyunMQFullAccess"));
+  auto k = iam_->create_access_key(acct, std::string("wendy"));
+  auto a = sig(k->key.id, k->secret, "GID_dev@@@w");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  auto guard = a.access->will_guard();
+  ASSERT_TRUE(guard);
+  broker::Message will;
+  will.topic = "Sensors/status";
+  will.qos = 1;
+  EXPECT_TRUE(guard->may_publish(will));
+  a.access.reset();  // the connection is gone; the guard decides on its own
+  ASSERT_OK(iam_->detach_policy(acct, {PrincipalType::User, "wendy"}, PolicyType::System, "AliyunMQFullAccess"));
+  EXPECT_FALSE(guard->may_publish(will));
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "wendy"}, PolicyType::System, "AliyunMQFullAccess"));
+  EXPECT_TRUE(guard->may_publish(will));
+  ASSERT_OK(iam_->delete_access_key(acct, std::string("wendy"), k->key.id));
+  EXPECT_FALSE(guard->may_publish(will));
+}
+
+// Without valid credentials a client learns nothing from the CONNACK: a missing
+// instance, another account's instance, an unknown key, another account's key,
+// a missing group and a blacklisted client id all answer 0x86.
+TEST_F(MqFixture, UnauthenticatedConnackTellsNothing) {
+  auto other = new_account("other");
+  ASSERT_OK(iam_->activate_service(other, "mq"));
+  auto oi = mq_->CreateInstance(other, InstanceSpec{"theirs", "", "", std::nullopt, ""});
+  ASSERT_TRUE(oi.ok());
+  auto ok = iam_->create_access_key(other, std::nullopt);
+  ASSERT_TRUE(ok.ok());
+  const auto bad = mqtt::Reason::BadUserNameOrPassword;
+  const std::string cid = "GID_dev@@@probe";
+  for (const std::string& instance : {inst, oi->id, std::string("mqtt-local-nosuchinstance")}) {
+    EXPECT_EQ(connect("Signature|LTAInosuchkey|" + instance, "x", cid).reason, bad) << instance;
+    EXPECT_EQ(connect("Signature|" + ok->key.id + "|" + instance, "x", cid).reason, bad) << instance;
+    EXPECT_EQ(connect("Signature|" + root_key + "|" + instance, "x", cid).reason, bad) << instance;
+    EXPECT_EQ(connect("Token|" + root_key + "|" + instance, "R|x", cid).reason, bad) << instance;
+    EXPECT_EQ(connect("DeviceCredential|DC.nosuch|" + instance, "x", cid).reason, bad) << instance;
+    EXPECT_EQ(sig(root_key, "wrong-secret", "GID_nosuchgroup@@@x", instance).reason, bad) << instance;
+  }
+  // Proven credentials, then: a missing instance and another account's are alike.
+  EXPECT_EQ(sig(root_key, root_secret, cid, oi->id).reason, mqtt::Reason::NotAuthorized);
+  EXPECT_EQ(sig(root_key, root_secret, cid, "mqtt-local-nosuchinstance").reason, mqtt::Reason::NotAuthorized);
+  EXPECT_EQ(sig(root_key, root_secret, "GID_nosuchgroup@@@x").reason, mqtt::Reason::ClientIdentifierNotValid);
+  // Custom: the blacklist is not revealed before the password is proven.
+  ASSERT_OK(mq_->AddCustomAuthIdentity(acct, inst, "cu", "USER", "", "origin-secret", "ORIGIN"));
+  ASSERT_OK(mq_->AddCustomAuthConnectBlack(acct, inst, cid));
+  EXPECT_EQ(connect("cu", "wrong", cid, inst + ".mqtt.local").reason, bad);
+  EXPECT_EQ(connect("cu", "origin-secret", cid, inst + ".mqtt.local").reason, mqtt::Reason::NotAuthorized);
+}

@@ -48,6 +48,7 @@ class Connection final : public Pollable, public broker::Client {
   bool send_publish(const broker::Message& m, uint8_t qos, uint16_t packet_id, bool retain,
                     bool dup, uint32_t subscription_id) override;
   void send_pubrel(uint16_t packet_id) override;
+  bool may_receive(const broker::Message& m) override { return !access_ || access_->may_receive(m.topic); }
   uint16_t receive_maximum() const override { return client_receive_max_; }
   bool congested() const override;
   void kick(mqtt::Reason reason) override;
@@ -74,6 +75,8 @@ class Connection final : public Pollable, public broker::Client {
   void refuse_connect(mqtt::Reason reason, std::string_view why);
   // Asks the access layer whether rights changed; applies revocations.
   void check_access(int64_t now);
+  // Removes the session's subscriptions the principal may not make (why: for the log).
+  void drop_unauthorized_subscriptions(std::string_view why);
   // A protocol violation: DISCONNECT with the reason (v5) and close.
   void fail(mqtt::Reason reason, std::string_view why);
 

@@ -251,7 +251,9 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
   fd_ = -1;
   w_.server().connection_counter().fetch_sub(1, std::memory_order_relaxed);
   if (was_connected && session_) {
-    ns_->disconnect(session_, this, will_suppressed_ ? nullptr : will_, will_delay_s_, w_.ctx());
+    broker::Will will;
+    if (will_ && !will_suppressed_) will = {will_, access_ ? access_->will_guard() : nullptr};
+    ns_->disconnect(session_, this, std::move(will), will_delay_s_, w_.ctx());
     if (will_key_) ns_->disarm_will(will_key_);  // after disconnect: a delayed will is stored by then
   }
   w_.retire(this);

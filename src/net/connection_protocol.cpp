@@ -174,8 +174,12 @@ void Connection::on_connect(mqtt::Connect& c) {
   }
 
   auto attached = ns_->connect(client_id, c.clean_start, this, w_.now_ms());
-  if (attached.ended_will) ns_->publish(attached.ended_will, w_.ctx());
+  if (attached.ended_will) ns_->publish_will(attached.ended_will, w_.ctx());
   session_ = attached.session;
+  // A resumed session carries nothing this connection's principal may not read
+  // (SPEC §4): subscriptions it could not make itself are dropped here; its
+  // queued and unacknowledged messages are checked as they are sent (may_receive).
+  if (attached.session_present && access_) drop_unauthorized_subscriptions("resumed session");
   session_->set_expiry_interval(expiry);
   session_->set_origin(peer, c.clean_start);
 
@@ -499,10 +503,14 @@ void Connection::check_access(int64_t now) {
     return close(c.reason, c.why.empty() ? "not authorized" : c.why);
   }
   if (!c.rights_changed) return;
+  drop_unauthorized_subscriptions("rights changed");
+}
+
+void Connection::drop_unauthorized_subscriptions(std::string_view why) {
   for (const auto& f : session_->subscription_filters()) {
     if (!access_->may_subscribe(f)) {
-      log::info("connection {} ({}): subscription {} removed: no longer authorized", id_,
-                session_->client_id(), f);
+      log::info("connection {} ({}): subscription {} removed ({}): not authorized", id_, session_->client_id(), f,
+                why);
       ns_->unsubscribe(session_, f);
     }
   }

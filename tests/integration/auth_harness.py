@@ -182,7 +182,7 @@ class MqttClient:
     """Connects on construction (wait for CONNACK); messages land in a queue."""
 
     def __init__(self, b, client_id, username=None, password=None, version=5, transport="tcp",
-                 timeout=5.0, clean=True):
+                 timeout=5.0, clean=True, will=None, properties=None):
         self.version = version
         proto = mqtt.MQTTv5 if version == 5 else mqtt.MQTTv311
         tr = "websockets" if transport in ("ws", "wss") else "tcp"
@@ -196,11 +196,14 @@ class MqttClient:
             self.c.tls_set(ca_certs=b.ca_file)
         if username is not None:
             self.c.username_pw_set(username, password)
+        if will:  # dict(topic=, payload=, qos=, retain=, properties=)
+            self.c.will_set(**will)
         self.messages = queue.Queue()
         self.connected = threading.Event()
         self.done = threading.Event()  # CONNACK received (either way)
         self.disconnected = threading.Event()
         self.rc = None
+        self.session_present = None
         self.disconnect_rc = None
         self.acks = {}
         self.ack_events = {}
@@ -213,7 +216,7 @@ class MqttClient:
         port = b.port(transport)
         try:
             if version == 5:
-                self.c.connect(HOST, port, keepalive=30, clean_start=clean)
+                self.c.connect(HOST, port, keepalive=30, clean_start=clean, properties=properties)
             else:
                 self.c.connect(HOST, port, keepalive=30)
         except Exception:
@@ -227,6 +230,7 @@ class MqttClient:
         return rc.value if hasattr(rc, "value") else rc
 
     def _on_connect(self, c, u, flags, rc, props=None):
+        self.session_present = bool(flags.get("session present")) if isinstance(flags, dict) else None
         self.rc = self._code(rc)
         if self.rc == 0:
             self.connected.set()
@@ -272,6 +276,18 @@ class MqttClient:
             return m
         except queue.Empty:
             return None
+
+    def drop(self):
+        """Closes the socket without a DISCONNECT (the will goes out)."""
+        sock = self.c.socket()
+        try:
+            self.c.loop_stop()  # first, so that the network thread never reads a closed socket
+        except Exception:
+            pass
+        try:
+            sock.close()
+        except Exception:
+            pass
 
     def close(self):
         try:

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <vector>
@@ -53,6 +54,44 @@ std::vector<std::string_view> split_bar(std::string_view s) {
     start = p + 1;
   }
 }
+
+// The last few topics a connection was allowed to receive, newest replacing the
+// oldest: a subscriber to a wildcard usually hears from a handful of publishers,
+// each on its own topic, so one entry (a "last topic") would miss every time
+// they alternate. Compared from the last byte, where such topics differ.
+class RecentTopics {
+ public:
+  bool has(std::string_view t) const {
+    if (t.empty()) return false;
+    for (const auto& e : entries_)
+      if (e.size() == t.size() && e.back() == t.back() && same(e.data(), t.data(), t.size())) return true;
+    return false;
+  }
+  void add(std::string_view t) {
+    entries_[next_].assign(t);
+    next_ = (next_ + 1) % kSize;
+  }
+  void clear() {
+    for (auto& e : entries_) e.clear();
+  }
+
+ private:
+  // Eight bytes at a time: topics are short, and a call to memcmp costs more than them.
+  static bool same(const char* a, const char* b, size_t n) {
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a, 8);
+      std::memcpy(&y, b, 8);
+      if (x != y) return false;
+    }
+    for (; n; --n)
+      if (*a++ != *b++) return false;
+    return true;
+  }
+  static constexpr size_t kSize = 4;
+  std::string entries_[kSize];
+  size_t next_ = 0;
+};
 
 struct HeldToken {
   std::string type;   // "R", "W", "RW"
@@ -190,8 +229,12 @@ class MqClientAccess final : public broker::ClientAccess {
   }
 
   bool may_receive(std::string_view topic) override {
-    // Fast path: a subscriber usually receives the same topics again and again.
-    if (recv_last_valid_ && topic == recv_last_) return true;
+    // Fast path: a subscriber usually receives the same few topics again and
+    // again. The rest is out of line, so that this stays a few instructions.
+    return recent_.has(topic) || may_receive_slow(topic);
+  }
+
+  [[gnu::noinline]] bool may_receive_slow(std::string_view topic) {
     if (is_own_p2p(topic)) return true;  // addressed to this client: no subscription involved (SPEC §1)
     key_.assign(topic);
     bool ok;
@@ -208,10 +251,7 @@ class MqClientAccess final : public broker::ClientAccess {
         ac_.trace(instance_id_, DeviceTrace{0, client_id_, "delivery_filtered", "message on " + key_ + ": " + why,
                                             channel_, peer_});
     }
-    if (ok) {
-      recv_last_.assign(topic);
-      recv_last_valid_ = true;
-    }
+    if (ok) recent_.add(topic);
     return ok;
   }
 
@@ -359,7 +399,7 @@ class MqClientAccess final : public broker::ClientAccess {
     last_valid_ = false;
     sub_cache_.clear();
     recv_cache_.clear();
-    recv_last_valid_ = false;
+    recent_.clear();
   }
 
   bool key_expired(int64_t now_ms, std::string* why) const {
@@ -589,8 +629,7 @@ class MqClientAccess final : public broker::ClientAccess {
   std::string key_;  // scratch: cache key
   std::unordered_map<std::string, Reason> pub_cache_, sub_cache_;
   std::unordered_map<std::string, bool> recv_cache_;  // may_receive, per concrete topic
-  std::string recv_last_;                             // the last topic may_receive allowed
-  bool recv_last_valid_ = false;
+  RecentTopics recent_;                               // the last topics may_receive allowed
   std::vector<std::pair<std::string, std::string>> pending_notices_;
   std::string closing_reason_;
   int64_t rate_second_ = 0;

@@ -21,7 +21,6 @@
 #include "api/rpc.hpp"
 #include "app/initial_credentials.hpp"
 #include "app/metrics.hpp"
-#include "broker/anonymous_access.hpp"
 #include "broker/broker.hpp"
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
@@ -264,7 +263,7 @@ int serve(Config cfg) {
   std::shared_ptr<api::AuditLog> audit;  // API calls and MQTT denials (LookupEvents)
   if (cfg.allow_anonymous) {
     log::warn("ANONYMOUS MODE: any client may connect without credentials (development only)");
-    access = std::make_unique<broker::AnonymousAccess>(broker);
+    access = mq::MqAccessControl::anonymous(broker);
   } else {
     auto r = store::Store::open(cfg.data_dir);
     if (!r.store) {

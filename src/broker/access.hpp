@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,15 @@ struct ConnectInfo {
   std::string_view peer_address;  // "127.0.0.1" / "::1"
   std::string_view server_name;   // TLS SNI or WebSocket Host, may be empty
   bool secure = false;            // TLS
+  // MQTT 5 enhanced authentication: the CONNECT's Authentication Method and Data.
+  std::optional<std::string_view> auth_method;
+  std::optional<std::string_view> auth_data;
+  // The certificate chain the TLS client presented (DER, its own certificate
+  // first; empty without TLS or without a client certificate), and whether the
+  // listener verified it against its CA file. Modes that identify clients by
+  // certificate check the chain against their own CAs.
+  std::span<const std::string> peer_certificates;
+  bool peer_verified = false;
 };
 
 // The rights of one admitted connection, asked on every PUBLISH and SUBSCRIBE.
@@ -93,6 +103,9 @@ class ClientAccess {
 
 struct Admission {
   mqtt::Reason reason = mqtt::Reason::Success;  // anything else: CONNACK with it, then close
+  // Told to an MQTT 5 client with a refusal, where telling it gives nothing away
+  // (empty: "not admitted").
+  std::string reason_string;
   std::shared_ptr<Namespace> ns;
   std::unique_ptr<ClientAccess> access;  // null: everything allowed
 };

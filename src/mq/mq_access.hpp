@@ -1,33 +1,37 @@
 #pragma once
-// The broker seam (broker/access.hpp) for ApsaraMQ for MQTT: authentication on
-// CONNECT in the four modes of SPEC §5 and authorization of every PUBLISH and
-// SUBSCRIBE per SPEC §4, with a per-connection decision cache that is dropped
-// when the IAM or MQ generation moves (checked every 250 ms by the connection,
-// so a revoked right is gone within a second).
+// The broker seam (broker/access.hpp) for ApsaraMQ for MQTT: a CONNECT is given
+// to the first authentication mode that claims it (auth_modes.hpp: Signature,
+// Token, DeviceCredential, Custom; or the anonymous development mode), then the
+// steps every mode shares are taken here: the per-source limit on failed
+// attempts, the instance's client-id rules, the connection limit, the audit
+// and traces of every refusal, and a per-connection MqClientAccess that asks
+// the mode's Credential about every PUBLISH, SUBSCRIBE and delivery.
 //
-// Modes (the username says which):
-//   Signature|<AccessKeyId>|<InstanceId>         password Base64(HMAC-SHA1(secret, clientId))
-//   Token|<AccessKeyId>|<InstanceId>             password R|<token>|W|<token>
-//   DeviceCredential|<DeviceAccessKeyId>|<Inst>  password Base64(HMAC-SHA1(device secret, clientId))
-//   anything else: Custom (AddCustomAuthIdentity), instance from SNI / Host
-//   "<instanceId>.<domain>", else the default instance.
+// Every unauthenticated failure gets the same answer (0x86), so a client
+// without valid credentials learns nothing about which instances, access keys,
+// groups or client ids exist; a proven key naming a missing or a foreign
+// instance gets 0x87 alike; only then are the client id and rights checked.
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "broker/access.hpp"
 #include "broker/broker.hpp"
 #include "mq/audit.hpp"
-#include "mq/mq_service.hpp"
+#include "mq/auth_mode.hpp"
+#include "mq/trace.hpp"
 
 namespace sluice::iam {
 class Authorizer;
 }
 
 namespace sluice::mq {
+
+class MqService;
 
 struct AccessOptions {
   std::string default_instance;                 // Custom mode without an instance in SNI / Host
@@ -38,15 +42,22 @@ struct AccessOptions {
 
 class MqAccessControl final : public broker::AccessControl {
  public:
+  // ApsaraMQ's four modes over `mq` and `authz`.
   MqAccessControl(broker::Broker& broker, MqService& mq, iam::Authorizer& authz, AccessOptions opts = {},
                   std::shared_ptr<AuditSink> audit = nullptr);
+  // Any set of modes; `mq` and `authz` may be null when no mode needs them
+  // (the anonymous development mode, which has no instances).
+  MqAccessControl(broker::Broker& broker, std::vector<std::unique_ptr<AuthMode>> modes, MqService* mq,
+                  iam::Authorizer* authz, AccessOptions opts = {}, std::shared_ptr<AuditSink> audit = nullptr);
+  // The anonymous development mode alone.
+  static std::unique_ptr<MqAccessControl> anonymous(broker::Broker& broker);
   ~MqAccessControl() override;
 
   broker::Admission admit(const broker::ConnectInfo& info) override;
 
   // --- used by the per-connection access objects ---
-  MqService& mq() { return mq_; }
-  iam::Authorizer& authz() { return authz_; }
+  MqService* mq() { return mq_; }
+  iam::Authorizer* authz() { return authz_; }
   const AccessOptions& options() const { return opts_; }
   void audit(AuditEvent e);
   void trace(std::string_view instance_id, DeviceTrace t);
@@ -54,18 +65,20 @@ class MqAccessControl final : public broker::AccessControl {
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
 
  private:
-  struct Fail {
-    broker::Admission adm;
-  };
   broker::Admission refuse(const broker::ConnectInfo& info, mqtt::Reason r, std::string_view instance_id,
                            std::string_view account_id, std::string_view principal, std::string why,
                            const std::string& channel);
+  broker::Admission admit_to_instance(const broker::ConnectInfo& info, const AuthMode& mode, const Named& who,
+                                      std::unique_ptr<Credential> cred, const MqState& state,
+                                      const std::string& channel);
   bool rate_limited(std::string_view peer, int64_t now_ms);
   void note_failure(std::string_view peer, int64_t now_ms);
+  int64_t now_ms() const;
 
   broker::Broker& broker_;
-  MqService& mq_;
-  iam::Authorizer& authz_;
+  std::vector<std::unique_ptr<AuthMode>> modes_;
+  MqService* mq_;
+  iam::Authorizer* authz_;
   AccessOptions opts_;
   std::shared_ptr<AuditSink> audit_;
   std::atomic<uint64_t> channel_seq_{1};

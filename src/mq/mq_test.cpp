@@ -8,6 +8,7 @@
 
 #include "broker/broker.hpp"
 #include "iam/test_util.hpp"
+#include "mq/auth_modes.hpp"
 #include "mq/mq_access.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
@@ -587,4 +588,79 @@ TEST_F(MqFixture, UnauthenticatedConnackTellsNothing) {
   ASSERT_OK(mq_->AddCustomAuthConnectBlack(acct, inst, cid));
   EXPECT_EQ(connect("cu", "wrong", cid, inst + ".mqtt.local").reason, bad);
   EXPECT_EQ(connect("cu", "origin-secret", cid, inst + ".mqtt.local").reason, mqtt::Reason::NotAuthorized);
+}
+
+// --- issue #15: a mode is one class behind one interface ---------------------------
+
+namespace {
+
+// A fifth mode, as a newcomer would add one: "Fake|<instance>" with password
+// "open", which may publish anywhere and subscribe nowhere.
+class FakeGrant final : public Credential {
+ public:
+  std::unique_ptr<Credential> clone() const override { return std::make_unique<FakeGrant>(*this); }
+  bool may_publish(const ClientFacts&, const InstanceState&, std::string_view, uint8_t, bool, int64_t,
+                   std::string*) override {
+    return true;
+  }
+  bool may_subscribe(const ClientFacts&, const InstanceState&, std::string_view, int64_t, std::string* why) override {
+    *why = "fake mode: no subscriptions";
+    return false;
+  }
+  bool still_admitted(const ClientFacts&, const InstanceState&, int64_t, std::string*, Notices&) override {
+    return true;
+  }
+};
+
+class FakeMode final : public AuthMode {
+ public:
+  std::string_view name() const override { return "Fake"; }
+  bool claims(const broker::ConnectInfo& info) const override {
+    return info.username && info.username->starts_with("Fake|");
+  }
+  Named named(const Attempt& a) const override { return Named{"fake", std::string(a.username.substr(5))}; }
+  AuthOutcome authenticate(const Attempt& a) override {
+    if (a.password != "open") return AuthOutcome::refuse(mqtt::Reason::BadUserNameOrPassword, "wrong password");
+    return AuthOutcome::ok(std::make_unique<FakeGrant>());
+  }
+};
+
+}  // namespace
+
+TEST_F(MqFixture, AFifthModeIsOneClassAndOneRegistration) {
+  auto modes = standard_auth_modes(AuthDeps{mq_.get(), authz_.get(), "", 300'000});
+  modes.insert(modes.begin(), std::make_unique<FakeMode>());
+  MqAccessControl ac(*broker_, std::move(modes), mq_.get(), authz_.get(), AccessOptions{}, audit);
+  broker::ConnectInfo ci;
+  ci.client_id = "GID_dev@@@fake";
+  const std::string user = "Fake|" + inst;
+  ci.username = std::string_view(user);
+  ci.password = std::string_view("open");
+  ci.peer_address = "10.0.0.9";
+  auto a = ac.admit(ci);
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  ASSERT_TRUE(a.access);
+  // The shared rules still apply (the parent topic must exist), then the mode decides.
+  EXPECT_TRUE(a.access->may_publish("Sensors/x", 1, false));
+  EXPECT_FALSE(a.access->may_publish("Nowhere/x", 1, false));
+  EXPECT_FALSE(a.access->may_subscribe("Sensors/#"));
+  ci.password = std::string_view("closed");
+  EXPECT_EQ(ac.admit(ci).reason, mqtt::Reason::BadUserNameOrPassword);
+  // The other modes are still there, behind it.
+  EXPECT_EQ(sig(root_key, root_secret, "GID_dev@@@r").reason, mqtt::Reason::Success);
+}
+
+TEST_F(MqFixture, EnhancedAuthenticationMethodIsRefusedUnlessAModeTakesIt) {
+  broker::ConnectInfo ci;
+  ci.version = mqtt::Version::V5;
+  ci.client_id = "GID_dev@@@e";
+  const std::string user = "Signature|" + root_key + "|" + inst;
+  const std::string pass = sign_client_id(root_secret, "GID_dev@@@e");
+  ci.username = std::string_view(user);
+  ci.password = std::string_view(pass);
+  ci.auth_method = std::string_view("SCRAM-SHA-1");
+  ci.peer_address = "10.0.0.9";
+  auto a = ac_->admit(ci);
+  EXPECT_EQ(a.reason, mqtt::Reason::BadAuthenticationMethod);
+  EXPECT_FALSE(a.reason_string.empty());
 }

@@ -104,8 +104,6 @@ void Connection::on_connect(mqtt::Connect& c) {
   parser_.set_version(c.version);
   const bool v5 = version_ == Version::V5;
   if (v5) requested_problem_info_ = c.props.request_problem_information.value_or(1) != 0;
-  if (v5 && c.props.authentication_method)
-    return refuse_connect(Reason::BadAuthenticationMethod, "enhanced authentication is not supported");
 
   std::string assigned;
   std::string_view client_id = c.client_id;
@@ -129,10 +127,20 @@ void Connection::on_connect(mqtt::Connect& c) {
   if (ws_ && server_name.empty()) server_name = ws_->host();
   info.server_name = server_name;
   info.secure = tls_ != nullptr;
+  if (v5) {
+    info.auth_method = c.props.authentication_method;
+    info.auth_data = c.props.authentication_data;
+  }
+  std::vector<std::string> chain;
+  if (tls_) {
+    chain = tls_->peer_chain_der();
+    info.peer_certificates = chain;
+    info.peer_verified = tls_->peer_verified();
+  }
   broker::Admission adm = w_.server().access().admit(info);
   if (adm.reason != Reason::Success || !adm.ns)
     return refuse_connect(adm.reason == Reason::Success ? Reason::ServerUnavailable : adm.reason,
-                          "not admitted");
+                          adm.reason_string.empty() ? std::string_view("not admitted") : adm.reason_string);
   ns_ = std::move(adm.ns);
   access_ = std::move(adm.access);
   const auto& cfg = ns_->config();

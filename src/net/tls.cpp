@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <stdexcept>
+#include <vector>
 
 namespace sluice::net {
 
@@ -123,6 +124,29 @@ bool TlsSession::write(std::string_view plain, std::string& wire) {
 std::string TlsSession::server_name() const {
   const char* n = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return n ? n : "";
+}
+
+std::vector<std::string> TlsSession::peer_chain_der() const {
+  std::vector<std::string> out;
+  // On the server side the chain does not hold the peer's own certificate:
+  // it comes first, from SSL_get0_peer_certificate.
+  auto add = [&out](X509* x) {
+    unsigned char* der = nullptr;
+    const int n = i2d_X509(x, &der);
+    if (n > 0) out.emplace_back(reinterpret_cast<const char*>(der), static_cast<size_t>(n));
+    OPENSSL_free(der);
+  };
+  X509* leaf = SSL_get0_peer_certificate(ssl_);
+  if (!leaf) return out;
+  add(leaf);
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_))
+    for (int i = 0; i < sk_X509_num(chain); ++i)
+      if (X509* x = sk_X509_value(chain, i); X509_cmp(x, leaf) != 0) add(x);
+  return out;
+}
+
+bool TlsSession::peer_verified() const {
+  return SSL_get0_peer_certificate(ssl_) != nullptr && SSL_get_verify_result(ssl_) == X509_V_OK;
 }
 
 }  // namespace sluice::net

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct ssl_ctx_st;
 struct ssl_st;
@@ -43,6 +44,10 @@ class TlsSession {
   bool write(std::string_view plain, std::string& wire);
   bool handshake_done() const { return done_; }
   std::string server_name() const;  // SNI, or empty
+  // The certificate chain the client presented (DER, its own first; empty if none).
+  std::vector<std::string> peer_chain_der() const;
+  // A client certificate was presented and verified against the listener's CA file.
+  bool peer_verified() const;
   const std::string& error() const { return error_; }
 
  private:

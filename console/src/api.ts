@@ -41,11 +41,14 @@ export class ApiError extends Error {
 }
 
 let csrf = '';
-let onSignedOut: () => void = () => {};
+let onSignedOut: (why: ApiError) => void = () => {};
 export function setCsrf(t: string) {
   csrf = t;
 }
-export function onSessionLost(f: () => void) {
+// Called when the server says the session is gone: expired or signed out
+// (NotSignedIn), or ended because the user's password or console access
+// changed (SessionEnded, whose message the sign-in page shows).
+export function onSessionLost(f: (why: ApiError) => void) {
   onSignedOut = f;
 }
 
@@ -78,7 +81,7 @@ async function parse<T>(res: Response, path: string): Promise<T> {
     const d = data.AccessDeniedDetail || {};
     const err = new ApiError(res.status, data.Code || data.code || 'Error', data.Message || data.message || '',
       d.AuthAction, d.AuthResource, data.RequestId);
-    if (res.status === 401 && path !== 'login' && path !== 'session' && path !== 'password') onSignedOut();
+    if (res.status === 401 && path !== 'login' && path !== 'session') onSignedOut(err);
     throw err;
   }
   return data as T;
@@ -86,7 +89,11 @@ async function parse<T>(res: Response, path: string): Promise<T> {
 
 export async function getSession(): Promise<Session | null> {
   const res = await fetch('/console/api/session', { credentials: 'same-origin' });
-  if (res.status === 401) return null;
+  if (res.status === 401) {
+    const d = await res.json().catch(() => ({}));
+    if (d.Code === 'SessionEnded') onSignedOut(new ApiError(401, d.Code, d.Message || '', undefined, undefined, d.RequestId));
+    return null;
+  }
   const s = await parse<Session>(res, 'session');
   setCsrf(s.csrfToken);
   return s;

@@ -116,9 +116,14 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
 
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  // Why the last session ended, when the server said (shown on the sign-in page).
+  const [ended, setEnded] = useState('');
   const { path } = useRoute();
   useEffect(() => {
-    onSessionLost(() => setSession(null));
+    onSessionLost((why) => {
+      if (why.code === 'SessionEnded') setEnded(why.message);
+      setSession(null);
+    });
     getSession().then(setSession, () => setSession(null));
   }, []);
   if (session === undefined)
@@ -130,7 +135,9 @@ function App() {
   if (!session || path === '/signin')
     return (
       <SignIn
+        notice={ended}
         onSignedIn={(s) => {
+          setEnded('');
           setSession(s);
           if (path === '/signin') navigate('/', true);
         }}

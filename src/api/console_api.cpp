@@ -11,6 +11,8 @@
 #include "api/audit.hpp"
 #include "api/console_api.hpp"
 #include "api/console_policy.hpp"
+#include "api/console_proxy.hpp"
+#include "api/console_throttle.hpp"
 #include "api/json_writer.hpp"
 #include "api/rpc.hpp"
 #include "common/log.hpp"
@@ -102,10 +104,25 @@ std::string session_body(const ConsoleSession& s) {
   return std::move(w.str());
 }
 
+constexpr const char* kSessionEnded =
+    "Your console session has ended: your password or console access changed, or your user was deleted. "
+    "Sign in again.";
+
+TrustedProxies parse_proxies(const std::vector<std::string>& entries) {
+  TrustedProxies t;
+  if (auto bad = TrustedProxies::parse(entries, t))
+    throw std::invalid_argument("console trusted_proxies: \"" + *bad + "\" is not an IP address or CIDR block");
+  return t;
+}
+
 class Console {
  public:
   Console(std::shared_ptr<RpcEndpoint> rpc, ConsoleOptions opts)
-      : rpc_(std::move(rpc)), opts_(std::move(opts)), sessions_(opts_.sessions), throttle_(opts_.login_failures_per_minute) {}
+      : rpc_(std::move(rpc)),
+        opts_(std::move(opts)),
+        proxies_(parse_proxies(opts_.trusted_proxies)),
+        sessions_(opts_.sessions),
+        throttle_({opts_.login_failures_per_minute, opts_.login_failures_per_name_per_minute}) {}
 
   HttpResponse handle(const HttpRequest& req) {
     const std::string request_id = new_request_id();
@@ -117,7 +134,7 @@ class Console {
       }
       if (op == "session") {
         if (req.method != "GET") method_not_allowed("GET");
-        return json_response(200, session_body(require_session(req)));
+        return json_response(200, session_body(require_session(req, request_id)));
       }
       if (op == "logout") {
         post_only(req);
@@ -157,15 +174,42 @@ class Console {
     if (req.method != "POST") method_not_allowed("POST");
   }
 
-  ConsoleSession require_session(const HttpRequest& req) {
-    auto s = sessions_.touch(cookie_value(req, kCookie), now());
+  std::string client(const HttpRequest& req) const { return proxies_.client_address(req); }
+
+  // "; Secure" when the browser reached us over TLS (at a trusted proxy): the
+  // cookie then never travels over plain HTTP.
+  std::string cookie_attributes(const HttpRequest& req) const {
+    return std::string("; HttpOnly; SameSite=Strict; Path=/") + (proxies_.secure(req) ? "; Secure" : "");
+  }
+
+  // A live session still bound to its login: the account, the RAM user (by id, so a
+  // re-created user of the same name is someone else) with a login profile, and the
+  // login generation it signed in at. Anything else ends it (401 SessionEnded).
+  // Checked against the store on every request, so a change made by another process
+  // (sluice admin) counts at once too.
+  ConsoleSession require_session(const HttpRequest& req, const std::string& request_id) {
+    const std::string cookie = cookie_value(req, kCookie);
+    auto s = sessions_.touch(cookie, now());
     if (!s) cfail(401, "NotSignedIn", "You are not signed in, or your session has expired. Sign in again.");
+    auto st = iam().console_standing(s->principal.account_id, s->user_id);
+    if (!st && st.error().http_status >= 500)
+      throw std::runtime_error("console session check: " + st.error().message);  // a storage error ends nothing
+    if (!st || st->generation != s->login_generation) {
+      sessions_.remove(cookie);
+      audit(&s->principal, "ConsoleSignin", "ConsoleSignout", req, request_id, "{}", 401, "SessionEnded",
+            kSessionEnded);
+      cfail(401, "SessionEnded", kSessionEnded);
+    }
+    if (!s->user_id.empty()) {  // a renamed user keeps its session under its new name
+      if (st->name != s->principal.name) s->principal = iam::Principal::user(s->principal.account_id, st->name);
+      s->display_name = st->display_name;
+    }
     return *s;
   }
 
   // A signed-in session whose X-CSRF-Token matches: every mutating request.
   ConsoleSession checked_session(const HttpRequest& req, const std::string& request_id) {
-    ConsoleSession s = require_session(req);
+    ConsoleSession s = require_session(req, request_id);
     const std::string* token = req.header("x-csrf-token");
     if (!token || !store::constant_time_equal(*token, s.csrf)) {
       audit(&s.principal, "ConsoleAction", "InvalidCsrfToken", req, request_id, "{}", 403, "InvalidCsrfToken");
@@ -192,7 +236,7 @@ class Console {
     } else {
       ev.identity_type = "unknown";
     }
-    ev.source_ip = req.peer;
+    ev.source_ip = client(req);
     ev.user_agent = kChannel;
     ev.request_id = request_id;
     ev.parameters = std::move(params);
@@ -217,34 +261,19 @@ class Console {
     if (login.empty() || login.size() > 200 || pw.size() > 1024)
       cfail(400, "InvalidParameter", "Give a login name (root login or alias, or user@alias) and a password.");
     const int64_t t = now();
-    if (int64_t wait = throttle_.retry_after(req.peer, t); wait > 0) {
+    const std::string addr = client(req), key = iam().console_login_key(login);
+    if (int64_t wait = throttle_.retry_after(addr, key, t); wait > 0) {
       ConsoleError e{429, "Throttling.Login",
-                     "Too many failed sign-ins from your address; try again in " + std::to_string(wait) + " seconds."};
+                     "Too many failed sign-ins from your address or for this login name; try again in " +
+                         std::to_string(wait) + " seconds."};
       HttpResponse r = error_response(e, request_id);
       r.headers.emplace_back("Retry-After", std::to_string(wait));
       return r;
     }
-    std::optional<iam::Principal> who;
-    std::string display;
-    bool must_change = false;
-    if (login.find('@') != std::string::npos) {
-      if (auto u = iam().verify_user_login(login, pw)) {
-        who = iam::Principal::user(u->account_id, u->name);
-        display = u->display_name.empty() ? u->name : u->display_name;
-        auto prof = iam().get_login_profile(u->account_id, u->name);
-        must_change = prof && prof->password_reset_required;
-      }
-    }
-    if (!who) {  // a root login name may contain '@' too
-      if (auto a = iam().verify_root_login(login, pw)) {
-        who = iam::Principal::root(a->id);
-        display = a->login_name;
-        auto flag = iam().root_password_change_required(a->id);
-        must_change = flag && *flag;
-      }
-    }
+    auto who = iam().console_sign_in(login, pw);
+    if (!who && who.error().http_status >= 500) throw std::runtime_error("console sign-in: " + who.error().message);
     if (!who) {
-      throttle_.failed(req.peer, t);
+      throttle_.failed(addr, key, t);
       // Recorded in the account the login names, if any, so its owner sees the attempts.
       std::optional<iam::Principal> named;
       if (auto acct = iam().account_of_login(login)) {
@@ -256,25 +285,36 @@ class Console {
             "InvalidCredentials", "The login name or password is wrong.");
       cfail(401, "InvalidCredentials", "The login name or password is wrong.");
     }
-    ConsoleSession s = sessions_.create(*who, display, must_change, t);
-    audit(&*who, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login));
+    throttle_.succeeded(addr, key, t);
+    ConsoleSession s = sessions_.create(who->principal, who->user_id, who->generation, who->display_name,
+                                        who->must_change_password, t);
+    audit(&s.principal, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login));
     HttpResponse r = json_response(200, session_body(s));
-    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + s.id + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
-                                             std::to_string(opts_.sessions.absolute_seconds));
+    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + s.id + cookie_attributes(req) +
+                                             "; Max-Age=" + std::to_string(opts_.sessions.absolute_seconds));
     return r;
   }
 
   HttpResponse logout(const HttpRequest& req, const std::string& request_id) {
     HttpResponse r = json_response(200, "{}");
-    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + cookie_attributes(req) + "; Max-Age=0");
     const std::string id = cookie_value(req, kCookie);
     if (!sessions_.touch(id, now())) return r;  // signed out already: nothing to protect
-    ConsoleSession s = checked_session(req, request_id);
+    ConsoleSession s;
+    try {
+      s = checked_session(req, request_id);
+    } catch (const ConsoleError& e) {
+      if (e.status == 401) return r;  // the session has just ended: signed out all the same
+      throw;
+    }
     sessions_.remove(id);
     audit(&s.principal, "ConsoleSignin", "ConsoleSignout", req, request_id, "{}");
     return r;
   }
 
+  // The signed-in principal changes its own password. This session stays signed
+  // in (it has just proved the old password) and moves to the login's new
+  // generation; every other session of the same login ends.
   HttpResponse password(const HttpRequest& req, const std::string& request_id) {
     ConsoleSession s = checked_session(req, request_id);
     auto body = parse_body(req);
@@ -285,27 +325,30 @@ class Console {
       cfail(status, std::move(code), std::move(message));
     };
     const int64_t t = now();
-    if (int64_t wait = throttle_.retry_after(req.peer, t); wait > 0)
-      refuse(429, "Throttling.Login", "Too many wrong passwords from your address; try again in " + std::to_string(wait) + " seconds.");
+    const bool root = s.principal.kind == iam::Principal::Kind::Root;
+    const std::string addr = client(req);
+    const std::string key = root ? "root:" + s.principal.account_id : "user:" + s.principal.account_id + ":" + s.principal.name;
+    if (int64_t wait = throttle_.retry_after(addr, key, t); wait > 0)
+      refuse(429, "Throttling.Login", "Too many wrong passwords; try again in " + std::to_string(wait) + " seconds.");
     auto acct = iam().get_account(s.principal.account_id);
     if (!acct) refuse(acct.error().http_status, acct.error().code, acct.error().message);
-    const bool root = s.principal.kind == iam::Principal::Kind::Root;
     const bool ok = root ? iam().verify_root_login(acct->login_name, old_pw).ok()
                          : iam().verify_user_login(s.principal.name + "@" + acct->alias, old_pw).ok();
     if (!ok) {
-      throttle_.failed(req.peer, t);
+      throttle_.failed(addr, key, t);
       refuse(400, "InvalidPassword", "The current password is wrong.");
     }
     if (new_pw == old_pw) refuse(400, "InvalidParameter.Password.Same", "The new password must differ from the current one.");
-    iam::Status st = root ? iam().set_root_password(s.principal.account_id, new_pw)
-                          : [&]() -> iam::Status {
-                              auto p = iam().update_login_profile(s.principal.account_id, s.principal.name, new_pw,
-                                                                  false, std::nullopt);
-                              if (!p) return p.error();
-                              return {};
-                            }();
-    if (!st) refuse(st.error().http_status, st.error().code, st.error().message);
-    sessions_.set_must_change_password(cookie_value(req, kCookie), false);
+    iam::Result<int64_t> generation =
+        root ? iam().set_root_password(s.principal.account_id, new_pw)
+             : [&]() -> iam::Result<int64_t> {
+                 auto p = iam().update_login_profile(s.principal.account_id, s.principal.name, new_pw, false,
+                                                     std::nullopt);
+                 if (!p) return p.error();
+                 return p->generation;
+               }();
+    if (!generation) refuse(generation.error().http_status, generation.error().code, generation.error().message);
+    sessions_.password_changed(cookie_value(req, kCookie), *generation);
     audit(&s.principal, "ConsoleAction", "ChangePassword", req, request_id, params);
     return json_response(200, "{}");
   }
@@ -342,13 +385,14 @@ class Console {
         params.emplace_back(std::string(k), std::move(val));
       }
     }
-    HttpResponse r = rpc_->invoke(s.principal, product, action, std::move(params), req.peer, kChannel);
+    HttpResponse r = rpc_->invoke(s.principal, product, action, std::move(params), client(req), kChannel);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }
 
   std::shared_ptr<RpcEndpoint> rpc_;
   ConsoleOptions opts_;
+  TrustedProxies proxies_;
   ConsoleSessions sessions_;
   LoginThrottle throttle_;
 };

@@ -7,6 +7,7 @@
 // principal through RpcEndpoint::invoke (same authorization, limits, audit).
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/console_sessions.hpp"
 #include "api/http_server.hpp"
@@ -18,7 +19,11 @@ class RpcEndpoint;
 struct ConsoleOptions {
   std::string dir;  // the built app (index.html, assets/); missing: a "not built" page
   ConsoleSessionLimits sessions;
-  int login_failures_per_minute = 10;  // per source address, then 429 Throttling.Login
+  int login_failures_per_minute = 10;          // per source address, then 429 Throttling.Login
+  int login_failures_per_name_per_minute = 10;  // per login (all addresses), then 429 too
+  // Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-Proto / -For are
+  // believed (console_proxy.hpp). make_console_api throws std::invalid_argument on a bad entry.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Serves GET /console/<path> from `dir` (SPA fallback to index.html).

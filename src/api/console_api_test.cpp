@@ -26,7 +26,8 @@ class ConsoleApiTest : public RpcTest {
     r.method = method;
     r.path = r.target = "/console/api/" + path;
     r.body = body;
-    r.peer = "10.9.8.7";
+    r.peer = peer_;
+    r.headers = extra_headers_;
     r.headers.emplace_back("content-type", "application/json");
     if (!cookie.empty()) r.headers.emplace_back("cookie", "theme=dark; sluice_session=" + cookie);
     if (!csrf.empty()) r.headers.emplace_back("x-csrf-token", csrf);
@@ -54,6 +55,8 @@ class ConsoleApiTest : public RpcTest {
     return {c.substr(15, c.find(';') - 15), str(r.body, "csrfToken"), r.body};
   }
   HttpHandler api_;
+  std::string peer_ = "10.9.8.7";
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
 };
 
 TEST_F(ConsoleApiTest, RootSignInSessionAndLogout) {
@@ -195,6 +198,128 @@ TEST_F(ConsoleApiTest, SessionsExpire) {
     if (i < 12 * 3 - 1) EXPECT_EQ(r.status, 200) << i;
     else EXPECT_EQ(r.status, 401);
   }
+}
+
+// Issue #14 item 3: a session is bound to the user's id and login generation.
+TEST_F(ConsoleApiTest, SessionsEndWhenTheLoginChanges) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  auto ended = [&](const Signed& s) {
+    auto r = req("GET", "session", {}, s.cookie);
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(code(r), "SessionEnded");
+    EXPECT_EQ(req("GET", "session", {}, s.cookie).status, 401);
+  };
+  // A reset by an administrator.
+  auto a = login("bob@acme", "bob-password-1");
+  ASSERT_TRUE(iam_->update_login_profile(acct_, "bob", std::string("bob-password-2"), std::nullopt, std::nullopt).ok());
+  ended(a);
+  // Deleted and re-created with the same password.
+  auto b = login("bob@acme", "bob-password-2");
+  ASSERT_TRUE(iam_->delete_login_profile(acct_, "bob").ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-2").ok());
+  ended(b);
+  // The user deleted and a new "bob" made: the old session is not the new bob.
+  auto c = login("bob@acme", "bob-password-2");
+  ASSERT_TRUE(iam_->delete_user(acct_, "bob").ok());
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-2").ok());
+  auto r = req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", c.cookie, c.csrf);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_EQ(code(r), "SessionEnded");
+  // Logging out of an ended session still clears the cookie.
+  auto d = login("bob@acme", "bob-password-2");
+  ASSERT_TRUE(iam_->delete_login_profile(acct_, "bob").ok());
+  r = req("POST", "logout", {}, d.cookie, d.csrf);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(header(r, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  audit_->flush();
+  AuditQuery q;
+  q.account_id = acct_;
+  q.event_name = "ConsoleSignout";
+  auto ev = audit_->lookup(q);
+  ASSERT_GE(ev.size(), 3u);
+  EXPECT_EQ(ev[0].error_code, "SessionEnded");
+}
+
+TEST_F(ConsoleApiTest, OwnPasswordChangeKeepsThisSessionAndEndsTheOthers) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  auto here = login("bob@acme", "bob-password-1"), there = login("bob@acme", "bob-password-1");
+  auto r = req("POST", "password", R"({"oldPassword":"bob-password-1","newPassword":"bob-password-2"})", here.cookie,
+               here.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(req("GET", "session", {}, here.cookie).status, 200);
+  EXPECT_EQ(code(req("GET", "session", {}, there.cookie)), "SessionEnded");
+  // Root alike.
+  auto root1 = login("acme", "password-123"), root2 = login("acme", "password-123");
+  r = req("POST", "password", R"({"oldPassword":"password-123","newPassword":"password-456"})", root1.cookie,
+          root1.csrf);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(req("GET", "session", {}, root1.cookie).status, 200);
+  EXPECT_EQ(code(req("GET", "session", {}, root2.cookie)), "SessionEnded");
+}
+
+TEST_F(ConsoleApiTest, RenamedUserKeepsItsSessionUnderItsNewName) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  auto s = login("bob@acme", "bob-password-1");
+  ASSERT_TRUE(iam_->update_user(acct_, "bob", std::string("robert"), std::nullopt, std::nullopt).ok());
+  auto r = req("GET", "session", {}, s.cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("name":"robert")"), std::string::npos) << r.body;
+  r = req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", s.cookie, s.csrf);
+  EXPECT_NE(r.body.find(R"("AuthPrincipalDisplayName":"robert")"), std::string::npos) << r.body;
+}
+
+// Issue #14 item 13: Secure behind a trusted TLS proxy; throttled per login name too.
+TEST_F(ConsoleApiTest, SecureCookieOnlyBehindATrustedTlsProxy) {
+  ConsoleOptions o;
+  o.trusted_proxies = {"10.9.8.0/24"};
+  api_ = make_console_api(std::shared_ptr<RpcEndpoint>(ep_.get(), [](RpcEndpoint*) {}), o);
+  extra_headers_ = {{"x-forwarded-proto", "https"}, {"x-forwarded-for", "198.51.100.4"}};
+  auto r = req("POST", "login", R"({"login":"acme","password":"password-123"})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(header(r, "Set-Cookie").find("; HttpOnly; SameSite=Strict; Path=/; Secure; Max-Age="), std::string::npos)
+      << header(r, "Set-Cookie");
+  peer_ = "192.0.2.1";  // not a trusted proxy: its X-Forwarded-Proto is not believed
+  r = req("POST", "login", R"({"login":"acme","password":"password-123"})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "Set-Cookie").find("Secure"), std::string::npos);
+  audit_->flush();
+  AuditQuery q;
+  q.account_id = acct_;
+  q.event_name = "ConsoleSignin";
+  auto ev = audit_->lookup(q);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].source_ip, "192.0.2.1");
+  EXPECT_EQ(ev[1].source_ip, "198.51.100.4");  // the client behind the trusted proxy
+  o.trusted_proxies = {"not-an-address"};
+  EXPECT_THROW(make_console_api(std::shared_ptr<RpcEndpoint>(ep_.get(), [](RpcEndpoint*) {}), o),
+               std::invalid_argument);
+}
+
+TEST_F(ConsoleApiTest, ThrottledPerLoginNameFromAnyAddress) {
+  ConsoleOptions o;
+  o.login_failures_per_minute = 100;
+  o.login_failures_per_name_per_minute = 3;
+  api_ = make_console_api(std::shared_ptr<RpcEndpoint>(ep_.get(), [](RpcEndpoint*) {}), o);
+  // The root by alias and by login name is one login.
+  const char* spellings[] = {"acme", "acme@example.com", "acme"};
+  for (int i = 0; i < 3; ++i) {
+    peer_ = "10.0.0." + std::to_string(i);
+    EXPECT_EQ(req("POST", "login", std::string(R"({"login":")") + spellings[i] + R"(","password":"wrong-pass"})").status,
+              401);
+  }
+  peer_ = "10.0.0.99";
+  auto r = req("POST", "login", R"({"login":"acme@example.com","password":"password-123"})");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_FALSE(header(r, "Retry-After").empty());
+  // Another login from the same addresses is not held back.
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  peer_ = "10.0.0.1";
+  EXPECT_EQ(req("POST", "login", R"({"login":"bob@acme","password":"bob-password-1"})").status, 200);
 }
 
 TEST_F(ConsoleApiTest, PolicyValidation) {

@@ -25,12 +25,14 @@ void ConsoleSessions::expire_locked(int64_t now) {
   }
 }
 
-ConsoleSession ConsoleSessions::create(iam::Principal p, std::string display_name, bool must_change_password,
-                                       int64_t now) {
+ConsoleSession ConsoleSessions::create(iam::Principal p, std::string user_id, int64_t login_generation,
+                                       std::string display_name, bool must_change_password, int64_t now) {
   ConsoleSession s;
   s.id = hex(store::random_bytes(32));
   s.csrf = hex(store::random_bytes(32));
   s.principal = std::move(p);
+  s.user_id = std::move(user_id);
+  s.login_generation = login_generation;
   s.display_name = std::move(display_name);
   s.must_change_password = must_change_password;
   s.created_s = s.last_seen_s = now;
@@ -61,33 +63,17 @@ void ConsoleSessions::remove(std::string_view id) {
   by_hash_.erase(key_of(id));
 }
 
-void ConsoleSessions::set_must_change_password(std::string_view id, bool v) {
+void ConsoleSessions::password_changed(std::string_view id, int64_t generation) {
   std::lock_guard lk(mu_);
-  if (auto it = by_hash_.find(key_of(id)); it != by_hash_.end()) it->second.must_change_password = v;
+  if (auto it = by_hash_.find(key_of(id)); it != by_hash_.end()) {
+    it->second.must_change_password = false;
+    it->second.login_generation = generation;
+  }
 }
 
 size_t ConsoleSessions::size() {
   std::lock_guard lk(mu_);
   return by_hash_.size();
-}
-
-int64_t LoginThrottle::retry_after(const std::string& addr, int64_t now) {
-  std::lock_guard lk(mu_);
-  auto it = by_addr_.find(addr);
-  if (it == by_addr_.end()) return 0;
-  if (now - it->second.start >= 60) {
-    by_addr_.erase(it);
-    return 0;
-  }
-  return it->second.count >= per_minute_ ? it->second.start + 60 - now : 0;
-}
-
-void LoginThrottle::failed(const std::string& addr, int64_t now) {
-  std::lock_guard lk(mu_);
-  if (by_addr_.size() > 100000) by_addr_.clear();  // bounded memory under a spray of addresses
-  auto& w = by_addr_[addr];
-  if (now - w.start >= 60) w = Window{now, 0};
-  ++w.count;
 }
 
 }  // namespace sluice::api

@@ -1,7 +1,8 @@
 #pragma once
-// Console sign-in state: cookie sessions held in memory (a restart signs
-// everyone out), each with its CSRF token and expiry (idle and absolute), and
-// the per-address throttle on failed sign-ins.
+// Console sessions: cookies held in memory (a restart signs everyone out), each
+// with its CSRF token, its expiry (idle and absolute), and what it is bound to:
+// the account, the RAM user's id and the login generation (the console checks
+// these against IamService::console_standing on every request).
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,8 @@ struct ConsoleSession {
   std::string id;    // the cookie value: 256 random bits, hex (only its hash is kept)
   std::string csrf;  // sent back in X-CSRF-Token on every mutating request
   iam::Principal principal;
+  std::string user_id;          // a RAM user's id (not its name); empty for root
+  int64_t login_generation = 0;  // the login's generation when it signed in
   std::string display_name;
   bool must_change_password = false;
   int64_t created_s = 0;
@@ -33,11 +36,14 @@ class ConsoleSessions {
  public:
   explicit ConsoleSessions(ConsoleSessionLimits limits = {}) : limits_(limits) {}
 
-  ConsoleSession create(iam::Principal p, std::string display_name, bool must_change_password, int64_t now);
+  ConsoleSession create(iam::Principal p, std::string user_id, int64_t login_generation, std::string display_name,
+                        bool must_change_password, int64_t now);
   // The session for a cookie value, its idle timer restarted; nullopt if unknown or expired.
   std::optional<ConsoleSession> touch(std::string_view id, int64_t now);
   void remove(std::string_view id);
-  void set_must_change_password(std::string_view id, bool v);
+  // After the session's own password change: the login moved to `generation`
+  // and this session moves with it (every other session of the login has ended).
+  void password_changed(std::string_view id, int64_t generation);
   const ConsoleSessionLimits& limits() const { return limits_; }
   size_t size();
 
@@ -50,24 +56,6 @@ class ConsoleSessions {
   // Keyed by SHA-256 of the cookie: a lookup's timing says nothing about live cookies.
   std::unordered_map<std::string, ConsoleSession> by_hash_;
   int64_t last_sweep_ = 0;
-};
-
-// Failed sign-ins per source address in a sliding minute (then 429).
-class LoginThrottle {
- public:
-  explicit LoginThrottle(int per_minute = 10) : per_minute_(per_minute) {}
-  // Seconds to wait before the next attempt from `addr`, 0 if it may try now.
-  int64_t retry_after(const std::string& addr, int64_t now);
-  void failed(const std::string& addr, int64_t now);
-
- private:
-  struct Window {
-    int64_t start = 0;
-    int count = 0;
-  };
-  int per_minute_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Window> by_addr_;
 };
 
 }  // namespace sluice::api

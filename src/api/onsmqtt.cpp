@@ -351,8 +351,21 @@ void RegisterDeviceCredential(Call& c) {
     write_cred(c.out(), unwrap(m.RegisterDeviceCredential(c.account(), id, cl)));
   });
 }
+// The answer carries DeviceAccessKeySecret, which connects as that device and
+// reaches every topic of the instance. So the secret goes only to a principal
+// allowed to mint one — mq:RegisterDeviceCredential on the instance, besides
+// mq:GetDeviceCredential — never through a read-only grant (mq:Get*). Anyone
+// else is refused with NoPermission naming that action (not answered without
+// the field: SDK code reading the secret fails loudly instead of using "").
 void GetDeviceCredential(Call& c) {
   cred_op(c, "GetDeviceCredential", [&](mq::MqService& m, const std::string& id, const std::string& cl) {
+    const std::string ia = inst_arn(c, id);
+    try {
+      c.authorize_on("mq:RegisterDeviceCredential", std::span<const std::string>(&ia, 1), "instance", id);
+    } catch (ApiError& e) {
+      e.message += " GetDeviceCredential returns the device's secret, so it needs the right to register one too.";
+      throw;
+    }
     write_cred(c.out(), unwrap(m.GetDeviceCredential(c.account(), id, cl)));
   });
 }

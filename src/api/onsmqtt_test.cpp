@@ -115,6 +115,34 @@ TEST_F(OnsMqttTest, ReadOnlyListsNothing) {
   EXPECT_NE(r.body.find("mq:MqttInstanceAccess"), std::string::npos) << r.body;
 }
 
+// Issue #14 item 4: mq:Get* (AliyunMQReadOnlyAccess) does not return a device secret;
+// mq:RegisterDeviceCredential on the instance (the action that mints one) is needed too.
+TEST_F(OnsMqttTest, DeviceSecretOnlyToPrincipalsAllowedToMintOne) {
+  auto inst = setup_instance();
+  auto r = call("RegisterDeviceCredential", {{"InstanceId", inst}, {"ClientId", "GID_dev@@@d1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string secret = field(r.body, "DeviceAccessKeySecret");
+  ASSERT_FALSE(secret.empty());
+  ASSERT_OK(iam_->create_user(acct_, {"ro", "", ""}));
+  auto k = iam_->create_access_key(acct_, std::string("ro"));
+  ASSERT_TRUE(k.ok());
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "ro"}, iam::PolicyType::System, "AliyunMQReadOnlyAccess"));
+  r = call("GetDeviceCredential", {{"InstanceId", inst}, {"ClientId", "GID_dev@@@d1"}}, k->key.id, k->secret);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.body.find(secret), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("AuthAction":"mq:RegisterDeviceCredential")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("AuthResource":"acs:mq:*:)" + acct_ + ":instance/" + inst + "\""), std::string::npos)
+      << r.body;
+  // Refused before anything is looked up: an unknown client id answers the same.
+  auto unknown = call("GetDeviceCredential", {{"InstanceId", inst}, {"ClientId", "GID_dev@@@nobody"}}, k->key.id, k->secret);
+  EXPECT_EQ(unknown.status, 403) << unknown.body;
+  ASSERT_OK(iam_->create_policy(acct_, "Mint", R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"mq:RegisterDeviceCredential","Resource":"*"}]})"));
+  ASSERT_OK(iam_->attach_policy(acct_, {iam::PrincipalType::User, "ro"}, iam::PolicyType::Custom, "Mint"));
+  r = call("GetDeviceCredential", {{"InstanceId", inst}, {"ClientId", "GID_dev@@@d1"}}, k->key.id, k->secret);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(field(r.body, "DeviceAccessKeySecret"), secret);
+}
+
 }  // namespace
 }  // namespace sluice::api
 

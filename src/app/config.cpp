@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include "api/console_proxy.hpp"
+
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -82,6 +84,31 @@ Setting str(const char* sec, const char* key, std::string& field) {
           [&field](const std::string& s) { field = s; }};
 }
 
+// A list of IP addresses or CIDR blocks: a TOML array of strings, or one string
+// (and the environment) with the items separated by commas.
+Setting ip_list(const char* sec, const char* key, std::vector<std::string>& field) {
+  auto set = [&field, key](std::vector<std::string> items) {
+    api::TrustedProxies check;
+    if (auto bad = api::TrustedProxies::parse(items, check))
+      throw std::runtime_error(std::string(key) + ": \"" + *bad + "\" is not an IP address or CIDR block");
+    field = std::move(items);
+  };
+  return {sec, key,
+          [set, key](const toml::node& n) {
+            if (auto v = n.value<std::string>()) return set(api::split_list(*v));
+            const toml::array* a = n.as_array();
+            if (!a) throw std::runtime_error(std::string(key) + " must be an array of strings");
+            std::vector<std::string> items;
+            for (const auto& e : *a) {
+              auto v = e.value<std::string>();
+              if (!v) throw std::runtime_error(std::string(key) + " must be an array of strings");
+              items.push_back(*v);
+            }
+            set(std::move(items));
+          },
+          [set](const std::string& s) { set(api::split_list(s)); }};
+}
+
 std::vector<Setting> settings(Config& c) {
   auto& m = c.mqtt;
   auto& b = c.broker;
@@ -146,6 +173,8 @@ std::vector<Setting> settings(Config& c) {
       num("console", "idle_timeout_s", c.console.idle_timeout_s),
       num("console", "absolute_timeout_s", c.console.absolute_timeout_s),
       num("console", "login_failures_per_minute", c.console.login_failures_per_minute),
+      num("console", "login_failures_per_name_per_minute", c.console.login_failures_per_name_per_minute),
+      ip_list("console", "trusted_proxies", c.console.trusted_proxies),
   };
 }
 
@@ -230,7 +259,12 @@ std::string to_toml(const Config& c) {
      << "\ntoken_notice_lead_s = " << c.mq.token_notice_lead_s << "\ntrace_max_age_s = " << c.mq.trace_max_age_s
      << "\n\n[console]\nidle_timeout_s = " << c.console.idle_timeout_s
      << "\nabsolute_timeout_s = " << c.console.absolute_timeout_s
-     << "\nlogin_failures_per_minute = " << c.console.login_failures_per_minute << "\n";
+     << "\nlogin_failures_per_minute = " << c.console.login_failures_per_minute
+     << "\nlogin_failures_per_name_per_minute = " << c.console.login_failures_per_name_per_minute
+     << "\ntrusted_proxies = [";
+  for (size_t i = 0; i < c.console.trusted_proxies.size(); ++i)
+    os << (i ? ", " : "") << '"' << c.console.trusted_proxies[i] << '"';
+  os << "]\n";
   return os.str();
 }
 

@@ -2,6 +2,7 @@
 // Sluice's configuration: defaults, then a TOML file, then SLUICE_* environment
 // variables, then command-line flags (each overriding the one before).
 #include <string>
+#include <vector>
 
 #include "api/http_server.hpp"
 #include "broker/config.hpp"
@@ -34,6 +35,10 @@ struct ConsoleSettings {
   int64_t idle_timeout_s = 30 * 60;          // a session unused this long is signed out
   int64_t absolute_timeout_s = 12 * 3600;    // and any session after this long
   int64_t login_failures_per_minute = 10;    // per source address, then 429
+  int64_t login_failures_per_name_per_minute = 10;  // per login name (from any address), then 429
+  // Reverse proxies whose X-Forwarded-Proto / X-Forwarded-For are believed
+  // (addresses or CIDR blocks; api/console_proxy.hpp).
+  std::vector<std::string> trusted_proxies;
 };
 
 struct Config {

@@ -102,3 +102,23 @@ TEST(Config, ConsoleSettings) {
   EXPECT_EQ(c.console.login_failures_per_minute, 3);
   EXPECT_NE(sluice::app::to_toml(c).find("[console]\nidle_timeout_s = 600"), std::string::npos);
 }
+
+TEST(Config, ConsoleTrustedProxies) {
+  Config c;
+  auto path = write_file("[console]\ntrusted_proxies = [\"10.0.0.1\", \"fd00::/8\"]\nlogin_failures_per_name_per_minute = 4\n");
+  sluice::app::load_toml(path, c);
+  std::filesystem::remove(path);
+  EXPECT_EQ(c.console.trusted_proxies, (std::vector<std::string>{"10.0.0.1", "fd00::/8"}));
+  EXPECT_EQ(c.console.login_failures_per_name_per_minute, 4);
+  EXPECT_NE(sluice::app::to_toml(c).find("trusted_proxies = [\"10.0.0.1\", \"fd00::/8\"]"), std::string::npos);
+  setenv("SLUICE_CONSOLE_TRUSTED_PROXIES", "127.0.0.1, 192.168.0.0/16", 1);
+  sluice::app::load_env(c);
+  unsetenv("SLUICE_CONSOLE_TRUSTED_PROXIES");
+  EXPECT_EQ(c.console.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "192.168.0.0/16"}));
+  expect_load_error(c, "[console]\ntrusted_proxies = [\"10.0.0.1\", \"proxy.local\"]\n", "proxy.local");
+  expect_load_error(c, "[console]\ntrusted_proxies = [1]\n", "array of strings");
+  Config d;
+  setenv("SLUICE_CONSOLE_TRUSTED_PROXIES", "10.0.0.0/33", 1);
+  EXPECT_THROW(sluice::app::load_env(d), std::runtime_error);
+  unsetenv("SLUICE_CONSOLE_TRUSTED_PROXIES");
+}

@@ -198,6 +198,8 @@ api::ConsoleOptions console_options(const Config& cfg) {
   o.sessions.idle_seconds = cfg.console.idle_timeout_s;
   o.sessions.absolute_seconds = cfg.console.absolute_timeout_s;
   o.login_failures_per_minute = static_cast<int>(cfg.console.login_failures_per_minute);
+  o.login_failures_per_name_per_minute = static_cast<int>(cfg.console.login_failures_per_name_per_minute);
+  o.trusted_proxies = cfg.console.trusted_proxies;
   return o;
 }
 

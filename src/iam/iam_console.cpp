@@ -1,6 +1,9 @@
-// The root account's console password and its "must change at next sign-in"
-// flag. The flag lives in the meta table (key root_password_reset:<account>):
-// only the bootstrap account sets it, so it needs no column of its own.
+// Console sign-in state: the root account's console password and its "must
+// change at next sign-in" flag, the sign-in itself, and the login generations
+// console sessions are bound to. The flag and the generations live in the meta
+// table (keys root_password_reset:<account>, login_generation:root:<account>,
+// login_generation:user:<user id>), so they need no columns of their own; a
+// missing generation is 0.
 #include <mutex>
 
 #include "iam/iam_service.hpp"
@@ -14,16 +17,61 @@ using namespace detail;
 
 namespace {
 std::string flag_key(std::string_view account_id) { return "root_password_reset:" + std::string(account_id); }
+std::string root_generation_key(std::string_view account_id) {
+  return "login_generation:root:" + std::string(account_id);
+}
+std::string user_generation_key(std::string_view user_id) { return "login_generation:user:" + std::string(user_id); }
+
+int64_t bump_generation(store::Db& db, const std::string& key) {
+  db.run("INSERT INTO meta(key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1", key);
+  auto q = db.query("SELECT value FROM meta WHERE key = ?", key);
+  q.step();
+  return q.int64(0);
+}
+int64_t read_generation(store::Db& db, const std::string& key) {
+  auto q = db.query("SELECT value FROM meta WHERE key = ?", key);
+  return q.step() ? q.int64(0) : 0;
+}
+std::optional<std::string> user_id_of(store::Db& db, std::string_view account_id, std::string_view user_name) {
+  auto q = db.query("SELECT user_id FROM users WHERE account_id = ? AND name = ?", account_id, user_name);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
+Error bad_login() {
+  return err::invalid("InvalidLogin",
+                      "The login name or password is incorrect. Check both (RAM users sign in as user@<account alias>).");
+}
+
+// A password check against a hash nobody has: an unknown login costs the same time as a known one.
+void dummy_password_check(std::string_view password) {
+  static const std::string dummy = store::hash_password(store::random_string(16, store::kAlnum));
+  store::verify_password(dummy, password);
+}
 }  // namespace
 
-Status IamService::set_root_password(std::string_view account_id, std::string_view new_password) {
+namespace detail {
+int64_t bump_user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name) {
+  auto id = user_id_of(db, account_id, user_name);
+  return id ? bump_generation(db, user_generation_key(*id)) : 0;
+}
+int64_t user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name) {
+  auto id = user_id_of(db, account_id, user_name);
+  return id ? read_generation(db, user_generation_key(*id)) : 0;
+}
+void forget_user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name) {
+  if (auto id = user_id_of(db, account_id, user_name)) db.run("DELETE FROM meta WHERE key = ?", user_generation_key(*id));
+}
+}  // namespace detail
+
+Result<int64_t> IamService::set_root_password(std::string_view account_id, std::string_view new_password) {
   if (auto e = check_length("Password", new_password, 8, 128)) return *e;
   std::string hash = store::hash_password(new_password);  // slow: outside the lock
-  return write_tx(account_id, [&](store::Db& db) -> Status {
+  return write_tx(account_id, [&](store::Db& db) -> Result<int64_t> {
     if (db.run("UPDATE accounts SET password_hash = ? WHERE id = ?", hash, account_id) == 0)
       return err::not_exist("EntityNotExist.Account", "The account " + std::string(account_id) + " does not exist.");
     db.run("DELETE FROM meta WHERE key = ?", flag_key(account_id));
-    return {};
+    return bump_generation(db, root_generation_key(account_id));
   });
 }
 
@@ -57,6 +105,103 @@ std::optional<std::string> IamService::account_of_login(std::string_view login) 
   });
   if (!r) return std::nullopt;
   return *r;
+}
+
+Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view login, std::string_view password) {
+  struct Row {
+    ConsoleSignIn who;
+    std::string hash;
+  };
+  // Looked up (with the generation) under the lock; the slow hash check runs outside it.
+  auto find_user = [&]() -> Result<Row> {
+    const auto at = login.rfind('@');
+    if (at == std::string_view::npos) return bad_login();
+    const std::string_view user = login.substr(0, at), alias = login.substr(at + 1);
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    auto q = db.query(
+        "SELECT a.id, u.name, u.user_id, u.display_name, l.password_hash, l.password_reset_required FROM accounts a "
+        "JOIN users u ON u.account_id = a.id JOIN login_profiles l ON l.account_id = a.id AND l.user_name = u.name "
+        "WHERE a.alias = ? AND u.name = ?",
+        alias, user);
+    if (!q.step()) return bad_login();
+    Row r;
+    r.who.principal = Principal::user(q.text(0), q.text(1));
+    r.who.user_id = q.text(2);
+    r.who.display_name = q.text(3).empty() ? q.text(1) : q.text(3);
+    r.hash = q.text(4);
+    r.who.must_change_password = q.int64(5) != 0;
+    r.who.generation = read_generation(db, user_generation_key(r.who.user_id));
+    return r;
+  };
+  auto find_root = [&]() -> Result<Row> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    auto q = db.query("SELECT id, login_name, password_hash FROM accounts WHERE login_name = ? OR alias = ?", login, login);
+    if (!q.step()) return bad_login();
+    Row r;
+    r.who.principal = Principal::root(q.text(0));
+    r.who.display_name = q.text(1);
+    r.hash = q.text(2);
+    r.who.must_change_password = db.query("SELECT 1 FROM meta WHERE key = ?", flag_key(r.who.principal.account_id)).step();
+    r.who.generation = read_generation(db, root_generation_key(r.who.principal.account_id));
+    return r;
+  };
+  // A RAM user first, then the root (whose login name may contain '@' too). Each
+  // candidate costs one hash check, found or not, so the time taken tells nothing.
+  for (int step = 0; step < 2; ++step) {
+    if (step == 0 && login.find('@') == std::string_view::npos) continue;
+    auto row = guarded([&]() { return step == 0 ? find_user() : find_root(); });
+    if (!row) {
+      if (row.error().http_status >= 500) return row.error();
+      dummy_password_check(password);
+      continue;
+    }
+    if (store::verify_password(row->hash, password)) return std::move(row->who);
+  }
+  return bad_login();
+}
+
+Result<IamService::ConsoleStanding> IamService::console_standing(std::string_view account_id,
+                                                                 std::string_view user_id) {
+  return guarded([&]() -> Result<ConsoleStanding> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    ConsoleStanding st;
+    if (user_id.empty()) {
+      auto q = db.query("SELECT login_name FROM accounts WHERE id = ?", account_id);
+      if (!q.step())
+        return err::not_exist("EntityNotExist.Account", "The account " + std::string(account_id) + " does not exist.");
+      st.name = st.display_name = q.text(0);
+      st.generation = read_generation(db, root_generation_key(account_id));
+      return st;
+    }
+    auto q = db.query(
+        "SELECT u.name, u.display_name, l.user_name IS NOT NULL FROM users u LEFT JOIN login_profiles l "
+        "ON l.account_id = u.account_id AND l.user_name = u.name WHERE u.account_id = ? AND u.user_id = ?",
+        account_id, user_id);
+    if (!q.step()) return err::not_exist("EntityNotExist.User", "The user no longer exists.");
+    if (q.int64(2) == 0)
+      return err::not_exist("EntityNotExist.User.LoginProfile", "The user no longer has a login profile.");
+    st.name = q.text(0);
+    st.display_name = q.text(1).empty() ? st.name : q.text(1);
+    st.generation = read_generation(db, user_generation_key(user_id));
+    return st;
+  });
+}
+
+std::string IamService::console_login_key(std::string_view login) {
+  auto key = guarded([&]() -> Result<std::string> {
+    std::lock_guard lk(store_->mutex());
+    auto& db = store_->db();
+    if (auto q = db.query("SELECT id FROM accounts WHERE login_name = ? OR alias = ?", login, login); q.step())
+      return "root:" + q.text(0);
+    if (auto at = login.rfind('@'); at != std::string_view::npos)
+      if (auto q = db.query("SELECT id FROM accounts WHERE alias = ?", login.substr(at + 1)); q.step())
+        return "user:" + q.text(0) + ":" + std::string(login.substr(0, at));
+    return "login:" + std::string(login);
+  });
+  return key ? *key : "login:" + std::string(login);
 }
 
 }  // namespace sluice::iam

@@ -73,13 +73,45 @@ class IamService {
   // Console sign-in as a RAM user: "<user>@<alias>" + password (needs a login profile).
   Result<User> verify_user_login(std::string_view user_at_alias, std::string_view password);
   // The root account's console password (iam_console.cpp). Setting it clears
-  // the "must change" flag the bootstrap account starts with.
-  Status set_root_password(std::string_view account_id, std::string_view new_password);
+  // the "must change" flag the bootstrap account starts with and moves the
+  // root's login generation; returns the new generation.
+  Result<int64_t> set_root_password(std::string_view account_id, std::string_view new_password);
   Status set_root_password_change_required(std::string_view account_id, bool required);
   Result<bool> root_password_change_required(std::string_view account_id);
   // The account a console login names (root login name or alias, or user@alias),
   // without checking any password: failed sign-ins go to that account's audit log.
   std::optional<std::string> account_of_login(std::string_view login);
+
+  // ---- Console sign-in (iam_console.cpp) ----
+  // A console session is bound to who signed in — the account, and for a RAM
+  // user its user id, which a re-created user of the same name does not share —
+  // and to that login's generation: a counter that moves on every password
+  // change or reset and every login profile create / update / delete (a RAM
+  // user), or root password change. A session whose standing no longer matches
+  // has ended.
+  struct ConsoleSignIn {
+    Principal principal;
+    std::string user_id;       // RAM user; empty for the root account
+    std::string display_name;  // the user's display name; the login name for root
+    bool must_change_password = false;
+    int64_t generation = 0;    // read with the password hash, before it was checked
+  };
+  // "user@alias" (a RAM user with a login profile), else a root login name or
+  // alias. InvalidLogin alike for a wrong password and an unknown login, after
+  // the same number of password hash checks.
+  Result<ConsoleSignIn> console_sign_in(std::string_view login, std::string_view password);
+  struct ConsoleStanding {
+    std::string name;          // the user's current name (a rename keeps the id); root: login name
+    std::string display_name;
+    int64_t generation = 0;
+  };
+  // The current standing of a root account (user_id empty) or RAM user (by id):
+  // EntityNotExist.Account / .User / .User.LoginProfile once it is gone.
+  Result<ConsoleStanding> console_standing(std::string_view account_id, std::string_view user_id);
+  // One counter per thing a sign-in attempt names, whatever spelling it uses
+  // (the root by login name or by alias count as one): "root:<account>",
+  // "user:<account>:<name>", or "login:<as given>" for a name of no account.
+  std::string console_login_key(std::string_view login);
   Status activate_service(std::string_view account_id, std::string_view service);  // idempotent; "mq"
   Result<bool> service_active(std::string_view account_id, std::string_view service);
   Result<AccountSummary> account_summary(std::string_view account_id);

@@ -31,7 +31,7 @@ bool user_exists(store::Db& db, std::string_view acct, std::string_view name) {
   return db.query("SELECT 1 FROM users WHERE account_id = ? AND name = ?", acct, name).step();
 }
 LoginProfile read_profile(store::Stmt& q) {
-  return LoginProfile{q.text(0), q.text(1), q.int64(2) != 0, q.int64(3) != 0, q.int64(4)};
+  return LoginProfile{q.text(0), q.text(1), q.int64(2) != 0, q.int64(3) != 0, q.int64(4), 0};
 }
 }  // namespace
 
@@ -126,6 +126,7 @@ Status IamService::delete_user(std::string_view account_id, std::string_view nam
             .step())
       return err::conflict("DeleteConflict.User.Policy", "The user \"" + std::string(name) +
                                                              "\" still has policies attached; detach them first.");
+    forget_user_login_generation(db, account_id, name);  // its console sessions end with it
     db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, name);
     db.run("DELETE FROM users WHERE account_id = ? AND name = ?", account_id, name);
     return {};
@@ -145,9 +146,11 @@ Result<LoginProfile> IamService::create_login_profile(std::string_view account_i
       return err::already_exists("EntityAlreadyExists.User.LoginProfile",
                                  "The user \"" + std::string(user) +
                                      "\" already has a login profile; update it instead.");
-    LoginProfile p{std::string(account_id), std::string(user), password_reset_required, mfa_bind_required, now()};
+    LoginProfile p{std::string(account_id), std::string(user), password_reset_required, mfa_bind_required, now(), 0};
     db.run("INSERT INTO login_profiles VALUES (?, ?, ?, ?, ?, ?, ?)", p.account_id, p.user_name, hash,
            p.password_reset_required, p.mfa_bind_required, p.created_at, p.created_at);
+    // A new generation even for the same password: a session of an earlier profile stays ended.
+    p.generation = bump_user_login_generation(db, account_id, user);
     return p;
   });
 }
@@ -164,7 +167,9 @@ Result<LoginProfile> IamService::get_login_profile(std::string_view account_id, 
     if (!q.step())
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile (console access).");
-    return read_profile(q);
+    LoginProfile p = read_profile(q);
+    p.generation = user_login_generation(db, account_id, user);
+    return p;
   });
 }
 
@@ -189,6 +194,9 @@ Result<LoginProfile> IamService::update_login_profile(std::string_view account_i
     if (n == 0)
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile (console access).");
+    // Every update ends the user's console sessions (a reset, or PasswordResetRequired set);
+    // the caller that changed its own password moves its session to the new generation.
+    p.generation = bump_user_login_generation(db, account_id, user);
     return p;
   });
 }
@@ -199,6 +207,7 @@ Status IamService::delete_login_profile(std::string_view account_id, std::string
     if (db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user) == 0)
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile to delete.");
+    bump_user_login_generation(db, account_id, user);
     return {};
   });
 }

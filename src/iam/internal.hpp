@@ -40,6 +40,14 @@ KeyStatus key_status_from(std::string_view s);
 
 std::string lower(std::string_view s);
 
+// Console login generations (iam_console.cpp): counters in the meta table that
+// move on every change of a user's password or login profile. Call inside the
+// write transaction that makes the change; returns the new value.
+int64_t bump_user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name);
+int64_t user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name);
+// When the user itself goes (its id is never reused).
+void forget_user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name);
+
 }  // namespace sluice::iam::detail
 
 namespace sluice::iam {

@@ -56,6 +56,9 @@ struct LoginProfile {
   bool password_reset_required = false;
   bool mfa_bind_required = false;
   int64_t created_at = 0;
+  // The user's login generation after this profile's last change (console
+  // sessions are bound to it; see IamService::console_standing).
+  int64_t generation = 0;
 };
 
 enum class KeyStatus { Active, Inactive };

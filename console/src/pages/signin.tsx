@@ -2,9 +2,10 @@
 // password change of the bootstrap root.
 import { useEffect, useState } from 'preact/hooks';
 import { Session, changePassword, login } from '../api';
-import { ErrorBox, Field, Form, markReady, useAction } from '../ui';
+import { ErrorBox, Field, Form, Notice, markReady, useAction } from '../ui';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+// notice: why the previous session ended (e.g. the password was reset), if it did.
+export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const act = useAction();
@@ -14,6 +15,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       <div class="signin-card">
         <h1>Sign in</h1>
         <p class="muted">ApsaraMQ for MQTT console · Sluice</p>
+        {notice && <Notice kind="warn">{notice}</Notice>}
         <Form
           label="Sign in"
           onSubmit={() =>

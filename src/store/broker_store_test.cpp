@@ -138,7 +138,7 @@ TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
     ns->subscribe(s, "q/#", o);
     ns->subscribe(s, "gone", o);
     ns->unsubscribe(s, "gone");
-    ns->disconnect(s, &c, nullptr, 0, ctx);
+    ns->disconnect(s, &c, {}, 0, ctx);
     for (int i = 0; i < 5; ++i) ns->publish(msg("q/x", "m" + std::to_string(i), i % 2 ? 2 : 1), ctx);
     ns->publish(msg("keep", "kept", 1, true), ctx);
     ns->publish(msg("drop", "d", 1, true), ctx);
@@ -295,7 +295,7 @@ TEST(BrokerStore, WillsOfConnectionsOpenAtACrashGoOutAfterTheRestart) {
     // Closed normally before it: its will is gone with it.
     auto s3 = ns->connect("left", true, &c3, 0).session;
     const uint64_t k3 = ns->arm_will("left", msg("status/left", "offline", 1), 0);
-    ns->disconnect(s3, &c3, nullptr, 0, ctx);
+    ns->disconnect(s3, &c3, {}, 0, ctx);
     ns->disarm_will(k3);
     PersistRecord last{PersistRecord::Kind::RetainedCleared};
     wait_durable(st, st.submit(std::move(last)));

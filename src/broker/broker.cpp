@@ -16,7 +16,7 @@ std::shared_ptr<Namespace> Broker::get_or_create(std::string_view id, const Name
   std::lock_guard lock(mu_);
   auto it = spaces_.find(id);
   if (it != spaces_.end()) return it->second;
-  auto ns = std::make_shared<Namespace>(std::string(id), cfg);
+  auto ns = std::make_shared<Namespace>(std::string(id), cfg, seams_);
   ns->set_persistence(persist_);
   ns->queue_budget()->parent = queues_;  // before anyone else sees the namespace
   spaces_.emplace(std::string(id), ns);

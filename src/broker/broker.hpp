@@ -24,6 +24,10 @@ struct Totals {
 class Broker {
  public:
   explicit Broker(unsigned workers, NamespaceConfig defaults = {});
+
+  // Where namespaces reach beyond this node (broker/cluster.hpp); set before
+  // the first namespace is made. The default is the single node's.
+  void set_cluster(ClusterSeams seams) { seams_ = std::move(seams); }
   ~Broker();
 
   unsigned workers() const { return static_cast<unsigned>(stats_.size()); }
@@ -54,6 +58,7 @@ class Broker {
 
  private:
   NamespaceConfig defaults_;
+  ClusterSeams seams_ = ClusterSeams::single_node();
   Persistence* persist_ = nullptr;
   std::shared_ptr<QueueBudget> queues_ = std::make_shared<QueueBudget>();  // every namespace's parent
   std::vector<std::unique_ptr<WorkerStats>> stats_;

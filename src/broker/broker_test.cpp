@@ -386,8 +386,58 @@ TEST_F(Fixture, CrossThreadDeliveryIsDeferredToTheClientsWorker) {
   EXPECT_EQ(d.remote[0].first, 1u);
   WorkerStats st1;
   WorkerContext ctx1(1, 2, st1);
-  d.remote[0].second.session->deliver(d.remote[0].second.message, d.remote[0].second.options, ctx1);
+  // The hand-over names the session by key; the target loop finds it by its
+  // connection (the hint) or, without one, by its serial.
+  EXPECT_EQ(d.remote[0].second.session.ns, &ns);
+  EXPECT_EQ(d.remote[0].second.session.serial, s->serial());
+  ns.arrive(d.remote[0].second, nullptr, ctx1);
   EXPECT_EQ(remote.sent.size(), 1u);
+}
+
+TEST_F(Fixture, HandOverToASessionThatEndedIsLetGo) {
+  FakeClient remote(1);
+  auto s = ns.connect("gone", true, &remote, 0).session;
+  ns.subscribe(s, "t", qos(0));
+  ns.publish(msg("t", "x"), ctx);
+  CollectDispatcher d;
+  ctx.flush(d);
+  ASSERT_EQ(d.remote.size(), 1u);
+  ns.disconnect(s, &remote, {}, 0, ctx);  // clean session: it ends
+  s.reset();
+  WorkerStats st1;
+  WorkerContext ctx1(1, 2, st1);
+  ns.arrive(d.remote[0].second, nullptr, ctx1);  // nothing to deliver to, nothing breaks
+  EXPECT_EQ(remote.sent.size(), 0u);
+  EXPECT_EQ(ns.session_count(), 0u);
+}
+
+namespace {
+// Counts what the bus is given, as a cluster bus would see it.
+struct CountingBus : MessageBus {
+  int forwarded = 0, p2p = 0;
+  void forward(Namespace&, const MessagePtr&, WorkerContext&) override { ++forwarded; }
+  void forward_p2p(Namespace&, std::string_view, const MessagePtr&, WorkerContext&) override { ++p2p; }
+};
+}  // namespace
+
+TEST_F(Fixture, PublishesReachTheBusAfterLocalSubscribers) {
+  auto seams = ClusterSeams::single_node();
+  auto bus = std::make_shared<CountingBus>();
+  seams.bus = bus;
+  NamespaceConfig cfg;
+  cfg.p2p_topics = true;
+  Namespace n("b", cfg, seams);
+  FakeClient a;
+  auto s = n.connect("a", true, &a, 0).session;
+  n.subscribe(s, "t", qos(0));
+  n.publish(msg("t", "x"), ctx);
+  EXPECT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(bus->forwarded, 1);
+  n.publish_local(msg("t", "from another node"), ctx);  // never back onto the bus
+  EXPECT_EQ(a.sent.size(), 2u);
+  EXPECT_EQ(bus->forwarded, 1);
+  n.publish(msg("p/p2p/elsewhere", "direct"), ctx);  // no such session here
+  EXPECT_EQ(bus->p2p, 1);
 }
 
 TEST_F(Fixture, CongestedClientDropsQos0AndQueuesQos1) {

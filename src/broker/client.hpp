@@ -14,6 +14,8 @@ class Client {
 
   // The event-loop thread the connection is pinned to for life.
   virtual unsigned worker() const = 0;
+  // Names the connection on its loop (a hand-over's SessionKey::client); 0: none.
+  virtual uint64_t id() const { return 0; }
 
   // The methods below run on worker() only.
   // Encode and queue one PUBLISH for this client (the loop coalesces writes).

@@ -13,10 +13,22 @@
 
 namespace sluice::broker {
 
-class Session;
+class Namespace;
+
+// Names a session across threads without holding it: its namespace, its serial
+// (unique within the namespace), and the connection it was attached to when the
+// delivery was handed over, which the target loop finds without a lock. A
+// session that moved on or went offline meanwhile is found by its serial
+// (Namespace::arrive); one that ended is let go. In a cluster the same key,
+// with a node, names a session elsewhere.
+struct SessionKey {
+  Namespace* ns = nullptr;  // namespaces live as long as the broker
+  uint64_t serial = 0;
+  uint64_t client = 0;      // Client::id() at hand-over
+};
 
 struct RemoteDelivery {
-  std::shared_ptr<Session> session;
+  SessionKey session;
   MessagePtr message;
   SubOptions options;
   uint64_t pseq = 0;  // already recorded for persistence under this sequence number (0: not)

@@ -4,7 +4,13 @@
 
 namespace sluice::broker {
 
-Namespace::Namespace(std::string id, NamespaceConfig cfg) : id_(std::move(id)) {
+ClusterSeams ClusterSeams::single_node() {
+  return ClusterSeams{std::make_shared<LocalBus>(), std::make_shared<LocalSessionDirectory>(),
+                      [](std::string_view) { return std::make_unique<RetainedStore>(); }};
+}
+
+Namespace::Namespace(std::string id, NamespaceConfig cfg, const ClusterSeams& seams)
+    : id_(std::move(id)), retained_(seams.retained(id_)), bus_(seams.bus), directory_(seams.directory) {
   configs_.push_back(std::make_unique<const NamespaceConfig>(cfg));
   config_.store(configs_.back().get(), std::memory_order_release);
 }
@@ -27,17 +33,38 @@ void Namespace::end_session_locked(const SessionPtr& s) {
     for (const auto& f : s->subscription_filters()) trie_.unsubscribe(s.get(), f);
   }
   s->mark_ended();
+  directory_->release(id_, s->client_id(), s->epoch());
+}
+
+void Namespace::add_session_locked(const std::string& client_id, const SessionPtr& s) {
+  auto [it, fresh] = sessions_.try_emplace(client_id, s);
+  if (!fresh) {
+    by_serial_.erase(it->second->serial());
+    it->second = s;
+  }
+  by_serial_[s->serial()] = s.get();
+}
+
+void Namespace::forget_session_locked(
+    std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>>::iterator it) {
+  by_serial_.erase(it->second->serial());
+  sessions_.erase(it);
 }
 
 Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_start, Client* c,
                                        int64_t now) {
   Attached r;
+  // On one node the claim is always granted here; a cluster directory may say
+  // the session lives elsewhere, to be taken over before it is resumed here.
+  const SessionDirectory::Claim claim = directory_->claim(id_, client_id);
+  r.epoch = claim.epoch;
   std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(client_id);
   if (it != sessions_.end()) {
     SessionPtr old = it->second;
     if (!clean_start && !old->ended()) {
       r.previous = old->attach(c);
+      old->set_epoch(claim.epoch);
       r.session = old;
       r.session_present = true;
       return r;
@@ -45,11 +72,12 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
     r.ended_will = old->take_pending_will(now, true);  // before attach(), which would cancel it
     r.previous = old->attach(nullptr);
     end_session_locked(old);
-    sessions_.erase(it);
+    forget_session_locked(it);
   }
   auto s = std::make_shared<Session>(*this, std::string(client_id), next_serial_.fetch_add(1));
+  s->set_epoch(claim.epoch);
   s->attach(c);
-  sessions_.emplace(std::string(client_id), s);
+  add_session_locked(std::string(client_id), s);
   r.session = std::move(s);
   return r;
 }
@@ -71,7 +99,7 @@ void Namespace::disconnect(const SessionPtr& s, Client* c, Will will, uint32_t w
     std::lock_guard lock(sessions_mu_);
     if (s->expiry_interval() == 0 || s->ended()) {
       auto it = sessions_.find(s->client_id());
-      if (it != sessions_.end() && it->second == s) sessions_.erase(it);
+      if (it != sessions_.end() && it->second == s) forget_session_locked(it);
       end_session_locked(s);
       ends = true;
     } else if (will && will_delay_s > 0) {
@@ -118,12 +146,14 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
         o.qos = m->qos;
         s->deliver(m, o, ctx);
         WorkerStats::add(slot.out);
+      } else {
+        bus_->forward_p2p(*this, target, m, ctx);
       }
       return;
     }
   }
   if (m->retain && cfg.retain_available) {
-    retained_.set(m);
+    retained_->set(m);
     if (persist_) {
       PersistRecord r{m->payload.empty() ? PersistRecord::Kind::RetainedCleared
                                          : PersistRecord::Kind::RetainedSet};
@@ -133,6 +163,13 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
       ctx.note_ticket(persist_->submit(std::move(r)));
     }
   }
+  route_local(m, ctx);
+  bus_->forward(*this, m, ctx);
+}
+
+void Namespace::publish_local(const MessagePtr& m, WorkerContext& ctx) { route_local(m, ctx); }
+
+void Namespace::route_local(const MessagePtr& m, WorkerContext& ctx) {
   uint64_t routed = 0;
   {
     std::shared_lock lock(trie_.mutex());
@@ -141,7 +178,18 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
       ++routed;
     });
   }
-  if (routed) WorkerStats::add(slot.out, routed);
+  if (routed) WorkerStats::add(counts_[ctx.id() % kCountSlots].out, routed);
+}
+
+void Namespace::arrive(RemoteDelivery& d, const SessionPtr& hint, WorkerContext& ctx) {
+  SessionPtr s = hint && hint->serial() == d.session.serial ? hint : find_session(d.session.serial);
+  if (s) return s->deliver(d.message, d.options, ctx, d.pseq);
+  // The session ended while the hand-over was on its way: nothing waits for the message.
+  if (d.pseq && persist_) {
+    PersistRecord r{PersistRecord::Kind::MessageDone};
+    r.seq = d.pseq;
+    persist_->submit(std::move(r));
+  }
 }
 
 bool Namespace::subscribe(const SessionPtr& s, std::string_view filter, const SubOptions& o) {
@@ -171,7 +219,7 @@ bool Namespace::unsubscribe(const SessionPtr& s, std::string_view filter) {
 void Namespace::send_retained(const SessionPtr& s, std::string_view filter, const SubOptions& o,
                               WorkerContext& ctx) {
   if (!config().retain_available) return;
-  for (const auto& m : retained_.match(filter, now_ms())) s->deliver_retained(m, o, ctx);
+  for (const auto& m : retained_->match(filter, now_ms())) s->deliver_retained(m, o, ctx);
 }
 
 uint64_t Namespace::arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s) {
@@ -207,7 +255,7 @@ void Namespace::housekeeping(int64_t now, WorkerContext& ctx) {
       if (auto w = s->take_pending_will(now, expired)) wills.push_back(std::move(w));
       if (expired) {
         auto it = sessions_.find(s->client_id());
-        if (it != sessions_.end() && it->second == s) sessions_.erase(it);
+        if (it != sessions_.end() && it->second == s) forget_session_locked(it);
         end_session_locked(s);
         continue;
       }
@@ -222,6 +270,12 @@ SessionPtr Namespace::find_session(std::string_view client_id) {
   std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(client_id);
   return it == sessions_.end() ? nullptr : it->second;
+}
+
+SessionPtr Namespace::find_session(uint64_t serial) {
+  std::lock_guard lock(sessions_mu_);
+  auto it = by_serial_.find(serial);
+  return it == by_serial_.end() ? nullptr : it->second->shared_from_this();
 }
 
 std::vector<SessionPtr> Namespace::sessions() {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/cluster.hpp"
 #include "broker/config.hpp"
 #include "broker/dispatch.hpp"
 #include "broker/persistence.hpp"
@@ -29,7 +30,8 @@ class MessageTracer {
 
 class Namespace {
  public:
-  Namespace(std::string id, NamespaceConfig cfg);
+  // `seams`: where the namespace reaches beyond this node (broker/cluster.hpp).
+  Namespace(std::string id, NamespaceConfig cfg, const ClusterSeams& seams = ClusterSeams::single_node());
   ~Namespace();
 
   const std::string& id() const { return id_; }
@@ -46,6 +48,7 @@ class Namespace {
   struct Attached {
     SessionPtr session;
     bool session_present = false;
+    uint64_t epoch = 0;  // the session directory's claim on the client id
     Client* previous = nullptr;  // a connection taken over (already kicked; do not dereference)
     // The delayed will of a session that clean_start ended: the session's end
     // comes before the Will Delay, so the caller publishes it (MQTT 5 3.1.3.2.2)
@@ -70,8 +73,17 @@ class Namespace {
   uint64_t arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s);
   void disarm_will(uint64_t key);
 
-  // Routes a message to every matching subscription; stores it if retained.
+  // Routes a message to every matching subscription, stores it if retained,
+  // and hands it to the bus for other nodes.
   void publish(const MessagePtr& m, WorkerContext& ctx);
+  // A message another node published (from the bus): this node's subscribers
+  // only; its retained state is the publishing node's to record.
+  void publish_local(const MessagePtr& m, WorkerContext& ctx);
+  // A hand-over from another loop arrives: `hint` is the session of the
+  // connection the delivery was addressed to (null if it is gone); the session
+  // is found by its key otherwise, and a delivery to a session that has ended
+  // is let go (and its persistence record with it).
+  void arrive(RemoteDelivery& d, const SessionPtr& hint, WorkerContext& ctx);
 
   // Returns true if the subscription is new (false: replaced an existing one).
   bool subscribe(const SessionPtr& s, std::string_view filter, const SubOptions& o);
@@ -84,10 +96,11 @@ class Namespace {
   void housekeeping(int64_t now_ms, WorkerContext& ctx);
 
   SessionPtr find_session(std::string_view client_id);
+  SessionPtr find_session(uint64_t serial);
   size_t session_count();
   size_t subscription_count() const { return trie_.size(); }
-  size_t retained_count() const { return retained_.size(); }
-  RetainedStore& retained() { return retained_; }
+  size_t retained_count() const { return retained_->size(); }
+  RetainedMessages& retained() { return *retained_; }
 
   // Thread-safe; the tracer must outlive the namespace or be reset first.
   void set_tracer(std::shared_ptr<MessageTracer> t) { std::atomic_store(&tracer_, std::move(t)); }
@@ -118,7 +131,12 @@ class Namespace {
   void restore_will(RecoveredWill& w, int64_t now_ms);
 
  private:
+  void route_local(const MessagePtr& m, WorkerContext& ctx);
   void end_session_locked(const SessionPtr& s);
+  void add_session_locked(const std::string& client_id, const SessionPtr& s);
+  // Removes the entry `it` from the session map (the session itself is ended by the caller).
+  void forget_session_locked(
+      std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>>::iterator it);
 
   const std::string id_;
   std::atomic<const NamespaceConfig*> config_;
@@ -127,9 +145,12 @@ class Namespace {
   std::shared_ptr<QueueBudget> budget_ = std::make_shared<QueueBudget>();
   std::mutex sessions_mu_;  // lock order: sessions_mu_ -> trie -> session
   std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> sessions_;
+  std::unordered_map<uint64_t, Session*> by_serial_;  // the same sessions, by their key
   std::vector<std::weak_ptr<Session>> offline_;  // disconnected sessions with a pending will or expiry
   SubscriptionTrie trie_;
-  RetainedStore retained_;
+  std::unique_ptr<RetainedMessages> retained_;
+  std::shared_ptr<MessageBus> bus_;
+  std::shared_ptr<SessionDirectory> directory_;
   std::atomic<uint64_t> next_serial_{1};
   struct alignas(64) CountSlot {
     std::atomic<uint64_t> in{0}, out{0};

@@ -74,7 +74,7 @@ void Namespace::restore_will(RecoveredWill& w, int64_t now) {
   // lets the first housekeeping publish the will and end it.
   auto s = std::make_shared<Session>(*this, w.client_id, next_serial_.fetch_add(1));
   s->set_recovered_will(std::move(w.will), due, w.key);
-  sessions_.emplace(w.client_id, s);
+  add_session_locked(w.client_id, s);
   offline_.push_back(s);
 }
 
@@ -88,7 +88,7 @@ void Namespace::restore(RecoveredSession& r, int64_t now, int64_t wall) {
   std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(r.client_id);
   if (it != sessions_.end()) end_session_locked(it->second);  // a stale duplicate key
-  sessions_[r.client_id] = s;
+  add_session_locked(r.client_id, s);
   // Offline from now on: housekeeping expires it and publishes its will in due time.
   offline_.push_back(s);
 }

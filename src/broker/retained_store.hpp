@@ -1,6 +1,7 @@
 #pragma once
-// Retained messages of one namespace, in a trie of topic levels so that a
-// wildcard subscription finds its retained messages without scanning all.
+// Retained messages of one namespace. The single node keeps them in a trie of
+// topic levels, so that a wildcard subscription finds its retained messages
+// without scanning all.
 #include <memory>
 #include <mutex>
 #include <string>
@@ -13,17 +14,29 @@
 
 namespace sluice::broker {
 
-class RetainedStore {
+// The retained messages of one namespace, wherever they are kept (a seam:
+// broker/cluster.hpp). Thread-safe.
+class RetainedMessages {
+ public:
+  virtual ~RetainedMessages() = default;
+  // Stores m for its topic; an empty payload deletes the topic's retained message.
+  virtual void set(const MessagePtr& m) = 0;
+  // Retained messages whose topic matches `filter` (not expired at now_ms).
+  virtual std::vector<MessagePtr> match(std::string_view filter, int64_t now_ms) const = 0;
+  virtual size_t size() const = 0;
+  // Every retained message (for persistence and tests).
+  virtual std::vector<MessagePtr> all() const = 0;
+};
+
+// In this process's memory: the single node's retained messages.
+class RetainedStore final : public RetainedMessages {
  public:
   RetainedStore();
-  ~RetainedStore();
-  // Stores m for its topic; an empty payload deletes the topic's retained message.
-  void set(const MessagePtr& m);
-  // Retained messages whose topic matches `filter` (not expired at now_ms).
-  std::vector<MessagePtr> match(std::string_view filter, int64_t now_ms) const;
-  size_t size() const;
-  // Every retained message (for persistence and tests).
-  std::vector<MessagePtr> all() const;
+  ~RetainedStore() override;
+  void set(const MessagePtr& m) override;
+  std::vector<MessagePtr> match(std::string_view filter, int64_t now_ms) const override;
+  size_t size() const override;
+  std::vector<MessagePtr> all() const override;
 
  private:
   struct Node {

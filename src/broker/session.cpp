@@ -43,7 +43,7 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
       deliver_locked(m, qos, retain, o.subscription_id, ctx, pseq);
     } else {
       lock.unlock();
-      ctx.defer(w, RemoteDelivery{shared_from_this(), m, o, pseq});
+      ctx.defer(w, RemoteDelivery{SessionKey{&ns_, serial_, client_->id()}, m, o, pseq});
     }
     return;
   }

@@ -67,7 +67,11 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string& client_id() const { return client_id_; }
   // What one queued message holds in memory, for the byte budgets (QueueBudget).
   static int64_t queued_cost(const Message& m);
+  // Unique within the namespace: the session's key (broker/dispatch.hpp SessionKey).
   uint64_t serial() const { return serial_; }
+  // The session directory's claim this session was last connected under.
+  uint64_t epoch() const { return epoch_.load(std::memory_order_relaxed); }
+  void set_epoch(uint64_t e) { epoch_.store(e, std::memory_order_relaxed); }
   Namespace& ns() const { return ns_; }
   bool online() const { return online_.load(std::memory_order_relaxed); }
 
@@ -179,6 +183,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Namespace& ns_;
   const std::string client_id_;
   const uint64_t serial_;
+  std::atomic<uint64_t> epoch_{0};
   std::mutex mu_;
   Client* client_ = nullptr;
   std::atomic<bool> online_{false};

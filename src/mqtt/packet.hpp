@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -156,6 +157,22 @@ struct Auth {
 
 using Packet = std::variant<Connect, Connack, Publish, Ack, Subscribe, SubAck,
                             Unsubscribe, Pingreq, Pingresp, Disconnect, Auth>;
+
+// The position of a packet struct in Packet, so that a switch on
+// Packet::index() names its cases (`case index_of<Publish>:`) instead of
+// counting alternatives.
+namespace detail {
+template <class T, class... Ts>
+constexpr size_t variant_index(const std::variant<Ts...>*) {
+  constexpr bool match[] = {std::is_same_v<T, Ts>...};
+  for (size_t i = 0; i < sizeof...(Ts); ++i)
+    if (match[i]) return i;
+  return sizeof...(Ts);
+}
+}  // namespace detail
+template <class T>
+inline constexpr size_t index_of = detail::variant_index<T>(static_cast<const Packet*>(nullptr));
+static_assert(index_of<Connect> == 0 && index_of<Auth> == std::variant_size_v<Packet> - 1);
 
 PacketType packet_type(const Packet& p);
 const char* packet_type_name(PacketType t);

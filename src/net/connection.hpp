@@ -27,7 +27,8 @@ class Connection final : public Pollable, public broker::Client {
   Connection(Worker& w, uint64_t id, int fd, Transport t);
   ~Connection() override;
 
-  uint64_t id() const { return id_; }
+  uint64_t id() const override { return id_; }
+  const broker::SessionPtr& session() const { return session_; }
   int fd() const { return fd_; }
 
   void on_event(uint32_t events);

@@ -55,16 +55,17 @@ void Connection::handle(mqtt::Packet& pkt) {
     if (auto* c = std::get_if<mqtt::Connect>(&pkt)) return on_connect(*c);
     return fail(Reason::ProtocolError, "first packet must be CONNECT");
   }
+  using mqtt::index_of;
   switch (pkt.index()) {
-    case 2: return on_publish(std::get<mqtt::Publish>(pkt));
-    case 3: return on_ack(std::get<mqtt::Ack>(pkt));
-    case 4: return on_subscribe(std::get<mqtt::Subscribe>(pkt));
-    case 6: return on_unsubscribe(std::get<mqtt::Unsubscribe>(pkt));
-    case 7:
+    case index_of<mqtt::Publish>: return on_publish(*std::get_if<mqtt::Publish>(&pkt));
+    case index_of<mqtt::Ack>: return on_ack(*std::get_if<mqtt::Ack>(&pkt));
+    case index_of<mqtt::Subscribe>: return on_subscribe(*std::get_if<mqtt::Subscribe>(&pkt));
+    case index_of<mqtt::Unsubscribe>: return on_unsubscribe(*std::get_if<mqtt::Unsubscribe>(&pkt));
+    case index_of<mqtt::Pingreq>:
       mqtt::encode_pingresp(out_);
       return queued_output();
-    case 9: return on_disconnect(std::get<mqtt::Disconnect>(pkt));
-    case 10: return fail(Reason::ProtocolError, "AUTH without an authentication method");
+    case index_of<mqtt::Disconnect>: return on_disconnect(*std::get_if<mqtt::Disconnect>(&pkt));
+    case index_of<mqtt::Auth>: return fail(Reason::ProtocolError, "AUTH without an authentication method");
     default: return fail(Reason::ProtocolError, "unexpected packet from client");
   }
 }

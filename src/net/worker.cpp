@@ -210,7 +210,11 @@ void Worker::drain_inbox() {
     tasks.swap(tasks_);
     inbox_signaled_ = false;
   }
-  for (auto& d : items) d.session->deliver(d.message, d.options, ctx_, d.pseq);
+  static const broker::SessionPtr kNone;
+  for (auto& d : items) {
+    auto it = conns_.find(d.session.client);  // closed connections too: their session may be the one
+    d.session.ns->arrive(d, it == conns_.end() ? kNone : it->second->session(), ctx_);
+  }
   for (auto& t : tasks) t();
 }
 

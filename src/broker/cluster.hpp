@@ -1,0 +1,90 @@
+#pragma once
+// The seams a second node plugs into (issue #17). Each has one implementation
+// today, the single node's, which adds nothing to the single node's work:
+//
+// - MessageBus: after a publish has reached this node's own subscribers, the
+//   bus gets it. LocalBus does nothing. A cluster bus hands it to the nodes
+//   with matching subscriptions (and to the node holding a P2P target), which
+//   route it with Namespace::publish_local: their own subscribers only, never
+//   back onto the bus.
+// - SessionDirectory: who holds a client id. At CONNECT the namespace claims
+//   the client id; LocalSessionDirectory grants every claim at once (the
+//   namespace's own session map is the whole truth on one node). A cluster
+//   directory claims it cluster-wide with an epoch that fences a stale owner,
+//   and says where a session to take over lives.
+// - RetainedMessages (broker/retained_store.hpp): each namespace's retained
+//   messages come from the factory set here; RetainedStore keeps them in this
+//   process's memory. A cluster keeps them where every node sees them.
+// - RemoteDelivery (broker/dispatch.hpp) names its session by key, not by a
+//   pointer, so a hand-over never keeps a session alive or assumes it is here.
+//
+// The broker core calls these synchronously on an event loop. A cluster
+// implementation must answer without blocking the loop (from a cache, or by
+// completing later on the loop through Dispatcher::post); docs/architecture.md
+// says where each call sits.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "broker/dispatch.hpp"
+#include "broker/message.hpp"
+
+namespace sluice::broker {
+
+class Namespace;
+class RetainedMessages;
+
+class MessageBus {
+ public:
+  virtual ~MessageBus() = default;
+  // A message published on this node (or by its housekeeping: a will), after
+  // it has been routed to this node's subscribers.
+  virtual void forward(Namespace& ns, const MessagePtr& m, WorkerContext& ctx) = 0;
+  // A P2P message ("<parent>/p2p/<clientId>") whose target has no session here.
+  virtual void forward_p2p(Namespace& ns, std::string_view client_id, const MessagePtr& m, WorkerContext& ctx) = 0;
+};
+
+class LocalBus final : public MessageBus {
+ public:
+  void forward(Namespace&, const MessagePtr&, WorkerContext&) override {}
+  void forward_p2p(Namespace&, std::string_view, const MessagePtr&, WorkerContext&) override {}
+};
+
+class SessionDirectory {
+ public:
+  struct Claim {
+    uint64_t epoch = 0;     // this holder's turn; a higher epoch fences this one out
+    bool elsewhere = false;  // the session lives on another node: take it over from there first
+  };
+  virtual ~SessionDirectory() = default;
+  // A CONNECT for `client_id` in namespace `ns`.
+  virtual Claim claim(std::string_view ns, std::string_view client_id) = 0;
+  // The session of `client_id` ended on this node (clean start, expiry, clean disconnect).
+  virtual void release(std::string_view ns, std::string_view client_id, uint64_t epoch) = 0;
+};
+
+class LocalSessionDirectory final : public SessionDirectory {
+ public:
+  Claim claim(std::string_view, std::string_view) override { return Claim{++epoch_, false}; }
+  void release(std::string_view, std::string_view, uint64_t) override {}
+
+ private:
+  std::atomic<uint64_t> epoch_{0};
+};
+
+// Makes the retained-message store of a namespace (by its id).
+using RetainedFactory = std::function<std::unique_ptr<RetainedMessages>(std::string_view ns)>;
+
+// What a Broker plugs its namespaces into; set before any namespace exists.
+struct ClusterSeams {
+  std::shared_ptr<MessageBus> bus;
+  std::shared_ptr<SessionDirectory> directory;
+  RetainedFactory retained;
+  // The single node's: LocalBus, LocalSessionDirectory, RetainedStore.
+  static ClusterSeams single_node();
+};
+
+}  // namespace sluice::broker

@@ -14,7 +14,7 @@
 //
 // A parameter's name is its base: "Tag.1.Key" is "Tag". docs/api.yaml carries
 // the three lists per operation (x-sluice-parameters); api_doc_test.cpp holds
-// the two equal and tests/node/api_parameters.test.mjs holds them against the
+// the two equal and tests/node/attacks_api.test.mjs holds them against the
 // request models of the cloud's SDKs.
 #include <string>
 #include <string_view>

@@ -39,6 +39,66 @@ TEST(ApiDoc, MatchesDispatcher) {
   EXPECT_GT(known.size(), 50u);
 }
 
+// The section of docs/api.yaml that describes one operation.
+std::string op_section(const std::string& doc, const Operation& op) {
+  const auto begin = doc.find("\"/?Action=" + op.action + "&Version=" + op.version + "\":");
+  if (begin == std::string::npos) return {};
+  auto end = doc.find("\n  \"/?Action=", begin + 1);
+  if (end == std::string::npos) end = doc.find("\ncomponents:", begin);
+  return doc.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+std::string yaml_rules(const char* key, const std::vector<ParamRule>& rules) {
+  if (rules.empty()) return std::string("        ") + key + ": []\n";
+  std::string s = std::string("        ") + key + ":\n";
+  for (const auto& r : rules) {
+    s += "          - {name: " + r.name;
+    if (!r.accepted.empty()) s += ", accepted: \"" + r.accepted + "\"";
+    s += ", why: \"" + r.why + "\"}\n";
+  }
+  return s;
+}
+
+// The block docs/api.yaml must carry for an operation (parameters.hpp).
+std::string expected_block(const ParameterContract& c) {
+  std::string s = "      x-sluice-parameters:\n        implemented: [";
+  for (size_t i = 0; i < c.implemented.size(); ++i) s += (i ? ", " : "") + c.implemented[i];
+  s += "]\n";
+  return s + yaml_rules("refused", c.refused) + yaml_rules("ignored", c.ignored);
+}
+
+// Every operation declares what it does with each parameter (implemented /
+// refused / ignored, parameters.cpp); docs/api.yaml says the same, word for word,
+// and its OpenAPI "parameters" list exactly the implemented ones.
+TEST(ApiDoc, ParameterContractsMatchTheDoc) {
+  std::string doc = read_doc();
+  for (const auto* op : all_operations().all()) {
+    const std::string id = op->product + " " + op->action;
+    ASSERT_NE(op->params, nullptr) << id << " declares no parameter contract in src/api/parameters.cpp";
+    const auto& c = *op->params;
+    std::set<std::string> seen;
+    for (const auto& n : c.implemented) EXPECT_TRUE(seen.insert(n).second) << id << ": " << n << " listed twice";
+    for (const auto* rules : {&c.refused, &c.ignored})
+      for (const auto& r : *rules) {
+        EXPECT_TRUE(seen.insert(r.name).second) << id << ": " << r.name << " listed twice";
+        EXPECT_FALSE(r.why.empty()) << id << ": " << r.name << " has no reason";
+        EXPECT_EQ(r.why.find('"'), std::string::npos) << id << ": the reason for " << r.name << " has a quote";
+        EXPECT_NE(r.why.back(), '.') << id << ": the reason for " << r.name << " ends with a period";
+      }
+    for (const auto& r : c.ignored) EXPECT_TRUE(r.accepted.empty()) << id << ": an ignored rule accepts no value";
+    const std::string section = op_section(doc, *op);
+    ASSERT_FALSE(section.empty()) << id;
+    const std::string block = expected_block(c);
+    EXPECT_NE(section.find(block), std::string::npos)
+        << id << ": docs/api.yaml must carry, after x-ram-action:\n" << block;
+    std::set<std::string> documented, implemented(c.implemented.begin(), c.implemented.end());
+    std::regex name_re(R"re(- \{name: "([\w.]+)", in: query)re");
+    for (std::sregex_iterator it(section.begin(), section.end(), name_re), end; it != end; ++it)
+      documented.insert(std::string(parameter_base((*it)[1].str())));  // "Tag.N.Key" documents Tag
+    EXPECT_EQ(documented, implemented) << id << ": its OpenAPI parameters are not the implemented ones";
+  }
+}
+
 // Every instance limit and switch is a parameter of CreateInstance and UpdateInstance.
 TEST(ApiDoc, InstanceSettingsAreParameters) {
   std::string doc = read_doc();

@@ -280,6 +280,28 @@ void ListUsersForGroup(Call& c) {
 }
 
 // ---- roles ----
+// A trust policy that lets principals of other accounts assume the role is
+// legitimate (that is what cross-account roles are for) but worth a second look,
+// so CreateRole and UpdateRole say so in the answer: "TrustWarnings", a list of
+// {"Code":"CrossAccountTrust","Account":"<id>","Message":...}, one per other
+// account (issue #14, finding 12; the console shows each Message). A trust policy
+// that admits every account (a wildcard) is refused outright (iam_roles.cpp).
+void write_trust_warnings(Call& c, const iam::Role& r) {
+  auto foreign = iam::trusted_foreign_accounts(c.account(), r.trust_policy);
+  if (foreign.empty()) return;
+  auto& w = c.out();
+  w.key("TrustWarnings").begin_array();
+  for (const auto& a : foreign) {
+    w.begin_object();
+    w.field("Code", "CrossAccountTrust");
+    w.field("Account", a);
+    w.field("Message", "Principals of account " + a + " may assume the role " + r.arn +
+                           " (its trust policy names that account); every such AssumeRole is audited in both "
+                           "accounts as CrossAccountAssumeRole.");
+    w.end_object();
+  }
+  w.end_array();
+}
 void CreateRole(Call& c) {
   auto name = c.req("RoleName");
   auto doc = c.req("AssumeRolePolicyDocument");
@@ -289,6 +311,7 @@ void CreateRole(Call& c) {
   auto r = unwrap(c.iam().create_role(c.account(), name, doc, c.opt("Description").value_or(""), max));
   c.out().key("Role");
   write_role(c.out(), r, true);
+  write_trust_warnings(c, r);
 }
 void GetRole(Call& c) {
   auto name = c.req("RoleName");
@@ -301,8 +324,11 @@ void UpdateRole(Call& c) {
   c.authorize("ram:UpdateRole", role_arn(c, name));
   std::optional<int64_t> max;
   if (c.opt("NewMaxSessionDuration")) max = c.opt_int("NewMaxSessionDuration", 3600, 3600, 43200);
+  auto r = unwrap(c.iam().update_role(c.account(), name, c.opt("NewAssumeRolePolicyDocument"), max,
+                                      c.opt("NewDescription")));
   c.out().key("Role");
-  write_role(c.out(), unwrap(c.iam().update_role(c.account(), name, c.opt("NewAssumeRolePolicyDocument"), max)), true);
+  write_role(c.out(), r, true);
+  write_trust_warnings(c, r);
 }
 void DeleteRole(Call& c) {
   auto name = c.req("RoleName");
@@ -391,7 +417,12 @@ void SetDefaultPolicyVersion(Call& c) {
   unwrap(c.iam().set_default_policy_version(c.account(), name, id));
 }
 
-// ---- attachments (account scope) ----
+// ---- attachments ----
+// ResourceGroupId as in ResourceManager AttachPolicy / DetachPolicy: absent,
+// empty or the account id = the account scope, else a resource group of the
+// account (EntityNotExist.ResourceGroup otherwise). Detach removes the grant of
+// that scope only (issue #14, finding 6: it was ignored, so a grant meant for one
+// group became account-wide and a detach by group removed the account-wide one).
 template <iam::PrincipalType T>
 void attach(Call& c, bool on) {
   const char* pname = T == iam::PrincipalType::User ? "UserName" : T == iam::PrincipalType::Group ? "GroupName" : "RoleName";
@@ -401,11 +432,12 @@ void attach(Call& c, bool on) {
   std::string res = T == iam::PrincipalType::User ? user_arn(c, who) : T == iam::PrincipalType::Group ? group_arn(c, who) : role_arn(c, who);
   const char* kind = T == iam::PrincipalType::User ? "User" : T == iam::PrincipalType::Group ? "Group" : "Role";
   c.authorize(std::string(on ? "ram:AttachPolicyTo" : "ram:DetachPolicyFrom") + kind, res);
+  const std::string rg = c.opt("ResourceGroupId").value_or("");
   iam::PrincipalRef p{T, who};
   if (on)
-    unwrap(c.iam().attach_policy(c.account(), p, type, policy));
+    unwrap(c.iam().attach_policy(c.account(), p, type, policy, rg));
   else
-    unwrap(c.iam().detach_policy(c.account(), p, type, policy));
+    unwrap(c.iam().detach_policy(c.account(), p, type, policy, rg));
 }
 template <iam::PrincipalType T>
 void list_policies_for(Call& c) {

@@ -1,6 +1,8 @@
 // ResourceManager 2020-03-31: resource groups, moving resources between them,
 // and policy grants scoped to a resource group (or to the account: the
 // ResourceGroupId is then the account id).
+#include <algorithm>
+
 #include "api/ops_util.hpp"
 #include "api/rpc.hpp"
 
@@ -38,14 +40,27 @@ void GetResourceGroup(Call& c) {
   c.out().key("ResourceGroup");
   write_rg(c.out(), unwrap(c.iam().get_resource_group(c.account(), id)));
 }
+// Filters, as the cloud documents them: Name and DisplayName match fuzzily (a
+// substring), ResourceGroupIds (prevailing over ResourceGroupId) list the groups
+// wanted, Status is one of Creating / OK / PendingDelete (every group here is OK).
 void ListResourceGroups(Call& c) {
   c.authorize("resourcemanager:ListResourceGroups", rg_arn(c, "*"));
   auto all = unwrap(c.iam().list_resource_groups(c.account()));
   std::vector<iam::ResourceGroup> sel;
-  auto name = c.opt("Name");
-  auto id = c.opt("ResourceGroupId");
-  for (auto& g : all)
-    if ((!name || name->empty() || g.name == *name) && (!id || id->empty() || g.id == *id)) sel.push_back(std::move(g));
+  const std::string name = c.opt("Name").value_or(""), display = c.opt("DisplayName").value_or("");
+  std::vector<std::string> ids = c.list("ResourceGroupIds");
+  if (ids.empty())
+    if (auto id = c.opt("ResourceGroupId"); id && !id->empty()) ids.push_back(*id);
+  const std::string status = c.opt("Status").value_or("");
+  if (!status.empty() && status != "OK" && status != "Creating" && status != "PendingDelete")
+    fail("InvalidParameter.Status", 400, "Status must be Creating, OK or PendingDelete, got \"" + status + "\".");
+  for (auto& g : all) {
+    if (!name.empty() && g.name.find(name) == std::string::npos) continue;
+    if (!display.empty() && g.display_name.find(display) == std::string::npos) continue;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), g.id) == ids.end()) continue;
+    if (!status.empty() && status != "OK") continue;
+    sel.push_back(std::move(g));
+  }
   auto& w = c.out();
   auto pg = number_page(c, sel.size(), w);
   w.begin_wrapped("ResourceGroups", "ResourceGroup");
@@ -101,17 +116,62 @@ void MoveResources(Call& c) {
   w.end_array();
 }
 
-// PrincipalType IMSUser / IMSGroup / ServiceRole; PrincipalName "alice" or
-// "alice@<alias>.onaliyun.com" (the cloud's form; the suffix is not checked).
+iam::PrincipalType principal_type(const std::string& t) {
+  if (t == "IMSUser") return iam::PrincipalType::User;
+  if (t == "IMSGroup") return iam::PrincipalType::Group;
+  if (t == "ServiceRole") return iam::PrincipalType::Role;
+  fail("InvalidParameter.PrincipalType", 400, "PrincipalType must be IMSUser, IMSGroup or ServiceRole.");
+}
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// PrincipalName: "alice", or with a suffix that names this account:
+// "alice@<accountId>", "alice@<alias>", "alice@<accountId or alias>.onaliyun.com"
+// (the cloud's form) and, for a ServiceRole, "alice@role.<accountId or
+// alias>.onaliyun.com" (the form ListPolicyAttachments answers). A suffix naming
+// anything else is another account's principal, never this account's (issue #14,
+// finding 9: the suffix used to be dropped, so "user@another-account.onaliyun.com"
+// bound the local user of that name). Returns the local name, or nullopt for
+// another account's principal.
+std::optional<std::string> local_principal_name(Call& c, iam::PrincipalType type, const std::string& full) {
+  auto at = full.find('@');
+  if (at == std::string::npos) return full;
+  const std::string name = full.substr(0, at);
+  std::string suffix = lower(full.substr(at + 1));
+  constexpr std::string_view kDomain = ".onaliyun.com";
+  if (suffix.size() > kDomain.size() && suffix.ends_with(kDomain)) {
+    suffix.resize(suffix.size() - kDomain.size());
+    if (type == iam::PrincipalType::Role && suffix.starts_with("role.")) suffix.erase(0, 5);
+  }
+  auto acct = c.iam().get_account(c.account());
+  if (!name.empty() && (suffix == c.account() || (acct && !acct->alias.empty() && suffix == acct->alias))) return name;
+  return std::nullopt;
+}
+
+// Another account's principal is answered as one that does not exist here:
+// EntityNotExist.User / .Group / .Role, as for an unknown local name.
+[[noreturn]] void no_such_principal(Call& c, iam::PrincipalType type, const std::string& full) {
+  const char* kind = type == iam::PrincipalType::User ? "User" : type == iam::PrincipalType::Group ? "Group" : "Role";
+  auto acct = c.iam().get_account(c.account());
+  fail(std::string("EntityNotExist.") + kind, 404,
+       std::string("The ") + lower(kind) + " \"" + full +
+           "\" does not exist in this account (a principal name's suffix, if any, must name this account: " +
+           c.account() + (acct && !acct->alias.empty() ? " or " + acct->alias : std::string()) +
+           ", optionally followed by .onaliyun.com).");
+}
+
+// PrincipalType IMSUser / IMSGroup / ServiceRole and PrincipalName (above).
 iam::PrincipalRef principal(Call& c) {
   auto t = c.req("PrincipalType");
   auto n = c.req("PrincipalName");
   iam::PrincipalRef p;
-  if (t == "IMSUser") p.type = iam::PrincipalType::User;
-  else if (t == "IMSGroup") p.type = iam::PrincipalType::Group;
-  else if (t == "ServiceRole") p.type = iam::PrincipalType::Role;
-  else fail("InvalidParameter.PrincipalType", 400, "PrincipalType must be IMSUser, IMSGroup or ServiceRole.");
-  p.name = n.substr(0, n.find('@'));
+  p.type = principal_type(t);
+  auto local = local_principal_name(c, p.type, n);
+  if (!local) no_such_principal(c, p.type, n);
+  p.name = std::move(*local);
   return p;
 }
 const char* principal_type_name(iam::PrincipalType t) {
@@ -143,10 +203,24 @@ void ListPolicyAttachments(Call& c) {
   c.authorize("resourcemanager:ListPolicyAttachments", rg_arn(c, "*"));
   iam::AttachmentFilter f;
   if (auto rg = c.opt("ResourceGroupId"); rg && !rg->empty()) f.resource_group_id = scope(c, *rg);
-  if (c.opt("PrincipalType") && c.opt("PrincipalName")) f.principal = principal(c);
+  // PrincipalType and PrincipalName filter together or each on its own (before,
+  // one without the other was ignored and the whole list answered). Another
+  // account's principal has no attachments here: the list is empty.
+  const std::string ptype = c.opt("PrincipalType").value_or(""), pname = c.opt("PrincipalName").value_or("");
+  std::optional<iam::PrincipalType> type;
+  if (!ptype.empty()) type = principal_type(ptype);
   if (auto t = c.opt("PolicyType"); t && !t->empty()) f.policy_type = policy_type(c);
   if (auto n = c.opt("PolicyName"); n && !n->empty()) f.policy_name = *n;
   auto atts = unwrap(c.iam().list_attachments(c.account(), f));
+  if (type || !pname.empty()) {
+    std::vector<iam::Attachment> keep;
+    for (auto& a : atts) {
+      if (type && a.principal.type != *type) continue;
+      if (!pname.empty() && a.principal.name != local_principal_name(c, a.principal.type, pname)) continue;
+      keep.push_back(std::move(a));
+    }
+    atts = std::move(keep);
+  }
   auto acct = c.iam().get_account(c.account());
   std::string alias = acct ? acct->alias : c.account();
   auto& w = c.out();

@@ -1,5 +1,6 @@
 #include "api/rpc.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -64,7 +65,8 @@ RpcOptions RpcOptions::from_env() {
 void Registry::add(std::string product, std::string version, std::string action, OpFn fn) {
   auto& m = ops_[version];
   std::string a = action;
-  m[a] = Operation{std::move(product), std::move(version), std::move(action), fn};
+  const ParameterContract* contract = parameter_contract(product, action);
+  m[a] = Operation{std::move(product), std::move(version), std::move(action), fn, contract};
 }
 
 const Operation* Registry::find(std::string_view version, std::string_view action) const {
@@ -119,7 +121,16 @@ Call::Call(RpcEndpoint& ep, Params params, iam::Principal who, std::string sourc
   out_.field("RequestId", request_id_);
 }
 
+void Call::check_read(std::string_view name) const {
+  if (contract_ && contract_->implements(name)) return;
+  log::error("api: an operation read the parameter {}, which its contract (parameters.cpp) does not implement", name);
+  throw ApiError{"InternalError", 500,
+                 "The server read a parameter its contract does not declare (" + std::string(name) +
+                     "); the call was refused."};
+}
+
 std::optional<std::string> Call::opt(std::string_view name) const {
+  check_read(name);
   for (const auto& [k, v] : params_)
     if (k == name) return v;
   return std::nullopt;
@@ -154,6 +165,7 @@ std::optional<bool> Call::opt_bool(std::string_view name) const {
 }
 
 std::vector<std::string> Call::list(std::string_view name) const {
+  check_read(name);
   std::map<long, std::string> byidx;
   std::string prefix = std::string(name) + ".";
   for (const auto& [k, v] : params_) {
@@ -173,6 +185,7 @@ std::vector<std::string> Call::list(std::string_view name) const {
 }
 
 std::vector<std::map<std::string, std::string>> Call::list_of_objects(std::string_view name) const {
+  check_read(name);
   std::map<long, std::map<std::string, std::string>> byidx;
   std::string prefix = std::string(name) + ".";
   for (const auto& [k, v] : params_) {
@@ -356,6 +369,18 @@ void set_audit_identity(AuditEvent& ev, const iam::Principal& who) {
   ev.session_name = who.session_name;
 }
 
+void Call::audit(AuditEvent ev) {
+  AuditLog* log = svc().audit;
+  if (!log) return;
+  ev.time_ms = audit_time_ms(*svc().iam);
+  ev.request_id = request_id_;
+  ev.source_ip = source_ip_;
+  if (ev.event_type.empty()) ev.event_type = "ApiCall";
+  set_audit_identity(ev, who_);
+  if (ev.access_key_id.empty()) ev.access_key_id = who_.access_key_id;
+  log->record(std::move(ev));
+}
+
 namespace {
 
 const std::string* find_param(const Params& p, std::string_view name) {
@@ -365,6 +390,35 @@ const std::string* find_param(const Params& p, std::string_view name) {
 }
 
 bool constant_time_eq(std::string_view a, std::string_view b) { return store::constant_time_equal(a, b); }
+
+// V3: a signature covers only the headers listed in SignedHeaders, so every
+// header that decides what runs or how the request is read must be among them:
+// host, every x-acs-* header sent (x-acs-action and x-acs-version choose the
+// operation; x-acs-content-sha256 binds the body; the date and nonce guard
+// against replay), and content-type when sent (it decides whether the body is
+// read as form parameters). Otherwise a request signed for one operation could
+// be re-sent as another (issue #14, finding 7). The operation's headers must
+// also be given once: two values would make the canonical request ambiguous.
+void require_signed_headers(const HttpRequest& req, const V3Authorization& a) {
+  auto is_signed = [&](std::string_view name) {
+    return std::find(a.signed_headers.begin(), a.signed_headers.end(), name) != a.signed_headers.end();
+  };
+  auto unsigned_header = [](std::string_view name) {
+    fail("IncompleteSignature", 400,
+         "The request signature does not cover the header " + std::string(name) +
+             ": list it in SignedHeaders (host, every x-acs-* header sent and content-type must be signed).");
+  };
+  for (const char* must : {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce",
+                           "x-acs-content-sha256"})
+    if (!is_signed(must)) unsigned_header(must);
+  std::map<std::string_view, int> seen;
+  for (const auto& [name, _] : req.headers) {
+    const bool selects = name.rfind("x-acs-", 0) == 0 || name == "host" || name == "content-type";
+    if (selects && !is_signed(name)) unsigned_header(name);
+    if ((name == "x-acs-action" || name == "x-acs-version" || name == "host") && ++seen[name] == 2)
+      fail("IncompleteSignature", 400, "The header " + name + " is given more than once; give it once.");
+  }
+}
 
 }  // namespace
 
@@ -515,15 +569,7 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
       if (!constant_time_eq(payload, body_hash))
         fail("ContentSHA256NotMatch", 400,
              "The x-acs-content-sha256 header does not match the SHA-256 of the request body.");
-      bool signed_host = false;
-      for (const auto& h : a->signed_headers) signed_host |= h == "host";
-      for (const char* must : {"x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}) {
-        bool found = false;
-        for (const auto& h : a->signed_headers) found |= h == must;
-        if (!found)
-          fail("IncompleteSignature", 400, std::string("The header ") + must + " must be listed in SignedHeaders.");
-      }
-      (void)signed_host;
+      require_signed_headers(req, *a);
       auto info = timely_key();
       std::string cr = v3_canonical_request(req.method, req.path, params, req.headers, a->signed_headers, payload);
       std::string sts = v3_string_to_sign(cr);
@@ -579,6 +625,55 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
   }
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s.empty() ? std::string("none") : s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// The operation's parameters (system parameters left out) once its contract
+// (parameters.hpp) admits every one: an implemented one is passed on; an ignored
+// one, or a refused one with an empty value (it asks for nothing), is dropped;
+// a refused one with a value, or one the operation does not have, is refused.
+Params contracted_params(const Operation& op, const Params& params) {
+  static const ParameterContract kNone;
+  const ParameterContract& c = op.params ? *op.params : kNone;
+  const std::string where = op.product + " " + op.action + " (" + op.version + ")";
+  Params out;
+  out.reserve(params.size());
+  for (const auto& kv : params) {
+    if (is_system_param(kv.first)) continue;
+    const std::string_view base = parameter_base(kv.first);
+    if (c.implements(base)) {
+      out.push_back(kv);
+      continue;
+    }
+    if (c.ignoral(base)) continue;
+    if (const ParamRule* r = c.refusal(base)) {
+      if (kv.second.empty() || (!r->accepted.empty() && iequals(kv.second, r->accepted))) continue;
+      fail("UnsupportedParameter", 400,
+           "The parameter \"" + kv.first + "\" is not supported by " + where + " here: " + r->why + "." +
+               (r->accepted.empty() ? std::string() : " Only the value \"" + r->accepted + "\" is accepted.") +
+               " It is refused rather than ignored; send the request without it.");
+    }
+    fail("UnsupportedParameter", 400,
+         "The parameter \"" + kv.first + "\" is not a parameter of " + where +
+             "; it is refused rather than ignored. The operation takes: " + joined(c.implemented) + ".");
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RpcEndpoint::run(const Operation& op, const iam::Principal& who, const Params& params,
                              const std::string& source_ip, const std::string& request_id, bool from_console) {
   const std::string& action = op.action;
@@ -590,11 +685,9 @@ std::string RpcEndpoint::run(const Operation& op, const iam::Principal& who, con
                std::to_string(static_cast<int64_t>(lim->second)) + " calls per second per account; retry in " +
                std::to_string(retry) + " ms.");
   }
-  Params op_params;
-  op_params.reserve(params.size());
-  for (const auto& kv : params)
-    if (!is_system_param(kv.first)) op_params.push_back(kv);
+  Params op_params = contracted_params(op, params);
   Call call(*this, std::move(op_params), who, source_ip, request_id);
+  call.set_contract(op.params);
   if (from_console) call.set_from_console();
   op.fn(call);
   if (!call.authorized()) {

@@ -16,6 +16,7 @@
 #include "api/encoding.hpp"
 #include "api/http_server.hpp"
 #include "api/json_writer.hpp"
+#include "api/parameters.hpp"
 #include "iam/authorizer.hpp"
 #include "iam/errors.hpp"
 #include "iam/iam_service.hpp"
@@ -30,6 +31,7 @@ struct Message;
 namespace sluice::api {
 
 class AuditLog;
+struct AuditEvent;
 
 struct RpcServices {
   iam::IamService* iam = nullptr;
@@ -99,6 +101,8 @@ class Call {
   std::string req(std::string_view name) const;
   int64_t opt_int(std::string_view name, int64_t def, int64_t lo, int64_t hi) const;
   std::optional<bool> opt_bool(std::string_view name) const;
+  // Every read names a parameter the operation's contract implements
+  // (parameters.hpp); reading any other one is a bug, answered InternalError.
   // "Name.1", "Name.2", ... (the SDKs' repeat-list flattening).
   std::vector<std::string> list(std::string_view name) const;
   // "Name.1.Field", ... -> one map per index, in index order.
@@ -128,6 +132,12 @@ class Call {
   // a few operations need the console's own action (mq:SendMqttMessageByConsole).
   bool from_console() const { return from_console_; }
   void set_from_console() { from_console_ = true; }
+  void set_contract(const ParameterContract* c) { contract_ = c; }
+
+  // Records an audit event of this call's own (beside the ApiCall record the
+  // endpoint writes): time, request id, source address and the caller's
+  // identity are filled in; the rest is the caller's. No-op without an audit log.
+  void audit(AuditEvent ev);
 
   JsonWriter& out() { return out_; }
 
@@ -139,6 +149,8 @@ class Call {
   std::string request_id_;
   bool authorized_ = false;
   bool from_console_ = false;
+  const ParameterContract* contract_ = nullptr;
+  void check_read(std::string_view name) const;
   JsonWriter out_;
 };
 
@@ -149,6 +161,7 @@ struct Operation {
   std::string version;  // "2015-05-01"
   std::string action;   // "CreateUser"
   OpFn fn = nullptr;
+  const ParameterContract* params = nullptr;  // parameters.hpp; null: none declared
 };
 
 // Every operation the endpoint knows, by version then action.
@@ -206,7 +219,6 @@ std::shared_ptr<RpcEndpoint> register_rpc(HttpServer& http, RpcServices svc, Rpc
 // The error body {"RequestId","HostId","Code","Message"[,"AccessDeniedDetail"]}.
 std::string error_body(const std::string& request_id, const std::string& host_id, const ApiError& e);
 // The audit identity fields (identity_type, user_name, session_name) of a principal.
-struct AuditEvent;
 void set_audit_identity(AuditEvent& ev, const iam::Principal& who);
 
 // Shared helpers for the product files.

@@ -46,6 +46,90 @@ TEST_F(RpcTest, V3Header) {
   EXPECT_EQ(code(ep_->handle(b)), "ContentSHA256NotMatch");
 }
 
+// Issue #14, finding 7: a V3 signature that leaves out a header deciding what runs
+// (or host, or any x-acs-* header sent, or content-type) is refused, naming it.
+TEST_F(RpcTest, V3HeadersOutsideTheSignatureAreRefused) {
+  for (const char* h : {"x-acs-action", "x-acs-version", "host", "x-acs-date", "x-acs-signature-nonce",
+                        "x-acs-content-sha256"}) {
+    auto r = ep_->handle(v3("ListUsers", "2015-05-01", {}, root_id_, root_secret_, {}, {h}));
+    EXPECT_EQ(r.status, 400) << h;
+    EXPECT_EQ(code(r), "IncompleteSignature") << h << ": " << r.body;
+    EXPECT_NE(r.body.find(h), std::string::npos) << r.body;
+  }
+  // The attack: signed as GetCallerIdentity over everything but the action and
+  // version, then sent as ListUsers.
+  auto attack = v3("GetCallerIdentity", "2015-04-01", {}, root_id_, root_secret_, {}, {"x-acs-action", "x-acs-version"});
+  for (auto& [k, v] : attack.headers) {
+    if (k == "x-acs-action") v = "ListUsers";
+    if (k == "x-acs-version") v = "2015-05-01";
+  }
+  auto r = ep_->handle(attack);
+  EXPECT_EQ(code(r), "IncompleteSignature") << r.body;
+  EXPECT_EQ(r.body.find("\"Users\""), std::string::npos) << r.body;
+  // Any other x-acs-* header, and content-type.
+  r = ep_->handle(v3("ListUsers", "2015-05-01", {}, root_id_, root_secret_, {}, {"x-acs-extra"}, {{"x-acs-extra", "1"}}));
+  EXPECT_EQ(code(r), "IncompleteSignature") << r.body;
+  r = ep_->handle(v3("ListUsers", "2015-05-01", {}, root_id_, root_secret_, {}, {"content-type"},
+                     {{"content-type", "application/x-www-form-urlencoded"}}));
+  EXPECT_EQ(code(r), "IncompleteSignature") << r.body;
+  // Headers nobody reads (user-agent) may stay unsigned; signed, the others pass.
+  r = ep_->handle(v3("ListUsers", "2015-05-01", {}, root_id_, root_secret_, {}, {"user-agent"}, {{"user-agent", "x"}}));
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = ep_->handle(v3("ListUsers", "2015-05-01", {}, root_id_, root_secret_, {}, {}, {{"x-acs-extra", "1"}}));
+  EXPECT_EQ(r.status, 200) << r.body;
+  // The action given twice is ambiguous.
+  r = ep_->handle(v3("ListUsers", "2015-05-01", {}, root_id_, root_secret_, {}, {}, {{"x-acs-action", "GetUser"}}));
+  EXPECT_EQ(code(r), "IncompleteSignature") << r.body;
+}
+
+// Issue #14, finding 6: the parameter contract of each operation is enforced
+// before it runs, on the signed path and on the console's.
+TEST_F(RpcTest, ParameterContracts) {
+  auto r = ep_->handle(ram({{"UserName", "a"}, {"Email", "a@example.com"}}, "CreateUser"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "UnsupportedParameter") << r.body;
+  EXPECT_NE(r.body.find("Email"), std::string::npos) << r.body;
+  EXPECT_FALSE(iam_->get_user(acct_, "a").ok());
+  r = ep_->handle(ram({{"UserName", "a"}, {"Hobby", "golf"}}, "CreateUser"));
+  EXPECT_EQ(code(r), "UnsupportedParameter") << r.body;
+  EXPECT_NE(r.body.find("not a parameter of Ram CreateUser"), std::string::npos) << r.body;
+  r = ep_->handle(ram({{"UserName", "a"}, {"Email", ""}}, "CreateUser"));  // empty: asks for nothing
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = ep_->handle(ram({{"MaxItems", "5"}, {"Tag.1.Key", "env"}}, "ListRoles"));
+  EXPECT_EQ(code(r), "UnsupportedParameter") << r.body;
+  ASSERT_OK(iam_->create_policy(acct_, "p", R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})"));
+  r = ep_->handle(ram({{"PolicyName", "p"}, {"CascadingDelete", "true"}}, "DeletePolicy"));
+  EXPECT_EQ(code(r), "UnsupportedParameter") << r.body;
+  r = ep_->handle(ram({{"PolicyName", "p"}, {"CascadingDelete", "false"}}, "DeletePolicy"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = ep_->handle(v1({{"Action", "GetResourceGroup"}, {"Version", "2020-03-31"}, {"ResourceGroupId", "rg-x"},
+                      {"IncludeTags", "true"}}, root_id_, root_secret_));
+  EXPECT_EQ(code(r), "EntityNotExist.ResourceGroup") << r.body;  // IncludeTags ignored: the lookup ran
+  auto console = ep_->invoke(iam::Principal::root(acct_), "Ram", "CreateUser", {{"UserName", "b"}, {"MobilePhone", "1"}},
+                             "10.0.0.1");
+  EXPECT_EQ(code(console), "UnsupportedParameter") << console.body;
+}
+
+// Issue #14, finding 11: another account's role, real or missing, is answered alike.
+TEST_F(RpcTest, AssumeRoleAcrossAccountsIsNoOracle) {
+  std::string other = new_account("other");
+  std::string trust = R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::)" +
+                      other + R"(:root"]}}]})";
+  ASSERT_OK(iam_->create_role(other, "real", trust));
+  auto ask = [&](const std::string& name) {
+    auto r = ep_->handle(v1({{"Action", "AssumeRole"}, {"Version", "2015-04-01"},
+                             {"RoleArn", "acs:ram::" + other + ":role/" + name}, {"RoleSessionName", "s1"}},
+                            root_id_, root_secret_));
+    auto m = r.body.find("\"Message\"");
+    std::string msg = r.body.substr(m, r.body.find('"', m + 11) - m);
+    if (auto p = msg.find(name); p != std::string::npos) msg.replace(p, name.size(), "<role>");
+    return std::make_tuple(r.status, code(r), msg);
+  };
+  auto real = ask("real"), missing = ask("missing");
+  EXPECT_EQ(std::get<1>(real), "NoPermission");
+  EXPECT_EQ(real, missing);
+}
+
 TEST_F(RpcTest, SignatureErrors) {
   auto r = ep_->handle(v1({{"Action", "ListUsers"}, {"Version", "2015-05-01"}}, root_id_, "wrong-secret"));
   EXPECT_EQ(r.status, 400);

@@ -76,8 +76,10 @@ class RpcTest : public iam::testing::IamFixture {
     p.insert(p.begin(), {{"Action", action}, {"Version", "2015-05-01"}});
     return v1(std::move(p), root_id_, root_secret_);
   }
+  // `leave_unsigned`: headers sent but left out of SignedHeaders; `extra`: more headers sent.
   HttpRequest v3(const std::string& action, const std::string& version, Params q, const std::string& id,
-                 const std::string& secret, const std::string& token = {}) {
+                 const std::string& secret, const std::string& token = {},
+                 const std::vector<std::string>& leave_unsigned = {}, const Params& extra = {}) {
     static int n = 0;
     HttpRequest r;
     r.method = "POST";
@@ -91,8 +93,10 @@ class RpcTest : public iam::testing::IamFixture {
                  {"x-acs-signature-nonce", "v3-" + std::to_string(++n)},
                  {"x-acs-content-sha256", hash}};
     if (!token.empty()) r.headers.emplace_back("x-acs-security-token", token);
+    for (const auto& h : extra) r.headers.push_back(h);
     std::vector<std::string> names;
-    for (const auto& [k, _] : r.headers) names.push_back(k);
+    for (const auto& [k, _] : r.headers)
+      if (std::find(leave_unsigned.begin(), leave_unsigned.end(), k) == leave_unsigned.end()) names.push_back(k);
     std::sort(names.begin(), names.end());
     std::string sig = v3_sign(secret, v3_string_to_sign(v3_canonical_request("POST", "/", q, r.headers, names, hash)));
     std::string sh;

@@ -71,6 +71,12 @@ Status IamService::detach_policy(std::string_view account_id, const PrincipalRef
   std::string rg = resource_group_id == account_id ? std::string() : std::string(resource_group_id);
   return write_tx(account_id, [&](store::Db& db) -> Status {
     if (!principal_exists(db, account_id, principal)) return no_principal(principal);
+    // An unknown group is named as such, as attach_policy does, rather than
+    // answered "not attached there" (or, before, read as the account scope).
+    if (!rg.empty() &&
+        !db.query("SELECT 1 FROM resource_groups WHERE account_id = ? AND id = ?", account_id, rg).step())
+      return err::not_exist("EntityNotExist.ResourceGroup",
+                            "The resource group \"" + rg + "\" does not exist in this account.");
     const std::string ptype = to_string(principal.type);
     if (db.run("DELETE FROM attachments WHERE account_id = ? AND principal_type = ? AND principal_name = ? AND "
                "policy_type = ? AND policy_name = ? AND scope_rg = ?",

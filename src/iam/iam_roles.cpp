@@ -1,4 +1,5 @@
 // RAM roles (trust policies) and STS AssumeRole sessions.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <mutex>
 
@@ -40,9 +41,28 @@ std::vector<std::string> strings_of(const json::value* v) {
   return out;
 }
 
+// The account a RAM principal entry of a trust policy names: "acs:ram::<acct>:..."
+// or a bare "<acct>" (or "*").
+std::string_view entry_account(std::string_view entry) {
+  constexpr std::string_view kPrefix = "acs:ram::";
+  if (!entry.starts_with(kPrefix)) return entry;
+  entry.remove_prefix(kPrefix.size());
+  return entry.substr(0, entry.find(':'));
+}
+// An entry whose account is a wildcard admits the principals of every account
+// ({"RAM":["*"]}, "acs:ram::*:root", "acs:ram::12*:root"): issue #14, finding 12.
+bool any_account(std::string_view entry) {
+  std::string_view acct = entry_account(entry);
+  return acct.empty() || acct.find_first_of("*?") != std::string_view::npos;
+}
+
 // A trust policy: {"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
 // "Principal":{"RAM":["acs:ram::<acct>:root"]}}]}. Validated structurally here;
 // Principal/Service/Federated keys are accepted, only RAM principals can match.
+// Refused (issue #14): a RAM principal whose account is a wildcard (any account's
+// users could assume the role; on one Sluice that means every other tenant), and a
+// Condition (not evaluated here, so it would admit the principals it is meant to
+// exclude).
 std::optional<Error> check_trust_policy(std::string_view doc, size_t max_chars) {
   auto bad = [](std::string m) { return err::malformed_policy("MalformedPolicyDocument: AssumeRolePolicyDocument: " + m); };
   if (doc.size() > max_chars) return bad("longer than " + std::to_string(max_chars) + " characters");
@@ -71,19 +91,31 @@ std::optional<Error> check_trust_policy(std::string_view doc, size_t max_chars) 
       if (k != "RAM" && k != "Service" && k != "Federated")
         return bad(at + ".Principal has unknown key \"" + std::string(k) + "\" (use RAM, Service or Federated)");
       if (strings_of(&val).empty()) return bad(at + ".Principal." + std::string(k) + " must name principals");
+      if (k == "RAM")
+        for (const auto& e : strings_of(&val))
+          if (any_account(e))
+            return bad(at + ".Principal.RAM entry \"" + e +
+                       "\" admits the principals of every account; name the account whose principals may assume "
+                       "the role (acs:ram::<accountId>:root, or one of its users or roles)");
     }
+    if (s.if_contains("Condition"))
+      return bad(at + ".Condition is not supported in a trust policy here: it would not be evaluated, so it would "
+                      "admit the principals it is meant to exclude");
   }
   return std::nullopt;
 }
 
-// Does the caller match one RAM principal entry of a trust policy?
-bool principal_matches(std::string_view entry, const Principal& caller) {
+// Does the caller match one RAM principal entry of a trust policy of a role of
+// `role_account`? A wildcard account (refused since issue #14, but possibly
+// stored before) is read as the role's own account only, never another.
+bool principal_matches(std::string_view entry, const Principal& caller, std::string_view role_account) {
+  if (any_account(entry) && caller.account_id != role_account) return false;
   if (entry == "*") return true;
   if (entry == caller.account_id || entry == "acs:ram::" + caller.account_id + ":root") return true;
   return policy::wildcard_match(entry, caller.arn());
 }
 
-bool trusts(std::string_view doc, const Principal& caller) {
+bool trusts(std::string_view doc, const Principal& caller, std::string_view role_account) {
   std::error_code ec;
   json::value v = json::parse(doc, ec);
   if (ec || !v.is_object()) return false;
@@ -101,10 +133,13 @@ bool trusts(std::string_view doc, const Principal& caller) {
     bool who = false;
     if (auto pr = s.if_contains("Principal"); pr && pr->is_object())
       if (auto ram = pr->as_object().if_contains("RAM"))
-        for (const auto& e : strings_of(ram)) who = who || principal_matches(e, caller);
+        for (const auto& e : strings_of(ram)) who = who || principal_matches(e, caller, role_account);
     if (!who) continue;
     auto eff = s.if_contains("Effect");
     if (eff && eff->is_string() && eff->as_string() == "Deny") return false;
+    // A Condition (refused since issue #14, but possibly stored before) is not
+    // evaluated: its Allow admits nobody, its Deny (above) always applies.
+    if (s.if_contains("Condition")) continue;
     allowed = true;
   }
   return allowed;
@@ -171,7 +206,10 @@ Result<std::vector<Role>> IamService::list_roles(std::string_view account_id) {
 
 Result<Role> IamService::update_role(std::string_view account_id, std::string_view name,
                                      std::optional<std::string> trust_policy,
-                                     std::optional<int64_t> max_session_duration) {
+                                     std::optional<int64_t> max_session_duration,
+                                     std::optional<std::string> description) {
+  if (description)
+    if (auto e = check_length("NewDescription", *description, 0, 1024)) return *e;
   if (trust_policy)
     if (auto e = check_trust_policy(*trust_policy, limits_.policy_document_max_chars)) return *e;
   if (max_session_duration && (*max_session_duration < 3600 || *max_session_duration > limits_.role_max_session_upper))
@@ -180,10 +218,9 @@ Result<Role> IamService::update_role(std::string_view account_id, std::string_vi
                             " seconds.");
   auto r = write_tx(account_id, [&](store::Db& db) -> Status {
     if (db.run("UPDATE roles SET trust_policy = COALESCE(?, trust_policy), max_session_duration = COALESCE(?, "
-               "max_session_duration), updated_at = ? WHERE account_id = ? AND name = ?",
-               trust_policy,
-               max_session_duration,
-               now(), account_id, name) == 0)
+               "max_session_duration), description = COALESCE(?, description), updated_at = ? WHERE account_id = ? "
+               "AND name = ?",
+               trust_policy, max_session_duration, description, now(), account_id, name) == 0)
       return no_role(name);
     return {};
   });
@@ -234,7 +271,7 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
     auto q = db.query(std::string(kRoleCols) + "WHERE account_id = ? AND lower(name) = lower(?)", account, role_name);
     if (!q.step()) return no_role(role_name);
     Role role = read_role(q);
-    if (!trusts(role.trust_policy, caller))
+    if (!trusts(role.trust_policy, caller, role.account_id))
       return err::no_permission("You are not authorized to assume the role " + role.arn + ": its trust policy "
                                 "(AssumeRolePolicyDocument) does not name " + caller.arn() + " or its account.");
     int64_t d = duration_seconds.value_or(std::min<int64_t>(3600, role.max_session_duration));
@@ -262,6 +299,30 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
     bump(account);
     return c;
   });
+}
+
+std::vector<std::string> trusted_foreign_accounts(std::string_view own_account, std::string_view trust_policy) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  json::value v = json::parse(trust_policy, ec);
+  if (ec || !v.is_object()) return out;
+  auto st = v.as_object().if_contains("Statement");
+  if (!st) return out;
+  json::array stmts = st->is_array() ? st->as_array() : json::array{*st};
+  for (const auto& sv : stmts) {
+    if (!sv.is_object()) continue;
+    const auto& s = sv.as_object();
+    auto eff = s.if_contains("Effect");
+    if (!eff || !eff->is_string() || eff->as_string() != "Allow") continue;
+    auto pr = s.if_contains("Principal");
+    if (!pr || !pr->is_object()) continue;
+    for (const auto& e : strings_of(pr->as_object().if_contains("RAM"))) {
+      std::string acct(entry_account(e));
+      if (any_account(e) || acct == own_account) continue;
+      if (std::find(out.begin(), out.end(), acct) == out.end()) out.push_back(std::move(acct));
+    }
+  }
+  return out;
 }
 
 Result<IamService::SessionInfo> IamService::get_sts_session(std::string_view sts_key_id) {

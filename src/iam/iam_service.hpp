@@ -35,6 +35,11 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// The other accounts whose principals a (valid) trust policy admits to assume
+// its role: the accounts named by the RAM principals of its Allow statements,
+// other than `own_account`. CreateRole / UpdateRole warn about them.
+std::vector<std::string> trusted_foreign_accounts(std::string_view own_account, std::string_view trust_policy);
+
 class IamService {
  public:
   // `clock` returns Unix seconds (tests move time forward); default: the system clock.
@@ -163,7 +168,8 @@ class IamService {
   Result<Role> get_role(std::string_view account_id, std::string_view name);
   Result<std::vector<Role>> list_roles(std::string_view account_id);
   Result<Role> update_role(std::string_view account_id, std::string_view name, std::optional<std::string> trust_policy,
-                           std::optional<int64_t> max_session_duration);
+                           std::optional<int64_t> max_session_duration,
+                           std::optional<std::string> description = std::nullopt);
   Status delete_role(std::string_view account_id, std::string_view name);  // DeleteConflict.Role.Policy
   // STS AssumeRole. The caller's own permission (sts:AssumeRole on the role ARN)
   // is checked by the API layer through Authorizer::decide (cross-account allowed

@@ -273,8 +273,12 @@ void Call::authorize_on(std::string_view action, std::span<const std::string> re
 
 namespace {
 
-const char* kSystemParams[] = {"Action", "Version", "Format", "AccessKeyId", "Signature", "SignatureMethod",
-                               "SignatureVersion", "SignatureNonce", "Timestamp", "SecurityToken", "SignatureType"};
+// The signature's own parameters, and RegionId: the cloud's SDKs send it with
+// calls to regional products, and a Sluice deployment is one region, so it
+// selects nothing here (an operation whose result it could change would list it).
+const char* kSystemParams[] = {"Action",         "Version",   "Format",        "AccessKeyId",   "Signature",
+                               "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp",
+                               "SecurityToken",  "SignatureType",    "RegionId"};
 
 bool is_system_param(std::string_view k) {
   for (const char* s : kSystemParams)

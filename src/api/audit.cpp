@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/audit_refusals.hpp"
 #include "api/json_writer.hpp"
 #include "common/log.hpp"
 #include "store/store.hpp"
@@ -143,7 +144,11 @@ bool is_secret_parameter(std::string_view name) {
   return false;
 }
 
-AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts) : store_(std::move(store)), opts_(opts) {
+AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts)
+    : store_(std::move(store)),
+      opts_(opts),
+      refusals_(std::make_unique<RefusalAggregator>(std::chrono::milliseconds(std::max<int64_t>(opts.refusal_window_ms, 0)),
+                                                    std::max<size_t>(opts.refusal_sources, 1))) {
   {
     std::lock_guard lk(store_->mutex());
     migrate_audit(store_->db());
@@ -163,6 +168,11 @@ AuditLog::~AuditLog() {
 void AuditLog::record(AuditEvent e) {
   if (e.time_ms == 0) e.time_ms = now_ms();
   std::unique_lock lk(mu_);
+  // Anyone can send malformed requests as fast as the network allows: those
+  // are counted per source and reason rather than recorded one by one.
+  if (e.event_name == kRefusedRequest && e.account_id.empty() &&
+      !refusals_->admit(e, std::chrono::steady_clock::now()))
+    return;
   queue_.push_back(std::move(e));
   if (queue_.size() >= opts_.max_queue) {
     std::vector<AuditEvent> batch;
@@ -172,11 +182,16 @@ void AuditLog::record(AuditEvent e) {
   }
 }
 
+void AuditLog::take_refusal_summaries(std::vector<AuditEvent>& batch, bool all) {
+  for (auto& s : refusals_->due(std::chrono::steady_clock::now(), all)) batch.push_back(std::move(s));
+}
+
 void AuditLog::flush() {
   std::vector<AuditEvent> batch;
   {
     std::lock_guard lk(mu_);
     batch.swap(queue_);
+    take_refusal_summaries(batch, false);
   }
   write_batch(batch);
 }
@@ -187,6 +202,7 @@ void AuditLog::run() {
     cv_.wait_for(lk, std::chrono::milliseconds(opts_.flush_ms));
     std::vector<AuditEvent> batch;
     batch.swap(queue_);
+    take_refusal_summaries(batch, false);
     lk.unlock();
     write_batch(batch);
     int64_t t = now_ms();
@@ -198,6 +214,7 @@ void AuditLog::run() {
   }
   std::vector<AuditEvent> rest;
   rest.swap(queue_);
+  take_refusal_summaries(rest, true);  // counts of windows still open are not lost at shutdown
   lk.unlock();
   write_batch(rest);
 }

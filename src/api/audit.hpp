@@ -46,7 +46,17 @@ struct AuditOptions {
   int64_t retention_days = 90;
   unsigned flush_ms = 100;
   size_t max_queue = 100'000;    // beyond this, events are written by the caller (back-pressure)
+  // Refused requests nobody was identified for (kRefusedRequest, no account):
+  // one row per source and reason as it happens, then one with the count per
+  // window (audit_refusals.hpp), for at most this many sources at once.
+  int64_t refusal_window_ms = 60'000;
+  size_t refusal_sources = 256;
 };
+
+// The event of a request refused before any handler saw it (malformed, oversized).
+inline constexpr const char* kRefusedRequest = "RefusedRequest";
+
+class RefusalAggregator;
 
 struct AuditQuery {
   std::string account_id;                 // required for API lookups ("" = all, admin export)
@@ -79,6 +89,8 @@ class AuditLog {
 
  private:
   void run();
+  // Under mu_: the refusal summaries whose window ended (all of them when `all`).
+  void take_refusal_summaries(std::vector<AuditEvent>& batch, bool all);
   void write_batch(std::vector<AuditEvent>& batch);
 
   std::shared_ptr<store::Store> store_;
@@ -86,6 +98,7 @@ class AuditLog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<AuditEvent> queue_;
+  std::unique_ptr<RefusalAggregator> refusals_;  // under mu_
   bool stop_ = false;
   int64_t last_prune_ms_ = 0;
   std::thread thread_;

@@ -74,4 +74,24 @@ int local_port(int fd) {
   return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
+std::string source_key(const sockaddr* a) {
+  if (a->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a);
+    return std::string(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
+  }
+  if (a->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a);
+    return std::string(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
+  }
+  return {};
+}
+
+std::string source_key_text(const std::string& key) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (key.size() == 4) inet_ntop(AF_INET, key.data(), buf, sizeof buf);
+  else if (key.size() == 16) inet_ntop(AF_INET6, key.data(), buf, sizeof buf);
+  else return "(other)";
+  return buf;
+}
+
 }  // namespace sluice::net

@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "net/connect_limiter.hpp"
 #include "net/connection.hpp"
+#include "net/pending_handshakes.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
 
@@ -56,6 +57,7 @@ void Worker::add_listener(int fd, Transport t) {
 void Worker::accept_all(Listener& l) {
   const uint32_t max = server_.options().max_connections;
   ConnectLimiter* limiter = server_.connect_limiter();
+  PendingHandshakes* pending = server_.pending_handshakes();
   for (int i = 0; i < 256; ++i) {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
@@ -72,13 +74,25 @@ void Worker::accept_all(Listener& l) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;
     }
-    auto& counter = server_.connection_counter();
-    if (max != 0 && counter.load(std::memory_order_relaxed) >= max) {
-      ::close(fd);  // shed new connections before existing ones degrade
+    // Per-source checks first, so that a connection refused for its source
+    // never costs another client its place below.
+    const auto* src = reinterpret_cast<const sockaddr*>(&peer);
+    if (limiter && !limiter->admit(src, now_ms_)) {
+      ::close(fd);  // a connect storm from one address: refused before a byte is read
       continue;
     }
-    if (limiter && !limiter->admit(reinterpret_cast<sockaddr*>(&peer), now_ms_)) {
-      ::close(fd);  // a connect storm from one address: refused before a byte is read
+    std::string source = source_key(src);
+    if (pending && !pending->begin(source)) {
+      ::close(fd);  // this address already holds its share of connections without CONNECT
+      ++refused_.pending_cap;
+      refused_.last_source = std::move(source);
+      continue;
+    }
+    auto& counter = server_.connection_counter();
+    if (max != 0 && counter.load(std::memory_order_relaxed) >= max && !shed_oldest_pending()) {
+      if (pending) pending->end(source);
+      ::close(fd);  // shed new connections before existing ones degrade
+      ++refused_.full;
       continue;
     }
     counter.fetch_add(1, std::memory_order_relaxed);
@@ -90,10 +104,55 @@ void Worker::accept_all(Listener& l) {
     ev.data.ptr = static_cast<Pollable*>(c.get());
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       counter.fetch_sub(1, std::memory_order_relaxed);
+      if (pending) pending->end(source);
       continue;  // the Connection closes fd
     }
     conns_.emplace(id, std::move(c));
+    pending_.emplace_hint(pending_.end(), id, Pending{std::move(source), now_ms_});
   }
+}
+
+void Worker::handshake_over(uint64_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  if (PendingHandshakes* p = server_.pending_handshakes()) p->end(it->second.source);
+  pending_.erase(it);
+}
+
+bool Worker::shed_oldest_pending() {
+  // A full server that refuses every newcomer can be kept full by sockets that
+  // never send CONNECT (from many addresses, each under its per-source cap).
+  // The oldest of them has proven nothing for the longest: it makes room. A
+  // real client completes CONNECT within a round trip or a TLS handshake, so
+  // one pending for this long is spared only while it is younger.
+  const int64_t grace = std::min<int64_t>(2000, server_.options().connect_timeout_ms / 2);
+  if (pending_.empty()) return false;
+  const auto& [id, p] = *pending_.begin();
+  if (now_ms_ - p.since_ms < grace) return false;
+  Connection* c = find(id);
+  if (!c) {
+    handshake_over(id);  // not expected: closed connections leave pending_ in close()
+    return false;
+  }
+  c->close(mqtt::Reason::Success, "server full: the oldest connection without CONNECT makes room");
+  ++refused_.shed;
+  return true;
+}
+
+void Worker::report_refusals() {
+  if (now_ms_ - refusals_logged_ms_ < 10'000) return;
+  if (refused_.pending_cap == 0 && refused_.full == 0 && refused_.shed == 0) return;
+  refusals_logged_ms_ = now_ms_;
+  if (refused_.pending_cap)
+    log::warn("mqtt loop {}: {} connections refused at accept: their address already had [mqtt] "
+              "max_pending_connects_per_source = {} connections without CONNECT (last from {})",
+              id_, refused_.pending_cap, server_.options().max_pending_connects_per_source,
+              source_key_text(refused_.last_source));
+  if (refused_.full || refused_.shed)
+    log::warn("mqtt loop {}: at [mqtt] max_connections = {}: {} new connections refused, {} connections "
+              "without CONNECT closed to make room", id_, server_.options().max_connections, refused_.full,
+              refused_.shed);
+  refused_ = {};
 }
 
 bool Worker::shed_without_descriptors(Listener& l) {
@@ -222,6 +281,7 @@ void Worker::flush_dirty() {
 
 void Worker::tick() {
   if (!paused_listeners_.empty()) resume_listeners();
+  report_refusals();
   for (auto& [id, c] : conns_) c->tick(now_ms_);
   if (id_ == 0) {
     server_.broker().housekeeping(now_ms_, ctx_);

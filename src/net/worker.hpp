@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,8 @@ class Worker {
   // Loop-thread only.
   void mark_dirty(Connection* c);
   void retire(Connection* c);  // closed: destroy at the end of the iteration
+  // The connection completed CONNECT or closed before it: no longer pending.
+  void handshake_over(uint64_t connection_id);
   Connection* find(uint64_t connection_id);
   size_t connection_count() const { return conns_.size(); }
   std::string& read_buffer() { return read_buf_; }
@@ -85,6 +88,10 @@ class Worker {
   void accept_all(Listener& l);
   bool shed_without_descriptors(Listener& l);  // EMFILE: accept and close one; false if it could not
   void resume_listeners();                      // at a tick: poll listeners paused for want of descriptors
+  // At max_connections: closes this loop's oldest connection still without
+  // CONNECT, if it has had long enough, to make room. False if there is none.
+  bool shed_oldest_pending();
+  void report_refusals();                       // at a tick: one log line per 10 s for connections refused
   void drain_inbox();
   void flush_dirty();
   void tick();
@@ -111,6 +118,20 @@ class Worker {
   std::vector<std::function<void()>> tasks_;
 
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  // Connections that have not completed CONNECT, by id: ids grow with accept
+  // order, so begin() is the oldest.
+  struct Pending {
+    std::string source;  // net::source_key
+    int64_t since_ms;
+  };
+  std::map<uint64_t, Pending> pending_;
+  struct Refused {
+    uint64_t pending_cap = 0;  // over [mqtt] max_pending_connects_per_source
+    uint64_t full = 0;         // at max_connections with nothing to shed
+    uint64_t shed = 0;         // pending connections closed to make room
+    std::string last_source;   // the last address over the pending cap
+  } refused_;
+  int64_t refusals_logged_ms_ = 0;
   std::vector<Connection*> dirty_;
   std::vector<Connection*> retired_;
   std::string read_buf_;

@@ -275,6 +275,10 @@ int serve(Config cfg) {
     log::warn("data dir {} had mode {:04o}, which let others read secrets and messages: changed to {:04o}",
               cfg.data_dir, dir.old_mode, dir.new_mode);
   if (!dir.warning.empty()) log::warn("{}", dir.warning);
+  // Created 0600; tightened here should they have been opened up since (the
+  // databases are tightened as they are opened).
+  for (const std::string& f : {cfg.data_dir + "/master.key", InitialCredentials::path_in(cfg.data_dir)})
+    if (std::string t = store::make_file_private(f); !t.empty()) log::warn("tightened to mode 0600: {}", t);
   if (cfg.mqtt.threads == 0) cfg.mqtt.threads = std::max(1u, std::thread::hardware_concurrency());
 
   if (cfg.max_queued_bytes_total < -1) {

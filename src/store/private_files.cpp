@@ -60,13 +60,17 @@ std::string make_database_private(const std::string& db_path) {
   }
   std::string tightened;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    const std::string p = db_path + suffix;
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) continue;
-    if (::chmod(p.c_str(), 0600) != 0) continue;  // read-only: SQLite reports what matters when it opens
-    tightened += (tightened.empty() ? "" : ", ") + p + " (was " + octal(int(st.st_mode)) + ")";
+    std::string t = make_file_private(db_path + suffix);
+    if (!t.empty()) tightened += (tightened.empty() ? "" : ", ") + t;
   }
   return tightened;
+}
+
+std::string make_file_private(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) return "";
+  if (::chmod(path.c_str(), 0600) != 0) return "";  // read-only: whoever opens it reports what matters
+  return path + " (was " + octal(int(st.st_mode)) + ")";
 }
 
 }  // namespace sluice::store

@@ -17,6 +17,10 @@ struct DataDirResult {
 // Makes `dir` (and missing parents) with mode 0700, or tightens an existing one.
 DataDirResult prepare_data_dir(const std::string& dir);
 
+// Tightens an existing regular file to 0600 if group or others have any access.
+// Returns "<path> (was <mode>)" if it did, else "".
+std::string make_file_private(const std::string& path);
+
 // Before SQLite opens `db_path`: creates it empty with mode 0600 if missing
 // (SQLite gives its -wal and -shm files the database file's mode), and
 // tightens the file, its -wal, -shm and -journal to 0600 where they exist with

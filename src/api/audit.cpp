@@ -165,14 +165,36 @@ AuditLog::~AuditLog() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool is_unidentified_refusal(const AuditEvent& e) {
+  return e.event_type == "ApiCall" && e.account_id.empty() && !e.error_code.empty();
+}
+
+namespace {
+// What an unidentified caller may put into a row: its parameters and the
+// messages that quote them are its own choice, up to the 1 MiB request body.
+constexpr size_t kUnidentifiedParameters = 2048;
+constexpr size_t kUnidentifiedMessage = 512;
+
+void bound_unidentified(AuditEvent& e) {
+  if (e.parameters.size() > kUnidentifiedParameters)
+    e.parameters = R"({"Truncated":true,"Bytes":)" + std::to_string(e.parameters.size()) + "}";
+  if (e.error_message.size() > kUnidentifiedMessage) {
+    size_t n = kUnidentifiedMessage;
+    while (n > 0 && (static_cast<unsigned char>(e.error_message[n]) & 0xC0) == 0x80) --n;  // a whole UTF-8 character
+    e.error_message.resize(n);
+    e.error_message += "...";
+  }
+}
+}  // namespace
+
 void AuditLog::record(AuditEvent e) {
   if (e.time_ms == 0) e.time_ms = now_ms();
+  const bool unidentified = is_unidentified_refusal(e);
+  if (unidentified) bound_unidentified(e);
   std::unique_lock lk(mu_);
-  // Anyone can send malformed requests as fast as the network allows: those
-  // are counted per source and reason rather than recorded one by one.
-  if (e.event_name == kRefusedRequest && e.account_id.empty() &&
-      !refusals_->admit(e, std::chrono::steady_clock::now()))
-    return;
+  // Anyone can send malformed or unsigned requests as fast as the network
+  // allows: those are counted per source and reason, not recorded one by one.
+  if (unidentified && !refusals_->admit(e, std::chrono::steady_clock::now())) return;
   queue_.push_back(std::move(e));
   if (queue_.size() >= opts_.max_queue) {
     std::vector<AuditEvent> batch;

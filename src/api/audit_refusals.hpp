@@ -1,7 +1,8 @@
 #pragma once
-// Requests refused before anyone was identified (malformed or oversized HTTP,
-// event "RefusedRequest") cost their sender nothing, so one row each would let
-// anyone grow the audit table as fast as they can send. They are aggregated:
+// API requests refused before anyone was identified (malformed or oversized
+// HTTP, unsigned calls, unknown access keys: is_unidentified_refusal) cost
+// their sender nothing, so one row each would let anyone grow the audit table
+// as fast as they can send. They are aggregated:
 // per source address and reason, the first refusal of a window is recorded as
 // it happens and the rest of that window only counted; when the window ends,
 // one more row gives the count. Under a flood the table grows by at most two

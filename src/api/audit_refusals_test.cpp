@@ -119,3 +119,39 @@ TEST(AuditLogRefusals, AFloodAddsABoundedNumberOfRowsAndKeepsTheCount) {
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST(AuditLogRefusals, UnidentifiedApiRefusalsAreAggregatedAndCut) {
+  AuditEvent unsigned_call = refused("10.0.0.9", "MissingAccessKeyId");
+  unsigned_call.event_name = "ListUsers";
+  unsigned_call.parameters = "{\"Junk\":\"" + std::string(100'000, 'x') + "\"}";
+  unsigned_call.error_message = std::string(600, 'y') + "\xC3\xA9";
+  EXPECT_TRUE(is_unidentified_refusal(unsigned_call));
+  AuditEvent identified = unsigned_call;
+  identified.account_id = "123";
+  EXPECT_FALSE(is_unidentified_refusal(identified)) << "a caller identified is recorded as always";
+  AuditEvent ok_call = unsigned_call;
+  ok_call.error_code.clear();
+  EXPECT_FALSE(is_unidentified_refusal(ok_call));
+  AuditEvent mqtt = unsigned_call;
+  mqtt.event_type = "MqttAuth";
+  EXPECT_FALSE(is_unidentified_refusal(mqtt)) << "MQTT denials: rate-limited per source where they happen";
+
+  char tmpl[] = "/tmp/sluice-audit-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  {
+    sluice::store::StoreOptions so;
+    so.read_env = false;
+    auto r = sluice::store::Store::open(dir + "/data", so);
+    ASSERT_TRUE(r.store) << r.error;
+    std::shared_ptr<sluice::store::Store> store(std::move(r.store));
+    AuditLog log(store);
+    unsigned_call.time_ms = 0;  // now
+    for (int i = 0; i < 100; ++i) log.record(unsigned_call);
+    AuditQuery q;
+    auto rows = log.lookup(q);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].parameters, "{\"Truncated\":true,\"Bytes\":100011}");
+    EXPECT_EQ(rows[0].error_message, std::string(512, 'y') + "...");
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -1,6 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server (Boost.Beast behind this header) for the management
-// API, the console and /metrics: keep-alive, request size limit, timeouts.
+// API, the console and /metrics: keep-alive, request size limit, deadlines that
+// trickled bytes do not extend, and a connection budget (in all and per client
+// address, http_connections.hpp) so that nobody can hold it to themselves.
 // Handlers run on the server's own thread pool, never on the MQTT loops.
 #include <cstdint>
 #include <functional>

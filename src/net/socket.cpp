@@ -86,12 +86,4 @@ std::string source_key(const sockaddr* a) {
   return {};
 }
 
-std::string source_key_text(const std::string& key) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (key.size() == 4) inet_ntop(AF_INET, key.data(), buf, sizeof buf);
-  else if (key.size() == 16) inet_ntop(AF_INET6, key.data(), buf, sizeof buf);
-  else return "(other)";
-  return buf;
-}
-
 }  // namespace sluice::net

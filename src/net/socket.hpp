@@ -17,10 +17,8 @@ void set_nodelay(int fd);
 std::string peer_address(int fd);
 // The port a socket is bound to (for port 0 listeners).
 int local_port(int fd);
-// What per-source limits count by: the raw address bytes (4 for IPv4, 16 for
+// The connect rate limiter's key: the raw address bytes (4 for IPv4, 16 for
 // IPv6, port left out); "" for other families (one shared bucket).
 std::string source_key(const sockaddr* a);
-// A source_key() as text, for log lines.
-std::string source_key_text(const std::string& key);
 
 }  // namespace sluice::net

@@ -81,11 +81,11 @@ void Worker::accept_all(Listener& l) {
       ::close(fd);  // a connect storm from one address: refused before a byte is read
       continue;
     }
-    std::string source = source_key(src);
+    const SourceAddress source = SourceAddress::of(src);
     if (pending && !pending->begin(source)) {
       ::close(fd);  // this address already holds its share of connections without CONNECT
       ++refused_.pending_cap;
-      refused_.last_source = std::move(source);
+      refused_.last_source = source;
       continue;
     }
     auto& counter = server_.connection_counter();
@@ -107,16 +107,21 @@ void Worker::accept_all(Listener& l) {
       if (pending) pending->end(source);
       continue;  // the Connection closes fd
     }
-    conns_.emplace(id, std::move(c));
-    pending_.emplace_hint(pending_.end(), id, Pending{std::move(source), now_ms_});
+    conns_.emplace(id, Slot{std::move(c), source, now_ms_});
+    pending_order_.push_back(id);
   }
 }
 
 void Worker::handshake_over(uint64_t id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
+  auto it = conns_.find(id);
+  if (it == conns_.end() || it->second.pending_since < 0) return;
   if (PendingHandshakes* p = server_.pending_handshakes()) p->end(it->second.source);
-  pending_.erase(it);
+  it->second.pending_since = -1;
+}
+
+bool Worker::still_pending(uint64_t id) const {
+  auto it = conns_.find(id);
+  return it != conns_.end() && it->second.pending_since >= 0;
 }
 
 bool Worker::shed_oldest_pending() {
@@ -126,15 +131,12 @@ bool Worker::shed_oldest_pending() {
   // real client completes CONNECT within a round trip or a TLS handshake, so
   // one pending for this long is spared only while it is younger.
   const int64_t grace = std::min<int64_t>(2000, server_.options().connect_timeout_ms / 2);
-  if (pending_.empty()) return false;
-  const auto& [id, p] = *pending_.begin();
-  if (now_ms_ - p.since_ms < grace) return false;
-  Connection* c = find(id);
-  if (!c) {
-    handshake_over(id);  // not expected: closed connections leave pending_ in close()
-    return false;
-  }
-  c->close(mqtt::Reason::Success, "server full: the oldest connection without CONNECT makes room");
+  while (!pending_order_.empty() && !still_pending(pending_order_.front())) pending_order_.pop_front();
+  if (pending_order_.empty()) return false;
+  Slot& oldest = conns_.find(pending_order_.front())->second;
+  if (now_ms_ - oldest.pending_since < grace) return false;
+  pending_order_.pop_front();
+  oldest.conn->close(mqtt::Reason::Success, "server full: the oldest connection without CONNECT makes room");
   ++refused_.shed;
   return true;
 }
@@ -147,7 +149,7 @@ void Worker::report_refusals() {
     log::warn("mqtt loop {}: {} connections refused at accept: their address already had [mqtt] "
               "max_pending_connects_per_source = {} connections without CONNECT (last from {})",
               id_, refused_.pending_cap, server_.options().max_pending_connects_per_source,
-              source_key_text(refused_.last_source));
+              refused_.last_source.text());
   if (refused_.full || refused_.shed)
     log::warn("mqtt loop {}: at [mqtt] max_connections = {}: {} new connections refused, {} connections "
               "without CONNECT closed to make room", id_, server_.options().max_connections, refused_.full,
@@ -222,7 +224,7 @@ void Worker::retire(Connection* c) { retired_.push_back(c); }
 
 Connection* Worker::find(uint64_t id) {
   auto it = conns_.find(id);
-  return it == conns_.end() || it->second->closed() ? nullptr : it->second.get();
+  return it == conns_.end() || it->second.conn->closed() ? nullptr : it->second.conn.get();
 }
 
 void Worker::deliver(std::vector<broker::RemoteDelivery>&& batch) {
@@ -282,18 +284,20 @@ void Worker::flush_dirty() {
 void Worker::tick() {
   if (!paused_listeners_.empty()) resume_listeners();
   report_refusals();
-  for (auto& [id, c] : conns_) c->tick(now_ms_);
+  while (!pending_order_.empty() && !still_pending(pending_order_.front())) pending_order_.pop_front();
+  for (auto& [id, s] : conns_) s.conn->tick(now_ms_);
   if (id_ == 0) {
     server_.broker().housekeeping(now_ms_, ctx_);
-    if (ConnectLimiter* l = server_.connect_limiter(); l && now_ms_ - last_prune_ms_ >= 10000) {
-      l->prune(now_ms_);
+    if (now_ms_ - last_prune_ms_ >= 10000) {
+      if (ConnectLimiter* l = server_.connect_limiter()) l->prune(now_ms_);
+      if (PendingHandshakes* p = server_.pending_handshakes()) p->prune();
       last_prune_ms_ = now_ms_;
     }
   }
 }
 
 void Worker::shutdown_connections() {
-  for (auto& [id, c] : conns_) c->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
+  for (auto& [id, s] : conns_) s.conn->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
   ctx_.flush(server_);
   flush_dirty();
   retired_.clear();

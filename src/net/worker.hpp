@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +20,7 @@
 #include "broker/dispatch.hpp"
 #include "mqtt/packet.hpp"
 #include "net/options.hpp"
+#include "net/pending_handshakes.hpp"
 
 namespace sluice::net {
 
@@ -117,19 +117,22 @@ class Worker {
   std::vector<broker::RemoteDelivery> inbox_;
   std::vector<std::function<void()>> tasks_;
 
-  std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
-  // Connections that have not completed CONNECT, by id: ids grow with accept
-  // order, so begin() is the oldest.
-  struct Pending {
-    std::string source;  // net::source_key
-    int64_t since_ms;
+  struct Slot {
+    std::unique_ptr<Connection> conn;
+    SourceAddress source;
+    int64_t pending_since = -1;  // accepted at (ms), until CONNECT completes; -1 after
   };
-  std::map<uint64_t, Pending> pending_;
+  std::unordered_map<uint64_t, Slot> conns_;
+  // Ids of connections accepted, oldest first, for shedding the oldest still
+  // without CONNECT; those past it are dropped lazily (at ticks, when shedding).
+  // Bounded: a connection is pending for at most the connect timeout.
+  std::deque<uint64_t> pending_order_;
+  bool still_pending(uint64_t id) const;
   struct Refused {
     uint64_t pending_cap = 0;  // over [mqtt] max_pending_connects_per_source
     uint64_t full = 0;         // at max_connections with nothing to shed
     uint64_t shed = 0;         // pending connections closed to make room
-    std::string last_source;   // the last address over the pending cap
+    SourceAddress last_source;  // the last address over the pending cap
   } refused_;
   int64_t refusals_logged_ms_ = 0;
   std::vector<Connection*> dirty_;
@@ -141,7 +144,7 @@ class Worker {
   bool packet_taken_ = false;
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
-  int64_t last_prune_ms_ = 0;  // connect limiter (loop 0)
+  int64_t last_prune_ms_ = 0;  // connect limiter and pending handshakes (loop 0)
   struct HeldAck {
     uint64_t connection_id;
     uint64_t ticket;

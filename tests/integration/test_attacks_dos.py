@@ -128,7 +128,9 @@ class IdleSocketFloodTest(unittest.TestCase):
     HTTP_SOCKETS = 1200
 
     def test_one_address_cannot_lock_others_out(self):
-        raise_own_nofile(self.MQTT_SOCKETS + self.HTTP_SOCKETS + 512)
+        want = self.MQTT_SOCKETS + self.HTTP_SOCKETS + 512
+        if raise_own_nofile(want) < want:
+            self.skipTest(f"the test needs {want} open files (hard limit {resource.getrlimit(resource.RLIMIT_NOFILE)[1]})")
         b = AuthBroker(nofile=self.NOFILE)
         b.prepare()
         t = Tenant(b, "acme")
@@ -272,7 +274,8 @@ class SpreadOutAttackerTest(unittest.TestCase):
     SOURCES = [f"127.0.0.{i}" for i in range(10, 30)]
 
     def test_full_server_makes_room_for_a_newcomer(self):
-        raise_own_nofile(2048)
+        if raise_own_nofile(1024) < 1024:
+            self.skipTest("the test needs 1024 open files")
         conf = toml_file("[mqtt]\nmax_connections = 200\nmax_pending_connects_per_source = 20\n"
                          "[http]\nmax_connections = 60\nmax_connections_per_source = 10\n")
         b = harness.Broker(extra_args=["--config", conf]).start()

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/audit_refusals.hpp"
 #include "api/json_writer.hpp"
 #include "common/log.hpp"
 #include "store/store.hpp"
@@ -143,7 +144,11 @@ bool is_secret_parameter(std::string_view name) {
   return false;
 }
 
-AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts) : store_(std::move(store)), opts_(opts) {
+AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts)
+    : store_(std::move(store)),
+      opts_(opts),
+      refusals_(std::make_unique<RefusalAggregator>(std::chrono::milliseconds(std::max<int64_t>(opts.refusal_window_ms, 0)),
+                                                    std::max<size_t>(opts.refusal_sources, 1))) {
   {
     std::lock_guard lk(store_->mutex());
     migrate_audit(store_->db());
@@ -160,9 +165,36 @@ AuditLog::~AuditLog() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool is_unidentified_refusal(const AuditEvent& e) {
+  return e.event_type == "ApiCall" && e.account_id.empty() && !e.error_code.empty();
+}
+
+namespace {
+// What an unidentified caller may put into a row: its parameters and the
+// messages that quote them are its own choice, up to the 1 MiB request body.
+constexpr size_t kUnidentifiedParameters = 2048;
+constexpr size_t kUnidentifiedMessage = 512;
+
+void bound_unidentified(AuditEvent& e) {
+  if (e.parameters.size() > kUnidentifiedParameters)
+    e.parameters = R"({"Truncated":true,"Bytes":)" + std::to_string(e.parameters.size()) + "}";
+  if (e.error_message.size() > kUnidentifiedMessage) {
+    size_t n = kUnidentifiedMessage;
+    while (n > 0 && (static_cast<unsigned char>(e.error_message[n]) & 0xC0) == 0x80) --n;  // a whole UTF-8 character
+    e.error_message.resize(n);
+    e.error_message += "...";
+  }
+}
+}  // namespace
+
 void AuditLog::record(AuditEvent e) {
   if (e.time_ms == 0) e.time_ms = now_ms();
+  const bool unidentified = is_unidentified_refusal(e);
+  if (unidentified) bound_unidentified(e);
   std::unique_lock lk(mu_);
+  // Anyone can send malformed or unsigned requests as fast as the network
+  // allows: those are counted per source and reason, not recorded one by one.
+  if (unidentified && !refusals_->admit(e, std::chrono::steady_clock::now())) return;
   queue_.push_back(std::move(e));
   if (queue_.size() >= opts_.max_queue) {
     std::vector<AuditEvent> batch;
@@ -172,11 +204,16 @@ void AuditLog::record(AuditEvent e) {
   }
 }
 
+void AuditLog::take_refusal_summaries(std::vector<AuditEvent>& batch, bool all) {
+  for (auto& s : refusals_->due(std::chrono::steady_clock::now(), all)) batch.push_back(std::move(s));
+}
+
 void AuditLog::flush() {
   std::vector<AuditEvent> batch;
   {
     std::lock_guard lk(mu_);
     batch.swap(queue_);
+    take_refusal_summaries(batch, false);
   }
   write_batch(batch);
 }
@@ -187,6 +224,7 @@ void AuditLog::run() {
     cv_.wait_for(lk, std::chrono::milliseconds(opts_.flush_ms));
     std::vector<AuditEvent> batch;
     batch.swap(queue_);
+    take_refusal_summaries(batch, false);
     lk.unlock();
     write_batch(batch);
     int64_t t = now_ms();
@@ -198,6 +236,7 @@ void AuditLog::run() {
   }
   std::vector<AuditEvent> rest;
   rest.swap(queue_);
+  take_refusal_summaries(rest, true);  // counts of windows still open are not lost at shutdown
   lk.unlock();
   write_batch(rest);
 }

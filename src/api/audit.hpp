@@ -2,7 +2,9 @@
 // The audit log: every management API call and every MQTT authentication
 // failure or denial, persisted in the store (table audit_events, created by
 // this file's own migration), kept for a bounded time (90 days by default),
-// queried by Actiontrail LookupEvents and exported as JSON lines.
+// queried by Actiontrail LookupEvents and exported as JSON lines. API calls
+// refused before anyone was identified are aggregated per source and reason
+// (audit_refusals.hpp).
 //
 // record() only queues: a background thread writes batches in one transaction
 // every flush interval, so auditing costs the request path a lock and a move.
@@ -46,7 +48,23 @@ struct AuditOptions {
   int64_t retention_days = 90;
   unsigned flush_ms = 100;
   size_t max_queue = 100'000;    // beyond this, events are written by the caller (back-pressure)
+  // API requests refused with nobody identified (is_unidentified_refusal):
+  // one row per source and reason as it happens, then one with the count per
+  // window (audit_refusals.hpp), for at most this many sources at once.
+  int64_t refusal_window_ms = 60'000;
+  size_t refusal_sources = 256;
 };
+
+// The event of a request refused before any handler saw it (malformed, oversized).
+inline constexpr const char* kRefusedRequest = "RefusedRequest";
+
+// An API call (event type "ApiCall") refused before any account was identified:
+// malformed or oversized (kRefusedRequest), unsigned, an unknown access key.
+// Anyone can cause those at will, so they are aggregated, and their parameters
+// (over 2 KiB) and error message (over 512 bytes) are cut.
+bool is_unidentified_refusal(const AuditEvent& e);
+
+class RefusalAggregator;
 
 struct AuditQuery {
   std::string account_id;                 // required for API lookups ("" = all, admin export)
@@ -79,6 +97,8 @@ class AuditLog {
 
  private:
   void run();
+  // Under mu_: the refusal summaries whose window ended (all of them when `all`).
+  void take_refusal_summaries(std::vector<AuditEvent>& batch, bool all);
   void write_batch(std::vector<AuditEvent>& batch);
 
   std::shared_ptr<store::Store> store_;
@@ -86,6 +106,7 @@ class AuditLog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<AuditEvent> queue_;
+  std::unique_ptr<RefusalAggregator> refusals_;  // under mu_
   bool stop_ = false;
   int64_t last_prune_ms_ = 0;
   std::thread thread_;

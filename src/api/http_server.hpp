@@ -1,6 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server (Boost.Beast behind this header) for the management
-// API, the console and /metrics: keep-alive, request size limit, timeouts.
+// API, the console and /metrics: keep-alive, request size limit, deadlines that
+// trickled bytes do not extend, and a connection budget (in all and per client
+// address, http_connections.hpp) so that nobody can hold it to themselves.
 // Handlers run on the server's own thread pool, never on the MQTT loops.
 #include <cstdint>
 #include <functional>
@@ -36,7 +38,17 @@ struct HttpOptions {
   int port = 8080;                 // 0: any free port
   unsigned threads = 1;
   size_t max_body = 1 << 20;       // bytes
-  unsigned timeout_seconds = 30;   // per request read
+  // Deadlines that trickled bytes do not extend (each is one timer, set once):
+  unsigned idle_timeout_seconds = 30;    // open or kept alive, until a request's first byte
+  unsigned header_timeout_seconds = 10;  // from a request's first byte to the end of its head
+  unsigned timeout_seconds = 30;         // from a request's first byte to the end of its body; also
+                                         // how long writing the response may take
+  // Open connections, all told and per client address (0: no limit). Over the
+  // per-address cap a connection gets 429 and is closed; at the total, the
+  // connection that has waited longest for a request (idle, or sending one
+  // slowly) is closed to make room, else the new one gets 503.
+  uint32_t max_connections = 1024;
+  uint32_t max_connections_per_source = 64;
 };
 
 class HttpServer {
@@ -55,6 +67,7 @@ class HttpServer {
   void start();  // throws std::runtime_error if it cannot listen
   void stop();
   int port() const;
+  uint32_t open_connections() const;
 
  private:
   struct Impl;

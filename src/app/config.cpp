@@ -137,10 +137,17 @@ std::vector<Setting> settings(Config& c) {
       num("mqtt", "connect_rate_per_source", m.connect_rate_per_source),
       num("mqtt", "connect_burst_per_source", m.connect_burst_per_source),
       num("mqtt", "max_keep_alive", m.max_keep_alive),
+      num("mqtt", "max_pending_connects_per_source", m.max_pending_connects_per_source),
       str("http", "host", c.http.host),
       num("http", "port", c.http.port),
       num("http", "threads", c.http.threads),
       num("http", "max_body", c.http.max_body),
+      num("http", "max_connections", c.http.max_connections),
+      num("http", "max_connections_per_source", c.http.max_connections_per_source),
+      num("http", "idle_timeout_s", c.http.idle_timeout_seconds),
+      num("http", "header_timeout_s", c.http.header_timeout_seconds),
+      num("http", "request_timeout_s", c.http.timeout_seconds),
+      num("http", "refused_audit_window_s", c.refused_audit_window_s),
       num("broker", "max_packet_size", b.max_packet_size),
       num("broker", "receive_maximum", b.receive_maximum),
       num("broker", "max_inflight", b.max_inflight),
@@ -248,10 +255,18 @@ std::string to_toml(const Config& c) {
      << "\n\n[mqtt]\nhost = \"" << c.mqtt.host << "\"\nport = " << c.mqtt.mqtt_port
      << "\ntls_port = " << c.mqtt.mqtts_port << "\nws_port = " << c.mqtt.ws_port
      << "\nwss_port = " << c.mqtt.wss_port << "\nthreads = " << c.mqtt.threads
+     << "\nconnect_timeout_ms = " << c.mqtt.connect_timeout_ms << "\nmax_connections = " << c.mqtt.max_connections
+     << "\nmax_pending_connects_per_source = " << c.mqtt.max_pending_connects_per_source
+     << "\nconnect_rate_per_source = " << c.mqtt.connect_rate_per_source
+     << "\nconnect_burst_per_source = " << c.mqtt.connect_burst_per_source
      << "\n\n[broker]\nmax_queued_messages = " << c.broker.max_queued_messages
      << "\nmax_queued_bytes = " << c.broker.max_queued_bytes
      << "\nmax_queued_bytes_total = " << c.max_queued_bytes_total
      << "\n\n[http]\nhost = \"" << c.http.host << "\"\nport = " << c.http.port
+     << "\nmax_connections = " << c.http.max_connections
+     << "\nmax_connections_per_source = " << c.http.max_connections_per_source
+     << "\nidle_timeout_s = " << c.http.idle_timeout_seconds << "\nheader_timeout_s = " << c.http.header_timeout_seconds
+     << "\nrequest_timeout_s = " << c.http.timeout_seconds << "\nrefused_audit_window_s = " << c.refused_audit_window_s
      << "\n\n[mq]\nregion = \"" << c.mq.region << "\"\ndefault_instance = \"" << c.mq.default_instance
      << "\"\nendpoint_host = \"" << c.mq.endpoint_host
      << "\"\nstrict_client_id = " << (c.mq.strict_client_id ? "true" : "false")

@@ -59,6 +59,9 @@ struct Config {
   int64_t max_queued_bytes_total = -1;
   MqSettings mq;
   ConsoleSettings console;
+  // [http] refused_audit_window_s: malformed / oversized requests are audited as
+  // one row per source and reason as they start, then one with the count per window.
+  int64_t refused_audit_window_s = 60;
 };
 
 // Loads `path` (TOML) over `cfg`. Throws std::runtime_error naming the file,

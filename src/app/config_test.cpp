@@ -122,3 +122,32 @@ TEST(Config, ConsoleTrustedProxies) {
   EXPECT_THROW(sluice::app::load_env(d), std::runtime_error);
   unsetenv("SLUICE_CONSOLE_TRUSTED_PROXIES");
 }
+
+TEST(Config, ConnectionBudgetsFromFileAndEnvironment) {
+  Config c;
+  EXPECT_EQ(c.mqtt.max_pending_connects_per_source, 128u) << "on by default";
+  EXPECT_EQ(c.http.max_connections, 1024u);
+  EXPECT_EQ(c.http.max_connections_per_source, 64u);
+  auto path = write_file("[mqtt]\nmax_pending_connects_per_source = 7\n[http]\nmax_connections = 100\n"
+                         "max_connections_per_source = 9\nidle_timeout_s = 5\nheader_timeout_s = 3\n"
+                         "request_timeout_s = 20\nrefused_audit_window_s = 120\n");
+  sluice::app::load_toml(path, c);
+  std::filesystem::remove(path);
+  EXPECT_EQ(c.mqtt.max_pending_connects_per_source, 7u);
+  EXPECT_EQ(c.http.max_connections, 100u);
+  EXPECT_EQ(c.http.max_connections_per_source, 9u);
+  EXPECT_EQ(c.http.idle_timeout_seconds, 5u);
+  EXPECT_EQ(c.http.header_timeout_seconds, 3u);
+  EXPECT_EQ(c.http.timeout_seconds, 20u);
+  EXPECT_EQ(c.refused_audit_window_s, 120);
+  setenv("SLUICE_HTTP_MAX_CONNECTIONS_PER_SOURCE", "0", 1);
+  setenv("SLUICE_MQTT_MAX_PENDING_CONNECTS_PER_SOURCE", "1000", 1);
+  sluice::app::load_env(c);
+  unsetenv("SLUICE_HTTP_MAX_CONNECTIONS_PER_SOURCE");
+  unsetenv("SLUICE_MQTT_MAX_PENDING_CONNECTS_PER_SOURCE");
+  EXPECT_EQ(c.http.max_connections_per_source, 0u);
+  EXPECT_EQ(c.mqtt.max_pending_connects_per_source, 1000u);
+  const std::string t = sluice::app::to_toml(c);
+  EXPECT_NE(t.find("max_pending_connects_per_source = 1000"), std::string::npos) << t;
+  EXPECT_NE(t.find("max_connections_per_source = 0"), std::string::npos) << t;
+}

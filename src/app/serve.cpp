@@ -31,6 +31,7 @@
 #include "net/server.hpp"
 #include "store/broker_store.hpp"
 #include "store/crypto.hpp"
+#include "store/private_files.hpp"
 #include "store/store.hpp"
 
 namespace sluice::app {
@@ -56,12 +57,26 @@ uint64_t raise_fd_limit() {
 }
 
 // [mqtt] max_connections = 0 means "as many as the descriptors allow": the
-// limit less a reserve for the stores, HTTP clients, loops and logs, so new
-// connections are shed at accept before anything else runs out of descriptors.
-void bound_connections(net::ServerOptions& o, uint64_t fd_limit) {
+// limit less a reserve for the stores, loops and logs, and less HTTP's own
+// budget ([http] max_connections), so that new MQTT connections are shed at
+// accept before anything else runs out of descriptors and HTTP, full or not,
+// never takes the descriptors MQTT was sized for. HTTP's budget is lowered to
+// an eighth of what the reserve leaves when the limit is too small for it.
+void bound_connections(net::ServerOptions& o, api::HttpOptions& h, bool http_on, uint64_t fd_limit) {
   if (fd_limit == 0) return;
   const uint64_t reserve = std::clamp<uint64_t>(fd_limit / 16, 32, 128);
-  const uint64_t fit = fd_limit > reserve ? fd_limit - reserve : 1;
+  uint64_t fit = fd_limit > reserve ? fd_limit - reserve : 1;
+  if (http_on) {
+    const uint64_t share = std::max<uint64_t>(fit / 8, 8);
+    if (h.max_connections == 0 || h.max_connections > share) {
+      log::info("[http] max_connections {} -> {}: HTTP's share of {} open files (an eighth of what the "
+                "reserve leaves), so that it never competes with MQTT for descriptors",
+                h.max_connections == 0 ? std::string("0 (no limit)") : std::to_string(h.max_connections), share,
+                fd_limit);
+      h.max_connections = static_cast<uint32_t>(share);
+    }
+    fit = fit > h.max_connections ? fit - h.max_connections : 1;
+  }
   if (o.max_connections == 0) {
     o.max_connections = static_cast<uint32_t>(std::min<uint64_t>(fit, 0xFFFFFFFF));
   } else if (o.max_connections > fit) {
@@ -160,7 +175,8 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
                      "\",\n  \"accessKeySecret\": \"" + json_escape(secret) + "\"";
   if (!instance.empty()) body += ",\n  \"instanceId\": \"" + instance + "\"";
   body += "\n}\n";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) ::fchmod(fd, 0600);  // a file left from before keeps its mode otherwise
   if (fd < 0 || ::write(fd, body.data(), body.size()) != static_cast<ssize_t>(body.size())) {
     log::error("cannot write {}", path);
     if (fd >= 0) ::close(fd);
@@ -237,16 +253,33 @@ int serve(Config cfg) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  bound_connections(cfg.mqtt, raise_fd_limit());
+  // Everything this process creates is its own: the stores hold secrets and
+  // message payloads (the files are also made 0600 explicitly, for `sluice admin`).
+  ::umask(077);
+  for (auto [v, key] : {std::pair{cfg.http.idle_timeout_seconds, "idle_timeout_s"},
+                        std::pair{cfg.http.header_timeout_seconds, "header_timeout_s"},
+                        std::pair{cfg.http.timeout_seconds, "request_timeout_s"}}) {
+    if (v == 0) {
+      log::error("[http] {} must be at least 1 (seconds)", key);
+      return 1;
+    }
+  }
+  bound_connections(cfg.mqtt, cfg.http, cfg.http.port >= 0, raise_fd_limit());
 
-  std::error_code ec;
-  const bool fresh = !std::filesystem::exists(cfg.data_dir, ec);
-  std::filesystem::create_directories(cfg.data_dir, ec);
-  if (!ec && fresh) ::chmod(cfg.data_dir.c_str(), 0700);  // secrets and initial credentials live here
-  if (ec) {
-    log::error("cannot create data dir {}: {}", cfg.data_dir, ec.message());
+  // Secrets, initial credentials and message payloads live here: 0700.
+  const store::DataDirResult dir = store::prepare_data_dir(cfg.data_dir);
+  if (!dir.error.empty()) {
+    log::error("{}", dir.error);
     return 1;
   }
+  if (dir.old_mode >= 0)
+    log::warn("data dir {} had mode {:04o}, which let others read secrets and messages: changed to {:04o}",
+              cfg.data_dir, dir.old_mode, dir.new_mode);
+  if (!dir.warning.empty()) log::warn("{}", dir.warning);
+  // Created 0600; tightened here should they have been opened up since (the
+  // databases are tightened as they are opened).
+  for (const std::string& f : {cfg.data_dir + "/master.key", InitialCredentials::path_in(cfg.data_dir)})
+    if (std::string t = store::make_file_private(f); !t.empty()) log::warn("tightened to mode 0600: {}", t);
   if (cfg.mqtt.threads == 0) cfg.mqtt.threads = std::max(1u, std::thread::hardware_concurrency());
 
   if (cfg.max_queued_bytes_total < -1) {
@@ -284,7 +317,9 @@ int serve(Config cfg) {
     ao.token_notice_lead_ms = cfg.mq.token_notice_lead_s * 1000;
     ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
     ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
-    audit = std::make_shared<api::AuditLog>(store);
+    api::AuditOptions audit_opts;
+    audit_opts.refusal_window_ms = std::max<int64_t>(cfg.refused_audit_window_s, 1) * 1000;
+    audit = std::make_shared<api::AuditLog>(store, audit_opts);
     access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
@@ -360,10 +395,12 @@ int serve(Config cfg) {
     persist->stop();
     return 1;
   }
-  log::info("sluice ready: mqtt={} mqtts={} ws={} wss={} http={} threads={} max_connections={}",
+  log::info("sluice ready: mqtt={} mqtts={} ws={} wss={} http={} threads={} max_connections={} "
+            "http_max_connections={}",
             server.port(net::Transport::Tcp), server.port(net::Transport::Tls),
             server.port(net::Transport::Ws), server.port(net::Transport::Wss),
-            cfg.http.port >= 0 ? http.port() : -1, cfg.mqtt.threads, cfg.mqtt.max_connections);
+            cfg.http.port >= 0 ? http.port() : -1, cfg.mqtt.threads, cfg.mqtt.max_connections,
+            cfg.http.max_connections);
 
   // The main thread waits for a signal, and meanwhile takes replaced secrets out of the
   // first-start credentials file (the root password once changed, the key once deleted).

@@ -1,31 +1,16 @@
 #include "net/connect_limiter.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
+
+#include "net/socket.hpp"
 
 namespace sluice::net {
 
 ConnectLimiter::ConnectLimiter(double per_second, double burst)
     : per_ms_(per_second / 1000.0), burst_(std::max(1.0, burst)) {}
 
-namespace {
-std::string key_of(const sockaddr* a) {
-  if (a->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(a);
-    return std::string(reinterpret_cast<const char*>(&in->sin_addr), sizeof in->sin_addr);
-  }
-  if (a->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a);
-    return std::string(reinterpret_cast<const char*>(&in6->sin6_addr), sizeof in6->sin6_addr);
-  }
-  return {};  // unix sockets and the like: one shared bucket
-}
-}  // namespace
-
 bool ConnectLimiter::admit(const sockaddr* addr, int64_t now) {
-  std::string key = key_of(addr);
+  std::string key = source_key(addr);  // other families: one shared bucket
   std::lock_guard lock(mu_);
   auto [it, fresh] = buckets_.try_emplace(std::move(key), Bucket{burst_, now});
   Bucket& b = it->second;

@@ -32,7 +32,10 @@ Connection::~Connection() {
 }
 
 void Connection::on_event(uint32_t events) {
+  const bool awaiting_connect = state_ == State::AwaitConnect;
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable();
+  // CONNECT accepted (the only way to Connected; a close reports itself).
+  if (awaiting_connect && state_ == State::Connected) w_.handshake_over(id_);
   if (state_ != State::Closed && (events & EPOLLOUT)) write_socket();
 }
 
@@ -245,6 +248,7 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
     if (fd_ < 0) return;
   }
   log::debug("connection {} closed: {}", id_, why);
+  if (state_ == State::AwaitConnect) w_.handshake_over(id_);
   if (access_) access_->on_close(why);
   state_ = State::Closed;
   ::close(fd_);  // also removes it from the epoll set

@@ -23,6 +23,9 @@ struct ServerOptions {
   uint32_t connect_timeout_ms = 10000;   // CONNECT must arrive within this
   size_t out_high_water = 1 << 20;       // unsent bytes per connection before it counts as congested
   uint32_t max_connections = 0;          // 0: unlimited
+  // Connections per source address that have not completed CONNECT; more are
+  // closed at accept. 0: unlimited.
+  uint32_t max_pending_connects_per_source = 128;
   uint32_t connect_rate_per_source = 0;  // new connections per second per source address; 0: unlimited
   uint32_t connect_burst_per_source = 20;  // ... after a burst of this many
   uint16_t max_keep_alive = 0;           // 0: accept the client's; else cap (sent as Server Keep Alive)

@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "net/connect_limiter.hpp"
+#include "net/pending_handshakes.hpp"
 #include "net/socket.hpp"
 #include "net/tls.hpp"
 #include "net/worker.hpp"
@@ -24,6 +25,8 @@ Server::Server(ServerOptions opts, broker::Broker& broker, broker::AccessControl
     : opts_(std::move(opts)), broker_(broker), access_(access) {
   if (opts_.connect_rate_per_source > 0)
     limiter_ = std::make_unique<ConnectLimiter>(opts_.connect_rate_per_source, opts_.connect_burst_per_source);
+  if (opts_.max_pending_connects_per_source > 0)
+    pending_ = std::make_unique<PendingHandshakes>(opts_.max_pending_connects_per_source);
 }
 
 Server::~Server() { stop(); }

@@ -18,6 +18,7 @@ namespace sluice::net {
 class Worker;
 class TlsContext;
 class ConnectLimiter;
+class PendingHandshakes;
 
 class Server final : public broker::Dispatcher {
  public:
@@ -62,6 +63,7 @@ class Server final : public broker::Dispatcher {
   // accept take the freed slot. Uncontended except under a connect storm.
   std::mutex& accept_mutex() { return accept_mu_; }
   ConnectLimiter* connect_limiter() { return limiter_.get(); }
+  PendingHandshakes* pending_handshakes() { return pending_.get(); }
 
  private:
   ServerOptions opts_;
@@ -76,6 +78,7 @@ class Server final : public broker::Dispatcher {
   std::atomic<unsigned> next_outside_{0};
   broker::Persistence* persist_ = nullptr;
   std::unique_ptr<ConnectLimiter> limiter_;  // null: no per-source connect rate limit
+  std::unique_ptr<PendingHandshakes> pending_;  // null: no per-source cap on connections without CONNECT
   std::vector<uint64_t> ack_posted_;  // per worker, the durable() thread only
   bool started_ = false;
 };

@@ -2,6 +2,8 @@
 // Small POSIX socket helpers.
 #include <string>
 
+struct sockaddr;
+
 namespace sluice::net {
 
 // A non-blocking listening socket on host:port with SO_REUSEPORT, so that each
@@ -15,5 +17,8 @@ void set_nodelay(int fd);
 std::string peer_address(int fd);
 // The port a socket is bound to (for port 0 listeners).
 int local_port(int fd);
+// The connect rate limiter's key: the raw address bytes (4 for IPv4, 16 for
+// IPv6, port left out); "" for other families (one shared bucket).
+std::string source_key(const sockaddr* a);
 
 }  // namespace sluice::net

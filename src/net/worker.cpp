@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "net/connect_limiter.hpp"
 #include "net/connection.hpp"
+#include "net/pending_handshakes.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
 
@@ -56,6 +57,7 @@ void Worker::add_listener(int fd, Transport t) {
 void Worker::accept_all(Listener& l) {
   const uint32_t max = server_.options().max_connections;
   ConnectLimiter* limiter = server_.connect_limiter();
+  PendingHandshakes* pending = server_.pending_handshakes();
   for (int i = 0; i < 256; ++i) {
     sockaddr_storage peer{};
     socklen_t peer_len = sizeof peer;
@@ -72,13 +74,25 @@ void Worker::accept_all(Listener& l) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;
     }
-    auto& counter = server_.connection_counter();
-    if (max != 0 && counter.load(std::memory_order_relaxed) >= max) {
-      ::close(fd);  // shed new connections before existing ones degrade
+    // Per-source checks first, so that a connection refused for its source
+    // never costs another client its place below.
+    const auto* src = reinterpret_cast<const sockaddr*>(&peer);
+    if (limiter && !limiter->admit(src, now_ms_)) {
+      ::close(fd);  // a connect storm from one address: refused before a byte is read
       continue;
     }
-    if (limiter && !limiter->admit(reinterpret_cast<sockaddr*>(&peer), now_ms_)) {
-      ::close(fd);  // a connect storm from one address: refused before a byte is read
+    const SourceAddress source = SourceAddress::of(src);
+    if (pending && !pending->begin(source)) {
+      ::close(fd);  // this address already holds its share of connections without CONNECT
+      ++refused_.pending_cap;
+      refused_.last_source = source;
+      continue;
+    }
+    auto& counter = server_.connection_counter();
+    if (max != 0 && counter.load(std::memory_order_relaxed) >= max && !shed_oldest_pending()) {
+      if (pending) pending->end(source);
+      ::close(fd);  // shed new connections before existing ones degrade
+      ++refused_.full;
       continue;
     }
     counter.fetch_add(1, std::memory_order_relaxed);
@@ -90,10 +104,57 @@ void Worker::accept_all(Listener& l) {
     ev.data.ptr = static_cast<Pollable*>(c.get());
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       counter.fetch_sub(1, std::memory_order_relaxed);
+      if (pending) pending->end(source);
       continue;  // the Connection closes fd
     }
-    conns_.emplace(id, std::move(c));
+    conns_.emplace(id, Slot{std::move(c), source, now_ms_});
+    pending_order_.push_back(id);
   }
+}
+
+void Worker::handshake_over(uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end() || it->second.pending_since < 0) return;
+  if (PendingHandshakes* p = server_.pending_handshakes()) p->end(it->second.source);
+  it->second.pending_since = -1;
+}
+
+bool Worker::still_pending(uint64_t id) const {
+  auto it = conns_.find(id);
+  return it != conns_.end() && it->second.pending_since >= 0;
+}
+
+bool Worker::shed_oldest_pending() {
+  // A full server that refuses every newcomer can be kept full by sockets that
+  // never send CONNECT (from many addresses, each under its per-source cap).
+  // The oldest of them has proven nothing for the longest: it makes room. A
+  // real client completes CONNECT within a round trip or a TLS handshake, so
+  // one pending for this long is spared only while it is younger.
+  const int64_t grace = std::min<int64_t>(2000, server_.options().connect_timeout_ms / 2);
+  while (!pending_order_.empty() && !still_pending(pending_order_.front())) pending_order_.pop_front();
+  if (pending_order_.empty()) return false;
+  Slot& oldest = conns_.find(pending_order_.front())->second;
+  if (now_ms_ - oldest.pending_since < grace) return false;
+  pending_order_.pop_front();
+  oldest.conn->close(mqtt::Reason::Success, "server full: the oldest connection without CONNECT makes room");
+  ++refused_.shed;
+  return true;
+}
+
+void Worker::report_refusals() {
+  if (now_ms_ - refusals_logged_ms_ < 10'000) return;
+  if (refused_.pending_cap == 0 && refused_.full == 0 && refused_.shed == 0) return;
+  refusals_logged_ms_ = now_ms_;
+  if (refused_.pending_cap)
+    log::warn("mqtt loop {}: {} connections refused at accept: their address already had [mqtt] "
+              "max_pending_connects_per_source = {} connections without CONNECT (last from {})",
+              id_, refused_.pending_cap, server_.options().max_pending_connects_per_source,
+              refused_.last_source.text());
+  if (refused_.full || refused_.shed)
+    log::warn("mqtt loop {}: at [mqtt] max_connections = {}: {} new connections refused, {} connections "
+              "without CONNECT closed to make room", id_, server_.options().max_connections, refused_.full,
+              refused_.shed);
+  refused_ = {};
 }
 
 bool Worker::shed_without_descriptors(Listener& l) {
@@ -163,7 +224,7 @@ void Worker::retire(Connection* c) { retired_.push_back(c); }
 
 Connection* Worker::find(uint64_t id) {
   auto it = conns_.find(id);
-  return it == conns_.end() || it->second->closed() ? nullptr : it->second.get();
+  return it == conns_.end() || it->second.conn->closed() ? nullptr : it->second.conn.get();
 }
 
 void Worker::deliver(std::vector<broker::RemoteDelivery>&& batch) {
@@ -226,18 +287,21 @@ void Worker::flush_dirty() {
 
 void Worker::tick() {
   if (!paused_listeners_.empty()) resume_listeners();
-  for (auto& [id, c] : conns_) c->tick(now_ms_);
+  report_refusals();
+  while (!pending_order_.empty() && !still_pending(pending_order_.front())) pending_order_.pop_front();
+  for (auto& [id, s] : conns_) s.conn->tick(now_ms_);
   if (id_ == 0) {
     server_.broker().housekeeping(now_ms_, ctx_);
-    if (ConnectLimiter* l = server_.connect_limiter(); l && now_ms_ - last_prune_ms_ >= 10000) {
-      l->prune(now_ms_);
+    if (now_ms_ - last_prune_ms_ >= 10000) {
+      if (ConnectLimiter* l = server_.connect_limiter()) l->prune(now_ms_);
+      if (PendingHandshakes* p = server_.pending_handshakes()) p->prune();
       last_prune_ms_ = now_ms_;
     }
   }
 }
 
 void Worker::shutdown_connections() {
-  for (auto& [id, c] : conns_) c->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
+  for (auto& [id, s] : conns_) s.conn->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
   ctx_.flush(server_);
   flush_dirty();
   retired_.clear();

@@ -20,6 +20,7 @@
 #include "broker/dispatch.hpp"
 #include "mqtt/packet.hpp"
 #include "net/options.hpp"
+#include "net/pending_handshakes.hpp"
 
 namespace sluice::net {
 
@@ -52,6 +53,8 @@ class Worker {
   // Loop-thread only.
   void mark_dirty(Connection* c);
   void retire(Connection* c);  // closed: destroy at the end of the iteration
+  // The connection completed CONNECT or closed before it: no longer pending.
+  void handshake_over(uint64_t connection_id);
   Connection* find(uint64_t connection_id);
   size_t connection_count() const { return conns_.size(); }
   std::string& read_buffer() { return read_buf_; }
@@ -85,6 +88,10 @@ class Worker {
   void accept_all(Listener& l);
   bool shed_without_descriptors(Listener& l);  // EMFILE: accept and close one; false if it could not
   void resume_listeners();                      // at a tick: poll listeners paused for want of descriptors
+  // At max_connections: closes this loop's oldest connection still without
+  // CONNECT, if it has had long enough, to make room. False if there is none.
+  bool shed_oldest_pending();
+  void report_refusals();                       // at a tick: one log line per 10 s for connections refused
   void drain_inbox();
   void flush_dirty();
   void tick();
@@ -110,7 +117,24 @@ class Worker {
   std::vector<broker::RemoteDelivery> inbox_;
   std::vector<std::function<void()>> tasks_;
 
-  std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  struct Slot {
+    std::unique_ptr<Connection> conn;
+    SourceAddress source;
+    int64_t pending_since = -1;  // accepted at (ms), until CONNECT completes; -1 after
+  };
+  std::unordered_map<uint64_t, Slot> conns_;
+  // Ids of connections accepted, oldest first, for shedding the oldest still
+  // without CONNECT; those past it are dropped lazily (at ticks, when shedding).
+  // Bounded: a connection is pending for at most the connect timeout.
+  std::deque<uint64_t> pending_order_;
+  bool still_pending(uint64_t id) const;
+  struct Refused {
+    uint64_t pending_cap = 0;  // over [mqtt] max_pending_connects_per_source
+    uint64_t full = 0;         // at max_connections with nothing to shed
+    uint64_t shed = 0;         // pending connections closed to make room
+    SourceAddress last_source;  // the last address over the pending cap
+  } refused_;
+  int64_t refusals_logged_ms_ = 0;
   std::vector<Connection*> dirty_;
   std::vector<Connection*> retired_;
   std::string read_buf_;
@@ -120,7 +144,7 @@ class Worker {
   bool packet_taken_ = false;
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
-  int64_t last_prune_ms_ = 0;  // connect limiter (loop 0)
+  int64_t last_prune_ms_ = 0;  // connect limiter and pending handshakes (loop 0)
   struct HeldAck {
     uint64_t connection_id;
     uint64_t ticket;

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include "common/log.hpp"
+#include "store/private_files.hpp"
+
 namespace sluice::store {
 
 namespace {
@@ -61,6 +64,9 @@ int64_t Stmt::int64(int i) const { return sqlite3_column_int64(st_, i); }
 bool Stmt::is_null(int i) const { return sqlite3_column_type(st_, i) == SQLITE_NULL; }
 
 std::unique_ptr<Db> Db::open(const std::string& path) {
+  // Created 0600 before SQLite sees it: its -wal and -shm inherit the mode.
+  if (std::string t = make_database_private(path); !t.empty())
+    log::info("tightened to mode 0600 (it holds secrets or message payloads): {}", t);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);

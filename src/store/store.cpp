@@ -1,13 +1,11 @@
 #include "store/store.hpp"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 
 #include "store/migrations.hpp"
+#include "store/private_files.hpp"
 
 namespace sluice::store {
 
@@ -18,12 +16,9 @@ constexpr std::string_view kCheckAad = "key_check";
 
 Store::OpenResult Store::open(const std::string& data_dir, const StoreOptions& opts) {
   OpenResult r;
-  std::error_code ec;
-  bool fresh = !std::filesystem::exists(data_dir, ec);
-  std::filesystem::create_directories(data_dir, ec);
-  if (!ec && fresh) ::chmod(data_dir.c_str(), 0700);  // secrets and hashes live here
-  if (ec) {
-    r.error = "cannot create data directory " + data_dir + ": " + ec.message();
+  // Secrets and hashes live here: 0700 (`sluice serve` logs what it changed).
+  if (auto d = prepare_data_dir(data_dir); !d.error.empty()) {
+    r.error = d.error;
     return r;
   }
   std::unique_ptr<Store> s(new Store());

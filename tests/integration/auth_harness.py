@@ -105,9 +105,16 @@ class AuthBroker(harness.Broker):
         self.log_path = os.path.join(self.dir, "broker.log")
         self._log = open(self.log_path, "ab")
         env = dict(os.environ, **self.env)
+        limit = None
+        if self.nofile:  # the server's open-file limit (soft and hard), as harness.Broker sets it
+            import resource
+            n = self.nofile
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, cwd=self.dir, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=limit)
         harness._live.append(self)
         deadline = time.monotonic() + timeout
         pending = [self.mqtt_port, self.mqtts_port, self.ws_port, self.wss_port, self.http_port]

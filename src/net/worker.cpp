@@ -274,7 +274,7 @@ void Worker::drain_inbox() {
   static const broker::SessionPtr kNone;
   for (auto& d : items) {
     auto it = conns_.find(d.session.client);  // closed connections too: their session may be the one
-    d.session.ns->arrive(d, it == conns_.end() ? kNone : it->second->session(), ctx_);
+    d.session.ns->arrive(d, it == conns_.end() ? kNone : it->second.conn->session(), ctx_);
   }
   for (auto& t : tasks) t();
 }

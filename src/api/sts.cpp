@@ -79,7 +79,8 @@ void assume(Call& c, const std::string& arn, const std::string& session, const s
   o.allow_cross_account = true;
   c.authorize("sts:AssumeRole", arn, {}, o);
   std::optional<int64_t> dur;
-  if (c.opt("DurationSeconds")) dur = c.opt_int("DurationSeconds", 3600, 900, 43200);
+  // The range is the identity layer's to enforce: [iam] sts_min_duration_s up to the role's maximum.
+  if (c.opt("DurationSeconds")) dur = c.opt_int("DurationSeconds", 3600, 1, 43200);
   auto r = c.iam().assume_role(c.principal(), arn, session, dur, c.opt("Policy"));
   if (!r) {
     const auto& e = r.error();

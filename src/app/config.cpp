@@ -177,6 +177,7 @@ std::vector<Setting> settings(Config& c) {
       num("mq", "trace_max_message_events", c.mq.trace_max_message_events),
       num("mq", "auth_fail_burst", c.mq.auth_fail_burst),
       num("mq", "auth_fail_per_second", c.mq.auth_fail_per_second),
+      num("iam", "sts_min_duration_s", c.iam.sts_min_duration_s),
       num("console", "idle_timeout_s", c.console.idle_timeout_s),
       num("console", "absolute_timeout_s", c.console.absolute_timeout_s),
       num("console", "login_failures_per_minute", c.console.login_failures_per_minute),
@@ -272,6 +273,7 @@ std::string to_toml(const Config& c) {
      << "\"\nstrict_client_id = " << (c.mq.strict_client_id ? "true" : "false")
      << "\nstrict_topic = " << (c.mq.strict_topic ? "true" : "false")
      << "\ntoken_notice_lead_s = " << c.mq.token_notice_lead_s << "\ntrace_max_age_s = " << c.mq.trace_max_age_s
+     << "\n\n[iam]\nsts_min_duration_s = " << c.iam.sts_min_duration_s
      << "\n\n[console]\nidle_timeout_s = " << c.console.idle_timeout_s
      << "\nabsolute_timeout_s = " << c.console.absolute_timeout_s
      << "\nlogin_failures_per_minute = " << c.console.login_failures_per_minute

@@ -30,6 +30,13 @@ struct MqSettings {
   int64_t auth_fail_per_second = 2;      // ... and then this many per second
 };
 
+// Identity (src/iam): RAM's limits where a deployment may want its own.
+struct IamSettings {
+  // AssumeRole's shortest DurationSeconds (the cloud's 900). A local twin for CI
+  // may lower it to see credentials expire within a test.
+  int64_t sts_min_duration_s = 900;
+};
+
 // The web console (src/api/console_*.cpp).
 struct ConsoleSettings {
   int64_t idle_timeout_s = 30 * 60;          // a session unused this long is signed out
@@ -58,6 +65,7 @@ struct Config {
   // -1 = a quarter of physical memory, 0 = unlimited.
   int64_t max_queued_bytes_total = -1;
   MqSettings mq;
+  IamSettings iam;
   ConsoleSettings console;
   // [http] refused_audit_window_s: malformed / oversized requests are audited as
   // one row per source and reason as they start, then one with the count per window.

@@ -306,7 +306,9 @@ int serve(Config cfg) {
       return 1;
     }
     store = std::shared_ptr<store::Store>(std::move(r.store));
-    iam = std::make_unique<iam::IamService>(store);
+    iam::Limits limits;
+    limits.sts_min_duration = cfg.iam.sts_min_duration_s;
+    iam = std::make_unique<iam::IamService>(store, limits);
     iam->set_region(cfg.mq.region);
     authz = std::make_unique<iam::Authorizer>(*iam);
     mq = std::make_unique<mq::MqService>(store, *iam, mq_options(cfg));

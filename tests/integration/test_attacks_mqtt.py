@@ -129,9 +129,6 @@ class MqttAttacks(TenantTestCase):
         root.publish("Sensors/secret", b"", qos=1, retain=True)
         root.publish("Sensors/open", b"", qos=1, retain=True)
 
-    # -- 5. an STS key's connection ends when the key expires ------------------------------
-    # (tests/integration/test_attacks_mqtt.py StsExpiry, with a short minimum STS duration)
-
     # -- 10. no will after a kick for a revocation ------------------------------------------
     def test_no_will_after_a_revocation(self):
         key = self.t.user("willy", "AliyunMQFullAccess")
@@ -189,6 +186,37 @@ class MqttAttacks(TenantTestCase):
             c = self.track(MqttClient(self.b, cid, f"Signature|{t.key_id}|{instance}", sign(t.secret, cid)))
             codes.add(c.rc)
         self.assertEqual(codes, {V5_NOT_AUTHORIZED})
+
+
+@harness.skip_on_mosquitto("STS is sluice-specific")
+class StsExpiry(TenantTestCase):
+    """5. A connection ends when the STS key it connected with expires (it once still
+    received messages 90 s after expiry). The minimum STS duration is lowered for the test."""
+    ENV = {"SLUICE_IAM_STS_MIN_DURATION_S": "3", "SLUICE_MQ_AUTH_FAIL_BURST": "1000"}
+
+    def test_sts_connection_ends_at_expiry(self):
+        t = self.t
+        trust = json.dumps({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                           "Principal": {"RAM": [f"acs:ram::{t.account}:root"]}}]})
+        status, body = t.rpc("Ram", "CreateRole", RoleName="devices", AssumeRolePolicyDocument=trust)
+        self.assertEqual(status, 200, body)
+        status, body = t.rpc("Ram", "AttachPolicyToRole", PolicyType="System", PolicyName="AliyunMQFullAccess",
+                             RoleName="devices")
+        self.assertEqual(status, 200, body)
+        status, body = t.rpc("Sts", "AssumeRole", RoleArn=f"acs:ram::{t.account}:role/devices",
+                             RoleSessionName="s1", DurationSeconds=4)
+        self.assertEqual(status, 200, body)
+        cr = body["Credentials"]
+        cid = t.cid("sts")
+        c = self.track(MqttClient(self.b, cid, t.sig_user(cr["AccessKeyId"]), sign(cr["AccessKeySecret"], cid)))
+        self.assertEqual(c.rc, 0, self.b.log_tail())
+        self.assertEqual(c.subscribe("Sensors/#"), [1])
+        start = time.monotonic()
+        self.assertTrue(c.disconnected.wait(8), "still connected after the STS key expired")
+        self.assertLess(time.monotonic() - start, 6.5)
+        self.assertEqual(c.disconnect_rc, V5_NOT_AUTHORIZED)
+        again = self.track(MqttClient(self.b, cid, t.sig_user(cr["AccessKeyId"]), sign(cr["AccessKeySecret"], cid)))
+        self.assertEqual(again.rc, V5_BAD_CREDENTIALS, "an expired STS key connects no more")
 
 
 if __name__ == "__main__":

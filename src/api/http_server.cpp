@@ -70,8 +70,6 @@ void refuse_connection(tcp::socket& s, int status, const char* reason, const std
 
 struct HttpServer::Impl {
   HttpOptions opts;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
   std::map<std::string, HttpHandler> routes;
   std::vector<std::thread> threads;
   int port = 0;
@@ -92,6 +90,12 @@ struct HttpServer::Impl {
     std::string last_peer;
     Clock::time_point logged{};
   } refusals;
+
+  // Last, so destroyed first: the io_context's destructor destroys the handlers
+  // still pending, and with them sessions, which unlist themselves from
+  // `reading` and release their place in `budget` (both must still exist).
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
 
   HttpResponse dispatch(const HttpRequest& req) {
     auto it = routes.find(req.path);

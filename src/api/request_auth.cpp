@@ -57,9 +57,9 @@ struct Credentials {
 };
 
 // One authentication in progress: `out` learns the caller as the checks pass.
-class Check {
+class Verifier {
  public:
-  Check(iam::Authorizer* authz, int64_t window, int64_t now, Authentication& out)
+  Verifier(iam::Authorizer* authz, int64_t window, int64_t now, Authentication& out)
       : authz_(authz), window_(window), now_(now), out_(out) {}
 
   // Both schemes, once their fields are read: the timestamp within the window,
@@ -222,9 +222,9 @@ Authentication RequestAuthenticator::authenticate(const HttpRequest& req, const 
   // V1 signs the form body's parameters with the query's.
   if (!r.v3) out.params.insert(out.params.end(), r.form.begin(), r.form.end());
   try {
-    Check check(authz_, window_, now, out);
+    Verifier verify(authz_, window_, now, out);
     const std::string* authorization = req.header("authorization");
-    const Credentials c = r.v3 && authorization ? check.v3(req, r, *authorization) : check.v1(req);
+    const Credentials c = r.v3 && authorization ? verify.v3(req, r, *authorization) : verify.v1(req);
     // Remembered only once authentic, so that nobody can spend another key's nonces.
     if (!nonces_.first_use(c.key_id, c.nonce, now))
       fail("SignatureNonceUsed", 400,

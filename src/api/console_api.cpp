@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "api/audit.hpp"
+#include "api/call_audit.hpp"
 #include "api/console_api.hpp"
 #include "api/console_policy.hpp"
 #include "api/console_proxy.hpp"

@@ -34,6 +34,15 @@ const ParamRule* ParameterContract::ignoral(std::string_view name) const {
 
 std::string_view parameter_base(std::string_view name) { return name.substr(0, name.find('.')); }
 
+bool is_system_param(std::string_view name) {
+  static constexpr std::string_view kSystemParams[] = {
+      "Action",          "Version",          "Format",         "AccessKeyId", "Signature",     "SignatureMethod",
+      "SignatureVersion", "SignatureNonce",  "Timestamp",      "SecurityToken", "SignatureType", "RegionId"};
+  for (std::string_view s : kSystemParams)
+    if (name == s) return true;
+  return false;
+}
+
 namespace {
 
 using Names = std::vector<std::string>;

@@ -3,7 +3,7 @@
 // enforces before an operation runs (issue #14, finding 6).
 //
 //  - implemented: read and honoured by the operation (and the only names an
-//    operation may read: Call refuses to read any other, see rpc.cpp);
+//    operation may read: Call refuses to read any other, see call.cpp);
 //  - refused: defined by the cloud for this operation but not implemented here,
 //    where ignoring it could widen access or change the result. A request that
 //    carries one (with a non-empty value) is answered UnsupportedParameter (400)
@@ -44,5 +44,12 @@ const ParameterContract* parameter_contract(std::string_view product, std::strin
 
 // "Tag.1.Key" -> "Tag".
 std::string_view parameter_base(std::string_view name);
+
+// The request's own parameters rather than any operation's: Action, Version,
+// Format, the V1 signature's, and RegionId (the cloud's SDKs send it with calls
+// to regional products; a Sluice deployment is one region, so it selects nothing
+// here; an operation whose result it could change would list it). Never passed
+// to an operation, never in an audit record's parameters.
+bool is_system_param(std::string_view name);
 
 }  // namespace sluice::api

@@ -1,8 +1,11 @@
 #pragma once
-// The RPC endpoint ("/" on the HTTP port): request signature verification (V1
-// and V3, see signature.hpp), replay defences, per-API rate limits, dispatch by
-// Version + Action to one file per product, authorization of each operation,
-// the cloud's error format, and an audit record for every call.
+// The RPC endpoint ("/" on the HTTP port) and what the product files see of it.
+// A request is authenticated (request_auth.hpp: V1 and V3 signatures, key state,
+// replay defences), dispatched by Version + Action to the operation a product
+// file registered (registry.cpp), held to the operation's parameter contract
+// (parameters.hpp) and rate limit, run with a Call (call.cpp) that authorizes
+// each action, and answered in the cloud's format; every call is audited
+// (call_audit.hpp). Dispatch itself: rpc.cpp.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -174,9 +177,12 @@ class Registry {
   bool knows_version(std::string_view version) const;
   std::string product_of(std::string_view version) const;
   std::vector<const Operation*> all() const;
+  // (product, version) of every product, in the order they were first added.
+  const std::vector<std::pair<std::string, std::string>>& products() const { return products_; }
 
  private:
   std::map<std::string, std::map<std::string, Operation, std::less<>>, std::less<>> ops_;
+  std::vector<std::pair<std::string, std::string>> products_;
 };
 
 // One file per product adds its operations.
@@ -218,8 +224,6 @@ class RpcEndpoint {
 std::shared_ptr<RpcEndpoint> register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts = RpcOptions::from_env());
 // The error body {"RequestId","HostId","Code","Message"[,"AccessDeniedDetail"]}.
 std::string error_body(const std::string& request_id, const std::string& host_id, const ApiError& e);
-// The audit identity fields (identity_type, user_name, session_name) of a principal.
-void set_audit_identity(AuditEvent& ev, const iam::Principal& who);
 
 // Shared helpers for the product files.
 std::string iso_time(int64_t unix_seconds);  // "2024-05-01T12:00:00Z"

@@ -177,6 +177,9 @@ TEST_F(RpcTest, RoutingErrors) {
   EXPECT_EQ(code(r), "InvalidAction.NotFound");
   r = ep_->handle(v1({{"Action", "ListUsers"}, {"Version", "2099-01-01"}}, root_id_, root_secret_));
   EXPECT_EQ(code(r), "InvalidVersion");
+  // The answer names every product and version served (built from the registry).
+  for (const Operation* op : all_operations().all())
+    EXPECT_NE(r.body.find(op->product + " " + op->version), std::string::npos) << op->product << ": " << r.body;
   r = ep_->handle(ram({}, "GetUser"));
   EXPECT_EQ(code(r), "MissingUserName");
   EXPECT_NE(r.body.find("UserName is mandatory"), std::string::npos);

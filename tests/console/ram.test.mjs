@@ -1,7 +1,8 @@
 // The RAM side of the console in Debian's chromium against the real server:
 // resource groups (create, move an instance in), user groups and members, a
 // grant at ResourceGroup scope to a group through Add Permissions (with the
-// high-risk confirmation of a *FullAccess policy), roles, the system-policy
+// high-risk confirmation of a *FullAccess policy), roles (a cross-account trust
+// policy's warning shown, none for a same-account one), the system-policy
 // viewer, a user's access keys and console password, traces, session expiry
 // handling (signing out sends every page back to sign-in). No console errors.
 import { test } from 'node:test';
@@ -104,6 +105,29 @@ test('console: resource groups, user groups, roles, policies, keys', { timeout: 
       assert.match(await dlg.getByLabel(/Trust policy/).inputValue(), /sts:AssumeRole/);
       await dlg.getByRole('button', { name: 'OK' }).click();
       await page.getByRole('table', { name: 'Roles' }).getByText('device-admin', { exact: true }).waitFor();
+      // The template trusts this account only: no trust warning.
+      assert.equal(await page.getByRole('dialog', { name: 'Role created' }).count(), 0);
+      assert.equal(await page.getByTestId('trust-warning').count(), 0);
+    });
+
+    await t.test('a role another account may assume is created with its trust warning shown', async () => {
+      const other = '6543210987654321';
+      await page.getByRole('button', { name: 'Create Role' }).click();
+      const dlg = page.getByRole('dialog', { name: 'Create Role' });
+      await dlg.getByLabel('Role name').fill('partner-access');
+      await dlg.getByLabel(/Trust policy/).fill(
+        JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { RAM: [`acs:ram::${other}:root`] } }] }),
+      );
+      await dlg.getByRole('button', { name: 'OK' }).click();
+      const done = page.getByRole('dialog', { name: 'Role created' });
+      await done.waitFor();
+      const warnings = done.getByTestId('trust-warning');
+      assert.equal(await warnings.count(), 1);
+      assert.match(await warnings.first().innerText(), new RegExp(`Principals of account ${other} may assume the role \\S*role/partner-access`));
+      await screenshot(page, 'ram-role-trust-warning');
+      await done.getByRole('button', { name: 'Close', exact: true }).last().click();
+      await done.waitFor({ state: 'detached' });
+      await page.getByRole('table', { name: 'Roles' }).getByText('partner-access', { exact: true }).waitFor();
     });
 
     await t.test('system policies: high-risk flags and the document viewer', async () => {

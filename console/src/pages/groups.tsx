@@ -1,7 +1,7 @@
 // RAM user groups (members inherit the group's grants) and RAM roles.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, CloseActions, ErrorBox, Field, Form, FormPanel, LoadedTable, Notice, PageHead, Panel, Select, Table, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 
 export function Groups() {
@@ -146,10 +146,21 @@ const TRUST_TEMPLATE = (account: string) =>
     2,
   );
 
+// CreateRole and UpdateRole answer one of these for each other account whose
+// principals the trust policy lets assume the role (docs/api.yaml, TrustWarnings):
+// legitimate for a cross-account role, but worth a second look, so each Message
+// is shown once the role exists.
+interface TrustWarning {
+  Code: string;
+  Account: string;
+  Message: string;
+}
+
 export function Roles() {
   const list = useLoad(() => call('Ram', 'ListRoles', { MaxItems: 1000 }));
   const ident = useLoad(() => call('Sts', 'GetCallerIdentity'));
   const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<{ role: string; warnings: TrustWarning[] } | undefined>();
   const [name, setName] = useState('');
   const [desc, setDesc] = useState('');
   const [trust, setTrust] = useState('');
@@ -221,9 +232,14 @@ export function Roles() {
           errorTitle="The role was not created"
           onSubmit={() =>
             act.run(async () => {
-              await call('Ram', 'CreateRole', { RoleName: name, Description: desc, AssumeRolePolicyDocument: trust });
+              const r = await call<{ TrustWarnings?: TrustWarning[] }>('Ram', 'CreateRole', {
+                RoleName: name,
+                Description: desc,
+                AssumeRolePolicyDocument: trust,
+              });
               setCreating(false);
               list.reload();
+              if (r.TrustWarnings?.length) setCreated({ role: name, warnings: r.TrustWarnings });
             })
           }
         >
@@ -234,6 +250,17 @@ export function Roles() {
             <textarea id="trust" class="code" rows={10} value={trust} onInput={(e) => setTrust((e.target as HTMLTextAreaElement).value)} spellcheck={false} />
           </div>
         </FormPanel>
+      )}
+      {created && (
+        <Panel title="Role created" onClose={() => setCreated(undefined)}>
+          <Notice kind="success">Role {created.role} was created.</Notice>
+          {created.warnings.map((w) => (
+            <Notice kind="warn" key={`${w.Code}:${w.Account}`}>
+              <span data-testid="trust-warning">{w.Message}</span>
+            </Notice>
+          ))}
+          <CloseActions onClose={() => setCreated(undefined)} />
+        </Panel>
       )}
       {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
     </section>

@@ -1,0 +1,215 @@
+// OnsMqtt instances (the extensions CreateInstance / UpdateInstance /
+// ReleaseInstance, and ListInstances), their tags, and the console's Overview
+// figures (DescribeMqttMetaData, a Sluice extension).
+#include "api/onsmqtt_internal.hpp"
+#include "api/ops_util.hpp"
+#include "mq/mq_service.hpp"
+#include "mq/settings.hpp"
+
+namespace sluice::api::onsmqtt {
+
+namespace {
+
+void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg, const RpcServices::Endpoints& ep) {
+  w.begin_object();
+  w.field("InstanceId", i.id);
+  w.field("InstanceName", i.name);
+  w.field("InstanceType", i.type);
+  w.field("InstanceStatus", i.status);
+  w.field("Remark", i.remark);
+  w.field("ResourceGroupId", rg);
+  w.field("CreateTime", i.created_at * 1000);
+  w.field("UpdateTime", i.updated_at * 1000);
+  w.key("Endpoints").begin_object();
+  if (!ep.tcp.empty()) w.field("Tcp", ep.tcp);
+  if (!ep.tls.empty()) w.field("Tls", ep.tls);
+  if (!ep.ws.empty()) w.field("Ws", ep.ws);
+  if (!ep.wss.empty()) w.field("Wss", ep.wss);
+  w.end_object();
+  w.key("Settings").begin_object();
+  for (const auto& st : mq::instance_settings()) {
+    if (st.number) w.field(st.name, static_cast<int64_t>(i.settings.*(st.number)));
+    else w.field(st.name, i.settings.*(st.flag));
+  }
+  w.end_object();
+  w.end_object();
+}
+
+// Every instance setting (src/mq/settings.cpp) is a parameter of the same name.
+std::optional<mq::InstanceSettings> settings_from(Call& c, std::optional<mq::InstanceSettings> base) {
+  bool any = false;
+  mq::InstanceSettings s = base.value_or(mq::InstanceSettings{});
+  for (const auto& st : mq::instance_settings()) {
+    auto v = c.opt(st.name);
+    if (!v) continue;
+    if (auto err = mq::set_setting(s, st.name, *v)) fail(std::string("InvalidParameter.") + st.name, 400, *err);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return s;
+}
+
+// ---- instances (extensions) ----
+void CreateInstance(Call& c) {
+  auto& m = mqs(c);
+  c.authorize("mq:CreateInstance", c.arn("mq", "instance/*"));
+  mq::InstanceSpec spec;
+  spec.name = c.req("InstanceName");
+  spec.type = c.opt("InstanceType").value_or("");
+  spec.remark = c.opt("Remark").value_or("");
+  spec.resource_group_id = c.opt("ResourceGroupId").value_or("");
+  if (spec.resource_group_id == c.account()) spec.resource_group_id.clear();
+  spec.settings = settings_from(c, std::nullopt);
+  auto i = unwrap(m.CreateInstance(c.account(), spec));
+  c.out().field("InstanceId", i.id);
+  c.out().key("Instance");
+  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
+}
+void UpdateInstance(Call& c) {
+  auto [m, id] = instance_op(c, "UpdateInstance");
+  auto cur = unwrap(m.GetInstance(c.account(), id));
+  auto i = unwrap(m.UpdateInstance(c.account(), id, c.opt("InstanceName"), c.opt("Remark"), settings_from(c, cur.settings)));
+  c.out().key("Instance");
+  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
+}
+void ReleaseInstance(Call& c) {
+  auto [m, id] = instance_op(c, "ReleaseInstance");
+  unwrap(m.ReleaseInstance(c.account(), id));
+}
+std::vector<mq::TagFilter> tag_filters(Call& c) {
+  std::vector<mq::TagFilter> out;
+  for (auto& t : c.list_of_objects("Tag")) out.push_back({t["Key"], t["Value"]});
+  return out;
+}
+void ListInstances(Call& c) {
+  auto& m = mqs(c);
+  // Listed only where both mq:ListMqttInstance and mq:MqttInstanceAccess are allowed (SPEC §4).
+  c.mark_authorized();
+  auto all = unwrap(m.ListInstances(c.account(), tag_filters(c)));
+  auto rg_filter = c.opt("ResourceGroupId");
+  std::vector<std::pair<mq::Instance, std::string>> visible;
+  for (auto& i : all) {
+    std::string ia = inst_arn(c, i.id);
+    std::span<const std::string> r(&ia, 1);
+    if (!c.svc().authz->decide_on(c.principal(), "mq:ListMqttInstance", r, "instance", i.id).allowed()) continue;
+    if (!c.svc().authz->decide_on(c.principal(), "mq:MqttInstanceAccess", r, "instance", i.id).allowed()) continue;
+    std::string rg = c.iam().resource_group_of(c.account(), "instance", i.id);
+    if (rg_filter && !rg_filter->empty() && rg != *rg_filter) continue;
+    visible.emplace_back(std::move(i), std::move(rg));
+  }
+  auto& w = c.out();
+  auto pg = number_page(c, visible.size(), w, 100, 100, "PageNo", "PageSize");
+  w.key("Instances").begin_array();
+  for (size_t k = pg.begin; k < pg.end; ++k) write_instance(w, visible[k].first, visible[k].second, c.svc().endpoints);
+  w.end_array();
+  if (visible.empty() && !all.empty())
+    w.field("Message", "No instance is visible: listing needs both mq:ListMqttInstance and mq:MqttInstanceAccess.");
+}
+
+// ---- tags ----
+std::string resource_type(Call& c) {
+  auto t = c.req("ResourceType");
+  if (t != "INSTANCE" && t != "instance")
+    fail("InvalidParameter.ResourceType", 400, "ResourceType must be INSTANCE, got \"" + t + "\".");
+  return "instance";
+}
+void authz_each(Call& c, const char* op, const std::vector<std::string>& ids) {
+  if (ids.empty()) fail("MissingResourceId", 400, "ResourceId is mandatory for this action (ResourceId.1, ...).");
+  for (const auto& id : ids) authz(c, op, id);
+}
+void TagResources(Call& c) {
+  auto& m = mqs(c);
+  auto type = resource_type(c);
+  auto ids = c.list("ResourceId");
+  authz_each(c, "TagResources", ids);
+  std::vector<mq::Tag> tags;
+  for (auto& t : c.list_of_objects("Tag")) tags.push_back({t["Key"], t["Value"]});
+  if (tags.empty()) fail("MissingTag", 400, "Tag is mandatory for this action (Tag.1.Key, Tag.1.Value).");
+  unwrap(m.TagResources(c.account(), type, ids, tags));
+}
+void UntagResources(Call& c) {
+  auto& m = mqs(c);
+  auto type = resource_type(c);
+  auto ids = c.list("ResourceId");
+  authz_each(c, "UntagResources", ids);
+  unwrap(m.UntagResources(c.account(), type, ids, c.list("TagKey"), c.opt_bool("All").value_or(false)));
+}
+void ListTagResources(Call& c) {
+  auto& m = mqs(c);
+  auto type = resource_type(c);
+  auto ids = c.list("ResourceId");
+  if (ids.empty())
+    c.authorize("mq:ListTagResources", c.arn("mq", "instance/*"));
+  else
+    authz_each(c, "ListTagResources", ids);
+  auto trs = unwrap(m.ListTagResources(c.account(), type, ids, tag_filters(c)));
+  auto& w = c.out();
+  w.key("TagResources").begin_array();
+  for (const auto& t : trs) {
+    w.begin_object();
+    w.field("ResourceType", "INSTANCE");
+    w.field("ResourceId", t.resource_id);
+    w.field("TagKey", t.tag.key);
+    w.field("TagValue", t.tag.value);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("NextToken", "");
+}
+
+// ---- Sluice extension: the console's Overview and live charts ----
+void DescribeMqttMetaData(Call& c) {
+  auto& m = mqs(c);
+  c.authorize("mq:MqttMetaData", c.arn("mq", "*"));
+  auto instances = unwrap(m.ListInstances(c.account()));
+  uint64_t topics = 0, groups = 0, online = 0, subs = 0, in = 0, out = 0;
+  std::vector<RpcServices::NamespaceCounters> per;
+  for (const auto& i : instances) {
+    if (auto t = m.ListTopic(c.account(), i.id)) topics += t->size();
+    if (auto g = m.ListGroupId(c.account(), i.id)) groups += g->size();
+    RpcServices::NamespaceCounters k = c.svc().counters ? c.svc().counters(i.id) : RpcServices::NamespaceCounters{};
+    online += k.online_clients;
+    subs += k.subscriptions;
+    in += k.messages_in;
+    out += k.messages_out;
+    per.push_back(k);
+  }
+  auto& w = c.out();
+  w.field("Timestamp", static_cast<int64_t>(m.now_ms()));
+  w.field("InstanceCount", instances.size());
+  w.field("TopicCount", static_cast<int64_t>(topics));
+  w.field("GroupCount", static_cast<int64_t>(groups));
+  w.field("OnlineClientCount", static_cast<int64_t>(online));
+  w.field("SubscriptionCount", static_cast<int64_t>(subs));
+  w.field("MessagesIn", static_cast<int64_t>(in));
+  w.field("MessagesOut", static_cast<int64_t>(out));
+  w.key("Instances").begin_array();
+  for (size_t n = 0; n < instances.size(); ++n) {
+    w.begin_object();
+    w.field("InstanceId", instances[n].id);
+    w.field("InstanceName", instances[n].name);
+    w.field("OnlineClientCount", static_cast<int64_t>(per[n].online_clients));
+    w.field("SubscriptionCount", static_cast<int64_t>(per[n].subscriptions));
+    w.field("MessagesIn", static_cast<int64_t>(per[n].messages_in));
+    w.field("MessagesOut", static_cast<int64_t>(per[n].messages_out));
+    w.end_object();
+  }
+  w.end_array();
+}
+
+}  // namespace
+
+void add_instance_operations(Registry& r) {
+  add(r, {
+      {"CreateInstance", CreateInstance},
+      {"UpdateInstance", UpdateInstance},
+      {"ReleaseInstance", ReleaseInstance},
+      {"ListInstances", ListInstances},
+      {"TagResources", TagResources},
+      {"UntagResources", UntagResources},
+      {"ListTagResources", ListTagResources},
+      {"DescribeMqttMetaData", DescribeMqttMetaData},
+  });
+}
+
+}  // namespace sluice::api::onsmqtt

@@ -1,0 +1,55 @@
+// The RAM account: its summary (counts and quotas) and alias.
+#include "api/ram_internal.hpp"
+
+namespace sluice::api::ram {
+
+namespace {
+
+void GetAccountSummary(Call& c) {
+  c.authorize("ram:GetAccountSummary", c.arn("ram", "*"));
+  auto& iam = c.iam();
+  const auto& lim = iam.limits();
+  auto users = unwrap(iam.list_users(c.account()));
+  auto groups = unwrap(iam.list_groups(c.account()));
+  auto roles = unwrap(iam.list_roles(c.account()));
+  auto policies = unwrap(iam.list_policies(c.account(), iam::PolicyType::Custom));
+  auto atts = unwrap(iam.list_attachments(c.account()));
+  size_t keys = 0;
+  for (const auto& u : users) keys += unwrap(iam.list_access_keys(c.account(), u.name)).size();
+  auto& w = c.out();
+  w.key("SummaryMap").begin_object();
+  w.field("Users", users.size());
+  w.field("UsersQuota", lim.users_per_account);
+  w.field("Groups", groups.size());
+  w.field("GroupsQuota", lim.groups_per_account);
+  w.field("Roles", roles.size());
+  w.field("RolesQuota", lim.roles_per_account);
+  w.field("Policies", policies.size());
+  w.field("PoliciesQuota", lim.custom_policies_per_account);
+  w.field("AttachedPoliciesPerUserQuota", lim.custom_policies_per_principal);
+  w.field("AttachedSystemPoliciesPerUserQuota", lim.system_policies_per_principal);
+  w.field("GroupsPerUserQuota", lim.groups_per_user);
+  w.field("AccessKeysPerUserQuota", lim.access_keys_per_user);
+  w.field("VersionsPerPolicyQuota", lim.versions_per_policy);
+  w.field("PolicySizeQuota", lim.policy_document_max_chars);
+  w.field("AccessKeys", keys);
+  w.field("AttachedPolicies", atts.size());
+  w.end_object();
+}
+
+void GetAccountAlias(Call& c) {
+  c.authorize("ram:GetAccountAlias", c.arn("ram", "*"));
+  auto a = unwrap(c.iam().get_account(c.account()));
+  c.out().field("AccountAlias", a.alias);
+}
+
+}  // namespace
+
+void add_account_operations(Registry& r) {
+  add(r, {
+      {"GetAccountSummary", GetAccountSummary},
+      {"GetAccountAlias", GetAccountAlias},
+  });
+}
+
+}  // namespace sluice::api::ram

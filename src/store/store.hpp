@@ -10,6 +10,7 @@
 
 #include "store/crypto.hpp"
 #include "store/db.hpp"
+#include "store/master_key.hpp"
 
 namespace sluice::store {
 

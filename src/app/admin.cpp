@@ -482,6 +482,9 @@ int admin_main(int argc, char** argv) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {  // e.g. a schema newer than this binary, met by a service's migrations
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
   }
   return rc;
 }

@@ -6,22 +6,14 @@
 #include <fstream>
 
 #include "store/crypto.hpp"
-#include "store/db.hpp"
-#include "store/migrations.hpp"
 #include "store/password.hpp"
 #include "store/store.hpp"
+#include "store/test_util.hpp"
 
 using namespace sluice::store;
+using sluice::store::testing::TempDir;
 
 namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sluice-store-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 StoreOptions no_env() {
   StoreOptions o;
   o.read_env = false;
@@ -71,37 +63,12 @@ TEST(Password, Argon2idVerify) {
   EXPECT_TRUE(verify_password(d, "default params"));
 }
 
-TEST(Db, TransactionsRollBack) {
-  TempDir t;
-  auto db = Db::open(t.path + "/x.db");
-  db->exec("CREATE TABLE t(a INTEGER, b TEXT)");
-  {
-    Transaction tx(*db);
-    db->run("INSERT INTO t VALUES (?, ?)", 1, "one");
-  }  // no commit: rolled back
-  {
-    Transaction tx(*db);
-    db->run("INSERT INTO t VALUES (?, ?)", 2, std::string("two"));
-    tx.commit();
-  }
-  auto q = db->query("SELECT a, b FROM t");
-  ASSERT_TRUE(q.step());
-  EXPECT_EQ(q.int64(0), 2);
-  EXPECT_EQ(q.text(1), "two");
-  EXPECT_FALSE(q.step());
-  EXPECT_THROW(db->exec("SELECT * FROM nope"), DbError);
-  auto j = db->query("PRAGMA journal_mode");
-  ASSERT_TRUE(j.step());
-  EXPECT_EQ(j.text(0), "wal");
-}
-
 TEST(Store, CreatesKeyFileWithMode0600AndReopens) {
   TempDir t;
   {
     auto r = Store::open(t.path + "/data", no_env());
     ASSERT_TRUE(r.store) << r.error;
     EXPECT_EQ(r.store->key_source(), KeySource::Created);
-    EXPECT_EQ(r.store->schema_version(), schema_version_latest());
     r.store->db().run("INSERT INTO meta(key, value) VALUES ('x', ?)", Blob{r.store->box().seal("hello", "x")});
   }
   struct stat st {};
@@ -130,7 +97,7 @@ TEST(Store, WrongMasterKeyIsAnError) {
   ASSERT_TRUE(Store::open(t.path, no_env()).store);
   {
     std::ofstream f(t.path + "/master.key", std::ios::trunc);
-    f << base64_encode(std::string(32, 'k')) << "\n";
+    f << sluice::common::base64_encode(std::string(32, 'k')) << "\n";
   }
   auto r = Store::open(t.path, no_env());
   EXPECT_FALSE(r.store);
@@ -139,7 +106,7 @@ TEST(Store, WrongMasterKeyIsAnError) {
 
 TEST(Store, MasterKeyFromEnvironment) {
   TempDir t;
-  std::string key = base64_encode(std::string(32, 'e'));
+  std::string key = sluice::common::base64_encode(std::string(32, 'e'));
   StoreOptions o = no_env();
   o.master_key_b64 = key;
   {
@@ -149,7 +116,7 @@ TEST(Store, MasterKeyFromEnvironment) {
   }
   EXPECT_FALSE(std::filesystem::exists(t.path + "/master.key"));
   EXPECT_TRUE(Store::open(t.path, o).store);
-  o.master_key_b64 = base64_encode(std::string(32, 'f'));
+  o.master_key_b64 = sluice::common::base64_encode(std::string(32, 'f'));
   EXPECT_FALSE(Store::open(t.path, o).store);
   o.master_key_b64 = "not base64";
   auto r = Store::open(t.path, o);
@@ -159,31 +126,4 @@ TEST(Store, MasterKeyFromEnvironment) {
   ::setenv("SLUICE_MASTER_KEY", key.c_str(), 1);
   EXPECT_TRUE(Store::open(t.path).store);
   ::unsetenv("SLUICE_MASTER_KEY");
-}
-
-TEST(Store, RejectsNewerSchema) {
-  TempDir t;
-  ASSERT_TRUE(Store::open(t.path, no_env()).store);
-  {
-    auto db = Db::open(t.path + "/sluice.db");
-    db->exec("PRAGMA user_version = 999");
-  }
-  auto r = Store::open(t.path, no_env());
-  EXPECT_FALSE(r.store);
-  EXPECT_NE(r.error.find("newer"), std::string::npos) << r.error;
-}
-
-TEST(Store, IamVersionCountsIdentityWritesOnly) {
-  TempDir t;
-  auto r = Store::open(t.path, no_env());
-  ASSERT_TRUE(r.store) << r.error;
-  auto& s = *r.store;
-  int64_t v0 = s.iam_version();
-  s.db().run("INSERT INTO accounts VALUES ('1000000000000001', 'l', 'a', 'h', 0)");
-  EXPECT_EQ(s.iam_version(), v0 + 1);
-  s.db().run("UPDATE accounts SET alias = 'b'");
-  s.db().run("DELETE FROM accounts");
-  EXPECT_EQ(s.iam_version(), v0 + 3);
-  s.db().run("INSERT INTO meta(key, value) VALUES ('other', 1)");
-  EXPECT_EQ(s.iam_version(), v0 + 3);
 }

@@ -256,6 +256,7 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
     a.login_name = login_name;
     a.alias = alias;
     a.created_at = now();
+    tx.touched(a.id);
     db.run("INSERT INTO accounts(id, login_name, alias, password_hash, created_at) VALUES (?, ?, ?, ?, ?)", a.id,
            a.login_name, a.alias, hash, a.created_at);
     std::string rg = "rg-" + store::random_string(15, store::kLowerAlnum);
@@ -334,8 +335,10 @@ Status IamService::activate_service(std::string_view account_id, std::string_vie
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     IamTx tx(*this);
+    tx.touched(account_id);
     if (auto s = account_exists(account_id); !s) return s;
-    db.run("INSERT OR IGNORE INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?)",
+    db.run("INSERT INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?) "
+           "ON CONFLICT DO NOTHING",
            account_id, now());
     tx.commit();
     bump(account_id);

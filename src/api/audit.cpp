@@ -6,6 +6,7 @@
 #include "api/audit_refusals.hpp"
 #include "api/json_writer.hpp"
 #include "common/log.hpp"
+#include "store/migrate.hpp"
 #include "store/store.hpp"
 
 namespace sluice::api {
@@ -14,8 +15,8 @@ namespace {
 
 // The audit table's own schema versions, recorded in meta('audit_schema'), so
 // the audit log migrates independently of the identity schema.
-const char* const kAuditMigrations[] = {
-    R"sql(
+const store::Migration kAuditMigrations[] = {
+    {1, R"sql(
 CREATE TABLE IF NOT EXISTS audit_events (
   id             INTEGER PRIMARY KEY AUTOINCREMENT,
   time_ms        INTEGER NOT NULL,
@@ -36,29 +37,15 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_events_account_time ON audit_events(account_id, time_ms);
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
-)sql",
+)sql"},
     // 2: the caller's user agent, so console calls (no access key) are told apart.
-    "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';",
+    {2, "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';"},
 };
+const store::Schema kAuditSchema{"audit", "audit_schema", kAuditMigrations};
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-void migrate_audit(store::Db& db) {
-  int have = 0;
-  {
-    auto q = db.query("SELECT value FROM meta WHERE key = 'audit_schema'");
-    if (q.step()) have = std::stoi(q.text(0));
-  }
-  const int latest = static_cast<int>(std::size(kAuditMigrations));
-  for (int v = have; v < latest; ++v) {
-    store::Transaction tx(db);
-    db.exec(kAuditMigrations[v]);
-    db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('audit_schema', ?)", std::to_string(v + 1));
-    tx.commit();
-  }
 }
 
 AuditEvent row_to_event(store::Stmt& q) {
@@ -151,7 +138,7 @@ AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts)
                                                     std::max<size_t>(opts.refusal_sources, 1))) {
   {
     std::lock_guard lk(store_->mutex());
-    migrate_audit(store_->db());
+    store::migrate(store_->db(), kAuditSchema);  // throws DbError, also for a schema newer than this binary
   }
   thread_ = std::thread([this] { run(); });
 }

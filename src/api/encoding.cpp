@@ -1,15 +1,9 @@
 #include "api/encoding.hpp"
 
-#include "store/crypto.hpp"
-
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 namespace sluice::api {
 
 namespace {
 constexpr char kHex[] = "0123456789ABCDEF";
-constexpr char kHexLower[] = "0123456789abcdef";
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -73,33 +67,6 @@ bool parse_query(std::string_view q, Params& out) {
     pos = amp + 1;
   }
   return true;
-}
-
-std::string hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2, '0');
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    auto c = static_cast<unsigned char>(bytes[i]);
-    out[2 * i] = kHexLower[c >> 4];
-    out[2 * i + 1] = kHexLower[c & 15];
-  }
-  return out;
-}
-
-std::string sha256(std::string_view data) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
-  return std::string(reinterpret_cast<char*>(out), sizeof out);
-}
-
-std::string hmac_sha1(std::string_view key, std::string_view data) { return store::hmac_sha1(key, data); }
-std::string hmac_sha256(std::string_view key, std::string_view data) { return store::hmac_sha256(key, data); }
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 }  // namespace sluice::api

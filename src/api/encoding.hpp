@@ -1,10 +1,12 @@
 #pragma once
-// The cloud's percent-encoding and query parsing, and the hashes its
-// signatures use (OpenSSL behind this header).
+// The cloud's percent-encoding and query parsing, and the names its signature
+// code uses for the digests of src/common.
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/crypto.hpp"
 
 namespace sluice::api {
 
@@ -19,10 +21,10 @@ bool percent_decode(std::string_view s, std::string& out);
 // are skipped; "a" alone is (a,""). false on a malformed escape.
 bool parse_query(std::string_view q, Params& out);
 
-std::string hex(std::string_view bytes);
-std::string sha256(std::string_view data);  // raw digest
-std::string hmac_sha1(std::string_view key, std::string_view data);
-std::string hmac_sha256(std::string_view key, std::string_view data);
-std::string base64(std::string_view bytes);
+using common::hex;           // lower-case
+using common::hmac_sha1;     // raw MAC
+using common::hmac_sha256;   // raw MAC
+using common::sha256;        // raw digest
+inline std::string base64(std::string_view bytes) { return common::base64_encode(bytes); }
 
 }  // namespace sluice::api

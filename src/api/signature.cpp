@@ -4,6 +4,8 @@
 #include <ctime>
 #include <random>
 
+#include "common/iso_time.hpp"
+
 namespace sluice::api {
 
 namespace {
@@ -165,14 +167,7 @@ std::optional<int64_t> parse_timestamp(std::string_view s) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-std::string format_timestamp(int64_t t) {
-  char buf[32];
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string format_timestamp(int64_t t) { return common::iso8601_utc(t); }
 
 uint64_t NonceCache::random_salt() {
   std::random_device rd;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "common/iso_time.hpp"
 #include "iam/authorizer.hpp"
 #include "iam/iam_service.hpp"
 #include "iam/policy/policy.hpp"
@@ -90,15 +91,6 @@ std::optional<std::string> read_file(const std::string& path, std::string* err) 
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string fmt_time(int64_t t) {
-  char buf[32];
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The instance an MQ ARN refers to (instance/<id>, topic/<id>/..., groupId/<id>/...).
@@ -191,7 +183,7 @@ int admin_main(int argc, char** argv) {
     if (!a) { rc = fail(a.error()); return; }
     auto l = c.iam->list_users(*a);
     if (!l) { rc = fail(l.error()); return; }
-    for (const auto& u : *l) std::cout << u.name << "\t" << u.user_id << "\t" << u.display_name << "\t" << fmt_time(u.created_at) << "\n";
+    for (const auto& u : *l) std::cout << u.name << "\t" << u.user_id << "\t" << u.display_name << "\t" << common::iso8601_utc(u.created_at) << "\n";
   });
   auto* usr_del = usr->add_subcommand("delete", "Delete a RAM user (no keys, groups or policies left)");
   usr_del->add_option("--account", account, "Account id or alias")->required();
@@ -226,7 +218,7 @@ int admin_main(int argc, char** argv) {
     if (!a) { rc = fail(a.error()); return; }
     auto l = c.iam->list_access_keys(*a, key_owner());
     if (!l) { rc = fail(l.error()); return; }
-    for (const auto& k : *l) std::cout << k.id << "\t" << iam::to_string(k.status) << "\t" << fmt_time(k.created_at) << "\n";
+    for (const auto& k : *l) std::cout << k.id << "\t" << iam::to_string(k.status) << "\t" << common::iso8601_utc(k.created_at) << "\n";
   });
   for (const auto& vs : {std::pair{"deactivate", iam::KeyStatus::Inactive}, std::pair{"activate", iam::KeyStatus::Active}}) {
     const char* verb = vs.first;  // plain variables: clang 14 cannot capture structured bindings
@@ -490,6 +482,9 @@ int admin_main(int argc, char** argv) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {  // e.g. a schema newer than this binary, met by a service's migrations
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
   }
   return rc;
 }

@@ -21,6 +21,7 @@
 #include "api/rpc.hpp"
 #include "app/initial_credentials.hpp"
 #include "app/metrics.hpp"
+#include "app/mq_binding.hpp"
 #include "broker/broker.hpp"
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
@@ -29,7 +30,7 @@
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
 #include "net/server.hpp"
-#include "store/broker_store.hpp"
+#include "persist/broker_store.hpp"
 #include "store/crypto.hpp"
 #include "store/private_files.hpp"
 #include "store/store.hpp"
@@ -306,34 +307,39 @@ int serve(Config cfg) {
       return 1;
     }
     store = std::shared_ptr<store::Store>(std::move(r.store));
-    iam::Limits limits;
-    limits.sts_min_duration = cfg.iam.sts_min_duration_s;
-    iam = std::make_unique<iam::IamService>(store, limits);
+    try {  // each service migrates its tables: a schema newer than this binary is refused here
+      iam::Limits limits;
+      limits.sts_min_duration = cfg.iam.sts_min_duration_s;
+      iam = std::make_unique<iam::IamService>(store, limits);
+      mq = std::make_unique<mq::MqService>(store, *iam, mq_options(cfg));
+      api::AuditOptions audit_opts;
+      audit_opts.refusal_window_ms = std::max<int64_t>(cfg.refused_audit_window_s, 1) * 1000;
+      audit = std::make_shared<api::AuditLog>(store, audit_opts);
+    } catch (const std::exception& e) {
+      log::error("{}", e.what());
+      return 1;
+    }
     iam->set_region(cfg.mq.region);
     authz = std::make_unique<iam::Authorizer>(*iam);
-    mq = std::make_unique<mq::MqService>(store, *iam, mq_options(cfg));
     if (!bootstrap(cfg, *iam, *mq, *store)) return 1;
-    mq->attach_broker(&broker);
+    bind_mq_to_broker(*mq, broker);
     mq::AccessOptions ao;
     ao.default_instance = cfg.mq.default_instance;
     ao.token_notice_lead_ms = cfg.mq.token_notice_lead_s * 1000;
     ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
     ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
-    api::AuditOptions audit_opts;
-    audit_opts.refusal_window_ms = std::max<int64_t>(cfg.refused_audit_window_s, 1) * 1000;
-    audit = std::make_shared<api::AuditLog>(store, audit_opts);
     access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
 
   // Broker state: read back before any client connects, then recorded as it changes.
-  store::BrokerStoreOptions so;
-  if (!store::parse_fsync_mode(cfg.fsync, so.fsync)) {
+  persist::BrokerStoreOptions so;
+  if (!persist::parse_fsync_mode(cfg.fsync, so.fsync)) {
     log::error("fsync must be always, batch or off (got \"{}\")", cfg.fsync);
     return 1;
   }
   so.window_ms = cfg.fsync_window_ms;
-  std::unique_ptr<store::BrokerStore> persist;
+  std::unique_ptr<persist::BrokerStore> persist;
   // Declared after `persist`, so it runs first on every return: the namespaces
   // outlive the store, and ending their sessions at shutdown must not reach it.
   struct Detach {
@@ -342,7 +348,7 @@ int serve(Config cfg) {
   } detach{broker};
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    persist = std::make_unique<store::BrokerStore>(cfg.data_dir + "/broker.db", so);
+    persist = std::make_unique<persist::BrokerStore>(cfg.data_dir + "/broker.db", so);
     broker::Recovered rec = persist->recover();
     size_t queued = 0;
     for (const auto& s : rec.sessions) queued += s.entries.size();

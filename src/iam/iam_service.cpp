@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "iam/internal.hpp"
+#include "iam/schema.hpp"
 #include "store/password.hpp"
 #include "store/store.hpp"
 
@@ -157,24 +158,16 @@ Error bad_login() {
 IamService::IamService(std::shared_ptr<store::Store> store, Limits limits, Clock clock)
     : store_(std::move(store)), limits_(limits), clock_(clock ? clock : &system_now) {
   std::lock_guard lk(store_->mutex());
+  store::migrate(store_->db(), schema());  // throws DbError, also for a schema newer than this binary
   load_resource_map_locked();
-  auto q = store_->db().query("PRAGMA data_version");
-  q.step();
-  data_version_ = q.int64(0);
-  iam_version_ = store_->iam_version();
-  last_poll_ms_ = steady_ms();
+  changes_ = store_->changes("iam");  // counts commits to identity tables (meta.iam_version)
 }
 
 IamService::~IamService() = default;
 
 int64_t IamService::now() const { return clock_(); }
 
-int64_t IamService::steady_ms() {
-  // The coarse clock (a few ms resolution) costs a few ns: fine for a 200 ms poll.
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+bool IamService::changes_due() { return changes_->due(); }
 
 void IamService::bump(std::string_view account_id) {
   // The account's mark is written before the global counter moves, under the
@@ -215,26 +208,17 @@ void IamService::load_resource_map_locked() {
 }
 
 void IamService::poll_external_changes() {
-  // Never block a reader: if a write is in progress, check next time.
-  std::unique_lock lk(store_->mutex(), std::try_to_lock);
-  if (!lk.owns_lock()) return;
-  try {
-    auto q = store_->db().query("PRAGMA data_version");
-    if (!q.step() || q.int64(0) == data_version_) return;
-    data_version_ = q.int64(0);
-    // Another connection committed; was it to identity tables (not, say, broker state)?
-    int64_t v = store_->iam_version();
-    if (v == iam_version_) return;
-    iam_version_ = v;
+  // Another connection committed to identity tables. SQLite cannot say whose
+  // state changed, so everything is stale (a backend that names the account
+  // could bump that one alone: docs/control-store.md).
+  changes_->poll([this](const store::Change&) {
     load_resource_map_locked();
     {
       std::unique_lock cl(cache_mu_);
       doc_cache_.clear();
     }
     bump_all();
-  } catch (const std::exception&) {
-    // A transient SQLite error (busy): try again on the next poll.
-  }
+  });
 }
 
 Status IamService::account_exists(std::string_view account_id) {
@@ -272,6 +256,7 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
     a.login_name = login_name;
     a.alias = alias;
     a.created_at = now();
+    tx.touched(a.id);
     db.run("INSERT INTO accounts(id, login_name, alias, password_hash, created_at) VALUES (?, ?, ?, ?, ?)", a.id,
            a.login_name, a.alias, hash, a.created_at);
     std::string rg = "rg-" + store::random_string(15, store::kLowerAlnum);
@@ -350,8 +335,10 @@ Status IamService::activate_service(std::string_view account_id, std::string_vie
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     IamTx tx(*this);
+    tx.touched(account_id);
     if (auto s = account_exists(account_id); !s) return s;
-    db.run("INSERT OR IGNORE INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?)",
+    db.run("INSERT INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?) "
+           "ON CONFLICT DO NOTHING",
            account_id, now());
     tx.commit();
     bump(account_id);

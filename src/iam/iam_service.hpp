@@ -26,6 +26,7 @@
 
 namespace sluice::store {
 class Store;
+class ChangeFeed;
 }
 
 namespace sluice::iam {
@@ -52,10 +53,11 @@ class IamService {
   const Limits& limits() const { return limits_; }
   // Bumped after every committed write — also by another process on the same
   // data dir (e.g. `sluice admin` while the server runs): at most every 200 ms
-  // a call here checks SQLite's data_version and bumps if another connection
-  // committed. Otherwise one clock read and an acquire-load: cheap to poll.
+  // a call here asks the store's change feed (store/changes.hpp) and bumps if
+  // another connection committed to identity tables. Otherwise one clock read
+  // and an acquire-load: cheap to poll.
   uint64_t generation() {
-    maybe_poll();
+    if (changes_due()) poll_external_changes();
     return generation_.load(std::memory_order_acquire);
   }
   // The generation of the last write that touched this account (or of the last
@@ -250,13 +252,7 @@ class IamService {
   uint64_t account_generation_locked(std::string_view account_id) const;  // cache_mu_ held
   Status account_exists(std::string_view account_id);
   void load_resource_map_locked();  // store mutex held
-  void maybe_poll() {
-    int64_t t = steady_ms();
-    int64_t last = last_poll_ms_.load(std::memory_order_relaxed);
-    if (t - last < 200 || !last_poll_ms_.compare_exchange_strong(last, t)) return;
-    poll_external_changes();
-  }
-  static int64_t steady_ms();
+  bool changes_due();               // one clock read, mostly
   void poll_external_changes();
   Result<std::vector<policy::Grant>> grants_of(std::string_view account_id, PrincipalType type, std::string_view name,
                                                std::string via);
@@ -270,9 +266,7 @@ class IamService {
   std::atomic<uint64_t> generation_{1};
   uint64_t floor_gen_ = 1;  // cache_mu_: every account's generation is at least this
   std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> account_gen_;  // cache_mu_
-  std::atomic<int64_t> last_poll_ms_{0};
-  int64_t data_version_ = 0;  // store mutex
-  int64_t iam_version_ = 0;   // store mutex
+  std::unique_ptr<store::ChangeFeed> changes_;  // channel "iam"
 
   // Caches served without touching SQLite.
   mutable std::shared_mutex cache_mu_;

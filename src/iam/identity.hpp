@@ -24,8 +24,9 @@ struct Identity {
   std::unique_ptr<Authorizer> authorizer;  // refers to *iam: keep them together
 };
 
-// Opens (creating on first start) <data_dir>/sluice.db and the master key.
-// Error "StoreUnavailable" (500) with the store's message when it cannot.
+// Opens (creating on first start) <data_dir>/sluice.db and the master key, and
+// migrates the identity tables. Error "StoreUnavailable" (500) with the store's
+// message when it cannot (also for a schema newer than this binary).
 Result<Identity> open_identity(const std::string& data_dir, const Limits& limits = {},
                                const store::StoreOptions& store_options = {});
 

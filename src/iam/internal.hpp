@@ -10,6 +10,7 @@
 #include "iam/iam_service.hpp"
 #include "iam/model.hpp"
 #include "store/crypto.hpp"
+#include "store/changes.hpp"
 #include "store/db.hpp"
 #include "store/store.hpp"
 
@@ -52,20 +53,14 @@ void forget_user_login_generation(store::Db& db, std::string_view account_id, st
 
 namespace sluice::iam {
 
-// A write transaction on identity tables (BEGIN IMMEDIATE). On commit it keeps
-// the service's snapshot of meta.iam_version in step with its own writes, so
-// that only other connections' identity writes look like external changes.
-// Call with the store mutex held.
+// A write transaction on identity tables (BEGIN IMMEDIATE). It keeps the
+// service's change feed informed, so that only other connections' identity
+// writes look like external changes. Call with the store mutex held.
 struct IamTx {
-  explicit IamTx(IamService& s) : svc(s), tx(s.store_->db()), start(s.store_->iam_version()) {}
-  void commit() {
-    int64_t end = svc.store_->iam_version();
-    tx.commit();
-    if (start == svc.iam_version_) svc.iam_version_ = end;  // else: let the poll notice the other writer
-  }
-  IamService& svc;
-  store::Transaction tx;
-  int64_t start;
+  explicit IamTx(IamService& s) : tx(s.store_->db(), *s.changes_) {}
+  void touched(std::string_view account_id) { tx.touched(account_id); }
+  void commit() { tx.commit(); }
+  store::ChangeTx tx;
 };
 
 template <class F>
@@ -74,6 +69,7 @@ auto IamService::write_tx(std::string_view account_id, F&& f) {
   return detail::guarded([&]() -> R {
     std::lock_guard lk(store_->mutex());
     IamTx tx(*this);
+    tx.touched(account_id);
     R r = f(store_->db());
     if (!r) return r;  // nothing committed
     tx.commit();

@@ -1,7 +1,6 @@
 #include "mq/auth_util.hpp"
 
-#include <ctime>
-
+#include "common/iso_time.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
 
@@ -38,14 +37,7 @@ void burn_hmac(std::string_view password, std::string_view client_id) {
   (void)secret_equal(password, sign_client_id("sluice-no-such-key", client_id));
 }
 
-std::string iso_time_ms(int64_t ms) {
-  char buf[32];
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time_ms(int64_t ms) { return common::iso8601_utc(ms / 1000); }
 
 bool HeldKey::expired(int64_t now_ms, std::string* why) const {
   if (expires_s == 0 || now_ms / 1000 < expires_s) return false;

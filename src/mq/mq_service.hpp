@@ -2,9 +2,9 @@
 // The ApsaraMQ for MQTT resources of every account (SPEC §1, §5): instances,
 // parent topics, group ids, tags, tokens, device credentials, custom-auth
 // identities, permissions and the connect blacklist. Persisted in the store
-// (tables mq_*, created by this layer's own migration step in one transaction),
-// mirrored in an immutable in-memory snapshot that the broker-facing access
-// layer reads without touching SQLite.
+// (tables mq_*, mq/schema.cpp), mirrored in an immutable in-memory snapshot
+// (mq_snapshot.cpp) that the broker-facing access layer reads without touching
+// the database. One file per family of operations, as in src/iam.
 //
 // Methods are named after the cloud's operations (OnsMqtt 2020-04-20 plus the
 // CreateInstance/ReleaseInstance/CreateTopic... extensions of SPEC §6) and
@@ -13,12 +13,17 @@
 // `account_id` is the account that owns the resources.
 //
 // generation() moves after every committed change — also one committed by
-// another process on the same data dir (seen by a PRAGMA data_version poll at
+// another process on the same data dir (seen by the store's change feed at
 // most every 200 ms) — so per-connection caches know when to re-decide.
+//
+// The broker is not known here: the wiring (src/app/mq_binding.cpp) keeps one
+// broker namespace per instance through on_snapshot(), and answers session
+// queries through set_session_lookup().
 //
 // Thread safety: every member may be called from any thread.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,19 +35,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker/config.hpp"
 #include "iam/errors.hpp"
 #include "mq/model.hpp"
 #include "mq/trace.hpp"
 
 namespace sluice::store {
 class Store;
+class ChangeFeed;
 }
 namespace sluice::iam {
 class IamService;
-}
-namespace sluice::broker {
-class Broker;
 }
 
 namespace sluice::mq {
@@ -108,16 +110,23 @@ class MqService {
   iam::IamService& iam() { return iam_; }
   TraceStore& traces() { return traces_; }
 
-  // Binds instances to broker namespaces (one namespace per instance, created
-  // with the instance's limits and switches; tracer set). Call once at startup.
-  void attach_broker(broker::Broker* b);
-  static broker::NamespaceConfig namespace_config(const InstanceSettings& s, const broker::NamespaceConfig& defaults);
-
   uint64_t generation() {
-    maybe_poll();
+    if (changes_due()) poll_external_changes();
     return generation_.load(std::memory_order_acquire);
   }
   std::shared_ptr<const MqState> state() const;
+
+  // Called with every new snapshot, and at once with the current one, under
+  // the store mutex, before generation() moves: the wiring keeps the broker's
+  // namespaces (limits, switches, tracer) in step with the instances.
+  using SnapshotListener = std::function<void(const MqState&)>;
+  void on_snapshot(SnapshotListener listener);
+  // The broker's view of one client's session (online, subscriptions, queue),
+  // for QuerySessionByClientId; nullopt: no session for that client id. Set
+  // once at startup, before any call; unset, every client is unknown.
+  using SessionLookup =
+      std::function<std::optional<SessionStatus>(std::string_view instance_id, std::string_view client_id)>;
+  void set_session_lookup(SessionLookup lookup) { session_lookup_ = std::move(lookup); }
 
   // ---- Instances ----
   Result<Instance> CreateInstance(std::string_view account_id, const InstanceSpec& spec);
@@ -211,7 +220,7 @@ class MqService {
                                                                std::string_view instance_id,
                                                                std::string_view client_id = {});
 
-  // ---- Runtime (needs attach_broker) ----
+  // ---- Runtime (sessions need set_session_lookup) ----
   Result<SessionStatus> QuerySessionByClientId(std::string_view account_id, std::string_view instance_id,
                                                std::string_view client_id);
   Result<std::vector<SessionStatus>> BatchQuerySessionByClientIds(std::string_view account_id,
@@ -239,8 +248,13 @@ class MqService {
                                                                    int64_t end_ms);
 
  private:
+  // f(db) in one write transaction on the account's state (mq/internal.hpp):
+  // committed when it returns a value, rolled back on an error. write() then
+  // rebuilds the snapshot; transact() leaves it (tokens keep their own map).
   template <class F>
-  auto write(std::string_view account_id, F&& f) -> decltype(f());
+  auto transact(std::string_view account_id, F&& f, bool rebuild = false);
+  template <class F>
+  auto write(std::string_view account_id, F&& f);
   Status owned_instance(std::string_view account_id, std::string_view instance_id) const;
   template <class... A>
   Status change_one(std::string_view account_id, const Error& missing, std::string_view sql, const A&... args);
@@ -259,22 +273,19 @@ class MqService {
                        std::string_view name);
   Result<std::vector<MemberRow>> list_members(const Member& m, std::string_view account_id,
                                               std::string_view instance_id);
-  void reload();                    // rebuilds the snapshot from the store; bumps generation
-  void reload_locked();             // store mutex held
-  void bind_namespaces(const MqState& s);
-  void maybe_poll();
+  void reload_locked();  // rebuilds the snapshot from the store; bumps generation. Store mutex held.
+  bool changes_due();    // one clock read, mostly
   void poll_external_changes();
-  void migrate();
 
   std::shared_ptr<store::Store> store_;
   iam::IamService& iam_;
   MqOptions opts_;
   Clock clock_;
   TraceStore traces_;
-  broker::Broker* broker_ = nullptr;
+  std::unique_ptr<store::ChangeFeed> changes_;  // channel "mq"
+  SnapshotListener snapshot_listener_;          // store mutex
+  SessionLookup session_lookup_;
   std::atomic<uint64_t> generation_{1};
-  std::atomic<int64_t> last_poll_ms_{0};
-  int64_t data_version_ = 0;  // store mutex
   mutable std::mutex state_mu_;
   std::shared_ptr<const MqState> state_;
   // Tokens live outside the snapshot: ApplyToken at API rates (2,000/s) adds one

@@ -63,7 +63,11 @@ class MqFixture : public iam::testing::IamFixture {
     broker_ = std::make_unique<broker::Broker>(1);
     mq_ = std::make_unique<MqService>(shared_store(), *iam_,
                                       MqOptions{}, &mq_clock);
-    mq_->attach_broker(broker_.get());
+    // The wiring keeps one namespace per instance (app/mq_binding.cpp, tested
+    // there with each instance's limits); here plain ones do.
+    mq_->on_snapshot([b = broker_.get()](const MqState& s) {
+      for (const auto& kv : s.instances) b->get_or_create(kv.first);
+    });
     audit = std::make_shared<RecordingAudit>();
     AccessOptions ao;
     ao.default_instance = "";
@@ -447,20 +451,14 @@ TEST_F(MqFixture, SignatureAdmissionCostsMicroseconds) {
   EXPECT_GT(n / s, 5000.0);
 }
 
-TEST_F(MqFixture, MessageTracesAreOptInPerInstanceAndQueryable) {
-  auto ns = broker_->find(inst);
-  ASSERT_TRUE(ns);
-  EXPECT_FALSE(ns->tracing());  // off by default: it costs about as much as routing
-  InstanceSettings s;
-  s.message_trace = true;
-  ASSERT_OK(mq_->UpdateInstance(acct, inst, std::nullopt, std::nullopt, s));
-  EXPECT_TRUE(ns->tracing());
-  ASSERT_TRUE(ns->tracer());
+// The namespace side (opt-in per instance, the tracer installed): app/mq_binding_test.cpp.
+TEST_F(MqFixture, MessageTracesAreQueryable) {
+  auto tracer = mq_->traces().tracer_for(inst);  // what the wiring gives the instance's namespace
   broker::Message m;
   m.topic = "Sensors/x";
   m.qos = 1;
-  ns->tracer()->published(m, "GID_dev@@@pub");
-  ns->tracer()->delivered(m, "GID_dev@@@sub", 1);
+  tracer->published(m, "GID_dev@@@pub");
+  tracer->delivered(m, "GID_dev@@@sub", 1);
   auto pubs = mq_->QueryMqttTraceMessagePublish(acct, inst, "", 0, INT64_MAX);
   ASSERT_TRUE(pubs.ok());
   ASSERT_EQ(pubs->size(), 1u);
@@ -663,4 +661,19 @@ TEST_F(MqFixture, EnhancedAuthenticationMethodIsRefusedUnlessAModeTakesIt) {
   auto a = ac_->admit(ci);
   EXPECT_EQ(a.reason, mqtt::Reason::BadAuthenticationMethod);
   EXPECT_FALSE(a.reason_string.empty());
+}
+
+// The mq_* tables go through the store's migration runner, which refuses a
+// database written by a newer Sluice (mq's own loop once did not).
+TEST_F(MqFixture, RefusesAnMqSchemaNewerThanThisBinary) {
+  ac_.reset();
+  mq_.reset();
+  iam_->store().db().run("UPDATE meta SET value = '99' WHERE key = 'mq_schema'");
+  try {
+    MqService again(shared_store(), *iam_, MqOptions{}, &mq_clock);
+    ADD_FAILURE() << "a schema newer than this binary was accepted";
+  } catch (const store::DbError& e) {
+    EXPECT_NE(std::string(e.what()).find("mq schema version 99, newer than this Sluice"), std::string::npos)
+        << e.what();
+  }
 }

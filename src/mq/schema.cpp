@@ -1,18 +1,11 @@
-// The mq_* tables: this layer's own migration step, versioned by the meta key
-// "mq_schema" and applied in one transaction (a crash leaves the old version).
-#include <string>
-
-#include "mq/mq_service.hpp"
-#include "store/store.hpp"
+// The mq_* tables: this layer's migration steps, versioned by the meta key
+// "mq_schema" and applied by the store's runner (store/migrate.hpp).
+#include "mq/schema.hpp"
 
 namespace sluice::mq {
 
 namespace {
-struct Step {
-  int version;
-  const char* sql;
-};
-const Step kSteps[] = {
+const store::Migration kSteps[] = {
     {1, R"sql(
 CREATE TABLE IF NOT EXISTS mq_instances (
   id          TEXT PRIMARY KEY,
@@ -101,21 +94,9 @@ CREATE TABLE IF NOT EXISTS mq_connect_black (
 };
 }  // namespace
 
-void MqService::migrate() {
-  auto& db = store_->db();
-  int v = 0;
-  {
-    auto q = db.query("SELECT value FROM meta WHERE key = 'mq_schema'");
-    if (q.step()) v = std::stoi(q.text(0));
-  }
-  for (const auto& s : kSteps) {
-    if (s.version <= v) continue;
-    store::Transaction tx(db);
-    db.exec(s.sql);
-    db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('mq_schema', ?)", std::to_string(s.version));
-    tx.commit();
-    v = s.version;
-  }
+const store::Schema& schema() {
+  static const store::Schema s{"mq", "mq_schema", kSteps};
+  return s;
 }
 
 }  // namespace sluice::mq

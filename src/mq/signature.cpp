@@ -1,24 +1,13 @@
 #include "mq/signature.hpp"
 
-#include <openssl/crypto.h>
-
 #include <vector>
 
-#include "store/crypto.hpp"
+#include "common/crypto.hpp"
 
 namespace sluice::mq {
 
 std::string sign_client_id(std::string_view secret, std::string_view client_id) {
-  return store::base64_encode(store::hmac_sha1(secret, client_id));
-}
-
-bool secret_equal(std::string_view given, std::string_view expected) {
-  if (given.size() != expected.size()) {
-    // Same work as a compare, so that the length does not show in the timing much.
-    (void)CRYPTO_memcmp(expected.data(), expected.data(), expected.size());
-    return false;
-  }
-  return CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+  return common::base64_encode(common::hmac_sha1(secret, client_id));
 }
 
 namespace {

@@ -4,13 +4,17 @@
 #include <string>
 #include <string_view>
 
+#include "common/crypto.hpp"
+
 namespace sluice::mq {
 
 // Base64(HMAC-SHA1(key = secret, data = client id)): the Signature,
 // DeviceCredential and SIGNED custom-auth password.
 std::string sign_client_id(std::string_view secret, std::string_view client_id);
 // Constant time in the length of `expected` (lengths may differ: then false).
-bool secret_equal(std::string_view given, std::string_view expected);
+inline bool secret_equal(std::string_view given, std::string_view expected) {
+  return common::constant_time_equal(given, expected);
+}
 
 // MQTT topic matching: does `topic` (no wildcards) match `filter`?
 bool filter_matches(std::string_view filter, std::string_view topic);

@@ -4,8 +4,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "store/migrations.hpp"
+#include "store/migrate.hpp"
 #include "store/private_files.hpp"
+#include "store/sqlite_db.hpp"
 
 namespace sluice::store {
 
@@ -24,8 +25,8 @@ Store::OpenResult Store::open(const std::string& data_dir, const StoreOptions& o
   std::unique_ptr<Store> s(new Store());
   s->data_dir_ = data_dir;
   try {
-    s->db_ = Db::open(data_dir + "/sluice.db");
-    s->schema_version_ = migrate(*s->db_);
+    s->db_ = SqliteDb::open(data_dir + "/sluice.db");
+    ensure_meta(*s->db_);
 
     std::optional<std::string> check;
     {
@@ -62,11 +63,6 @@ Store::OpenResult Store::open(const std::string& data_dir, const StoreOptions& o
   }
   r.store = std::move(s);
   return r;
-}
-
-int64_t Store::iam_version() {
-  auto q = db_->query("SELECT value FROM meta WHERE key = 'iam_version'");
-  return q.step() ? q.int64(0) : 0;
 }
 
 }  // namespace sluice::store

@@ -1,15 +1,20 @@
 #pragma once
-// The data directory: <data-dir>/sluice.db (SQLite, WAL) and the master key
-// (<data-dir>/master.key or SLUICE_MASTER_KEY). Opening checks the key against
-// a check value sealed in the database, so a wrong or missing key is a clear
-// startup error rather than undecryptable secrets later.
+// The control store: the database IAM, MQ and the audit log keep their tables
+// in (today <data-dir>/sluice.db, SQLite in WAL mode, behind the store/db.hpp
+// seam) and the master key that seals their secrets (<data-dir>/master.key or
+// SLUICE_MASTER_KEY). Opening checks the key against a check value sealed in
+// the database, so a wrong or missing key is a clear startup error rather than
+// undecryptable secrets later. Each owner migrates its own tables
+// (store/migrate.hpp) when its service is constructed.
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "store/changes.hpp"
 #include "store/crypto.hpp"
 #include "store/db.hpp"
+#include "store/master_key.hpp"
 
 namespace sluice::store {
 
@@ -26,20 +31,19 @@ class Store {
     std::unique_ptr<Store> store;  // null on error
     std::string error;             // a message an operator can act on
   };
-  // Creates the directory (0700) and the database when missing, migrates the schema.
+  // Creates the directory (0700) and the database when missing.
   static OpenResult open(const std::string& data_dir, const StoreOptions& opts = {});
 
-  // The single connection. Callers serialize access with mutex(): SQLite
-  // connections are not for concurrent use by several threads at once.
+  // The single connection. Callers serialize access with mutex(): a
+  // connection is not for concurrent use by several threads at once.
   Db& db() { return *db_; }
   std::mutex& mutex() { return mu_; }
   const SecretBox& box() const { return *box_; }
   const std::string& data_dir() const { return data_dir_; }
   KeySource key_source() const { return key_source_; }
-  int schema_version() const { return schema_version_; }
-  // Bumped (by triggers) on every change to an identity table, from any connection.
-  // Call with mutex() held.
-  int64_t iam_version();
+  // Another writer's commits to `channel`'s state (store/changes.hpp). Call
+  // with mutex() held, after the owner's migrations.
+  std::unique_ptr<ChangeFeed> changes(std::string channel) { return db_->watch(std::move(channel), mu_); }
 
  private:
   Store() = default;
@@ -47,7 +51,6 @@ class Store {
   std::unique_ptr<Db> db_;
   std::unique_ptr<SecretBox> box_;
   KeySource key_source_ = KeySource::File;
-  int schema_version_ = 0;
   std::mutex mu_;
 };
 

@@ -6,22 +6,14 @@
 #include <fstream>
 
 #include "store/crypto.hpp"
-#include "store/db.hpp"
-#include "store/migrations.hpp"
 #include "store/password.hpp"
 #include "store/store.hpp"
+#include "store/test_util.hpp"
 
 using namespace sluice::store;
+using sluice::store::testing::TempDir;
 
 namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sluice-store-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 StoreOptions no_env() {
   StoreOptions o;
   o.read_env = false;
@@ -51,18 +43,11 @@ TEST(SecretBox, RoundTripAndTamper) {
   EXPECT_EQ(*box.open(box.seal("")), "");
 }
 
-TEST(Crypto, Base64AndRandom) {
-  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(*base64_decode("Zm9vYg==\n"), "foob");
-  EXPECT_FALSE(base64_decode("Zm9vY"));
-  EXPECT_FALSE(base64_decode("Zm9v!mFy"));
+TEST(Crypto, RandomStrings) {
   std::string s = random_string(30, kAlnum);
   EXPECT_EQ(s.size(), 30u);
   for (char c : s) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
   EXPECT_NE(random_string(30, kAlnum), s);
-  EXPECT_TRUE(constant_time_equal("abc", "abc"));
-  EXPECT_FALSE(constant_time_equal("abc", "abd"));
-  EXPECT_FALSE(constant_time_equal("abc", "ab"));
 }
 
 TEST(Password, Argon2idVerify) {
@@ -78,37 +63,12 @@ TEST(Password, Argon2idVerify) {
   EXPECT_TRUE(verify_password(d, "default params"));
 }
 
-TEST(Db, TransactionsRollBack) {
-  TempDir t;
-  auto db = Db::open(t.path + "/x.db");
-  db->exec("CREATE TABLE t(a INTEGER, b TEXT)");
-  {
-    Transaction tx(*db);
-    db->run("INSERT INTO t VALUES (?, ?)", 1, "one");
-  }  // no commit: rolled back
-  {
-    Transaction tx(*db);
-    db->run("INSERT INTO t VALUES (?, ?)", 2, std::string("two"));
-    tx.commit();
-  }
-  auto q = db->query("SELECT a, b FROM t");
-  ASSERT_TRUE(q.step());
-  EXPECT_EQ(q.int64(0), 2);
-  EXPECT_EQ(q.text(1), "two");
-  EXPECT_FALSE(q.step());
-  EXPECT_THROW(db->exec("SELECT * FROM nope"), DbError);
-  auto j = db->query("PRAGMA journal_mode");
-  ASSERT_TRUE(j.step());
-  EXPECT_EQ(j.text(0), "wal");
-}
-
 TEST(Store, CreatesKeyFileWithMode0600AndReopens) {
   TempDir t;
   {
     auto r = Store::open(t.path + "/data", no_env());
     ASSERT_TRUE(r.store) << r.error;
     EXPECT_EQ(r.store->key_source(), KeySource::Created);
-    EXPECT_EQ(r.store->schema_version(), schema_version_latest());
     r.store->db().run("INSERT INTO meta(key, value) VALUES ('x', ?)", Blob{r.store->box().seal("hello", "x")});
   }
   struct stat st {};
@@ -137,7 +97,7 @@ TEST(Store, WrongMasterKeyIsAnError) {
   ASSERT_TRUE(Store::open(t.path, no_env()).store);
   {
     std::ofstream f(t.path + "/master.key", std::ios::trunc);
-    f << base64_encode(std::string(32, 'k')) << "\n";
+    f << sluice::common::base64_encode(std::string(32, 'k')) << "\n";
   }
   auto r = Store::open(t.path, no_env());
   EXPECT_FALSE(r.store);
@@ -146,7 +106,7 @@ TEST(Store, WrongMasterKeyIsAnError) {
 
 TEST(Store, MasterKeyFromEnvironment) {
   TempDir t;
-  std::string key = base64_encode(std::string(32, 'e'));
+  std::string key = sluice::common::base64_encode(std::string(32, 'e'));
   StoreOptions o = no_env();
   o.master_key_b64 = key;
   {
@@ -156,7 +116,7 @@ TEST(Store, MasterKeyFromEnvironment) {
   }
   EXPECT_FALSE(std::filesystem::exists(t.path + "/master.key"));
   EXPECT_TRUE(Store::open(t.path, o).store);
-  o.master_key_b64 = base64_encode(std::string(32, 'f'));
+  o.master_key_b64 = sluice::common::base64_encode(std::string(32, 'f'));
   EXPECT_FALSE(Store::open(t.path, o).store);
   o.master_key_b64 = "not base64";
   auto r = Store::open(t.path, o);
@@ -166,56 +126,4 @@ TEST(Store, MasterKeyFromEnvironment) {
   ::setenv("SLUICE_MASTER_KEY", key.c_str(), 1);
   EXPECT_TRUE(Store::open(t.path).store);
   ::unsetenv("SLUICE_MASTER_KEY");
-}
-
-TEST(Store, RejectsNewerSchema) {
-  TempDir t;
-  ASSERT_TRUE(Store::open(t.path, no_env()).store);
-  {
-    auto db = Db::open(t.path + "/sluice.db");
-    db->exec("PRAGMA user_version = 999");
-  }
-  auto r = Store::open(t.path, no_env());
-  EXPECT_FALSE(r.store);
-  EXPECT_NE(r.error.find("newer"), std::string::npos) << r.error;
-}
-
-TEST(Store, IamVersionCountsIdentityWritesOnly) {
-  TempDir t;
-  auto r = Store::open(t.path, no_env());
-  ASSERT_TRUE(r.store) << r.error;
-  auto& s = *r.store;
-  int64_t v0 = s.iam_version();
-  s.db().run("INSERT INTO accounts VALUES ('1000000000000001', 'l', 'a', 'h', 0)");
-  EXPECT_EQ(s.iam_version(), v0 + 1);
-  s.db().run("UPDATE accounts SET alias = 'b'");
-  s.db().run("DELETE FROM accounts");
-  EXPECT_EQ(s.iam_version(), v0 + 3);
-  s.db().run("INSERT INTO meta(key, value) VALUES ('other', 1)");
-  EXPECT_EQ(s.iam_version(), v0 + 3);
-}
-
-// RFC 2202 (HMAC-SHA1) and RFC 4231 (HMAC-SHA256) vectors, including a key
-// longer than the block (hashed first), and the ApsaraMQ Signature vector.
-TEST(Crypto, HmacMatchesTheRfcVectors) {
-  auto hex = [](std::string_view raw) {
-    static const char* d = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : raw) {
-      out.push_back(d[c >> 4]);
-      out.push_back(d[c & 15]);
-    }
-    return out;
-  };
-  using sluice::store::hmac_sha1;
-  using sluice::store::hmac_sha256;
-  EXPECT_EQ(hex(hmac_sha1(std::string(20, '\x0b'), "Hi There")), "b617318655057264e28bc0b6fb378c8ef146be00");
-  EXPECT_EQ(hex(hmac_sha1("Jefe", "what do ya want for nothing?")), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-  EXPECT_EQ(hex(hmac_sha1(std::string(80, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
-            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
-  EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  EXPECT_EQ(hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-  EXPECT_EQ(sluice::store::base64_encode(hmac_sha1("XXXXX", "GID_Test@@@0001")), "vI009IZJZVGRwBwZvnbwjfuXxVM=");
 }

@@ -10,21 +10,16 @@
 #include "broker/broker.hpp"
 #include "broker/clock.hpp"
 #include "broker/namespace.hpp"
-#include "store/broker_store.hpp"
-#include "store/message_codec.hpp"
+#include "persist/broker_store.hpp"
+#include "persist/message_codec.hpp"
+#include "store/test_util.hpp"
 
 using namespace sluice;
 using broker::PersistRecord;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sluice-bstore-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
+struct TempDir : store::testing::TempDir {
   std::string db() const { return path + "/broker.db"; }
 };
 
@@ -61,20 +56,20 @@ broker::MessagePtr msg(std::string topic, std::string payload, uint8_t qos, bool
 // A store at `db`, read back, and a one-loop broker over it, wired as `sluice
 // serve` wires them; restore() hands what was read back to the broker.
 struct Rig {
-  store::BrokerStore st;
+  persist::BrokerStore st;
   broker::Recovered recovered;
   broker::Broker b{1};
   std::shared_ptr<broker::Namespace> ns = b.get_or_create("");
   broker::WorkerStats stats;
   broker::WorkerContext ctx{0, 1, stats};
-  explicit Rig(const std::string& db) : st(db, {store::FsyncMode::Always, 0}), recovered(st.recover()) {
+  explicit Rig(const std::string& db) : st(db, {persist::FsyncMode::Always, 0}), recovered(st.recover()) {
     b.set_persistence(&st);
     st.start(nullptr);
   }
   size_t restore() { return b.restore(std::move(recovered)); }
 };
 
-void wait_durable(store::BrokerStore& s, uint64_t ticket) {
+void wait_durable(persist::BrokerStore& s, uint64_t ticket) {
   for (int i = 0; i < 500 && s.durable() < ticket; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_GE(s.durable(), ticket);
 }
@@ -93,8 +88,8 @@ TEST(MessageCodec, RoundTripKeepsPropertiesAndExpiry) {
   m.correlation_data = "cd";
   m.user_properties = {{"k", "v"}, {"k", "w"}};
   m.expiry_at_ms = broker::now_ms() + 60000;
-  const std::string bytes = store::encode_message(m);
-  auto back = store::decode_message(bytes, broker::wall_ms(), broker::now_ms());
+  const std::string bytes = persist::encode_message(m);
+  auto back = persist::decode_message(bytes, broker::wall_ms(), broker::now_ms());
   ASSERT_TRUE(back);
   EXPECT_EQ(back->topic, m.topic);
   EXPECT_EQ(back->payload, m.payload);
@@ -113,13 +108,13 @@ TEST(MessageCodec, DamagedBytesReadBackAsNothing) {
   m.topic = "t";
   m.payload = "payload";
   m.user_properties = {{"k", "v"}};
-  const std::string bytes = store::encode_message(m);
+  const std::string bytes = persist::encode_message(m);
   for (size_t n = 0; n < bytes.size(); ++n)
-    EXPECT_FALSE(store::decode_message(std::string_view(bytes).substr(0, n), 0, 0)) << n;
+    EXPECT_FALSE(persist::decode_message(std::string_view(bytes).substr(0, n), 0, 0)) << n;
   std::string huge = bytes;
   huge[13] = '\xff';  // the user property count
   huge[14] = '\xff';
-  EXPECT_FALSE(store::decode_message(huge, 0, 0));
+  EXPECT_FALSE(persist::decode_message(huge, 0, 0));
 }
 
 TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
@@ -189,7 +184,7 @@ TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
   wait_durable(st, ctx.ticket());
   st.stop();
 
-  store::BrokerStore again(dir.db(), {store::FsyncMode::Always, 0});
+  persist::BrokerStore again(dir.db(), {persist::FsyncMode::Always, 0});
   broker::Recovered r2 = again.recover();
   ASSERT_EQ(r2.sessions.size(), 1u);
   const auto& e = r2.sessions[0].entries;
@@ -202,7 +197,7 @@ TEST(BrokerStore, SessionQueueAndRetainedSurviveARestartInOrder) {
 
 TEST(BrokerStore, QueuedAndAcknowledgedInOneBatchNeverReachTheDisk) {
   TempDir dir;
-  store::BrokerStore st(dir.db(), {store::FsyncMode::Batch, 10});
+  persist::BrokerStore st(dir.db(), {persist::FsyncMode::Batch, 10});
   st.recover();
   PersistRecord s{PersistRecord::Kind::SessionSaved};
   s.key = st.new_session_key();
@@ -231,7 +226,7 @@ TEST(BrokerStore, QueuedAndAcknowledgedInOneBatchNeverReachTheDisk) {
   st.stop();
   EXPECT_EQ(st.stats().batches, 1u);
   EXPECT_EQ(st.stats().cancelled, 60u);
-  store::BrokerStore again(dir.db(), {});
+  persist::BrokerStore again(dir.db(), {});
   auto r = again.recover();
   ASSERT_EQ(r.sessions.size(), 1u);
   ASSERT_EQ(r.sessions[0].entries.size(), 40u);
@@ -244,7 +239,7 @@ TEST(BrokerStore, QueuedAndAcknowledgedInOneBatchNeverReachTheDisk) {
 TEST(BrokerStore, RecoveryDropsExpiredMessagesAndOrphans) {
   TempDir dir;
   {
-    store::BrokerStore st(dir.db(), {store::FsyncMode::Off, 0});
+    persist::BrokerStore st(dir.db(), {persist::FsyncMode::Off, 0});
     st.recover();
     PersistRecord s{PersistRecord::Kind::SessionSaved};
     s.key = 5;
@@ -269,12 +264,12 @@ TEST(BrokerStore, RecoveryDropsExpiredMessagesAndOrphans) {
     st.stop();
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(40));
-  store::BrokerStore st(dir.db(), {});
+  persist::BrokerStore st(dir.db(), {});
   auto r = st.recover();
   ASSERT_EQ(r.sessions.size(), 1u);
   ASSERT_EQ(r.sessions[0].entries.size(), 1u);
   EXPECT_EQ(r.sessions[0].entries[0].message->payload, "fresh");
-  store::BrokerStore again(dir.db(), {});
+  persist::BrokerStore again(dir.db(), {});
   EXPECT_EQ(again.recover().sessions[0].entries.size(), 1u);  // deleted, not just skipped
 }
 
@@ -327,16 +322,16 @@ TEST(BrokerStore, WillsOfConnectionsOpenAtACrashGoOutAfterTheRestart) {
   PersistRecord last{PersistRecord::Kind::RetainedCleared};
   wait_durable(st, st.submit(std::move(last)));
   st.stop();
-  store::BrokerStore again(dir.db(), {});
+  persist::BrokerStore again(dir.db(), {});
   EXPECT_TRUE(again.recover().live_wills.empty());  // published once, not again after another restart
 }
 
 TEST(BrokerStore, FsyncModesParse) {
-  store::FsyncMode m;
-  EXPECT_TRUE(store::parse_fsync_mode("always", m));
-  EXPECT_EQ(m, store::FsyncMode::Always);
-  EXPECT_TRUE(store::parse_fsync_mode("off", m));
-  EXPECT_TRUE(store::parse_fsync_mode("batch", m));
-  EXPECT_EQ(m, store::FsyncMode::Batch);
-  EXPECT_FALSE(store::parse_fsync_mode("sometimes", m));
+  persist::FsyncMode m;
+  EXPECT_TRUE(persist::parse_fsync_mode("always", m));
+  EXPECT_EQ(m, persist::FsyncMode::Always);
+  EXPECT_TRUE(persist::parse_fsync_mode("off", m));
+  EXPECT_TRUE(persist::parse_fsync_mode("batch", m));
+  EXPECT_EQ(m, persist::FsyncMode::Batch);
+  EXPECT_FALSE(persist::parse_fsync_mode("sometimes", m));
 }

@@ -1,4 +1,4 @@
-#include "store/broker_store.hpp"
+#include "persist/broker_store.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,12 +10,15 @@
 
 #include "broker/clock.hpp"
 #include "common/log.hpp"
-#include "store/db.hpp"
-#include "store/message_codec.hpp"
+#include "store/sqlite_db.hpp"
+#include "persist/message_codec.hpp"
 
-namespace sluice::store {
+namespace sluice::persist {
 
 using broker::PersistRecord;
+using store::Blob;
+using store::Stmt;
+using store::Transaction;
 using Kind = broker::PersistRecord::Kind;
 
 bool parse_fsync_mode(std::string_view s, FsyncMode& out) {
@@ -61,7 +64,7 @@ uint8_t sub_flags(const broker::SubOptions& o) {
 
 // Prepared once: the writer runs the same few statements many thousand times a second.
 struct BrokerStore::Statements {
-  explicit Statements(Db& db)
+  explicit Statements(store::Db& db)
       : session_save(db.prepare(
             "INSERT INTO sessions(key, ns, client_id, expiry_s, offline_at) VALUES(?,?,?,?,0) "
             "ON CONFLICT(key) DO UPDATE SET expiry_s = excluded.expiry_s, offline_at = 0")),
@@ -91,7 +94,7 @@ struct BrokerStore::Statements {
 BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opts_(opts) {
   if (opts_.window_ms < 0) opts_.window_ms = 0;
   if (opts_.window_ms > 10) opts_.window_ms = 10;
-  db_ = Db::open(path);
+  db_ = store::SqliteDb::open(path);
   wal_path_ = path + "-wal";
   // always: FULL, each commit fsyncs the WAL. batch: NORMAL, a commit is a write()
   // to the WAL (the syncer fsyncs it); off: never any fsync.
@@ -411,4 +414,4 @@ broker::Recovered BrokerStore::recover() {
   return out;
 }
 
-}  // namespace sluice::store
+}  // namespace sluice::persist

@@ -1,25 +1,18 @@
-#include "store/migrations.hpp"
+// The identity tables (RAM, ResourceManager, STS, service activation), their
+// versions applied by the store's migration runner and recorded in SQLite's
+// PRAGMA user_version (they predate the runner).
+#include "iam/schema.hpp"
 
-#include <string>
-#include <vector>
-
-namespace sluice::store {
+namespace sluice::iam {
 
 namespace {
 
-struct Migration {
-  int version;
-  const char* sql;
-};
-
 // Names: account ids are 16-digit strings; RAM entity names are unique per
 // account; "scope_rg" is '' for an Account-scope grant, else a resource group id.
-const Migration kMigrations[] = {
+// The meta table, created in step 1 before there was a runner, is the store's
+// now (store::ensure_meta, the same definition), made before any step runs.
+const store::Migration kMigrations[] = {
     {1, R"sql(
-CREATE TABLE meta (
-  key   TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-);
 CREATE TABLE accounts (
   id            TEXT PRIMARY KEY,
   login_name    TEXT NOT NULL UNIQUE,
@@ -209,31 +202,11 @@ CREATE TRIGGER iam_version_attachments_delete AFTER DELETE ON attachments BEGIN 
 )sql"},
 };
 
-int user_version(Db& db) {
-  auto s = db.prepare("PRAGMA user_version");
-  s.step();
-  return static_cast<int>(s.int64(0));
-}
-
 }  // namespace
 
-int schema_version_latest() { return kMigrations[std::size(kMigrations) - 1].version; }
-
-int migrate(Db& db) {
-  int v = user_version(db);
-  if (v > schema_version_latest())
-    throw DbError("database " + db.path() + " has schema version " + std::to_string(v) +
-                  ", newer than this Sluice understands (" + std::to_string(schema_version_latest()) +
-                  "); run a newer Sluice or restore a backup");
-  for (const auto& m : kMigrations) {
-    if (m.version <= v) continue;
-    Transaction tx(db);
-    db.exec(m.sql);
-    db.exec("PRAGMA user_version = " + std::to_string(m.version));
-    tx.commit();
-    v = m.version;
-  }
-  return v;
+const store::Schema& schema() {
+  static const store::Schema s{"iam", "iam_schema", kMigrations, /*sqlite_user_version=*/true};
+  return s;
 }
 
-}  // namespace sluice::store
+}  // namespace sluice::iam

@@ -9,10 +9,10 @@
 
 #include "broker/message.hpp"
 
-namespace sluice::store {
+namespace sluice::persist {
 
 std::string encode_message(const broker::Message& m);
 // `wall_now` / `mono_now`: the two clocks at decode time (to map the expiry back).
 broker::MessagePtr decode_message(std::string_view bytes, int64_t wall_now, int64_t mono_now);
 
-}  // namespace sluice::store
+}  // namespace sluice::persist

@@ -1,11 +1,11 @@
-#include "store/message_codec.hpp"
+#include "persist/message_codec.hpp"
 
 #include <cstring>
 
 #include "broker/clock.hpp"
 #include "broker/persistence.hpp"
 
-namespace sluice::store {
+namespace sluice::persist {
 
 namespace {
 
@@ -118,4 +118,4 @@ broker::MessagePtr decode_message(std::string_view bytes, int64_t wall_now, int6
   return m;
 }
 
-}  // namespace sluice::store
+}  // namespace sluice::persist

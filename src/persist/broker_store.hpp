@@ -30,8 +30,10 @@
 #include "broker/persistence.hpp"
 
 namespace sluice::store {
+class SqliteDb;
+}
 
-class Db;
+namespace sluice::persist {
 
 enum class FsyncMode : uint8_t { Always, Batch, Off };
 // "always" | "batch" | "off"; false on anything else.
@@ -48,7 +50,7 @@ struct BrokerStoreStats {
 
 class BrokerStore final : public broker::Persistence {
  public:
-  // Opens or creates the file (throws DbError).
+  // Opens or creates the file (throws store::DbError).
   BrokerStore(const std::string& path, BrokerStoreOptions opts);
   ~BrokerStore() override;
 
@@ -78,7 +80,7 @@ class BrokerStore final : public broker::Persistence {
   void apply(std::vector<broker::PersistRecord>& batch);
 
   BrokerStoreOptions opts_;
-  std::unique_ptr<Db> db_;
+  std::unique_ptr<store::SqliteDb> db_;
   struct Statements;
   std::unique_ptr<Statements> st_;
 
@@ -102,4 +104,4 @@ class BrokerStore final : public broker::Persistence {
   BrokerStoreStats stats_;
 };
 
-}  // namespace sluice::store
+}  // namespace sluice::persist

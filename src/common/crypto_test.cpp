@@ -1,0 +1,53 @@
+// The shared digests and encodings: RFC vectors, the ApsaraMQ Signature
+// vector, base64's strictness and the constant-time compare.
+#include "common/crypto.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/iso_time.hpp"
+
+using namespace sluice::common;
+
+// RFC 2202 (HMAC-SHA1) and RFC 4231 (HMAC-SHA256) vectors, including a key
+// longer than the block (hashed first), and the ApsaraMQ Signature vector.
+TEST(Crypto, HmacMatchesTheRfcVectors) {
+  EXPECT_EQ(hex(hmac_sha1(std::string(20, '\x0b'), "Hi There")), "b617318655057264e28bc0b6fb378c8ef146be00");
+  EXPECT_EQ(hex(hmac_sha1("Jefe", "what do ya want for nothing?")), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  EXPECT_EQ(hex(hmac_sha1(std::string(80, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+  EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(base64_encode(hmac_sha1("XXXXX", "GID_Test@@@0001")), "vI009IZJZVGRwBwZvnbwjfuXxVM=");
+}
+
+TEST(Crypto, Sha256AndHex) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex(sha256("abc")), sha256_hex("abc"));
+  EXPECT_EQ(hex(std::string("\x00\xff\x10", 3)), "00ff10");
+}
+
+TEST(Crypto, Base64IsStrict) {
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(*base64_decode("Zm9vYg==\n"), "foob");
+  EXPECT_EQ(*base64_decode(" Zm9v "), "foo");
+  EXPECT_FALSE(base64_decode("Zm9vY"));
+  EXPECT_FALSE(base64_decode("Zm9v!mFy"));
+}
+
+TEST(Crypto, ConstantTimeEqual) {
+  struct Case {
+    const char *given, *expected;
+    bool equal;
+  };
+  for (const Case& c : {Case{"abc", "abc", true}, Case{"", "", true}, Case{"abd", "abc", false},
+                        Case{"ab", "abc", false}, Case{"abcd", "abc", false}, Case{"", "x", false}})
+    EXPECT_EQ(constant_time_equal(c.given, c.expected), c.equal) << c.given << " vs " << c.expected;
+}
+
+TEST(IsoTime, FormatsUtcToTheSecond) {
+  EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(iso8601_utc(1714564800), "2024-05-01T12:00:00Z");
+}

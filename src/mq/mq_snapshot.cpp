@@ -1,0 +1,153 @@
+// The in-memory snapshot of every instance (MqState), rebuilt from the store
+// after each committed change and when the change feed reports another
+// writer's commit; the access layer reads it without touching the database.
+#include <boost/json.hpp>
+
+#include "common/log.hpp"
+#include "mq/internal.hpp"
+#include "mq/settings.hpp"
+
+namespace sluice::mq {
+
+using namespace detail;
+
+namespace json = boost::json;
+
+std::shared_ptr<const MqState> MqService::state() const {
+  std::lock_guard lk(state_mu_);
+  return state_;
+}
+
+void MqService::reload_locked() {
+  auto s = std::make_shared<MqState>();
+  auto& db = store_->db();
+  const auto& box = store_->box();
+  {
+    auto q = db.query(
+        "SELECT id, account_id, name, type, status, remark, settings, created_at, updated_at FROM mq_instances");
+    while (q.step()) {
+      InstanceState st;
+      st.inst = Instance{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5),
+                         settings_from_json(q.text(6)), q.int64(7), q.int64(8)};
+      s->instances.emplace(st.inst.id, std::move(st));
+    }
+  }
+  auto inst = [&](const std::string& id) -> InstanceState* {
+    auto it = s->instances.find(id);
+    return it == s->instances.end() ? nullptr : &it->second;
+  };
+  {
+    auto q = db.query("SELECT instance_id, topic FROM mq_topics");
+    while (q.step())
+      if (auto* i = inst(q.text(0))) i->topics.insert(q.text(1));
+  }
+  {
+    auto q = db.query("SELECT instance_id, group_id FROM mq_groups");
+    while (q.step())
+      if (auto* i = inst(q.text(0))) i->groups.insert(q.text(1));
+  }
+  {
+    auto q = db.query("SELECT instance_id, client_id, key_id, secret, created_ms, updated_ms FROM mq_device_credentials");
+    while (q.step()) {
+      auto* i = inst(q.text(0));
+      if (!i) continue;
+      auto secret = box.open(q.blob(3), q.text(2));
+      if (!secret) {
+        log::error("mq: device credential {} cannot be decrypted with this master key; skipped", q.text(2));
+        continue;
+      }
+      DeviceCredential d{q.text(0), q.text(1), q.text(2), *secret, q.int64(4), q.int64(5)};
+      s->device_keys[d.device_access_key_id] = {d.instance_id, d.client_id};
+      i->devices.emplace(d.client_id, std::move(d));
+    }
+  }
+  {
+    auto q = db.query(
+        "SELECT instance_id, identity_type, identity, username, client_id, secret, sign_mode, created_ms, updated_ms "
+        "FROM mq_custom_identities");
+    while (q.step()) {
+      auto* i = inst(q.text(0));
+      if (!i) continue;
+      CustomIdentity c;
+      c.instance_id = q.text(0);
+      c.type = identity_type_from(q.text(1)).value_or(IdentityType::User);
+      c.username = q.text(3);
+      c.client_id = q.text(4);
+      auto secret = box.open(q.blob(5), identity_aad(c.instance_id, c.type, q.text(2)));
+      if (!secret) {
+        log::error("mq: custom-auth identity {} of {} cannot be decrypted with this master key; skipped", q.text(2),
+                   c.instance_id);
+        continue;
+      }
+      c.secret = *secret;
+      c.sign_mode = sign_mode_from(q.text(6)).value_or(SignMode::Origin);
+      c.create_time_ms = q.int64(7);
+      c.update_time_ms = q.int64(8);
+      i->identities.push_back(std::move(c));
+    }
+  }
+  {
+    auto q = db.query(
+        "SELECT instance_id, identity_type, identity, topic, permit_action, effect, created_ms FROM "
+        "mq_custom_permissions");
+    while (q.step()) {
+      auto* i = inst(q.text(0));
+      if (!i) continue;
+      CustomPermission p;
+      p.instance_id = q.text(0);
+      p.identity_type = identity_type_from(q.text(1)).value_or(IdentityType::User);
+      p.identity = q.text(2);
+      p.topic = q.text(3);
+      p.action = permit_action_from(q.text(4)).value_or(PermitAction::PubSub);
+      p.effect = effect_from(q.text(5)).value_or(PermitEffect::Deny);
+      p.create_time_ms = q.int64(6);
+      i->permissions.push_back(std::move(p));
+    }
+  }
+  {
+    auto q = db.query("SELECT instance_id, client_id FROM mq_connect_black");
+    while (q.step())
+      if (auto* i = inst(q.text(0))) i->blacklist.insert(q.text(1));
+  }
+  std::unordered_map<std::string, TokenInfo> tokens;
+  {
+    auto q = db.query(
+        "SELECT token_hash, instance_id, account_id, resources, actions, expire_ms, created_at, revoked FROM mq_tokens");
+    while (q.step()) {
+      TokenInfo t;
+      t.instance_id = q.text(1);
+      t.account_id = q.text(2);
+      json::error_code ec;
+      auto v = json::parse(q.text(3), ec);
+      if (!ec && v.is_array())
+        for (const auto& r : v.as_array())
+          if (r.is_string()) t.resources.emplace_back(r.as_string());
+      std::string a = q.text(4);
+      t.read = a.find('R') != std::string::npos;
+      t.write = a.find('W') != std::string::npos;
+      t.expire_time_ms = q.int64(5);
+      t.created_at = q.int64(6);
+      t.revoked = q.int64(7) != 0;
+      tokens.emplace(q.text(0), std::move(t));
+    }
+  }
+  {
+    std::unique_lock lk(tokens_mu_);
+    tokens_.swap(tokens);
+  }
+  std::shared_ptr<const MqState> cs = std::move(s);
+  {
+    std::lock_guard lk(state_mu_);
+    state_ = cs;
+  }
+  if (snapshot_listener_) snapshot_listener_(*cs);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+bool MqService::changes_due() { return changes_->due(); }
+
+void MqService::poll_external_changes() {
+  changes_->poll([this](const store::Change&) { reload_locked(); });
+}
+
+}  // namespace sluice::mq

@@ -41,22 +41,12 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.5
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
-free_port() { local p; for _ in $(seq 200); do p=$(( 20000 + RANDOM % 12000 )); port_in_use "$p" || { echo "$p"; return; }; done; die "no free port"; }
-wait_port() { local deadline=$(( SECONDS + 10 )); while (( SECONDS < deadline )); do
-  kill -0 "$2" 2>/dev/null || return 1; (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
 # --- Sluice's data: an account, the service, an instance with topic "bench" and group GID_bench
 DATA=$TMP/sluice-data
-A=("$SLUICE" admin --data-dir "$DATA")
-"${A[@]}" account create --login bench@example.com --alias bench --password password-123 >/dev/null || die "account"
-"${A[@]}" service activate --account bench >/dev/null
-INST=$("${A[@]}" instance create --account bench --name bench)
-"${A[@]}" topic create --account bench --instance "$INST" --topic bench >/dev/null
-"${A[@]}" mq-group create --account bench --instance "$INST" --group GID_bench >/dev/null
-KEY=$("${A[@]}" key create --account bench)
-AK=$(sed -n 's/^AccessKeyId: *//p' <<<"$KEY"); SK=$(sed -n 's/^AccessKeySecret: *//p' <<<"$KEY")
-[[ -n $AK && -n $SK ]] || die "no access key: $KEY"
+make_bench_tenant "$SLUICE" "$DATA"
 
 # --- mosquitto's password file and ACL
 mosquitto_passwd -b -c "$TMP/passwd" bench benchpw 2>/dev/null || die "mosquitto_passwd"

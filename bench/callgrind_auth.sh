@@ -22,21 +22,12 @@ TMP=$(mktemp -d /tmp/sluice-cg.XXXXXX)
 BPID=
 cleanup() { [[ -n $BPID ]] && kill "$BPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-port_in_use() { ss -Htan "sport = :$1" 2>/dev/null | grep -q .; }
-free_port() { local p; for _ in $(seq 200); do p=$(( 20000 + RANDOM % 12000 )); port_in_use "$p" || { echo "$p"; return; }; done; die "no free port"; }
-wait_port() { local deadline=$(( SECONDS + 60 )); while (( SECONDS < deadline )); do
-  kill -0 "$2" 2>/dev/null || return 1; (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 
 # One account, instance, topic and group for Signature mode (made with the first binary).
 DATA=$TMP/data
-A=("${BINS[0]}" admin --data-dir "$DATA")
-"${A[@]}" account create --login bench@example.com --alias bench --password password-123 >/dev/null || die "account"
-"${A[@]}" service activate --account bench >/dev/null
-INST=$("${A[@]}" instance create --account bench --name bench)
-"${A[@]}" topic create --account bench --instance "$INST" --topic bench >/dev/null
-"${A[@]}" mq-group create --account bench --instance "$INST" --group GID_bench >/dev/null
-KEY=$("${A[@]}" key create --account bench)
-AK=$(sed -n 's/^AccessKeyId: *//p' <<<"$KEY"); SK=$(sed -n 's/^AccessKeySecret: *//p' <<<"$KEY")
+make_bench_tenant "${BINS[0]}" "$DATA"
 
 # Every run starts from a copy of the same data directory, already opened once (its
 # migrations and first-start work done), so that no run pays for another's start-up.
@@ -50,7 +41,7 @@ for mode in anon sig; do
   port=$(free_port)
   # shellcheck disable=SC2046
   "${BINS[0]}" $(serve_args "$mode" "$dir" "$port") >/dev/null 2>&1 &
-  BPID=$!; wait_port "$port" "$BPID" || die "${BINS[0]} ($mode) did not start"; kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
+  BPID=$!; wait_port "$port" "$BPID" 60 || die "${BINS[0]} ($mode) did not start"; kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
 done
 
 run() {  # binary mode msgs -> prints "IR DELIVERED"
@@ -67,7 +58,7 @@ run() {  # binary mode msgs -> prints "IR DELIVERED"
   # shellcheck disable=SC2046
   valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" $(serve_args "$mode" "$dir" "$port") >/dev/null 2>&1 &
   BPID=$!
-  wait_port "$port" "$BPID" || die "$bin ($mode) did not start"
+  wait_port "$port" "$BPID" 60 || die "$bin ($mode) did not start"
   local line
   line=$("$BENCH" fanin --pubs 4 --qos 0 --rate "$RATE" --count "$n" --duration 120 --port "$port" --quiet "${creds[@]}" |
          grep '^RESULT ')

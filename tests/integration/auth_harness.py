@@ -341,6 +341,30 @@ class TenantTestCase(unittest.TestCase):
         self.clients.append(c)
         return c
 
+    def connect(self, key, device, version=5, tenant=None, **kw):
+        """A Signature-mode client of `tenant` (default: the first) with key (id, secret)."""
+        t = tenant or self.t
+        key_id, secret = key
+        cid = t.cid(device)
+        return self.track(MqttClient(self.b, cid, t.sig_user(key_id), sign(secret, cid), version=version, **kw))
+
+    def root(self, device, **kw):
+        """A Signature-mode client with the first tenant's root key."""
+        return self.connect((self.t.key_id, self.t.secret), device, **kw)
+
+    def policy(self, name, statements, attach_to=None):
+        """A custom policy in the first tenant's account, attached to `attach_to` ("user:x") if given."""
+        doc = json.dumps({"Version": "1", "Statement": statements})
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(doc)
+        try:
+            self.b.admin("policy", "create", "--account", self.t.alias, "--name", name, "--document", f.name)
+        finally:
+            os.unlink(f.name)
+        if attach_to:
+            self.b.admin("attach", "--account", self.t.alias, "--principal", attach_to, "--policy", name,
+                         "--type", "Custom")
+
     def tearDown(self):
         for c in self.clients:
             c.close()

@@ -28,25 +28,6 @@ class MqttAttacks(TenantTestCase):
     ENV = {"SLUICE_MQ_AUTH_FAIL_BURST": "1000"}
     TENANTS = ("acme", "evil")
 
-    def connect(self, key, device, version=5, clean=True, **kw):
-        key_id, secret = key
-        cid = self.t.cid(device)
-        return self.track(MqttClient(self.b, cid, self.t.sig_user(key_id), sign(secret, cid), version=version,
-                                     clean=clean, **kw))
-
-    def root(self, device, **kw):
-        return self.connect((self.t.key_id, self.t.secret), device, **kw)
-
-    def policy(self, name, statements, attach_to):
-        doc = json.dumps({"Version": "1", "Statement": statements})
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            f.write(doc)
-        try:
-            self.b.admin("policy", "create", "--account", "acme", "--name", name, "--document", f.name)
-        finally:
-            os.unlink(f.name)
-        self.b.admin("attach", "--account", "acme", "--principal", attach_to, "--policy", name, "--type", "Custom")
-
     def topic_arn(self, rel):
         return f"acs:mq:*:{self.t.account}:topic/{self.t.instance}/{rel}"
 

@@ -25,24 +25,6 @@ class RamAuthorization(TenantTestCase):
     def prepare(cls, b):
         b.admin("topic", "create", "--account", "acme", "--instance", cls.t.instance, "--topic", "Other")
 
-    def connect(self, key, device, version=5, tenant=None):
-        t = tenant or self.t
-        key_id, secret = key
-        cid = t.cid(device)
-        return self.track(MqttClient(self.b, cid, t.sig_user(key_id), sign(secret, cid), version=version))
-
-    def root(self, device):
-        return self.connect((self.t.key_id, self.t.secret), device)
-
-    def policy(self, name, statements):
-        doc = json.dumps({"Version": "1", "Statement": statements})
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            f.write(doc)
-        try:
-            self.b.admin("policy", "create", "--account", "acme", "--name", name, "--document", f.name)
-        finally:
-            os.unlink(f.name)
-
     def arn(self, rel):
         return f"acs:mq:*:{self.t.account}:{rel}"
 

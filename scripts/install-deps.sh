@@ -11,6 +11,8 @@ PKGS=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev libargon2-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # the cluster (issue #17): NATS with JetStream carries messages between nodes
+  libnats-dev nats-server
   # real peers and clients for tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl nodejs
   # a real browser for the console tests (driven by playwright-core)

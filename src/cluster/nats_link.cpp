@@ -1,0 +1,426 @@
+#include "cluster/nats_link.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+#include "common/log.hpp"
+
+namespace sluice::cluster {
+
+namespace {
+
+std::string status_text(natsStatus s) { return natsStatus_GetText(s); }
+
+// libnats keeps process-wide state (its delivery pool, timers): opened once.
+void open_library() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (natsStatus s = nats_Open(-1); s != NATS_OK) throw std::runtime_error("libnats: " + status_text(s));
+    // Subscriptions share a small pool of delivery threads instead of one
+    // thread each (a node subscribes once per distinct filter).
+    nats_SetMessageDeliveryPoolSize(2);
+  });
+}
+
+NatsMessage to_message(natsMsg* m) {
+  NatsMessage out;
+  out.subject = natsMsg_GetSubject(m);
+  if (const char* d = natsMsg_GetData(m)) out.data.assign(d, static_cast<size_t>(natsMsg_GetDataLength(m)));
+  if (const char* r = natsMsg_GetReply(m)) out.reply = r;
+  const char** keys = nullptr;
+  int n = 0;
+  if (natsMsgHeader_Keys(m, &keys, &n) == NATS_OK) {
+    for (int i = 0; i < n; ++i) {
+      const char* v = nullptr;
+      if (natsMsgHeader_Get(m, keys[i], &v) == NATS_OK && v) out.headers[keys[i]] = v;
+    }
+    free(keys);
+  }
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, m) == NATS_OK && meta) {
+    out.stream_seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+  }
+  return out;
+}
+
+natsMsg* make_message(const std::string& subject, std::string_view data,
+                      const std::map<std::string, std::string>& headers) {
+  natsMsg* m = nullptr;
+  if (natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size())) != NATS_OK)
+    return nullptr;
+  for (const auto& [k, v] : headers) natsMsgHeader_Set(m, k.c_str(), v.c_str());
+  return m;
+}
+
+}  // namespace
+
+struct NatsLink::Impl {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  std::atomic<bool> closing{false};
+
+  // A subscription's handler lives until libnats says the subscription is
+  // complete (its last callback has returned).
+  struct Sub {
+    Handler handler;
+    natsSubscription* sub = nullptr;
+  };
+  std::mutex mu;
+  uint64_t next_id = 1;
+  std::map<uint64_t, Sub*> subs;
+  std::vector<std::function<void()>> on_reconnected;
+
+  // JetStream publishes waiting for their acknowledgement, by our own key.
+  std::mutex pub_mu;
+  uint64_t next_pub = 1;
+  std::map<uint64_t, PubDone> pending;
+
+  std::mutex kv_mu;
+  std::map<std::string, kvStore*> kvs;
+  struct Watch {
+    kvWatcher* w = nullptr;
+    std::thread t;
+  };
+  std::map<uint64_t, std::unique_ptr<Watch>> watches;
+  uint64_t next_watch = 0;
+
+  static void on_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
+    auto* s = static_cast<Sub*>(closure);
+    NatsMessage msg = to_message(m);
+    natsMsg_Destroy(m);
+    s->handler(std::move(msg));
+  }
+  static void on_complete(void* closure) { delete static_cast<Sub*>(closure); }
+
+  static void on_pub_ack(jsCtx*, natsMsg* m, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    const char* key = nullptr;
+    PubDone done;
+    if (natsMsgHeader_Get(m, "Sl-Pub", &key) == NATS_OK && key) {
+      std::lock_guard lk(self->pub_mu);
+      auto it = self->pending.find(std::strtoull(key, nullptr, 10));
+      if (it != self->pending.end()) {
+        done = std::move(it->second);
+        self->pending.erase(it);
+      }
+    }
+    natsMsg_Destroy(m);
+    if (!done) return;
+    if (pa && !pae)
+      done(true, pa->Sequence);
+    else
+      done(false, 0);
+  }
+
+  uint64_t add_sub(Handler h, const std::function<natsStatus(natsSubscription**, Sub*)>& make) {
+    auto* s = new Sub{std::move(h), nullptr};
+    natsSubscription* sub = nullptr;
+    if (natsStatus st = make(&sub, s); st != NATS_OK) {
+      delete s;
+      throw std::runtime_error("NATS subscribe: " + status_text(st));
+    }
+    s->sub = sub;
+    natsSubscription_SetOnCompleteCB(sub, &Impl::on_complete, s);
+    std::lock_guard lk(mu);
+    const uint64_t id = next_id++;
+    subs[id] = s;
+    return id;
+  }
+
+  kvStore* kv(const std::string& bucket) {
+    std::lock_guard lk(kv_mu);
+    auto it = kvs.find(bucket);
+    return it == kvs.end() ? nullptr : it->second;
+  }
+};
+
+NatsLink::NatsLink(NatsOptions opts) : opts_(std::move(opts)), impl_(std::make_unique<Impl>()) {
+  open_library();
+  natsOptions* o = nullptr;
+  natsOptions_Create(&o);
+  std::vector<const char*> urls;
+  for (const auto& u : opts_.urls) urls.push_back(u.c_str());
+  natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size()));
+  natsOptions_SetName(o, opts_.name.c_str());
+  natsOptions_SetNoEcho(o, true);  // a node never receives its own core publishes
+  natsOptions_SetMaxReconnect(o, -1);
+  natsOptions_SetReconnectWait(o, 250);
+  natsOptions_SetTimeout(o, opts_.connect_timeout_ms);
+  natsOptions_UseGlobalMessageDelivery(o, true);
+  natsOptions_SetDisconnectedCB(
+      o,
+      [](natsConnection*, void* c) {
+        auto* self = static_cast<NatsLink*>(c);
+        self->connected_.store(false, std::memory_order_release);
+        if (!self->impl_->closing.load()) log::warn("cluster: lost NATS; reconnecting");
+      },
+      this);
+  natsOptions_SetReconnectedCB(
+      o,
+      [](natsConnection*, void* c) {
+        auto* self = static_cast<NatsLink*>(c);
+        self->connected_.store(true, std::memory_order_release);
+        log::info("cluster: NATS reconnected");
+        std::vector<std::function<void()>> fs;
+        {
+          std::lock_guard lk(self->impl_->mu);
+          fs = self->impl_->on_reconnected;
+        }
+        for (auto& f : fs) f();
+      },
+      this);
+  natsStatus s = natsConnection_Connect(&impl_->nc, o);
+  natsOptions_Destroy(o);
+  if (s != NATS_OK) {
+    std::string all;
+    for (const auto& u : opts_.urls) all += (all.empty() ? "" : ", ") + u;
+    throw std::runtime_error("cannot reach NATS at " + all + ": " + status_text(s));
+  }
+  connected_.store(true, std::memory_order_release);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.AckHandler = &Impl::on_pub_ack;
+  jo.PublishAsync.AckHandlerClosure = impl_.get();
+  jo.PublishAsync.MaxPending = 65536;
+  jo.Wait = 5000;
+  if ((s = natsConnection_JetStream(&impl_->js, impl_->nc, &jo)) != NATS_OK)
+    throw std::runtime_error("NATS JetStream: " + status_text(s));
+}
+
+NatsLink::~NatsLink() {
+  impl_->closing.store(true);
+  std::map<uint64_t, std::unique_ptr<Impl::Watch>> watches;
+  {
+    std::lock_guard lk(impl_->kv_mu);
+    watches.swap(impl_->watches);
+  }
+  for (auto& [id, w] : watches) {
+    kvWatcher_Stop(w->w);
+    if (w->t.joinable()) w->t.join();
+    kvWatcher_Destroy(w->w);
+  }
+  {
+    std::lock_guard lk(impl_->mu);
+    for (auto& [id, s] : impl_->subs) natsSubscription_Unsubscribe(s->sub);
+  }
+  if (impl_->nc) natsConnection_Close(impl_->nc);
+  {
+    std::lock_guard lk(impl_->mu);
+    for (auto& [id, s] : impl_->subs) natsSubscription_Destroy(s->sub);
+    impl_->subs.clear();
+  }
+  for (auto& [b, kv] : impl_->kvs) kvStore_Destroy(kv);
+  if (impl_->js) jsCtx_Destroy(impl_->js);
+  if (impl_->nc) natsConnection_Destroy(impl_->nc);
+}
+
+void NatsLink::on_reconnected(std::function<void()> f) {
+  std::lock_guard lk(impl_->mu);
+  impl_->on_reconnected.push_back(std::move(f));
+}
+
+uint64_t NatsLink::subscribe(const std::string& subject, const std::string& queue, Handler h) {
+  return impl_->add_sub(std::move(h), [&](natsSubscription** sub, Impl::Sub* s) {
+    if (queue.empty()) return natsConnection_Subscribe(sub, impl_->nc, subject.c_str(), &Impl::on_msg, s);
+    return natsConnection_QueueSubscribe(sub, impl_->nc, subject.c_str(), queue.c_str(), &Impl::on_msg, s);
+  });
+}
+
+void NatsLink::unsubscribe(uint64_t id) {
+  Impl::Sub* s = nullptr;
+  {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->subs.find(id);
+    if (it == impl_->subs.end()) return;
+    s = it->second;
+    impl_->subs.erase(it);
+  }
+  natsSubscription* sub = s->sub;
+  natsSubscription_Unsubscribe(sub);  // on_complete frees the handler once its last callback returned
+  natsSubscription_Destroy(sub);
+}
+
+void NatsLink::publish(const std::string& subject, std::string_view data,
+                       const std::map<std::string, std::string>& headers) {
+  natsMsg* m = make_message(subject, data, headers);
+  if (!m) return;
+  natsConnection_PublishMsg(impl_->nc, m);
+  natsMsg_Destroy(m);
+}
+
+std::optional<std::string> NatsLink::request(const std::string& subject, std::string_view data, int64_t timeout_ms) {
+  natsMsg* reply = nullptr;
+  if (natsConnection_Request(&reply, impl_->nc, subject.c_str(), data.data(), static_cast<int>(data.size()),
+                             timeout_ms) != NATS_OK)
+    return std::nullopt;
+  std::string out;
+  if (const char* d = natsMsg_GetData(reply)) out.assign(d, static_cast<size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return out;
+}
+
+void NatsLink::respond(const std::string& reply, std::string_view data) {
+  natsConnection_Publish(impl_->nc, reply.c_str(), data.data(), static_cast<int>(data.size()));
+}
+
+void NatsLink::ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int64_t max_age_ms,
+                             int64_t max_bytes) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name.c_str();
+  std::vector<const char*> subs;
+  for (const auto& s : subjects) subs.push_back(s.c_str());
+  cfg.Subjects = subs.data();
+  cfg.SubjectsLen = static_cast<int>(subs.size());
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = opts_.replicas;
+  cfg.MaxAge = max_age_ms * 1000000;  // nanoseconds
+  cfg.MaxBytes = max_bytes > 0 ? max_bytes : -1;
+  // Resends within 2 minutes are recognised (the window may not pass the stream's age).
+  cfg.Duplicates = std::min<int64_t>(120LL * 1000000000, cfg.MaxAge);
+  jsErrCode err = static_cast<jsErrCode>(0);
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_AddStream(&si, impl_->js, &cfg, nullptr, &err);
+  if (s != NATS_OK && err == JSStreamNameExistErr) s = js_UpdateStream(&si, impl_->js, &cfg, nullptr, &err);
+  if (si) jsStreamInfo_Destroy(si);
+  if (s != NATS_OK)
+    throw std::runtime_error("JetStream stream " + name + ": " + status_text(s) + " (error " +
+                             std::to_string(static_cast<int>(err)) + ")");
+}
+
+void NatsLink::js_publish(const std::string& subject, std::string_view data,
+                          const std::map<std::string, std::string>& headers, const std::string& msg_id, PubDone done) {
+  natsMsg* m = make_message(subject, data, headers);
+  if (!m) return done(false, 0);
+  uint64_t key;
+  {
+    std::lock_guard lk(impl_->pub_mu);
+    key = impl_->next_pub++;
+    impl_->pending.emplace(key, std::move(done));
+  }
+  natsMsgHeader_Set(m, "Sl-Pub", std::to_string(key).c_str());
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  if (!msg_id.empty()) po.MsgId = msg_id.c_str();
+  if (natsStatus s = js_PublishMsgAsync(impl_->js, &m, &po); s != NATS_OK) {
+    if (m) natsMsg_Destroy(m);
+    PubDone d;
+    {
+      std::lock_guard lk(impl_->pub_mu);
+      auto it = impl_->pending.find(key);
+      if (it != impl_->pending.end()) {
+        d = std::move(it->second);
+        impl_->pending.erase(it);
+      }
+    }
+    if (d) d(false, 0);
+  }
+}
+
+uint64_t NatsLink::js_follow(const std::string& stream, const std::string& filter, uint64_t start_seq, Handler h) {
+  return impl_->add_sub(std::move(h), [&](natsSubscription** sub, Impl::Sub* s) {
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream.c_str();
+    so.Ordered = true;
+    if (start_seq > 0) {
+      so.Config.DeliverPolicy = js_DeliverByStartSequence;
+      so.Config.OptStartSeq = start_seq;
+    } else {
+      so.Config.DeliverPolicy = js_DeliverNew;
+    }
+    jsErrCode err = static_cast<jsErrCode>(0);
+    return js_Subscribe(sub, impl_->js, filter.c_str(), &Impl::on_msg, s, nullptr, &so, &err);
+  });
+}
+
+std::optional<uint64_t> NatsLink::js_last_seq(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  if (js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, &err) != NATS_OK || !si) return std::nullopt;
+  const uint64_t last = si->State.LastSeq;
+  jsStreamInfo_Destroy(si);
+  return last;
+}
+
+void NatsLink::ensure_kv(const std::string& bucket) {
+  if (impl_->kv(bucket)) return;
+  kvStore* kv = nullptr;
+  kvConfig cfg;
+  kvConfig_Init(&cfg);
+  cfg.Bucket = bucket.c_str();
+  cfg.History = 1;
+  cfg.Replicas = opts_.replicas;
+  cfg.StorageType = js_FileStorage;
+  natsStatus s = js_CreateKeyValue(&kv, impl_->js, &cfg);
+  if (s != NATS_OK) s = js_KeyValue(&kv, impl_->js, bucket.c_str());
+  if (s != NATS_OK) throw std::runtime_error("JetStream bucket " + bucket + ": " + status_text(s));
+  std::lock_guard lk(impl_->kv_mu);
+  if (!impl_->kvs.emplace(bucket, kv).second) kvStore_Destroy(kv);
+}
+
+bool NatsLink::kv_put(const std::string& bucket, const std::string& key, std::string_view value) {
+  kvStore* kv = impl_->kv(bucket);
+  if (!kv) return false;
+  uint64_t rev = 0;
+  return kvStore_Put(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size())) == NATS_OK;
+}
+
+bool NatsLink::kv_delete(const std::string& bucket, const std::string& key) {
+  kvStore* kv = impl_->kv(bucket);
+  return kv && kvStore_Delete(kv, key.c_str()) == NATS_OK;
+}
+
+uint64_t NatsLink::kv_watch(const std::string& bucket, Handler h) {
+  kvStore* kv = impl_->kv(bucket);
+  if (!kv) throw std::runtime_error("JetStream bucket " + bucket + " not open");
+  auto w = std::make_unique<Impl::Watch>();
+  if (natsStatus s = kvStore_WatchAll(&w->w, kv, nullptr); s != NATS_OK)
+    throw std::runtime_error("JetStream bucket " + bucket + " watch: " + status_text(s));
+  kvWatcher* watcher = w->w;
+  w->t = std::thread([watcher, h = std::move(h)] {
+    while (true) {
+      kvEntry* e = nullptr;
+      natsStatus s = kvWatcher_Next(&e, watcher, 1000);
+      if (s == NATS_TIMEOUT) continue;
+      if (s != NATS_OK) return;  // stopped
+      if (!e) continue;          // the end of the initial values
+      NatsMessage m;
+      m.subject = kvEntry_Key(e);
+      const kvOperation op = kvEntry_Operation(e);
+      if (op == kvOp_Put) {
+        if (const void* v = kvEntry_Value(e)) m.data.assign(static_cast<const char*>(v), static_cast<size_t>(kvEntry_ValueLen(e)));
+      } else {
+        m.headers["op"] = "del";
+      }
+      m.stream_seq = kvEntry_Revision(e);
+      kvEntry_Destroy(e);
+      h(std::move(m));
+    }
+  });
+  std::lock_guard lk(impl_->kv_mu);
+  const uint64_t id = ++impl_->next_watch;
+  impl_->watches[id] = std::move(w);
+  return id;
+}
+
+void NatsLink::unwatch(uint64_t id) {
+  std::unique_ptr<Impl::Watch> w;
+  {
+    std::lock_guard lk(impl_->kv_mu);
+    auto it = impl_->watches.find(id);
+    if (it == impl_->watches.end()) return;
+    w = std::move(it->second);
+    impl_->watches.erase(it);
+  }
+  kvWatcher_Stop(w->w);
+  if (w->t.joinable()) w->t.join();
+  kvWatcher_Destroy(w->w);
+}
+
+}  // namespace sluice::cluster

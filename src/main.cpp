@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   serve->add_option("--fsync", fsync, "Broker state durability: always | batch (default) | off");
   serve->add_flag("--log-json", log_json, "Structured JSON log lines");
   serve->add_flag("--print-config", print_config, "Print the effective configuration and exit");
+  std::optional<std::string> nats, node_name;
+  serve->add_option("--nats", nats, "Join a cluster: NATS URLs, comma-separated (docs/cluster.md)");
+  serve->add_option("--node-name", node_name, "This node's name in the cluster (unique)");
 
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "sluice 0.1.0\n"; });
 
@@ -77,6 +80,18 @@ int main(int argc, char** argv) {
   if (log_level) cfg.log_level = *log_level;
   if (fsync) cfg.fsync = *fsync;
   if (log_json) cfg.log_json = true;
+  if (nats) {
+    cfg.cluster.nats.clear();
+    size_t start = 0;
+    while (start <= nats->size()) {
+      const size_t comma = nats->find(',', start);
+      std::string u = nats->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!u.empty()) cfg.cluster.nats.push_back(u);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (node_name) cfg.cluster.node_name = *node_name;
   if (print_config) {
     std::cout << sluice::app::to_toml(cfg);
     return 0;

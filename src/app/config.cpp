@@ -109,6 +109,30 @@ Setting ip_list(const char* sec, const char* key, std::vector<std::string>& fiel
           [set](const std::string& s) { set(api::split_list(s)); }};
 }
 
+// A list of URLs: a TOML array of strings, or one comma-separated string.
+Setting url_list(const char* sec, const char* key, std::vector<std::string>& field) {
+  auto set = [&field, key](std::vector<std::string> items) {
+    for (const auto& u : items)
+      if (u.rfind("nats://", 0) != 0 && u.rfind("tls://", 0) != 0)
+        throw std::runtime_error(std::string(key) + ": \"" + u + "\" is not a nats:// or tls:// URL");
+    field = std::move(items);
+  };
+  return {sec, key,
+          [set, key](const toml::node& n) {
+            if (auto v = n.value<std::string>()) return set(api::split_list(*v));
+            const toml::array* a = n.as_array();
+            if (!a) throw std::runtime_error(std::string(key) + " must be an array of strings");
+            std::vector<std::string> items;
+            for (const auto& e : *a) {
+              auto v = e.value<std::string>();
+              if (!v) throw std::runtime_error(std::string(key) + " must be an array of strings");
+              items.push_back(*v);
+            }
+            set(std::move(items));
+          },
+          [set](const std::string& s) { set(api::split_list(s)); }};
+}
+
 std::vector<Setting> settings(Config& c) {
   auto& m = c.mqtt;
   auto& b = c.broker;
@@ -183,6 +207,10 @@ std::vector<Setting> settings(Config& c) {
       num("console", "login_failures_per_minute", c.console.login_failures_per_minute),
       num("console", "login_failures_per_name_per_minute", c.console.login_failures_per_name_per_minute),
       ip_list("console", "trusted_proxies", c.console.trusted_proxies),
+      url_list("cluster", "nats", c.cluster.nats),
+      str("cluster", "node_name", c.cluster.node_name),
+      num("cluster", "replicas", c.cluster.replicas),
+      num("cluster", "message_max_age_s", c.cluster.message_max_age_s),
   };
 }
 
@@ -281,7 +309,10 @@ std::string to_toml(const Config& c) {
      << "\ntrusted_proxies = [";
   for (size_t i = 0; i < c.console.trusted_proxies.size(); ++i)
     os << (i ? ", " : "") << '"' << c.console.trusted_proxies[i] << '"';
-  os << "]\n";
+  os << "]\n\n[cluster]\nnats = [";
+  for (size_t i = 0; i < c.cluster.nats.size(); ++i) os << (i ? ", " : "") << '"' << c.cluster.nats[i] << '"';
+  os << "]\nnode_name = \"" << c.cluster.node_name << "\"\nreplicas = " << c.cluster.replicas
+     << "\nmessage_max_age_s = " << c.cluster.message_max_age_s << "\n";
   return os.str();
 }
 

@@ -30,6 +30,15 @@ struct MqSettings {
   int64_t auth_fail_per_second = 2;      // ... and then this many per second
 };
 
+// Several nodes as one service (src/cluster, docs/cluster.md). Without `nats`
+// the node is a single node, exactly as before.
+struct ClusterSettings {
+  std::vector<std::string> nats;  // NATS URLs (--nats a,b,c)
+  std::string node_name;          // unique in the cluster (--node-name)
+  int64_t replicas = 1;           // of the message stream and the retained bucket (1 or 3)
+  int64_t message_max_age_s = 3LL * 24 * 3600;  // how long QoS 1/2 messages stay in the log
+};
+
 // Identity (src/iam): RAM's limits where a deployment may want its own.
 struct IamSettings {
   // AssumeRole's shortest DurationSeconds (the cloud's 900). A local twin for CI
@@ -65,6 +74,7 @@ struct Config {
   // -1 = a quarter of physical memory, 0 = unlimited.
   int64_t max_queued_bytes_total = -1;
   MqSettings mq;
+  ClusterSettings cluster;
   IamSettings iam;
   ConsoleSettings console;
   // [http] refused_audit_window_s: malformed / oversized requests are audited as

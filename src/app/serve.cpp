@@ -23,6 +23,7 @@
 #include "app/metrics.hpp"
 #include "app/mq_binding.hpp"
 #include "broker/broker.hpp"
+#include "cluster/node.hpp"
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
 #include "iam/iam_service.hpp"
@@ -288,7 +289,24 @@ int serve(Config cfg) {
                "or a number of bytes (got {})", cfg.max_queued_bytes_total);
     return 1;
   }
+  // A node of a cluster (docs/cluster.md): declared before the broker, which it
+  // outlives (the namespaces hold its bus and retained mirror).
+  std::unique_ptr<cluster::ClusterNode> node;
+  if (!cfg.cluster.nats.empty()) {
+    try {
+      cluster::ClusterOptions co;
+      co.nats = cfg.cluster.nats;
+      co.node_name = cfg.cluster.node_name;
+      co.replicas = static_cast<int>(cfg.cluster.replicas);
+      co.message_max_age_s = cfg.cluster.message_max_age_s;
+      node = std::make_unique<cluster::ClusterNode>(co);
+    } catch (const std::exception& e) {
+      log::error("cluster: {}", e.what());
+      return 1;
+    }
+  }
   broker::Broker broker(cfg.mqtt.threads, cfg.broker);
+  if (node) broker.set_cluster(node->seams());  // before any namespace exists
   broker.set_queue_memory_limit(queue_memory_limit(cfg.max_queued_bytes_total));
   // Authentication (SPEC §5): Store -> IamService -> Authorizer -> MqService -> MqAccessControl.
   std::shared_ptr<store::Store> store;
@@ -346,7 +364,10 @@ int serve(Config cfg) {
     broker::Broker& b;
     ~Detach() { b.set_persistence(nullptr); }
   } detach{broker};
-  try {
+  if (node) {
+    // The cluster's engines hold what broker.db holds on one node.
+    broker.set_persistence(&node->durability());
+  } else try {
     const auto t0 = std::chrono::steady_clock::now();
     persist = std::make_unique<persist::BrokerStore>(cfg.data_dir + "/broker.db", so);
     broker::Recovered rec = persist->recover();
@@ -364,12 +385,13 @@ int serve(Config cfg) {
   }
 
   net::Server server(cfg.mqtt, broker, *access);
-  server.set_persistence(persist.get());
+  server.set_persistence(node ? &node->durability() : static_cast<broker::Persistence*>(persist.get()));
   api::HttpServer http(cfg.http);
   try {
     server.start();
     // After start(): the writer's reports walk the server's loops.
-    persist->start([&server](uint64_t ticket) { server.durable(ticket); });
+    if (persist) persist->start([&server](uint64_t ticket) { server.durable(ticket); });
+    if (node) node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
     http.route("/metrics", [&](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server)};
     });
@@ -400,7 +422,8 @@ int serve(Config cfg) {
     if (cfg.http.port >= 0) http.start();
   } catch (const std::exception& e) {
     log::error("{}", e.what());
-    persist->stop();
+    if (persist) persist->stop();
+    if (node) node->stop();
     return 1;
   }
   log::info("sluice ready: mqtt={} mqtts={} ws={} wss={} http={} threads={} max_connections={} "
@@ -423,7 +446,8 @@ int serve(Config cfg) {
   log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
   server.stop();
-  persist->stop();
+  if (persist) persist->stop();
+  if (node) node->stop();
   log::info("stopped");
   return 0;
 }

@@ -51,6 +51,7 @@ class CollectDispatcher : public Dispatcher {
     for (auto& d : b) remote.push_back({w, std::move(d)});
   }
   void post(unsigned, std::function<void()> t) override { t(); }
+  void run(unsigned, std::function<void(WorkerContext&)>) override {}
   std::vector<std::pair<unsigned, RemoteDelivery>> remote;
 };
 

@@ -40,11 +40,30 @@ class RetainedMessages;
 class MessageBus {
  public:
   virtual ~MessageBus() = default;
+  // True when the bus will bring this message back to this node (through
+  // Namespace::publish_local): the publishing node then does not route it to
+  // its own subscribers itself. A cluster sends QoS 1/2 messages round its log
+  // and routes them in the log's order on every node, its own included.
+  virtual bool loops_back(const Message& m) const {
+    (void)m;
+    return false;
+  }
   // A message published on this node (or by its housekeeping: a will), after
-  // it has been routed to this node's subscribers.
+  // it has been routed to this node's subscribers. May note a durability
+  // ticket on `ctx` (the publisher's acknowledgement then waits for it).
   virtual void forward(Namespace& ns, const MessagePtr& m, WorkerContext& ctx) = 0;
   // A P2P message ("<parent>/p2p/<clientId>") whose target has no session here.
   virtual void forward_p2p(Namespace& ns, std::string_view client_id, const MessagePtr& m, WorkerContext& ctx) = 0;
+  // A subscription filter ("$share/g/f" included) that this node holds for the
+  // first time in `ns` / no longer holds: a cluster bus asks for (or stops
+  // asking for) the messages that match it. Called under the namespace's locks:
+  // must not call back into the namespace.
+  virtual void interest_added(Namespace& ns, std::string_view filter) {
+    (void)ns, (void)filter;
+  }
+  virtual void interest_removed(Namespace& ns, std::string_view filter) {
+    (void)ns, (void)filter;
+  }
 };
 
 class LocalBus final : public MessageBus {

@@ -34,6 +34,8 @@ struct RemoteDelivery {
   uint64_t pseq = 0;  // already recorded for persistence under this sequence number (0: not)
 };
 
+class WorkerContext;
+
 // Implemented by the network layer (its event loops).
 class Dispatcher {
  public:
@@ -41,6 +43,8 @@ class Dispatcher {
   virtual unsigned workers() const = 0;
   virtual void deliver(unsigned worker, std::vector<RemoteDelivery>&& batch) = 0;
   virtual void post(unsigned worker, std::function<void()> task) = 0;
+  // Runs `task` on `worker`'s loop with that loop's context (to route there).
+  virtual void run(unsigned worker, std::function<void(WorkerContext&)> task) = 0;
 };
 
 // Per event-loop thread state the broker uses while routing.

@@ -30,7 +30,8 @@ Namespace::~Namespace() {
 void Namespace::end_session_locked(const SessionPtr& s) {
   {
     std::unique_lock trie_lock(trie_.mutex());
-    for (const auto& f : s->subscription_filters()) trie_.unsubscribe(s.get(), f);
+    for (const auto& f : s->subscription_filters())
+      if (trie_.unsubscribe(s.get(), f)) bus_->interest_removed(*this, f);
   }
   s->mark_ended();
   directory_->release(id_, s->client_id(), s->epoch());
@@ -139,16 +140,12 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
   // ApsaraMQ P2P (SPEC §1; switched on per namespace by src/mq): delivered to the
   // named client's session only, never retained, no subscription needed.
   const NamespaceConfig& cfg = config();
-  if (cfg.p2p_topics) {
+  // A message the bus brings back (a cluster's logged QoS 1/2) is routed when
+  // it comes back, P2P included, on every node alike.
+  const bool loops_back = bus_->loops_back(*m);
+  if (cfg.p2p_topics && !loops_back) {
     if (std::string_view target = p2p_target(m->topic); !target.empty()) {
-      if (SessionPtr s = find_session(target)) {
-        SubOptions o;
-        o.qos = m->qos;
-        s->deliver(m, o, ctx);
-        WorkerStats::add(slot.out);
-      } else {
-        bus_->forward_p2p(*this, target, m, ctx);
-      }
+      if (!deliver_p2p(target, m, ctx)) bus_->forward_p2p(*this, target, m, ctx);
       return;
     }
   }
@@ -163,11 +160,28 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
       ctx.note_ticket(persist_->submit(std::move(r)));
     }
   }
-  route_local(m, ctx);
+  if (!loops_back) route_local(m, ctx);
   bus_->forward(*this, m, ctx);
 }
 
-void Namespace::publish_local(const MessagePtr& m, WorkerContext& ctx) { route_local(m, ctx); }
+bool Namespace::deliver_p2p(std::string_view target, const MessagePtr& m, WorkerContext& ctx) {
+  SessionPtr s = find_session(target);
+  if (!s) return false;
+  SubOptions o;
+  o.qos = m->qos;
+  s->deliver(m, o, ctx);
+  WorkerStats::add(counts_[ctx.id() % kCountSlots].out);
+  return true;
+}
+
+void Namespace::publish_local(const MessagePtr& m, WorkerContext& ctx) {
+  if (config().p2p_topics)
+    if (std::string_view target = p2p_target(m->topic); !target.empty()) {
+      deliver_p2p(target, m, ctx);  // not here: another node has it, or nobody
+      return;
+    }
+  route_local(m, ctx);
+}
 
 void Namespace::route_local(const MessagePtr& m, WorkerContext& ctx) {
   uint64_t routed = 0;
@@ -201,6 +215,7 @@ bool Namespace::subscribe(const SessionPtr& s, std::string_view filter, const Su
     if (s->ended()) return false;
     std::unique_lock trie_lock(trie_.mutex());
     is_new = trie_.subscribe(s.get(), filter, o);
+    if (is_new) bus_->interest_added(*this, filter);
   }
   s->remember_subscription(filter, o);
   return is_new;
@@ -211,6 +226,7 @@ bool Namespace::unsubscribe(const SessionPtr& s, std::string_view filter) {
   {
     std::unique_lock trie_lock(trie_.mutex());
     found = trie_.unsubscribe(s.get(), filter);
+    if (found) bus_->interest_removed(*this, filter);
   }
   s->forget_subscription(filter);
   return found;

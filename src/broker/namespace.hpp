@@ -132,6 +132,8 @@ class Namespace {
 
  private:
   void route_local(const MessagePtr& m, WorkerContext& ctx);
+  // P2P: to the named client's session if it is here. False: no such session here.
+  bool deliver_p2p(std::string_view client_id, const MessagePtr& m, WorkerContext& ctx);
   void end_session_locked(const SessionPtr& s);
   void add_session_locked(const std::string& client_id, const SessionPtr& s);
   // Removes the entry `it` from the session map (the session itself is ended by the caller).

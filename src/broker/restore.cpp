@@ -83,7 +83,8 @@ void Namespace::restore(RecoveredSession& r, int64_t now, int64_t wall) {
   s->restore(r, now, wall);
   {
     std::unique_lock trie_lock(trie_.mutex());
-    for (const auto& [filter, o] : r.subscriptions) trie_.subscribe(s.get(), filter, o);
+    for (const auto& [filter, o] : r.subscriptions)
+      if (trie_.subscribe(s.get(), filter, o)) bus_->interest_added(*this, filter);
   }
   std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(r.client_id);

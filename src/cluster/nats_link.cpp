@@ -53,7 +53,10 @@ natsMsg* make_message(const std::string& subject, std::string_view data,
   natsMsg* m = nullptr;
   if (natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size())) != NATS_OK)
     return nullptr;
-  for (const auto& [k, v] : headers) natsMsgHeader_Set(m, k.c_str(), v.c_str());
+  // An empty value makes a header block the receiving client cannot parse (all
+  // headers then read as absent): it is left out, and reads back as "" anyway.
+  for (const auto& [k, v] : headers)
+    if (!v.empty()) natsMsgHeader_Set(m, k.c_str(), v.c_str());
   return m;
 }
 
@@ -204,16 +207,17 @@ NatsLink::~NatsLink() {
     if (w->t.joinable()) w->t.join();
     kvWatcher_Destroy(w->w);
   }
+  // The library frees each Sub (on_complete, on its delivery thread) as soon as the
+  // unsubscribe completes, so the subscription handles are taken out first.
+  std::vector<natsSubscription*> subs;
   {
     std::lock_guard lk(impl_->mu);
-    for (auto& [id, s] : impl_->subs) natsSubscription_Unsubscribe(s->sub);
-  }
-  if (impl_->nc) natsConnection_Close(impl_->nc);
-  {
-    std::lock_guard lk(impl_->mu);
-    for (auto& [id, s] : impl_->subs) natsSubscription_Destroy(s->sub);
+    for (auto& [id, s] : impl_->subs) subs.push_back(s->sub);
     impl_->subs.clear();
   }
+  for (auto* sub : subs) natsSubscription_Unsubscribe(sub);
+  if (impl_->nc) natsConnection_Close(impl_->nc);
+  for (auto* sub : subs) natsSubscription_Destroy(sub);
   for (auto& [b, kv] : impl_->kvs) kvStore_Destroy(kv);
   if (impl_->js) jsCtx_Destroy(impl_->js);
   if (impl_->nc) natsConnection_Destroy(impl_->nc);

@@ -51,10 +51,13 @@ TEST(NatsLink, CoreSubjectsQueueGroupsAndNoEcho) {
   b.subscribe("w", "workers", q1.handler());
   b.subscribe("w", "workers", q2.handler());
   std::this_thread::sleep_for(200ms);
-  a.publish("t.x", "hello", {{"k", "v"}});
+  // An empty value (the anonymous namespace's id) must not spoil the others.
+  a.publish("t.x", "hello", {{"k", "v"}, {"empty", ""}, {"z", "last"}});
   ASSERT_TRUE(inb.wait_for(1));
   EXPECT_EQ(inb.got[0].data, "hello");
   EXPECT_EQ(inb.got[0].headers["k"], "v");
+  EXPECT_EQ(inb.got[0].headers["z"], "last");
+  EXPECT_EQ(inb.got[0].headers["empty"], "");
   std::this_thread::sleep_for(200ms);
   EXPECT_TRUE(ina.got.empty()) << "a node never receives its own core publishes";
   for (int i = 0; i < 10; ++i) a.publish("w", "job");
@@ -73,7 +76,7 @@ TEST(NatsLink, StreamPublishAcknowledgedThenFollowedInOrder) {
   std::vector<uint64_t> seqs;
   std::condition_variable cv;
   for (int i = 0; i < 20; ++i)
-    a.js_publish("q.t", "m" + std::to_string(i), {}, "id-" + std::to_string(i), [&](bool ok, uint64_t seq) {
+    a.js_publish("q.t", "m" + std::to_string(i), {{"Sl-X", std::to_string(i)}}, "id-" + std::to_string(i), [&](bool ok, uint64_t seq) {
       std::lock_guard lk(mu);
       if (ok) seqs.push_back(seq);
       cv.notify_all();
@@ -86,6 +89,7 @@ TEST(NatsLink, StreamPublishAcknowledgedThenFollowedInOrder) {
   for (size_t i = 0; i < 20; ++i) {
     EXPECT_EQ(live.got[i].data, "m" + std::to_string(i));
     EXPECT_EQ(live.got[i].stream_seq, i + 1);
+    EXPECT_EQ(live.got[i].headers["Sl-X"], std::to_string(i)) << "headers travel through the stream";
   }
   // A resend with the same id is not stored twice.
   bool dup_ok = false;

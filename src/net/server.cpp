@@ -77,6 +77,11 @@ void Server::deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batc
 
 void Server::post(unsigned worker, std::function<void()> task) { workers_[worker]->post(std::move(task)); }
 
+void Server::run(unsigned worker, std::function<void(broker::WorkerContext&)> task) {
+  Worker* w = workers_[worker].get();
+  w->post([w, t = std::move(task)] { t(w->ctx()); });
+}
+
 bool Server::publish_from_outside(const std::string& ns_id, broker::MessagePtr m, const std::string& origin) {
   auto ns = broker_.find(ns_id);
   if (!ns || !started_ || workers_.empty()) return false;

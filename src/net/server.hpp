@@ -38,6 +38,7 @@ class Server final : public broker::Dispatcher {
   unsigned workers() const override { return static_cast<unsigned>(workers_.size()); }
   void deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batch) override;
   void post(unsigned worker, std::function<void()> task) override;
+  void run(unsigned worker, std::function<void(broker::WorkerContext&)> task) override;
 
   // Thread-safe: publishes `m` into namespace `ns` as the broker itself (no
   // session; the management API's SendMessage). Routing needs a loop's

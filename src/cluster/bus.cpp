@@ -1,0 +1,176 @@
+#include "cluster/bus.hpp"
+
+#include <chrono>
+
+#include "broker/broker.hpp"
+#include "broker/clock.hpp"
+#include "broker/namespace.hpp"
+#include "broker/persistence.hpp"
+#include "cluster/durability.hpp"
+#include "cluster/nats_link.hpp"
+#include "cluster/subjects.hpp"
+#include "common/log.hpp"
+#include "mqtt/topic.hpp"
+#include "persist/message_codec.hpp"
+
+namespace sluice::cluster {
+
+namespace {
+
+constexpr const char* kQos0 = "sl0";     // core subjects of QoS 0 messages
+constexpr const char* kLogged = "sl1";   // subjects of the stream (QoS 1/2)
+constexpr const char* kP2p = "slp";      // P2P QoS 0 to a client on another node
+constexpr size_t kSeenWindow = 65536;    // ids remembered per source node
+
+}  // namespace
+
+ClusterBus::ClusterBus(NatsLink& link, ClusterDurability& durability, std::string node)
+    : link_(link), durability_(durability), node_(std::move(node)) {}
+
+ClusterBus::~ClusterBus() { stop(); }
+
+void ClusterBus::start(broker::Broker& broker, broker::Dispatcher& d) {
+  broker_ = &broker;
+  dispatcher_ = &d;
+  auto handler = [this](NatsMessage&& m) { receive(std::move(m)); };
+  // From now on: a node routes what is logged after it starts (sessions from
+  // before are read back from their positions when they resume).
+  fixed_subs_.push_back(link_.js_follow(kStream, std::string(kLogged) + ".>", 0, handler));
+  fixed_subs_.push_back(link_.subscribe(std::string(kP2p) + ".>", "", handler));
+  std::lock_guard lk(interest_mu_);
+  started_ = true;
+  for (auto& [subject, in] : interest_)
+    if (in.users > 0 && in.sub == 0) in.sub = link_.subscribe(subject, "", handler);
+}
+
+void ClusterBus::stop() {
+  for (uint64_t id : fixed_subs_) link_.unsubscribe(id);
+  fixed_subs_.clear();
+  std::lock_guard lk(interest_mu_);
+  for (auto& [subject, in] : interest_)
+    if (in.sub) link_.unsubscribe(in.sub), in.sub = 0;
+  started_ = false;
+}
+
+std::map<std::string, std::string> ClusterBus::headers(const broker::Namespace& ns, const broker::Message& m) {
+  return {{"Sl-N", node_},
+          {"Sl-I", std::to_string(next_id_.fetch_add(1) + 1)},
+          {"Sl-Ns", ns.id()},
+          {"Sl-O", std::to_string(m.origin)}};
+}
+
+void ClusterBus::forward(broker::Namespace& ns, const broker::MessagePtr& m, broker::WorkerContext& ctx) {
+  const std::string data = persist::encode_message(*m);
+  auto h = headers(ns, *m);
+  if (m->qos == 0) {
+    link_.publish(topic_subject(kQos0, ns.id(), m->topic), data, h);
+    stats_.sent_qos0.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Logged once; the publisher's acknowledgement waits for JetStream's. The id
+  // lets JetStream drop a resend of the same write (a retry after a lost ack).
+  const std::string subject = topic_subject(kLogged, ns.id(), m->topic);
+  const std::string msg_id = node_ + "-" + h["Sl-I"];
+  const uint64_t ticket = durability_.track(
+      [this, subject, data, h, msg_id](std::function<void(bool)> done) {
+        link_.js_publish(subject, data, h, msg_id, [done](bool ok, uint64_t) { done(ok); });
+      });
+  ctx.note_ticket(ticket);
+  stats_.sent_logged.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ClusterBus::forward_p2p(broker::Namespace& ns, std::string_view client_id, const broker::MessagePtr& m,
+                             broker::WorkerContext&) {
+  (void)client_id;
+  link_.publish(std::string(kP2p) + "." + escape_token(ns.id()), persist::encode_message(*m), headers(ns, *m));
+  stats_.sent_qos0.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<std::string> ClusterBus::subjects_of(const broker::Namespace& ns, std::string_view filter) const {
+  std::string_view group, inner = filter;
+  mqtt::parse_shared(filter, group, inner);
+  auto subjects = filter_subjects(kQos0, ns.id(), inner);
+  if (may_match_long_topics(inner)) subjects.push_back(long_subject(kQos0, ns.id()));
+  return subjects;
+}
+
+void ClusterBus::interest_added(broker::Namespace& ns, std::string_view filter) {
+  auto subjects = subjects_of(ns, filter);
+  std::lock_guard lk(interest_mu_);
+  for (auto& s : subjects) {
+    Interest& in = interest_[s];
+    if (in.users++ == 0 && started_) in.sub = link_.subscribe(s, "", [this](NatsMessage&& m) { receive(std::move(m)); });
+  }
+}
+
+void ClusterBus::interest_removed(broker::Namespace& ns, std::string_view filter) {
+  auto subjects = subjects_of(ns, filter);
+  std::lock_guard lk(interest_mu_);
+  for (auto& s : subjects) {
+    auto it = interest_.find(s);
+    if (it == interest_.end() || it->second.users == 0) continue;
+    if (--it->second.users == 0) {
+      if (it->second.sub) link_.unsubscribe(it->second.sub);
+      interest_.erase(it);
+    }
+  }
+}
+
+bool ClusterBus::seen_before(const std::string& node, uint64_t id) {
+  std::lock_guard lk(seen_mu_);
+  Seen& s = seen_[node];
+  if (!s.ids.insert(id).second) return true;
+  s.order.push_back(id);
+  if (s.order.size() > kSeenWindow) {
+    s.ids.erase(s.order.front());
+    s.order.pop_front();
+  }
+  return false;
+}
+
+void ClusterBus::receive(NatsMessage&& msg) {
+  const bool logged = msg.stream_seq != 0;
+  const std::string& from = msg.headers["Sl-N"];
+  // A core message can come through several overlapping subscriptions; the
+  // stream's consumer delivers each message once.
+  if (!logged && seen_before(from, std::strtoull(msg.headers["Sl-I"].c_str(), nullptr, 10))) {
+    stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto m = persist::decode_message(msg.data, broker::wall_ms(), broker::now_ms());
+  if (!m) {
+    stats_.undecodable.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // The origin names a session of the publishing node; elsewhere it means nothing
+  // (and must not match a local session's serial: No Local).
+  auto copy = std::make_shared<broker::Message>(*m);
+  copy->origin = from == node_ ? std::strtoull(msg.headers["Sl-O"].c_str(), nullptr, 10) : 0;
+  (logged ? stats_.received_logged : stats_.received_qos0).fetch_add(1, std::memory_order_relaxed);
+  bool schedule = false;
+  {
+    std::lock_guard lk(in_mu_);
+    inbox_.push_back(Inbound{msg.headers["Sl-Ns"], std::move(copy)});
+    if (!drain_scheduled_) drain_scheduled_ = schedule = true;
+  }
+  if (schedule && dispatcher_) dispatcher_->run(0, [this](broker::WorkerContext& ctx) { drain(ctx); });
+}
+
+void ClusterBus::drain(broker::WorkerContext& ctx) {
+  std::vector<Inbound> batch;
+  {
+    std::lock_guard lk(in_mu_);
+    batch.swap(inbox_);
+    drain_scheduled_ = false;
+  }
+  for (auto& in : batch) {
+    auto ns = broker_->find(in.ns);
+    if (!ns) {
+      stats_.unknown_namespace.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    ns->publish_local(in.message, ctx);
+  }
+}
+
+}  // namespace sluice::cluster

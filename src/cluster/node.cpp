@@ -1,0 +1,54 @@
+#include "cluster/node.hpp"
+
+#include "cluster/bus.hpp"
+#include "cluster/durability.hpp"
+#include "cluster/nats_link.hpp"
+#include "cluster/retained.hpp"
+#include "common/log.hpp"
+
+namespace sluice::cluster {
+
+ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
+  if (opts_.node_name.empty()) throw std::runtime_error("cluster: --node-name is required with --nats");
+  NatsOptions no;
+  no.urls = opts_.nats;
+  no.name = "sluice-" + opts_.node_name;
+  no.replicas = opts_.replicas;
+  link_ = std::make_unique<NatsLink>(no);
+  link_->ensure_stream(ClusterBus::kStream, {"sl1.>"}, opts_.message_max_age_s * 1000, opts_.message_max_bytes);
+  link_->ensure_kv(ClusterDurability::kRetainedBucket);
+  durability_ = std::make_unique<ClusterDurability>(*link_);
+  bus_ = std::make_shared<ClusterBus>(*link_, *durability_, opts_.node_name);
+  retained_ = std::make_unique<RetainedMirror>();
+  log::info("cluster: node {} joined NATS at {} (stream {}, {} replica(s))", opts_.node_name,
+            opts_.nats.empty() ? std::string() : opts_.nats.front(), ClusterBus::kStream, opts_.replicas);
+}
+
+ClusterNode::~ClusterNode() { stop(); }
+
+broker::ClusterSeams ClusterNode::seams() {
+  broker::ClusterSeams s = broker::ClusterSeams::single_node();
+  s.bus = bus_;
+  RetainedMirror* mirror = retained_.get();
+  s.retained = [mirror](std::string_view ns) { return mirror->make(ns); };
+  return s;
+}
+
+broker::Persistence& ClusterNode::durability() { return *durability_; }
+
+void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::function<void(uint64_t)> on_durable) {
+  durability_->set_on_durable(std::move(on_durable));
+  retained_->start(*link_);
+  bus_->start(broker, d);
+}
+
+void ClusterNode::stop() {
+  if (bus_) bus_->stop();
+  if (retained_) retained_->stop();
+}
+
+bool ClusterNode::connected() const { return link_->connected(); }
+
+const BusStats& ClusterNode::stats() const { return bus_->stats(); }
+
+}  // namespace sluice::cluster

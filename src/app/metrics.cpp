@@ -4,15 +4,52 @@
 
 #include <algorithm>
 
+#include "cluster/bus.hpp"
+#include "cluster/directory.hpp"
+#include "cluster/node.hpp"
+
 namespace sluice::app {
 
 namespace {
 void metric(std::string& out, const char* name, const char* type, const char* help, uint64_t v) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, v);
 }
+
+// One family with a sample per label set ({node="n1",kind="qos0"}).
+void family(std::string& out, const char* name, const char* type, const char* help,
+            std::initializer_list<std::pair<std::string, uint64_t>> samples) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  for (const auto& [labels, v] : samples) fmt::format_to(std::back_inserter(out), "{}{{{}}} {}\n", name, labels, v);
+}
+
+void cluster_metrics(std::string& out, const cluster::ClusterNode& n) {
+  const std::string node = "node=\"" + n.options().node_name + "\"";
+  const auto& bus = n.stats();
+  const auto& dir = n.directory_stats();
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  family(out, "sluice_cluster_connected", "gauge", "1 while this node is connected to NATS.",
+         {{node, n.connected() ? 1u : 0u}});
+  family(out, "sluice_cluster_messages_sent_total", "counter",
+         "Messages this node handed to the cluster: qos0 on core subjects, logged (QoS 1/2) to the stream.",
+         {{node + ",kind=\"qos0\"", get(bus.sent_qos0)}, {node + ",kind=\"logged\"", get(bus.sent_logged)}});
+  family(out, "sluice_cluster_messages_received_total", "counter", "Messages this node received from the cluster.",
+         {{node + ",kind=\"qos0\"", get(bus.received_qos0)}, {node + ",kind=\"logged\"", get(bus.received_logged)}});
+  family(out, "sluice_cluster_messages_dropped_total", "counter",
+         "Received messages not routed: second copies of one message (overlapping filters), unknown instance, undecodable.",
+         {{node + ",why=\"duplicate\"", get(bus.duplicates)},
+          {node + ",why=\"unknown_namespace\"", get(bus.unknown_namespace)},
+          {node + ",why=\"undecodable\"", get(bus.undecodable)}});
+  family(out, "sluice_cluster_client_id_claims_total", "counter", "Client id claims this node made (one per CONNECT).",
+         {{node, get(dir.claims)}});
+  family(out, "sluice_cluster_client_id_claims_failed_total", "counter",
+         "Claims JetStream did not store (retried until it does).", {{node, get(dir.failed_claims)}});
+  family(out, "sluice_cluster_takeovers_total", "counter",
+         "Sessions of this node ended because their client id connected on another node.", {{node, get(dir.evictions)}});
+}
+
 }  // namespace
 
-std::string render_metrics(broker::Broker& b, const net::Server& s) {
+std::string render_metrics(broker::Broker& b, const net::Server& s, const cluster::ClusterNode* node) {
   const auto t = b.totals();
   std::string out;
   metric(out, "sluice_connections", "gauge", "Client connections open now.", s.connections());
@@ -36,6 +73,7 @@ std::string render_metrics(broker::Broker& b, const net::Server& s) {
   metric(out, "sluice_connects_total", "counter", "Successful CONNECTs.", t.connects);
   metric(out, "sluice_protocol_errors_total", "counter", "Connections closed for a protocol error.",
          t.protocol_errors);
+  if (node) cluster_metrics(out, *node);
   return out;
 }
 

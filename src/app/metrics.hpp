@@ -4,9 +4,14 @@
 #include "broker/broker.hpp"
 #include "net/server.hpp"
 
+namespace sluice::cluster {
+class ClusterNode;
+}
+
 namespace sluice::app {
 
 // Prometheus text exposition of the broker's counters and gauges.
-std::string render_metrics(broker::Broker& b, const net::Server& s);
+// `node`: this process is a node of a cluster; its figures follow (labelled node="NAME").
+std::string render_metrics(broker::Broker& b, const net::Server& s, const cluster::ClusterNode* node = nullptr);
 
 }  // namespace sluice::app

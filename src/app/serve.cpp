@@ -393,7 +393,7 @@ int serve(Config cfg) {
     if (persist) persist->start([&server](uint64_t ticket) { server.durable(ticket); });
     if (node) node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
     http.route("/metrics", [&](const api::HttpRequest&) {
-      return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server)};
+      return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get())};
     });
     http.route("/healthz", [](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain", {}, "ok\n"};

@@ -64,6 +64,16 @@ class MessageBus {
   virtual void interest_removed(Namespace& ns, std::string_view filter) {
     (void)ns, (void)filter;
   }
+  // Shared subscriptions with members on several nodes: when picks_shared(),
+  // routing asks serves_shared for each matching group with members here, and
+  // delivers to one of them only if it says this node serves `m` (a cluster
+  // picks one node per message, the same on every node). Called under the
+  // trie's lock, once per group and message: must be cheap and not block.
+  virtual bool picks_shared() const { return false; }
+  virtual bool serves_shared(Namespace& ns, std::string_view group, std::string_view filter, const Message& m) {
+    (void)ns, (void)group, (void)filter, (void)m;
+    return true;
+  }
 };
 
 class LocalBus final : public MessageBus {

@@ -25,6 +25,10 @@ struct Message {
   int64_t expiry_at_ms = 0;
   // Serial of the publishing session (for No Local); 0 = the broker itself.
   uint64_t origin = 0;
+  // Set where a message enters the broker, the same on every node of a cluster:
+  // which node serves a shared subscription with members on several nodes is
+  // chosen from it. 0 = not set (a will): the topic decides.
+  uint64_t route_key = 0;
 
   bool expired(int64_t now_ms) const { return expiry_at_ms != 0 && now_ms >= expiry_at_ms; }
   size_t footprint() const { return sizeof(Message) + topic.size() + payload.size(); }

@@ -55,11 +55,12 @@ void Namespace::forget_session_locked(
 Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_start, Client* c,
                                        int64_t now) {
   Attached r;
-  // On one node the claim is always granted here; a cluster directory may say
-  // the session lives elsewhere, to be taken over before it is resumed here.
+  std::lock_guard lock(sessions_mu_);
+  // On one node the claim is always granted here. A cluster directory orders
+  // claims cluster-wide; made under the session lock, this node's claims of
+  // one client id go out in the order its takeovers happen here.
   const SessionDirectory::Claim claim = directory_->claim(id_, client_id);
   r.epoch = claim.epoch;
-  std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(client_id);
   if (it != sessions_.end()) {
     SessionPtr old = it->second;
@@ -81,6 +82,22 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
   add_session_locked(std::string(client_id), s);
   r.session = std::move(s);
   return r;
+}
+
+bool Namespace::evict(std::string_view client_id, uint64_t epoch, WorkerContext& ctx) {
+  Will will;
+  {
+    std::lock_guard lock(sessions_mu_);
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end() || it->second->epoch() > epoch) return false;
+    SessionPtr s = it->second;
+    will = s->take_pending_will(now_ms(), true);  // a delayed will goes out: the session ends here
+    s->attach(nullptr);  // kicks its connection (0x8E), whose own will then goes out as on a takeover
+    end_session_locked(s);
+    forget_session_locked(it);
+  }
+  if (will) publish_will(will, ctx);
+  return true;
 }
 
 void Namespace::publish_will(const Will& will, WorkerContext& ctx) {
@@ -187,10 +204,17 @@ void Namespace::route_local(const MessagePtr& m, WorkerContext& ctx) {
   uint64_t routed = 0;
   {
     std::shared_lock lock(trie_.mutex());
-    trie_.match(m->topic, [&](Session* s, const SubOptions& o) {
+    auto deliver = [&](Session* s, const SubOptions& o) {
       s->deliver(m, o, ctx);
       ++routed;
-    });
+    };
+    if (bus_->picks_shared())
+      trie_.match_groups(m->topic, deliver,
+                         [&](std::string_view group, std::string_view filter) {
+                    return bus_->serves_shared(*this, group, filter, *m);
+                  });
+    else
+      trie_.match(m->topic, deliver);
   }
   if (routed) WorkerStats::add(counts_[ctx.id() % kCountSlots].out, routed);
 }

@@ -58,6 +58,11 @@ class Namespace {
   // Finds or creates the session for `client_id` and attaches `c` to it.
   // clean_start discards an existing session.
   Attached connect(std::string_view client_id, bool clean_start, Client* c, int64_t now_ms);
+  // The session directory gave `client_id` to a connection on another node:
+  // this node's session of it ends if it holds the claim `epoch` or an older
+  // one (not one made here since), and its connection is closed with Session
+  // taken over (0x8E). Returns true if a session ended.
+  bool evict(std::string_view client_id, uint64_t epoch, WorkerContext& ctx);
 
   // The connection `c` of session `s` has closed. `will` (may be empty) is
   // published now, after `will_delay_s`, or when the session ends, whichever

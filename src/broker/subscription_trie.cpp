@@ -42,6 +42,7 @@ bool SubscriptionTrie::subscribe(Session* s, std::string_view filter, const SubO
       n->shared.push_back(std::make_unique<SharedGroup>());
       g = n->shared.back().get();
       g->name = std::string(group);
+      g->filter = std::string(inner);
     }
     list = &g->members;
   }
@@ -103,11 +104,12 @@ bool SubscriptionTrie::unsubscribe(Session* s, std::string_view filter) {
   return found;
 }
 
-void SubscriptionTrie::collect(const Node& n, MatchFn f, void* ctx) const {
-  for (const auto& e : n.subs) f(ctx, e.session, e.options);
+void SubscriptionTrie::collect(const Node& n, const Visit& v) const {
+  for (const auto& e : n.subs) v.f(v.ctx, e.session, e.options);
   for (const auto& g : n.shared) {
     const size_t size = g->members.size();
     if (size == 0) continue;
+    if (v.g && !v.g(v.gctx, g->name, g->filter)) continue;
     // Round-robin, preferring a member that is connected right now.
     size_t start = g->next.fetch_add(1, std::memory_order_relaxed);
     const Entry* pick = &g->members[start % size];
@@ -118,28 +120,28 @@ void SubscriptionTrie::collect(const Node& n, MatchFn f, void* ctx) const {
         break;
       }
     }
-    f(ctx, pick->session, pick->options);
+    v.f(v.ctx, pick->session, pick->options);
   }
 }
 
 void SubscriptionTrie::match_from(const Node& n, const std::vector<std::string_view>& levels,
-                                  size_t i, MatchFn f, void* ctx) const {
+                                  size_t i, const Visit& v) const {
   // "a/#" also matches "a" (the parent level), so '#' is collected before the end test.
   // Topics starting with '$' are not matched by a wildcard at the first level.
   const bool dollar_first = (i == 0 && !levels[0].empty() && levels[0][0] == '$');
-  if (n.hash && !dollar_first) collect(*n.hash, f, ctx);
+  if (n.hash && !dollar_first) collect(*n.hash, v);
   if (i == levels.size()) {
-    collect(n, f, ctx);
+    collect(n, v);
     return;
   }
-  if (const Node* child = n.children.find(levels[i])) match_from(*child, levels, i + 1, f, ctx);
-  if (n.plus && !dollar_first) match_from(*n.plus, levels, i + 1, f, ctx);
+  if (const Node* child = n.children.find(levels[i])) match_from(*child, levels, i + 1, v);
+  if (n.plus && !dollar_first) match_from(*n.plus, levels, i + 1, v);
 }
 
-void SubscriptionTrie::match(std::string_view topic, MatchFn f, void* ctx) const {
+void SubscriptionTrie::match(std::string_view topic, MatchFn f, void* ctx, GroupFn g, void* gctx) const {
   auto& levels = t_levels;
   split_levels(topic, levels);
-  match_from(*root_, levels, 0, f, ctx);
+  match_from(*root_, levels, 0, Visit{f, ctx, g, gctx});
 }
 
 }  // namespace sluice::broker

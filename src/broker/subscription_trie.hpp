@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <shared_mutex>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,11 +39,27 @@ class SubscriptionTrie {
   // `topic`; for each shared group, once for one member chosen round-robin
   // (online members first, via `online`).
   using MatchFn = void (*)(void* ctx, Session* s, const SubOptions& o);
-  void match(std::string_view topic, MatchFn f, void* ctx) const;
+  // Asked once per matching shared group before a member is chosen: false
+  // leaves the group out (another node of a cluster serves it this time).
+  using GroupFn = bool (*)(void* ctx, std::string_view group, std::string_view filter);
+  void match(std::string_view topic, MatchFn f, void* ctx, GroupFn g = nullptr, void* gctx = nullptr) const;
 
   template <class F>
   void match(std::string_view topic, F&& f) const {
-    match(topic, [](void* c, Session* s, const SubOptions& o) { (*static_cast<F*>(c))(s, o); }, &f);
+    using FF = std::remove_reference_t<F>;
+    match(topic, [](void* c, Session* s, const SubOptions& o) { (*static_cast<FF*>(c))(s, o); }, &f);
+  }
+  // As above; `g(group, inner filter)` decides for each matching shared group.
+  template <class F, class G>
+  void match_groups(std::string_view topic, F&& f, G&& g) const {
+    using FF = std::remove_reference_t<F>;
+    using GG = std::remove_reference_t<G>;
+    match(
+        topic, MatchFn([](void* c, Session* s, const SubOptions& o) { (*static_cast<FF*>(c))(s, o); }), &f,
+        GroupFn([](void* c, std::string_view group, std::string_view filter) {
+          return (*static_cast<GG*>(c))(group, filter);
+        }),
+        &g);
   }
 
   size_t size() const { return count_.load(std::memory_order_relaxed); }
@@ -55,6 +72,7 @@ class SubscriptionTrie {
   };
   struct SharedGroup {
     std::string name;
+    std::string filter;  // the inner filter ("a/+" of "$share/g/a/+")
     std::vector<Entry> members;
     mutable std::atomic<size_t> next{0};
   };
@@ -70,9 +88,14 @@ class SubscriptionTrie {
   };
 
   static std::unique_ptr<Node>* wildcard_slot(Node& n, std::string_view level);
-  void collect(const Node& n, MatchFn f, void* ctx) const;
-  void match_from(const Node& n, const std::vector<std::string_view>& levels, size_t i,
-                  MatchFn f, void* ctx) const;
+  struct Visit {
+    MatchFn f;
+    void* ctx;
+    GroupFn g;
+    void* gctx;
+  };
+  void collect(const Node& n, const Visit& v) const;
+  void match_from(const Node& n, const std::vector<std::string_view>& levels, size_t i, const Visit& v) const;
   bool remove(Node& n, const std::vector<std::string_view>& levels, size_t i,
               std::string_view group, Session* s);
 

@@ -8,6 +8,7 @@
 #include "broker/persistence.hpp"
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/shared_groups.hpp"
 #include "cluster/subjects.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
@@ -24,8 +25,8 @@ constexpr size_t kSeenWindow = 65536;    // ids remembered per source node
 
 }  // namespace
 
-ClusterBus::ClusterBus(NatsLink& link, ClusterDurability& durability, std::string node)
-    : link_(link), durability_(durability), node_(std::move(node)) {}
+ClusterBus::ClusterBus(NatsLink& link, ClusterDurability& durability, SharedGroups& shared, std::string node)
+    : link_(link), durability_(durability), shared_(shared), node_(std::move(node)) {}
 
 ClusterBus::~ClusterBus() { stop(); }
 
@@ -56,7 +57,8 @@ std::map<std::string, std::string> ClusterBus::headers(const broker::Namespace& 
   return {{"Sl-N", node_},
           {"Sl-I", std::to_string(next_id_.fetch_add(1) + 1)},
           {"Sl-Ns", ns.id()},
-          {"Sl-O", std::to_string(m.origin)}};
+          {"Sl-O", std::to_string(m.origin)},
+          {"Sl-K", std::to_string(m.route_key)}};
 }
 
 void ClusterBus::forward(broker::Namespace& ns, const broker::MessagePtr& m, broker::WorkerContext& ctx) {
@@ -95,6 +97,8 @@ std::vector<std::string> ClusterBus::subjects_of(const broker::Namespace& ns, st
 }
 
 void ClusterBus::interest_added(broker::Namespace& ns, std::string_view filter) {
+  std::string_view group, inner = filter;
+  if (mqtt::parse_shared(filter, group, inner)) shared_.added(ns.id(), group, inner);
   auto subjects = subjects_of(ns, filter);
   std::lock_guard lk(interest_mu_);
   for (auto& s : subjects) {
@@ -104,6 +108,8 @@ void ClusterBus::interest_added(broker::Namespace& ns, std::string_view filter) 
 }
 
 void ClusterBus::interest_removed(broker::Namespace& ns, std::string_view filter) {
+  std::string_view group, inner = filter;
+  if (mqtt::parse_shared(filter, group, inner)) shared_.removed(ns.id(), group, inner);
   auto subjects = subjects_of(ns, filter);
   std::lock_guard lk(interest_mu_);
   for (auto& s : subjects) {
@@ -114,6 +120,11 @@ void ClusterBus::interest_removed(broker::Namespace& ns, std::string_view filter
       interest_.erase(it);
     }
   }
+}
+
+bool ClusterBus::serves_shared(broker::Namespace& ns, std::string_view group, std::string_view filter,
+                               const broker::Message& m) {
+  return shared_.serves(ns.id(), group, filter, m.route_key, m.topic);
 }
 
 bool ClusterBus::seen_before(const std::string& node, uint64_t id) {
@@ -146,6 +157,7 @@ void ClusterBus::receive(NatsMessage&& msg) {
   // (and must not match a local session's serial: No Local).
   auto copy = std::make_shared<broker::Message>(*m);
   copy->origin = from == node_ ? std::strtoull(msg.headers["Sl-O"].c_str(), nullptr, 10) : 0;
+  copy->route_key = std::strtoull(msg.headers["Sl-K"].c_str(), nullptr, 10);
   (logged ? stats_.received_logged : stats_.received_qos0).fetch_add(1, std::memory_order_relaxed);
   bool schedule = false;
   {

@@ -8,6 +8,8 @@
 //    one included, from one ordered consumer of the stream per node: in the
 //    stream's order, without gaps.
 //  - P2P QoS 0 to a client not here: on one subject every node listens to.
+//  - Shared subscriptions: each node receives the message as above, and the
+//    members' nodes agree which of them delivers it (SharedGroups).
 // Everything received is routed on loop 0, in arrival order.
 #include <atomic>
 #include <cstdint>
@@ -31,6 +33,7 @@ namespace sluice::cluster {
 
 class NatsLink;
 class ClusterDurability;
+class SharedGroups;
 struct NatsMessage;
 
 struct BusStats {
@@ -42,7 +45,7 @@ class ClusterBus final : public broker::MessageBus {
  public:
   static constexpr const char* kStream = "SLUICE_MSG";
 
-  ClusterBus(NatsLink& link, ClusterDurability& durability, std::string node);
+  ClusterBus(NatsLink& link, ClusterDurability& durability, SharedGroups& shared, std::string node);
   ~ClusterBus() override;
 
   // Starts routing what the cluster sends into `broker`, on `d`'s loop 0.
@@ -56,6 +59,9 @@ class ClusterBus final : public broker::MessageBus {
                    broker::WorkerContext& ctx) override;
   void interest_added(broker::Namespace& ns, std::string_view filter) override;
   void interest_removed(broker::Namespace& ns, std::string_view filter) override;
+  bool picks_shared() const override { return true; }
+  bool serves_shared(broker::Namespace& ns, std::string_view group, std::string_view filter,
+                     const broker::Message& m) override;
 
  private:
   struct Inbound {
@@ -70,6 +76,7 @@ class ClusterBus final : public broker::MessageBus {
 
   NatsLink& link_;
   ClusterDurability& durability_;
+  SharedGroups& shared_;
   const std::string node_;
   std::atomic<uint64_t> next_id_{0};
   BusStats stats_;

@@ -273,7 +273,7 @@ void NatsLink::respond(const std::string& reply, std::string_view data) {
 }
 
 void NatsLink::ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int64_t max_age_ms,
-                             int64_t max_bytes) {
+                             int64_t max_bytes, int64_t per_subject) {
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   cfg.Name = name.c_str();
@@ -285,6 +285,7 @@ void NatsLink::ensure_stream(const std::string& name, const std::vector<std::str
   cfg.Replicas = opts_.replicas;
   cfg.MaxAge = max_age_ms * 1000000;  // nanoseconds
   cfg.MaxBytes = max_bytes > 0 ? max_bytes : -1;
+  if (per_subject > 0) cfg.MaxMsgsPerSubject = per_subject;
   // Resends within 2 minutes are recognised (the window may not pass the stream's age).
   cfg.Duplicates = std::min<int64_t>(120LL * 1000000000, cfg.MaxAge);
   jsErrCode err = static_cast<jsErrCode>(0);

@@ -66,8 +66,9 @@ class NatsLink {
 
   // ---- JetStream ----
   // Creates the stream if missing (or updates its limits).
+  // `per_subject` > 0 keeps only the last that many messages of each subject.
   void ensure_stream(const std::string& name, const std::vector<std::string>& subjects, int64_t max_age_ms,
-                     int64_t max_bytes);
+                     int64_t max_bytes, int64_t per_subject = 0);
   // Publishes into a stream; `done(ok, seq)` runs once JetStream has stored it
   // (on `replicas` servers) or failed. `msg_id` lets JetStream drop a resent
   // duplicate.

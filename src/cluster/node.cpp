@@ -1,6 +1,9 @@
 #include "cluster/node.hpp"
 
 #include "cluster/bus.hpp"
+#include "cluster/directory.hpp"
+#include "cluster/leases.hpp"
+#include "cluster/shared_groups.hpp"
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/retained.hpp"
@@ -17,9 +20,17 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   link_ = std::make_unique<NatsLink>(no);
   link_->ensure_stream(ClusterBus::kStream, {"sl1.>"}, opts_.message_max_age_s * 1000, opts_.message_max_bytes);
   link_->ensure_kv(ClusterDurability::kRetainedBucket);
+  link_->ensure_kv(SharedGroups::kBucket);
+  // Claims matter only while they are news: kept 10 minutes, and at most 1,000
+  // per client id (a limit of 1 would drop a claim before the nodes read it
+  // when several connects of one client id race).
+  link_->ensure_stream(ClusterDirectory::kStream, {ClusterDirectory::kSubjects}, 600LL * 1000, 0, 1000);
   durability_ = std::make_unique<ClusterDurability>(*link_);
-  bus_ = std::make_shared<ClusterBus>(*link_, *durability_, opts_.node_name);
+  leases_ = std::make_unique<NodeLeases>(*link_, opts_.node_name);
+  shared_ = std::make_unique<SharedGroups>(*link_, *leases_, opts_.node_name);
+  bus_ = std::make_shared<ClusterBus>(*link_, *durability_, *shared_, opts_.node_name);
   retained_ = std::make_unique<RetainedMirror>();
+  directory_ = std::make_shared<ClusterDirectory>(*link_, opts_.node_name);
   log::info("cluster: node {} joined NATS at {} (stream {}, {} replica(s))", opts_.node_name,
             opts_.nats.empty() ? std::string() : opts_.nats.front(), ClusterBus::kStream, opts_.replicas);
 }
@@ -29,6 +40,7 @@ ClusterNode::~ClusterNode() { stop(); }
 broker::ClusterSeams ClusterNode::seams() {
   broker::ClusterSeams s = broker::ClusterSeams::single_node();
   s.bus = bus_;
+  s.directory = directory_;
   RetainedMirror* mirror = retained_.get();
   s.retained = [mirror](std::string_view ns) { return mirror->make(ns); };
   return s;
@@ -38,17 +50,25 @@ broker::Persistence& ClusterNode::durability() { return *durability_; }
 
 void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::function<void(uint64_t)> on_durable) {
   durability_->set_on_durable(std::move(on_durable));
+  leases_->start();
+  shared_->start();
   retained_->start(*link_);
+  directory_->start(broker, d);
   bus_->start(broker, d);
 }
 
 void ClusterNode::stop() {
   if (bus_) bus_->stop();
+  if (directory_) directory_->stop();
+  if (shared_) shared_->stop();
+  if (leases_) leases_->stop();
   if (retained_) retained_->stop();
 }
 
 bool ClusterNode::connected() const { return link_->connected(); }
 
 const BusStats& ClusterNode::stats() const { return bus_->stats(); }
+
+const DirectoryStats& ClusterNode::directory_stats() const { return directory_->stats(); }
 
 }  // namespace sluice::cluster

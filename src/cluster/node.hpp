@@ -1,8 +1,8 @@
 #pragma once
 // One Sluice node of a cluster (docs/cluster.md): its NATS connection, the
 // message stream and retained bucket it makes sure exist, and what it plugs
-// into the broker: the bus, the retained mirror, and the durability that takes
-// the place of broker.db.
+// into the broker: the bus, the session directory, the retained mirror, and the
+// durability that takes the place of broker.db.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,7 +23,11 @@ class NatsLink;
 class ClusterDurability;
 class ClusterBus;
 class RetainedMirror;
+class ClusterDirectory;
+class NodeLeases;
+class SharedGroups;
 struct BusStats;
+struct DirectoryStats;
 
 struct ClusterOptions {
   std::vector<std::string> nats;  // NATS URLs (any servers of the NATS cluster)
@@ -52,13 +56,17 @@ class ClusterNode {
 
   bool connected() const;
   const BusStats& stats() const;
+  const DirectoryStats& directory_stats() const;
 
  private:
   ClusterOptions opts_;
   std::unique_ptr<NatsLink> link_;
   std::unique_ptr<ClusterDurability> durability_;
+  std::unique_ptr<NodeLeases> leases_;
+  std::unique_ptr<SharedGroups> shared_;
   std::shared_ptr<ClusterBus> bus_;
   std::unique_ptr<RetainedMirror> retained_;
+  std::shared_ptr<ClusterDirectory> directory_;
 };
 
 }  // namespace sluice::cluster

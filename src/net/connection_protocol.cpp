@@ -100,6 +100,15 @@ void Connection::fail(Reason reason, std::string_view why) {
   close(reason, why);
 }
 
+namespace {
+// Spread over 64 bits (Fibonacci hashing of a per-loop count): a cluster picks
+// the node serving a shared subscription as route_key modulo the member nodes.
+uint64_t next_route_key() {
+  static thread_local uint64_t n = 0;
+  return ++n * 0x9E3779B97F4A7C15ull;
+}
+}  // namespace
+
 void Connection::on_connect(mqtt::Connect& c) {
   version_ = c.version;
   parser_.set_version(c.version);
@@ -287,6 +296,7 @@ void Connection::on_publish(mqtt::Publish& p) {
   m->qos = p.qos;
   m->retain = p.retain;
   m->origin = session_->serial();
+  m->route_key = next_route_key();
   if (v5) copy_message_props(p.props, *m);
   WorkerStats::add(w_.server().broker().stats(w_.id()).messages_in);
   const uint64_t ticket_before = w_.ctx().ticket();

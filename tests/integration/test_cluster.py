@@ -2,18 +2,22 @@
 """Several nodes as one MQTT service (issue #17, docs/cluster.md): three Sluice nodes on a
 three-server NATS cluster with JetStream, clients on different nodes. A message published
 on one node reaches matching subscribers on every node, for each QoS and protocol version,
-in order per publisher; retained messages are seen from every node; No Local, subscription
-identifiers and retain-as-published hold as on one node; topics that NATS subjects cannot
+in order per publisher; a shared subscription's message goes to one member cluster-wide; a
+client id is unique cluster-wide (a connection on another node takes it over: 0x8E, its will
+goes out; of 100 simultaneous connects one survives); retained messages are seen from every
+node; No Local, subscription identifiers and retain-as-published hold as on one node; topics that NATS subjects cannot
 carry as they are (levels with '.', '*', '>', spaces, empty levels, '$', 4 KB) arrive
 intact."""
 import os
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from cluster_harness import Cluster  # noqa: E402
+import mqtt_raw as raw  # noqa: E402
 from paho_client import Client, PacketTypes, SubscribeOptions, props, uid  # noqa: E402
 
 
@@ -38,7 +42,7 @@ class CrossNode(unittest.TestCase):
             self.assertTrue(node.alive(), f"node {i + 1} died:\n{node.log_tail()}")
 
     def client(self, node, **kw):
-        c = Client(self.n[node], **kw).connect()
+        c = Client(self.n[node], **kw)
         self.clients.append(c)
         return c
 
@@ -127,6 +131,120 @@ class CrossNode(unittest.TestCase):
         # Two subscriptions of one client match: delivered per subscription, as on one node,
         # and the node does not route the copy NATS sends per matching subject twice.
         self.assertEqual([m.payload for m in overlap.drain(0.7)], [b"both", b"both"])
+
+
+    def test_client_id_unique_cluster_wide(self):
+        cid = uid("dup")
+        first = raw.connected(self.n[0].port("tcp"), cid)
+        with_will = raw.connected(self.n[1].port("tcp"), cid + "-watch")
+        with_will.send(raw.subscribe(1, [(f"{cid}/will", 1)]))
+        with_will.expect(raw.SUBACK)
+        first.close()
+        # The same client id with a will on node 1, then a connection on node 2 takes it.
+        first = raw.RawConn(self.n[0].port("tcp"))
+        first.send(raw.connect(cid, will={"topic": f"{cid}/will", "payload": b"gone", "qos": 1}))
+        self.assertEqual(first.read().reason, 0)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        second = raw.connected(self.n[1].port("tcp"), cid)
+        packets = first.read_until_close(3.0)
+        took = time.monotonic() - t0
+        self.assertEqual([(p.name, p.reason) for p in packets], [("DISCONNECT", 0x8E)],
+                         "the connection on node 1 is told Session taken over")
+        self.assertLess(took, 2.0)
+        # The old connection's will goes out (it did not disconnect cleanly), once.
+        got = with_will.read(3.0)
+        self.assertEqual(got.publish_fields()[:2], (f"{cid}/will", b"gone"))
+        with self.assertRaises(TimeoutError):
+            with_will.read(0.5)
+        # The new owner stays.
+        second.send(raw.packet(0xC0, b""))  # PINGREQ
+        self.assertEqual(second.read(2.0).name, "PINGRESP")
+        for c in (second, with_will):
+            c.close()
+
+    def test_hundred_simultaneous_connects_one_survivor(self):
+        cid = uid("storm")
+        conns, errors = [], []
+        lock = threading.Lock()
+        gate = threading.Event()
+
+        def one(i):
+            try:
+                c = raw.RawConn(self.n[i % 3].port("tcp"))
+                gate.wait(5)
+                c.send(raw.connect(cid, keepalive=60))
+                with lock:
+                    conns.append(c)
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    errors.append(e)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(100)]
+        for t in threads:
+            t.start()
+        gate.set()
+        for t in threads:
+            t.join(10)
+        self.assertEqual(errors, [])
+        time.sleep(2.0)
+        alive, unanswered = [], 0
+        for c in conns:
+            seen = []
+            try:
+                while True:
+                    seen.append(c.read(0.05))
+            except raw.Closed:
+                continue
+            except TimeoutError:
+                pass
+            if not any(p.name == "CONNACK" for p in seen):
+                unanswered += 1
+                continue
+            if c.try_send(raw.packet(0xC0, b"")):  # PINGREQ: is it still open?
+                try:
+                    if c.read(1.0).name == "PINGRESP":
+                        alive.append(c)
+                except (raw.Closed, TimeoutError):
+                    pass
+        self.assertEqual(unanswered, 0, "every CONNECT is answered")
+        self.assertEqual(len(alive), 1, "exactly one of 100 connections with one client id survives: "
+                         f"{[c.sock.getpeername()[1] for c in alive]} of nodes {[n.port('tcp') for n in self.n]}\n"
+                         + "".join(line + "\n" for n in self.n for line in n.metrics_text().splitlines()
+                                   if line.startswith("sluice_cluster_c") or line.startswith("sluice_cluster_t")))
+        for c in conns:
+            c.close()
+
+
+    def test_shared_subscription_one_member_cluster_wide(self):
+        t = uid("s")
+        members = [self.client(0), self.client(0), self.client(1), self.client(2)]
+        for m in members:
+            m.sub(f"$share/g/{t}/#", qos=1)
+        plain = self.client(2)
+        plain.sub(f"{t}/#", qos=1)
+        time.sleep(0.5)  # every node hears which nodes have members
+        pub = self.client(1)
+        for qos in (0, 1):
+            sent = [f"{qos}:{i}" for i in range(300)]
+            for i, body in enumerate(sent):
+                pub.pub(f"{t}/k{i % 7}", body.encode(), qos=qos)
+            got = [[x.payload.decode() for x in m.drain(1.0)] for m in members]
+            everything = sorted(sum(got, []))
+            self.assertEqual(everything, sorted(sent), f"QoS {qos}: each message to exactly one member")
+            per_node = [len(got[0]) + len(got[1]), len(got[2]), len(got[3])]
+            self.assertTrue(all(n > 30 for n in per_node), f"QoS {qos}: spread over the nodes: {per_node}")
+            self.assertEqual(sorted(x.payload.decode() for x in plain.drain(0.5)), sorted(sent),
+                             "a plain subscription still gets every message")
+        # A member's node leaving the group: the others get everything.
+        members[3].close()
+        self.clients.remove(members[3])
+        time.sleep(0.5)
+        sent = [f"after:{i}" for i in range(100)]
+        for body in sent:
+            pub.pub(f"{t}/x", body.encode(), qos=1)
+        got = sorted(sum([[x.payload.decode() for x in m.drain(1.0)] for m in members[:3]], []))
+        self.assertEqual(got, sorted(sent))
 
 
 if __name__ == "__main__":

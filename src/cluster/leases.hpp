@@ -1,0 +1,51 @@
+#pragma once
+// Which nodes of the cluster are alive (docs/cluster.md, "Node leases"): each
+// node says so on the core subject sln.<node> every second; a node not heard
+// for kExpireMs is taken for dead by the others. What depends on it: the nodes
+// that serve a shared subscription (a dead node's members get nothing more).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sluice::cluster {
+
+class NatsLink;
+
+class NodeLeases {
+ public:
+  static constexpr int64_t kBeatMs = 1000;
+  static constexpr int64_t kExpireMs = 4000;
+
+  NodeLeases(NatsLink& link, std::string node);
+  ~NodeLeases();
+  void start();
+  void stop();
+
+  // This node, a node heard within kExpireMs, or any node during this node's
+  // first kExpireMs (before it could have heard the others).
+  bool alive(const std::string& node) const;
+  // The nodes heard within kExpireMs, this one included, sorted.
+  std::vector<std::string> live_nodes() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  NatsLink& link_;
+  const std::string node_;
+  Clock::time_point started_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Clock::time_point, std::less<>> seen_;
+  uint64_t sub_ = 0;
+  std::mutex beat_mu_;
+  std::condition_variable beat_cv_;
+  bool stopping_ = false;
+  std::thread beat_;
+};
+
+}  // namespace sluice::cluster

@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
   app.add_option("--drain-timeout", o.drain_timeout, "seconds to wait for stragglers after publishing stops")
       ->capture_default_str();
   app.add_option("--broker-pid", o.broker_pid, "report this process's CPU time (pub/sub) or RSS (conns) over the run");
+  app.add_option("--also-pid", o.more_pids, "pub/sub: add these processes' CPU time (a cluster's other nodes)");
+  app.add_option("--sub-port", o.sub_port, "subscribers connect to this port (another node of a cluster; default --port)");
   app.add_option("--keepalive", o.keepalive, "MQTT keep alive seconds (0 = off)")->capture_default_str();
   app.add_option("--topic-prefix", o.topic_prefix, "topics are PREFIX/t or PREFIX/pair/N (default sb<pid>)");
   app.add_option("-u,--username", o.username, "CONNECT user name");

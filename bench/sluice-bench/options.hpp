@@ -2,6 +2,7 @@
 // Everything the command line can set. Filled by main.cpp; read-only afterwards.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sbench {
 
@@ -9,6 +10,7 @@ struct Options {
   std::string scenario;  // fanin | fanout | pairs | conns | connrate
   std::string host = "127.0.0.1";
   uint16_t port = 1883;
+  uint16_t sub_port = 0;  // subscribers connect here (another node of a cluster); 0 = port
   int protocol = 4;       // 4 = MQTT 3.1.1, 5 = MQTT 5.0
   int qos = 0;
   size_t payload = 64;    // bytes per PUBLISH payload, header included
@@ -26,6 +28,7 @@ struct Options {
   uint64_t count = 0;     // stop after this many publishes in total (0 = by duration)
   double drain_timeout = 5;
   int broker_pid = 0;     // read its CPU time / RSS around the timed window
+  std::vector<int> more_pids;  // pub/sub: their CPU time is added (the other nodes of a cluster)
   uint16_t keepalive = 60;
   std::string topic_prefix;  // empty = "sb<pid>", so two runs on one broker never mix
   std::string username, password;  // sent only when non-empty

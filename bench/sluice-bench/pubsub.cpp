@@ -16,6 +16,19 @@
 namespace sbench {
 
 namespace {
+// The broker's CPU seconds, and those of --also-pid (a cluster's other nodes).
+std::optional<double> brokers_cpu_seconds(const Options& opt) {
+  auto total = process_cpu_seconds(opt.broker_pid);
+  for (int pid : opt.more_pids) {
+    auto more = process_cpu_seconds(pid);
+    if (!total || !more) return std::nullopt;
+    *total += *more;
+  }
+  return total;
+}
+}  // namespace
+
+namespace {
 
 void sleep_until_ns(int64_t t) {
   int64_t d = t - now_ns();
@@ -80,7 +93,7 @@ int run_pubsub(const Options& opt) {
   shared.start_ns.store(start, std::memory_order_release);
 
   sleep_until_ns(start + warm);
-  const auto broker_cpu0 = opt.broker_pid ? process_cpu_seconds(opt.broker_pid) : std::nullopt;
+  const auto broker_cpu0 = opt.broker_pid ? brokers_cpu_seconds(opt) : std::nullopt;
   const double self_cpu0 = self_cpu_seconds();
   const int64_t t0 = now_ns();
   if (by_count) {
@@ -97,7 +110,7 @@ int run_pubsub(const Options& opt) {
   // In count mode the window closes when the last delivery arrives (after the drain).
   if (!by_count) shared.window_end.store(now_ns());
   const int64_t t1_pub = now_ns();
-  const auto broker_cpu1 = (opt.broker_pid && !by_count) ? process_cpu_seconds(opt.broker_pid) : std::nullopt;
+  const auto broker_cpu1 = (opt.broker_pid && !by_count) ? brokers_cpu_seconds(opt) : std::nullopt;
   const double self_cpu1 = self_cpu_seconds();
 
   // Drain: QoS >= 1 until everything arrived; QoS 0 until nothing moves for 500 ms.
@@ -122,7 +135,7 @@ int run_pubsub(const Options& opt) {
   if (by_count) {
     t1 = now_ns();
     shared.window_end.store(t1);
-    if (opt.broker_pid) broker_cpu_end = process_cpu_seconds(opt.broker_pid);
+    if (opt.broker_pid) broker_cpu_end = brokers_cpu_seconds(opt);
   }
   stop(0);
 

@@ -236,11 +236,12 @@ void Worker::disconnect_all() {
 }
 
 void Worker::run() {
-  sockaddr_in dst;
+  sockaddr_in dst, sub_dst;
   make_addr(s_.opt.host, s_.opt.port, dst);
+  make_addr(s_.opt.host, s_.opt.sub_port ? s_.opt.sub_port : s_.opt.port, sub_dst);
   // Subscribers first, so none misses the first publishes.
   for (auto& s : subs_) {
-    if (!s.conn->open(loop.fd(), dst, nullptr)) {
+    if (!s.conn->open(loop.fd(), sub_dst, nullptr)) {
       s_.error("subscriber connect: " + s.conn->error());
       s_.failed.fetch_add(1);
     }

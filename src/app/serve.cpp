@@ -391,7 +391,10 @@ int serve(Config cfg) {
     server.start();
     // After start(): the writer's reports walk the server's loops.
     if (persist) persist->start([&server](uint64_t ticket) { server.durable(ticket); });
-    if (node) node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
+    if (node) {
+      node->on_serving([&server](bool serving) { server.set_serving(serving); });
+      node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
+    }
     http.route("/metrics", [&](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get())};
     });
@@ -445,9 +448,9 @@ int serve(Config cfg) {
   } while (sig <= 0);
   log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
+  if (node) node->stop();  // first: its watchdog must not reach a stopped server
   server.stop();
   if (persist) persist->stop();
-  if (node) node->stop();
   log::info("stopped");
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "cluster/node.hpp"
 
+#include <chrono>
+
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/leases.hpp"
@@ -55,9 +57,36 @@ void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::func
   retained_->start(*link_);
   directory_->start(broker, d);
   bus_->start(broker, d);
+  watchdog_ = std::thread([this] {
+    using Clock = std::chrono::steady_clock;
+    bool serving = true;
+    Clock::time_point lost{};
+    std::unique_lock lk(watch_mu_);
+    while (!stopping_) {
+      watch_cv_.wait_for(lk, std::chrono::milliseconds(250));
+      const bool up = link_->connected();
+      if (up) lost = {};
+      else if (lost == Clock::time_point{}) lost = Clock::now();
+      const bool should = up || Clock::now() - lost < std::chrono::milliseconds(opts_.cut_off_ms);
+      if (should == serving) continue;
+      serving = should;
+      if (serving)
+        log::warn("cluster: NATS is back: node {} serves again", opts_.node_name);
+      else
+        log::error("cluster: node {} cut off from NATS for {} ms: closing its clients (0x88) until it is back",
+                   opts_.node_name, opts_.cut_off_ms);
+      if (on_serving_) on_serving_(serving);
+    }
+  });
 }
 
 void ClusterNode::stop() {
+  {
+    std::lock_guard lk(watch_mu_);
+    stopping_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
   if (bus_) bus_->stop();
   if (directory_) directory_->stop();
   if (shared_) shared_->stop();

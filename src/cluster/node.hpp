@@ -3,8 +3,11 @@
 // message stream and retained bucket it makes sure exist, and what it plugs
 // into the broker: the bus, the session directory, the retained mirror, and the
 // durability that takes the place of broker.db.
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +38,7 @@ struct ClusterOptions {
   int replicas = 1;               // of the stream and the bucket (1 or 3)
   int64_t message_max_age_s = 3LL * 24 * 3600;  // how long the log keeps QoS 1/2 messages
   int64_t message_max_bytes = 0;                // and how much of them (0: no bound)
+  int64_t cut_off_ms = 3000;  // NATS lost this long: the node stops serving its clients
 };
 
 class ClusterNode {
@@ -52,6 +56,10 @@ class ClusterNode {
   // Once the loops run: routes what the cluster sends; `on_durable(ticket)`
   // releases acknowledgements (net::Server::durable).
   void start(broker::Broker& broker, broker::Dispatcher& d, std::function<void(uint64_t)> on_durable);
+  // `f(false)` when this node has been cut off from NATS for cut_off_ms (it must
+  // stop serving its clients rather than run as a second brain), `f(true)` when
+  // it is back. Set before start().
+  void on_serving(std::function<void(bool)> f) { on_serving_ = std::move(f); }
   void stop();
 
   bool connected() const;
@@ -67,6 +75,11 @@ class ClusterNode {
   std::shared_ptr<ClusterBus> bus_;
   std::unique_ptr<RetainedMirror> retained_;
   std::shared_ptr<ClusterDirectory> directory_;
+  std::function<void(bool)> on_serving_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool stopping_ = false;
+  std::thread watchdog_;
 };
 
 }  // namespace sluice::cluster

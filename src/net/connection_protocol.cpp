@@ -112,6 +112,7 @@ uint64_t next_route_key() {
 void Connection::on_connect(mqtt::Connect& c) {
   version_ = c.version;
   parser_.set_version(c.version);
+  if (!w_.server().serving()) return refuse_connect(Reason::ServerUnavailable, "this node is cut off from its cluster");
   const bool v5 = version_ == Version::V5;
   if (v5) requested_problem_info_ = c.props.request_problem_information.value_or(1) != 0;
 

@@ -71,6 +71,14 @@ void Server::stop() {
   workers_.clear();
 }
 
+void Server::set_serving(bool serving) {
+  if (serving_.exchange(serving) == serving || serving || !started_) return;
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    wp->post([wp] { wp->close_all(mqtt::Reason::ServerUnavailable, "this node is cut off from its cluster"); });
+  }
+}
+
 void Server::deliver(unsigned worker, std::vector<broker::RemoteDelivery>&& batch) {
   workers_[worker]->deliver(std::move(batch));
 }

@@ -31,6 +31,12 @@ class Server final : public broker::Dispatcher {
   // Graceful: v5 clients get DISCONNECT 0x8B (server shutting down); joins the loops.
   void stop();
 
+  // A node of a cluster cut off from it stops serving (docs/cluster.md, "Node
+  // liveness"): every connection is closed with 0x88 (server unavailable) and
+  // CONNECTs are refused with it until set_serving(true). Thread-safe.
+  void set_serving(bool serving);
+  bool serving() const { return serving_.load(std::memory_order_acquire); }
+
   int port(Transport t) const { return ports_[static_cast<int>(t)]; }
   size_t connections() const { return connections_.load(std::memory_order_relaxed); }
 
@@ -82,6 +88,7 @@ class Server final : public broker::Dispatcher {
   std::unique_ptr<PendingHandshakes> pending_;  // null: no per-source cap on connections without CONNECT
   std::vector<uint64_t> ack_posted_;  // per worker, the durable() thread only
   bool started_ = false;
+  std::atomic<bool> serving_{true};
 };
 
 }  // namespace sluice::net

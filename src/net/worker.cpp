@@ -300,6 +300,13 @@ void Worker::tick() {
   }
 }
 
+void Worker::close_all(mqtt::Reason reason, std::string_view why) {
+  for (auto& [id, s] : conns_)
+    if (!s.conn->closed()) s.conn->close(reason, why);
+  ctx_.flush(server_);
+  flush_dirty();
+}
+
 void Worker::shutdown_connections() {
   for (auto& [id, s] : conns_) s.conn->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
   ctx_.flush(server_);

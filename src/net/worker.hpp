@@ -56,6 +56,8 @@ class Worker {
   // The connection completed CONNECT or closed before it: no longer pending.
   void handshake_over(uint64_t connection_id);
   Connection* find(uint64_t connection_id);
+  // On the loop: closes every connection with `reason` (and `why` for v5).
+  void close_all(mqtt::Reason reason, std::string_view why);
   size_t connection_count() const { return conns_.size(); }
   std::string& read_buffer() { return read_buf_; }
   std::string& scratch() { return scratch_; }

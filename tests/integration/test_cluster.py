@@ -247,5 +247,53 @@ class CrossNode(unittest.TestCase):
         self.assertEqual(got, sorted(sent))
 
 
+
+@harness.skip_on_mosquitto("the cluster is sluice's")
+class CutOff(unittest.TestCase):
+    """A node that loses NATS stops serving instead of running as a second brain, and
+    serves again, without a restart, when NATS is back."""
+
+    def test_nodes_stop_serving_without_nats_and_come_back(self):
+        cluster = Cluster(nodes=2, servers=1).start()
+        try:
+            n = cluster.nodes
+            live = raw.connected(n[0].port("tcp"), uid("live"))
+            cluster.nats.kill(1)
+            t0 = time.monotonic()
+            packets = live.read_until_close(10.0)
+            self.assertLess(time.monotonic() - t0, 6.0, "closed within the cut-off (3 s) and a tick")
+            self.assertEqual([(p.name, p.reason) for p in packets], [("DISCONNECT", 0x88)])
+            time.sleep(1.0)  # the other node's watchdog ticks on its own (every 250 ms)
+            c = raw.RawConn(n[1].port("tcp"))
+            c.send(raw.connect(uid("late")))
+            self.assertEqual(c.read(3.0).reason, 0x88, "CONNECT refused with Server unavailable")
+            c.close()
+            for node in n:
+                self.assertTrue(node.alive())
+            cluster.nats.start_one(1)
+            deadline = time.monotonic() + 15
+            while True:
+                c = raw.RawConn(n[1].port("tcp"))
+                c.send(raw.connect(uid("back")))
+                ok = c.read(3.0).reason == 0
+                c.close()
+                if ok:
+                    break
+                self.assertLess(time.monotonic(), deadline, "the node serves again when NATS is back")
+                time.sleep(0.5)
+            # Across nodes again, QoS 1 through the log.
+            t = uid("again")
+            sub = Client(n[1])
+            sub.sub(f"{t}/#", qos=1)
+            time.sleep(0.5)
+            pub = Client(n[0])
+            pub.pub(f"{t}/x", b"hello again", qos=1)
+            self.assertEqual([m.payload for m in sub.drain(2.0)], [b"hello again"])
+            sub.close()
+            pub.close()
+        finally:
+            cluster.stop()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -23,6 +23,9 @@ struct StoreOptions {
   // `read_env`, else <data-dir>/master.key (created when the store is new).
   std::optional<std::string> master_key_b64;
   bool read_env = true;
+  // PostgreSQL: the change feeds report "anything may have changed" this often
+  // whatever they heard, a backstop for a lost notification (0: never).
+  int64_t change_backstop_ms = 30000;
 };
 
 class Store {
@@ -33,6 +36,14 @@ class Store {
   };
   // Creates the directory (0700) and the database when missing.
   static OpenResult open(const std::string& data_dir, const StoreOptions& opts = {});
+  // The control store in PostgreSQL (libpq conninfo: "host=... dbname=..." or a
+  // postgresql:// URI), shared by every node given the same one. `data_dir` is
+  // only where master.key is read (or created, for a new store) when
+  // SLUICE_MASTER_KEY is not set: every node needs the same key. Unreachable,
+  // or holding secrets sealed under another key: an error an operator can act
+  // on (the conninfo in it has no password).
+  static OpenResult open_postgres(const std::string& conninfo, const std::string& data_dir,
+                                  const StoreOptions& opts = {});
 
   // The single connection. Callers serialize access with mutex(): a
   // connection is not for concurrent use by several threads at once.
@@ -41,12 +52,18 @@ class Store {
   const SecretBox& box() const { return *box_; }
   const std::string& data_dir() const { return data_dir_; }
   KeySource key_source() const { return key_source_; }
+  // Where the store lives, for messages: the SQLite file, or the PostgreSQL
+  // conninfo without its password.
+  const std::string& where() const { return db_->path(); }
+  Dialect dialect() const { return db_->dialect(); }
   // Another writer's commits to `channel`'s state (store/changes.hpp). Call
   // with mutex() held, after the owner's migrations.
   std::unique_ptr<ChangeFeed> changes(std::string channel) { return db_->watch(std::move(channel), mu_); }
 
  private:
   Store() = default;
+  // The master key check shared by open() and open_postgres().
+  static std::string check_master_key(Store& s, const std::string& data_dir, const StoreOptions& opts);
   std::string data_dir_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<SecretBox> box_;

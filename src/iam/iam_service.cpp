@@ -159,8 +159,8 @@ IamService::IamService(std::shared_ptr<store::Store> store, Limits limits, Clock
     : store_(std::move(store)), limits_(limits), clock_(clock ? clock : &system_now) {
   std::lock_guard lk(store_->mutex());
   store::migrate(store_->db(), schema());  // throws DbError, also for a schema newer than this binary
+  changes_ = store_->changes("iam");  // before the first load: a change made in between is reported
   load_resource_map_locked();
-  changes_ = store_->changes("iam");  // counts commits to identity tables (meta.iam_version)
 }
 
 IamService::~IamService() = default;
@@ -239,10 +239,10 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
                           "The account alias must be lowercase letters, digits and '-'.");
   if (auto e = check_length("Password", password, 8, 128)) return *e;
   std::string hash = store::hash_password(password);  // slow: outside the lock
-  return guarded([&]() -> Result<Account> {
+  return guarded_tx([&]() -> Result<Account> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, {});
     if (db.query("SELECT 1 FROM accounts WHERE login_name = ?", login_name).step())
       return err::already_exists("EntityAlreadyExists.Account.LoginName",
                                  "An account with login name \"" + std::string(login_name) + "\" already exists.");
@@ -331,11 +331,10 @@ Status IamService::activate_service(std::string_view account_id, std::string_vie
   if (service != "mq" && service != "ons")
     return err::invalid("InvalidParameter.Service",
                         "Unknown service \"" + std::string(service) + "\"; the service to activate is \"mq\".");
-  return guarded([&]() -> Status {
+  return guarded_tx([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
-    tx.touched(account_id);
+    IamTx tx(*this, account_id);
     if (auto s = account_exists(account_id); !s) return s;
     db.run("INSERT INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?) "
            "ON CONFLICT DO NOTHING",

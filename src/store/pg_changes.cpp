@@ -54,9 +54,9 @@ std::string quote_ident(const std::string& s) {
 
 class PgChangeFeed final : public ChangeFeed {
  public:
-  // Constructed with the store mutex held. Listens at once when it can, and
-  // reports Change{} on the first poll: what changed between the owner's
-  // first load and the LISTEN is not lost.
+  // Constructed with the store mutex held, before the owner's first load (so
+  // that nothing committed in between is missed). Listens at once when it
+  // can; when it cannot, it reports Change{} once it does.
   PgChangeFeed(PgDb& db, std::mutex& mu, std::string channel, int64_t backstop_ms)
       : db_(db), mu_(mu), channel_(channel_name(channel, db.schema())), backstop_ms_(backstop_ms),
         last_full_ms_(steady_ms()) {
@@ -68,7 +68,7 @@ class PgChangeFeed final : public ChangeFeed {
         ::poll(&p, 1, 25);
       }
     }
-    if (state_ == State::Ready) lost_since_.store(0, std::memory_order_release);
+    if (state_ == State::Ready) pending_everything_ = false;  // listening before the owner loads
   }
   ~PgChangeFeed() override {
     if (conn_) PQfinish(conn_);
@@ -182,8 +182,9 @@ class PgChangeFeed final : public ChangeFeed {
           // Listening: whatever was committed before now, the owner reloads.
           state_ = State::Ready;
           pending_everything_ = true;
-          if (lost_since_.exchange(0, std::memory_order_acq_rel) != 0)
-            log::info("change feed {}: listening again; reloading everything", channel_);
+          lost_since_.store(0, std::memory_order_release);
+          if (listened_) log::info("change feed {}: listening again; reloading everything", channel_);
+          listened_ = true;
           return;
         }
         const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -212,6 +213,7 @@ class PgChangeFeed final : public ChangeFeed {
   State state_ = State::Down;
   bool want_read_ = false;
   bool pending_everything_ = false;
+  bool listened_ = false;  // once listening: later connections are reconnections
   int64_t next_attempt_ms_ = 0, deadline_ms_ = 0, last_full_ms_ = 0;
   std::set<std::string, std::less<>> touched_;
   // Steady ms since the listener has been without a connection (0: listening); read anywhere.

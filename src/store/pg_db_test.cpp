@@ -188,8 +188,7 @@ TEST_F(Pg, ChangeFeedHearsOtherNodesCommitsByAccount) {
     std::lock_guard lb(mu_b);
     feed_b = b->watch("owner", mu_b);
   }
-  EXPECT_EQ(polls(*feed_b, 200), std::vector<std::string>{"*"});  // the first poll: reload once
-  EXPECT_EQ(polls(*feed_a, 200), std::vector<std::string>{"*"});
+  EXPECT_TRUE(polls(*feed_b, 200).empty());  // listening from the start: nothing to catch up
   EXPECT_EQ(feed_b->lost_since_ms(), 0);
   {
     std::lock_guard la(mu_a);
@@ -232,7 +231,6 @@ TEST_F(Pg, TheBackstopReportsEverythingNowAndThen) {
     std::lock_guard l(mu);
     feed = db_->watch("owner", mu);
   }
-  EXPECT_EQ(polls(*feed, 100), std::vector<std::string>{"*"});
   EXPECT_TRUE(polls(*feed, 100).empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(polls(*feed, 100), std::vector<std::string>{"*"});

@@ -66,6 +66,7 @@ std::string Store::check_master_key(Store& s, const std::string& data_dir, const
 }
 
 Store::OpenResult Store::open(const std::string& data_dir, const StoreOptions& opts) {
+  if (!opts.postgres.empty()) return open_postgres(opts.postgres, data_dir, opts);
   OpenResult r;
   // Secrets and hashes live here: 0700 (`sluice serve` logs what it changed).
   if (auto d = prepare_data_dir(data_dir); !d.error.empty()) {

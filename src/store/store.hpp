@@ -23,6 +23,9 @@ struct StoreOptions {
   // `read_env`, else <data-dir>/master.key (created when the store is new).
   std::optional<std::string> master_key_b64;
   bool read_env = true;
+  // The control store in PostgreSQL (libpq conninfo); empty: SQLite in the
+  // data dir. open() goes to open_postgres() when it is set.
+  std::string postgres;
   // PostgreSQL: the change feeds report "anything may have changed" this often
   // whatever they heard, a backstop for a lost notification (0: never).
   int64_t change_backstop_ms = 30000;
@@ -34,7 +37,8 @@ class Store {
     std::unique_ptr<Store> store;  // null on error
     std::string error;             // a message an operator can act on
   };
-  // Creates the directory (0700) and the database when missing.
+  // Creates the directory (0700) and the database when missing (SQLite), or
+  // opens_postgres(opts.postgres, data_dir, opts) when opts.postgres is set.
   static OpenResult open(const std::string& data_dir, const StoreOptions& opts = {});
   // The control store in PostgreSQL (libpq conninfo: "host=... dbname=..." or a
   // postgresql:// URI), shared by every node given the same one. `data_dir` is

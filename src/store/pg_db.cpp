@@ -247,7 +247,13 @@ void PgDb::connect() {
   else
     schema_ = "public";
   PQclear(r);
+  if (!session_sql_.empty()) check_command(PQexec(conn_, session_sql_.c_str()), "session settings");
   pid_.store(PQbackendPID(conn_), std::memory_order_release);
+}
+
+void PgDb::set_session_sql(std::string sql) {
+  session_sql_ = std::move(sql);
+  exec(session_sql_);
 }
 
 bool PgDb::connected() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }

@@ -84,6 +84,9 @@ class PgDb final : public Db {
   // in one database, in different schemas, do not hear each other.
   const std::string& schema() const { return schema_; }
   bool connected() const;
+  // Statements run on this connection now and again after every reconnect
+  // (session settings, e.g. SET synchronous_commit = off).
+  void set_session_sql(std::string sql);
   // The change feed's backstop: Change{} this often whatever was heard (0: never).
   void set_change_backstop_ms(int64_t ms) { backstop_ms_ = ms; }
 
@@ -115,7 +118,7 @@ class PgDb final : public Db {
     std::string name;
     std::list<std::string>::iterator lru;
   };
-  std::string conninfo_, redacted_, schema_;
+  std::string conninfo_, redacted_, schema_, session_sql_;
   pg_conn* conn_ = nullptr;
   std::atomic<int> pid_{0};
   int changes_ = 0;

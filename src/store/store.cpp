@@ -94,6 +94,7 @@ Store::OpenResult Store::open_postgres(const std::string& conninfo, const std::s
   OpenResult r;
   std::unique_ptr<Store> s(new Store());
   s->data_dir_ = data_dir;
+  s->conninfo_ = conninfo;
   try {
     auto db = PgDb::open(conninfo);
     db->set_change_backstop_ms(opts.change_backstop_ms);
@@ -108,6 +109,11 @@ Store::OpenResult Store::open_postgres(const std::string& conninfo, const std::s
   }
   r.store = std::move(s);
   return r;
+}
+
+std::unique_ptr<Db> Store::connect() const {
+  if (!conninfo_.empty()) return PgDb::open(conninfo_);
+  return SqliteDb::open(data_dir_ + "/sluice.db");
 }
 
 }  // namespace sluice::store

@@ -60,6 +60,9 @@ class Store {
   // conninfo without its password.
   const std::string& where() const { return db_->path(); }
   Dialect dialect() const { return db_->dialect(); }
+  // Another connection to the same store, for work that should not wait for
+  // the store mutex (the API's shared nonces). Throws DbError.
+  std::unique_ptr<Db> connect() const;
   // Another writer's commits to `channel`'s state (store/changes.hpp). Call
   // with mutex() held, after the owner's migrations.
   std::unique_ptr<ChangeFeed> changes(std::string channel) { return db_->watch(std::move(channel), mu_); }
@@ -69,6 +72,7 @@ class Store {
   // The master key check shared by open() and open_postgres().
   static std::string check_master_key(Store& s, const std::string& data_dir, const StoreOptions& opts);
   std::string data_dir_;
+  std::string conninfo_;  // PostgreSQL's (with its password: never printed); empty for SQLite
   std::unique_ptr<Db> db_;
   std::unique_ptr<SecretBox> box_;
   KeySource key_source_ = KeySource::File;

@@ -25,6 +25,7 @@ using iam::Error;
 
 struct Ctx {
   std::string data_dir = "./data";
+  std::string postgres;  // --postgres / SLUICE_POSTGRES: the shared store of a cluster's nodes
   std::shared_ptr<store::Store> store;
   std::unique_ptr<iam::IamService> iam;
 };
@@ -40,7 +41,9 @@ int fail(const std::string& msg) {
 
 bool open_store(Ctx& c) {
   if (c.iam) return true;
-  auto r = store::Store::open(c.data_dir);
+  store::StoreOptions opts;
+  opts.postgres = c.postgres;
+  auto r = store::Store::open(c.data_dir, opts);
   if (!r.store) {
     std::cerr << "error: " << r.error << "\n";
     return false;
@@ -119,6 +122,10 @@ int admin_main(int argc, char** argv) {
   app.name("sluice admin");
   app.require_subcommand(1);
   app.add_option("--data-dir", c.data_dir, "Data directory (default ./data); master key from SLUICE_MASTER_KEY or <dir>/master.key");
+  if (const char* pg = std::getenv("SLUICE_POSTGRES")) c.postgres = pg;
+  app.add_option("--postgres", c.postgres,
+                 "The control store in PostgreSQL (libpq conninfo or postgresql:// URI; also SLUICE_POSTGRES); "
+                 "default: SQLite in the data directory");
   int rc = 0;
   std::string account, name, display, comments, password, login, alias, user, group, file, type, rg, id, principal,
       policy_name, action, description, to;

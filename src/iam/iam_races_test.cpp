@@ -165,3 +165,26 @@ TEST_F(IamRaces, AKeyDisabledOnOneNodeIsRefusedOnTheOther) {
   EXPECT_EQ(iam_->lookup_access_key(k->key.id)->status, KeyStatus::Inactive);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
 }
+
+// On PostgreSQL a write names its account (the NOTIFY payload): the other node
+// drops only that account's cached state, so decisions cached for every other
+// account stay valid (SQLite's feed cannot say whose: everything moves there).
+TEST_F(IamRaces, AWriteOnOneNodeInvalidatesOnlyItsAccountOnTheOther) {
+  if (!on_postgres()) GTEST_SKIP() << "SQLite's change feed does not name the account";
+  const std::string other = new_account("other");
+  ASSERT_OK(iam_->create_user(other, {"bob", "", ""}));
+  (void)iam_->generation();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  (void)iam_->generation();
+  const uint64_t before_other = iam_->account_generation(other);
+  const uint64_t before_mine = iam_->account_generation(acct_);
+  ASSERT_OK(node2_->create_user(acct_, {"carol", "", ""}));
+  const auto t0 = std::chrono::steady_clock::now();
+  while (iam_->account_generation(acct_) == before_mine &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)) {
+    (void)iam_->generation();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(iam_->account_generation(acct_), before_mine);
+  EXPECT_EQ(iam_->account_generation(other), before_other);
+}

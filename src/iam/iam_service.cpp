@@ -208,17 +208,38 @@ void IamService::load_resource_map_locked() {
 }
 
 void IamService::poll_external_changes() {
-  // Another connection committed to identity tables. SQLite cannot say whose
-  // state changed, so everything is stale (a backend that names the account
-  // could bump that one alone: docs/control-store.md).
-  changes_->poll([this](const store::Change&) {
-    load_resource_map_locked();
-    {
-      std::unique_lock cl(cache_mu_);
-      doc_cache_.clear();
+  // Another connection committed to identity tables. PostgreSQL's feed names
+  // the account (its NOTIFY payload): only that account's cached state is
+  // dropped and only its generation moves, so the decisions cached for every
+  // other account stay valid. SQLite's feed (and a PostgreSQL listener that
+  // lost its connection, or the backstop) cannot say whose: everything.
+  changes_->poll([this](const store::Change& c) {
+    if (c.account_id.empty()) {
+      load_resource_map_locked();
+      {
+        std::unique_lock cl(cache_mu_);
+        doc_cache_.clear();
+      }
+      bump_all();
+      return;
     }
-    bump_all();
+    reload_account_locked(c.account_id);
+    bump(c.account_id);
   });
+}
+
+void IamService::reload_account_locked(std::string_view account_id) {
+  std::string prefix(account_id);
+  prefix.push_back('\x1f');  // key_for(account, ...) starts so
+  auto q = store_->db().query(
+      "SELECT account_id, resource_type, resource_id, resource_group_id FROM resources WHERE account_id = ?",
+      account_id);
+  std::vector<std::pair<std::string, std::string>> rows;
+  while (q.step()) rows.emplace_back(key_for(q.text(0), q.text(1), q.text(2)), q.text(3));
+  std::unique_lock cl(cache_mu_);
+  std::erase_if(resource_map_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+  for (auto& r : rows) resource_map_.insert_or_assign(std::move(r.first), std::move(r.second));
+  std::erase_if(doc_cache_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
 }
 
 Status IamService::account_exists(std::string_view account_id) {

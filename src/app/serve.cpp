@@ -358,6 +358,7 @@ int serve(Config cfg) {
     ao.token_notice_lead_ms = cfg.mq.token_notice_lead_s * 1000;
     ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
     ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
+    ao.store_grace_ms = cfg.store.unavailable_grace_s < 0 ? -1 : cfg.store.unavailable_grace_s * 1000;
     access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }

@@ -141,6 +141,9 @@ class Db {
   // Change notifications on `channel` (store/changes.hpp) for one owner of
   // cached state. `store_mutex` is the mutex that serializes this connection.
   virtual std::unique_ptr<ChangeFeed> watch(std::string channel, std::mutex& store_mutex) = 0;
+  // Since when (steady ms, ChangeFeed::steady_ms()) this connection has been
+  // unable to reach its server; 0 while it can (SQLite: always 0). Any thread.
+  virtual int64_t lost_since_ms() const { return 0; }
 
  protected:
   Db() = default;

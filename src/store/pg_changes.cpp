@@ -99,17 +99,24 @@ class PgChangeFeed final : public ChangeFeed {
         }
       }
       const int64_t now = steady_ms();
-      if (backstop_ms_ > 0 && now - last_full_ms_ >= backstop_ms_) everything = true;
+      // The backstop only while listening: a listener that comes back reports
+      // everything anyway, and the store is likely out of reach meanwhile.
+      if (backstop_ms_ > 0 && now - last_full_ms_ >= backstop_ms_ && state_ == State::Ready) everything = true;
+      // The owner reloads from the store: should that fail (the store out of
+      // reach), everything is reported again on a later poll, so nothing heard
+      // is forgotten and the caches stay as they were meanwhile.
+      pending_everything_ = true;
       if (everything) {
         last_full_ms_ = now;
         on_change(Change{});
-        return;
+      } else {
+        std::set<std::string> seen;
+        for (const auto& a : accounts)
+          if (seen.insert(a).second) on_change(Change{a});
       }
-      std::set<std::string> seen;
-      for (const auto& a : accounts)
-        if (seen.insert(a).second) on_change(Change{a});
+      pending_everything_ = false;
     } catch (const std::exception& e) {
-      log::debug("change feed {}: {}", channel_, e.what());
+      log::debug("change feed {}: {}; reloading everything later", channel_, e.what());
     }
   }
 

@@ -238,6 +238,7 @@ void PgDb::connect() {
     if (conn_) PQfinish(conn_);
     conn_ = nullptr;
     next_connect_ms_ = steady_ms() + kReconnectEveryMs;
+    mark_lost();
     throw DbError("cannot connect to PostgreSQL (" + redacted_ + "): " + why, DbError::Kind::Unavailable);
   }
   PQsetNoticeProcessor(conn_, &PgDb::quiet, nullptr);
@@ -249,6 +250,12 @@ void PgDb::connect() {
   PQclear(r);
   if (!session_sql_.empty()) check_command(PQexec(conn_, session_sql_.c_str()), "session settings");
   pid_.store(PQbackendPID(conn_), std::memory_order_release);
+  lost_since_.store(0, std::memory_order_release);
+}
+
+void PgDb::mark_lost() {
+  int64_t none = 0;
+  lost_since_.compare_exchange_strong(none, steady_ms() | 1, std::memory_order_acq_rel);
 }
 
 void PgDb::set_session_sql(std::string sql) {

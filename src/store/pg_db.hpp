@@ -84,6 +84,7 @@ class PgDb final : public Db {
   // in one database, in different schemas, do not hear each other.
   const std::string& schema() const { return schema_; }
   bool connected() const;
+  int64_t lost_since_ms() const override { return lost_since_.load(std::memory_order_acquire); }
   // Statements run on this connection now and again after every reconnect
   // (session settings, e.g. SET synchronous_commit = off).
   void set_session_sql(std::string sql);
@@ -113,6 +114,7 @@ class PgDb final : public Db {
   [[noreturn]] void fail(pg_result* res, std::string_view what);
   void check_command(pg_result* res, std::string_view what);  // clears res; throws on error
   void note_lost();
+  void mark_lost();  // lost_since_ from now, unless already set
 
   struct Prepared {
     std::string name;
@@ -121,6 +123,7 @@ class PgDb final : public Db {
   std::string conninfo_, redacted_, schema_, session_sql_;
   pg_conn* conn_ = nullptr;
   std::atomic<int> pid_{0};
+  std::atomic<int64_t> lost_since_{0};  // steady ms | 1 since a connection failed; 0 once connected
   int changes_ = 0;
   bool in_tx_ = false;
   int64_t next_connect_ms_ = 0;

@@ -236,6 +236,50 @@ TEST_F(Pg, TheBackstopReportsEverythingNowAndThen) {
   EXPECT_EQ(polls(*feed, 100), std::vector<std::string>{"*"});
 }
 
+// The owner could not reload what it heard (the store out of reach just then):
+// the feed reports everything again on a later poll, so nothing heard is lost.
+// And the connection says since when it has been unable to reach the server.
+TEST_F(Pg, AChangeTheOwnerFailedToLoadIsReportedAgain) {
+  std::mutex mu_a, mu_b;
+  auto b = PgDb::open(conninfo_);
+  std::unique_ptr<ChangeFeed> feed_a, feed_b;
+  {
+    std::lock_guard la(mu_a);
+    feed_a = db_->watch("owner", mu_a);
+  }
+  {
+    std::lock_guard lb(mu_b);
+    feed_b = b->watch("owner", mu_b);
+  }
+  {
+    std::lock_guard la(mu_a);
+    ChangeTx tx(*db_, *feed_a);
+    tx.touched("42");
+    tx.commit();
+  }
+  std::vector<std::string> heard;
+  for (int i = 0; i < 150 && heard.empty(); ++i) {
+    feed_b->poll([&](const Change& c) {
+      heard.push_back(c.account_id);
+      throw DbError("the store is out of reach", DbError::Kind::Unavailable);  // the owner's reload fails
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(heard, std::vector<std::string>{"42"});
+  EXPECT_EQ(polls(*feed_b, 500), std::vector<std::string>{"*"});  // again, as everything
+  EXPECT_TRUE(polls(*feed_b, 300).empty());                        // and then no more
+
+  EXPECT_EQ(b->lost_since_ms(), 0);
+  auto& pg = TestPostgres::get();
+  ASSERT_TRUE(pg.kill());
+  EXPECT_THROW(b->query("SELECT 1").step(), DbError);
+  EXPECT_NE(b->lost_since_ms(), 0);
+  ASSERT_TRUE(pg.restart());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the reconnect pacing
+  EXPECT_TRUE(b->query("SELECT 1").step());
+  EXPECT_EQ(b->lost_since_ms(), 0);
+}
+
 TEST_F(Pg, MigrationsUseThePostgresStepsAndRefuseANewerSchema) {
   const Migration sqlite_steps[] = {{1, "CREATE TABLE a(x INTEGER);"}};
   const Migration pg_steps[] = {{1, "CREATE TABLE a(x BIGINT);"}, {2, "ALTER TABLE a ADD COLUMN y BYTEA;"}};

@@ -61,6 +61,20 @@ def node(pg, key, extra=(), env=None):
     return AuthBroker(env=e, extra_args=list(extra))
 
 
+def console_login(b, login, password):
+    import json
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(f"http://{harness.HOST}:{b.http_port}/console/api/login",
+                                 data=json.dumps({"login": login, "password": password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
 def wait_for(pred, timeout, step=0.05):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -262,6 +276,151 @@ class ThreeNodes(unittest.TestCase):
         self.assertEqual(send(0)[0], 200)
         s, b = send(2)
         self.assertEqual((s, b.get("Code")), (400, "SignatureNonceUsed"), b)
+
+
+@unittest.skipUnless(HAVE_PG, SKIP_WHY)
+@harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")
+class StoreLostWhileRunning(unittest.TestCase):
+    """PostgreSQL stopped under two running nodes, then started again."""
+    GRACE_S = 4
+
+    def setUp(self):
+        self.pg = Postgres()
+        key = master_key()
+        env = {"SLUICE_STORE_UNAVAILABLE_GRACE_S": str(self.GRACE_S)}
+        self.n = [node(self.pg, key, env=env) for _ in range(2)]
+        for b in self.n:
+            b.prepare()
+        self.t = Tenant(self.n[0], "acme")
+        for b in self.n:
+            b.start()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        for i, b in enumerate(self.n):
+            alive = b.alive()
+            log = b.log_tail()
+            b.stop()
+            self.assertTrue(alive, f"node {i + 1} died:\n{log}")
+        self.pg.stop()
+
+    def call(self, i, action, product="Ram", key=None, **params):
+        k = key or (self.t.key_id, self.t.secret)
+        return rpc(self.n[i], k[0], k[1], product, action, **params)
+
+    def mqtt(self, i, key, device):
+        cid = self.t.cid(device)
+        c = MqttClient(self.n[i], cid, self.t.sig_user(key[0]), sign(key[1], cid))
+        self.clients.append(c)
+        return c
+
+    def key_for(self, name):
+        self.assertEqual(self.call(0, "CreateUser", UserName=name)[0], 200)
+        self.assertEqual(self.call(0, "AttachPolicyToUser", PolicyType="System", PolicyName="AliyunMQFullAccess",
+                                   UserName=name)[0], 200)
+        s, body = self.call(0, "CreateAccessKey", UserName=name)
+        self.assertEqual(s, 200, body)
+        return body["AccessKey"]["AccessKeyId"], body["AccessKey"]["AccessKeySecret"]
+
+    def test_outage_503_cached_clients_connect_0x88_and_catch_up(self):
+        used = self.key_for("used")     # connected before the outage: its decisions are cached
+        unseen = self.key_for("unseen")  # never used on node 1: a CONNECT needs the store
+        sub = self.mqtt(0, used, "sub")
+        self.assertEqual(sub.rc, 0, self.n[0].log_tail())
+        self.assertEqual(sub.subscribe(f"{self.t.topic}/#"), [1])
+        pub = self.mqtt(0, used, "pub")
+        self.assertEqual(pub.rc, 0)
+        acked = []
+        for i in range(5):  # acknowledged writes before the outage
+            s, body = self.call(0, "CreateGroupId", product="OnsMqtt", InstanceId=self.t.instance,
+                                GroupId=f"GID_before{i}")
+            self.assertEqual(s, 200, body)
+            acked.append(f"GID_before{i}")
+
+        self.pg.sh("kill")
+        t_lost = time.monotonic()
+        # Management calls: ServiceUnavailable (503), on both nodes.
+        for i in (0, 1):
+            s, body = self.call(i, "ListUsers")
+            self.assertEqual((s, body.get("Code")), (503, "ServiceUnavailable"), body)
+        # The console says so (its sign-in needs the store): 503 ServiceUnavailable, not a wrong password.
+        s, body = console_login(self.n[1], "acme@example.com", "password-123")
+        self.assertEqual((s, body.get("Code")), (503, "ServiceUnavailable"), body)
+        # A client whose decisions are cached keeps publishing and receiving.
+        self.assertTrue(pub.publish(f"{self.t.topic}/x", b"during", qos=1))
+        self.assertEqual(sub.get(timeout=3).payload, b"during")
+        # A CONNECT that needs the store: 0x88 Server unavailable (not "bad password").
+        c = self.mqtt(0, unseen, "new")
+        self.assertEqual(c.rc, 0x88, self.n[0].log_tail())
+        # After the configured grace, the cached clients are let go.
+        self.assertTrue(sub.disconnected.wait(self.GRACE_S + 3), "still connected long after the grace")
+        took = time.monotonic() - t_lost
+        self.assertGreater(took, self.GRACE_S - 0.5)
+        self.assertLess(took, self.GRACE_S + 3)
+
+        self.pg.sh("restart")
+        # Back: both nodes answer again without a restart, and see what was acknowledged before.
+        self.assertTrue(wait_for(lambda: self.call(0, "ListUsers")[0] == 200, 15), self.n[0].log_tail())
+        self.assertTrue(wait_for(lambda: self.call(1, "ListUsers")[0] == 200, 15), self.n[1].log_tail())
+        s, body = self.call(1, "ListGroupId", product="OnsMqtt", InstanceId=self.t.instance)
+        self.assertEqual(s, 200, body)
+        for g in acked:
+            self.assertIn(g, str(body))
+        # A write on node 2 after the return takes effect on node 1 (its listener is back).
+        self.assertEqual(self.call(1, "DetachPolicyFromUser", PolicyType="System",
+                                   PolicyName="AliyunMQFullAccess", UserName="used")[0], 200)
+        t0 = time.monotonic()
+        self.assertTrue(wait_for(lambda: self.mqtt(0, used, "after").rc == V5_NOT_AUTHORIZED, 2, step=0.1),
+                        "node 1 did not hear the revocation made on node 2 after the outage")
+        self.assertLess(time.monotonic() - t0, 1.5)
+        self.assertEqual(self.mqtt(0, unseen, "n2").rc, 0)  # the store is back: new CONNECTs pass
+
+    def test_restart_under_load_nothing_acknowledged_is_lost(self):
+        stop = threading.Event()
+        results = []  # (node, group id, status, code)
+
+        def load(i):
+            k = 0
+            while not stop.is_set():
+                g = f"GID_n{i}_{k}"
+                k += 1
+                try:
+                    s, body = self.call(i, "CreateGroupId", product="OnsMqtt", InstanceId=self.t.instance, GroupId=g)
+                except Exception as e:  # a socket error would be a failure of the node
+                    s, body = -1, {"Code": repr(e)}
+                results.append((i, g, s, body.get("Code")))
+                time.sleep(0.02)
+
+        ts = [threading.Thread(target=load, args=(i,)) for i in (0, 1)]
+        for t in ts:
+            t.start()
+        time.sleep(1.0)
+        self.pg.sh("kill")  # a crash (immediate shutdown), then the server comes back
+        time.sleep(1.0)
+        self.pg.sh("restart")
+        time.sleep(2.0)
+        stop.set()
+        for t in ts:
+            t.join()
+        codes = {(s, c) for _, _, s, c in results}
+        self.assertTrue(codes <= {(200, None), (503, "ServiceUnavailable")}, codes)
+        self.assertIn((503, "ServiceUnavailable"), codes)
+        # Calls succeed again on both nodes, without a restart.
+        self.assertEqual(results[-1][2], 200, results[-5:])
+        for i in (0, 1):
+            self.assertTrue(wait_for(lambda: self.call(i, "ListUsers")[0] == 200, 10))
+        acked = [g for _, g, s, _ in results if s == 200]
+
+        def missing(i):
+            s, body = self.call(i, "ListGroupId", product="OnsMqtt", InstanceId=self.t.instance)
+            return [g for g in acked if f"'{g}'" not in str(body)] if s == 200 else acked
+        for i in (0, 1):  # each node's snapshot has every acknowledged write of both nodes
+            wait_for(lambda: not missing(i), 5)
+            self.assertEqual(missing(i), [], f"node {i + 1}: acknowledged but not there")
+        sys.stderr.write(f"restart under load: {len(acked)} acknowledged, "
+                         f"{sum(1 for r in results if r[2] == 503)} answered 503\n")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "app/admin.hpp"
 #include "app/admin_audit.hpp"
+#include "app/admin_store.hpp"
 #include "app/admin_mq.hpp"
 
 #include <CLI/CLI.hpp>
@@ -479,8 +480,11 @@ int admin_main(int argc, char** argv) {
   add_audit_commands(app, {[&]() -> iam::IamService& { return *c.iam; }, [&] { return c.store; },
                            [&](const std::string& a) { return resolve_account(c, a); }, &rc});
 
+  CLI::App* store_cmd = add_store_commands(app, rc);  // opens its own two stores
+
   // Open the store once the command line has parsed, before any callback runs.
   app.parse_complete_callback([&] {
+    if (store_cmd->parsed()) return;
     if (!open_store(c)) throw CLI::RuntimeError(1);
   });
   try {

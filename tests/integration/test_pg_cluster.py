@@ -423,5 +423,68 @@ class StoreLostWhileRunning(unittest.TestCase):
                          f"{sum(1 for r in results if r[2] == 503)} answered 503\n")
 
 
+@unittest.skipUnless(HAVE_PG, SKIP_WHY)
+@harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")
+class StoreCopy(unittest.TestCase):
+    """sluice admin store copy: a single node's SQLite store moved into PostgreSQL."""
+
+    def test_copy_keeps_keys_passwords_and_refuses_a_non_empty_target(self):
+        pg = Postgres()
+        self.addCleanup(pg.stop)
+        # A single node (SQLite, its own master.key) with a tenant, a RAM user and its key.
+        single = AuthBroker()
+        single.prepare()
+        t = Tenant(single, "acme")
+        user_key = t.user("dev", "AliyunMQFullAccess")
+        single.start()
+        s, body = t.rpc("Ram", "CreateUser", UserName="made-by-api")
+        self.assertEqual(s, 200, body)
+        keep = os.environ.get("SLUICE_TEST_KEEP")
+        os.environ["SLUICE_TEST_KEEP"] = "1"  # stopped, its data dir kept for the copy
+        try:
+            single.stop()
+        finally:
+            if keep is None:
+                del os.environ["SLUICE_TEST_KEEP"]
+            else:
+                os.environ["SLUICE_TEST_KEEP"] = keep
+        kept = single.dir
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", kept]))
+
+        def copy(*extra):
+            return subprocess.run([harness.sluice_bin(), "admin", "store", "copy", "--from", single.data_dir,
+                                   "--to", pg.conninfo, *extra], capture_output=True, text=True, timeout=120)
+
+        r = copy()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("copied", r.stdout)
+        self.assertNotIn(pg.conninfo.split("password=")[1].split()[0], r.stdout + r.stderr)
+        # Again: the target is not empty any more; refused unless --force, which gives the same store.
+        r = copy()
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not empty", r.stderr)
+        r = copy("--force")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        # A node on PostgreSQL with the single node's master key: keys, secrets and passwords work.
+        with open(os.path.join(single.data_dir, "master.key")) as f:
+            key = f.read().strip()
+        n = node(pg, key)
+        n.start()
+        self.addCleanup(n.stop)
+        s, body = rpc(n, t.key_id, t.secret, "Ram", "ListUsers")
+        self.assertEqual(s, 200, body)
+        self.assertIn("made-by-api", str(body))
+        cid = t.cid("copied")
+        c = MqttClient(n, cid, t.sig_user(user_key[0]), sign(user_key[1], cid))
+        self.addCleanup(c.close)
+        self.assertEqual(c.rc, 0, n.log_tail())
+        self.assertEqual(console_login(n, "acme@example.com", "password-123")[0], 200)
+        # The audit log came along, and new events go on after it.
+        s, body = rpc(n, t.key_id, t.secret, "Actiontrail", "LookupEvents")
+        self.assertEqual(s, 200, body)
+        self.assertIn("CreateUser", str(body))
+
+
 if __name__ == "__main__":
     harness.main()

@@ -14,6 +14,7 @@ Skipped (with the reason) only when Debian's postgresql server is not installed.
 import base64
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,7 @@ class StartupFaults(unittest.TestCase):
 
     def serve(self, *args, env=None, timeout=30):
         d = tempfile.mkdtemp(prefix="sluice-pg-start-")
+        self.addCleanup(shutil.rmtree, d, True)
         e = dict(os.environ, **(env or {}))
         e.pop("SLUICE_POSTGRES", None)
         e.update(env or {})
@@ -128,6 +130,7 @@ class StartupFaults(unittest.TestCase):
         self.assertIn("is not the one that encrypted the secrets", r.stdout + r.stderr)
         # The right key starts, from the config file this time ([store] postgres).
         d = tempfile.mkdtemp(prefix="sluice-pg-conf-")
+        self.addCleanup(shutil.rmtree, d, True)
         conf = os.path.join(d, "sluice.toml")
         with open(conf, "w") as f:
             f.write('[store]\npostgres = "%s"\n' % conn.replace('"', '\\"'))

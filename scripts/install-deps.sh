@@ -13,8 +13,12 @@ PKGS=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   # the cluster (issue #17): NATS with JetStream carries messages between nodes
   libnats-dev nats-server
+  # the control store on PostgreSQL (several nodes, one store): the client library
+  libpq-dev
   # real peers and clients for tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl nodejs
+  # a throwaway PostgreSQL server for the tests of the PostgreSQL backend (scripts/pg.sh)
+  postgresql
   # a real browser for the console tests (driven by playwright-core)
   chromium
 )

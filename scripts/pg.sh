@@ -8,6 +8,9 @@
 #   scripts/pg.sh stop DIR           stops it (immediately) and removes DIR
 #   scripts/pg.sh restart DIR        stops and starts it again on the same port (data kept)
 #   scripts/pg.sh kill DIR           stops it immediately, keeping DIR (a crash)
+#   scripts/pg.sh psql DIR [ARGS]    psql as the sluice role (e.g. -c 'SELECT 1')
+# PG_WATCH_PID=PID with start: a watchdog stops the server and removes DIR
+# once process PID is gone (a test binary that crashed leaves nothing behind).
 set -euo pipefail
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [[ -x ${BIN:-}/initdb ]] || { echo "pg.sh: no PostgreSQL server (apt-get install postgresql)" >&2; exit 1; }
@@ -44,7 +47,18 @@ case $cmd in
     pg_start "$dir" "$port"
     PGPASSWORD=$pw "$BIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
       -c "CREATE ROLE sluice LOGIN PASSWORD '$pw'" -c "CREATE DATABASE sluice OWNER sluice" >/dev/null
+    if [[ -n ${PG_WATCH_PID:-} ]]; then
+      self=$(readlink -f "$0")
+      ( trap '' HUP; while kill -0 "$PG_WATCH_PID" 2>/dev/null && [[ -d $dir ]]; do sleep 1; done
+        [[ -d $dir ]] && "$self" stop "$dir" ) </dev/null >/dev/null 2>&1 &
+      disown || true
+    fi
     echo "host=127.0.0.1 port=$port dbname=sluice user=sluice password=$pw connect_timeout=5"
+    ;;
+  psql)
+    shift 2
+    PGPASSWORD=$(cat "$dir/pwfile") "$BIN/psql" -q -h 127.0.0.1 -p "$(cat "$dir/port")" -U sluice -d sluice \
+      -v ON_ERROR_STOP=1 "$@"
     ;;
   restart)
     as_owner "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true

@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
   std::optional<std::string> nats, node_name;
   serve->add_option("--nats", nats, "Join a cluster: NATS URLs, comma-separated (docs/cluster.md)");
   serve->add_option("--node-name", node_name, "This node's name in the cluster (unique)");
+  std::optional<std::string> postgres;
+  serve->add_option("--postgres", postgres,
+                    "Control store in PostgreSQL (libpq conninfo or postgresql:// URI), shared by every node given it; "
+                    "default: SQLite in the data dir");
 
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "sluice 0.1.0\n"; });
 
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
     }
   }
   if (node_name) cfg.cluster.node_name = *node_name;
+  if (postgres) cfg.store.postgres = *postgres;
   if (print_config) {
     std::cout << sluice::app::to_toml(cfg);
     return 0;

@@ -4,6 +4,8 @@
 # the policy engine, writes an audit record). Starts its own sluice on free
 # ports with a fresh data dir, replays pre-signed requests with wrk.
 # Usage: bench/api/run.sh [ListGroupId|ApplyToken|GetUser] [seconds] [connections]
+# STORE=postgres: the control store in a throwaway PostgreSQL on this machine
+# (scripts/pg.sh), as one node of a cluster would use it; default SQLite.
 set -euo pipefail
 ACTION=${1:-ListGroupId}
 SECS=${2:-10}
@@ -17,13 +19,20 @@ KEY_ID=LTAIbench$(openssl rand -hex 8)
 SECRET=$(openssl rand -hex 15)
 HTTP_THREADS=${HTTP_THREADS:-2}
 printf '[http]\nthreads = %s\n' "$HTTP_THREADS" > "$TMP/sluice.toml"
+PG_ARGS=()
+if [[ ${STORE:-sqlite} == postgres ]]; then
+  PGDIR=$(mktemp -u -d /tmp/sluice-bench-pg-XXXXXX)  # outside $TMP: the server's user must reach it
+  CONNINFO=$(PG_WATCH_PID=$$ "$HERE/../../scripts/pg.sh" start "$PGDIR")
+  PG_ARGS=(--postgres "$CONNINFO")
+  echo "store: PostgreSQL ($PGDIR)"
+fi
 # ApplyToken is limited to 100/s per account by default (the cloud's limit): lift it for the measurement.
 SLUICE_API_RATE_LIMITS=ApplyToken=0 SLUICE_ROOT_ACCESS_KEY_ID=$KEY_ID SLUICE_ROOT_ACCESS_KEY_SECRET=$SECRET \
   "$BIN" serve --config "$TMP/sluice.toml" --data-dir "$TMP/data" --host 127.0.0.1 --http-port "$HTTP_PORT" --mqtt-port "$MQTT_PORT" \
-  --log-level warn > "$TMP/log" 2>&1 &
+  --log-level warn "${PG_ARGS[@]}" > "$TMP/log" 2>&1 &
 PID=$!
 echo "sluice pid $PID"
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; [[ -n ${PGDIR:-} ]] && "$HERE/../../scripts/pg.sh" stop "$PGDIR"; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/healthz" && break; sleep 0.1; done
 COUNT=$((SECS * 40000))
 node "$HERE/gen.mjs" "http://127.0.0.1:$HTTP_PORT" "$KEY_ID" "$SECRET" "$ACTION" "$COUNT" "$TMP/requests.txt"

@@ -31,6 +31,10 @@ export class ApiError extends Error {
   get denied(): boolean {
     return this.status === 403 || this.code === 'NoPermission';
   }
+  // The server is up but its store is not (PostgreSQL lost): nothing was changed, try again.
+  get unavailable(): boolean {
+    return this.status === 503 || this.code === 'ServiceUnavailable';
+  }
   // The sentence shown to people: which action on which resource is missing.
   get text(): string {
     if (this.authAction && this.authResource) return `You need ${this.authAction} on ${this.authResource}`;

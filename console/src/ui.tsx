@@ -108,7 +108,9 @@ export function ErrorBox({ error, title }: { error?: ApiError; title?: string })
   if (!error) return null;
   return (
     <div class={`alert ${error.denied ? 'alert-denied' : 'alert-error'}`} role="alert" data-code={error.code}>
-      <strong>{title ?? (error.denied ? 'Access denied' : 'Request failed')}</strong>
+      <strong>
+        {error.unavailable ? 'Service unavailable' : title ?? (error.denied ? 'Access denied' : 'Request failed')}
+      </strong>
       <p class="alert-text">{error.text}</p>
       {error.denied && error.text !== error.message && error.message && (
         <details>

@@ -7,6 +7,7 @@
 #include "api/json_writer.hpp"
 #include "common/log.hpp"
 #include "store/migrate.hpp"
+#include "store/retry.hpp"
 #include "store/store.hpp"
 
 namespace sluice::api {
@@ -41,7 +42,35 @@ CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
     // 2: the caller's user agent, so console calls (no access key) are told apart.
     {2, "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';"},
 };
-const store::Schema kAuditSchema{"audit", "audit_schema", kAuditMigrations};
+// On PostgreSQL: the id is an identity column, which is also the log's order
+// across nodes (events are listed by id, not by time: nodes' clocks differ a
+// little, and ids are handed out at insert by the one server).
+const store::Migration kAuditPgMigrations[] = {
+    {1, R"sql(
+CREATE TABLE IF NOT EXISTS audit_events (
+  id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  time_ms        BIGINT NOT NULL,
+  event_type     TEXT NOT NULL,
+  event_source   TEXT NOT NULL,
+  event_name     TEXT NOT NULL,
+  account_id     TEXT NOT NULL,
+  identity_type  TEXT NOT NULL,
+  user_name      TEXT NOT NULL,
+  session_name   TEXT NOT NULL,
+  access_key_id  TEXT NOT NULL,
+  source_ip      TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  parameters     TEXT NOT NULL,
+  error_code     TEXT NOT NULL,
+  error_message  TEXT NOT NULL,
+  http_status    BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_account_time ON audit_events(account_id, time_ms);
+CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
+)sql"},
+    {2, "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';"},
+};
+const store::Schema kAuditSchema{"audit", "audit_schema", kAuditMigrations, false, kAuditPgMigrations};
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -231,6 +260,7 @@ void AuditLog::run() {
 void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
   if (batch.empty()) return;
   try {
+    store::retrying([&] {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     store::Transaction tx(db);
@@ -259,6 +289,7 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
       st.run();
     }
     tx.commit();
+    });
   } catch (const std::exception& ex) {
     log::error("audit: cannot write {} events: {}", batch.size(), ex.what());
   }

@@ -19,6 +19,7 @@
 #include "common/log.hpp"
 #include "iam/iam_service.hpp"
 #include "store/crypto.hpp"
+#include "store/db.hpp"
 
 namespace sluice::api {
 
@@ -158,6 +159,11 @@ class Console {
       cfail(404, "NotFound", "The console API has no \"" + std::string(op) + "\" (see docs/console-api.md).");
     } catch (const ConsoleError& e) {
       return error_response(e, request_id);
+    } catch (const store::DbError& e) {
+      if (e.kind == store::DbError::Kind::Unavailable)
+        return error_response(ConsoleError{503, "ServiceUnavailable", kUnavailable}, request_id);
+      log::error("console api {}: {}", req.path, e.what());
+      return error_response(ConsoleError{500, "InternalError", "The request failed on the server."}, request_id);
     } catch (const std::exception& e) {
       log::error("console api {}: {}", req.path, e.what());
       return error_response(ConsoleError{500, "InternalError", "The request failed on the server."}, request_id);
@@ -167,6 +173,11 @@ class Console {
  private:
   iam::IamService& iam() { return *rpc_->services().iam; }
   int64_t now() { return iam().now(); }
+
+  // The control store out of reach (PostgreSQL lost): the console shows this.
+  static constexpr const char* kUnavailable =
+      "The service is temporarily unavailable: its store cannot be reached. Nothing was changed; try again shortly.";
+  [[noreturn]] static void store_unavailable() { cfail(503, "ServiceUnavailable", kUnavailable); }
 
   [[noreturn]] static void method_not_allowed(const char* allowed) {
     cfail(405, "MethodNotAllowed", std::string("Use ") + allowed + " for this console API path.");
@@ -193,6 +204,7 @@ class Console {
     auto s = sessions_.touch(cookie, now());
     if (!s) cfail(401, "NotSignedIn", "You are not signed in, or your session has expired. Sign in again.");
     auto st = iam().console_standing(s->principal.account_id, s->user_id);
+    if (!st && st.error().http_status == 503) store_unavailable();
     if (!st && st.error().http_status >= 500)
       throw std::runtime_error("console session check: " + st.error().message);  // a storage error ends nothing
     if (!st || st->generation != s->login_generation) {
@@ -272,6 +284,7 @@ class Console {
       return r;
     }
     auto who = iam().console_sign_in(login, pw);
+    if (!who && who.error().http_status == 503) store_unavailable();
     if (!who && who.error().http_status >= 500) throw std::runtime_error("console sign-in: " + who.error().message);
     if (!who) {
       throttle_.failed(addr, key, t);

@@ -4,7 +4,9 @@
 #include <map>
 #include <string_view>
 
+#include "api/nonce_ledger.hpp"
 #include "iam/authorizer.hpp"
+#include "store/db.hpp"
 #include "store/crypto.hpp"
 
 namespace sluice::api {
@@ -76,6 +78,7 @@ class Verifier {
            "Specified time stamp or date value is expired: " + c.timestamp +
                " is more than 15 minutes from the server time " + format_timestamp(now_) + "; check the client clock.");
     auto info = authz_->lookup_access_key(c.key_id);
+    if (!info && info.error().http_status == 503) fail(info.error());  // the store is out of reach: say so
     if (!info) fail("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found: " + c.key_id + ".");
     out_.account_id = info->principal.account_id;
     out_.access_key_id = c.key_id;
@@ -213,8 +216,21 @@ void read_rpc_request(const HttpRequest& req, RpcRequest& out) {
   }
 }
 
-RequestAuthenticator::RequestAuthenticator(iam::Authorizer* authz, int64_t window_seconds)
-    : authz_(authz), window_(window_seconds), nonces_(2 * window_seconds) {}
+RequestAuthenticator::RequestAuthenticator(iam::Authorizer* authz, int64_t window_seconds, NonceLedger* shared)
+    : authz_(authz), window_(window_seconds), nonces_(2 * window_seconds), shared_(shared) {}
+
+bool RequestAuthenticator::shared_first_use(std::string_view key_id, std::string_view nonce, int64_t now) {
+  if (!shared_) return true;
+  try {
+    return shared_->first_use(key_id, nonce, now, 2 * window_);
+  } catch (const store::DbError& e) {
+    if (e.kind == store::DbError::Kind::Unavailable)
+      fail("ServiceUnavailable", 503,
+           "The service is temporarily unavailable: the shared store cannot be reached to check the signature "
+           "nonce. Try again shortly.");
+    throw;
+  }
+}
 
 Authentication RequestAuthenticator::authenticate(const HttpRequest& req, const RpcRequest& r, int64_t now) {
   Authentication out;
@@ -226,7 +242,8 @@ Authentication RequestAuthenticator::authenticate(const HttpRequest& req, const 
     const std::string* authorization = req.header("authorization");
     const Credentials c = r.v3 && authorization ? verify.v3(req, r, *authorization) : verify.v1(req);
     // Remembered only once authentic, so that nobody can spend another key's nonces.
-    if (!nonces_.first_use(c.key_id, c.nonce, now))
+    // This node's cache first (no round trip); then every node's (PostgreSQL).
+    if (!nonces_.first_use(c.key_id, c.nonce, now) || !shared_first_use(c.key_id, c.nonce, now))
       fail("SignatureNonceUsed", 400,
            "Specified signature nonce was used already: send a fresh random SignatureNonce with every request.");
   } catch (const ApiError& e) {

@@ -54,18 +54,24 @@ struct Authentication {
   std::optional<ApiError> error;  // set: refused, answer this
 };
 
+class NonceLedger;
+
 class RequestAuthenticator {
  public:
   // window_seconds: how far a request's timestamp may be from the server clock;
-  // nonces are remembered for twice that.
-  RequestAuthenticator(iam::Authorizer* authz, int64_t window_seconds);
+  // nonces are remembered for twice that. `shared` (optional): the nonces of
+  // every node of a PostgreSQL store (nonce_ledger.hpp), asked after this
+  // node's own cache.
+  RequestAuthenticator(iam::Authorizer* authz, int64_t window_seconds, NonceLedger* shared = nullptr);
   // `now`: the service clock (Unix seconds).
   Authentication authenticate(const HttpRequest& req, const RpcRequest& r, int64_t now);
 
  private:
+  bool shared_first_use(std::string_view key_id, std::string_view nonce, int64_t now);
   iam::Authorizer* authz_;
   int64_t window_;
   NonceCache nonces_;
+  NonceLedger* shared_;
 };
 
 }  // namespace sluice::api

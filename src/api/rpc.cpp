@@ -98,13 +98,14 @@ std::string versions_served(const Registry& reg) {
 }  // namespace
 
 struct RpcEndpoint::Impl {
-  Impl(iam::Authorizer* authz, int64_t window) : auth(authz, window) {}
+  Impl(iam::Authorizer* authz, int64_t window, NonceLedger* nonces) : auth(authz, window, nonces) {}
   RequestAuthenticator auth;
   RateLimiter limiter;
 };
 
 RpcEndpoint::RpcEndpoint(RpcServices svc, RpcOptions opts)
-    : impl_(std::make_unique<Impl>(svc.authz, opts.timestamp_window_seconds)), svc_(svc), opts_(std::move(opts)) {}
+    : impl_(std::make_unique<Impl>(svc.authz, opts.timestamp_window_seconds, svc.nonces)), svc_(svc),
+      opts_(std::move(opts)) {}
 RpcEndpoint::~RpcEndpoint() = default;
 
 HttpResponse RpcEndpoint::handle(const HttpRequest& req) {

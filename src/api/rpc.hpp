@@ -35,12 +35,14 @@ namespace sluice::api {
 
 class AuditLog;
 struct AuditEvent;
+class NonceLedger;
 
 struct RpcServices {
   iam::IamService* iam = nullptr;
   iam::Authorizer* authz = nullptr;
   AuditLog* audit = nullptr;      // optional
   mq::MqService* mq = nullptr;    // optional: OnsMqtt answers ServiceUnavailable without it
+  NonceLedger* nonces = nullptr;  // optional: signature nonces shared by the nodes of a PostgreSQL store
   // Publishes a message into a namespace (an instance) from outside the MQTT
   // event loops (SendMessage). Wired in serve.cpp to net::Server, which runs the
   // publish on an event loop; the API layer never touches the loops itself.

@@ -2,6 +2,7 @@
 // computed with the same functions the SDK vectors check) against a real store.
 #include <gtest/gtest.h>
 
+#include "api/nonce_ledger.hpp"
 #include "api/rpc_test_util.hpp"
 
 namespace sluice::api {
@@ -169,6 +170,26 @@ TEST_F(RpcTest, NonceReplay) {
   auto r = ep_->handle(req);
   EXPECT_EQ(code(r), "SignatureNonceUsed");
   EXPECT_EQ(r.status, 400);
+}
+
+// Several nodes on one PostgreSQL store: a nonce spent on node A is refused on
+// node B (each node's NonceCache alone would accept it). Two endpoints, each
+// with its own NonceLedger (its own connection), stand for two nodes.
+TEST_F(RpcTest, NonceReplayAcrossNodes) {
+  if (!on_postgres()) GTEST_SKIP() << "the shared nonce ledger is for PostgreSQL stores";
+  NonceLedger ledger_a(iam_->store()), ledger_b(iam_->store());
+  RpcServices s = ep_->services();
+  s.nonces = &ledger_a;
+  RpcEndpoint node_a(s, {});
+  s.nonces = &ledger_b;
+  RpcEndpoint node_b(s, {});
+  auto req = ram({}, "ListUsers");
+  EXPECT_EQ(node_a.handle(req).status, 200);
+  auto r = node_b.handle(req);
+  EXPECT_EQ(code(r), "SignatureNonceUsed") << r.body;
+  EXPECT_EQ(r.status, 400);
+  // A fresh nonce still passes on either node.
+  EXPECT_EQ(node_b.handle(ram({}, "ListUsers")).status, 200);
 }
 
 TEST_F(RpcTest, RoutingErrors) {

@@ -1,5 +1,6 @@
 #include "app/admin.hpp"
 #include "app/admin_audit.hpp"
+#include "app/admin_store.hpp"
 #include "app/admin_mq.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,7 @@ using iam::Error;
 
 struct Ctx {
   std::string data_dir = "./data";
+  std::string postgres;  // --postgres / SLUICE_POSTGRES: the shared store of a cluster's nodes
   std::shared_ptr<store::Store> store;
   std::unique_ptr<iam::IamService> iam;
 };
@@ -40,7 +42,9 @@ int fail(const std::string& msg) {
 
 bool open_store(Ctx& c) {
   if (c.iam) return true;
-  auto r = store::Store::open(c.data_dir);
+  store::StoreOptions opts;
+  opts.postgres = c.postgres;
+  auto r = store::Store::open(c.data_dir, opts);
   if (!r.store) {
     std::cerr << "error: " << r.error << "\n";
     return false;
@@ -119,6 +123,10 @@ int admin_main(int argc, char** argv) {
   app.name("sluice admin");
   app.require_subcommand(1);
   app.add_option("--data-dir", c.data_dir, "Data directory (default ./data); master key from SLUICE_MASTER_KEY or <dir>/master.key");
+  if (const char* pg = std::getenv("SLUICE_POSTGRES")) c.postgres = pg;
+  app.add_option("--postgres", c.postgres,
+                 "The control store in PostgreSQL (libpq conninfo or postgresql:// URI; also SLUICE_POSTGRES); "
+                 "default: SQLite in the data directory");
   int rc = 0;
   std::string account, name, display, comments, password, login, alias, user, group, file, type, rg, id, principal,
       policy_name, action, description, to;
@@ -472,8 +480,11 @@ int admin_main(int argc, char** argv) {
   add_audit_commands(app, {[&]() -> iam::IamService& { return *c.iam; }, [&] { return c.store; },
                            [&](const std::string& a) { return resolve_account(c, a); }, &rc});
 
+  CLI::App* store_cmd = add_store_commands(app, rc);  // opens its own two stores
+
   // Open the store once the command line has parsed, before any callback runs.
   app.parse_complete_callback([&] {
+    if (store_cmd->parsed()) return;
     if (!open_store(c)) throw CLI::RuntimeError(1);
   });
   try {

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include "api/console_proxy.hpp"
+#include "store/pg_db.hpp"
 
 #include <cstdlib>
 #include <functional>
@@ -209,6 +210,9 @@ std::vector<Setting> settings(Config& c) {
       ip_list("console", "trusted_proxies", c.console.trusted_proxies),
       url_list("cluster", "nats", c.cluster.nats),
       str("cluster", "node_name", c.cluster.node_name),
+      str("store", "postgres", c.store.postgres),
+      num("store", "unavailable_grace_s", c.store.unavailable_grace_s),
+      num("store", "backstop_s", c.store.backstop_s),
       num("cluster", "replicas", c.cluster.replicas),
       num("cluster", "message_max_age_s", c.cluster.message_max_age_s),
   };
@@ -263,6 +267,8 @@ void load_toml(const std::string& path, Config& cfg) {
 }
 
 void load_env(Config& cfg) {
+  // The short name the docs use; SLUICE_STORE_POSTGRES (the table's) wins.
+  if (const char* v = std::getenv("SLUICE_POSTGRES")) cfg.store.postgres = v;
   for (auto& s : settings(cfg)) {
     const std::string name = env_name(s);
     if (const char* v = std::getenv(name.c_str())) {
@@ -312,7 +318,9 @@ std::string to_toml(const Config& c) {
   os << "]\n\n[cluster]\nnats = [";
   for (size_t i = 0; i < c.cluster.nats.size(); ++i) os << (i ? ", " : "") << '"' << c.cluster.nats[i] << '"';
   os << "]\nnode_name = \"" << c.cluster.node_name << "\"\nreplicas = " << c.cluster.replicas
-     << "\nmessage_max_age_s = " << c.cluster.message_max_age_s << "\n";
+     << "\nmessage_max_age_s = " << c.cluster.message_max_age_s
+     << "\n\n[store]\npostgres = \"" << (c.store.postgres.empty() ? std::string() : store::PgDb::redact(c.store.postgres))
+     << "\"\nunavailable_grace_s = " << c.store.unavailable_grace_s << "\nbackstop_s = " << c.store.backstop_s << "\n";
   return os.str();
 }
 

@@ -39,6 +39,19 @@ struct ClusterSettings {
   int64_t message_max_age_s = 3LL * 24 * 3600;  // how long QoS 1/2 messages stay in the log
 };
 
+// The control store (docs/control-store.md). Without `postgres` it is SQLite in
+// the data dir (one node); with it, every node given the same conninfo shares
+// one PostgreSQL store (and needs the same master key).
+struct StoreSettings {
+  std::string postgres;  // libpq conninfo or postgresql:// URI (--postgres, SLUICE_POSTGRES)
+  // PostgreSQL lost while running: connected MQTT clients keep the decisions
+  // cached for them this long, then are disconnected (0: at once).
+  int64_t unavailable_grace_s = 60;
+  // The change feed's backstop: every node reloads what it cached this often
+  // whatever it heard (a lost notification is healed within this time).
+  int64_t backstop_s = 30;
+};
+
 // Identity (src/iam): RAM's limits where a deployment may want its own.
 struct IamSettings {
   // AssumeRole's shortest DurationSeconds (the cloud's 900). A local twin for CI
@@ -75,6 +88,7 @@ struct Config {
   int64_t max_queued_bytes_total = -1;
   MqSettings mq;
   ClusterSettings cluster;
+  StoreSettings store;
   IamSettings iam;
   ConsoleSettings console;
   // [http] refused_audit_window_s: malformed / oversized requests are audited as

@@ -151,3 +151,22 @@ TEST(Config, ConnectionBudgetsFromFileAndEnvironment) {
   EXPECT_NE(t.find("max_pending_connects_per_source = 1000"), std::string::npos) << t;
   EXPECT_NE(t.find("max_connections_per_source = 0"), std::string::npos) << t;
 }
+
+// The control store: [store] postgres in the file, SLUICE_POSTGRES in the
+// environment (over the file); printed without its password.
+TEST(Config, PostgresStoreFromFileAndEnvironment) {
+  Config c;
+  EXPECT_TRUE(c.store.postgres.empty());  // SQLite stays the default
+  auto path = write_file("[store]\npostgres = \"host=db1 dbname=sluice password=s3cret\"\nunavailable_grace_s = 5\n");
+  sluice::app::load_toml(path, c);
+  std::filesystem::remove(path);
+  EXPECT_EQ(c.store.postgres, "host=db1 dbname=sluice password=s3cret");
+  EXPECT_EQ(c.store.unavailable_grace_s, 5);
+  const std::string printed = sluice::app::to_toml(c);
+  EXPECT_NE(printed.find("postgres = \"dbname=sluice host=db1\""), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("s3cret"), std::string::npos) << printed;
+  ::setenv("SLUICE_POSTGRES", "host=db2", 1);
+  sluice::app::load_env(c);
+  ::unsetenv("SLUICE_POSTGRES");
+  EXPECT_EQ(c.store.postgres, "host=db2");
+}

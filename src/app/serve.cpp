@@ -18,6 +18,7 @@
 #include "api/console_api.hpp"
 #include "api/http_server.hpp"
 #include "api/mq_audit_sink.hpp"
+#include "api/nonce_ledger.hpp"
 #include "api/rpc.hpp"
 #include "app/initial_credentials.hpp"
 #include "app/metrics.hpp"
@@ -129,6 +130,8 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
   if (!accounts->empty()) return true;
   const std::string password = env_or("SLUICE_ROOT_PASSWORD", store::random_string(20, store::kAlnum));
   auto acct = iam.create_account("root", "root", password);
+  // Nodes of one PostgreSQL store started at once: another node made it first.
+  if (!acct && acct.error().code.rfind("EntityAlreadyExists.Account", 0) == 0) return true;
   if (!acct) {
     log::error("cannot create the root account: {}: {}", acct.error().code, acct.error().message);
     return false;
@@ -315,16 +318,22 @@ int serve(Config cfg) {
   std::unique_ptr<mq::MqService> mq;
   std::unique_ptr<broker::AccessControl> access;
   std::shared_ptr<api::AuditLog> audit;  // API calls and MQTT denials (LookupEvents)
+  std::unique_ptr<api::NonceLedger> nonces;  // PostgreSQL: signature nonces of every node
   if (cfg.allow_anonymous) {
     log::warn("ANONYMOUS MODE: any client may connect without credentials (development only)");
     access = mq::MqAccessControl::anonymous(broker);
   } else {
-    auto r = store::Store::open(cfg.data_dir);
+    store::StoreOptions sopts;
+    sopts.postgres = cfg.store.postgres;
+    sopts.change_backstop_ms = std::max<int64_t>(cfg.store.backstop_s, 0) * 1000;
+    auto r = store::Store::open(cfg.data_dir, sopts);
     if (!r.store) {
       log::error("{}", r.error);
       return 1;
     }
     store = std::shared_ptr<store::Store>(std::move(r.store));
+    if (store->dialect() == store::Dialect::Postgres)
+      log::info("control store: PostgreSQL {} (shared by every node given it)", store->where());
     try {  // each service migrates its tables: a schema newer than this binary is refused here
       iam::Limits limits;
       limits.sts_min_duration = cfg.iam.sts_min_duration_s;
@@ -333,6 +342,9 @@ int serve(Config cfg) {
       api::AuditOptions audit_opts;
       audit_opts.refusal_window_ms = std::max<int64_t>(cfg.refused_audit_window_s, 1) * 1000;
       audit = std::make_shared<api::AuditLog>(store, audit_opts);
+      // Nodes sharing a store share the signature nonces too (a replay to
+      // another node is refused).
+      if (store->dialect() == store::Dialect::Postgres) nonces = std::make_unique<api::NonceLedger>(*store);
     } catch (const std::exception& e) {
       log::error("{}", e.what());
       return 1;
@@ -346,6 +358,7 @@ int serve(Config cfg) {
     ao.token_notice_lead_ms = cfg.mq.token_notice_lead_s * 1000;
     ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
     ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
+    ao.store_grace_ms = cfg.store.unavailable_grace_s < 0 ? -1 : cfg.store.unavailable_grace_s * 1000;
     access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
@@ -404,6 +417,7 @@ int serve(Config cfg) {
     std::shared_ptr<api::RpcEndpoint> rpc;
     if (iam) {
       api::RpcServices rs{iam.get(), authz.get(), audit.get(), mq.get()};
+      rs.nonces = nonces.get();
       rs.publish = [&server](const std::string& ns, broker::MessagePtr m, const std::string& origin) {
         return server.publish_from_outside(ns, std::move(m), origin);
       };

@@ -333,9 +333,7 @@ TEST_F(AuthorizerTest, CachedDecisionSpeed) {
 // `sluice admin` (another process, another SQLite connection) changes grants
 // while the server runs: the server's Authorizer sees it within a second.
 TEST_F(AuthorizerTest, ChangesFromAnotherConnectionApplyWithinASecond) {
-  sluice::store::StoreOptions o;
-  o.read_env = false;
-  auto r = sluice::store::Store::open(dir_, o);
+  auto r = sluice::store::Store::open(dir_, store_options());  // on PostgreSQL: as another node would
   ASSERT_TRUE(r.store) << r.error;
   IamService admin(std::shared_ptr<sluice::store::Store>(std::move(r.store)), limits_, &test_clock);
   const std::string t = topic("a");
@@ -392,7 +390,7 @@ TEST_F(AuthorizerTest, OtherAccountsWritesDoNotRebuild) {
 TEST_F(AuthorizerTest, OtherConnectionsNonIamWritesKeepCaches) {
   ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "alice"}, PolicyType::System, "AliyunMQPubOnlyAccess"));
   EXPECT_TRUE(allowed(alice, "mq:PUB", topic("a")));
-  auto other = sluice::store::Db::open(dir_ + "/sluice.db");
+  auto other = other_connection();
   other->exec("CREATE TABLE IF NOT EXISTS broker_state(x INTEGER)");
   other->run("INSERT INTO broker_state VALUES (1)");
   std::this_thread::sleep_for(std::chrono::milliseconds(250));

@@ -23,6 +23,9 @@ inline Error invalid(std::string code, std::string msg) { return {std::move(code
 inline Error malformed_policy(std::string msg) { return {"MalformedPolicyDocument", 400, std::move(msg)}; }
 inline Error no_permission(std::string msg) { return {"NoPermission", 403, std::move(msg)}; }
 inline Error internal(std::string msg) { return {"InternalError", 500, std::move(msg)}; }
+// The control store is out of reach (PostgreSQL down or the connection lost):
+// nothing was done; the caller may try again shortly.
+inline Error unavailable(std::string msg) { return {"ServiceUnavailable", 503, std::move(msg)}; }
 }  // namespace err
 
 template <class T>

@@ -94,9 +94,10 @@ Result<std::vector<Attachment>> IamService::list_attachments(std::string_view ac
     auto& db = store_->db();
     auto q = db.query(
         "SELECT principal_type, principal_name, policy_type, policy_name, scope_rg, attached_at FROM attachments "
-        "WHERE account_id = ? AND (? IS NULL OR (principal_type = ? AND principal_name = ?)) "
-        "AND (? IS NULL OR policy_type = ?) AND (? IS NULL OR policy_name = ?) AND (? IS NULL OR scope_rg = ?) "
-        "ORDER BY attached_at, rowid",
+        "WHERE account_id = ? AND (CAST(? AS TEXT) IS NULL OR (principal_type = ? AND principal_name = ?)) "
+        "AND (CAST(? AS TEXT) IS NULL OR policy_type = ?) AND (CAST(? AS TEXT) IS NULL OR policy_name = ?) "
+        "AND (CAST(? AS TEXT) IS NULL OR scope_rg = ?) ORDER BY attached_at, " +
+            insertion_order(db),
         account_id, f.principal ? std::optional<std::string>(to_string(f.principal->type)) : std::nullopt,
         f.principal ? std::optional<std::string>(to_string(f.principal->type)) : std::nullopt,
         f.principal ? std::optional<std::string>(f.principal->name) : std::nullopt,
@@ -155,7 +156,8 @@ Result<std::vector<policy::Grant>> IamService::grants_of(std::string_view accoun
   auto& db = store_->db();
   auto q = db.query(
       "SELECT policy_type, policy_name, scope_rg FROM attachments WHERE account_id = ? AND principal_type = ? AND "
-      "principal_name = ? ORDER BY attached_at, rowid",
+      "principal_name = ? ORDER BY attached_at, " +
+          insertion_order(db),
       account_id, to_string(type), name);
   std::vector<std::tuple<std::string, std::string, std::string>> rows;
   while (q.step()) rows.emplace_back(q.text(0), q.text(1), q.text(2));

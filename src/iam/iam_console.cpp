@@ -23,7 +23,11 @@ std::string root_generation_key(std::string_view account_id) {
 std::string user_generation_key(std::string_view user_id) { return "login_generation:user:" + std::string(user_id); }
 
 int64_t bump_generation(store::Db& db, const std::string& key) {
-  db.run("INSERT INTO meta(key, value) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET value = value + 1", key);
+  // Text arithmetic, so that the one statement serves both backends (meta.value
+  // is TEXT on PostgreSQL; SQLite reads the text back as a number alike).
+  db.run("INSERT INTO meta(key, value) VALUES (?, '1') "
+         "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)",
+         key);
   auto q = db.query("SELECT value FROM meta WHERE key = ?", key);
   q.step();
   return q.int64(0);
@@ -76,12 +80,12 @@ Result<int64_t> IamService::set_root_password(std::string_view account_id, std::
 }
 
 Status IamService::set_root_password_change_required(std::string_view account_id, bool required) {
-  return guarded([&]() -> Status {
-    std::lock_guard lk(store_->mutex());
+  return write_tx(account_id, [&](store::Db& db) -> Status {
     if (required)
-      store_->db().run("INSERT OR REPLACE INTO meta(key, value) VALUES (?, '1')", flag_key(account_id));
+      db.run("INSERT INTO meta(key, value) VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+             flag_key(account_id));
     else
-      store_->db().run("DELETE FROM meta WHERE key = ?", flag_key(account_id));
+      db.run("DELETE FROM meta WHERE key = ?", flag_key(account_id));
     return {};
   });
 }

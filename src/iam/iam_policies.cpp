@@ -129,10 +129,10 @@ Result<std::vector<Policy>> IamService::list_policies(std::string_view account_i
 }
 
 Status IamService::delete_policy(std::string_view account_id, std::string_view name) {
-  return guarded([&]() -> Status {
+  return guarded_tx([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, account_id);
     auto q = db.query("SELECT default_version FROM policies WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_policy(PolicyType::Custom, name);
     std::string def = q.text(0);
@@ -163,10 +163,10 @@ Status IamService::delete_policy(std::string_view account_id, std::string_view n
 Result<PolicyVersion> IamService::create_policy_version(std::string_view account_id, std::string_view name,
                                                         std::string_view document, bool set_as_default, bool rotate) {
   if (auto e = check_document(document, limits_.policy_document_max_chars)) return *e;
-  return guarded([&]() -> Result<PolicyVersion> {
+  return guarded_tx([&]() -> Result<PolicyVersion> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, account_id);
     auto q = db.query("SELECT default_version, next_version FROM policies WHERE account_id = ? AND name = ?",
                       account_id, name);
     if (!q.step()) return no_policy(PolicyType::Custom, name);

@@ -118,10 +118,10 @@ Result<ResourceEntry> IamService::register_resource(std::string_view account_id,
                                                     std::string_view resource_group_id) {
   if (ref.type.empty() || ref.id.empty())
     return err::invalid("InvalidParameter.Resource", "A resource needs a type and an id.");
-  auto r = guarded([&]() -> Result<ResourceEntry> {
+  auto r = guarded_tx([&]() -> Result<ResourceEntry> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, account_id);
     std::string rg(resource_group_id);
     if (rg.empty()) {
       auto q = db.query("SELECT id FROM resource_groups WHERE account_id = ? AND is_default = 1", account_id);
@@ -151,10 +151,10 @@ Result<ResourceEntry> IamService::register_resource(std::string_view account_id,
 }
 
 Status IamService::unregister_resource(std::string_view account_id, std::string_view type, std::string_view id) {
-  return guarded([&]() -> Status {
+  return guarded_tx([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, account_id);
     if (db.run("DELETE FROM resources WHERE account_id = ? AND resource_type = ? AND resource_id = ?", account_id, type,
                id) == 0)
       return err::not_exist("EntityNotExist.Resource",
@@ -171,10 +171,10 @@ Status IamService::unregister_resource(std::string_view account_id, std::string_
 
 Status IamService::move_resources(std::string_view account_id, std::string_view to_group,
                                   const std::vector<ResourceRef>& refs) {
-  return guarded([&]() -> Status {
+  return guarded_tx([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, account_id);
     if (!rg_exists(db, account_id, to_group)) return no_rg(to_group);
     for (const auto& r : refs) {
       if (db.run("UPDATE resources SET resource_group_id = ? WHERE account_id = ? AND resource_type = ? AND "

@@ -264,10 +264,10 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
     auto p = policy::parse(*session_policy, limits_.policy_document_max_chars);
     if (!p.ok()) return err::invalid("InvalidParameter.PolicyGrammar", "The session policy is invalid: " + p.error);
   }
-  return guarded([&]() -> Result<StsCredentials> {
+  return guarded_tx([&]() -> Result<StsCredentials> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, account);
     auto q = db.query(std::string(kRoleCols) + "WHERE account_id = ? AND lower(name) = lower(?)", account, role_name);
     if (!q.step()) return no_role(role_name);
     Role role = read_role(q);

@@ -159,8 +159,8 @@ IamService::IamService(std::shared_ptr<store::Store> store, Limits limits, Clock
     : store_(std::move(store)), limits_(limits), clock_(clock ? clock : &system_now) {
   std::lock_guard lk(store_->mutex());
   store::migrate(store_->db(), schema());  // throws DbError, also for a schema newer than this binary
+  changes_ = store_->changes("iam");  // before the first load: a change made in between is reported
   load_resource_map_locked();
-  changes_ = store_->changes("iam");  // counts commits to identity tables (meta.iam_version)
 }
 
 IamService::~IamService() = default;
@@ -208,17 +208,38 @@ void IamService::load_resource_map_locked() {
 }
 
 void IamService::poll_external_changes() {
-  // Another connection committed to identity tables. SQLite cannot say whose
-  // state changed, so everything is stale (a backend that names the account
-  // could bump that one alone: docs/control-store.md).
-  changes_->poll([this](const store::Change&) {
-    load_resource_map_locked();
-    {
-      std::unique_lock cl(cache_mu_);
-      doc_cache_.clear();
+  // Another connection committed to identity tables. PostgreSQL's feed names
+  // the account (its NOTIFY payload): only that account's cached state is
+  // dropped and only its generation moves, so the decisions cached for every
+  // other account stay valid. SQLite's feed (and a PostgreSQL listener that
+  // lost its connection, or the backstop) cannot say whose: everything.
+  changes_->poll([this](const store::Change& c) {
+    if (c.account_id.empty()) {
+      load_resource_map_locked();
+      {
+        std::unique_lock cl(cache_mu_);
+        doc_cache_.clear();
+      }
+      bump_all();
+      return;
     }
-    bump_all();
+    reload_account_locked(c.account_id);
+    bump(c.account_id);
   });
+}
+
+void IamService::reload_account_locked(std::string_view account_id) {
+  std::string prefix(account_id);
+  prefix.push_back('\x1f');  // key_for(account, ...) starts so
+  auto q = store_->db().query(
+      "SELECT account_id, resource_type, resource_id, resource_group_id FROM resources WHERE account_id = ?",
+      account_id);
+  std::vector<std::pair<std::string, std::string>> rows;
+  while (q.step()) rows.emplace_back(key_for(q.text(0), q.text(1), q.text(2)), q.text(3));
+  std::unique_lock cl(cache_mu_);
+  std::erase_if(resource_map_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+  for (auto& r : rows) resource_map_.insert_or_assign(std::move(r.first), std::move(r.second));
+  std::erase_if(doc_cache_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
 }
 
 Status IamService::account_exists(std::string_view account_id) {
@@ -239,10 +260,10 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
                           "The account alias must be lowercase letters, digits and '-'.");
   if (auto e = check_length("Password", password, 8, 128)) return *e;
   std::string hash = store::hash_password(password);  // slow: outside the lock
-  return guarded([&]() -> Result<Account> {
+  return guarded_tx([&]() -> Result<Account> {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
+    IamTx tx(*this, {});
     if (db.query("SELECT 1 FROM accounts WHERE login_name = ?", login_name).step())
       return err::already_exists("EntityAlreadyExists.Account.LoginName",
                                  "An account with login name \"" + std::string(login_name) + "\" already exists.");
@@ -331,11 +352,10 @@ Status IamService::activate_service(std::string_view account_id, std::string_vie
   if (service != "mq" && service != "ons")
     return err::invalid("InvalidParameter.Service",
                         "Unknown service \"" + std::string(service) + "\"; the service to activate is \"mq\".");
-  return guarded([&]() -> Status {
+  return guarded_tx([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
-    IamTx tx(*this);
-    tx.touched(account_id);
+    IamTx tx(*this, account_id);
     if (auto s = account_exists(account_id); !s) return s;
     db.run("INSERT INTO service_activations(account_id, service, activated_at) VALUES (?, 'mq', ?) "
            "ON CONFLICT DO NOTHING",

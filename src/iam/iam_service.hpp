@@ -252,6 +252,7 @@ class IamService {
   uint64_t account_generation_locked(std::string_view account_id) const;  // cache_mu_ held
   Status account_exists(std::string_view account_id);
   void load_resource_map_locked();  // store mutex held
+  void reload_account_locked(std::string_view account_id);  // store mutex held: one account's part
   bool changes_due();               // one clock read, mostly
   void poll_external_changes();
   Result<std::vector<policy::Grant>> grants_of(std::string_view account_id, PrincipalType type, std::string_view name,

@@ -517,8 +517,7 @@ TEST_F(IamServiceTest, AccountSummaryAndOpenIdentity) {
   EXPECT_EQ(s->quotas.users_per_account, 5000u);
   EXPECT_CODE(iam_->account_summary("1111111111111111"), "EntityNotExist.Account");
   // open_identity on the same directory (a second connection) sees the same data.
-  sluice::store::StoreOptions o;
-  o.read_env = false;
+  sluice::store::StoreOptions o = store_options();
   auto id = open_identity(dir_, {}, o);
   ASSERT_OK(id);
   EXPECT_EQ(id->iam->list_users(acct)->size(), 1u);

@@ -24,7 +24,8 @@ struct Identity {
   std::unique_ptr<Authorizer> authorizer;  // refers to *iam: keep them together
 };
 
-// Opens (creating on first start) <data_dir>/sluice.db and the master key, and
+// Opens (creating on first start) <data_dir>/sluice.db, or the PostgreSQL
+// store_options.postgres names, and the master key, and
 // migrates the identity tables. Error "StoreUnavailable" (500) with the store's
 // message when it cannot (also for a schema newer than this binary).
 Result<Identity> open_identity(const std::string& data_dir, const Limits& limits = {},

@@ -1,6 +1,7 @@
 // The identity tables (RAM, ResourceManager, STS, service activation), their
 // versions applied by the store's migration runner and recorded in SQLite's
-// PRAGMA user_version (they predate the runner).
+// PRAGMA user_version (they predate the runner), on PostgreSQL in
+// meta.iam_schema.
 #include "iam/schema.hpp"
 
 namespace sluice::iam {
@@ -200,12 +201,172 @@ CREATE TRIGGER iam_version_attachments_insert AFTER INSERT ON attachments BEGIN 
 CREATE TRIGGER iam_version_attachments_update AFTER UPDATE ON attachments BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
 CREATE TRIGGER iam_version_attachments_delete AFTER DELETE ON attachments BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
 )sql"},
+    // 3: two nodes on one PostgreSQL cannot rely on check-then-insert alone:
+    // role names are unique per account whatever their case (CreateRole
+    // checks lower(name) = lower(?); the index holds it for writers on
+    // different nodes too).
+    {3, R"sql(
+CREATE UNIQUE INDEX roles_name_ci ON roles(account_id, lower(name));
+)sql"},
+};
+
+// The same versions on PostgreSQL: BIGINT for SQLite's 64-bit INTEGER, BYTEA
+// for BLOB; no triggers (step 2: SQLite's change feed counts commits with
+// them; PostgreSQL's notifies inside the writing transaction instead); an
+// identity column gives attachments their insertion order (SQLite's rowid).
+const store::Migration kPgMigrations[] = {
+    {1, R"sql(
+CREATE TABLE accounts (
+  id            TEXT PRIMARY KEY,
+  login_name    TEXT NOT NULL UNIQUE,
+  alias         TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_at    BIGINT NOT NULL
+);
+CREATE TABLE service_activations (
+  account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  service      TEXT NOT NULL,
+  activated_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, service)
+);
+CREATE TABLE users (
+  account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  user_id      TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  comments     TEXT NOT NULL,
+  created_at   BIGINT NOT NULL,
+  updated_at   BIGINT NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE login_profiles (
+  account_id              TEXT NOT NULL,
+  user_name               TEXT NOT NULL,
+  password_hash           TEXT NOT NULL,
+  password_reset_required BIGINT NOT NULL,
+  mfa_bind_required       BIGINT NOT NULL,
+  created_at              BIGINT NOT NULL,
+  updated_at              BIGINT NOT NULL,
+  PRIMARY KEY (account_id, user_name),
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+-- user_name NULL: the key belongs to the root account.
+CREATE TABLE access_keys (
+  id          TEXT PRIMARY KEY,
+  account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  user_name   TEXT,
+  secret_enc  BYTEA NOT NULL,
+  status      TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON UPDATE CASCADE
+);
+CREATE INDEX access_keys_owner ON access_keys(account_id, user_name);
+CREATE TABLE groups (
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  group_id   TEXT NOT NULL UNIQUE,
+  comments   TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE group_members (
+  account_id TEXT NOT NULL,
+  group_name TEXT NOT NULL,
+  user_name  TEXT NOT NULL,
+  joined_at  BIGINT NOT NULL,
+  PRIMARY KEY (account_id, group_name, user_name),
+  FOREIGN KEY (account_id, group_name) REFERENCES groups(account_id, name) ON UPDATE CASCADE,
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON UPDATE CASCADE
+);
+CREATE INDEX group_members_user ON group_members(account_id, user_name);
+CREATE TABLE roles (
+  account_id           TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name                 TEXT NOT NULL,
+  role_id              TEXT NOT NULL UNIQUE,
+  description          TEXT NOT NULL,
+  trust_policy         TEXT NOT NULL,
+  max_session_duration BIGINT NOT NULL,
+  created_at           BIGINT NOT NULL,
+  updated_at           BIGINT NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE sts_sessions (
+  access_key_id   TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  role_name       TEXT NOT NULL,
+  session_name    TEXT NOT NULL,
+  secret_enc      BYTEA NOT NULL,
+  token_enc       BYTEA NOT NULL,
+  session_policy  TEXT,
+  caller_arn      TEXT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  expires_at      BIGINT NOT NULL
+);
+CREATE INDEX sts_sessions_expiry ON sts_sessions(expires_at);
+CREATE TABLE policies (
+  account_id      TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name            TEXT NOT NULL,
+  description     TEXT NOT NULL,
+  default_version TEXT NOT NULL,
+  next_version    BIGINT NOT NULL,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE policy_versions (
+  account_id  TEXT NOT NULL,
+  policy_name TEXT NOT NULL,
+  version_id  TEXT NOT NULL,
+  document    TEXT NOT NULL,
+  created_at  BIGINT NOT NULL,
+  PRIMARY KEY (account_id, policy_name, version_id),
+  FOREIGN KEY (account_id, policy_name) REFERENCES policies(account_id, name) ON DELETE CASCADE
+);
+CREATE TABLE resource_groups (
+  id           TEXT PRIMARY KEY,
+  account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  is_default   BIGINT NOT NULL,
+  created_at   BIGINT NOT NULL,
+  UNIQUE (account_id, name)
+);
+-- Every resource of every service lives in exactly one resource group.
+CREATE TABLE resources (
+  account_id        TEXT NOT NULL,
+  resource_type     TEXT NOT NULL,
+  resource_id       TEXT NOT NULL,
+  service           TEXT NOT NULL,
+  region            TEXT NOT NULL,
+  resource_group_id TEXT NOT NULL REFERENCES resource_groups(id),
+  created_at        BIGINT NOT NULL,
+  PRIMARY KEY (account_id, resource_type, resource_id)
+);
+CREATE INDEX resources_group ON resources(resource_group_id);
+CREATE TABLE attachments (
+  account_id     TEXT NOT NULL,
+  principal_type TEXT NOT NULL,
+  principal_name TEXT NOT NULL,
+  policy_type    TEXT NOT NULL,
+  policy_name    TEXT NOT NULL,
+  scope_rg       TEXT NOT NULL,
+  attached_at    BIGINT NOT NULL,
+  PRIMARY KEY (account_id, principal_type, principal_name, policy_type, policy_name, scope_rg)
+);
+CREATE INDEX attachments_policy ON attachments(account_id, policy_type, policy_name);
+)sql"},
+    {2, "SELECT 1; -- SQLite's iam_version triggers: NOTIFY does their work here"},
+    {3, R"sql(
+CREATE UNIQUE INDEX roles_name_ci ON roles(account_id, lower(name));
+ALTER TABLE attachments ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+)sql"},
 };
 
 }  // namespace
 
 const store::Schema& schema() {
-  static const store::Schema s{"iam", "iam_schema", kMigrations, /*sqlite_user_version=*/true};
+  static const store::Schema s{"iam", "iam_schema", kMigrations, /*sqlite_user_version=*/true, kPgMigrations};
   return s;
 }
 

@@ -119,6 +119,8 @@ class SignatureMode final : public AuthMode {
   AuthOutcome authenticate(const Attempt& a) override {
     auto u = *auth::parse_mode_user(a.username, "Signature");
     auto k = d_.authz->lookup_access_key(u.key_id);
+    if (!k && k.error().http_status == 503)  // the store out of reach: cannot tell, not "wrong"
+      return AuthOutcome::refuse(Reason::ServerUnavailable, "the control store is out of reach");
     if (!k) {
       auth::burn_hmac(a.password, a.client_id);
       return AuthOutcome::refuse(Reason::BadUserNameOrPassword, "unknown access key");

@@ -47,6 +47,7 @@ bool HeldKey::expired(int64_t now_ms, std::string* why) const {
 
 bool HeldKey::still_active(iam::Authorizer& authz, int64_t now_ms, std::string* why) const {
   auto k = authz.lookup_access_key(id);
+  if (!k && k.error().http_status == 503) return true;  // the store out of reach: the cached decision stands
   if (!k) return *why = "access key " + id + " was deleted", false;
   if (k->status != iam::KeyStatus::Active || (k->expires_at && k->expires_at <= now_ms / 1000))
     return *why = "access key " + id + " is inactive or expired", false;

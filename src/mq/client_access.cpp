@@ -6,6 +6,7 @@
 #include "mq/mq_access.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
+#include "store/changes.hpp"
 
 namespace sluice::mq {
 
@@ -145,6 +146,17 @@ broker::ClientAccess::Check MqClientAccess::check(int64_t now_ms) {
   const int64_t now = mq_.now_ms();
   c.notices = std::move(pending_notices_);
   pending_notices_.clear();
+  // The store out of reach: the decisions cached for this client stand (no
+  // change can be heard meanwhile, nor is anything reloaded) for a bounded
+  // time, after which the client is let go until the store is back.
+  if (const int64_t grace = ac_.options().store_grace_ms; grace >= 0) {
+    if (const int64_t since = mq_.store_lost_since_ms(); since != 0 && store::ChangeFeed::steady_ms() - since > grace) {
+      c.reason = Reason::ServerBusy;
+      c.why = "the control store has been out of reach for longer than " + std::to_string(grace / 1000) + " s";
+      closing_reason_ = c.why;
+      return c;
+    }
+  }
   if (!cred_->still_valid(now, &c.why, c.notices)) {
     // An STS key or a token ends its connections when it expires.
     c.reason = Reason::NotAuthorized;

@@ -11,6 +11,7 @@
 #include "mq/mq_service.hpp"
 #include "store/changes.hpp"
 #include "store/db.hpp"
+#include "store/retry.hpp"
 #include "store/store.hpp"
 
 namespace sluice::mq::detail {
@@ -19,11 +20,17 @@ using iam::err::already_exists;
 using iam::err::invalid;
 using iam::err::not_exist;
 
-// Runs f; a storage exception becomes InternalError (no exceptions cross the API).
+// Runs f; a storage exception becomes an error result (no exceptions cross
+// the API): ServiceUnavailable when the store is out of reach, else InternalError.
 template <class F>
 auto guarded(F&& f) -> decltype(f()) {
   try {
     return f();
+  } catch (const store::DbError& e) {
+    if (e.kind == store::DbError::Kind::Unavailable)
+      return iam::err::unavailable(std::string("The instance store is unreachable; nothing was changed. Try again "
+                                               "shortly. (") + e.what() + ")");
+    return iam::err::internal(std::string("storage error: ") + e.what());
   } catch (const std::exception& e) {
     return iam::err::internal(std::string("storage error: ") + e.what());
   }
@@ -48,7 +55,8 @@ namespace sluice::mq {
 template <class F>
 auto MqService::transact(std::string_view account_id, F&& f, bool rebuild) {
   using R = std::invoke_result_t<F&, store::Db&>;
-  return detail::guarded([&]() -> R {
+  // Run again when it lost a race with another node (store/retry.hpp).
+  return detail::guarded([&]() -> R { return store::retrying([&]() -> R {
     std::lock_guard lk(store_->mutex());
     store::ChangeTx tx(store_->db(), *changes_);
     tx.touched(account_id);
@@ -57,7 +65,7 @@ auto MqService::transact(std::string_view account_id, F&& f, bool rebuild) {
     tx.commit();
     if (rebuild) reload_locked();
     return r;
-  });
+  }); });
 }
 
 template <class F>

@@ -38,6 +38,10 @@ struct AccessOptions {
   int64_t token_notice_lead_ms = 5 * 60 * 1000; // $SYS/tokenExpireNotice this long before expiry
   double auth_fail_burst = 20;                  // failed CONNECTs per source address, then ...
   double auth_fail_per_second = 2;              // ... this many per second (refused with 0x87 beyond)
+  // The control store out of reach (PostgreSQL lost): connected clients keep
+  // the decisions cached for them this long, then are disconnected (0x89
+  // Server busy); -1: as long as it takes.
+  int64_t store_grace_ms = 60 * 1000;
 };
 
 class MqAccessControl final : public broker::AccessControl {

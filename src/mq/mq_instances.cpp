@@ -54,6 +54,12 @@ Result<Instance> MqService::CreateInstance(std::string_view account_id, const In
   auto reg = iam_.register_resource(account_id, ref, spec.resource_group_id);
   if (!reg) return reg.error();
   auto r = write(account_id, [&](store::Db& db) -> Result<Instance> {
+    // Counted again in the (serializable) transaction: the snapshot above may
+    // be a notification behind a write on another node of a shared store.
+    auto count = db.query("SELECT COUNT(*) FROM mq_instances WHERE account_id = ?", account_id);
+    if (count.step() && count.int64(0) >=
+        static_cast<int64_t>(opts_.instances_per_account))
+      return iam::err::limit("LimitExceeded.Instance", "This account already has the maximum number of instances.");
     db.run("INSERT INTO mq_instances(id, account_id, name, type, status, remark, settings, created_at, updated_at) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
            in.id, in.account_id, in.name, in.type, in.status, in.remark, settings_to_json(in.settings), in.created_at,

@@ -115,6 +115,10 @@ class MqService {
     return generation_.load(std::memory_order_acquire);
   }
   std::shared_ptr<const MqState> state() const;
+  // Since when (steady ms, store::ChangeFeed::steady_ms()) the control store
+  // has been out of reach, for its connection or its change feed (caches may
+  // then be stale); 0 while it is not (always, for SQLite). Any thread.
+  int64_t store_lost_since_ms() const;
 
   // Called with every new snapshot, and at once with the current one, under
   // the store mutex, before generation() moves: the wiring keeps the broker's

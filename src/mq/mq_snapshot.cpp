@@ -146,6 +146,11 @@ void MqService::reload_locked() {
 
 bool MqService::changes_due() { return changes_->due(); }
 
+int64_t MqService::store_lost_since_ms() const {
+  const int64_t a = store_->db().lost_since_ms(), b = changes_->lost_since_ms();
+  return a == 0 ? b : b == 0 ? a : std::min(a, b);
+}
+
 void MqService::poll_external_changes() {
   changes_->poll([this](const store::Change&) { reload_locked(); });
 }

@@ -57,6 +57,13 @@ Result<MqService::MemberRow> MqService::create_member(const Member& m, std::stri
     if (db.query("SELECT 1 FROM " + table + " WHERE instance_id = ? AND " + column + " = ?", instance_id, name)
             .step())
       return member_exists(m, name);
+    // Counted again in the (serializable) transaction: the snapshot may be a
+    // notification behind a write on another node of a shared store.
+    auto count = db.query("SELECT COUNT(*) FROM " + table + " WHERE instance_id = ?", instance_id);
+    if (count.step() && count.int64(0) >=
+        static_cast<int64_t>(opts_.*m.limit))
+      return iam::err::limit(std::string("LimitExceeded.") + m.code,
+                             "This instance already has the maximum number of " + std::string(m.noun) + "s.");
     db.run("INSERT INTO " + table + " VALUES (?, ?, ?, ?)", row.instance_id, row.name, row.remark, row.created_at);
     return row;
   });

@@ -54,6 +54,11 @@ class ChangeFeed {
   virtual void committing() {}  // just before COMMIT
   virtual void committed() {}   // after COMMIT succeeded
 
+  // Since when (steady ms, as steady_ms()) the feed has been cut off from the
+  // store, so that it may have missed changes; 0 while it is not. SQLite's
+  // never is; PostgreSQL's while its listener has no connection. Any thread.
+  virtual int64_t lost_since_ms() const { return 0; }
+
   // CLOCK_MONOTONIC_COARSE in ms: a few ns, a few ms resolution (fine for a 200 ms poll).
   static int64_t steady_ms() {
     timespec ts{};

@@ -1,7 +1,7 @@
 #pragma once
 // The control store's SQL seam: what IAM, MQ and the audit log need from a
 // database, with SQLite (store/sqlite_db.hpp) as today's only implementation
-// and PostgreSQL (issue 16) the next. docs/control-store.md lists what a new
+// and PostgreSQL (store/pg_db.hpp) for several nodes sharing one store. docs/control-store.md lists what a new
 // backend must provide and which statements are still SQLite's own.
 //
 // The calls read the same on every backend:
@@ -9,10 +9,11 @@
 //   db.run("DELETE ...", args...)                                  // rows changed
 //   store::Transaction tx(db); ...; tx.commit();                   // a write transaction
 // Errors throw store::DbError; the layers above catch it at their API boundary
-// and turn it into an error result. DbError::kind tells the two failures a
-// caller may act on: a unique key taken by someone else, and a transaction the
-// backend asks to run again (SQLite: busy past the timeout; PostgreSQL:
-// serialization failure or deadlock).
+// and turn it into an error result. DbError::kind tells the failures a caller
+// may act on: a unique key taken by someone else, a transaction the backend
+// asks to run again (SQLite: busy past the timeout; PostgreSQL: serialization
+// failure or deadlock), and a database out of reach (PostgreSQL: connection
+// lost or refused; the API answers ServiceUnavailable, a CONNECT 0x88).
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,8 +31,9 @@ enum class Dialect { Sqlite, Postgres };
 struct DbError : std::runtime_error {
   enum class Kind {
     Other,
-    Unique,  // a UNIQUE or PRIMARY KEY constraint refused the row
-    Retry,   // the transaction lost a race: roll back and run it again
+    Unique,       // a UNIQUE or PRIMARY KEY constraint refused the row
+    Retry,        // the transaction lost a race: roll back and run it again
+    Unavailable,  // the database cannot be reached (PostgreSQL down, connection lost): try later
   };
   explicit DbError(const std::string& what, Kind k = Kind::Other) : std::runtime_error(what), kind(k) {}
   Kind kind;
@@ -139,6 +141,9 @@ class Db {
   // Change notifications on `channel` (store/changes.hpp) for one owner of
   // cached state. `store_mutex` is the mutex that serializes this connection.
   virtual std::unique_ptr<ChangeFeed> watch(std::string channel, std::mutex& store_mutex) = 0;
+  // Since when (steady ms, ChangeFeed::steady_ms()) this connection has been
+  // unable to reach its server; 0 while it can (SQLite: always 0). Any thread.
+  virtual int64_t lost_since_ms() const { return 0; }
 
  protected:
   Db() = default;

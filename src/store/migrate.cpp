@@ -18,11 +18,35 @@ void record(Db& db, const Schema& s, int version) {
 }
 }  // namespace
 
-void ensure_meta(Db& db) {
-  db.exec("CREATE TABLE IF NOT EXISTS meta (\n  key   TEXT PRIMARY KEY,\n  value BLOB NOT NULL\n)");
+// Any number, the same on every node: the lock migrations take on PostgreSQL.
+constexpr const char* kSchemaLockKey = "5183300016";
+
+SchemaLock::SchemaLock(Db& db) : db_(db) {
+  if (db.dialect() != Dialect::Postgres) return;
+  db.exec(std::string("SELECT pg_advisory_lock(") + kSchemaLockKey + ")");
+  held_ = true;
+}
+SchemaLock::~SchemaLock() {
+  if (!held_) return;
+  try {
+    db_.exec(std::string("SELECT pg_advisory_unlock(") + kSchemaLockKey + ")");
+  } catch (...) {
+    // A lost connection took the lock with it.
+  }
 }
 
-int latest_version(const Schema& s) { return s.steps.empty() ? 0 : s.steps.back().version; }
+void ensure_meta(Db& db) {
+  if (db.dialect() == Dialect::Postgres)
+    db.exec("CREATE TABLE IF NOT EXISTS meta (\n  key   TEXT PRIMARY KEY,\n  value TEXT NOT NULL\n)");
+  else
+    db.exec("CREATE TABLE IF NOT EXISTS meta (\n  key   TEXT PRIMARY KEY,\n  value BLOB NOT NULL\n)");
+}
+
+int latest_version(const Schema& s, Dialect d) {
+  auto steps = s.steps_for(d);
+  return steps.empty() ? 0 : steps.back().version;
+}
+int latest_version(const Schema& s) { return latest_version(s, Dialect::Sqlite); }
 
 int applied_version(Db& db, const Schema& s) {
   if (in_user_version(db, s)) {
@@ -43,14 +67,18 @@ int applied_version(Db& db, const Schema& s) {
 }
 
 int migrate(Db& db, const Schema& s) {
-  ensure_meta(db);  // owners' steps may keep counters in it (IAM's iam_version)
+  const auto steps = s.steps_for(db.dialect());
+  if (steps.empty() && !s.steps.empty())
+    throw DbError(std::string("the ") + s.owner + " tables have no PostgreSQL schema in this Sluice");
+  SchemaLock lock(db);  // nodes starting together: one migrates, the others then find it done
+  ensure_meta(db);      // owners' steps may keep counters in it (IAM's iam_version)
   int v = applied_version(db, s);
-  const int latest = latest_version(s);
+  const int latest = latest_version(s, db.dialect());
   if (v > latest)
     throw DbError("database " + db.path() + " has " + s.owner + " schema version " + std::to_string(v) +
                   ", newer than this Sluice understands (" + std::to_string(latest) +
                   "); run a newer Sluice or restore a backup");
-  for (const auto& m : s.steps) {
+  for (const auto& m : steps) {
     if (m.version <= v) continue;
     Transaction tx(db);
     db.exec(m.sql);

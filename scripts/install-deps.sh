@@ -17,6 +17,8 @@ PKGS=(
   libpq-dev
   # real peers and clients for tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl nodejs
+  # HTTP load for the management API benchmarks (bench/api/run.sh)
+  wrk
   # a throwaway PostgreSQL server for the tests of the PostgreSQL backend (scripts/pg.sh)
   postgresql
   # a real browser for the console tests (driven by playwright-core)

@@ -39,15 +39,21 @@ class RetainedMessages;
 
 class MessageBus {
  public:
+  // What the bus does, as data the routing path reads without a call (the
+  // single node pays nothing for the cluster's choices):
+  //  - logged_loop_back: the bus brings QoS 1/2 messages back to this node
+  //    (through Namespace::publish_local), so the publishing node does not
+  //    route them to its own subscribers itself. A cluster sends them round its
+  //    log and routes them in the log's order on every node, its own included.
+  //  - picks_shared: see serves_shared.
+  struct Traits {
+    bool logged_loop_back = false;
+    bool picks_shared = false;
+  };
+  explicit MessageBus(Traits t = {}) : traits_(t) {}
   virtual ~MessageBus() = default;
-  // True when the bus will bring this message back to this node (through
-  // Namespace::publish_local): the publishing node then does not route it to
-  // its own subscribers itself. A cluster sends QoS 1/2 messages round its log
-  // and routes them in the log's order on every node, its own included.
-  virtual bool loops_back(const Message& m) const {
-    (void)m;
-    return false;
-  }
+  const Traits& traits() const { return traits_; }
+  bool loops_back(const Message& m) const { return traits_.logged_loop_back && m.qos > 0; }
   // A message published on this node (or by its housekeeping: a will), after
   // it has been routed to this node's subscribers. May note a durability
   // ticket on `ctx` (the publisher's acknowledgement then waits for it).
@@ -64,16 +70,18 @@ class MessageBus {
   virtual void interest_removed(Namespace& ns, std::string_view filter) {
     (void)ns, (void)filter;
   }
-  // Shared subscriptions with members on several nodes: when picks_shared(),
+  // Shared subscriptions with members on several nodes: with traits().picks_shared,
   // routing asks serves_shared for each matching group with members here, and
   // delivers to one of them only if it says this node serves `m` (a cluster
   // picks one node per message, the same on every node). Called under the
   // trie's lock, once per group and message: must be cheap and not block.
-  virtual bool picks_shared() const { return false; }
   virtual bool serves_shared(Namespace& ns, std::string_view group, std::string_view filter, const Message& m) {
     (void)ns, (void)group, (void)filter, (void)m;
     return true;
   }
+
+ private:
+  Traits traits_;
 };
 
 class LocalBus final : public MessageBus {

@@ -208,7 +208,7 @@ void Namespace::route_local(const MessagePtr& m, WorkerContext& ctx) {
       s->deliver(m, o, ctx);
       ++routed;
     };
-    if (bus_->picks_shared())
+    if (bus_->traits().picks_shared)
       trie_.match_groups(m->topic, deliver,
                          [&](std::string_view group, std::string_view filter) {
                     return bus_->serves_shared(*this, group, filter, *m);

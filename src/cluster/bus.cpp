@@ -26,7 +26,11 @@ constexpr size_t kSeenWindow = 65536;    // ids remembered per source node
 }  // namespace
 
 ClusterBus::ClusterBus(NatsLink& link, ClusterDurability& durability, SharedGroups& shared, std::string node)
-    : link_(link), durability_(durability), shared_(shared), node_(std::move(node)) {}
+    : MessageBus(Traits{.logged_loop_back = true, .picks_shared = true}),
+      link_(link),
+      durability_(durability),
+      shared_(shared),
+      node_(std::move(node)) {}
 
 ClusterBus::~ClusterBus() { stop(); }
 

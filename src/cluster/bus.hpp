@@ -53,13 +53,11 @@ class ClusterBus final : public broker::MessageBus {
   void stop();
   const BusStats& stats() const { return stats_; }
 
-  bool loops_back(const broker::Message& m) const override { return m.qos > 0; }
   void forward(broker::Namespace& ns, const broker::MessagePtr& m, broker::WorkerContext& ctx) override;
   void forward_p2p(broker::Namespace& ns, std::string_view client_id, const broker::MessagePtr& m,
                    broker::WorkerContext& ctx) override;
   void interest_added(broker::Namespace& ns, std::string_view filter) override;
   void interest_removed(broker::Namespace& ns, std::string_view filter) override;
-  bool picks_shared() const override { return true; }
   bool serves_shared(broker::Namespace& ns, std::string_view group, std::string_view filter,
                      const broker::Message& m) override;
 

@@ -2,7 +2,9 @@
 // retained messages, QoS flows, offline queues, takeover, wills, expiry.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "broker/broker.hpp"
 #include "broker/clock.hpp"
@@ -606,4 +608,34 @@ TEST_F(Fixture, WillGuardIsAskedWhenTheWillGoesOut) {
   ns.housekeeping(now_ms() + 6000, ctx);
   EXPECT_EQ(guard->asked, 2);
   EXPECT_TRUE(watcher.sent.empty());
+}
+
+// A delivery to a session whose client is on another loop hands it over by key;
+// the key is read while the session's lock is held, since a disconnect on the
+// client's own loop may clear the client at any moment (seen as a crash under
+// the soak test's reconnect storm: the key was read after unlocking).
+TEST_F(Fixture, HandOverToAnotherLoopRacesADisconnectSafely) {
+  FakeClient remote_client(1);
+  auto s = ns.connect("r", false, &remote_client, 0).session;
+  s->set_expiry_interval(3600);
+  std::atomic<bool> stop{false};
+  std::thread flapper([&] {
+    while (!stop.load()) {
+      s->detach(&remote_client, 0);
+      s->attach(&remote_client);
+    }
+  });
+  CollectDispatcher d;
+  auto m = msg("a/b", "x", 0);
+  for (int i = 0; i < 200000; ++i) {
+    s->deliver(m, qos(0), ctx);
+    if (i % 1024 == 0) {
+      ctx.flush(d);
+      d.remote.clear();
+    }
+  }
+  stop = true;
+  flapper.join();
+  ctx.flush(d);
+  for (auto& [w, r] : d.remote) EXPECT_EQ(r.session.client, remote_client.id());
 }

@@ -50,7 +50,8 @@ class MessageBus {
     bool logged_loop_back = false;
     bool picks_shared = false;
   };
-  explicit MessageBus(Traits t = {}) : traits_(t) {}
+  MessageBus() = default;
+  explicit MessageBus(Traits t) : traits_(t) {}
   virtual ~MessageBus() = default;
   const Traits& traits() const { return traits_; }
   bool loops_back(const Message& m) const { return traits_.logged_loop_back && m.qos > 0; }

@@ -42,8 +42,11 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
     if (w == ctx.id()) {
       deliver_locked(m, qos, retain, o.subscription_id, ctx, pseq);
     } else {
+      // Everything from client_ is read before the lock goes: once it is
+      // released, a takeover or a disconnect on another loop may clear it.
+      SessionKey key{&ns_, serial_, client_->id()};
       lock.unlock();
-      ctx.defer(w, RemoteDelivery{SessionKey{&ns_, serial_, client_->id()}, m, o, pseq});
+      ctx.defer(w, RemoteDelivery{std::move(key), m, o, pseq});
     }
     return;
   }

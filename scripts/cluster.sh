@@ -19,14 +19,8 @@ SLUICE=${SLUICE:-$ROOT/build/sluice}
 cmd=${1:-}; dir=${2:-}
 [[ -n $cmd && -n $dir ]] || { echo "usage: $0 up|down|status DIR [--nodes N]" >&2; exit 2; }
 
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    ss -Htan "sport = :$p" 2>/dev/null | grep -q . || grep -qx "$p" "$dir/ports" 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "cluster.sh: no free port" >&2; exit 1
-}
+# shellcheck source=scripts/ports.sh
+source "$(dirname "$0")/ports.sh"
 
 wait_port() {  # PORT PID
   for _ in $(seq 200); do

@@ -13,14 +13,8 @@ BIN=${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}
 cmd=${1:-}; dir=${2:-}
 [[ -n $cmd && -n $dir ]] || { echo "usage: $0 start|stop|kill|start-one DIR [N|I]" >&2; exit 2; }
 
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$(( 20000 + RANDOM % 12000 ))
-    ss -Htan "sport = :$p" 2>/dev/null | grep -q . || grep -qx "$p" "$dir/ports" 2>/dev/null || { echo "$p"; return; }
-  done
-  echo "nats.sh: no free port" >&2; exit 1
-}
+# shellcheck source=scripts/ports.sh
+source "$(dirname "$0")/ports.sh"
 
 start_one() {  # I: server index, config already written
   local i=$1

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   try {
     if (!config_file.empty()) sluice::app::load_toml(config_file, cfg);
     sluice::app::load_env(cfg);
+    if (nats) sluice::app::set_option(cfg, "cluster", "nats", *nats);
   } catch (const std::exception& e) {
     std::cerr << "sluice: " << e.what() << "\n";
     return 2;
@@ -84,17 +85,6 @@ int main(int argc, char** argv) {
   if (log_level) cfg.log_level = *log_level;
   if (fsync) cfg.fsync = *fsync;
   if (log_json) cfg.log_json = true;
-  if (nats) {
-    cfg.cluster.nats.clear();
-    size_t start = 0;
-    while (start <= nats->size()) {
-      const size_t comma = nats->find(',', start);
-      std::string u = nats->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!u.empty()) cfg.cluster.nats.push_back(u);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
   if (node_name) cfg.cluster.node_name = *node_name;
   if (postgres) cfg.store.postgres = *postgres;
   if (print_config) {

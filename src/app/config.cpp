@@ -85,13 +85,13 @@ Setting str(const char* sec, const char* key, std::string& field) {
           [&field](const std::string& s) { field = s; }};
 }
 
-// A list of IP addresses or CIDR blocks: a TOML array of strings, or one string
-// (and the environment) with the items separated by commas.
-Setting ip_list(const char* sec, const char* key, std::vector<std::string>& field) {
-  auto set = [&field, key](std::vector<std::string> items) {
-    api::TrustedProxies check;
-    if (auto bad = api::TrustedProxies::parse(items, check))
-      throw std::runtime_error(std::string(key) + ": \"" + *bad + "\" is not an IP address or CIDR block");
+// A list of strings: a TOML array of strings, or one string (and the
+// environment) with the items separated by commas. `check(key, items)` throws
+// for an item it refuses, naming it.
+using ListCheck = void (*)(const char* key, const std::vector<std::string>& items);
+Setting string_list(const char* sec, const char* key, std::vector<std::string>& field, ListCheck check) {
+  auto set = [&field, key, check](std::vector<std::string> items) {
+    check(key, items);
     field = std::move(items);
   };
   return {sec, key,
@@ -110,28 +110,22 @@ Setting ip_list(const char* sec, const char* key, std::vector<std::string>& fiel
           [set](const std::string& s) { set(api::split_list(s)); }};
 }
 
-// A list of URLs: a TOML array of strings, or one comma-separated string.
+// IP addresses or CIDR blocks.
+Setting ip_list(const char* sec, const char* key, std::vector<std::string>& field) {
+  return string_list(sec, key, field, [](const char* k, const std::vector<std::string>& items) {
+    api::TrustedProxies check;
+    if (auto bad = api::TrustedProxies::parse(items, check))
+      throw std::runtime_error(std::string(k) + ": \"" + *bad + "\" is not an IP address or CIDR block");
+  });
+}
+
+// NATS URLs.
 Setting url_list(const char* sec, const char* key, std::vector<std::string>& field) {
-  auto set = [&field, key](std::vector<std::string> items) {
+  return string_list(sec, key, field, [](const char* k, const std::vector<std::string>& items) {
     for (const auto& u : items)
       if (u.rfind("nats://", 0) != 0 && u.rfind("tls://", 0) != 0)
-        throw std::runtime_error(std::string(key) + ": \"" + u + "\" is not a nats:// or tls:// URL");
-    field = std::move(items);
-  };
-  return {sec, key,
-          [set, key](const toml::node& n) {
-            if (auto v = n.value<std::string>()) return set(api::split_list(*v));
-            const toml::array* a = n.as_array();
-            if (!a) throw std::runtime_error(std::string(key) + " must be an array of strings");
-            std::vector<std::string> items;
-            for (const auto& e : *a) {
-              auto v = e.value<std::string>();
-              if (!v) throw std::runtime_error(std::string(key) + " must be an array of strings");
-              items.push_back(*v);
-            }
-            set(std::move(items));
-          },
-          [set](const std::string& s) { set(api::split_list(s)); }};
+        throw std::runtime_error(std::string(k) + ": \"" + u + "\" is not a nats:// or tls:// URL");
+  });
 }
 
 std::vector<Setting> settings(Config& c) {
@@ -279,6 +273,12 @@ void load_env(Config& cfg) {
       }
     }
   }
+}
+
+void set_option(Config& cfg, std::string_view section, std::string_view key, const std::string& text) {
+  for (auto& s : settings(cfg))
+    if (section == s.section && key == s.key) return s.from_env(text);
+  throw std::runtime_error("no setting [" + std::string(section) + "] " + std::string(key));
 }
 
 std::string to_toml(const Config& c) {

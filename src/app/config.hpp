@@ -2,6 +2,7 @@
 // Sluice's configuration: defaults, then a TOML file, then SLUICE_* environment
 // variables, then command-line flags (each overriding the one before).
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/http_server.hpp"
@@ -101,6 +102,9 @@ struct Config {
 void load_toml(const std::string& path, Config& cfg);
 // Applies SLUICE_* environment variables (e.g. SLUICE_MQTT_PORT, SLUICE_DATA_DIR).
 void load_env(Config& cfg);
+// Sets one setting from its text as the environment would give it (a command
+// line flag: "--nats a,b" is [cluster] nats); throws std::runtime_error naming it.
+void set_option(Config& cfg, std::string_view section, std::string_view key, const std::string& text);
 // The effective configuration as TOML (for `sluice config`), secrets excluded.
 std::string to_toml(const Config& cfg);
 

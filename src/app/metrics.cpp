@@ -7,6 +7,7 @@
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node.hpp"
+#include "cluster/wills.hpp"
 
 namespace sluice::app {
 
@@ -45,6 +46,12 @@ void cluster_metrics(std::string& out, const cluster::ClusterNode& n) {
          "Claims JetStream did not store (retried until it does).", {{node, get(dir.failed_claims)}});
   family(out, "sluice_cluster_takeovers_total", "counter",
          "Sessions of this node ended because their client id connected on another node.", {{node, get(dir.evictions)}});
+  const auto& wills = n.will_stats();
+  family(out, "sluice_cluster_orphan_wills_total", "counter",
+         "Wills of nodes that died which this node took over, then published or skipped (the client came back).",
+         {{node + ",what=\"taken_over\"", get(wills.taken_over)},
+          {node + ",what=\"published\"", get(wills.published)},
+          {node + ",what=\"skipped\"", get(wills.skipped)}});
 }
 
 }  // namespace

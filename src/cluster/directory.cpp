@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "broker/broker.hpp"
+#include "broker/clock.hpp"
 #include "broker/dispatch.hpp"
 #include "broker/namespace.hpp"
 #include "cluster/nats_link.hpp"
@@ -82,6 +83,13 @@ void ClusterDirectory::release(std::string_view ns, std::string_view client_id, 
   if (it != mine_.end() && it->second.epoch == epoch) mine_.erase(it);
 }
 
+bool ClusterDirectory::claimed_since(std::string_view ns, std::string_view client_id, int64_t since_ms) {
+  const std::string subject = claim_subject(ns, client_id);
+  std::lock_guard lk(mu_);
+  auto it = last_claim_.find(subject);
+  return it != last_claim_.end() && it->second >= since_ms;
+}
+
 // Claims arrive on one libnats thread, in the stream's order.
 void ClusterDirectory::on_claim(NatsMessage&& m) {
   const size_t space = m.data.find(' ');
@@ -92,6 +100,12 @@ void ClusterDirectory::on_claim(NatsMessage&& m) {
   uint64_t evict = 0;
   {
     std::lock_guard lk(mu_);
+    const int64_t now = broker::now_ms();
+    last_claim_[m.subject] = now;
+    if (now - last_prune_ > 60'000) {
+      last_prune_ = now;
+      std::erase_if(last_claim_, [now](const auto& kv) { return now - kv.second > 600'000; });
+    }
     auto it = mine_.find(m.subject);
     if (it == mine_.end()) return;
     if (node == node_) {

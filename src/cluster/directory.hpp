@@ -52,6 +52,10 @@ class ClusterDirectory final : public broker::SessionDirectory {
   Claim claim(std::string_view ns, std::string_view client_id) override;
   void release(std::string_view ns, std::string_view client_id, uint64_t epoch) override;
 
+  // Whether a claim of the client id (by any node) was seen at or after
+  // `since_ms` (broker::now_ms; remembered 10 minutes): it connected again somewhere.
+  bool claimed_since(std::string_view ns, std::string_view client_id, int64_t since_ms);
+
  private:
   struct Mine {
     uint64_t epoch = 0;
@@ -66,6 +70,8 @@ class ClusterDirectory final : public broker::SessionDirectory {
   DirectoryStats stats_;
   std::mutex mu_;
   std::unordered_map<std::string, Mine> mine_;  // by subject: this node's latest claim of each client id
+  std::unordered_map<std::string, int64_t> last_claim_;  // by subject: when the latest claim was seen (now_ms)
+  int64_t last_prune_ = 0;
   broker::Broker* broker_ = nullptr;
   broker::Dispatcher* dispatcher_ = nullptr;
   uint64_t follow_ = 0;

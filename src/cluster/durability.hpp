@@ -27,6 +27,7 @@
 namespace sluice::cluster {
 
 class NatsLink;
+class ClusterWills;
 
 class ClusterDurability final : public broker::Persistence {
  public:
@@ -35,6 +36,8 @@ class ClusterDurability final : public broker::Persistence {
   ~ClusterDurability() override;
 
   void set_on_durable(std::function<void(uint64_t)> f);
+  // Where the wills of open connections go (WillArmed / WillDisarmed records).
+  void set_wills(ClusterWills* w) { wills_ = w; }
 
   // A new ticket for a write that `run` starts; `run(done)` must call
   // done(true) once the write is durable, or done(false) to have it run again
@@ -58,6 +61,7 @@ class ClusterDurability final : public broker::Persistence {
   void retry_later(uint64_t ticket, Write run);
 
   NatsLink& link_;
+  ClusterWills* wills_ = nullptr;
   std::atomic<uint64_t> next_ticket_{0};
   std::atomic<uint64_t> next_key_{0};
   std::atomic<uint64_t> frontier_{0};

@@ -376,6 +376,15 @@ bool NatsLink::kv_put(const std::string& bucket, const std::string& key, std::st
   return kvStore_Put(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size())) == NATS_OK;
 }
 
+bool NatsLink::kv_update(const std::string& bucket, const std::string& key, std::string_view value,
+                         uint64_t last_revision) {
+  kvStore* kv = impl_->kv(bucket);
+  if (!kv) return false;
+  uint64_t rev = 0;
+  return kvStore_Update(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()), last_revision) ==
+         NATS_OK;
+}
+
 bool NatsLink::kv_delete(const std::string& bucket, const std::string& key) {
   kvStore* kv = impl_->kv(bucket);
   return kv && kvStore_Delete(kv, key.c_str()) == NATS_OK;

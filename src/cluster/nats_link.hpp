@@ -87,6 +87,9 @@ class NatsLink {
   void ensure_kv(const std::string& bucket);
   bool kv_put(const std::string& bucket, const std::string& key, std::string_view value);
   bool kv_delete(const std::string& bucket, const std::string& key);
+  // Writes `value` only if the key's last revision is still `last_revision`
+  // (compare-and-set: of several nodes doing it at once, one succeeds).
+  bool kv_update(const std::string& bucket, const std::string& key, std::string_view value, uint64_t last_revision);
   // Every key's current value, then every change; `h` gets data empty and
   // headers["op"] = "del" for a deletion. Returns an id to stop it (unwatch).
   uint64_t kv_watch(const std::string& bucket, Handler h);

@@ -6,6 +6,7 @@
 #include "cluster/directory.hpp"
 #include "cluster/leases.hpp"
 #include "cluster/shared_groups.hpp"
+#include "cluster/wills.hpp"
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/retained.hpp"
@@ -23,6 +24,7 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   link_->ensure_stream(ClusterBus::kStream, {"sl1.>"}, opts_.message_max_age_s * 1000, opts_.message_max_bytes);
   link_->ensure_kv(ClusterDurability::kRetainedBucket);
   link_->ensure_kv(SharedGroups::kBucket);
+  link_->ensure_kv(ClusterWills::kBucket);
   // Claims matter only while they are news: kept 10 minutes, and at most 1,000
   // per client id (a limit of 1 would drop a claim before the nodes read it
   // when several connects of one client id race).
@@ -33,6 +35,8 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   bus_ = std::make_shared<ClusterBus>(*link_, *durability_, *shared_, opts_.node_name);
   retained_ = std::make_unique<RetainedMirror>();
   directory_ = std::make_shared<ClusterDirectory>(*link_, opts_.node_name);
+  wills_ = std::make_unique<ClusterWills>(*link_, *leases_, *directory_, opts_.node_name);
+  durability_->set_wills(wills_.get());
   log::info("cluster: node {} joined NATS at {} (stream {}, {} replica(s))", opts_.node_name,
             opts_.nats.empty() ? std::string() : opts_.nats.front(), ClusterBus::kStream, opts_.replicas);
 }
@@ -56,6 +60,7 @@ void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::func
   shared_->start();
   retained_->start(*link_);
   directory_->start(broker, d);
+  wills_->start(broker, d);
   bus_->start(broker, d);
   watchdog_ = std::thread([this] {
     using Clock = std::chrono::steady_clock;
@@ -88,6 +93,7 @@ void ClusterNode::stop() {
   watch_cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
   if (bus_) bus_->stop();
+  if (wills_) wills_->stop();
   if (directory_) directory_->stop();
   if (shared_) shared_->stop();
   if (leases_) leases_->stop();
@@ -99,5 +105,7 @@ bool ClusterNode::connected() const { return link_->connected(); }
 const BusStats& ClusterNode::stats() const { return bus_->stats(); }
 
 const DirectoryStats& ClusterNode::directory_stats() const { return directory_->stats(); }
+
+const WillStats& ClusterNode::will_stats() const { return wills_->stats(); }
 
 }  // namespace sluice::cluster

@@ -29,6 +29,8 @@ class RetainedMirror;
 class ClusterDirectory;
 class NodeLeases;
 class SharedGroups;
+class ClusterWills;
+struct WillStats;
 struct BusStats;
 struct DirectoryStats;
 
@@ -65,6 +67,7 @@ class ClusterNode {
   bool connected() const;
   const BusStats& stats() const;
   const DirectoryStats& directory_stats() const;
+  const WillStats& will_stats() const;
 
  private:
   ClusterOptions opts_;
@@ -75,6 +78,7 @@ class ClusterNode {
   std::shared_ptr<ClusterBus> bus_;
   std::unique_ptr<RetainedMirror> retained_;
   std::shared_ptr<ClusterDirectory> directory_;
+  std::unique_ptr<ClusterWills> wills_;
   std::function<void(bool)> on_serving_;
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;

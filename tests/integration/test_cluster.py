@@ -9,6 +9,7 @@ node; No Local, subscription identifiers and retain-as-published hold as on one 
 carry as they are (levels with '.', '*', '>', spaces, empty levels, '$', 4 KB) arrive
 intact."""
 import os
+import signal
 import sys
 import threading
 import time
@@ -291,6 +292,56 @@ class CutOff(unittest.TestCase):
             self.assertEqual([m.payload for m in sub.drain(2.0)], [b"hello again"])
             sub.close()
             pub.close()
+        finally:
+            cluster.stop()
+
+
+
+@harness.skip_on_mosquitto("the cluster is sluice's")
+class NodeDeath(unittest.TestCase):
+    """kill -9 of a node: the wills of its open connections go out once, from a survivor,
+    after their delay; a client that reconnects elsewhere within the delay cancels its will."""
+
+    def test_wills_of_a_dead_node_go_out_once_from_a_survivor(self):
+        cluster = Cluster(nodes=3, servers=1).start()
+        try:
+            n = cluster.nodes
+            t = uid("w")
+            watch = Client(n[1])
+            watch.sub(f"{t}/#", qos=1)
+            time.sleep(0.3)
+            now = raw.RawConn(n[0].port("tcp"))
+            now.send(raw.connect(uid("now"), will={"topic": f"{t}/now", "payload": b"gone", "qos": 1}))
+            self.assertEqual(now.read(3.0).reason, 0)
+            later = raw.RawConn(n[0].port("tcp"))
+            later.send(raw.connect(uid("later"), properties=raw.p_u32(raw.SESSION_EXPIRY, 60),
+                                   will={"topic": f"{t}/later", "payload": b"gone late", "qos": 1,
+                                         "properties": raw.p_u32(24, 3)}))  # Will Delay 3 s
+            self.assertEqual(later.read(3.0).reason, 0)
+            back_id = uid("back")
+            back = raw.RawConn(n[0].port("tcp"))
+            back.send(raw.connect(back_id, properties=raw.p_u32(raw.SESSION_EXPIRY, 60),
+                                  will={"topic": f"{t}/back", "payload": b"never", "qos": 1,
+                                        "properties": raw.p_u32(24, 5)}))  # Will Delay 5 s
+            self.assertEqual(back.read(3.0).reason, 0)
+            time.sleep(0.5)  # the wills reach their bucket
+            n[0].stop(signal.SIGKILL)
+            t0 = time.monotonic()
+            # The client with the 5 s delay comes back on another node in time: no will.
+            time.sleep(4.5)
+            raw.connected(n[2].port("tcp"), back_id, clean=False,
+                          properties=raw.p_u32(raw.SESSION_EXPIRY, 60)).close()
+            got = {}
+            deadline = time.monotonic() + 12
+            while time.monotonic() < deadline:
+                for m in watch.drain(0.5):
+                    got.setdefault(m.topic, []).append((m.payload, time.monotonic() - t0))
+            self.assertEqual([p for p, _ in got.get(f"{t}/now", [])], [b"gone"], f"once: {got}")
+            self.assertEqual([p for p, _ in got.get(f"{t}/later", [])], [b"gone late"], f"once: {got}")
+            self.assertGreater(got[f"{t}/later"][0][1], got[f"{t}/now"][0][1] + 2.0, "after its delay")
+            self.assertLess(got[f"{t}/now"][0][1], 8.0, "within the lease (4 s) and a sweep")
+            self.assertNotIn(f"{t}/back", got, "a client back within the delay cancels its will")
+            watch.close()
         finally:
             cluster.stop()
 

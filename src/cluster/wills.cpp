@@ -1,0 +1,168 @@
+#include "cluster/wills.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <random>
+
+#include "broker/broker.hpp"
+#include "broker/clock.hpp"
+#include "broker/dispatch.hpp"
+#include "broker/namespace.hpp"
+#include "cluster/directory.hpp"
+#include "cluster/leases.hpp"
+#include "cluster/nats_link.hpp"
+#include "cluster/subjects.hpp"
+#include "common/log.hpp"
+#include "persist/message_codec.hpp"
+
+namespace sluice::cluster {
+
+namespace {
+
+// A value: length-prefixed fields ("<n>:<bytes>"), delay, namespace, client id,
+// then the encoded message.
+void put(std::string& out, std::string_view f) {
+  out += std::to_string(f.size());
+  out += ':';
+  out += f;
+}
+
+bool take(std::string_view& in, std::string_view& f) {
+  const size_t colon = in.find(':');
+  if (colon == std::string_view::npos) return false;
+  size_t n = 0;
+  if (std::from_chars(in.data(), in.data() + colon, n).ec != std::errc() || colon + 1 + n > in.size()) return false;
+  f = in.substr(colon + 1, n);
+  in.remove_prefix(colon + 1 + n);
+  return true;
+}
+
+std::string random_incarnation() {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 12; ++i) s += kHex[rd() & 15];
+  return s;
+}
+
+}  // namespace
+
+ClusterWills::ClusterWills(NatsLink& link, NodeLeases& leases, ClusterDirectory& directory, std::string node)
+    : link_(link), leases_(leases), directory_(directory), node_(std::move(node)), incarnation_(random_incarnation()) {}
+
+ClusterWills::~ClusterWills() { stop(); }
+
+void ClusterWills::start(broker::Broker& broker, broker::Dispatcher& d) {
+  broker_ = &broker;
+  dispatcher_ = &d;
+  watch_ = link_.kv_watch(kBucket, [this](NatsMessage&& e) { on_entry(std::move(e)); });
+  sweeper_ = std::thread([this] {
+    std::unique_lock lk(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lk, std::chrono::milliseconds(500));
+      if (stopping_) break;
+      lk.unlock();
+      sweep();
+      lk.lock();
+    }
+  });
+}
+
+void ClusterWills::stop() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+  if (watch_) link_.unwatch(watch_);
+  watch_ = 0;
+}
+
+// Asynchronous publishes into the bucket's stream, in this node's order: the
+// CONNECT never waits for them.
+void ClusterWills::record(const broker::PersistRecord& r) {
+  const std::string key = escape_token(node_) + "." + incarnation_ + "." + std::to_string(r.key);
+  const std::string subject = std::string("$KV.") + kBucket + "." + key;
+  if (r.kind == broker::PersistRecord::Kind::WillArmed && r.message) {
+    std::string v;
+    put(v, std::to_string(r.expiry_s));
+    put(v, r.ns);
+    put(v, r.client_id);
+    v += persist::encode_message(*r.message);
+    stats_.armed.fetch_add(1, std::memory_order_relaxed);
+    link_.js_publish(subject, v, {}, "", [](bool, uint64_t) {});
+  } else if (r.kind == broker::PersistRecord::Kind::WillDisarmed) {
+    link_.js_publish(subject, "", {{"KV-Operation", "DEL"}}, "", [](bool, uint64_t) {});
+  }
+}
+
+void ClusterWills::on_entry(NatsMessage&& e) {
+  // <node>.<incarnation>.<key>
+  const size_t a = e.subject.find('.');
+  const size_t b = a == std::string::npos ? a : e.subject.find('.', a + 1);
+  if (b == std::string::npos) return;
+  auto node = unescape_token(std::string_view(e.subject).substr(0, a));
+  if (!node) return;
+  std::lock_guard lk(mu_);
+  if (e.headers["op"] == "del" || e.data.empty() || e.data.rfind("claimed ", 0) == 0) {
+    entries_.erase(e.subject);
+    return;
+  }
+  entries_[e.subject] = Entry{*node, e.subject.substr(a + 1, b - a - 1), e.stream_seq, std::move(e.data)};
+}
+
+// The will of a node that is gone: another node's whose lease ran out, or this
+// node's from before it restarted.
+bool ClusterWills::orphaned(const Entry& e) const {
+  if (e.node == node_) return e.incarnation != incarnation_;
+  return !leases_.alive(e.node);
+}
+
+void ClusterWills::sweep() {
+  std::vector<std::pair<std::string, Entry>> orphans;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [key, e] : entries_)
+      if (orphaned(e)) orphans.emplace_back(key, e);
+  }
+  const int64_t now = broker::now_ms();
+  for (auto& [key, e] : orphans) {
+    // One claim wins: the entry's revision moves with it.
+    if (!link_.kv_update(kBucket, key, "claimed " + node_, e.revision)) continue;
+    std::string_view in = e.value, delay, ns, client;
+    if (!take(in, delay) || !take(in, ns) || !take(in, client)) continue;
+    auto m = persist::decode_message(in, broker::wall_ms(), now);
+    if (!m) continue;
+    uint32_t delay_s = 0;
+    std::from_chars(delay.data(), delay.data() + delay.size(), delay_s);
+    stats_.taken_over.fetch_add(1, std::memory_order_relaxed);
+    log::info("cluster: will of client {} (node {} gone) goes out in {} s", std::string(client), e.node, delay_s);
+    std::lock_guard lk(mu_);
+    due_.emplace(now + int64_t(delay_s) * 1000,
+                 Due{now + int64_t(delay_s) * 1000, now, key, std::string(ns), std::string(client), std::move(m)});
+  }
+  std::vector<Due> ready;
+  {
+    std::lock_guard lk(mu_);
+    while (!due_.empty() && due_.begin()->first <= now) {
+      ready.push_back(std::move(due_.begin()->second));
+      due_.erase(due_.begin());
+    }
+  }
+  for (auto& d : ready) {
+    // A new connection to the session cancels the will (MQTT 5 3.1.3.2.2):
+    // the client id was claimed again after the node was found gone.
+    if (directory_.claimed_since(d.ns, d.client_id, d.found_gone_ms)) {
+      stats_.skipped.fetch_add(1, std::memory_order_relaxed);
+    } else if (dispatcher_) {
+      stats_.published.fetch_add(1, std::memory_order_relaxed);
+      dispatcher_->run(0, [this, ns = d.ns, m = d.message](broker::WorkerContext& ctx) {
+        if (auto n = broker_->find(ns)) n->publish(m, ctx);
+      });
+    }
+    link_.kv_delete(kBucket, d.key);
+  }
+}
+
+}  // namespace sluice::cluster

@@ -1,0 +1,88 @@
+#pragma once
+// Wills of a node that dies (docs/cluster.md, "Wills"): the will of every open
+// connection is kept in the key-value bucket SLUICE_WILLS (key
+// <node>.<incarnation>.<key>) from CONNECT until the connection closes; a node
+// that is no longer alive (NodeLeases), or an earlier incarnation of this one,
+// leaves its wills there. A survivor claims each such will with a conditional
+// update on the entry's revision (one claim wins: the will goes out once),
+// waits the will's delay, and publishes it unless the client id connected
+// again somewhere since the node died, then deletes the entry.
+//
+// Not here yet: the delayed wills of sessions that had already disconnected
+// when the node died (they are in that node's memory only), and a re-check of
+// the will's publisher's rights at the time it goes out (the survivor does not
+// know the principal).
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "broker/persistence.hpp"
+
+namespace sluice::broker {
+class Broker;
+class Dispatcher;
+}  // namespace sluice::broker
+
+namespace sluice::cluster {
+
+class NatsLink;
+class NodeLeases;
+class ClusterDirectory;
+struct NatsMessage;
+
+struct WillStats {
+  std::atomic<uint64_t> armed{0}, taken_over{0}, published{0}, skipped{0};
+};
+
+class ClusterWills {
+ public:
+  static constexpr const char* kBucket = "SLUICE_WILLS";
+
+  ClusterWills(NatsLink& link, NodeLeases& leases, ClusterDirectory& directory, std::string node);
+  ~ClusterWills();
+  void start(broker::Broker& broker, broker::Dispatcher& d);
+  void stop();
+  const WillStats& stats() const { return stats_; }
+
+  // A WillArmed / WillDisarmed record of this node (ClusterDurability).
+  void record(const broker::PersistRecord& r);
+
+ private:
+  struct Entry {
+    std::string node, incarnation;
+    uint64_t revision = 0;
+    std::string value;
+  };
+  struct Due {
+    int64_t at_ms;  // steady clock
+    int64_t found_gone_ms;  // broker::now_ms() when this node claimed it
+    std::string key, ns, client_id;
+    broker::MessagePtr message;
+  };
+  void on_entry(NatsMessage&& e);
+  void sweep();
+  bool orphaned(const Entry& e) const;
+
+  NatsLink& link_;
+  NodeLeases& leases_;
+  ClusterDirectory& directory_;
+  const std::string node_;
+  const std::string incarnation_;
+  WillStats stats_;
+  broker::Broker* broker_ = nullptr;
+  broker::Dispatcher* dispatcher_ = nullptr;
+
+  std::mutex mu_;
+  std::map<std::string, Entry> entries_;  // by key, what the watch says is in the bucket
+  std::multimap<int64_t, Due> due_;       // wills this node claimed, by when they go out
+  uint64_t watch_ = 0;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+}  // namespace sluice::cluster

@@ -44,12 +44,17 @@ case $cmd in
       conninfo=$("$ROOT/scripts/pg.sh" start "$dir/pg")
       echo "$conninfo" >"$dir/postgres"
       pg_args=(--postgres "$conninfo")
+      # One control store, one master key: every node gets the same one.
+      (umask 077; openssl rand -base64 32 >"$dir/master.key")
     fi
     for i in $(seq "$nodes"); do
       m=$(free_port); echo "$m" >>"$dir/ports"; h=$(free_port); echo "$h" >>"$dir/ports"
       args=(serve --host 127.0.0.1 --mqtt-port "$m" --mqtts-port=-1 --ws-port=-1 --wss-port=-1 --http-port "$h"
             --data-dir "$dir/node-$i" --nats "$urls" --node-name "node-$i" "${pg_args[@]}")
       (( i == 1 )) && args+=(--demo)
+      if [[ -f $dir/master.key ]]; then
+        (umask 077; mkdir -p "$dir/node-$i"; cp "$dir/master.key" "$dir/node-$i/master.key")
+      fi
       "$SLUICE" "${args[@]}" >"$dir/node-$i.log" 2>&1 &
       pid=$!
       echo "$i $pid $m $h" >>"$dir/nodes"

@@ -282,6 +282,85 @@ class ThreeNodes(unittest.TestCase):
 
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
+@harness.skip_on_mosquitto("the cluster is sluice's")
+class OneService(unittest.TestCase):
+    """The whole of several nodes: one PostgreSQL control store and NATS (three nats-server
+    with JetStream). Credentials made through node 1 authenticate on nodes 2 and 3, a
+    message goes from a Signature-mode publisher on node 2 to a subscriber on node 3, a
+    shared subscription spans the nodes, and a revocation through node 1 ends the rights
+    of a subscriber on node 3 at once."""
+
+    @classmethod
+    def setUpClass(cls):
+        from cluster_harness import NatsCluster
+        cls.pg = Postgres()
+        cls.nats = NatsCluster(3).start()
+        key = master_key()
+        cls.n = [node(cls.pg, key, extra=["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]) for i in range(3)]
+        for b in cls.n:
+            b.prepare()
+        cls.t = Tenant(cls.n[0], "acme")
+        for b in cls.n:
+            b.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        for b in cls.n:
+            b.stop()
+        cls.nats.stop()
+        cls.pg.stop()
+
+    def test_credentials_messages_and_revocation_across_nodes(self):
+        ks, body = rpc(self.n[0], self.t.key_id, self.t.secret, "Ram", "CreateUser", UserName="dev")
+        self.assertEqual(ks, 200, body)
+        for action, params in (("AttachPolicyToUser", {"PolicyType": "System", "PolicyName": "AliyunMQFullAccess",
+                                                        "UserName": "dev"}),):
+            s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "Ram", action, **params)
+            self.assertEqual(s, 200, body)
+        s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "Ram", "CreateAccessKey", UserName="dev")
+        self.assertEqual(s, 200, body)
+        key = (body["AccessKey"]["AccessKeyId"], body["AccessKey"]["AccessKeySecret"])
+
+        def client(i, device):
+            for _ in range(30):  # the node hears the new key through PostgreSQL's NOTIFY
+                cid = self.t.cid(device)
+                c = MqttClient(self.n[i], cid, self.t.sig_user(key[0]), sign(key[1], cid))
+                if c.rc == 0:
+                    return c
+                c.close()
+                time.sleep(0.1)
+            self.fail(f"no CONNECT on node {i + 1}: {self.n[i].log_tail()}")
+
+        sub = client(2, "sub")
+        self.assertEqual(sub.subscribe(f"{self.t.topic}/cross/#"), [1])
+        members = [client(i, f"m{i}") for i in range(3)]
+        for m in members:
+            self.assertEqual(m.subscribe(f"$share/g/{self.t.topic}/work"), [1])
+        time.sleep(0.5)
+        pub = client(1, "pub")
+        self.assertTrue(pub.publish(f"{self.t.topic}/cross/a", b"from node 2", qos=1))
+        m = sub.get(5)
+        self.assertEqual((m.topic, m.payload), (f"{self.t.topic}/cross/a", b"from node 2"))
+        for i in range(60):
+            self.assertTrue(pub.publish(f"{self.t.topic}/work", f"job {i}".encode(), qos=1))
+        time.sleep(1.0)
+        got = []
+        for c in members:
+            while (x := c.none(0.2)) is not None:
+                got.append(x.payload.decode())
+        self.assertEqual(sorted(got), sorted(f"job {i}" for i in range(60)), "each job to one member")
+        # Revoked through node 1: the subscriber on node 3 loses its rights within a second.
+        s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "Ram", "DetachPolicyFromUser", PolicyType="System",
+                      PolicyName="AliyunMQFullAccess", UserName="dev")
+        self.assertEqual(s, 200, body)
+        self.assertTrue(sub.disconnected.wait(2), "the subscriber on node 3 kept its rights")
+        for c in [sub, pub, *members]:
+            c.close()
+        for i, b in enumerate(self.n):
+            self.assertTrue(b.alive(), f"node {i + 1} died:\n{b.log_tail()}")
+
+
+@unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")
 class StoreLostWhileRunning(unittest.TestCase):
     """PostgreSQL stopped under two running nodes, then started again."""

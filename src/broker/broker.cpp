@@ -23,6 +23,16 @@ std::shared_ptr<Namespace> Broker::get_or_create(std::string_view id, const Name
   return ns;
 }
 
+void Broker::for_each(const std::function<void(Namespace&)>& f) {
+  std::vector<std::shared_ptr<Namespace>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.reserve(spaces_.size());
+    for (const auto& [id, ns] : spaces_) all.push_back(ns);
+  }
+  for (const auto& ns : all) f(*ns);
+}
+
 std::shared_ptr<Namespace> Broker::find(std::string_view id) {
   std::lock_guard lock(mu_);
   auto it = spaces_.find(id);

@@ -1,5 +1,6 @@
 #pragma once
 // The broker: every namespace, plus the counters of every worker thread.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,8 @@ class Broker {
   std::shared_ptr<Namespace> get_or_create(std::string_view id);
   std::shared_ptr<Namespace> get_or_create(std::string_view id, const NamespaceConfig& cfg);
   std::shared_ptr<Namespace> find(std::string_view id);
+  // Calls f on every namespace (not under the broker's lock).
+  void for_each(const std::function<void(Namespace&)>& f);
 
   // Runs every namespace's housekeeping (session expiry, delayed wills).
   void housekeeping(int64_t now_ms, WorkerContext& ctx);

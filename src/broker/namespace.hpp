@@ -103,6 +103,13 @@ class Namespace {
   SessionPtr find_session(std::string_view client_id);
   SessionPtr find_session(uint64_t serial);
   size_t session_count();
+  // Sessions with a connection now, on this node (kept by Session::attach/detach).
+  int64_t online_count() const { return online_.load(std::memory_order_relaxed); }
+  void add_online(int64_t d) { online_.fetch_add(d, std::memory_order_relaxed); }
+  // Connections to this namespace on the other nodes of a cluster, as they last
+  // reported them (0 on one node): per-instance limits count them too.
+  int64_t remote_connections() const { return remote_connections_.load(std::memory_order_relaxed); }
+  void set_remote_connections(int64_t n) { remote_connections_.store(n, std::memory_order_relaxed); }
   size_t subscription_count() const { return trie_.size(); }
   size_t retained_count() const { return retained_->size(); }
   RetainedMessages& retained() { return *retained_; }
@@ -159,6 +166,7 @@ class Namespace {
   std::shared_ptr<MessageBus> bus_;
   std::shared_ptr<SessionDirectory> directory_;
   std::atomic<uint64_t> next_serial_{1};
+  std::atomic<int64_t> online_{0}, remote_connections_{0};
   struct alignas(64) CountSlot {
     std::atomic<uint64_t> in{0}, out{0};
   };

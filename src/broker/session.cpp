@@ -222,6 +222,7 @@ Client* Session::attach(Client* c) {
   // the old connection may close and be destroyed on its own thread at any
   // moment, so nobody may touch it after this critical section.
   if (old && old != c) old->kick(mqtt::Reason::SessionTakenOver);
+  if (!old != !c) ns_.add_online(c ? 1 : -1);
   client_ = c;
   online_.store(c != nullptr, std::memory_order_relaxed);
   if (pending_will_) drop_will_records_locked();
@@ -233,6 +234,7 @@ bool Session::detach(Client* c, int64_t now) {
   std::lock_guard lock(mu_);
   if (client_ != c) return false;
   client_ = nullptr;
+  ns_.add_online(-1);
   online_.store(false, std::memory_order_relaxed);
   disconnected_at_ = now;
   if (store_key_ != 0)

@@ -2,7 +2,10 @@
 // Which nodes of the cluster are alive (docs/cluster.md, "Node leases"): each
 // node says so on the core subject sln.<node> every second; a node not heard
 // for kExpireMs is taken for dead by the others. What depends on it: the nodes
-// that serve a shared subscription (a dead node's members get nothing more).
+// that serve a shared subscription (a dead node's members get nothing more),
+// the wills of a dead node. The same beat carries the node's connections per
+// namespace, so per-instance connection limits count every live node's
+// (Namespace::remote_connections, a second old at most).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +16,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+namespace sluice::broker {
+class Broker;
+}
 
 namespace sluice::cluster {
 
@@ -25,7 +32,9 @@ class NodeLeases {
 
   NodeLeases(NatsLink& link, std::string node);
   ~NodeLeases();
-  void start();
+  // `broker` (may be null): whose connections the beat reports, and whose
+  // namespaces learn the other nodes' counts.
+  void start(broker::Broker* broker = nullptr);
   void stop();
 
   // This node, a node heard within kExpireMs, or any node during this node's
@@ -41,6 +50,11 @@ class NodeLeases {
   Clock::time_point started_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Clock::time_point, std::less<>> seen_;
+  std::map<std::string, std::map<std::string, int64_t>, std::less<>> counts_;  // by node, by namespace
+  broker::Broker* broker_ = nullptr;
+  void on_beat(const std::string& data);
+  std::string beat() const;
+  void apply_counts();
   uint64_t sub_ = 0;
   std::mutex beat_mu_;
   std::condition_variable beat_cv_;

@@ -56,7 +56,7 @@ broker::Persistence& ClusterNode::durability() { return *durability_; }
 
 void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::function<void(uint64_t)> on_durable) {
   durability_->set_on_durable(std::move(on_durable));
-  leases_->start();
+  leases_->start(&broker);
   shared_->start();
   retained_->start(*link_);
   directory_->start(broker, d);

@@ -192,7 +192,8 @@ Admission MqAccessControl::admit_to_instance(const ConnectInfo& info, const Auth
   {
     std::lock_guard lk(conn_mu_);
     auto& n = connections_[who.instance_id];
-    if (settings.max_connections && n >= settings.max_connections) {
+    // Other nodes of a cluster count too (their last report, a second old at most).
+    if (settings.max_connections && n + ns->remote_connections() >= settings.max_connections) {
       Admission a;
       a.reason = Reason::QuotaExceeded;
       trace(who.instance_id, DeviceTrace{0, std::string(cid), "auth_failed", "instance connection limit reached",

@@ -359,6 +359,32 @@ class OneService(unittest.TestCase):
         for i, b in enumerate(self.n):
             self.assertTrue(b.alive(), f"node {i + 1} died:\n{b.log_tail()}")
 
+    def test_instance_connection_limit_holds_across_nodes(self):
+        s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "OnsMqtt", "UpdateInstance",
+                      InstanceId=self.t.instance, MaxConnections="2")
+        self.assertEqual(s, 200, body)
+        time.sleep(1.0)  # every node hears the new limit (NOTIFY)
+
+        def connect(i, device):
+            cid = self.t.cid(device)
+            return MqttClient(self.n[i], cid, self.t.sig_user(self.t.key_id), sign(self.t.secret, cid))
+
+        a, b = connect(0, "lim-a"), connect(1, "lim-b")
+        self.assertEqual((a.rc, b.rc), (0, 0))
+        time.sleep(2.2)  # the nodes' beats (every second) carry their connection counts
+        c = connect(2, "lim-c")
+        self.assertEqual(c.rc, 0x97, "the third connection, on a third node, is over the instance's limit of 2")
+        c.close()
+        a.close()
+        time.sleep(2.2)
+        d = connect(2, "lim-d")
+        self.assertEqual(d.rc, 0, "room again once a connection on another node closed")
+        for x in (b, d):
+            x.close()
+        s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "OnsMqtt", "UpdateInstance",
+                      InstanceId=self.t.instance, MaxConnections="0")
+        self.assertEqual(s, 200, body)
+
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")

@@ -224,7 +224,10 @@ void AuditLog::take_refusal_summaries(std::vector<AuditEvent>& batch, bool all) 
   for (auto& s : refusals_->due(std::chrono::steady_clock::now(), all)) batch.push_back(std::move(s));
 }
 
+// Returns once every event queued before the call is written: a batch the
+// writer thread already took is waited for (write_mu_), not skipped.
 void AuditLog::flush() {
+  std::lock_guard w(write_mu_);
   std::vector<AuditEvent> batch;
   {
     std::lock_guard lk(mu_);
@@ -238,11 +241,15 @@ void AuditLog::run() {
   std::unique_lock lk(mu_);
   while (!stop_) {
     cv_.wait_for(lk, std::chrono::milliseconds(opts_.flush_ms));
+    lk.unlock();
+    std::unique_lock w(write_mu_);  // before mu_, as in flush()
+    lk.lock();
     std::vector<AuditEvent> batch;
     batch.swap(queue_);
     take_refusal_summaries(batch, false);
     lk.unlock();
     write_batch(batch);
+    w.unlock();
     int64_t t = now_ms();
     if (t - last_prune_ms_ > 3'600'000) {
       last_prune_ms_ = t;

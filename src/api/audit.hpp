@@ -104,6 +104,7 @@ class AuditLog {
   std::shared_ptr<store::Store> store_;
   AuditOptions opts_;
   std::mutex mu_;
+  std::mutex write_mu_;  // held while a batch is taken and written (flush waits for one in flight)
   std::condition_variable cv_;
   std::vector<AuditEvent> queue_;
   std::unique_ptr<RefusalAggregator> refusals_;  // under mu_

@@ -9,6 +9,15 @@
 // window: a request older than that is refused for its timestamp anyway) and
 // are deleted by whichever node comes by, once a minute.
 //
+// Group commit: the requests of the HTTP threads that arrive while a round
+// trip is in flight wait, and the next round trip records all of them in one
+// statement (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
+// RETURNING nonce_hash`): each learns from RETURNING whether its row was new.
+// No thread of its own: the first waiting request sends the batch (leader),
+// the others wait for its answer. The guarantee is the primary key's, as with
+// one insert per request; a nonce twice in one batch is new for its first
+// request only.
+//
 // It has a connection of its own (Store::connect()), so API calls do not queue
 // behind the store mutex for it, and that connection does not wait for the
 // disk at commit (synchronous_commit = off): a crash of PostgreSQL may forget
@@ -16,10 +25,14 @@
 // requests made in that instant, still bound by their timestamps.
 //
 // Only for PostgreSQL: one node on SQLite has one NonceCache, which is all.
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::store {
 class Store;
@@ -41,11 +54,33 @@ class NonceLedger {
   // is out of reach: the caller answers ServiceUnavailable, it cannot tell).
   bool first_use(std::string_view access_key_id, std::string_view nonce, int64_t now, int64_t ttl_seconds);
 
+  // One batch's statement, as the leader sends it: for each hash (hex
+  // SHA-256), whether its row was new; a hash given twice is new once at most.
+  // Throws store::DbError. Public for the tests.
+  struct Entry {
+    std::string hash;
+    int64_t expires_at = 0;
+  };
+  std::vector<bool> record(const std::vector<Entry>& batch);
+
+  // Round trips made and nonces recorded, since construction (tests, benchmarks).
+  struct Stats {
+    uint64_t statements = 0, nonces = 0;
+  };
+  Stats stats() const;
+
  private:
+  struct Waiter;
+  static constexpr size_t kMaxBatch = 256;  // nonces per statement
+
   store::Store& store_;
-  std::mutex mu_;  // the connection
-  std::unique_ptr<store::Db> db_;
+  std::unique_ptr<store::Db> db_;  // the leader's alone, while it holds `sending_`
+  mutable std::mutex mu_;          // what follows
+  std::condition_variable cv_;
+  std::vector<Waiter*> queue_;  // waiting for the next round trip
+  bool sending_ = false;        // a leader's round trip is in flight
   int64_t next_prune_ = 0;
+  Stats stats_;
 };
 
 }  // namespace sluice::api

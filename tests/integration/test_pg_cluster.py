@@ -143,15 +143,21 @@ class StartupFaults(unittest.TestCase):
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")
-class ThreeNodes(unittest.TestCase):
+class SharedStoreNodes(unittest.TestCase):
+    """Three nodes on one throwaway PostgreSQL and master key, with tenant "acme" made with
+    `sluice admin` against the shared store; node_args(i) adds each node's own flags."""
+
+    @classmethod
+    def node_args(cls, i):
+        return []
+
     @classmethod
     def setUpClass(cls):
         cls.pg = Postgres()
         key = master_key()
-        cls.n = [node(cls.pg, key) for _ in range(3)]
+        cls.n = [node(cls.pg, key, extra=cls.node_args(i)) for i in range(3)]
         for b in cls.n:
             b.prepare()
-        # The tenant is made with `sluice admin` against the shared store (SLUICE_POSTGRES).
         cls.t = Tenant(cls.n[0], "acme")
         for b in cls.n:
             b.start()
@@ -161,6 +167,11 @@ class ThreeNodes(unittest.TestCase):
         for b in cls.n:
             b.stop()
         cls.pg.stop()
+
+
+@unittest.skipUnless(HAVE_PG, SKIP_WHY)
+@harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")
+class ThreeNodes(SharedStoreNodes):
 
     def setUp(self):
         self.clients = []
@@ -283,7 +294,7 @@ class ThreeNodes(unittest.TestCase):
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the cluster is sluice's")
-class OneService(unittest.TestCase):
+class OneService(SharedStoreNodes):
     """The whole of several nodes: one PostgreSQL control store and NATS (three nats-server
     with JetStream). Credentials made through node 1 authenticate on nodes 2 and 3, a
     message goes from a Signature-mode publisher on node 2 to a subscriber on node 3, a
@@ -291,24 +302,19 @@ class OneService(unittest.TestCase):
     of a subscriber on node 3 at once."""
 
     @classmethod
+    def node_args(cls, i):
+        return ["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]
+
+    @classmethod
     def setUpClass(cls):
         from cluster_harness import NatsCluster
-        cls.pg = Postgres()
         cls.nats = NatsCluster(3).start()
-        key = master_key()
-        cls.n = [node(cls.pg, key, extra=["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]) for i in range(3)]
-        for b in cls.n:
-            b.prepare()
-        cls.t = Tenant(cls.n[0], "acme")
-        for b in cls.n:
-            b.start()
+        super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
-        for b in cls.n:
-            b.stop()
+        super().tearDownClass()
         cls.nats.stop()
-        cls.pg.stop()
 
     def test_credentials_messages_and_revocation_across_nodes(self):
         ks, body = rpc(self.n[0], self.t.key_id, self.t.secret, "Ram", "CreateUser", UserName="dev")

@@ -30,30 +30,15 @@ ClusterDurability::ClusterDurability(NatsLink& link) : link_(link) {
       lk.lock();
     }
   });
-  kv_thread_ = std::thread([this] {
-    std::unique_lock lk(kv_mu_);
-    while (true) {
-      kv_cv_.wait(lk, [this] { return stopping_ || !kv_jobs_.empty(); });
-      if (kv_jobs_.empty()) return;  // stopping, and nothing left
-      auto job = std::move(kv_jobs_.front());
-      kv_jobs_.pop_front();
-      lk.unlock();
-      job();
-      lk.lock();
-    }
-  });
 }
 
 ClusterDurability::~ClusterDurability() {
   {
     std::lock_guard a(retry_mu_);
-    std::lock_guard b(kv_mu_);
     stopping_ = true;
   }
   retry_cv_.notify_all();
-  kv_cv_.notify_all();
   retry_thread_.join();
-  kv_thread_.join();
 }
 
 void ClusterDurability::set_on_durable(std::function<void(uint64_t)> f) {
@@ -115,16 +100,10 @@ uint64_t ClusterDurability::submit(broker::PersistRecord&& r) {
   std::string key = retained_key(r.ns, r.text);
   std::string value = r.kind == Kind::RetainedSet && r.message ? persist::encode_message(*r.message) : std::string();
   return track([this, key = std::move(key), value = std::move(value)](std::function<void(bool)> done) {
-    {
-      std::lock_guard lk(kv_mu_);
-      kv_jobs_.push_back([this, key, value, done = std::move(done)] {
-        const bool ok = value.empty() ? link_.kv_delete(kRetainedBucket, key)
-                                      : link_.kv_put(kRetainedBucket, key, value);
-        if (!ok) log::debug("cluster: retained {} not written yet; retrying", key);
-        done(ok);
-      });
-    }
-    kv_cv_.notify_one();
+    link_.kv_write_async(kRetainedBucket, key, value, [key, done = std::move(done)](bool ok) {
+      if (!ok) log::debug("cluster: retained {} not written yet; retrying", key);
+      done(ok);
+    });
   });
 }
 

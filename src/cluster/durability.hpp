@@ -75,12 +75,6 @@ class ClusterDurability final : public broker::Persistence {
   std::deque<std::pair<uint64_t, Write>> retries_;
   bool stopping_ = false;
   std::thread retry_thread_;
-
-  // Key-value writes are synchronous in libnats: one thread does them, in order.
-  std::mutex kv_mu_;
-  std::condition_variable kv_cv_;
-  std::deque<std::function<void()>> kv_jobs_;
-  std::thread kv_thread_;
 };
 
 }  // namespace sluice::cluster

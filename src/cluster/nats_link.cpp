@@ -369,11 +369,13 @@ void NatsLink::ensure_kv(const std::string& bucket) {
   if (!impl_->kvs.emplace(bucket, kv).second) kvStore_Destroy(kv);
 }
 
-bool NatsLink::kv_put(const std::string& bucket, const std::string& key, std::string_view value) {
-  kvStore* kv = impl_->kv(bucket);
-  if (!kv) return false;
-  uint64_t rev = 0;
-  return kvStore_Put(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size())) == NATS_OK;
+void NatsLink::kv_write_async(const std::string& bucket, const std::string& key, std::string_view value,
+                              std::function<void(bool)> done) {
+  std::map<std::string, std::string> headers;
+  if (value.empty()) headers["KV-Operation"] = "DEL";  // what kvStore_Delete writes
+  js_publish("$KV." + bucket + "." + key, value, headers, "", [done = std::move(done)](bool ok, uint64_t) {
+    if (done) done(ok);
+  });
 }
 
 bool NatsLink::kv_update(const std::string& bucket, const std::string& key, std::string_view value,

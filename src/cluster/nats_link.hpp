@@ -85,8 +85,13 @@ class NatsLink {
 
   // ---- key-value ----
   void ensure_kv(const std::string& bucket);
-  bool kv_put(const std::string& bucket, const std::string& key, std::string_view value);
   bool kv_delete(const std::string& bucket, const std::string& key);
+  // Asynchronous: a put (or, `value` empty, a delete) is a message on the
+  // bucket's stream, sent in this connection's order; `done(ok)` runs once
+  // JetStream stored it or failed (may be null). Nothing waits on the caller's
+  // thread.
+  void kv_write_async(const std::string& bucket, const std::string& key, std::string_view value,
+                      std::function<void(bool ok)> done = nullptr);
   // Writes `value` only if the key's last revision is still `last_revision`
   // (compare-and-set: of several nodes doing it at once, one succeeds).
   bool kv_update(const std::string& bucket, const std::string& key, std::string_view value, uint64_t last_revision);

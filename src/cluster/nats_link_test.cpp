@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -109,21 +110,33 @@ TEST(NatsLink, StreamPublishAcknowledgedThenFollowedInOrder) {
   EXPECT_EQ(replay.got[5].data, "m19");
 }
 
+// kv_write_async, waited for: true once JetStream stored it.
+static bool kv_write(NatsLink& l, const std::string& bucket, const std::string& key, std::string_view value) {
+  std::promise<bool> stored;
+  l.kv_write_async(bucket, key, value, [&stored](bool ok) { stored.set_value(ok); });
+  auto f = stored.get_future();
+  return f.wait_for(5s) == std::future_status::ready && f.get();
+}
+
 TEST(NatsLink, KeyValueWatchSeesValuesAndDeletions) {
   sluice::cluster::testing::TestNats nats;
   NatsLink a(opts(nats, "a")), b(opts(nats, "b"));
   a.ensure_kv("T_RET");
   b.ensure_kv("T_RET");
-  ASSERT_TRUE(a.kv_put("T_RET", "ns.a.b", "first"));
+  ASSERT_TRUE(kv_write(a, "T_RET", "ns.a.b", "first"));
   Inbox w;
   const uint64_t id = b.kv_watch("T_RET", w.handler());
   ASSERT_TRUE(w.wait_for(1));
   EXPECT_EQ(w.got[0].subject, "ns.a.b");
   EXPECT_EQ(w.got[0].data, "first");
-  ASSERT_TRUE(a.kv_put("T_RET", "ns.a.b", "second"));
-  ASSERT_TRUE(a.kv_delete("T_RET", "ns.a.b"));
-  ASSERT_TRUE(w.wait_for(3));
+  ASSERT_TRUE(kv_write(a, "T_RET", "ns.a.b", "second"));
+  ASSERT_TRUE(kv_write(a, "T_RET", "ns.a.b", ""));  // an empty value deletes
+  ASSERT_TRUE(kv_write(a, "T_RET", "ns.c", "third"));
+  ASSERT_TRUE(a.kv_delete("T_RET", "ns.c"));
+  ASSERT_TRUE(w.wait_for(5));
   EXPECT_EQ(w.got[1].data, "second");
   EXPECT_EQ(w.got[2].headers["op"], "del");
+  EXPECT_EQ(w.got[3].data, "third");
+  EXPECT_EQ(w.got[4].headers["op"], "del");
   b.unwatch(id);
 }

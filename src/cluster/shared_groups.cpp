@@ -47,14 +47,9 @@ std::string SharedGroups::digest(std::string_view ns, std::string_view group, st
   return out;
 }
 
-// Asynchronous publishes into the bucket's stream (a key-value put or delete
-// is a message on $KV.<bucket>.<key>), in this node's order.
+// Asynchronous, in this node's order: interest changes never wait for NATS.
 void SharedGroups::announce(const std::string& d, bool present) {
-  const std::string subject = std::string("$KV.") + kBucket + "." + d + "." + escape_token(node_);
-  if (present)
-    link_.js_publish(subject, node_, {}, "", [](bool, uint64_t) {});
-  else
-    link_.js_publish(subject, "", {{"KV-Operation", "DEL"}}, "", [](bool, uint64_t) {});
+  link_.kv_write_async(kBucket, d + "." + escape_token(node_), present ? std::string_view(node_) : std::string_view());
 }
 
 void SharedGroups::added(std::string_view ns, std::string_view group, std::string_view filter) {

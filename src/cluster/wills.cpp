@@ -79,11 +79,9 @@ void ClusterWills::stop() {
   watch_ = 0;
 }
 
-// Asynchronous publishes into the bucket's stream, in this node's order: the
-// CONNECT never waits for them.
+// Asynchronous, in this node's order: the CONNECT never waits for them.
 void ClusterWills::record(const broker::PersistRecord& r) {
   const std::string key = escape_token(node_) + "." + incarnation_ + "." + std::to_string(r.key);
-  const std::string subject = std::string("$KV.") + kBucket + "." + key;
   if (r.kind == broker::PersistRecord::Kind::WillArmed && r.message) {
     std::string v;
     put(v, std::to_string(r.expiry_s));
@@ -91,9 +89,9 @@ void ClusterWills::record(const broker::PersistRecord& r) {
     put(v, r.client_id);
     v += persist::encode_message(*r.message);
     stats_.armed.fetch_add(1, std::memory_order_relaxed);
-    link_.js_publish(subject, v, {}, "", [](bool, uint64_t) {});
+    link_.kv_write_async(kBucket, key, v);
   } else if (r.kind == broker::PersistRecord::Kind::WillDisarmed) {
-    link_.js_publish(subject, "", {{"KV-Operation", "DEL"}}, "", [](bool, uint64_t) {});
+    link_.kv_write_async(kBucket, key, {});
   }
 }
 

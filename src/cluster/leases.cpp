@@ -1,6 +1,6 @@
 #include "cluster/leases.hpp"
 
-#include <algorithm>
+#include <cstdlib>
 
 #include "broker/broker.hpp"
 #include "broker/namespace.hpp"
@@ -62,12 +62,9 @@ void NodeLeases::apply_counts() {
   {
     const auto now = Clock::now();
     std::shared_lock lk(mu_);
-    for (const auto& [node, counts] : counts_) {
-      auto seen = seen_.find(node);
-      if (node == node_ || seen == seen_.end() || now - seen->second >= std::chrono::milliseconds(kExpireMs))
-        continue;
-      for (const auto& [ns, n] : counts) sums[ns] += n;
-    }
+    for (const auto& [node, counts] : counts_)
+      if (node != node_ && heard_locked(node, now))
+        for (const auto& [ns, n] : counts) sums[ns] += n;
   }
   broker_->for_each([&sums](broker::Namespace& ns) {
     auto it = sums.find(ns.id());
@@ -86,25 +83,17 @@ void NodeLeases::stop() {
   sub_ = 0;
 }
 
+bool NodeLeases::heard_locked(const std::string& node, Clock::time_point now) const {
+  auto it = seen_.find(node);
+  return it != seen_.end() && now - it->second < std::chrono::milliseconds(kExpireMs);
+}
+
 bool NodeLeases::alive(const std::string& node) const {
   if (node == node_) return true;
   const auto now = Clock::now();
   if (now - started_ < std::chrono::milliseconds(kExpireMs)) return true;
   std::shared_lock lk(mu_);
-  auto it = seen_.find(node);
-  return it != seen_.end() && now - it->second < std::chrono::milliseconds(kExpireMs);
-}
-
-std::vector<std::string> NodeLeases::live_nodes() const {
-  const auto now = Clock::now();
-  std::vector<std::string> out;
-  std::shared_lock lk(mu_);
-  for (const auto& [n, t] : seen_)
-    if (n == node_ || now - t < std::chrono::milliseconds(kExpireMs)) out.push_back(n);
-  lk.unlock();
-  if (std::find(out.begin(), out.end(), node_) == out.end())
-    out.insert(std::lower_bound(out.begin(), out.end(), node_), node_);
-  return out;
+  return heard_locked(node, now);
 }
 
 }  // namespace sluice::cluster

@@ -40,8 +40,6 @@ class NodeLeases {
   // This node, a node heard within kExpireMs, or any node during this node's
   // first kExpireMs (before it could have heard the others).
   bool alive(const std::string& node) const;
-  // The nodes heard within kExpireMs, this one included, sorted.
-  std::vector<std::string> live_nodes() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -55,6 +53,8 @@ class NodeLeases {
   void on_beat(const std::string& data);
   std::string beat() const;
   void apply_counts();
+  // `node` was heard within kExpireMs of `now` (mu_ held).
+  bool heard_locked(const std::string& node, Clock::time_point now) const;
   uint64_t sub_ = 0;
   std::mutex beat_mu_;
   std::condition_variable beat_cv_;

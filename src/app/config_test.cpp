@@ -170,3 +170,31 @@ TEST(Config, PostgresStoreFromFileAndEnvironment) {
   ::unsetenv("SLUICE_POSTGRES");
   EXPECT_EQ(c.store.postgres, "host=db2");
 }
+
+// [cluster] nats: a TOML array or a comma-separated string (file, environment,
+// --nats alike); anything but nats:// or tls:// URLs is refused, naming it.
+TEST(Config, ClusterNatsUrlsAreCheckedEverywhere) {
+  Config c;
+  auto path = write_file("[cluster]\nnats = [\"nats://a:4222\", \"tls://b:4222\"]\nnode_name = \"n1\"\n");
+  sluice::app::load_toml(path, c);
+  std::filesystem::remove(path);
+  EXPECT_EQ(c.cluster.nats, (std::vector<std::string>{"nats://a:4222", "tls://b:4222"}));
+  EXPECT_EQ(c.cluster.node_name, "n1");
+  path = write_file("[cluster]\nnats = [\"http://a:4222\"]\n");
+  try {
+    sluice::app::load_toml(path, c);
+    ADD_FAILURE() << "an http:// URL was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"http://a:4222\" is not a nats:// or tls:// URL"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(path);
+  ::setenv("SLUICE_CLUSTER_NATS", "nats://x:1,nats://y:2", 1);
+  sluice::app::load_env(c);
+  ::unsetenv("SLUICE_CLUSTER_NATS");
+  EXPECT_EQ(c.cluster.nats.size(), 2u);
+  sluice::app::set_option(c, "cluster", "nats", "nats://z:3");
+  EXPECT_EQ(c.cluster.nats, std::vector<std::string>{"nats://z:3"});
+  EXPECT_THROW(sluice::app::set_option(c, "cluster", "nats", "z:3"), std::runtime_error);
+  EXPECT_THROW(sluice::app::set_option(c, "cluster", "no_such_key", "1"), std::runtime_error);
+}

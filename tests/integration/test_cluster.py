@@ -346,5 +346,32 @@ class NodeDeath(unittest.TestCase):
             cluster.stop()
 
 
+
+@harness.skip_on_mosquitto("the cluster is sluice's")
+class StartupErrors(unittest.TestCase):
+    """A node that cannot join says why and exits non-zero, instead of running alone."""
+
+    def serve(self, *args):
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="sluice-cl-err-") as d:
+            r = subprocess.run([harness.sluice_bin(), "serve", "--allow-anonymous", "--data-dir", d,
+                                "--host", "127.0.0.1", "--mqtt-port", "0", "--http-port=-1", *args],
+                               capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout + r.stderr
+
+    def test_unreachable_nats_missing_name_and_bad_url(self):
+        port = harness.free_ports(1)[0]
+        rc, out = self.serve("--nats", f"nats://127.0.0.1:{port}", "--node-name", "n1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(f"cannot reach NATS at nats://127.0.0.1:{port}", out)
+        rc, out = self.serve("--nats", f"nats://127.0.0.1:{port}")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("--node-name is required", out)
+        rc, out = self.serve("--nats", "127.0.0.1:4222", "--node-name", "n1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("is not a nats:// or tls:// URL", out)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

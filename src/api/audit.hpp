@@ -20,6 +20,7 @@
 
 namespace sluice::store {
 class Store;
+class Db;
 }
 
 namespace sluice::api {
@@ -100,8 +101,16 @@ class AuditLog {
   // Under mu_: the refusal summaries whose window ended (all of them when `all`).
   void take_refusal_summaries(std::vector<AuditEvent>& batch, bool all);
   void write_batch(std::vector<AuditEvent>& batch);
+  // Runs fn(db) on the log's connection: on PostgreSQL a connection of its own
+  // (own_mu_), so that writing a batch (several round trips) never holds the
+  // store mutex that every API read and the change feeds wait for; on SQLite
+  // the store's single connection under the store mutex (one writer per file).
+  template <class F>
+  auto with_db(F&& fn);
 
   std::shared_ptr<store::Store> store_;
+  std::unique_ptr<store::Db> own_db_;  // PostgreSQL only
+  std::mutex own_mu_;                  // own_db_'s
   AuditOptions opts_;
   std::mutex mu_;
   std::mutex write_mu_;  // held while a batch is taken and written (flush waits for one in flight)

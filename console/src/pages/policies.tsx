@@ -5,9 +5,16 @@ import { PolicyCheck, call, unwrap, validatePolicy } from '../api';
 import { ActionButton, Notice, ErrorBox, Field, Form, Link, LoadedTable, Loading, PageHead, Panel, SearchInput, Table, fmtTime, markReady, navigate, toApiError, useAction, useLoad, useReady } from '../ui';
 import { PolicyTypeTabs, RiskBadge, isFlaggedHighRisk } from './grant';
 
+// The policy the editor just created, for the list to confirm once.
+let justCreated = '';
+
 export function Policies() {
   // Just created (from the editor): say so, and show the custom list it is in.
-  const created = new URLSearchParams(location.search).get('created') || '';
+  const [created] = useState(() => {
+    const c = justCreated;
+    justCreated = '';
+    return c;
+  });
   const [type, setType] = useState<'System' | 'Custom'>(created ? 'Custom' : 'System');
   const [q, setQ] = useState('');
   const list = useLoad(() => call('Ram', 'ListPolicies', { PolicyType: type, MaxItems: 1000 }), [type]);
@@ -252,7 +259,8 @@ export function PolicyEditor() {
                 RotateStrategy: rotate ? 'DeleteOldestNonDefaultVersionWhenLimitExceeded' : 'None',
               });
             else await call('Ram', 'CreatePolicy', { PolicyName: name, Description: desc, PolicyDocument: doc });
-            navigate(`/ram/policies?created=${encodeURIComponent(name)}`);
+            justCreated = name;
+            navigate('/ram/policies');
           })
         }
       >

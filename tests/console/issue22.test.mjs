@@ -220,6 +220,8 @@ test('console: issue 22, items 1-12', { timeout: 300000 }, async (t) => {
       await page.getByText('2 selected').waitFor();
       await page.locator('.batch-bar').getByRole('button', { name: 'Add Permissions' }).click();
       const dlg = page.getByRole('dialog', { name: 'Grant Permission' });
+      const dlgTabs = await dlg.getByRole('tab').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+      assert.equal(new Set(dlgTabs).size, 1, `the grant panel's tabs side by side: ${dlgTabs}`);
       await dlg.getByPlaceholder(/Search by policy name/).fill('AliyunMQFullAccess');
       await dlg.locator('li').filter({ hasText: 'AliyunMQFullAccess' }).getByText('Full access').waitFor();
       await dlg.getByPlaceholder(/Search by policy name/).fill('AliyunMQSubOnlyAccess');

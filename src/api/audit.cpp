@@ -107,6 +107,16 @@ struct Where {
   std::vector<bool> is_num;
 };
 
+}  // namespace
+
+bool is_read_event(std::string_view event_name) {
+  for (const char* p : kReadEventPrefixes)
+    if (event_name.starts_with(p)) return true;
+  return false;
+}
+
+namespace {
+
 Where build_where(const AuditQuery& q) {
   Where w;
   auto add_text = [&](const char* clause, const std::string& v) {
@@ -128,6 +138,12 @@ Where build_where(const AuditQuery& q) {
   if (q.user_name) add_text("user_name = ?", *q.user_name);
   if (q.access_key_id) add_text("access_key_id = ?", *q.access_key_id);
   if (q.event_type) add_text("event_type = ?", *q.event_type);
+  if (q.read) {
+    std::string any;
+    for (const char* p : kReadEventPrefixes) any += std::string(any.empty() ? "" : " OR ") + "event_name LIKE '" + p + "%'";
+    w.sql += w.sql.empty() ? " WHERE " : " AND ";
+    w.sql += (*q.read ? "(" : "NOT (") + any + ")";
+  }
   if (q.before_id > 0) add_num("id < ?", q.before_id);
   return w;
 }

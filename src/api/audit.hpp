@@ -67,6 +67,11 @@ bool is_unidentified_refusal(const AuditEvent& e);
 
 class RefusalAggregator;
 
+// ActionTrail's eventRW: "Read" for an operation that only looks (its name
+// starts Get, List, Query, BatchQuery, Lookup or Describe), else "Write".
+inline constexpr const char* kReadEventPrefixes[] = {"Get", "List", "Query", "BatchQuery", "Lookup", "Describe"};
+bool is_read_event(std::string_view event_name);
+
 struct AuditQuery {
   std::string account_id;                 // required for API lookups ("" = all, admin export)
   std::optional<int64_t> start_ms, end_ms;
@@ -74,6 +79,7 @@ struct AuditQuery {
   std::optional<std::string> user_name;
   std::optional<std::string> access_key_id;
   std::optional<std::string> event_type;
+  std::optional<bool> read;               // ActionTrail's EventRW: Read (true) or Write (false)
   size_t max_results = 50;
   int64_t before_id = 0;                  // paging: only ids below this (0 = from newest)
 };

@@ -113,6 +113,8 @@ void ram(Table& t) {
   add("ListEntitiesForPolicy", {"PolicyType", "PolicyName"});
   add("GetAccountSummary", {});
   add("GetAccountAlias", {});
+  add("SetAccountAlias", {"AccountAlias"});
+  add("ClearAccountAlias", {});
 }
 
 void resourcemanager(Table& t) {

@@ -129,7 +129,7 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
   }
   if (!accounts->empty()) return true;
   const std::string password = env_or("SLUICE_ROOT_PASSWORD", store::random_string(20, store::kAlnum));
-  auto acct = iam.create_account("root", "root", password);
+  auto acct = iam.create_account("root", "", password);  // alias: the account id, as in the cloud
   // Nodes of one PostgreSQL store started at once: another node made it first.
   if (!acct && acct.error().code.rfind("EntityAlreadyExists.Account", 0) == 0) return true;
   if (!acct) {

@@ -378,6 +378,9 @@ void Connection::on_subscribe(mqtt::Subscribe& s) {
     } else {
       broker::SubOptions o;
       o.qos = std::min(sub.options.qos, cfg.maximum_qos);
+      // ApsaraMQ grants no QoS 2 to a persistent session's subscription: QoS 1 (a
+      // lower grant, as MQTT allows; the SUBACK says which).
+      if (o.qos == 2 && !cfg.qos2_persistent_sessions && session_->expiry_interval() > 0) o.qos = 1;
       o.no_local = sub.options.no_local;
       o.retain_as_published = sub.options.retain_as_published;
       o.retain_handling = sub.options.retain_handling;

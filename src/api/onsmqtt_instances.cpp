@@ -257,6 +257,8 @@ void DescribeMqttMetaData(Call& c) {
     w.field("SubscriptionCount", static_cast<int64_t>(per[n].subscriptions));
     w.field("MessagesIn", static_cast<int64_t>(per[n].messages_in));
     w.field("MessagesOut", static_cast<int64_t>(per[n].messages_out));
+    w.field("Denied", static_cast<int64_t>(per[n].denied));
+    w.field("QueuedMessages", static_cast<int64_t>(per[n].queued));
     w.end_object();
   }
   w.end_array();

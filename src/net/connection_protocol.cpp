@@ -287,8 +287,10 @@ void Connection::on_publish(mqtt::Publish& p) {
   }
 
   if (access_) {
-    if (const Reason r = access_->authorize_publish(topic, p.qos, p.retain); r != Reason::Success)
+    if (const Reason r = access_->authorize_publish(topic, p.qos, p.retain); r != Reason::Success) {
+      ns_->count_denied(w_.ctx().id());
       return refuse_publish(p, r);
+    }
   }
 
   auto m = broker::make_pooled_message();
@@ -374,6 +376,7 @@ void Connection::on_subscribe(mqtt::Subscribe& s) {
       r = Reason::QuotaExceeded;
     } else if (Reason denied = access_ ? access_->authorize_subscribe(filter) : Reason::Success;
                denied != Reason::Success) {
+      ns_->count_denied(w_.ctx().id());
       r = denied;
     } else {
       broker::SubOptions o;

@@ -29,6 +29,7 @@ import {
   useReady,
 } from '../ui';
 import { Instance, StatusBadge, denied } from './instances';
+import { InstanceMetrics } from './instance_metrics';
 
 const TABS: { id: string; label: string }[] = [
   { id: 'details', label: 'Instance Details' },
@@ -190,6 +191,7 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
           ))}
         </dl>
       </div>
+      <InstanceMetrics id={inst.InstanceId} />
     </div>
     </>
   );

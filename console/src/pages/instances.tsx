@@ -37,7 +37,7 @@ export function Instances() {
       {denied(list.data?.Message) && (
         <div class="alert alert-denied" role="alert" data-testid="list-message">
           <strong>No instance is visible to you</strong>
-          <p class="alert-text">{list.data.Message}</p>
+          <p class="alert-text">{denied(list.data?.Message)}</p>
           <p class="muted small">
             A RAM user without mq:MqttInstanceAccess sees an empty instance list. Ask an administrator to grant
             mq:ListMqttInstance and mq:MqttInstanceAccess.

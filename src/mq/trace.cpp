@@ -42,8 +42,8 @@ void TraceStore::persist_to(std::unique_ptr<TraceDisk> disk) {
           trim(d, limits_.max_message_events, now);
           ++n;
         });
+    disk_ = std::move(disk);  // under the lock: device() / message() read it there
   }
-  disk_ = std::move(disk);
   log::info("traces: {} read back from disk", n);
 }
 

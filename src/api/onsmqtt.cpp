@@ -7,6 +7,7 @@
 //
 // This file: the helpers every family shares (onsmqtt_internal.hpp) and the
 // product's one entry point.
+#include <boost/json.hpp>
 #include <shared_mutex>
 #include <unordered_set>
 
@@ -71,6 +72,44 @@ std::vector<std::string> topic_arns(Call& c, const std::string& inst, const std:
   auto slash = topic.find('/');
   if (slash != std::string::npos) v.push_back(c.arn("mq", "topic/" + inst + "/" + topic.substr(0, slash)));
   return v;
+}
+
+void ok_numeric(Call& c, const char* message) {
+  c.out().field("Code", static_cast<int64_t>(200));
+  c.out().field("Success", true);
+  c.out().field("Message", message);
+}
+void ok_text(Call& c, const char* message) {
+  c.out().field("Code", "200");
+  c.out().field("Success", "true");
+  c.out().field("Message", message);
+}
+
+std::vector<mq::Tag> json_tags(Call& c, const char* name) {
+  std::vector<mq::Tag> out;
+  auto text = c.opt(name);
+  if (!text || text->empty()) return out;
+  const std::string bad = std::string("InvalidParameter.") + name;
+  const std::string form = std::string(name) + R"( is a JSON array of tags, e.g. [{"key":"env","value":"prod"}].)";
+  boost::json::error_code ec;
+  auto v = boost::json::parse(*text, ec);
+  if (ec || !v.is_array()) fail(bad, 400, form);
+  if (v.as_array().size() > 20) fail(bad, 400, std::string(name) + " holds at most 20 tags.");
+  auto str = [&](const boost::json::object& o, std::initializer_list<const char*> keys) -> std::string {
+    for (const char* k : keys)
+      if (const auto* p = o.if_contains(k)) {
+        if (!p->is_string()) fail(bad, 400, form);
+        return std::string(p->as_string());
+      }
+    return {};
+  };
+  for (const auto& e : v.as_array()) {
+    if (!e.is_object()) fail(bad, 400, form);
+    mq::Tag t{str(e.as_object(), {"key", "Key", "TagKey"}), str(e.as_object(), {"value", "Value", "TagValue"})};
+    if (t.key.empty()) fail(bad, 400, "Every tag in " + std::string(name) + " needs a non-empty \"key\".");
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 void add(Registry& r, std::initializer_list<NamedOp> ops) {

@@ -10,7 +10,7 @@ namespace sluice::api::onsmqtt {
 
 namespace {
 
-void ok(Call& c) { c.out().field("Success", true); }
+void ok(Call& c) { ok_numeric(c); }
 void AddCustomAuthIdentity(Call& c) {
   auto [m, id] = instance_op(c, "AddCustomAuthIdentity");
   unwrap(m.AddCustomAuthIdentity(c.account(), id, c.req("Username"), c.req("IdentityType"),

@@ -64,13 +64,19 @@ void ListDeviceCredentialClientId(Call& c) {
   auto group = c.req("GroupId");
   authz(c, "ListDeviceCredentialClientId", id);
   auto ids = unwrap(m.ListDeviceCredentialClientId(c.account(), id, group));
+  // The cloud's model gives PageNo, PageSize and Total as strings.
+  const int64_t no = c.opt_int("PageNo", 1, 1, 1'000'000'000), size = c.opt_int("PageSize", 50, 1, 100);
+  const size_t begin = std::min(ids.size(), static_cast<size_t>((no - 1) * size));
+  const size_t end = std::min(ids.size(), begin + static_cast<size_t>(size));
   auto& w = c.out();
   w.key("DeviceCredentialClientIdList").begin_object();
-  auto pg = number_page(c, ids.size(), w, 50, 100, "PageNo", "PageSize");
+  w.field("PageNo", std::to_string(no));
+  w.field("PageSize", std::to_string(size));
+  w.field("Total", std::to_string(ids.size()));
   w.key("ClientIdList").begin_array();
-  for (size_t i = pg.begin; i < pg.end; ++i) w.value(ids[i]);
+  for (size_t i = begin; i < end; ++i) w.value(ids[i]);
   w.end_array();
-  w.field("NextToken", pg.end < ids.size() ? std::to_string(pg.end) : std::string());
+  w.field("NextToken", end < ids.size() ? std::to_string(end) : std::string());
   w.end_object();
 }
 

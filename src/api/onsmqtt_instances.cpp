@@ -10,21 +10,56 @@ namespace sluice::api::onsmqtt {
 
 namespace {
 
-void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg, const RpcServices::Endpoints& ep) {
+// The cloud's codes (ListInstances of OnsMqtt 2020-04-20): InstanceType 0 basic,
+// 1 platinum, 4 professional, 5 serverless; InstanceStatus 5 "in service".
+int64_t type_code(const std::string& edition) {
+  if (edition == "basic") return 0;
+  if (edition == "platinum") return 1;
+  if (edition == "serverless") return 5;
+  return 4;
+}
+int64_t status_code(const std::string& status) { return status == "Running" ? 5 : 0; }
+// Sluice instances do not expire: the end of year 9999 (the cloud gives a prepaid
+// instance's expiry in epoch milliseconds).
+constexpr int64_t kNeverExpires = 253402300799000;
+constexpr const char* kKernelVersion = "sluice-1.0";
+
+struct InstanceView {
+  const mq::Instance& i;
+  const std::string& rg;
+  const RpcServices::Endpoints& ep;
+  const std::string& region;
+  const std::vector<mq::Tag>& tags;
+};
+
+// The cloud's ListInstances item, then Sluice's additions (Edition and Status as
+// text, Remark, ResourceGroupId, UpdateTime, Endpoints, Settings).
+void write_instance(JsonWriter& w, const InstanceView& v) {
+  const auto& i = v.i;
   w.begin_object();
   w.field("InstanceId", i.id);
   w.field("InstanceName", i.name);
-  w.field("InstanceType", i.type);
-  w.field("InstanceStatus", i.status);
-  w.field("Remark", i.remark);
-  w.field("ResourceGroupId", rg);
+  w.field("InstanceType", type_code(i.type));
+  w.field("InstanceStatus", status_code(i.status));
+  w.field("Specific", "sluice." + i.type);
+  w.field("RegionId", v.region);
   w.field("CreateTime", i.created_at * 1000);
+  w.field("ExpireTime", kNeverExpires);
+  w.field("KernelVersion", kKernelVersion);
+  w.field("OrderId", "");
+  w.key("MqttTags").begin_array();
+  for (const auto& t : v.tags) w.begin_object().field("TagKey", t.key).field("TagValue", t.value).end_object();
+  w.end_array();
+  w.field("Edition", i.type);
+  w.field("Status", i.status);
+  w.field("Remark", i.remark);
+  w.field("ResourceGroupId", v.rg);
   w.field("UpdateTime", i.updated_at * 1000);
   w.key("Endpoints").begin_object();
-  if (!ep.tcp.empty()) w.field("Tcp", ep.tcp);
-  if (!ep.tls.empty()) w.field("Tls", ep.tls);
-  if (!ep.ws.empty()) w.field("Ws", ep.ws);
-  if (!ep.wss.empty()) w.field("Wss", ep.wss);
+  if (!v.ep.tcp.empty()) w.field("Tcp", v.ep.tcp);
+  if (!v.ep.tls.empty()) w.field("Tls", v.ep.tls);
+  if (!v.ep.ws.empty()) w.field("Ws", v.ep.ws);
+  if (!v.ep.wss.empty()) w.field("Wss", v.ep.wss);
   w.end_object();
   w.key("Settings").begin_object();
   for (const auto& st : mq::instance_settings()) {
@@ -33,6 +68,19 @@ void write_instance(JsonWriter& w, const mq::Instance& i, const std::string& rg,
   }
   w.end_object();
   w.end_object();
+}
+
+std::vector<mq::Tag> tags_of(mq::MqService& m, Call& c, const std::string& id) {
+  std::vector<mq::Tag> out;
+  if (auto tr = m.ListTagResources(c.account(), "instance", {id}, {}))
+    for (auto& t : *tr) out.push_back(std::move(t.tag));
+  return out;
+}
+
+void write_one(Call& c, mq::MqService& m, const mq::Instance& i) {
+  const auto tags = tags_of(m, c, i.id);
+  write_instance(c.out(), InstanceView{i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints,
+                                       m.options().region, tags});
 }
 
 // Every instance setting (src/mq/settings.cpp) is a parameter of the same name.
@@ -63,29 +111,32 @@ void CreateInstance(Call& c) {
   auto i = unwrap(m.CreateInstance(c.account(), spec));
   c.out().field("InstanceId", i.id);
   c.out().key("Instance");
-  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
+  write_one(c, m, i);
 }
 void UpdateInstance(Call& c) {
   auto [m, id] = instance_op(c, "UpdateInstance");
   auto cur = unwrap(m.GetInstance(c.account(), id));
   auto i = unwrap(m.UpdateInstance(c.account(), id, c.opt("InstanceName"), c.opt("Remark"), settings_from(c, cur.settings)));
   c.out().key("Instance");
-  write_instance(c.out(), i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints);
+  write_one(c, m, i);
 }
 void ReleaseInstance(Call& c) {
   auto [m, id] = instance_op(c, "ReleaseInstance");
   unwrap(m.ReleaseInstance(c.account(), id));
 }
-std::vector<mq::TagFilter> tag_filters(Call& c) {
+// Tag.N.Key / Tag.N.Value, and for ListInstances also the cloud's JSON `Tags`.
+std::vector<mq::TagFilter> tag_filters(Call& c, bool json_too = false) {
   std::vector<mq::TagFilter> out;
   for (auto& t : c.list_of_objects("Tag")) out.push_back({t["Key"], t["Value"]});
+  if (json_too)
+    for (auto& t : json_tags(c)) out.push_back({std::move(t.key), std::move(t.value)});
   return out;
 }
 void ListInstances(Call& c) {
   auto& m = mqs(c);
   // Listed only where both mq:ListMqttInstance and mq:MqttInstanceAccess are allowed (SPEC §4).
   c.mark_authorized();
-  auto all = unwrap(m.ListInstances(c.account(), tag_filters(c)));
+  auto all = unwrap(m.ListInstances(c.account(), tag_filters(c, true)));
   auto rg_filter = c.opt("ResourceGroupId");
   std::vector<std::pair<mq::Instance, std::string>> visible;
   for (auto& i : all) {
@@ -100,10 +151,15 @@ void ListInstances(Call& c) {
   auto& w = c.out();
   auto pg = number_page(c, visible.size(), w, 100, 100, "PageNo", "PageSize");
   w.key("Instances").begin_array();
-  for (size_t k = pg.begin; k < pg.end; ++k) write_instance(w, visible[k].first, visible[k].second, c.svc().endpoints);
+  for (size_t k = pg.begin; k < pg.end; ++k) {
+    const auto tags = tags_of(m, c, visible[k].first.id);
+    write_instance(w, InstanceView{visible[k].first, visible[k].second, c.svc().endpoints, m.options().region, tags});
+  }
   w.end_array();
   if (visible.empty() && !all.empty())
-    w.field("Message", "No instance is visible: listing needs both mq:ListMqttInstance and mq:MqttInstanceAccess.");
+    ok_text(c, "No instance is visible: listing needs both mq:ListMqttInstance and mq:MqttInstanceAccess.");
+  else
+    ok_text(c);
 }
 
 // ---- tags ----
@@ -117,6 +173,12 @@ void authz_each(Call& c, const char* op, const std::vector<std::string>& ids) {
   if (ids.empty()) fail("MissingResourceId", 400, "ResourceId is mandatory for this action (ResourceId.1, ...).");
   for (const auto& id : ids) authz(c, op, id);
 }
+// The cloud's TagResources / UntagResources model: Code "200", Data true, Message.
+void tag_ok(Call& c) {
+  c.out().field("Code", "200");
+  c.out().field("Data", true);
+  c.out().field("Message", "operation success.");
+}
 void TagResources(Call& c) {
   auto& m = mqs(c);
   auto type = resource_type(c);
@@ -126,6 +188,7 @@ void TagResources(Call& c) {
   for (auto& t : c.list_of_objects("Tag")) tags.push_back({t["Key"], t["Value"]});
   if (tags.empty()) fail("MissingTag", 400, "Tag is mandatory for this action (Tag.1.Key, Tag.1.Value).");
   unwrap(m.TagResources(c.account(), type, ids, tags));
+  tag_ok(c);
 }
 void UntagResources(Call& c) {
   auto& m = mqs(c);
@@ -133,6 +196,7 @@ void UntagResources(Call& c) {
   auto ids = c.list("ResourceId");
   authz_each(c, "UntagResources", ids);
   unwrap(m.UntagResources(c.account(), type, ids, c.list("TagKey"), c.opt_bool("All").value_or(false)));
+  tag_ok(c);
 }
 void ListTagResources(Call& c) {
   auto& m = mqs(c);
@@ -155,6 +219,7 @@ void ListTagResources(Call& c) {
   }
   w.end_array();
   w.field("NextToken", "");
+  ok_text(c);
 }
 
 // ---- Sluice extension: the console's Overview and live charts ----
@@ -192,6 +257,8 @@ void DescribeMqttMetaData(Call& c) {
     w.field("SubscriptionCount", static_cast<int64_t>(per[n].subscriptions));
     w.field("MessagesIn", static_cast<int64_t>(per[n].messages_in));
     w.field("MessagesOut", static_cast<int64_t>(per[n].messages_out));
+    w.field("Denied", static_cast<int64_t>(per[n].denied));
+    w.field("QueuedMessages", static_cast<int64_t>(per[n].queued));
     w.end_object();
   }
   w.end_array();

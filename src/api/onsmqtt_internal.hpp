@@ -9,6 +9,8 @@
 
 #include "api/rpc.hpp"
 
+#include "mq/model.hpp"
+
 namespace sluice::mq {
 class MqService;
 }
@@ -38,6 +40,19 @@ InstanceOp instance_op(Call& c, const char* op);
 
 // A topic is authorized on itself and on its parent (SPEC §4).
 std::vector<std::string> topic_arns(Call& c, const std::string& inst, const std::string& topic);
+
+// The cloud's success envelope (issue 21), in the two shapes its response models
+// use: numbers and booleans ("Code":200, "Success":true) for the custom-auth and
+// connection operations, strings ("Code":"200", "Success":"true") for
+// ListInstances and ListTagResources. Both add "Message".
+void ok_numeric(Call& c, const char* message = "operation success.");
+void ok_text(Call& c, const char* message = "operation success.");
+
+// The cloud's JSON form of tags (`Tags=[{"key":"k","value":"v"}]`, as the current
+// SDK sends on CreateGroupId, ListGroupId and ListInstances); "Key"/"Value" and
+// "TagKey"/"TagValue" are accepted too. A malformed value is
+// InvalidParameter.Tags. Absent: empty.
+std::vector<mq::Tag> json_tags(Call& c, const char* name = "Tags");
 
 // Registers OnsMqtt operations by name.
 struct NamedOp {

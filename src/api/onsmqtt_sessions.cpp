@@ -53,7 +53,7 @@ void CloseConnection(Call& c) {
   auto id = c.req("InstanceId"), client = c.req("ClientId");
   authz(c, "CloseConnection", id);
   unwrap(m.CloseConnection(c.account(), id, client));
-  c.out().field("Success", true);
+  ok_numeric(c);
 }
 
 }  // namespace

@@ -47,7 +47,10 @@ void CreateGroupId(Call& c) {
   auto& m = mqs(c);
   auto id = c.req("InstanceId"), g = c.req("GroupId");
   authz(c, "CreateGroupId", id, {group_arn(c, id, g)});
+  const auto tags = json_tags(c);
+  unwrap(m.CheckTags(tags));  // before creating: a bad tag leaves no untagged group behind
   unwrap(m.CreateGroupId(c.account(), id, g, c.opt("Remark").value_or("")));
+  if (!tags.empty()) unwrap(m.SetGroupTags(c.account(), id, g, tags));
 }
 void DeleteGroupId(Call& c) {
   auto& m = mqs(c);
@@ -58,15 +61,30 @@ void DeleteGroupId(Call& c) {
 void ListGroupId(Call& c) {
   auto [m, id] = instance_op(c, "ListGroupId");
   auto gs = unwrap(m.ListGroupId(c.account(), id));
+  const auto filter = json_tags(c);  // the cloud's Tags: groups carrying every one of them
+  const auto tags = unwrap(m.GroupTags(c.account(), id));
+  static const std::vector<mq::Tag> kNone;
   auto& w = c.out();
   w.key("Data").begin_array();
   for (const auto& g : gs) {
+    auto it = tags.find(g.group_id);
+    const auto& mine = it == tags.end() ? kNone : it->second;
+    bool match = true;
+    for (const auto& f : filter) {
+      bool has = false;
+      for (const auto& t : mine) has |= t.key == f.key && (f.value.empty() || t.value == f.value);
+      match &= has;
+    }
+    if (!match) continue;
     w.begin_object();
     w.field("GroupId", g.group_id);
     w.field("InstanceId", g.instance_id);
     w.field("IndependentNaming", true);
     w.field("CreateTime", g.created_at * 1000);
     w.field("UpdateTime", g.created_at * 1000);
+    w.key("Tags").begin_array();
+    for (const auto& t : mine) w.begin_object().field("TagKey", t.key).field("TagValue", t.value).end_object();
+    w.end_array();
     w.end_object();
   }
   w.end_array();

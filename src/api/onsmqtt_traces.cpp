@@ -26,8 +26,15 @@ void write_traces(Call& c, const char* list_name, const std::vector<T>& v, bool 
   auto& w = c.out();
   bool reverse = c.opt_bool("Reverse").value_or(false);
   Page pg{0, v.size()};
-  if (paged) pg = number_page(c, v.size(), w, 10, 100, "CurrentPage", "PageSize");
-  w.field("Total", v.size());
+  if (paged) {
+    // The cloud's model: CurrentPage, PageSize, Total (no TotalCount).
+    const int64_t no = c.opt_int("CurrentPage", 1, 1, 1'000'000'000), size = c.opt_int("PageSize", 10, 1, 100);
+    pg.begin = std::min(v.size(), static_cast<size_t>((no - 1) * size));
+    pg.end = std::min(v.size(), pg.begin + static_cast<size_t>(size));
+    w.field("CurrentPage", no);
+    w.field("PageSize", size);
+    w.field("Total", v.size());
+  }
   w.key(list_name).begin_array();
   for (size_t k = pg.begin; k < pg.end; ++k) {
     const auto& t = reverse ? v[v.size() - 1 - k] : v[k];

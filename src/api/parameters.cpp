@@ -180,14 +180,10 @@ void onsmqtt(Table& t) {
   add("DescribeMqttMetaData", {});
   // The cloud's operations (Remark, ResourceGroupId, Tag, PageNo, PageSize of
   // ListInstances and CreateGroupId's Remark are Sluice's additions).
-  add("ListInstances", {"Tag", "ResourceGroupId", "PageNo", "PageSize"},
-      {{"Tags",
-        "the cloud's JSON form of the tag filter is not read here, and ignoring a filter lists instances it excludes: "
-        "give the tags as Tag.N.Key / Tag.N.Value",
-        ""}});
-  add("CreateGroupId", {"InstanceId", "GroupId", "Remark"});
+  add("ListInstances", {"Tags", "Tag", "ResourceGroupId", "PageNo", "PageSize"});
+  add("CreateGroupId", {"InstanceId", "GroupId", "Remark", "Tags"});
   add("DeleteGroupId", {"InstanceId", "GroupId"});
-  add("ListGroupId", {"InstanceId"});
+  add("ListGroupId", {"InstanceId", "Tags"});
   add("TagResources", {"ResourceType", "ResourceId", "Tag"});
   add("UntagResources", {"ResourceType", "ResourceId", "TagKey", "All"});
   add("ListTagResources", {"ResourceType", "ResourceId", "Tag"},

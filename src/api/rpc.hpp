@@ -52,7 +52,7 @@ struct RpcServices {
       publish;
   // Live counters of a namespace, for DescribeMqttMetaData (null: all zero).
   struct NamespaceCounters {
-    uint64_t online_clients = 0, subscriptions = 0, messages_in = 0, messages_out = 0;
+    uint64_t online_clients = 0, subscriptions = 0, messages_in = 0, messages_out = 0, denied = 0, queued = 0;
   };
   std::function<NamespaceCounters(const std::string& ns)> counters;
   // Where clients connect ("host:port" per transport; empty: that listener is

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "broker/namespace.hpp"
 
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
@@ -54,7 +58,76 @@ void cluster_metrics(std::string& out, const cluster::ClusterNode& n) {
           {node + ",what=\"skipped\"", get(wills.skipped)}});
 }
 
+// Per-instance series (issue 21). Cardinality is bounded: the kInstanceSeries
+// instances with the most messages in (ties: by id) get a series each; the rest
+// are summed into instance="_other", so every family's samples still add up to
+// the server's figures and a scrape stays O(kInstanceSeries) lines however many
+// instances exist. sluice_instances says how many there are.
+constexpr size_t kInstanceSeries = 100;
+
+struct InstanceFigures {
+  std::string id;
+  uint64_t connections = 0, in = 0, out = 0, denied = 0, queued = 0;
+};
+
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') out.push_back('\\');
+    if (ch == '\n') { out += "\\n"; continue; }
+    out.push_back(ch);
+  }
+  return out;
+}
+
 }  // namespace
+
+void render_instance_metrics(std::string& out, broker::Broker& b) {
+  std::vector<InstanceFigures> all;
+  b.for_each([&all](broker::Namespace& ns) {
+    const auto mc = ns.message_counts();
+    all.push_back({ns.id(), static_cast<uint64_t>(std::max<int64_t>(0, ns.online_count())), mc.in, mc.out, mc.denied,
+                   static_cast<uint64_t>(std::max<int64_t>(0, ns.queue_budget()->queued.load(std::memory_order_relaxed)))});
+  });
+  std::sort(all.begin(), all.end(), [](const InstanceFigures& a, const InstanceFigures& c) {
+    return a.in != c.in ? a.in > c.in : a.id < c.id;
+  });
+  metric(out, "sluice_instances", "gauge", "Instances (broker namespaces) on this server.", all.size());
+  if (all.size() > kInstanceSeries) {
+    InstanceFigures other;
+    other.id = "_other";
+    for (size_t i = kInstanceSeries; i < all.size(); ++i) {
+      other.connections += all[i].connections;
+      other.in += all[i].in;
+      other.out += all[i].out;
+      other.denied += all[i].denied;
+      other.queued += all[i].queued;
+    }
+    all.resize(kInstanceSeries);
+    all.push_back(std::move(other));
+  }
+  auto fam = [&](const char* name, const char* type, const char* help, uint64_t InstanceFigures::*f) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (const auto& i : all)
+      fmt::format_to(std::back_inserter(out), "{}{{instance=\"{}\"}} {}\n", name, label_value(i.id), i.*f);
+  };
+  const std::string bound = " The " + std::to_string(kInstanceSeries) +
+                            " busiest instances by messages in; the others summed as instance=\"_other\".";
+  fam("sluice_instance_connections", "gauge", (std::string("Clients connected to the instance now.") + bound).c_str(),
+      &InstanceFigures::connections);
+  fam("sluice_instance_messages_in_total", "counter",
+      (std::string("PUBLISH packets accepted into the instance.") + bound).c_str(), &InstanceFigures::in);
+  fam("sluice_instance_messages_out_total", "counter",
+      (std::string("Deliveries routed to the instance's subscribers.") + bound).c_str(), &InstanceFigures::out);
+  fam("sluice_instance_denied_total", "counter",
+      (std::string("PUBLISH packets and subscriptions the instance's rules or the client's rights refused.") + bound)
+          .c_str(),
+      &InstanceFigures::denied);
+  fam("sluice_instance_queued_messages", "gauge",
+      (std::string("Messages queued for the instance's offline or slow sessions.") + bound).c_str(),
+      &InstanceFigures::queued);
+}
+
 
 std::string render_metrics(broker::Broker& b, const net::Server& s, const cluster::ClusterNode* node) {
   const auto t = b.totals();
@@ -80,6 +153,7 @@ std::string render_metrics(broker::Broker& b, const net::Server& s, const cluste
   metric(out, "sluice_connects_total", "counter", "Successful CONNECTs.", t.connects);
   metric(out, "sluice_protocol_errors_total", "counter", "Connections closed for a protocol error.",
          t.protocol_errors);
+  render_instance_metrics(out, b);
   if (node) cluster_metrics(out, *node);
   return out;
 }

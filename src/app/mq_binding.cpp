@@ -18,6 +18,7 @@ broker::NamespaceConfig namespace_config(const mq::InstanceSettings& s, const br
   c.max_subscriptions_per_client = static_cast<uint16_t>(std::min<uint32_t>(s.max_subscriptions_per_client, 65535));
   c.max_session_expiry = std::min(d.max_session_expiry, s.offline_message_ttl_s);
   c.maximum_qos = s.qos2 ? std::min<uint8_t>(d.maximum_qos, 2) : std::min<uint8_t>(d.maximum_qos, 1);
+  c.qos2_persistent_sessions = d.qos2_persistent_sessions && s.qos2_persistent_sessions;
   c.retain_available = d.retain_available && s.retain_available;
   c.shared_subscriptions = d.shared_subscriptions && s.shared_subscriptions;
   c.wildcard_subscriptions = d.wildcard_subscriptions && s.wildcard_subscriptions;

@@ -31,6 +31,7 @@
 #include "mq/mq_access.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
+#include "mq/trace_disk.hpp"
 #include "net/server.hpp"
 #include "persist/broker_store.hpp"
 #include "store/crypto.hpp"
@@ -343,6 +344,13 @@ int serve(Config cfg) {
       limits.sts_min_duration = cfg.iam.sts_min_duration_s;
       iam = std::make_unique<iam::IamService>(store, limits);
       mq = std::make_unique<mq::MqService>(store, *iam, mq_options(cfg));
+      try {  // traces survive a restart (issue 21); a file that cannot be used only costs their history
+        mq::TraceDiskLimits tl;
+        tl.max_age_ms = mq->traces().limits().max_age_ms;
+        mq->traces().persist_to(std::make_unique<mq::TraceDisk>(cfg.data_dir + "/traces.db", tl));
+      } catch (const std::exception& e) {
+        log::warn("traces: {}/traces.db unusable ({}); traces are kept in memory only", cfg.data_dir, e.what());
+      }
       api::AuditOptions audit_opts;
       audit_opts.refusal_window_ms = std::max<int64_t>(cfg.refused_audit_window_s, 1) * 1000;
       audit = std::make_shared<api::AuditLog>(store, audit_opts);
@@ -433,6 +441,8 @@ int serve(Config cfg) {
           auto mc = ns->message_counts();
           k.messages_in = mc.in;
           k.messages_out = mc.out;
+          k.denied = mc.denied;
+          k.queued = static_cast<uint64_t>(std::max<int64_t>(0, ns->queue_budget()->queued.load()));
         }
         return k;
       };

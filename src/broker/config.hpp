@@ -23,6 +23,9 @@ struct NamespaceConfig {
   uint32_t max_session_expiry = 0xFFFFFFFF; // seconds
   uint16_t max_subscriptions_per_client = 0;  // 0 = unlimited
   uint8_t maximum_qos = 2;
+  // Off (ApsaraMQ's rule, SPEC §1): a subscription of a persistent session (session
+  // expiry > 0 when it subscribes) is granted QoS 1 at most; clean sessions keep QoS 2.
+  bool qos2_persistent_sessions = true;
   bool retain_available = true;
   bool will_available = true;               // off: a CONNECT carrying a will is refused
   bool wildcard_subscriptions = true;

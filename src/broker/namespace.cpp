@@ -146,6 +146,7 @@ Namespace::MessageCounts Namespace::message_counts() const {
   for (unsigned i = 0; i < kCountSlots; ++i) {
     c.in += counts_[i].in.load(std::memory_order_relaxed);
     c.out += counts_[i].out.load(std::memory_order_relaxed);
+    c.denied += counts_[i].denied.load(std::memory_order_relaxed);
   }
   return c;
 }

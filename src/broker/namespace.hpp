@@ -127,9 +127,12 @@ class Namespace {
   // subscribers since start (the console's per-instance charts). Summed over
   // per-loop slots: each slot is written only by its own loop thread.
   struct MessageCounts {
-    uint64_t in = 0, out = 0;
+    uint64_t in = 0, out = 0, denied = 0;
   };
   MessageCounts message_counts() const;
+  // A PUBLISH or a subscription the instance's rules or the client's rights refused
+  // (called by the refusing loop, off the routing path).
+  void count_denied(unsigned loop) { WorkerStats::add(counts_[loop % kCountSlots].denied); }
 
   // Durable state: set once before the event loops start (null = in memory only).
   void set_persistence(Persistence* p) { persist_ = p; }
@@ -168,7 +171,7 @@ class Namespace {
   std::atomic<uint64_t> next_serial_{1};
   std::atomic<int64_t> online_{0}, remote_connections_{0};
   struct alignas(64) CountSlot {
-    std::atomic<uint64_t> in{0}, out{0};
+    std::atomic<uint64_t> in{0}, out{0}, denied{0};
   };
   static constexpr unsigned kCountSlots = 64;  // loop ids beyond this share slots (counts stay close)
   std::unique_ptr<CountSlot[]> counts_ = std::make_unique<CountSlot[]>(kCountSlots);

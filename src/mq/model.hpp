@@ -28,7 +28,10 @@ struct InstanceSettings {
   bool retain_available = true;
   bool will_available = true;
   bool shared_subscriptions = true;
-  bool qos2 = true;
+  bool qos2 = true;                 // off: QoS 2 nowhere (QoS 1 at most)
+  // The cloud refuses QoS 2 together with persistent sessions only: their QoS 2
+  // subscriptions are granted QoS 1 unless this is on.
+  bool qos2_persistent_sessions = false;
   bool wildcard_subscriptions = true;
   bool tracing = true;              // device traces (connect, disconnect, denials): per connection, cheap
   // Message traces (publish + every delivery) cost about as much as routing the

@@ -121,6 +121,8 @@ Status MqService::ReleaseInstance(std::string_view account_id, std::string_view 
   auto r = write(account_id, [&](store::Db& db) -> Status {
     db.run("DELETE FROM mq_tags WHERE account_id = ? AND resource_type = 'instance' AND resource_id = ?", account_id,
            instance_id);
+    db.run("DELETE FROM mq_tags WHERE account_id = ? AND resource_type = 'group' AND resource_id LIKE ?",
+           account_id, std::string(instance_id) + "/%");  // instance ids are [a-z0-9-]: no LIKE wildcards
     db.run("DELETE FROM mq_instances WHERE id = ?", instance_id);  // cascades to topics, groups, tokens, ...
     return {};
   });

@@ -162,6 +162,15 @@ class MqService {
   Status DeleteGroupId(std::string_view account_id, std::string_view instance_id, std::string_view group_id);
   Result<std::vector<GroupId>> ListGroupId(std::string_view account_id, std::string_view instance_id);
 
+  // ---- Tags of group ids (the cloud's CreateGroupId / ListGroupId `Tags`) ----
+  // Kept beside instance tags as resource type "group", id "<instance>/<group id>";
+  // replaced as a whole. At most 20, keys as TagResources checks them.
+  Status SetGroupTags(std::string_view account_id, std::string_view instance_id, std::string_view group_id,
+                      const std::vector<Tag>& tags);
+  Status CheckTags(const std::vector<Tag>& tags) const;
+  // Every tagged group id of the instance, by group id.
+  Result<std::map<std::string, std::vector<Tag>>> GroupTags(std::string_view account_id, std::string_view instance_id);
+
   // ---- Tags (resource type "instance") ----
   Status TagResources(std::string_view account_id, std::string_view resource_type,
                       const std::vector<std::string>& resource_ids, const std::vector<Tag>& tags);

@@ -14,11 +14,7 @@ Status MqService::TagResources(std::string_view account_id, std::string_view res
     return bad("Tag", "Give at least one resource and 1 to 20 tags.");
   for (const auto& id : ids)
     if (auto s = owned_instance(account_id, id); !s) return s;
-  for (const auto& t : tags) {
-    if (t.key.empty() || t.key.size() > 128 || t.value.size() > 128 || t.key.rfind("aliyun", 0) == 0 ||
-        t.key.rfind("acs:", 0) == 0)
-      return bad("Tag.Key", "A tag key is 1 to 128 characters and does not start with \"aliyun\" or \"acs:\".");
-  }
+  if (auto s = CheckTags(tags); !s) return s;
   return write(account_id, [&](store::Db& db) -> Status {
     for (const auto& id : ids) {
       for (const auto& t : tags)
@@ -87,6 +83,51 @@ Result<std::vector<TagResource>> MqService::ListTagResources(std::string_view ac
         if (!has_all) continue;
       }
       out.push_back(t);
+    }
+    return out;
+  });
+}
+
+Status MqService::CheckTags(const std::vector<Tag>& tags) const {
+  if (tags.size() > 20) return bad("Tags", "A resource has at most 20 tags.");
+  for (const auto& t : tags) {
+    if (t.key.empty() || t.key.size() > 128 || t.value.size() > 128 || t.key.rfind("aliyun", 0) == 0 ||
+        t.key.rfind("acs:", 0) == 0)
+      return bad("Tag.Key", "A tag key is 1 to 128 characters and does not start with \"aliyun\" or \"acs:\".");
+  }
+  return {};
+}
+
+Status MqService::SetGroupTags(std::string_view account_id, std::string_view instance_id, std::string_view group_id,
+                               const std::vector<Tag>& tags) {
+  if (auto s = owned_instance(account_id, instance_id); !s) return s;
+  if (auto s = CheckTags(tags); !s) return s;
+  const std::string rid = std::string(instance_id) + "/" + std::string(group_id);
+  return write(account_id, [&](store::Db& db) -> Status {
+    db.run("DELETE FROM mq_tags WHERE account_id = ? AND resource_type = 'group' AND resource_id = ?", account_id, rid);
+    for (const auto& t : tags)
+      db.run("INSERT INTO mq_tags VALUES (?, 'group', ?, ?, ?) ON CONFLICT(account_id, resource_type, resource_id, "
+             "tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+             account_id, rid, t.key, t.value);
+    return {};
+  });
+}
+
+Result<std::map<std::string, std::vector<Tag>>> MqService::GroupTags(std::string_view account_id,
+                                                                     std::string_view instance_id) {
+  if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
+  return guarded([&]() -> Result<std::map<std::string, std::vector<Tag>>> {
+    std::lock_guard lk(store_->mutex());
+    std::map<std::string, std::vector<Tag>> out;
+    const std::string prefix = std::string(instance_id) + "/";
+    auto q = store_->db().query(
+        "SELECT resource_id, tag_key, tag_value FROM mq_tags WHERE account_id = ? AND resource_type = 'group' "
+        "ORDER BY resource_id, tag_key",
+        account_id);
+    while (q.step()) {
+      std::string rid = q.text(0);
+      if (rid.rfind(prefix, 0) != 0) continue;
+      out[rid.substr(prefix.size())].push_back(Tag{q.text(1), q.text(2)});
     }
     return out;
   });

@@ -160,7 +160,9 @@ Result<GroupId> MqService::CreateGroupId(std::string_view account_id, std::strin
 }
 
 Status MqService::DeleteGroupId(std::string_view account_id, std::string_view instance_id, std::string_view group_id) {
-  return delete_member(kGroup, account_id, instance_id, group_id);
+  auto r = delete_member(kGroup, account_id, instance_id, group_id);
+  if (!r) return r;
+  return SetGroupTags(account_id, instance_id, group_id, {});  // a re-created group starts untagged
 }
 
 Result<std::vector<GroupId>> MqService::ListGroupId(std::string_view account_id, std::string_view instance_id) {

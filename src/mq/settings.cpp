@@ -33,6 +33,8 @@ constexpr Setting kSettings[] = {
     b("WillAvailable", &S::will_available, "will messages"),
     b("SharedSubscriptions", &S::shared_subscriptions, "shared subscriptions ($share/...)"),
     b("Qos2", &S::qos2, "QoS 2"),
+    b("Qos2PersistentSessions", &S::qos2_persistent_sessions,
+      "QoS 2 subscriptions of persistent sessions (off, as the cloud: granted QoS 1)"),
     b("WildcardSubscriptions", &S::wildcard_subscriptions, "wildcards in subscriptions"),
     b("Tracing", &S::tracing, "device traces"),
     b("MessageTrace", &S::message_trace, "message traces (publish and each delivery)"),

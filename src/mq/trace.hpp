@@ -1,6 +1,7 @@
 #pragma once
 // Device and message traces (ApsaraMQ's QueryMqttTrace*), kept in memory per
-// instance, bounded in age and count (both configurable). Thread-safe.
+// instance, bounded in age and count (both configurable), and with persist_to()
+// also on disk (mq/trace_disk.hpp) so they survive a restart. Thread-safe.
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,9 +39,17 @@ struct MessageTrace {
   uint8_t qos = 0;
 };
 
+class TraceDisk;
+
 class TraceStore {
  public:
-  explicit TraceStore(TraceLimits limits = {}) : limits_(limits) {}
+  explicit TraceStore(TraceLimits limits = {});
+  ~TraceStore();
+  // From now on every trace is also written to `disk`, after the traces it holds
+  // (newer than the retention) are read back into memory. Call once, before the
+  // broker takes traffic.
+  void persist_to(std::unique_ptr<TraceDisk> disk);
+  TraceDisk* disk() { return disk_.get(); }
   const TraceLimits& limits() const { return limits_; }
 
   void device(std::string_view instance_id, DeviceTrace t);
@@ -65,6 +74,7 @@ class TraceStore {
   template <class D>
   void trim(D& d, size_t max, int64_t now);
   TraceLimits limits_;
+  std::unique_ptr<TraceDisk> disk_;
   std::mutex mu_;
   std::unordered_map<std::string, PerInstance> by_instance_;
 };

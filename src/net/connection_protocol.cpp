@@ -287,8 +287,10 @@ void Connection::on_publish(mqtt::Publish& p) {
   }
 
   if (access_) {
-    if (const Reason r = access_->authorize_publish(topic, p.qos, p.retain); r != Reason::Success)
+    if (const Reason r = access_->authorize_publish(topic, p.qos, p.retain); r != Reason::Success) {
+      ns_->count_denied(w_.ctx().id());
       return refuse_publish(p, r);
+    }
   }
 
   auto m = broker::make_pooled_message();
@@ -374,10 +376,14 @@ void Connection::on_subscribe(mqtt::Subscribe& s) {
       r = Reason::QuotaExceeded;
     } else if (Reason denied = access_ ? access_->authorize_subscribe(filter) : Reason::Success;
                denied != Reason::Success) {
+      ns_->count_denied(w_.ctx().id());
       r = denied;
     } else {
       broker::SubOptions o;
       o.qos = std::min(sub.options.qos, cfg.maximum_qos);
+      // ApsaraMQ grants no QoS 2 to a persistent session's subscription: QoS 1 (a
+      // lower grant, as MQTT allows; the SUBACK says which).
+      if (o.qos == 2 && !cfg.qos2_persistent_sessions && session_->expiry_interval() > 0) o.qos = 1;
       o.no_local = sub.options.no_local;
       o.retain_as_published = sub.options.retain_as_published;
       o.retain_handling = sub.options.retain_handling;

@@ -28,8 +28,9 @@ import {
   useLoad,
   useReady,
 } from '../ui';
-import { INSTANCE_NAME, Instance, StatusBadge } from './instances';
+import { INSTANCE_NAME, Instance, StatusBadge, denied } from './instances';
 import { RgName } from '../rgnames';
+import { InstanceMetrics } from './instance_metrics';
 
 const TABS: { id: string; label: string }[] = [
   { id: 'details', label: 'Instance Details' },
@@ -53,7 +54,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
       <p class="crumbs">
         <Link to="/instances">Instances</Link> / <span>{id}</span>
       </p>
-      <PageHead title={inst?.InstanceName || id} sub={inst ? `${inst.InstanceId} · ${inst.InstanceType}` : id} />
+      <PageHead title={inst?.InstanceName || id} sub={inst ? `${inst.InstanceId} · ${inst.Edition ?? inst.InstanceType}` : id} />
       <nav class="tabs" aria-label="Instance sections">
         {TABS.map((t) => (
           <Link to={t.id === 'details' ? base : `${base}/${t.id}`} class="tab" aria-current={tab === t.id ? 'page' : undefined}>
@@ -62,7 +63,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
         ))}
       </nav>
       <div class="tab-body">
-        {tab === 'details' && <Details id={id} inst={inst} loading={list.loading} error={list.error} message={list.data?.Message} reload={list.reload} />}
+        {tab === 'details' && <Details id={id} inst={inst} loading={list.loading} error={list.error} message={denied(list.data?.Message)} reload={list.reload} />}
         {tab === 'topics' && <Topics id={id} />}
         {tab === 'groups' && <GroupIds id={id} />}
         {tab === 'devices' && <DeviceStatus id={id} />}
@@ -149,7 +150,7 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
           <dt>Name</dt>
           <dd>{inst.InstanceName}</dd>
           <dt>Type</dt>
-          <dd>{inst.InstanceType}</dd>
+          <dd>{inst.Edition ?? inst.InstanceType}</dd>
           <dt>Status</dt>
           <dd>
             <StatusBadge s={inst.InstanceStatus} />
@@ -190,6 +191,7 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
           ))}
         </dl>
       </div>
+      <InstanceMetrics id={inst.InstanceId} />
     </div>
     </>
   );

@@ -7,8 +7,9 @@ import { ErrorBox, Field, FormPanel, Link, Loading, Notice, PageHead, Select, Ta
 export interface Instance {
   InstanceId: string;
   InstanceName: string;
-  InstanceType: string;
+  InstanceType: number | string;
   InstanceStatus: string | number;
+  Edition?: string;
   Remark?: string;
   ResourceGroupId?: string;
   CreateTime?: number;
@@ -39,10 +40,10 @@ export function Instances() {
       </PageHead>
       {list.loading && !list.data && <Loading />}
       <ErrorBox error={list.error} title="The instance list cannot be shown" />
-      {list.data?.Message && (
+      {denied(list.data?.Message) && (
         <div class="alert alert-denied" role="alert" data-testid="list-message">
           <strong>No instance is visible to you</strong>
-          <p class="alert-text">{list.data.Message}</p>
+          <p class="alert-text">{denied(list.data?.Message)}</p>
           <p class="muted small">
             A RAM user without mq:MqttInstanceAccess sees an empty instance list. Ask an administrator to grant
             mq:ListMqttInstance and mq:MqttInstanceAccess.
@@ -54,7 +55,7 @@ export function Instances() {
           label="Instances"
           rows={rows}
           rowKey={(r) => r.InstanceId}
-          empty={list.data.Message ? 'No visible instance.' : 'No instance yet. Click Create Instance to create one.'}
+          empty={denied(list.data.Message) ? 'No visible instance.' : 'No instance yet. Click Create Instance to create one.'}
           columns={[
             {
               title: 'Instance ID / Name',
@@ -65,7 +66,7 @@ export function Instances() {
                 </>
               ),
             },
-            { title: 'Type', render: (r) => r.InstanceType },
+            { title: 'Type', render: (r) => r.Edition ?? String(r.InstanceType) },
             { title: 'Status', render: (r) => <StatusBadge s={r.InstanceStatus} /> },
             { title: 'Resource group', render: (r) => <RgName id={r.ResourceGroupId} /> },
             { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
@@ -89,8 +90,13 @@ export function Instances() {
   );
 }
 
+// ListInstances always says something (the cloud's "operation success."); any
+// other message explains why nothing is visible.
+export const denied = (m?: string) => (m && m !== 'operation success.' ? m : '');
+
 export function StatusBadge({ s }: { s: string | number }) {
-  const text = s === 7 || s === '7' || String(s).toLowerCase() === 'running' ? 'Running' : String(s);
+  // The cloud's InstanceStatus 5 is "in service".
+  const text = s === 5 || s === '5' || String(s).toLowerCase() === 'running' ? 'Running' : String(s);
   return <span class={`badge ${text === 'Running' ? 'badge-ok' : ''}`}>{text}</span>;
 }
 

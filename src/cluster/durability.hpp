@@ -28,6 +28,7 @@ namespace sluice::cluster {
 
 class NatsLink;
 class ClusterWills;
+class ClusterSessions;
 
 class ClusterDurability final : public broker::Persistence {
  public:
@@ -38,6 +39,8 @@ class ClusterDurability final : public broker::Persistence {
   void set_on_durable(std::function<void(uint64_t)> f);
   // Where the wills of open connections go (WillArmed / WillDisarmed records).
   void set_wills(ClusterWills* w) { wills_ = w; }
+  // Where persistent sessions' records go (their position in the log).
+  void set_sessions(ClusterSessions* s) { sessions_ = s; }
 
   // A new ticket for a write that `run` starts; `run(done)` must call
   // done(true) once the write is durable, or done(false) to have it run again
@@ -62,6 +65,7 @@ class ClusterDurability final : public broker::Persistence {
 
   NatsLink& link_;
   ClusterWills* wills_ = nullptr;
+  ClusterSessions* sessions_ = nullptr;
   std::atomic<uint64_t> next_ticket_{0};
   std::atomic<uint64_t> next_key_{0};
   std::atomic<uint64_t> frontier_{0};

@@ -26,6 +26,7 @@ struct NatsMessage {
   std::map<std::string, std::string> headers;
   std::string reply;         // request/reply: where to answer (empty: none)
   uint64_t stream_seq = 0;   // JetStream: the message's sequence in its stream
+  uint64_t pending = 0;      // JetStream: messages still to come for this consumer (its filter)
 };
 
 struct NatsOptions {
@@ -93,8 +94,10 @@ class NatsLink {
   void kv_write_async(const std::string& bucket, const std::string& key, std::string_view value,
                       std::function<void(bool ok)> done = nullptr);
   // Writes `value` only if the key's last revision is still `last_revision`
-  // (compare-and-set: of several nodes doing it at once, one succeeds).
-  bool kv_update(const std::string& bucket, const std::string& key, std::string_view value, uint64_t last_revision);
+  // (compare-and-set: of several nodes doing it at once, one succeeds; revision
+  // 0: only if the key does not exist). `new_revision` gets the write's revision.
+  bool kv_update(const std::string& bucket, const std::string& key, std::string_view value, uint64_t last_revision,
+                 uint64_t* new_revision = nullptr);
   // Every key's current value, then every change; `h` gets data empty and
   // headers["op"] = "del" for a deletion. Returns an id to stop it (unwatch).
   uint64_t kv_watch(const std::string& bucket, Handler h);

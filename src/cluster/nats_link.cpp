@@ -236,6 +236,22 @@ uint64_t NatsLink::subscribe(const std::string& subject, const std::string& queu
   });
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> NatsLink::js_progress(uint64_t id) {
+  natsSubscription* sub = nullptr;
+  {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->subs.find(id);
+    if (it == impl_->subs.end()) return std::nullopt;
+    sub = it->second->sub;
+  }
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  if (natsSubscription_GetConsumerInfo(&ci, sub, nullptr, &err) != NATS_OK || !ci) return std::nullopt;
+  std::pair<uint64_t, uint64_t> r{ci->Delivered.Consumer, ci->NumPending};
+  jsConsumerInfo_Destroy(ci);
+  return r;
+}
+
 void NatsLink::unsubscribe(uint64_t id) {
   Impl::Sub* s = nullptr;
   {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice::cluster {
@@ -81,6 +82,9 @@ class NatsLink {
   // the last sequence seen after a gap or a reconnection. Returns an id for
   // unsubscribe().
   uint64_t js_follow(const std::string& stream, const std::string& filter, uint64_t start_seq, Handler h);
+  // A js_follow consumer's progress: (messages delivered, messages still
+  // pending for its filter); nullopt when JetStream does not answer.
+  std::optional<std::pair<uint64_t, uint64_t>> js_progress(uint64_t id);
   // The stream's last sequence (0 when empty); nullopt when JetStream does not answer.
   std::optional<uint64_t> js_last_seq(const std::string& stream);
 

@@ -272,7 +272,7 @@ void ClusterSessions::writer_loop() {
     lk.unlock();
     flush();
     const int64_t now = wall_now();
-    if (now - last_sweep > 2000) {
+    if (now - last_sweep > 1000) {
       last_sweep = now;
       sweep();
     }
@@ -359,13 +359,17 @@ void ClusterSessions::flush() {
 // survivor's compare-and-set wins), then ended when they expire.
 void ClusterSessions::sweep() {
   const int64_t now = wall_now();
-  if (now - started_wall_ < 10'000) return;  // until this node has heard every live node
+  // Other nodes' entries only once this node has had time to hear every live
+  // node; its own name's entries that it does not hold are its previous
+  // incarnation's (killed and restarted): released at once.
+  const bool heard_all = now - started_wall_ >= 10'000;
   std::lock_guard lk(mu_);
   for (auto& [kv_key, m] : mirror_) {
     if (!m.st) continue;
     const StoredSession& st = *m.st;
     const bool mine_here = st.owner == node_ && by_kv_.count(kv_key);
     if (mine_here || resuming_.count(kv_key)) continue;
+    if (st.owner != node_ && !heard_all) continue;
     const bool owner_gone = (st.owner == node_) || !leases_.alive(st.owner);
     if (!st.released && !owner_gone) continue;
     Write w;
@@ -494,16 +498,25 @@ void ClusterSessions::replay(Job job) {
     {
       // Until the consumer has nothing pending up to the end seen above; a
       // namespace with nothing after the position sends nothing at all.
+      // Nothing delivered and nothing pending: no message of the namespace
+      // after the position (asked, not guessed from a silence: a busy
+      // machine can be slow to send the first one).
+      const auto progress = link_.js_progress(sub);
+      const bool nothing = progress && progress->first == 0 && progress->second == 0;
       std::unique_lock lk(mu);
-      auto idle = std::chrono::milliseconds(1000);
-      while (!(seen >= upto || (got && pending == 0))) {
+      while (!nothing && !(seen >= upto || (got && pending == 0))) {
         const uint64_t before = seen;
-        if (!cv.wait_for(lk, idle, [&] { return seen != before; })) break;
-        idle = std::chrono::milliseconds(kReplayIdleMs);
+        if (!cv.wait_for(lk, std::chrono::milliseconds(kReplayIdleMs), [&] { return seen != before; })) {
+          log::warn("cluster: session {}: the log stopped answering at {} of ({}, {}]", job.client_id, seen, from,
+                    upto);
+          break;
+        }
       }
     }
     link_.unsubscribe(sub);
   }
+  log::info("cluster: session {} resumes on node {}: {} message(s) of the log in ({}, {}] read back",
+            job.client_id, node_, messages.size(), from, upto);
   // 3. On loop 0 (where the log is routed): the replay, then what was held.
   if (!dispatcher_) return;
   stats_.replayed.fetch_add(messages.size(), std::memory_order_relaxed);

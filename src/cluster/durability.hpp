@@ -7,7 +7,8 @@
 // durable when the engine confirms them, in any order; durable() is the
 // highest ticket up to which all are confirmed. Records the single node keeps
 // on disk for a restart (session rows, queued copies) are not kept here: the
-// message log and the session directory hold that state.
+// message log holds the messages, and ClusterSessions (which gets the session
+// records) each persistent session's subscriptions and position in it.
 //
 // A write the engine refuses (NATS reconnecting) is retried until it succeeds:
 // its publisher's acknowledgement waits, and if the node stops serving

@@ -26,8 +26,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "broker/dispatch.hpp"
 #include "broker/message.hpp"
@@ -36,6 +39,7 @@ namespace sluice::broker {
 
 class Namespace;
 class RetainedMessages;
+class Session;
 
 class MessageBus {
  public:
@@ -102,6 +106,24 @@ class SessionDirectory {
   virtual Claim claim(std::string_view ns, std::string_view client_id) = 0;
   // The session of `client_id` ended on this node (clean start, expiry, clean disconnect).
   virtual void release(std::string_view ns, std::string_view client_id, uint64_t epoch) = 0;
+
+  // A persistent session this node does not hold but the cluster does (held
+  // by another node, or left by a node that died). At a CONNECT without clean
+  // start and without a session here, `resumable` answers from memory (no
+  // round trip): the session's subscriptions, or nullopt (none: a new
+  // session). With clean start it forgets the cluster's copy. The namespace
+  // then makes the session, subscribes it, holds its deliveries
+  // (Session::hold) and calls `resume`, which brings the messages the session
+  // has not acknowledged (asynchronously) and ends the hold
+  // (Session::finish_replay). One node has nothing to resume from elsewhere.
+  struct Resumable {
+    std::vector<std::pair<std::string, SubOptions>> subscriptions;
+  };
+  virtual std::optional<Resumable> resumable(std::string_view ns, std::string_view client_id, bool clean_start) {
+    (void)ns, (void)client_id, (void)clean_start;
+    return std::nullopt;
+  }
+  virtual void resume(Namespace& ns, const std::shared_ptr<Session>& s) { (void)ns, (void)s; }
 };
 
 class LocalSessionDirectory final : public SessionDirectory {

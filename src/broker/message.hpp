@@ -29,6 +29,9 @@ struct Message {
   // which node serves a shared subscription with members on several nodes is
   // chosen from it. 0 = not set (a will): the topic decides.
   uint64_t route_key = 0;
+  // A cluster's QoS 1/2 message: its sequence in the message log (0: not from
+  // the log; always 0 on one node). A persistent session's position is kept in it.
+  uint64_t log_seq = 0;
 
   bool expired(int64_t now_ms) const { return expiry_at_ms != 0 && now_ms >= expiry_at_ms; }
   size_t footprint() const { return sizeof(Message) + topic.size() + payload.size(); }

@@ -96,7 +96,7 @@ MessagePool& message_pool() {
 // (a temporary and a move of every optional), more than the pool saves on the
 // payload. The size check below trips when Message gains a field, so the
 // field is added here too.
-static_assert(sizeof(void*) != 8 || sizeof(Message) == 240,
+static_assert(sizeof(void*) != 8 || sizeof(Message) == 248,
               "Message changed: reset the new field in clear(), then update this size");
 void clear(Message& m) {
   m.topic.clear();
@@ -111,6 +111,7 @@ void clear(Message& m) {
   m.expiry_at_ms = 0;
   m.origin = 0;
   m.route_key = 0;
+  m.log_seq = 0;
 }
 
 struct Recycle {

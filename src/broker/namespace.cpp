@@ -78,8 +78,23 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
   }
   auto s = std::make_shared<Session>(*this, std::string(client_id), next_serial_.fetch_add(1));
   s->set_epoch(claim.epoch);
+  // A cluster may hold this client's persistent session elsewhere (another
+  // node, or one that died): it resumes here with its subscriptions, and its
+  // deliveries wait until the messages it missed are read back (never on one node).
+  std::optional<SessionDirectory::Resumable> resumed = directory_->resumable(id_, client_id, clean_start);
+  if (resumed) {
+    s->hold();
+    std::unique_lock trie_lock(trie_.mutex());
+    for (const auto& [filter, o] : resumed->subscriptions)
+      if (trie_.subscribe(s.get(), filter, o)) bus_->interest_added(*this, filter);
+  }
   s->attach(c);
   add_session_locked(std::string(client_id), s);
+  if (resumed) {
+    for (const auto& [filter, o] : resumed->subscriptions) s->remember_subscription(filter, o);
+    r.session_present = true;
+    directory_->resume(*this, s);
+  }
   r.session = std::move(s);
   return r;
 }

@@ -34,9 +34,15 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
   const uint8_t qos = std::min(m->qos, o.qos);
   const bool retain = o.retain_as_published && m->retain;
   std::unique_lock lock(mu_);
+  // Cluster: the replay from the log already brought this one (never on one node).
+  if (pseq == 0 && m->log_seq != 0 && m->log_seq <= replayed_upto_) return;
   // Recorded here, on the publisher's thread, so that its PUBACK can wait for it.
   if (pseq == 0 && qos > 0 && store_key_ != 0 && !ended_)
     pseq = persist_queued_locked(m, qos, retain, o.subscription_id, ctx);
+  if (holding_) {
+    held_.push_back(Held{m, o, pseq});
+    return;
+  }
   if (client_) {
     const unsigned w = client_->worker();
     if (w == ctx.id()) {
@@ -53,6 +59,33 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
   if (ended_ || expiry_interval_ == 0) return persist_done(pseq);
   if (qos == 0 && !ns_.config().queue_qos0_offline) return;
   enqueue_locked(m, qos, retain, o.subscription_id, ctx, pseq);
+}
+
+void Session::hold() {
+  std::lock_guard lock(mu_);
+  holding_ = true;
+}
+
+void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePtr, SubOptions>>& replay,
+                            WorkerContext& ctx) {
+  std::vector<Held> held;
+  {
+    std::lock_guard lock(mu_);
+    holding_ = false;
+    held.swap(held_);
+  }
+  for (const auto& [m, o] : replay) deliver(m, o, ctx);
+  {
+    std::lock_guard lock(mu_);
+    replayed_upto_ = std::max(replayed_upto_, upto);
+  }
+  for (auto& h : held) {
+    if (h.message->log_seq != 0 && h.message->log_seq <= upto) {
+      if (h.pseq) persist_done(h.pseq);
+      continue;
+    }
+    deliver(h.message, h.options, ctx, h.pseq);
+  }
 }
 
 void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {

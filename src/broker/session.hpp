@@ -133,6 +133,16 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t queued();
   uint64_t dropped() const { return dropped_; }
 
+  // Cluster (SessionDirectory::resume): a session resumed from another node
+  // holds what is routed to it while the messages it has not acknowledged
+  // are read back from the message log; finish_replay delivers those (in log
+  // order, up to log sequence `upto`), then what was held, skipping what the
+  // replay already brought, and from then on skips live messages at or below
+  // `upto`. Called on the loop that routes the log (loop 0).
+  void hold();
+  void finish_replay(uint64_t upto, const std::vector<std::pair<MessagePtr, SubOptions>>& replay,
+                     WorkerContext& ctx);
+
   // Set (under the namespace's session lock) when the session has ended.
   bool ended() const { return ended_; }
   void mark_ended();
@@ -205,6 +215,15 @@ class Session : public std::enable_shared_from_this<Session> {
   bool clean_start_ = false;
   bool ended_ = false;
   uint64_t store_key_ = 0;
+  // Resumed from the cluster (hold / finish_replay).
+  struct Held {
+    MessagePtr message;
+    SubOptions options;
+    uint64_t pseq;
+  };
+  bool holding_ = false;
+  uint64_t replayed_upto_ = 0;
+  std::vector<Held> held_;
 };
 
 using SessionPtr = std::shared_ptr<Session>;

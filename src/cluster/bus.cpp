@@ -8,6 +8,7 @@
 #include "broker/persistence.hpp"
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/sessions.hpp"
 #include "cluster/shared_groups.hpp"
 #include "cluster/subjects.hpp"
 #include "common/log.hpp"
@@ -162,6 +163,7 @@ void ClusterBus::receive(NatsMessage&& msg) {
   auto copy = std::make_shared<broker::Message>(*m);
   copy->origin = from == node_ ? std::strtoull(msg.headers["Sl-O"].c_str(), nullptr, 10) : 0;
   copy->route_key = std::strtoull(msg.headers["Sl-K"].c_str(), nullptr, 10);
+  copy->log_seq = msg.stream_seq;
   (logged ? stats_.received_logged : stats_.received_qos0).fetch_add(1, std::memory_order_relaxed);
   bool schedule = false;
   {
@@ -183,9 +185,11 @@ void ClusterBus::drain(broker::WorkerContext& ctx) {
     auto ns = broker_->find(in.ns);
     if (!ns) {
       stats_.unknown_namespace.fetch_add(1, std::memory_order_relaxed);
-      continue;
+    } else {
+      ns->publish_local(in.message, ctx);
     }
-    ns->publish_local(in.message, ctx);
+    // Every persistent session here has recorded it by now, or does not need it.
+    if (in.message->log_seq && sessions_) sessions_->routed(in.message->log_seq);
   }
 }
 

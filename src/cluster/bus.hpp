@@ -34,6 +34,7 @@ namespace sluice::cluster {
 class NatsLink;
 class ClusterDurability;
 class SharedGroups;
+class ClusterSessions;
 struct NatsMessage;
 
 struct BusStats {
@@ -52,6 +53,8 @@ class ClusterBus final : public broker::MessageBus {
   void start(broker::Broker& broker, broker::Dispatcher& d);
   void stop();
   const BusStats& stats() const { return stats_; }
+  // Told each logged message's sequence once it is routed here (positions).
+  void set_sessions(ClusterSessions* s) { sessions_ = s; }
 
   void forward(broker::Namespace& ns, const broker::MessagePtr& m, broker::WorkerContext& ctx) override;
   void forward_p2p(broker::Namespace& ns, std::string_view client_id, const broker::MessagePtr& m,
@@ -75,6 +78,7 @@ class ClusterBus final : public broker::MessageBus {
   NatsLink& link_;
   ClusterDurability& durability_;
   SharedGroups& shared_;
+  ClusterSessions* sessions_ = nullptr;
   const std::string node_;
   std::atomic<uint64_t> next_id_{0};
   BusStats stats_;

@@ -7,6 +7,7 @@
 #include "broker/dispatch.hpp"
 #include "broker/namespace.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/sessions.hpp"
 #include "cluster/subjects.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
@@ -83,6 +84,16 @@ void ClusterDirectory::release(std::string_view ns, std::string_view client_id, 
   if (it != mine_.end() && it->second.epoch == epoch) mine_.erase(it);
 }
 
+std::optional<broker::SessionDirectory::Resumable> ClusterDirectory::resumable(std::string_view ns,
+                                                                                 std::string_view client_id,
+                                                                                 bool clean_start) {
+  return sessions_ ? sessions_->resumable(ns, client_id, clean_start) : std::nullopt;
+}
+
+void ClusterDirectory::resume(broker::Namespace& ns, const std::shared_ptr<broker::Session>& s) {
+  if (sessions_) sessions_->resume(ns, s);
+}
+
 bool ClusterDirectory::claimed_since(std::string_view ns, std::string_view client_id, int64_t since_ms) {
   const std::string subject = claim_subject(ns, client_id);
   std::lock_guard lk(mu_);
@@ -119,6 +130,7 @@ void ClusterDirectory::on_claim(NatsMessage&& m) {
     mine_.erase(it);
   }
   stats_.evictions.fetch_add(1, std::memory_order_relaxed);
+  if (sessions_) sessions_->handing_over(m.headers["Sl-Ns"], m.headers["Sl-C"]);
   if (!dispatcher_) return;
   dispatcher_->run(0, [this, ns = m.headers["Sl-Ns"], client = m.headers["Sl-C"], evict](broker::WorkerContext& ctx) {
     if (auto n = broker_->find(ns)) n->evict(client, evict, ctx);

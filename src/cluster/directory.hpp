@@ -11,8 +11,9 @@
 // path (the claim is an asynchronous publish, made in the namespace's order of
 // local takeovers).
 //
-// Not yet here: handing a persistent session's state to the new node (it
-// starts without session-present; docs/cluster.md, status).
+// A persistent session's state moves with it through ClusterSessions: an
+// eviction here is a hand-over, and a CONNECT of a client id held elsewhere
+// resumes its session from the bucket SLUICE_SESSIONS.
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -29,6 +30,7 @@ class Dispatcher;
 namespace sluice::cluster {
 
 class NatsLink;
+class ClusterSessions;
 struct NatsMessage;
 
 struct DirectoryStats {
@@ -51,6 +53,10 @@ class ClusterDirectory final : public broker::SessionDirectory {
   // broker::SessionDirectory
   Claim claim(std::string_view ns, std::string_view client_id) override;
   void release(std::string_view ns, std::string_view client_id, uint64_t epoch) override;
+  std::optional<Resumable> resumable(std::string_view ns, std::string_view client_id, bool clean_start) override;
+  void resume(broker::Namespace& ns, const std::shared_ptr<broker::Session>& s) override;
+  // Persistent sessions resumed from, and handed over to, other nodes.
+  void set_sessions(ClusterSessions* s) { sessions_ = s; }
 
   // Whether a claim of the client id (by any node) was seen at or after
   // `since_ms` (broker::now_ms; remembered 10 minutes): it connected again somewhere.
@@ -65,6 +71,7 @@ class ClusterDirectory final : public broker::SessionDirectory {
   void publish_claim(std::string subject, std::string ns, std::string client_id, uint64_t epoch, int attempt);
 
   NatsLink& link_;
+  ClusterSessions* sessions_ = nullptr;
   const std::string node_;
   std::atomic<uint64_t> next_epoch_{0};
   DirectoryStats stats_;

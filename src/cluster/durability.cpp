@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "cluster/nats_link.hpp"
+#include "cluster/sessions.hpp"
 #include "cluster/subjects.hpp"
 #include "cluster/wills.hpp"
 #include "common/log.hpp"
@@ -94,6 +95,10 @@ uint64_t ClusterDurability::submit(broker::PersistRecord&& r) {
   if (r.kind != Kind::RetainedSet && r.kind != Kind::RetainedCleared) {
     // Kept by the message log and the session directory, not here: durable now.
     const uint64_t ticket = next_ticket_.fetch_add(1) + 1;
+    if (sessions_ && r.kind != Kind::WillArmed && r.kind != Kind::WillDisarmed) {
+      if (r.kind == Kind::MessageQueued) r.seq = ticket;  // the record's sequence is its ticket
+      sessions_->record(r);
+    }
     complete(ticket);
     return ticket;
   }

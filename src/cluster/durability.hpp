@@ -7,7 +7,8 @@
 // durable when the engine confirms them, in any order; durable() is the
 // highest ticket up to which all are confirmed. Records the single node keeps
 // on disk for a restart (session rows, queued copies) are not kept here: the
-// message log and the session directory hold that state.
+// message log holds the messages, and ClusterSessions (which gets the session
+// records) each persistent session's subscriptions and position in it.
 //
 // A write the engine refuses (NATS reconnecting) is retried until it succeeds:
 // its publisher's acknowledgement waits, and if the node stops serving
@@ -28,6 +29,7 @@ namespace sluice::cluster {
 
 class NatsLink;
 class ClusterWills;
+class ClusterSessions;
 
 class ClusterDurability final : public broker::Persistence {
  public:
@@ -38,6 +40,8 @@ class ClusterDurability final : public broker::Persistence {
   void set_on_durable(std::function<void(uint64_t)> f);
   // Where the wills of open connections go (WillArmed / WillDisarmed records).
   void set_wills(ClusterWills* w) { wills_ = w; }
+  // Where persistent sessions' records go (their position in the log).
+  void set_sessions(ClusterSessions* s) { sessions_ = s; }
 
   // A new ticket for a write that `run` starts; `run(done)` must call
   // done(true) once the write is durable, or done(false) to have it run again
@@ -62,6 +66,7 @@ class ClusterDurability final : public broker::Persistence {
 
   NatsLink& link_;
   ClusterWills* wills_ = nullptr;
+  ClusterSessions* sessions_ = nullptr;
   std::atomic<uint64_t> next_ticket_{0};
   std::atomic<uint64_t> next_key_{0};
   std::atomic<uint64_t> frontier_{0};

@@ -43,6 +43,7 @@ NatsMessage to_message(natsMsg* m) {
   jsMsgMetaData* meta = nullptr;
   if (natsMsg_GetMetaData(&meta, m) == NATS_OK && meta) {
     out.stream_seq = meta->Sequence.Stream;
+    out.pending = meta->NumPending;
     jsMsgMetaData_Destroy(meta);
   }
   return out;
@@ -235,6 +236,22 @@ uint64_t NatsLink::subscribe(const std::string& subject, const std::string& queu
   });
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> NatsLink::js_progress(uint64_t id) {
+  natsSubscription* sub = nullptr;
+  {
+    std::lock_guard lk(impl_->mu);
+    auto it = impl_->subs.find(id);
+    if (it == impl_->subs.end()) return std::nullopt;
+    sub = it->second->sub;
+  }
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  if (natsSubscription_GetConsumerInfo(&ci, sub, nullptr, &err) != NATS_OK || !ci) return std::nullopt;
+  std::pair<uint64_t, uint64_t> r{ci->Delivered.Consumer, ci->NumPending};
+  jsConsumerInfo_Destroy(ci);
+  return r;
+}
+
 void NatsLink::unsubscribe(uint64_t id) {
   Impl::Sub* s = nullptr;
   {
@@ -379,12 +396,17 @@ void NatsLink::kv_write_async(const std::string& bucket, const std::string& key,
 }
 
 bool NatsLink::kv_update(const std::string& bucket, const std::string& key, std::string_view value,
-                         uint64_t last_revision) {
+                         uint64_t last_revision, uint64_t* new_revision) {
   kvStore* kv = impl_->kv(bucket);
   if (!kv) return false;
   uint64_t rev = 0;
-  return kvStore_Update(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()), last_revision) ==
-         NATS_OK;
+  // Revision 0: the key must not exist yet (or was deleted).
+  const natsStatus s =
+      last_revision == 0
+          ? kvStore_Create(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()))
+          : kvStore_Update(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()), last_revision);
+  if (s == NATS_OK && new_revision) *new_revision = rev;
+  return s == NATS_OK;
 }
 
 bool NatsLink::kv_delete(const std::string& bucket, const std::string& key) {

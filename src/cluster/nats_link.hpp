@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice::cluster {
@@ -26,6 +27,7 @@ struct NatsMessage {
   std::map<std::string, std::string> headers;
   std::string reply;         // request/reply: where to answer (empty: none)
   uint64_t stream_seq = 0;   // JetStream: the message's sequence in its stream
+  uint64_t pending = 0;      // JetStream: messages still to come for this consumer (its filter)
 };
 
 struct NatsOptions {
@@ -80,6 +82,9 @@ class NatsLink {
   // the last sequence seen after a gap or a reconnection. Returns an id for
   // unsubscribe().
   uint64_t js_follow(const std::string& stream, const std::string& filter, uint64_t start_seq, Handler h);
+  // A js_follow consumer's progress: (messages delivered, messages still
+  // pending for its filter); nullopt when JetStream does not answer.
+  std::optional<std::pair<uint64_t, uint64_t>> js_progress(uint64_t id);
   // The stream's last sequence (0 when empty); nullopt when JetStream does not answer.
   std::optional<uint64_t> js_last_seq(const std::string& stream);
 
@@ -93,8 +98,10 @@ class NatsLink {
   void kv_write_async(const std::string& bucket, const std::string& key, std::string_view value,
                       std::function<void(bool ok)> done = nullptr);
   // Writes `value` only if the key's last revision is still `last_revision`
-  // (compare-and-set: of several nodes doing it at once, one succeeds).
-  bool kv_update(const std::string& bucket, const std::string& key, std::string_view value, uint64_t last_revision);
+  // (compare-and-set: of several nodes doing it at once, one succeeds; revision
+  // 0: only if the key does not exist). `new_revision` gets the write's revision.
+  bool kv_update(const std::string& bucket, const std::string& key, std::string_view value, uint64_t last_revision,
+                 uint64_t* new_revision = nullptr);
   // Every key's current value, then every change; `h` gets data empty and
   // headers["op"] = "del" for a deletion. Returns an id to stop it (unwatch).
   uint64_t kv_watch(const std::string& bucket, Handler h);

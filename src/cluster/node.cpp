@@ -10,6 +10,7 @@
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/retained.hpp"
+#include "cluster/sessions.hpp"
 #include "common/log.hpp"
 
 namespace sluice::cluster {
@@ -25,6 +26,7 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   link_->ensure_kv(ClusterDurability::kRetainedBucket);
   link_->ensure_kv(SharedGroups::kBucket);
   link_->ensure_kv(ClusterWills::kBucket);
+  link_->ensure_kv(ClusterSessions::kBucket);
   // Claims matter only while they are news: kept 10 minutes, and at most 1,000
   // per client id (a limit of 1 would drop a claim before the nodes read it
   // when several connects of one client id race).
@@ -37,6 +39,10 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   directory_ = std::make_shared<ClusterDirectory>(*link_, opts_.node_name);
   wills_ = std::make_unique<ClusterWills>(*link_, *leases_, *directory_, opts_.node_name);
   durability_->set_wills(wills_.get());
+  sessions_ = std::make_unique<ClusterSessions>(*link_, *leases_, opts_.node_name);
+  durability_->set_sessions(sessions_.get());
+  bus_->set_sessions(sessions_.get());
+  directory_->set_sessions(sessions_.get());
   log::info("cluster: node {} joined NATS at {} (stream {}, {} replica(s))", opts_.node_name,
             opts_.nats.empty() ? std::string() : opts_.nats.front(), ClusterBus::kStream, opts_.replicas);
 }
@@ -61,6 +67,8 @@ void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::func
   retained_->start(*link_);
   directory_->start(broker, d);
   wills_->start(broker, d);
+  // The log's end before the bus follows it: where new sessions' positions start.
+  sessions_->start(broker, d, link_->js_last_seq(ClusterBus::kStream).value_or(0));
   bus_->start(broker, d);
   watchdog_ = std::thread([this] {
     using Clock = std::chrono::steady_clock;
@@ -93,6 +101,7 @@ void ClusterNode::stop() {
   watch_cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
   if (bus_) bus_->stop();
+  if (sessions_) sessions_->stop();
   if (wills_) wills_->stop();
   if (directory_) directory_->stop();
   if (shared_) shared_->stop();
@@ -107,5 +116,7 @@ const BusStats& ClusterNode::stats() const { return bus_->stats(); }
 const DirectoryStats& ClusterNode::directory_stats() const { return directory_->stats(); }
 
 const WillStats& ClusterNode::will_stats() const { return wills_->stats(); }
+
+const SessionStats& ClusterNode::session_stats() const { return sessions_->stats(); }
 
 }  // namespace sluice::cluster

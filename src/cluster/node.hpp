@@ -30,6 +30,8 @@ class ClusterDirectory;
 class NodeLeases;
 class SharedGroups;
 class ClusterWills;
+class ClusterSessions;
+struct SessionStats;
 struct WillStats;
 struct BusStats;
 struct DirectoryStats;
@@ -68,6 +70,7 @@ class ClusterNode {
   const BusStats& stats() const;
   const DirectoryStats& directory_stats() const;
   const WillStats& will_stats() const;
+  const SessionStats& session_stats() const;
 
  private:
   ClusterOptions opts_;
@@ -79,6 +82,7 @@ class ClusterNode {
   std::unique_ptr<RetainedMirror> retained_;
   std::shared_ptr<ClusterDirectory> directory_;
   std::unique_ptr<ClusterWills> wills_;
+  std::unique_ptr<ClusterSessions> sessions_;
   std::function<void(bool)> on_serving_;
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;

@@ -1,0 +1,561 @@
+#include "cluster/sessions.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <sstream>
+
+#include "broker/broker.hpp"
+#include "broker/clock.hpp"
+#include "broker/dispatch.hpp"
+#include "broker/namespace.hpp"
+#include "broker/session.hpp"
+#include "cluster/bus.hpp"
+#include "cluster/leases.hpp"
+#include "cluster/nats_link.hpp"
+#include "cluster/subjects.hpp"
+#include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "mqtt/topic.hpp"
+#include "persist/message_codec.hpp"
+
+namespace sluice::cluster {
+
+namespace {
+
+constexpr int64_t kFlushMs = 250;
+constexpr int64_t kHandoverWaitMs = 3000;   // a live holder's final position
+constexpr int64_t kReplayIdleMs = 10000;    // the log stops answering during a replay
+constexpr const char* kEnded = "-";
+
+int64_t wall_now() { return broker::wall_ms(); }
+
+// Reads "<number> " from `v` at `pos`.
+template <class T>
+bool read_num(std::string_view v, size_t& pos, T& out) {
+  const auto r = std::from_chars(v.data() + pos, v.data() + v.size(), out);
+  if (r.ec != std::errc()) return false;
+  pos = static_cast<size_t>(r.ptr - v.data());
+  if (pos < v.size() && (v[pos] == ' ' || v[pos] == '\n')) ++pos;
+  return true;
+}
+
+}  // namespace
+
+// "S1 <released> <expiry> <offline wall> <written wall> <position> <n subs> <owner len>:<owner>\n"
+// then per subscription "<qos> <no local> <rap> <rh> <sub id> <len>:<filter>\n"
+// (lengths, so a filter may hold any byte).
+std::string StoredSession::encode() const {
+  std::string out = "S1 " + std::to_string(released ? 1 : 0) + " " + std::to_string(expiry_s) + " " +
+                    std::to_string(offline_wall_ms) + " " + std::to_string(written_wall_ms) + " " +
+                    std::to_string(position) + " " + std::to_string(subscriptions.size()) + " " +
+                    std::to_string(owner.size()) + ":" + owner + "\n";
+  for (const auto& [f, o] : subscriptions)
+    out += std::to_string(o.qos) + " " + std::to_string(o.no_local ? 1 : 0) + " " +
+           std::to_string(o.retain_as_published ? 1 : 0) + " " + std::to_string(o.retain_handling) + " " +
+           std::to_string(o.subscription_id) + " " + std::to_string(f.size()) + ":" + f + "\n";
+  return out;
+}
+
+std::optional<StoredSession> StoredSession::decode(std::string_view v) {
+  if (v.substr(0, 3) != "S1 ") return std::nullopt;
+  size_t pos = 3;
+  StoredSession s;
+  int released = 0;
+  size_t n = 0;
+  // owner "<len>:<bytes>"
+  auto read_lenstr = [&](std::string& out) -> bool {
+    size_t l = 0;
+    const auto r = std::from_chars(v.data() + pos, v.data() + v.size(), l);
+    if (r.ec != std::errc()) return false;
+    pos = static_cast<size_t>(r.ptr - v.data());
+    if (pos >= v.size() || v[pos] != ':' || pos + 1 + l > v.size()) return false;
+    out.assign(v.substr(pos + 1, l));
+    pos += 1 + l;
+    if (pos < v.size() && v[pos] == '\n') ++pos;
+    return true;
+  };
+  if (!read_num(v, pos, released) || !read_num(v, pos, s.expiry_s) || !read_num(v, pos, s.offline_wall_ms) ||
+      !read_num(v, pos, s.written_wall_ms) || !read_num(v, pos, s.position) || !read_num(v, pos, n) ||
+      !read_lenstr(s.owner))
+    return std::nullopt;
+  s.released = released != 0;
+  for (size_t i = 0; i < n; ++i) {
+    broker::SubOptions o;
+    int qos = 0, nl = 0, rap = 0, rh = 0;
+    std::string f;
+    if (!read_num(v, pos, qos) || !read_num(v, pos, nl) || !read_num(v, pos, rap) || !read_num(v, pos, rh) ||
+        !read_num(v, pos, o.subscription_id) || !read_lenstr(f))
+      return std::nullopt;
+    o.qos = static_cast<uint8_t>(qos);
+    o.no_local = nl != 0;
+    o.retain_as_published = rap != 0;
+    o.retain_handling = static_cast<uint8_t>(rh);
+    s.subscriptions.emplace_back(std::move(f), o);
+  }
+  return s;
+}
+
+std::string ClusterSessions::key_of(std::string_view ns, std::string_view client_id) {
+  std::string token = escape_token(client_id);
+  if (token.size() > 200) token = "H" + common::sha256_hex(client_id);
+  return escape_token(ns) + "." + token;
+}
+
+ClusterSessions::ClusterSessions(NatsLink& link, NodeLeases& leases, std::string node)
+    : link_(link), leases_(leases), node_(std::move(node)) {}
+
+ClusterSessions::~ClusterSessions() { stop(); }
+
+void ClusterSessions::start(broker::Broker& broker, broker::Dispatcher& d, uint64_t log_start) {
+  broker_ = &broker;
+  dispatcher_ = &d;
+  started_wall_ = wall_now();
+  frontier_.store(log_start, std::memory_order_release);
+  watch_ = link_.kv_watch(kBucket, [this](NatsMessage&& e) { apply(std::move(e)); });
+  writer_ = std::thread([this] { writer_loop(); });
+  replayer_ = std::thread([this] { replay_loop(); });
+}
+
+void ClusterSessions::stop() {
+  {
+    std::lock_guard lk(run_mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  run_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (replayer_.joinable()) replayer_.join();
+  if (watch_) link_.unwatch(watch_);
+  watch_ = 0;
+}
+
+void ClusterSessions::apply(NatsMessage&& e) {
+  std::lock_guard lk(mu_);
+  Mirrored& m = mirror_[e.subject];
+  if (e.stream_seq < m.revision) return;
+  m.revision = e.stream_seq;
+  if (e.headers.count("op") || e.data == kEnded) m.st.reset();
+  else m.st = StoredSession::decode(e.data);
+}
+
+// ---- what the broker records ----
+
+void ClusterSessions::record(const broker::PersistRecord& r) {
+  using Kind = broker::PersistRecord::Kind;
+  std::lock_guard lk(mu_);
+  switch (r.kind) {
+    case Kind::SessionSaved: {
+      auto [it, fresh] = local_.try_emplace(r.key);
+      Local& l = it->second;
+      if (fresh) {
+        l.ns = r.ns;
+        l.client_id = r.client_id;
+        l.kv_key = key_of(r.ns, r.client_id);
+        l.floor = frontier_.load(std::memory_order_acquire);
+        if (auto rs = resuming_.find(l.kv_key); rs != resuming_.end()) {
+          l.floor = rs->second;
+          l.replaying = true;
+        }
+        by_kv_[l.kv_key] = r.key;
+        handover_.erase(l.kv_key);
+      }
+      l.expiry_s = r.expiry_s;
+      l.offline_wall_ms = 0;
+      l.dirty = true;
+      break;
+    }
+    case Kind::SessionOffline:
+      if (auto it = local_.find(r.key); it != local_.end()) {
+        it->second.offline_wall_ms = r.wall_ms ? r.wall_ms : wall_now();
+        it->second.dirty = true;
+      }
+      break;
+    case Kind::SubscriptionAdded:
+      if (auto it = local_.find(r.key); it != local_.end()) {
+        it->second.subs[r.text] = r.options;
+        it->second.dirty = true;
+      }
+      break;
+    case Kind::SubscriptionRemoved:
+      if (auto it = local_.find(r.key); it != local_.end()) {
+        it->second.subs.erase(r.text);
+        it->second.dirty = true;
+      }
+      break;
+    case Kind::MessageQueued:
+      if (r.message && r.message->log_seq != 0)
+        if (auto it = local_.find(r.key); it != local_.end()) {
+          it->second.pending.insert(r.message->log_seq);
+          queued_[r.seq] = {r.key, r.message->log_seq};
+        }
+      break;
+    case Kind::MessageDone:
+      if (auto q = queued_.find(r.seq); q != queued_.end()) {
+        if (auto it = local_.find(q->second.first); it != local_.end()) {
+          auto p = it->second.pending.find(q->second.second);
+          if (p != it->second.pending.end()) it->second.pending.erase(p);
+        }
+        queued_.erase(q);
+      }
+      break;
+    case Kind::SessionEnded: {
+      auto it = local_.find(r.key);
+      if (it == local_.end()) break;
+      Local& l = it->second;
+      const bool handed = handover_.erase(l.kv_key) > 0;
+      if (!l.fenced) {
+        Write w;
+        w.kv_key = l.kv_key;
+        w.from_mirror = !l.took;
+        w.expect = l.rev;
+        if (handed) {
+          // Taken over by another node: the final state, released to it.
+          StoredSession st = stored_locked(l);
+          st.released = true;
+          st.offline_wall_ms = wall_now();
+          w.value = st.encode();
+          stats_.handed_over.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          w.value = kEnded;
+        }
+        writes_.push_back(std::move(w));
+      }
+      for (auto q = queued_.begin(); q != queued_.end();)
+        q = q->second.first == r.key ? queued_.erase(q) : std::next(q);
+      if (auto b = by_kv_.find(l.kv_key); b != by_kv_.end() && b->second == r.key) by_kv_.erase(b);
+      local_.erase(it);
+      run_cv_.notify_all();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void ClusterSessions::handing_over(std::string_view ns, std::string_view client_id) {
+  std::lock_guard lk(mu_);
+  const int64_t now = wall_now();
+  std::erase_if(handover_, [now](const auto& kv) { return now - kv.second > 60'000; });
+  handover_[key_of(ns, client_id)] = now;
+}
+
+uint64_t ClusterSessions::position_locked(const Local& l) const {
+  if (l.replaying) return l.floor;
+  const uint64_t pos = l.pending.empty() ? frontier_.load(std::memory_order_acquire) : *l.pending.begin() - 1;
+  return std::max(pos, l.floor);
+}
+
+StoredSession ClusterSessions::stored_locked(const Local& l) const {
+  StoredSession st;
+  st.owner = node_;
+  st.expiry_s = l.expiry_s;
+  st.offline_wall_ms = l.offline_wall_ms;
+  st.written_wall_ms = wall_now();
+  st.position = position_locked(l);
+  for (const auto& [f, o] : l.subs) st.subscriptions.emplace_back(f, o);
+  return st;
+}
+
+uint64_t ClusterSessions::mirror_revision_locked(const std::string& kv_key) const {
+  auto m = mirror_.find(kv_key);
+  return m == mirror_.end() ? 0 : m->second.revision;
+}
+
+// ---- the writer: every kFlushMs, what changed, by compare-and-set ----
+
+void ClusterSessions::writer_loop() {
+  int64_t last_sweep = 0;
+  std::unique_lock lk(run_mu_);
+  while (!stopping_) {
+    run_cv_.wait_for(lk, std::chrono::milliseconds(kFlushMs));
+    if (stopping_) break;
+    lk.unlock();
+    flush();
+    const int64_t now = wall_now();
+    if (now - last_sweep > 1000) {
+      last_sweep = now;
+      sweep();
+    }
+    lk.lock();
+  }
+}
+
+void ClusterSessions::flush() {
+  std::vector<Write> batch;
+  {
+    std::lock_guard lk(mu_);
+    while (!writes_.empty()) {
+      batch.push_back(std::move(writes_.front()));
+      writes_.pop_front();
+    }
+    for (auto& [key, l] : local_) {
+      if (l.fenced || l.replaying) continue;
+      const uint64_t pos = position_locked(l);
+      if (!l.dirty && pos == l.written_position) continue;
+      Write w;
+      w.kv_key = l.kv_key;
+      w.store_key = key;
+      w.from_mirror = !l.took;
+      w.expect = l.rev;
+      w.value = stored_locked(l).encode();
+      l.dirty = false;
+      l.written_position = pos;
+      batch.push_back(std::move(w));
+    }
+  }
+  if (!link_.connected()) {
+    // Kept for when NATS is back: the held sessions are marked dirty again.
+    std::lock_guard lk(mu_);
+    for (auto& w : batch)
+      if (w.store_key == 0) writes_.push_back(std::move(w));
+      else if (auto it = local_.find(w.store_key); it != local_.end()) it->second.dirty = true;
+    return;
+  }
+  for (auto& w : batch) {
+    uint64_t rev = w.expect;
+    if (w.from_mirror) {
+      std::lock_guard lk(mu_);
+      rev = mirror_revision_locked(w.kv_key);
+    }
+    uint64_t new_rev = 0;
+    stats_.writes.fetch_add(1, std::memory_order_relaxed);
+    if (link_.kv_update(kBucket, w.kv_key, w.value, rev, &new_rev)) {
+      if (w.store_key) {
+        std::lock_guard lk(mu_);
+        if (auto it = local_.find(w.store_key); it != local_.end()) {
+          it->second.took = true;
+          it->second.rev = new_rev;
+        }
+      }
+      continue;
+    }
+    stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lk(mu_);
+    auto m = mirror_.find(w.kv_key);
+    if (w.store_key) {
+      auto it = local_.find(w.store_key);
+      if (it == local_.end()) continue;
+      if (it->second.took) {
+        // Written by another node since this node's last write: it holds the
+        // session now, and this node is a stale holder (fenced by the revision).
+        it->second.fenced = true;
+        stats_.fenced.fetch_add(1, std::memory_order_relaxed);
+        log::warn("cluster: session {} was written by another node: node {} stops writing it",
+                  it->second.client_id, node_);
+      } else {
+        it->second.dirty = true;  // taking it over: again with the revision the mirror shows then
+      }
+      continue;
+    }
+    // A one-off write: an end (clean start here) is tried again (for 5 s)
+    // until the entry is ended, past the old holder's hand-over; a hand-over
+    // or a sweep that lost the race is dropped (someone else wrote since).
+    const bool retry = w.value == kEnded && w.from_mirror && !(m != mirror_.end() && !m->second.st);
+    if (retry && ++w.attempts < 20) writes_.push_back(std::move(w));
+  }
+}
+
+// Entries of nodes whose lease ran out: marked offline and released (one
+// survivor's compare-and-set wins), then ended when they expire.
+void ClusterSessions::sweep() {
+  const int64_t now = wall_now();
+  // Other nodes' entries only once this node has had time to hear every live
+  // node; its own name's entries that it does not hold are its previous
+  // incarnation's (killed and restarted): released at once.
+  const bool heard_all = now - started_wall_ >= 10'000;
+  std::lock_guard lk(mu_);
+  for (auto& [kv_key, m] : mirror_) {
+    if (!m.st) continue;
+    const StoredSession& st = *m.st;
+    const bool mine_here = st.owner == node_ && by_kv_.count(kv_key);
+    if (mine_here || resuming_.count(kv_key)) continue;
+    if (st.owner != node_ && !heard_all) continue;
+    const bool owner_gone = (st.owner == node_) || !leases_.alive(st.owner);
+    if (!st.released && !owner_gone) continue;
+    Write w;
+    w.kv_key = kv_key;
+    if (!st.released) {
+      StoredSession s2 = st;
+      s2.released = true;
+      s2.offline_wall_ms = st.offline_wall_ms ? st.offline_wall_ms : now;
+      w.value = s2.encode();
+    } else if (st.expiry_s != 0xFFFFFFFF && st.offline_wall_ms &&
+               now > st.offline_wall_ms + int64_t(st.expiry_s) * 1000) {
+      w.value = kEnded;
+      stats_.expired.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      continue;
+    }
+    w.attempts = 19;  // one try: another survivor may have done it
+    writes_.push_back(std::move(w));
+  }
+}
+
+// ---- resuming a session held elsewhere ----
+
+std::optional<broker::SessionDirectory::Resumable> ClusterSessions::resumable(std::string_view ns,
+                                                                               std::string_view client_id,
+                                                                               bool clean_start) {
+  const std::string kv_key = key_of(ns, client_id);
+  std::lock_guard lk(mu_);
+  auto m = mirror_.find(kv_key);
+  if (m == mirror_.end() || !m->second.st) return std::nullopt;
+  const StoredSession& st = *m->second.st;
+  const int64_t now = wall_now();
+  const bool expired = st.expiry_s != 0xFFFFFFFF && st.offline_wall_ms &&
+                       now > st.offline_wall_ms + int64_t(st.expiry_s) * 1000;
+  if (clean_start || expired || st.expiry_s == 0) {
+    // Clean start here ends the session everywhere (its holder, if alive, is
+    // evicted by the claim and its hand-over then finds the entry rewritten).
+    Write w;
+    w.kv_key = kv_key;
+    w.value = kEnded;
+    writes_.push_back(std::move(w));
+    run_cv_.notify_all();
+    if (expired) stats_.expired.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  resuming_[kv_key] = st.position;
+  broker::SessionDirectory::Resumable r;
+  r.subscriptions = st.subscriptions;
+  return r;
+}
+
+void ClusterSessions::resume(broker::Namespace& ns, const std::shared_ptr<broker::Session>& s) {
+  {
+    std::lock_guard lk(run_mu_);
+    jobs_.push_back(Job{ns.id(), s->client_id(), key_of(ns.id(), s->client_id()), s});
+  }
+  run_cv_.notify_all();
+  stats_.resumed.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ClusterSessions::replay_loop() {
+  std::unique_lock lk(run_mu_);
+  while (true) {
+    run_cv_.wait(lk, [this] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lk.unlock();
+    replay(std::move(job));
+    lk.lock();
+  }
+}
+
+void ClusterSessions::replay(Job job) {
+  using Clock = std::chrono::steady_clock;
+  // 1. A live holder hands the session over first: its final position.
+  StoredSession st;
+  const auto wait_until = Clock::now() + std::chrono::milliseconds(kHandoverWaitMs);
+  while (true) {
+    {
+      std::lock_guard lk(mu_);
+      auto m = mirror_.find(job.kv_key);
+      if (m != mirror_.end() && m->second.st) st = *m->second.st;
+      else if (auto r = resuming_.find(job.kv_key); r != resuming_.end()) st.position = r->second;
+      const bool ready = m == mirror_.end() || !m->second.st || st.released || st.owner == node_ ||
+                         !leases_.alive(st.owner);
+      if (ready) break;
+    }
+    if (Clock::now() >= wait_until) {
+      log::warn("cluster: session {}: node {} did not hand it over in {} ms; resuming from its last position",
+                job.client_id, st.owner, kHandoverWaitMs);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const uint64_t from = st.position;
+  // 2. The log after the position, up to its end now; what comes later is live.
+  std::optional<uint64_t> last;
+  for (int i = 0; i < 50 && !(last = link_.js_last_seq(ClusterBus::kStream)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const uint64_t upto = last.value_or(from);
+  std::vector<broker::MessagePtr> messages;
+  if (upto > from) {
+    std::mutex mu;
+    std::condition_variable cv;
+    uint64_t seen = 0, pending = 0;
+    bool got = false;
+    auto sub = link_.js_follow(ClusterBus::kStream, "sl1." + escape_token(job.ns) + ".>", from + 1,
+                               [&](NatsMessage&& m) {
+                                 std::lock_guard lk(mu);
+                                 seen = std::max(seen, m.stream_seq);
+                                 pending = m.pending;
+                                 got = true;
+                                 if (m.stream_seq <= upto && m.stream_seq > from) {
+                                   auto dm = persist::decode_message(m.data, broker::wall_ms(), broker::now_ms());
+                                   if (dm) {
+                                     auto copy = std::make_shared<broker::Message>(*dm);
+                                     copy->log_seq = m.stream_seq;
+                                     copy->origin = 0;
+                                     copy->route_key = std::strtoull(m.headers["Sl-K"].c_str(), nullptr, 10);
+                                     messages.push_back(std::move(copy));
+                                   }
+                                 }
+                                 cv.notify_all();
+                               });
+    {
+      // Until the consumer has nothing pending up to the end seen above; a
+      // namespace with nothing after the position sends nothing at all.
+      // Nothing delivered and nothing pending: no message of the namespace
+      // after the position (asked, not guessed from a silence: a busy
+      // machine can be slow to send the first one).
+      const auto progress = link_.js_progress(sub);
+      const bool nothing = progress && progress->first == 0 && progress->second == 0;
+      std::unique_lock lk(mu);
+      while (!nothing && !(seen >= upto || (got && pending == 0))) {
+        const uint64_t before = seen;
+        if (!cv.wait_for(lk, std::chrono::milliseconds(kReplayIdleMs), [&] { return seen != before; })) {
+          log::warn("cluster: session {}: the log stopped answering at {} of ({}, {}]", job.client_id, seen, from,
+                    upto);
+          break;
+        }
+      }
+    }
+    link_.unsubscribe(sub);
+  }
+  log::info("cluster: session {} resumes on node {}: {} message(s) of the log in ({}, {}] read back",
+            job.client_id, node_, messages.size(), from, upto);
+  // 3. On loop 0 (where the log is routed): the replay, then what was held.
+  if (!dispatcher_) return;
+  stats_.replayed.fetch_add(messages.size(), std::memory_order_relaxed);
+  dispatcher_->run(0, [this, job, st, upto, messages = std::move(messages)](broker::WorkerContext& ctx) {
+    auto s = job.session.lock();
+    auto ns = broker_->find(job.ns);
+    if (s && ns && !s->ended()) {
+      const bool p2p = ns->config().p2p_topics;
+      std::vector<std::pair<broker::MessagePtr, broker::SubOptions>> replay;
+      replay.reserve(messages.size());
+      for (const auto& m : messages) {
+        std::optional<broker::SubOptions> best;
+        for (const auto& [f, o] : st.subscriptions) {
+          std::string_view group, inner = f;
+          if (mqtt::parse_shared(f, group, inner)) continue;  // one member cluster-wide: not replayed
+          if (!mqtt::topic_matches(inner, m->topic)) continue;
+          if (!best || o.qos > best->qos) best = o;
+        }
+        if (!best && p2p) {
+          const size_t slash = m->topic.find('/');
+          if (slash != std::string::npos && m->topic.compare(slash, 5, "/p2p/") == 0 &&
+              std::string_view(m->topic).substr(slash + 5) == job.client_id) {
+            best = broker::SubOptions{};
+            best->qos = m->qos;
+          }
+        }
+        if (best && std::min(m->qos, best->qos) > 0) replay.emplace_back(m, *best);
+      }
+      s->finish_replay(upto, replay, ctx);
+    }
+    std::lock_guard lk(mu_);
+    resuming_.erase(job.kv_key);
+    if (auto b = by_kv_.find(job.kv_key); b != by_kv_.end())
+      if (auto it = local_.find(b->second); it != local_.end() && it->second.replaying) {
+        it->second.replaying = false;
+        it->second.floor = std::max(it->second.floor, upto);
+        it->second.dirty = true;
+      }
+  });
+}
+
+}  // namespace sluice::cluster

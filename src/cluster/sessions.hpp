@@ -1,0 +1,177 @@
+#pragma once
+// Persistent sessions of a cluster (docs/cluster.md, "QoS 1 and 2: once in
+// the log, a position per session").
+//
+// Each persistent session has one entry in the key-value bucket
+// SLUICE_SESSIONS (key "<ns>.<client id>", both escaped): the node that holds
+// it, its expiry, when it went offline, its subscriptions and its position in
+// the message log SLUICE_MSG — the sequence up to which every logged message
+// that matches it was delivered and acknowledged (or dropped by a bound).
+// Nothing is copied per session: a session's queue is the log after its
+// position, filtered by its subscriptions.
+//
+//  - The holder learns what to write from the broker's persistence records
+//    (ClusterDurability hands them over: session saved / offline / ended,
+//    subscriptions, each queued message with its log sequence, each one done),
+//    and writes every 250 ms what changed, by compare-and-set on the entry's
+//    revision: a node that finds the entry written by another node since is a
+//    stale holder and stops writing it (the revision fences it).
+//  - Every node watches the bucket (a mirror in memory), so a CONNECT decides
+//    from memory whether a session exists elsewhere: it resumes at once with
+//    its subscriptions and session-present, and its deliveries are held while
+//    a worker reads the log from the position, filtered by the subscriptions;
+//    then the replay and the held messages are delivered in the log's order.
+//  - A takeover from a live holder: the claim (ClusterDirectory) makes the
+//    holder end its session; it writes the final position and marks the entry
+//    released; the new node waits for that (at most 3 s, or not at all when
+//    the holder's lease ran out) before reading the log.
+//  - A session that ends (expiry, clean start anywhere) is marked ended ("-").
+//    Sessions of a dead node are marked offline by a survivor and expire as
+//    their expiry says.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/cluster.hpp"
+#include "broker/persistence.hpp"
+
+namespace sluice::broker {
+class Broker;
+class Dispatcher;
+class Session;
+}  // namespace sluice::broker
+
+namespace sluice::cluster {
+
+class NatsLink;
+class NodeLeases;
+struct NatsMessage;
+
+struct SessionStats {
+  std::atomic<uint64_t> resumed{0}, replayed{0}, handed_over{0}, fenced{0}, expired{0}, writes{0}, failed_writes{0};
+};
+
+// One entry of the bucket, as stored.
+struct StoredSession {
+  std::string owner;      // the node holding it (or that last held it)
+  bool released = false;  // its holder let it go (takeover) or died: the next node may take it
+  uint32_t expiry_s = 0;
+  int64_t offline_wall_ms = 0;  // 0: online at its holder
+  int64_t written_wall_ms = 0;
+  uint64_t position = 0;
+  std::vector<std::pair<std::string, broker::SubOptions>> subscriptions;
+
+  std::string encode() const;
+  static std::optional<StoredSession> decode(std::string_view v);
+};
+
+class ClusterSessions {
+ public:
+  static constexpr const char* kBucket = "SLUICE_SESSIONS";
+
+  ClusterSessions(NatsLink& link, NodeLeases& leases, std::string node);
+  ~ClusterSessions();
+
+  // Starts the mirror, the writer and the replay worker; the node's log
+  // consumer starts after `log_start` (its sequence now).
+  void start(broker::Broker& broker, broker::Dispatcher& d, uint64_t log_start);
+  void stop();
+  const SessionStats& stats() const { return stats_; }
+
+  // A persistence record (any loop; cheap, no I/O).
+  void record(const broker::PersistRecord& r);
+  // Loop 0, after the logged message `log_seq` was routed on this node.
+  void routed(uint64_t log_seq) { frontier_.store(log_seq, std::memory_order_release); }
+  // Another node's claim takes `client_id` from this node: its session's end
+  // is a hand-over (final position, released), not the end of the session.
+  void handing_over(std::string_view ns, std::string_view client_id);
+
+  // broker::SessionDirectory::resumable / resume.
+  std::optional<broker::SessionDirectory::Resumable> resumable(std::string_view ns, std::string_view client_id,
+                                                               bool clean_start);
+  void resume(broker::Namespace& ns, const std::shared_ptr<broker::Session>& s);
+
+  static std::string key_of(std::string_view ns, std::string_view client_id);
+
+ private:
+  struct Mirrored {
+    std::optional<StoredSession> st;  // nullopt: ended
+    uint64_t revision = 0;
+  };
+  // A persistent session held here, by its store key.
+  struct Local {
+    std::string ns, client_id, kv_key;
+    uint32_t expiry_s = 0;
+    int64_t offline_wall_ms = 0;
+    std::map<std::string, broker::SubOptions, std::less<>> subs;
+    std::multiset<uint64_t> pending;  // log sequences queued or in flight, not acknowledged
+    uint64_t floor = 0;               // the position is never below this
+    bool replaying = false;           // resumed: the position stays at floor until the replay ends
+    bool dirty = true;
+    uint64_t written_position = ~0ull;
+    bool fenced = false;
+    bool took = false;   // this node has written the entry for this session
+    uint64_t rev = 0;    // the revision of its last write (what the next one expects)
+  };
+  struct Write {
+    std::string kv_key;
+    std::string value;  // "-": ended
+    uint64_t store_key = 0;  // 0: a one-off write (release, end, sweep)
+    // Compare-and-set on: this node's own last write (a holder), or on the
+    // revision the mirror shows (a node taking the entry over).
+    bool from_mirror = true;
+    uint64_t expect = 0;
+    int attempts = 0;
+  };
+  struct Job {
+    std::string ns, client_id, kv_key;
+    std::weak_ptr<broker::Session> session;
+  };
+
+  void apply(NatsMessage&& e);
+  uint64_t position_locked(const Local& l) const;
+  StoredSession stored_locked(const Local& l) const;
+  uint64_t mirror_revision_locked(const std::string& kv_key) const;
+  void writer_loop();
+  void flush();
+  void sweep();
+  void replay(Job job);
+  void replay_loop();
+
+  NatsLink& link_;
+  NodeLeases& leases_;
+  const std::string node_;
+  SessionStats stats_;
+  std::atomic<uint64_t> frontier_{0};
+  broker::Broker* broker_ = nullptr;
+  broker::Dispatcher* dispatcher_ = nullptr;
+  uint64_t watch_ = 0;
+  int64_t started_wall_ = 0;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Mirrored> mirror_;     // by kv key
+  std::unordered_map<uint64_t, Local> local_;            // by store key
+  std::unordered_map<std::string, uint64_t> by_kv_;      // kv key -> store key
+  std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> queued_;  // pseq -> (store key, log seq)
+  std::unordered_map<std::string, uint64_t> resuming_;   // kv key -> position (resumed, not saved yet)
+  std::unordered_map<std::string, int64_t> handover_;    // kv key -> when (wall ms)
+  std::deque<Write> writes_;                             // one-off writes
+
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool stopping_ = false;
+  std::deque<Job> jobs_;
+  std::thread writer_, replayer_;
+};
+
+}  // namespace sluice::cluster

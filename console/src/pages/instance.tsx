@@ -29,6 +29,7 @@ import {
   useReady,
 } from '../ui';
 import { Instance, StatusBadge } from './instances';
+import { Certificates } from './certificates';
 
 const TABS: { id: string; label: string }[] = [
   { id: 'details', label: 'Instance Details' },
@@ -38,6 +39,7 @@ const TABS: { id: string; label: string }[] = [
   { id: 'trace', label: 'Message Trace' },
   { id: 'send', label: 'Send Test Message' },
   { id: 'signature', label: 'Signature Calculator' },
+  { id: 'certificates', label: 'Certificates' },
 ];
 
 export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
@@ -68,6 +70,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
         {tab === 'trace' && <Traces id={id} />}
         {tab === 'send' && <SendMessage id={id} />}
         {tab === 'signature' && <SignatureCalc id={id} />}
+        {tab === 'certificates' && <Certificates id={id} />}
       </div>
     </section>
   );

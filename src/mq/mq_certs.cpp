@@ -279,7 +279,7 @@ bool MqService::device_connected(const InstanceState& inst, const std::string& c
       db.run("INSERT INTO mq_device_certificates (instance_id, ca_sn, device_sn, name, content, active, "
              "valid_begin_ms, valid_end_ms, created_ms, last_connected_ms, last_client_id) "
              "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, ca_sn, device_sn) DO NOTHING",
-             id, ca_sn, dev.sn, dev.subject_cn, dev.pem, dev.not_before_ms, dev.not_after_ms, now, now, client_id);
+             id, ca_sn, dev.sn, dev.subject_cn, dev.pem.empty() ? x509::pem_of_der(dev.der) : dev.pem, dev.not_before_ms, dev.not_after_ms, now, now, client_id);
       return {};
     });
     if (!r) {

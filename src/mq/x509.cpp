@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
+#include <cstdint>
 #include <ctime>
 
 namespace sluice::mq::x509 {
@@ -90,7 +92,9 @@ std::string serial_hex(X509* x) {
   return out;
 }
 
-CertInfo info_of(X509* x) {
+// `full`: also the PEM and whether it is self-signed (a signature check):
+// what the API shows and stores, not what a CONNECT needs.
+CertInfo info_of(X509* x, bool full = true) {
   CertInfo c;
   c.sn = serial_hex(x);
   c.subject_cn = cn_of(X509_get_subject_name(x));
@@ -98,9 +102,11 @@ CertInfo info_of(X509* x) {
   c.not_before_ms = ms_of(X509_get0_notBefore(x));
   c.not_after_ms = ms_of(X509_get0_notAfter(x));
   c.is_ca = X509_check_ca(x) >= 1;
-  c.self_signed = X509_self_signed(x, 1) == 1;
   c.der = to_der(x);
-  c.pem = to_pem(x);
+  if (full) {
+    c.self_signed = X509_self_signed(x, 1) == 1;
+    c.pem = to_pem(x);
+  }
   ERR_clear_error();
   return c;
 }
@@ -163,6 +169,11 @@ std::optional<CertInfo> parse_pem(std::string_view pem_in, std::string* why) {
   return info_of(x.get());
 }
 
+std::string pem_of_der(std::string_view der) {
+  X509Ptr x = from_der(der);
+  return x ? to_pem(x.get()) : std::string();
+}
+
 bool signed_by(std::string_view child_der, std::string_view issuer_der) {
   X509Ptr child = from_der(child_der), issuer = from_der(issuer_der);
   if (!child || !issuer) return false;
@@ -199,6 +210,32 @@ TrustStore::TrustStore(const std::vector<std::string>& ca_ders) {
 TrustStore::~TrustStore() { X509_STORE_free(store_); }
 
 TrustStore::Verdict TrustStore::verify(std::span<const std::string> chain_der, int64_t now_ms) const {
+  // A device that connects again presents the same chain: its verdict is kept
+  // (this store lives as long as one snapshot of the instance's CAs) and holds
+  // while every certificate of the verified chain is within its dates.
+  std::string key;
+  for (const auto& d : chain_der) {
+    key += std::to_string(d.size());
+    key += ':';
+    key += d;
+  }
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = cache_.find(key); it != cache_.end() && now_ms >= it->second.from_ms && now_ms <= it->second.until_ms)
+      return it->second.verdict;
+  }
+  int64_t from_ms = 0, until_ms = 0;
+  Verdict v = verify_uncached(chain_der, now_ms, &from_ms, &until_ms);
+  if (v.error == ChainError::None) {
+    std::lock_guard lk(mu_);
+    if (cache_.size() >= kCacheEntries) cache_.clear();  // bounded; refilled by the next CONNECTs
+    cache_[std::move(key)] = Cached{v, from_ms, until_ms};
+  }
+  return v;
+}
+
+TrustStore::Verdict TrustStore::verify_uncached(std::span<const std::string> chain_der, int64_t now_ms,
+                                                int64_t* from_ms, int64_t* until_ms) const {
   Verdict v;
   if (chain_der.empty()) {
     v.error = ChainError::NoCertificate;
@@ -211,7 +248,7 @@ TrustStore::Verdict TrustStore::verify(std::span<const std::string> chain_der, i
     v.why = to_string(v.error);
     return v;
   }
-  v.device = info_of(leaf.get());
+  v.device = info_of(leaf.get(), false);
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   std::vector<X509Ptr> held;
   for (size_t i = 1; i < chain_der.size() && i < 10; ++i)
@@ -236,6 +273,13 @@ TrustStore::Verdict TrustStore::verify(std::span<const std::string> chain_der, i
       STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
       const int n = chain ? sk_X509_num(chain) : 0;
       if (n > 0) v.anchor_sn = serial_hex(sk_X509_value(chain, n - 1));
+      *from_ms = 0;
+      *until_ms = INT64_MAX;
+      for (int i = 0; i < n; ++i) {
+        X509* x = sk_X509_value(chain, i);
+        *from_ms = std::max(*from_ms, ms_of(X509_get0_notBefore(x)));
+        *until_ms = std::min(*until_ms, ms_of(X509_get0_notAfter(x)));
+      }
     } else {
       const int depth = X509_STORE_CTX_get_error_depth(ctx);
       v.why = std::string(X509_verify_cert_error_string(err)) + " (at depth " + std::to_string(depth) + ")";

@@ -9,6 +9,8 @@
 // the cloud shows it for a serial with its high bit set is kept as "f2...").
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,6 +37,9 @@ struct CertInfo {
 // as a newline). nullopt with `why` (for a person) on anything else.
 std::optional<CertInfo> parse_pem(std::string_view pem, std::string* why);
 std::optional<CertInfo> parse_der(std::string_view der, std::string* why);
+
+// The PEM of a DER certificate (empty if it does not parse).
+std::string pem_of_der(std::string_view der);
 
 // Whether `child` (DER) carries a signature made with the key of `issuer` (DER).
 bool signed_by(std::string_view child_der, std::string_view issuer_der);
@@ -67,15 +72,26 @@ class TrustStore {
     ChainError error = ChainError::None;
     std::string why;        // for the audit log
     std::string anchor_sn;  // the registered CA the chain ends at
-    CertInfo device;        // the client's own certificate (parsed even when refused, if it parses)
+    CertInfo device;        // the client's own certificate (parsed even when refused, if it parses; no PEM)
   };
   // chain_der: the client's certificate first, then whatever it sent with it.
   Verdict verify(std::span<const std::string> chain_der, int64_t now_ms) const;
   bool empty() const { return count_ == 0; }
 
  private:
+  Verdict verify_uncached(std::span<const std::string> chain_der, int64_t now_ms, int64_t* from_ms,
+                          int64_t* until_ms) const;
   x509_store_st* store_ = nullptr;
   size_t count_ = 0;
+  // Accepted chains (their DER, length-prefixed) and the window their verdict
+  // holds in: a reconnecting device costs a lookup, not a chain verification.
+  static constexpr size_t kCacheEntries = 4096;
+  struct Cached {
+    Verdict verdict;
+    int64_t from_ms = 0, until_ms = 0;
+  };
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, Cached> cache_;
 };
 
 }  // namespace sluice::mq::x509

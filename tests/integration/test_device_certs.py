@@ -224,6 +224,10 @@ class MutualTls(TenantTestCase):
         for name in ("expired", "future", "wrong", "selfsigned"):
             self.assertNotIn(serial_of(self.pki, name), self.devices())
 
+    def test_wss_with_and_without_certificate(self):
+        self.assertEqual(self.device("wss1", "dev_root", transport="wss").rc, 0)
+        self.assertEqual(self.device("wss2", None, transport="wss").rc, 135)
+
     def test_plain_tcp_refused_on_mutual_instance(self):
         t = self.t
         cid = t.cid("tcp1")

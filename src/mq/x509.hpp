@@ -4,9 +4,8 @@
 // mutual-TLS CONNECT goes through. Only public certificates pass through here;
 // nothing reads or keeps a private key.
 //
-// Serial numbers are written as the cloud writes them: lowercase hex of the
-// serial's bytes, with the leading zeros of its DER form dropped ("00f2..." as
-// the cloud shows it for a serial with its high bit set is kept as "f2...").
+// Serial numbers: lowercase hex of the serial's value in whole bytes (OpenSSL's
+// BN_bn2hex; `openssl x509 -serial` prints the same digits in upper case).
 #include <cstdint>
 #include <memory>
 #include <mutex>

@@ -64,6 +64,7 @@ void write_instance(JsonWriter& w, const InstanceView& v) {
   w.key("Settings").begin_object();
   for (const auto& st : mq::instance_settings()) {
     if (st.number) w.field(st.name, static_cast<int64_t>(i.settings.*(st.number)));
+    else if (st.on_word) w.field(st.name, mq::setting_text(i.settings, st));  // TlsAuthMode: its word
     else w.field(st.name, i.settings.*(st.flag));
   }
   w.end_object();

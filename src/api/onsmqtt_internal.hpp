@@ -69,5 +69,6 @@ void add_device_operations(Registry& r);       // onsmqtt_devices.cpp: device cr
 void add_session_operations(Registry& r);      // onsmqtt_sessions.cpp: online status, closing connections
 void add_trace_operations(Registry& r);        // onsmqtt_traces.cpp: device and message traces
 void add_custom_auth_operations(Registry& r);  // onsmqtt_custom_auth.cpp: identities, permissions, blacklist
+void add_certificate_operations(Registry& r);  // onsmqtt_certs.cpp: CA and device certificates (issue 18)
 
 }  // namespace sluice::api::onsmqtt

@@ -215,6 +215,17 @@ void onsmqtt(Table& t) {
   add("DeleteCustomAuthConnectBlack", {"InstanceId", "ClientId"});
   add("QueryCustomAuthConnectBlack", {"InstanceId", "ClientId", "NextToken", "Size"});
   add("SendMessage", {"InstanceId", "MqttTopic", "Payload"});
+  // CA and device certificates (issue 18): the cloud's parameters, all of them.
+  add("GetRegisterCode", {"MqttInstanceId"});
+  add("RegisterCaCertificate", {"MqttInstanceId", "CaName", "CaContent", "VerificationContent"});
+  add("ListCaCertificate", {"MqttInstanceId", "PageNo", "PageSize"});
+  for (const char* a : {"GetCaCertificate", "ActiveCaCertificate", "InactivateCaCertificate", "DeleteCaCertificate"})
+    add(a, {"MqttInstanceId", "Sn"});
+  add("ListDeviceCertificate", {"MqttInstanceId", "PageNo", "PageSize"});
+  add("ListDeviceCertificateByCaSn", {"MqttInstanceId", "CaSn", "PageNo", "PageSize"});
+  for (const char* a : {"GetDeviceCertificate", "ActiveDeviceCertificate", "InactivateDeviceCertificate",
+                        "DeleteDeviceCertificate"})
+    add(a, {"MqttInstanceId", "CaSn", "DeviceSn"});
 }
 
 const Table& table() {

@@ -1,5 +1,7 @@
 #include "app/admin_mq.hpp"
 
+#include "app/admin_certs.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -128,9 +130,7 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
     std::cout << "InstanceId: " << r->id << "\nInstanceName: " << r->name << "\nInstanceType: " << r->type
               << "\nStatus: " << r->status << "\n";
     for (const auto& st : mq::instance_settings()) {
-      std::cout << st.name << ": ";
-      if (st.number) std::cout << r->settings.*(st.number) << "\n";
-      else std::cout << (r->settings.*(st.flag) ? "true" : "false") << "\n";
+      std::cout << st.name << ": " << mq::setting_text(r->settings, st) << "\n";
     }
     return std::nullopt;
   }));
@@ -262,6 +262,9 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
     std::cout << "blacklisted " << a->client_id << "\n";
     return std::nullopt;
   }));
+
+  // CA and device certificates (admin_certs.cpp)
+  add_cert_commands(app, AdminCertHooks{mq, h.resolve_account, h.rc});
 
   // password helper
   auto* sign = app.add_subcommand("sign", "Print Base64(HMAC-SHA1(secret, client id)): a Signature-mode password");

@@ -37,6 +37,9 @@ struct ClientFacts {
   std::string peer;        // source address
   std::string channel;     // "ch-<n>": ties this connection's traces together
   bool secure = false;     // TLS
+  // A mutual-TLS instance (issue 18): the device certificate this connection
+  // was admitted with (its CA's serial and its own); empty otherwise.
+  std::string cert_ca_sn, cert_sn;
 };
 
 // The identity one connection proved, in one mode, and what it may do. Asked

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "iam/authorizer.hpp"
+#include "mq/cert_auth.hpp"
 #include "mq/mq_access.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
@@ -307,6 +308,11 @@ bool MqClientAccess::still_admitted(int64_t now, std::string* why, Notices& noti
   if (!i || i->inst.account_id != f_.account_id) return *why = "the instance was released", false;
   if (i->inst.settings.strict_client_id && !i->groups.count(f_.group_id))
     return *why = "group id \"" + f_.group_id + "\" was deleted", false;
+  // Mutual TLS: the device certificate and its CA still registered and active;
+  // an instance switched to mutual lets go of clients admitted without one.
+  if (!f_.cert_sn.empty() && !device_certificate_still_valid(*i, f_.cert_ca_sn, f_.cert_sn, why)) return false;
+  if (f_.cert_sn.empty() && i->inst.settings.mutual_tls)
+    return *why = "the instance now requires a device certificate (TlsAuthMode mutual)", false;
   return cred_->still_admitted(f_, *i, now, why, notices);
 }
 

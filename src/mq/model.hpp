@@ -37,6 +37,10 @@ struct InstanceSettings {
   // Message traces (publish + every delivery) cost about as much as routing the
   // message itself (docs/benchmarks.md), so they are opt-in per instance.
   bool message_trace = false;
+  // TLS client authentication (issue 18): one-way (false, the default) or
+  // mutual: every client must present a device certificate chained to a CA
+  // registered and active on the instance, besides its usual authentication.
+  bool mutual_tls = false;
 };
 
 struct Instance {

@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
 #include "mq/auth_modes.hpp"
+#include "mq/cert_auth.hpp"
 #include "mq/client_access.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
@@ -181,6 +182,24 @@ Admission MqAccessControl::admit_to_instance(const ConnectInfo& info, const Auth
   std::string why;
   if (!cred->may_connect(f, *inst, now_ms(), &why))
     return refuse(info, Reason::NotAuthorized, who.instance_id, account, who.key_id, why, channel);
+  // A mutual-TLS instance: a device certificate from one of its CAs as well
+  // (issue 18). Checked once the identity is proven, so that a client without
+  // valid credentials learns nothing about the instance's CAs.
+  if (settings.mutual_tls) {
+    CertAdmission cert = check_device_certificate(info, *inst, now_ms());
+    if (!cert.ok) {
+      Admission a = refuse(info, Reason::NotAuthorized, who.instance_id, account, who.key_id, cert.why, channel);
+      a.reason_string = cert.client_reason;
+      return a;
+    }
+    if (!mq_->device_connected(*inst, cert.ca_sn, cert.device, cid)) {
+      Admission a;
+      a.reason = Reason::ServerUnavailable;
+      return a;
+    }
+    f.cert_ca_sn = cert.ca_sn;
+    f.cert_sn = cert.device.sn;
+  }
 
   auto ns = broker_.find(who.instance_id);
   if (!ns) {

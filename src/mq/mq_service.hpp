@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "iam/errors.hpp"
+#include "mq/cert_model.hpp"
 #include "mq/model.hpp"
 #include "mq/trace.hpp"
 
@@ -82,6 +83,7 @@ struct InstanceState {
   std::vector<CustomIdentity> identities;
   std::vector<CustomPermission> permissions;
   std::set<std::string, std::less<>> blacklist;
+  InstanceCerts certs;  // CA and device certificates (issue 18; mq_certs.cpp)
   const CustomIdentity* find_identity(IdentityType t, std::string_view name) const;
 };
 
@@ -241,6 +243,41 @@ class MqService {
                                                                std::string_view instance_id,
                                                                std::string_view client_id = {});
 
+  // ---- CA and device certificates (issue 18; mq_certs.cpp) ----
+  // The instance's registration code (made on first call): the CN a CA's
+  // verification certificate must carry to prove possession of the CA's key.
+  Result<std::string> GetRegisterCode(std::string_view account_id, std::string_view instance_id);
+  // Registers a CA certificate (PEM) with its verification certificate (PEM:
+  // CN = the registration code, signed by the CA's key); active at once.
+  Result<CaCertificate> RegisterCaCertificate(std::string_view account_id, std::string_view instance_id,
+                                              std::string_view name, std::string_view ca_pem,
+                                              std::string_view verification_pem);
+  Result<CertPage<CaCertificate>> ListCaCertificate(std::string_view account_id, std::string_view instance_id,
+                                                    int page_no, int page_size);
+  Result<CaCertificate> GetCaCertificate(std::string_view account_id, std::string_view instance_id,
+                                         std::string_view sn);
+  // Active or inactive: an inactive CA admits no device, and its connected devices are dropped.
+  Status SetCaCertificateActive(std::string_view account_id, std::string_view instance_id, std::string_view sn,
+                                bool active);
+  // Deletes the CA and every device certificate registered under it.
+  Status DeleteCaCertificate(std::string_view account_id, std::string_view instance_id, std::string_view sn);
+  // ca_sn empty: every device certificate of the instance.
+  Result<CertPage<DeviceCertificate>> ListDeviceCertificate(std::string_view account_id,
+                                                            std::string_view instance_id, std::string_view ca_sn,
+                                                            int page_no, int page_size);
+  Result<DeviceCertificate> GetDeviceCertificate(std::string_view account_id, std::string_view instance_id,
+                                                 std::string_view ca_sn, std::string_view device_sn);
+  Status SetDeviceCertificateActive(std::string_view account_id, std::string_view instance_id,
+                                    std::string_view ca_sn, std::string_view device_sn, bool active);
+  Status DeleteDeviceCertificate(std::string_view account_id, std::string_view instance_id, std::string_view ca_sn,
+                                 std::string_view device_sn);
+  // For the access layer, after a device certificate passed the chain check on
+  // a CONNECT: the first one registers it (active), as the cloud does; later
+  // ones note the time (written at most once a minute per device). False when
+  // the store refused the registration (the CONNECT is then refused).
+  bool device_connected(const InstanceState& inst, const std::string& ca_sn, const x509::CertInfo& device,
+                        std::string_view client_id);
+
   // ---- Runtime (sessions need set_session_lookup) ----
   Result<SessionStatus> QuerySessionByClientId(std::string_view account_id, std::string_view instance_id,
                                                std::string_view client_id);
@@ -324,6 +361,14 @@ class MqService {
   // entry instead of rebuilding everything. sha256 hex of the token -> token.
   mutable std::shared_mutex tokens_mu_;
   std::unordered_map<std::string, TokenInfo> tokens_;
+  void load_certs_locked(MqState& s);  // mq_certs.cpp: the certificate tables into the snapshot
+  DeviceCertificate with_last_seen(DeviceCertificate d) const;
+  mutable std::mutex seen_mu_;  // the last CONNECT of each device certificate, newer than the store's
+  struct Seen {
+    int64_t ms = 0, written_ms = 0;
+    std::string client_id;
+  };
+  std::unordered_map<std::string, Seen> seen_;  // "<instance>\x1f<ca sn>\x1f<device sn>"
   std::mutex close_mu_;
   std::set<std::string, std::less<>> close_requests_;  // "<instance>\x1f<client>"
 };

@@ -110,6 +110,7 @@ void MqService::reload_locked() {
     while (q.step())
       if (auto* i = inst(q.text(0))) i->blacklist.insert(q.text(1));
   }
+  load_certs_locked(*s);
   std::unordered_map<std::string, TokenInfo> tokens;
   {
     auto q = db.query(

@@ -91,6 +91,43 @@ CREATE TABLE IF NOT EXISTS mq_connect_black (
   PRIMARY KEY (instance_id, client_id)
 );
 )sql"},
+    // Issue 18: device certificates. Public certificates only (PEM); the
+    // device certificates go with their CA (the cloud deletes them with it).
+    {2, R"sql(
+CREATE TABLE IF NOT EXISTS mq_cert_register_codes (
+  instance_id TEXT PRIMARY KEY REFERENCES mq_instances(id) ON DELETE CASCADE,
+  code        TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mq_ca_certificates (
+  instance_id       TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  sn                TEXT NOT NULL,
+  name              TEXT NOT NULL,
+  content           TEXT NOT NULL,   -- PEM
+  verification      TEXT NOT NULL,   -- PEM of the proof of possession
+  registration_code TEXT NOT NULL,
+  active            INTEGER NOT NULL,
+  valid_begin_ms    INTEGER NOT NULL,
+  valid_end_ms      INTEGER NOT NULL,
+  created_ms        INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, sn)
+);
+CREATE TABLE IF NOT EXISTS mq_device_certificates (
+  instance_id       TEXT NOT NULL,
+  ca_sn             TEXT NOT NULL,
+  device_sn         TEXT NOT NULL,
+  name              TEXT NOT NULL,
+  content           TEXT NOT NULL,   -- PEM
+  active            INTEGER NOT NULL,
+  valid_begin_ms    INTEGER NOT NULL,
+  valid_end_ms      INTEGER NOT NULL,
+  created_ms        INTEGER NOT NULL,
+  last_connected_ms INTEGER NOT NULL,
+  last_client_id    TEXT NOT NULL,
+  PRIMARY KEY (instance_id, ca_sn, device_sn),
+  FOREIGN KEY (instance_id, ca_sn) REFERENCES mq_ca_certificates(instance_id, sn) ON DELETE CASCADE
+);
+)sql"},
 };
 
 // The same version on PostgreSQL: BIGINT for SQLite's 64-bit INTEGER, BYTEA for BLOB.
@@ -178,6 +215,43 @@ CREATE TABLE IF NOT EXISTS mq_connect_black (
   client_id   TEXT NOT NULL,
   created_ms  BIGINT NOT NULL,
   PRIMARY KEY (instance_id, client_id)
+);
+)sql"},
+    // Issue 18: device certificates. Public certificates only (PEM); the
+    // device certificates go with their CA (the cloud deletes them with it).
+    {2, R"sql(
+CREATE TABLE IF NOT EXISTS mq_cert_register_codes (
+  instance_id TEXT PRIMARY KEY REFERENCES mq_instances(id) ON DELETE CASCADE,
+  code        TEXT NOT NULL,
+  created_ms  BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mq_ca_certificates (
+  instance_id       TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  sn                TEXT NOT NULL,
+  name              TEXT NOT NULL,
+  content           TEXT NOT NULL,   -- PEM
+  verification      TEXT NOT NULL,   -- PEM of the proof of possession
+  registration_code TEXT NOT NULL,
+  active            BIGINT NOT NULL,
+  valid_begin_ms    BIGINT NOT NULL,
+  valid_end_ms      BIGINT NOT NULL,
+  created_ms        BIGINT NOT NULL,
+  PRIMARY KEY (instance_id, sn)
+);
+CREATE TABLE IF NOT EXISTS mq_device_certificates (
+  instance_id       TEXT NOT NULL,
+  ca_sn             TEXT NOT NULL,
+  device_sn         TEXT NOT NULL,
+  name              TEXT NOT NULL,
+  content           TEXT NOT NULL,   -- PEM
+  active            BIGINT NOT NULL,
+  valid_begin_ms    BIGINT NOT NULL,
+  valid_end_ms      BIGINT NOT NULL,
+  created_ms        BIGINT NOT NULL,
+  last_connected_ms BIGINT NOT NULL,
+  last_client_id    TEXT NOT NULL,
+  PRIMARY KEY (instance_id, ca_sn, device_sn),
+  FOREIGN KEY (instance_id, ca_sn) REFERENCES mq_ca_certificates(instance_id, sn) ON DELETE CASCADE
 );
 )sql"},
 };

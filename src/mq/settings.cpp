@@ -16,6 +16,9 @@ constexpr Setting n(const char* name, uint32_t InstanceSettings::*f, uint32_t lo
 constexpr Setting b(const char* name, bool InstanceSettings::*f, const char* help) {
   return Setting{name, nullptr, f, 0, 1, help};
 }
+constexpr Setting w(const char* name, bool InstanceSettings::*f, const char* off, const char* on, const char* help) {
+  return Setting{name, nullptr, f, 0, 1, help, off, on};
+}
 using S = InstanceSettings;
 constexpr Setting kSettings[] = {
     n("MaxPayload", &S::max_payload, 1, 256u << 20, "bytes of payload per message"),
@@ -38,6 +41,8 @@ constexpr Setting kSettings[] = {
     b("WildcardSubscriptions", &S::wildcard_subscriptions, "wildcards in subscriptions"),
     b("Tracing", &S::tracing, "device traces"),
     b("MessageTrace", &S::message_trace, "message traces (publish and each delivery)"),
+    w("TlsAuthMode", &S::mutual_tls, "one-way", "mutual",
+      "one-way or mutual: mutual requires a device certificate from a CA registered on the instance"),
 };
 
 std::string json_key(const char* name) {
@@ -61,6 +66,12 @@ std::string range_message(const Setting& s) {
 
 std::span<const Setting> instance_settings() { return kSettings; }
 
+std::string setting_text(const InstanceSettings& in, const Setting& st) {
+  if (st.number) return std::to_string(in.*(st.number));
+  if (st.on_word) return in.*(st.flag) ? st.on_word : st.off_word;
+  return in.*(st.flag) ? "true" : "false";
+}
+
 const Setting* find_setting(std::string_view name) {
   for (const auto& s : kSettings)
     if (iequal(s.name, name)) return &s;
@@ -70,6 +81,12 @@ const Setting* find_setting(std::string_view name) {
 std::optional<std::string> set_setting(InstanceSettings& out, std::string_view name, std::string_view value) {
   const Setting* s = find_setting(name);
   if (!s) return "There is no instance setting \"" + std::string(name) + "\".";
+  if (s->flag && s->on_word) {
+    if (iequal(value, s->on_word)) out.*(s->flag) = true;
+    else if (iequal(value, s->off_word)) out.*(s->flag) = false;
+    else return std::string(s->name) + " must be " + s->off_word + " or " + s->on_word + ".";
+    return std::nullopt;
+  }
   if (s->flag) {
     if (value == "true" || value == "1") out.*(s->flag) = true;
     else if (value == "false" || value == "0") out.*(s->flag) = false;
@@ -99,6 +116,7 @@ std::string settings_to_json(const InstanceSettings& in) {
   json::object o;
   for (const auto& s : kSettings) {
     if (s.number) o[json_key(s.name)] = in.*(s.number);
+    else if (s.on_word) o[json_key(s.name)] = in.*(s.flag) ? s.on_word : s.off_word;
     else o[json_key(s.name)] = in.*(s.flag);
   }
   return json::serialize(o);
@@ -114,6 +132,7 @@ InstanceSettings settings_from_json(std::string_view text) {
     const auto* p = o.if_contains(json_key(s.name));
     if (!p) continue;
     if (s.flag && p->is_bool()) out.*(s.flag) = p->as_bool();
+    if (s.flag && s.on_word && p->is_string()) out.*(s.flag) = p->as_string() == s.on_word;
     if (s.number && p->is_int64()) out.*(s.number) = static_cast<uint32_t>(p->as_int64());
     if (s.number && p->is_uint64()) out.*(s.number) = static_cast<uint32_t>(p->as_uint64());
   }

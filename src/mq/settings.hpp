@@ -19,7 +19,14 @@ struct Setting {
   bool InstanceSettings::*flag = nullptr;
   uint32_t min = 0, max = 0;  // numbers: the accepted range
   const char* help;           // what it limits or switches, and the unit
+  // A flag written as one of two words instead of true/false (TlsAuthMode:
+  // "one-way" / "mutual"); null for the others.
+  const char* off_word = nullptr;
+  const char* on_word = nullptr;
 };
+
+// The value as the API and the admin CLI show it: a number, true/false, or a flag's word.
+std::string setting_text(const InstanceSettings& s, const Setting& st);
 
 std::span<const Setting> instance_settings();
 const Setting* find_setting(std::string_view name);  // by API name, case-insensitive

@@ -31,11 +31,24 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
     throw std::runtime_error("TLS: cannot load key " + key_file + ": " + last_error());
   if (SSL_CTX_check_private_key(ctx_) != 1)
     throw std::runtime_error("TLS: key " + key_file + " does not match certificate " + cert_file);
-  if (!ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1)
-      throw std::runtime_error("TLS: cannot load CA " + ca_file + ": " + last_error());
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | (require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                       nullptr);
+  if (!ca_file.empty() && SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1)
+    throw std::runtime_error("TLS: cannot load CA " + ca_file + ": " + last_error());
+  // Resumed sessions carry the client's certificate; OpenSSL wants a context
+  // id whenever it asks for one.
+  static const unsigned char kSessionContext[] = "sluice-mqtt";
+  SSL_CTX_set_session_id_context(ctx_, kSessionContext, sizeof kSessionContext - 1);
+  if (!ca_file.empty() && require_client_cert) {
+    // The listener's own CA decides at the handshake (the operator's choice).
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else {
+    // Every client is asked for a certificate and none is refused here: one
+    // server certificate serves every instance, and a mutual-TLS instance
+    // checks the chain against its own CAs once the CONNECT names it (issue
+    // 18; mq/cert_auth.cpp). A client without a certificate sends none, as
+    // before. The TLS handshake still proves the client holds the key of the
+    // certificate it presents. peer_verified() keeps its meaning: verified
+    // against the listener's CA file, if there is one.
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
   }
 }
 

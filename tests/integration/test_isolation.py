@@ -67,7 +67,10 @@ class Isolation(TenantTestCase):
                 "Actions": "R", "Token": token, "MsgId": "m", "Username": "u", "IdentityType": "USER",
                 "Secret": "s3cret-s3cret", "SignMode": "ORIGIN", "Identity": "u", "PermitAction": "PUB",
                 "Effect": "ALLOW", "MqttTopic": "Sensors/x", "Payload": "x", "ResourceType": "instance",
-                "InstanceName": "x", "InstanceId": a.instance}
+                "InstanceName": "x", "InstanceId": a.instance,
+                # CA and device certificates (issue 18) name the instance MqttInstanceId.
+                "MqttInstanceId": a.instance, "Sn": "ab12", "CaSn": "ab12", "DeviceSn": "cd34", "CaName": "x",
+                "CaContent": "x", "VerificationContent": "x"}
         tried, wrong = 0, []
         for action, required in operations():
             if action in ("CreateInstance", "ListInstances"):
@@ -78,7 +81,7 @@ class Isolation(TenantTestCase):
                     params["ResourceId.1"] = a.instance
                 else:
                     params[name] = fill[name]
-            if "InstanceId" not in params and "ResourceId.1" not in params:
+            if "InstanceId" not in params and "MqttInstanceId" not in params and "ResourceId.1" not in params:
                 continue
             if action == "UpdateInstance":
                 params["MaxConnections"] = "1"

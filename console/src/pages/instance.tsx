@@ -31,6 +31,7 @@ import {
 import { INSTANCE_NAME, Instance, StatusBadge, denied } from './instances';
 import { RgName } from '../rgnames';
 import { InstanceMetrics } from './instance_metrics';
+import { Certificates } from './certificates';
 
 const TABS: { id: string; label: string }[] = [
   { id: 'details', label: 'Instance Details' },
@@ -40,6 +41,7 @@ const TABS: { id: string; label: string }[] = [
   { id: 'trace', label: 'Message Trace' },
   { id: 'send', label: 'Send Test Message' },
   { id: 'signature', label: 'Signature Calculator' },
+  { id: 'certificates', label: 'Certificates' },
 ];
 
 export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
@@ -70,6 +72,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
         {tab === 'trace' && <Traces id={id} />}
         {tab === 'send' && <SendMessage id={id} />}
         {tab === 'signature' && <SignatureCalc id={id} />}
+        {tab === 'certificates' && <Certificates id={id} />}
       </div>
     </section>
   );

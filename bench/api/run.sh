@@ -6,6 +6,8 @@
 # Usage: bench/api/run.sh [ListGroupId|ApplyToken|GetUser] [seconds] [connections]
 # STORE=postgres: the control store in a throwaway PostgreSQL on this machine
 # (scripts/pg.sh), as one node of a cluster would use it; default SQLite.
+# PIN=1: Sluice on core 0, PostgreSQL and wrk on core 1, so that the figure is
+# what one core of Sluice carries (a node whose database runs elsewhere).
 set -euo pipefail
 ACTION=${1:-ListGroupId}
 SECS=${2:-10}
@@ -17,18 +19,20 @@ HTTP_PORT=$((20000 + RANDOM % 8000))
 MQTT_PORT=$((HTTP_PORT + 1))
 KEY_ID=LTAIbench$(openssl rand -hex 8)
 SECRET=$(openssl rand -hex 15)
-HTTP_THREADS=${HTTP_THREADS:-2}
+HTTP_THREADS=${HTTP_THREADS:-0}  # 0: the server's default
+ON_SERVER=(); ON_LOAD=()
+if [[ -n ${PIN:-} ]]; then ON_SERVER=(taskset -c 0); ON_LOAD=(taskset -c 1); fi
 printf '[http]\nthreads = %s\n' "$HTTP_THREADS" > "$TMP/sluice.toml"
 PG_ARGS=()
 if [[ ${STORE:-sqlite} == postgres ]]; then
   PGDIR=$(mktemp -u -d /tmp/sluice-bench-pg-XXXXXX)  # outside $TMP: the server's user must reach it
-  CONNINFO=$(PG_WATCH_PID=$$ "$HERE/../../scripts/pg.sh" start "$PGDIR")
+  CONNINFO=$(PG_WATCH_PID=$$ "${ON_LOAD[@]}" "$HERE/../../scripts/pg.sh" start "$PGDIR")
   PG_ARGS=(--postgres "$CONNINFO")
   echo "store: PostgreSQL ($PGDIR)"
 fi
 # ApplyToken is limited to 100/s per account by default (the cloud's limit): lift it for the measurement.
 SLUICE_API_RATE_LIMITS=ApplyToken=0 SLUICE_ROOT_ACCESS_KEY_ID=$KEY_ID SLUICE_ROOT_ACCESS_KEY_SECRET=$SECRET \
-  "$BIN" serve --config "$TMP/sluice.toml" --data-dir "$TMP/data" --host 127.0.0.1 --http-port "$HTTP_PORT" --mqtt-port "$MQTT_PORT" \
+  "${ON_SERVER[@]}" "$BIN" serve --config "$TMP/sluice.toml" --data-dir "$TMP/data" --host 127.0.0.1 --http-port "$HTTP_PORT" --mqtt-port "$MQTT_PORT" \
   --log-level warn "${PG_ARGS[@]}" > "$TMP/log" 2>&1 &
 PID=$!
 echo "sluice pid $PID"
@@ -38,7 +42,7 @@ COUNT=$((SECS * 40000))
 node "$HERE/gen.mjs" "http://127.0.0.1:$HTTP_PORT" "$KEY_ID" "$SECRET" "$ACTION" "$COUNT" "$TMP/requests.txt"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 T0=$(cpu_ticks)
-SLUICE_API_REQUESTS="$TMP/requests.txt" WRK_THREADS=2 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
+SLUICE_API_REQUESTS="$TMP/requests.txt" WRK_THREADS=2 "${ON_LOAD[@]}" wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
   -s "$HERE/replay.lua" "http://127.0.0.1:$HTTP_PORT" | tee "$TMP/wrk.txt"
 T1=$(cpu_ticks)
 # Server CPU per request (user + system, all threads): the figure that does not depend on how busy

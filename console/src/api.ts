@@ -120,6 +120,8 @@ export function changePassword(oldPassword: string, newPassword: string) {
 export interface PolicyCheck {
   valid: boolean;
   errors?: { message: string; line?: number; column?: number }[];
+  // Valid, but naming actions the server does not know for a known service (typos).
+  warnings?: { message: string; line?: number; column?: number }[];
 }
 export function validatePolicy(document: string) {
   return post<PolicyCheck>('policy/validate', { document });
@@ -138,8 +140,10 @@ export function flatten(params: Params): Record<string, string> {
   return out;
 }
 
-export function call<T = any>(product: Product, action: string, params: Params = {}): Promise<T> {
-  return post<T>('call', { product, action, params: flatten(params) });
+// opts.background: a read the console makes on its own (polling), which the
+// server answers alike but does not audit as a user's action.
+export function call<T = any>(product: Product, action: string, params: Params = {}, opts: { background?: boolean } = {}): Promise<T> {
+  return post<T>('call', { product, action, params: flatten(params), ...(opts.background ? { background: true } : {}) });
 }
 
 // The cloud wraps lists as {"Users":{"User":[...]}}.

@@ -67,6 +67,10 @@ function isActive(path: string, to: string) {
 function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const { path } = useRoute();
   const p = session.principal;
+  // On a narrow screen the navigation is behind a Menu button (CSS shows it
+  // there only); following a link closes it again.
+  const [navOpen, setNavOpen] = useState(false);
+  useEffect(() => setNavOpen(false), [path]);
   return (
     <div class="shell">
       <a class="skip" href="#main">
@@ -79,6 +83,15 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
           </span>{' '}
           Sluice <span class="muted">ApsaraMQ for MQTT</span>
         </Link>
+        <button
+          type="button"
+          class="btn nav-toggle"
+          aria-expanded={navOpen}
+          aria-controls="sidenav"
+          onClick={() => setNavOpen(!navOpen)}
+        >
+          Menu
+        </button>
         <div class="who">
           <span title={p.arn} data-testid="principal">
             {p.kind === 'Root' ? 'Root account' : 'RAM user'} · <strong>{p.displayName || p.name}</strong>{' '}
@@ -90,7 +103,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         </div>
       </header>
       <div class="body">
-        <nav class="sidenav" aria-label="Console navigation">
+        <nav id="sidenav" class="sidenav" data-open={navOpen ? 'true' : 'false'} aria-label="Console navigation">
           {NAV.map((s) => (
             <div class="nav-section">
               <h2>{s.section}</h2>

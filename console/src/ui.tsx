@@ -156,7 +156,8 @@ export function Table<T>(props: TableProps<T>) {
   const { rows, columns, select } = props;
   const allOn = select && rows.length > 0 && rows.every((r) => select.selected.has(props.rowKey(r)));
   return (
-    <div class="table-wrap">
+    // Focusable so a keyboard user can scroll a table wider than the screen (WCAG 2.1.1).
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={`${props.label} (scrolls sideways on a narrow screen)`}>
       <table aria-label={props.label}>
         <thead>
           <tr>
@@ -249,6 +250,8 @@ export function Field(props: {
   autoComplete?: string;
   name?: string;
   autoFocus?: boolean;
+  minLength?: number;
+  maxLength?: number;
 }) {
   const id = useId();
   return (
@@ -270,6 +273,8 @@ export function Field(props: {
         placeholder={props.placeholder}
         autoComplete={props.autoComplete ?? 'off'}
         autoFocus={props.autoFocus}
+        minLength={props.minLength}
+        maxLength={props.maxLength}
         aria-describedby={props.hint ? `${id}-hint` : undefined}
         onInput={(e) => props.onInput((e.target as HTMLInputElement).value)}
       />
@@ -302,20 +307,52 @@ export function Select(props: {
   );
 }
 
-// A side panel (the cloud console's drawers) that traps nothing but Escape closes it.
+// What Tab can reach inside an element.
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+// Focus back where a dialog was opened from. The opener may have been
+// re-rendered away meanwhile (a row replaced after a grant): then the element
+// with the same id, else the same accessible text, else the page's main.
+function returnFocus(prev: HTMLElement | null) {
+  if (prev && prev.isConnected) return prev.focus();
+  const byId = prev?.id ? document.getElementById(prev.id) : null;
+  const label = prev?.getAttribute('aria-label') || prev?.textContent?.trim();
+  const same =
+    byId ||
+    Array.from(document.querySelectorAll<HTMLElement>(prev?.tagName || 'button')).find(
+      (e) => (e.getAttribute('aria-label') || e.textContent?.trim()) === label,
+    );
+  (same || document.getElementById('main'))?.focus();
+}
+
+// A side panel (the cloud console's drawers), modal: Tab and Shift+Tab stay
+// inside it, Escape closes it, and focus goes back where it came from (WCAG 2.4.3).
 export function Panel(props: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
     const first = ref.current?.querySelector<HTMLElement>('input, select, textarea, button:not(.panel-close)');
-    first?.focus();
+    (first || ref.current?.querySelector<HTMLElement>(FOCUSABLE))?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') props.onClose();
+      if (e.key !== 'Tab' || !ref.current) return;
+      const all = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => el.offsetParent !== null);
+      if (!all.length) return;
+      const [head, tail] = [all[0], all[all.length - 1]];
+      const inside = ref.current.contains(document.activeElement);
+      if (e.shiftKey && (document.activeElement === head || !inside)) {
+        e.preventDefault();
+        tail.focus();
+      } else if (!e.shiftKey && (document.activeElement === tail || !inside)) {
+        e.preventDefault();
+        head.focus();
+      }
     };
     document.addEventListener('keydown', onKey);
     return () => {
       document.removeEventListener('keydown', onKey);
-      prev?.focus?.();
+      setTimeout(() => returnFocus(prev), 0);
     };
   }, []);
   return (
@@ -352,6 +389,7 @@ export function fmtTime(v: unknown): string {
   if (v === undefined || v === null || v === '') return '—';
   const d = typeof v === 'number' ? new Date(v) : new Date(String(v));
   if (isNaN(d.getTime())) return String(v);
+  if (d.getTime() <= 0) return '—'; // no date known (the epoch), never "1970-01-01"
   return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
@@ -505,4 +543,45 @@ export function SearchInput(props: { label: string; value: string; onInput: (v: 
       <input id={id} type="search" placeholder={props.placeholder} value={props.value} onInput={(e) => props.onInput((e.target as HTMLInputElement).value)} />
     </>
   );
+}
+
+// Copies a value to the clipboard and says so (role=status, read by screen readers).
+export function CopyButton(props: { value: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <>
+      <button
+        type="button"
+        class="btn-link copy"
+        aria-label={props.label}
+        onClick={async () => {
+          try {
+            await navigator.clipboard.writeText(props.value);
+          } catch {
+            // No clipboard permission (an http page): select-and-copy by hand still works.
+          }
+          setCopied(true);
+          setTimeout(() => setCopied(false), 2000);
+        }}
+      >
+        Copy
+      </button>
+      <span role="status" class="muted small">
+        {copied ? ' Copied' : ''}
+      </span>
+    </>
+  );
+}
+
+// Offers rows as a CSV file download (the cloud's "Download CSV File" of a new AccessKey).
+export function downloadCsv(filename: string, rows: string[][]) {
+  const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const blob = new Blob([rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n'], { type: 'text/csv' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }

@@ -28,10 +28,7 @@ void write_event(JsonWriter& w, const AuditEvent& e) {
   w.field("eventSource", e.event_source);
   w.field("serviceName", e.event_source.substr(0, e.event_source.find('.')));
   w.field("acsRegion", "local");
-  w.field("eventRW", e.event_name.rfind("Get", 0) == 0 || e.event_name.rfind("List", 0) == 0 ||
-                             e.event_name.rfind("Query", 0) == 0 || e.event_name.rfind("Lookup", 0) == 0
-                         ? "Read"
-                         : "Write");
+  w.field("eventRW", is_read_event(e.event_name) ? "Read" : "Write");
   w.key("userIdentity").begin_object();
   w.field("type", e.identity_type);
   w.field("accountId", e.account_id);
@@ -70,9 +67,14 @@ void LookupEvents(Call& c) {
     else if (k->second == "UserName") q.user_name = v->second;
     else if (k->second == "EventAccessKeyId") q.access_key_id = v->second;
     else if (k->second == "EventType") q.event_type = v->second;
-    else
+    else if (k->second == "EventRW") {
+      if (v->second != "Read" && v->second != "Write")
+        fail("InvalidParameter.LookupAttribute", 400, "EventRW must be Read or Write, got \"" + v->second + "\".");
+      q.read = v->second == "Read";
+    } else
       fail("InvalidParameter.LookupAttribute", 400,
-           "LookupAttribute Key must be EventName, UserName, EventAccessKeyId or EventType, got \"" + k->second + "\".");
+           "LookupAttribute Key must be EventName, UserName, EventAccessKeyId, EventType or EventRW, got \"" +
+               k->second + "\".");
   }
   if (auto t = c.opt("NextToken"); t && !t->empty()) {
     char* end = nullptr;

@@ -107,6 +107,16 @@ struct Where {
   std::vector<bool> is_num;
 };
 
+}  // namespace
+
+bool is_read_event(std::string_view event_name) {
+  for (const char* p : kReadEventPrefixes)
+    if (event_name.starts_with(p)) return true;
+  return false;
+}
+
+namespace {
+
 Where build_where(const AuditQuery& q) {
   Where w;
   auto add_text = [&](const char* clause, const std::string& v) {
@@ -128,6 +138,12 @@ Where build_where(const AuditQuery& q) {
   if (q.user_name) add_text("user_name = ?", *q.user_name);
   if (q.access_key_id) add_text("access_key_id = ?", *q.access_key_id);
   if (q.event_type) add_text("event_type = ?", *q.event_type);
+  if (q.read) {
+    std::string any;
+    for (const char* p : kReadEventPrefixes) any += std::string(any.empty() ? "" : " OR ") + "event_name LIKE '" + p + "%'";
+    w.sql += w.sql.empty() ? " WHERE " : " AND ";
+    w.sql += (*q.read ? "(" : "NOT (") + any + ")";
+  }
   if (q.before_id > 0) add_num("id < ?", q.before_id);
   return w;
 }
@@ -169,7 +185,18 @@ AuditLog::AuditLog(std::shared_ptr<store::Store> store, AuditOptions opts)
     std::lock_guard lk(store_->mutex());
     store::migrate(store_->db(), kAuditSchema);  // throws DbError, also for a schema newer than this binary
   }
+  if (store_->dialect() == store::Dialect::Postgres) own_db_ = store_->connect();
   thread_ = std::thread([this] { run(); });
+}
+
+template <class F>
+auto AuditLog::with_db(F&& fn) {
+  if (own_db_) {
+    std::lock_guard lk(own_mu_);
+    return fn(*own_db_);
+  }
+  std::lock_guard lk(store_->mutex());
+  return fn(store_->db());
 }
 
 AuditLog::~AuditLog() {
@@ -268,11 +295,12 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
   if (batch.empty()) return;
   try {
     store::retrying([&] {
-    std::lock_guard lk(store_->mutex());
-    auto& db = store_->db();
+    with_db([&](store::Db& db) {
     store::Transaction tx(db);
-    // Multi-row INSERTs: one statement compiled per kRows events, not per event.
-    constexpr size_t kRows = 50;
+    // Multi-row INSERTs: one statement compiled per kRows events, not per
+    // event; on PostgreSQL each is a round trip, so more rows per statement
+    // (16 parameters a row, far below its 65,535).
+    const size_t kRows = db.dialect() == store::Dialect::Postgres ? 400 : 50;
     const std::string head =
         "INSERT INTO audit_events(time_ms, event_type, event_source, event_name, account_id, identity_type, "
         "user_name, session_name, access_key_id, source_ip, request_id, parameters, error_code, error_message, "
@@ -297,6 +325,7 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     }
     tx.commit();
     });
+    });
   } catch (const std::exception& ex) {
     log::error("audit: cannot write {} events: {}", batch.size(), ex.what());
   }
@@ -308,11 +337,12 @@ std::vector<AuditEvent> AuditLog::lookup(const AuditQuery& q, int64_t* next_befo
   Where w = build_where(q);
   std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events" + w.sql + " ORDER BY id DESC LIMIT ?";
   std::vector<AuditEvent> out;
-  std::lock_guard lk(store_->mutex());
-  auto s = store_->db().prepare(sql);
-  bind_where(s, w);
-  s.bind(static_cast<int>(w.is_num.size() + 1), static_cast<int64_t>(q.max_results + 1));
-  while (s.step()) out.push_back(row_to_event(s));
+  with_db([&](store::Db& db) {
+    auto s = db.prepare(sql);
+    bind_where(s, w);
+    s.bind(static_cast<int>(w.is_num.size() + 1), static_cast<int64_t>(q.max_results + 1));
+    while (s.step()) out.push_back(row_to_event(s));
+  });
   if (next_before) *next_before = 0;
   if (out.size() > q.max_results) {
     out.pop_back();
@@ -325,22 +355,24 @@ size_t AuditLog::export_jsonl(std::ostream& os, const AuditQuery& q) {
   flush();
   Where w = build_where(q);
   std::string sql = std::string("SELECT ") + kColumns + " FROM audit_events" + w.sql + " ORDER BY id ASC";
-  std::lock_guard lk(store_->mutex());
-  auto s = store_->db().prepare(sql);
-  bind_where(s, w);
   size_t n = 0;
-  while (s.step()) {
-    os << to_json(row_to_event(s)) << "\n";
-    ++n;
-  }
+  with_db([&](store::Db& db) {
+    auto s = db.prepare(sql);
+    bind_where(s, w);
+    while (s.step()) {
+      os << to_json(row_to_event(s)) << "\n";
+      ++n;
+    }
+  });
   return n;
 }
 
 size_t AuditLog::prune(int64_t now) {
   int64_t cutoff = now - opts_.retention_days * 86'400'000;
   try {
-    std::lock_guard lk(store_->mutex());
-    return static_cast<size_t>(store_->db().run("DELETE FROM audit_events WHERE time_ms < ?", cutoff));
+    return with_db([&](store::Db& db) {
+      return static_cast<size_t>(db.run("DELETE FROM audit_events WHERE time_ms < ?", cutoff));
+    });
   } catch (const std::exception& ex) {
     log::error("audit: prune failed: {}", ex.what());
     return 0;

@@ -20,6 +20,7 @@
 
 namespace sluice::store {
 class Store;
+class Db;
 }
 
 namespace sluice::api {
@@ -66,6 +67,11 @@ bool is_unidentified_refusal(const AuditEvent& e);
 
 class RefusalAggregator;
 
+// ActionTrail's eventRW: "Read" for an operation that only looks (its name
+// starts Get, List, Query, BatchQuery, Lookup or Describe), else "Write".
+inline constexpr const char* kReadEventPrefixes[] = {"Get", "List", "Query", "BatchQuery", "Lookup", "Describe"};
+bool is_read_event(std::string_view event_name);
+
 struct AuditQuery {
   std::string account_id;                 // required for API lookups ("" = all, admin export)
   std::optional<int64_t> start_ms, end_ms;
@@ -73,6 +79,7 @@ struct AuditQuery {
   std::optional<std::string> user_name;
   std::optional<std::string> access_key_id;
   std::optional<std::string> event_type;
+  std::optional<bool> read;               // ActionTrail's EventRW: Read (true) or Write (false)
   size_t max_results = 50;
   int64_t before_id = 0;                  // paging: only ids below this (0 = from newest)
 };
@@ -100,8 +107,16 @@ class AuditLog {
   // Under mu_: the refusal summaries whose window ended (all of them when `all`).
   void take_refusal_summaries(std::vector<AuditEvent>& batch, bool all);
   void write_batch(std::vector<AuditEvent>& batch);
+  // Runs fn(db) on the log's connection: on PostgreSQL a connection of its own
+  // (own_mu_), so that writing a batch (several round trips) never holds the
+  // store mutex that every API read and the change feeds wait for; on SQLite
+  // the store's single connection under the store mutex (one writer per file).
+  template <class F>
+  auto with_db(F&& fn);
 
   std::shared_ptr<store::Store> store_;
+  std::unique_ptr<store::Db> own_db_;  // PostgreSQL only
+  std::mutex own_mu_;                  // own_db_'s
   AuditOptions opts_;
   std::mutex mu_;
   std::mutex write_mu_;  // held while a batch is taken and written (flush waits for one in flight)

@@ -429,7 +429,10 @@ class Console {
         params.emplace_back(std::string(k), std::move(val));
       }
     }
-    HttpResponse r = rpc_->invoke(s.principal, product, action, std::move(params), client(req), kChannel);
+    // "background": true marks the console's own polling (docs/console-api.md).
+    const auto* bg = body.if_contains("background");
+    const bool background = bg && bg->is_bool() && bg->as_bool();
+    HttpResponse r = rpc_->invoke(s.principal, product, action, std::move(params), client(req), kChannel, background);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }

@@ -337,6 +337,61 @@ TEST_F(ConsoleApiTest, PolicyValidation) {
   EXPECT_EQ(r.status, 401);
 }
 
+// Issue 22 item 6: reads the console makes on its own ("background": true) are
+// not audited; a background write, or a refused background read, is.
+TEST_F(ConsoleApiTest, BackgroundReadsAreNotAudited) {
+  auto s = login("acme", "password-123");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(req("POST", "call", R"({"product":"Ram","action":"ListUsers","background":true})", s.cookie, s.csrf).status,
+              200);
+  ASSERT_EQ(req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", s.cookie, s.csrf).status, 200);
+  ASSERT_EQ(req("POST", "call", R"({"product":"Ram","action":"CreateUser","params":{"UserName":"bg"},"background":true})",
+                s.cookie, s.csrf)
+                .status,
+            200);
+  ASSERT_EQ(req("POST", "call", R"({"product":"Ram","action":"GetUser","params":{"UserName":"nobody"},"background":true})",
+                s.cookie, s.csrf)
+                .status,
+            404);
+  audit_->flush();
+  AuditQuery q;
+  q.account_id = acct_;
+  q.event_name = "ListUsers";
+  EXPECT_EQ(audit_->lookup(q).size(), 1u) << "only the person's own read";
+  q.event_name = "CreateUser";
+  EXPECT_EQ(audit_->lookup(q).size(), 1u) << "a write is always audited";
+  q.event_name = "GetUser";
+  EXPECT_EQ(audit_->lookup(q).size(), 1u) << "a refused read is audited";
+  // ActionTrail's EventRW filter.
+  q.event_name.reset();
+  q.read = true;
+  for (const auto& e : audit_->lookup(q)) EXPECT_TRUE(is_read_event(e.event_name)) << e.event_name;
+  q.read = false;
+  auto writes = audit_->lookup(q);
+  EXPECT_FALSE(writes.empty());
+  for (const auto& e : writes) EXPECT_FALSE(is_read_event(e.event_name)) << e.event_name;
+  EXPECT_TRUE(is_read_event("DescribeMqttMetaData"));
+  EXPECT_TRUE(is_read_event("BatchQuerySessionByClientIds"));
+  EXPECT_FALSE(is_read_event("SendMessage"));
+}
+
+// Issue 22 item 8: a valid document naming an action a known service lacks is
+// warned about (placed at the action); wildcards and unknown services are not.
+TEST(ConsolePolicy, WarnsOnUnknownActionsOfKnownServices) {
+  const std::string doc =
+      "{\n  \"Version\": \"1\",\n  \"Statement\": [{\"Effect\": \"Allow\",\n    \"Action\": [\"mq:ListTopic\", "
+      "\"mq:MqttMetaDta\", \"mq:Describe*\", \"ecs:Whatever\", \"ram:getuser\", \"mq:PUB\"], \"Resource\": \"*\"}]\n}";
+  auto w = unknown_action_warnings(doc);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].message.find("mq:MqttMetaDta"), std::string::npos) << w[0].message;
+  EXPECT_EQ(w[0].line, 4);
+  EXPECT_EQ(w[0].column, 33);
+  auto json = validate_policy_json(doc);
+  EXPECT_NE(json.find(R"("valid":true,"warnings":[)"), std::string::npos) << json;
+  EXPECT_TRUE(unknown_action_warnings(R"({"Version":"1","Statement":{"Effect":"Allow","Action":"mq:MqttMetaData","Resource":"*"}})").empty());
+  EXPECT_EQ(unknown_action_warnings(R"({"Version":"1","Statement":{"Effect":"Deny","NotAction":"ram:CreateUsr","Resource":"*"}})").size(), 1u);
+}
+
 TEST(ConsolePolicy, PlacesSemanticErrors) {
   const std::string doc =
       "{\n  \"Version\": \"1\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"mq:*\", \"Resource\": \"*\"},\n"

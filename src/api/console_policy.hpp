@@ -3,6 +3,7 @@
 // (iam::policy::parse), its error placed at a line and column of the text.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::api {
 
@@ -14,7 +15,10 @@ struct PolicyProblem {
 
 // nullopt-like: empty message when the document is valid.
 PolicyProblem check_policy_document(std::string_view document);
-// {"valid":true} or {"valid":false,"errors":[{"message","line","column"}]}
+// Actions of a known service (mq, ram, ...) that the server does not know, each
+// placed at its first mention: a valid document's likely typos (mq:MqttMetaDta).
+std::vector<PolicyProblem> unknown_action_warnings(std::string_view document);
+// {"valid":true[,"warnings":[...]]} or {"valid":false,"errors":[{"message","line","column"}]}
 std::string validate_policy_json(std::string_view document);
 
 }  // namespace sluice::api

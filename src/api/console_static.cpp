@@ -1,7 +1,10 @@
 // Static files of the console: the Vite build (base "/console/") in one
 // directory. index.html is never cached (it names the current hashed assets);
 // hashed files under assets/ are cached for a year. A path with no extension
-// that is not a file is a client-side route: index.html answers it.
+// that is not a file is a client-side route: index.html answers it. The build
+// writes <file>.br and <file>.gz beside each text asset (vite.config.ts); the
+// one the browser accepts is sent with Content-Encoding and Vary.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -56,14 +59,51 @@ bool read_file(const fs::path& p, std::string& out) {
   return true;
 }
 
-HttpResponse file_response(const fs::path& p, bool immutable) {
+// Whether Accept-Encoding accepts a coding: listed (or "*"), and not with q=0.
+bool accepts(const HttpRequest& req, std::string_view coding) {
+  const std::string* ae = req.header("accept-encoding");
+  if (!ae) return false;
+  std::string_view rest = *ae;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    auto trim = [](std::string_view v) {
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      return v;
+    };
+    size_t semi = item.find(';');
+    std::string_view name = trim(item.substr(0, semi));
+    if (name != coding && name != "*") continue;
+    if (semi == std::string_view::npos) return true;
+    // A weight of 0 refuses the coding.
+    std::string_view params = item.substr(semi + 1);
+    size_t q = params.find("q=");
+    return q == std::string_view::npos || std::strtod(std::string(params.substr(q + 2)).c_str(), nullptr) > 0;
+  }
+  return false;
+}
+
+HttpResponse file_response(const fs::path& p, bool immutable, const HttpRequest& req) {
   HttpResponse r;
-  if (!read_file(p, r.body)) return not_found();
+  std::error_code ec;
+  const fs::path br = p.string() + ".br", gz = p.string() + ".gz";
+  const bool has_br = fs::is_regular_file(br, ec), has_gz = fs::is_regular_file(gz, ec);
+  const char* encoding = nullptr;
+  if (has_br && accepts(req, "br") && read_file(br, r.body))
+    encoding = "br";
+  else if (has_gz && accepts(req, "gzip") && read_file(gz, r.body))
+    encoding = "gzip";
+  else if (!read_file(p, r.body))
+    return not_found();
   r.content_type = content_type(p);
   r.headers = {{"Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache"},
                {"X-Content-Type-Options", "nosniff"},
                {"X-Frame-Options", "DENY"},
                {"Referrer-Policy", "same-origin"}};
+  if (encoding) r.headers.emplace_back("Content-Encoding", encoding);
+  if (has_br || has_gz) r.headers.emplace_back("Vary", "Accept-Encoding");
   return r;
 }
 
@@ -75,7 +115,10 @@ HttpResponse serve_get(const std::string& dir, const HttpRequest& req);
 
 HttpResponse serve_console_file(const std::string& dir, const HttpRequest& req) {
   HttpResponse r = serve_get(dir, req);
-  if (req.method == "HEAD") r.body.clear();  // the headers a GET would get, no body
+  if (req.method == "HEAD") {  // the headers a GET would get (Content-Length too), no body
+    r.head_length = r.body.size();
+    r.body.clear();
+  }
   return r;
 }
 
@@ -103,16 +146,16 @@ HttpResponse serve_get(const std::string& dir, const HttpRequest& req) {
     HttpResponse r{200, "text/html; charset=utf-8", {{"Cache-Control", "no-cache"}}, kNotBuilt};
     return r;
   }
-  if (rel.empty() || rel.back() == '/') return file_response(index, false);
+  if (rel.empty() || rel.back() == '/') return file_response(index, false, req);
   fs::path file = fs::weakly_canonical(root / rel, ec);
   // Symlinks must not lead out of the console directory either.
   auto [ri, fi] = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
   const bool inside = !ec && ri == root.end();
   if (inside && fs::is_regular_file(file, ec))
-    return file_response(file, rel.rfind("assets/", 0) == 0);
+    return file_response(file, rel.rfind("assets/", 0) == 0, req);
   // No extension in the last segment: a route of the single-page app.
   std::string_view last = std::string_view(rel).substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
-  if (last.find('.') == std::string_view::npos) return file_response(index, false);
+  if (last.find('.') == std::string_view::npos) return file_response(index, false, req);
   return not_found();
 }
 }  // namespace

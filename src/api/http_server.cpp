@@ -341,6 +341,7 @@ struct HttpServer::Impl {
       res.body() = r.body;
       res.keep_alive(keep_alive);
       res.prepare_payload();
+      if (r.head_length) res.content_length(*r.head_length);
       // A client that does not read its answer is not waited for forever.
       stream.expires_after(std::chrono::seconds(srv->opts.timeout_seconds));
       http::async_write(stream, res, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {

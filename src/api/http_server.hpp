@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // An answer to HEAD: no body, and the Content-Length the GET's body would
+  // have (RFC 9110 9.3.2), not 0.
+  std::optional<size_t> head_length;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

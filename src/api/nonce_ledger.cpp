@@ -37,6 +37,7 @@ struct NonceLedger::Waiter {
   int64_t now = 0;
   bool done = false, fresh = false;
   std::exception_ptr error;
+  std::condition_variable cv;  // this request's own wake-up
 };
 
 NonceLedger::NonceLedger(store::Store& store) : store_(store) {
@@ -77,7 +78,10 @@ bool NonceLedger::first_use(std::string_view access_key_id, std::string_view non
   queue_.push_back(&me);
   while (!me.done) {
     if (sending_) {
-      cv_.wait(lk);
+      // Woken only for this request: its batch answered, or it is first in
+      // line when a round trip ends (each waiter has its own condition, so a
+      // batch's end does not wake every thread in the queue).
+      me.cv.wait(lk);
       continue;
     }
     // Lead: send what is waiting (this request's among it) in one round trip.
@@ -113,8 +117,9 @@ bool NonceLedger::first_use(std::string_view access_key_id, std::string_view non
       batch[i]->done = true;
       batch[i]->fresh = !error && fresh[i];
       batch[i]->error = error;
+      if (batch[i] != &me) batch[i]->cv.notify_one();
     }
-    cv_.notify_all();  // the batch's requests, and the next leader
+    if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
   }
   if (me.error) std::rethrow_exception(me.error);
   return me.fresh;

@@ -76,7 +76,6 @@ class NonceLedger {
   store::Store& store_;
   std::unique_ptr<store::Db> db_;  // the leader's alone, while it holds `sending_`
   mutable std::mutex mu_;          // what follows
-  std::condition_variable cv_;
   std::vector<Waiter*> queue_;  // waiting for the next round trip
   bool sending_ = false;        // a leader's round trip is in flight
   int64_t next_prune_ = 0;

@@ -108,6 +108,8 @@ void ram(Table& t) {
   add("ListEntitiesForPolicy", {"PolicyType", "PolicyName"});
   add("GetAccountSummary", {});
   add("GetAccountAlias", {});
+  add("SetAccountAlias", {"AccountAlias"});
+  add("ClearAccountAlias", {});
   // issue 21: account security settings, a user's own password, key last use, virtual MFA.
   add("GetPasswordPolicy", {});
   add("SetPasswordPolicy", {"MinimumPasswordLength", "RequireLowercaseCharacters", "RequireUppercaseCharacters",

@@ -55,12 +55,28 @@ void GetAccountAlias(Call& c) {
   c.out().field("AccountAlias", a.alias);
 }
 
+// The cloud's rule and uniqueness are the IAM service's (iam_alias.cpp). A RAM
+// user's sign-in and principal name follow the new alias at once.
+void SetAccountAlias(Call& c) {
+  auto alias = c.req("AccountAlias");
+  c.authorize("ram:SetAccountAlias", c.arn("ram", "*"));
+  unwrap(c.iam().set_account_alias(c.account(), alias));
+}
+
+// Back to the default alias, the account id.
+void ClearAccountAlias(Call& c) {
+  c.authorize("ram:ClearAccountAlias", c.arn("ram", "*"));
+  unwrap(c.iam().clear_account_alias(c.account()));
+}
+
 }  // namespace
 
 void add_account_operations(Registry& r) {
   add(r, {
       {"GetAccountSummary", GetAccountSummary},
       {"GetAccountAlias", GetAccountAlias},
+      {"SetAccountAlias", SetAccountAlias},
+      {"ClearAccountAlias", ClearAccountAlias},
   });
 }
 

@@ -6,10 +6,14 @@ namespace sluice::api::ram {
 
 namespace {
 
-void write_user(JsonWriter& w, const iam::User& u, bool full = true) {
+// The cloud's principal name: <name>@<alias>.onaliyun.com (the default alias is the account id).
+std::string principal_domain(Call& c) { return "@" + unwrap(c.iam().get_account(c.account())).alias + ".onaliyun.com"; }
+
+void write_user(JsonWriter& w, const iam::User& u, const std::string& domain, bool full = true) {
   w.begin_object();
   w.field("UserId", u.user_id);
   w.field("UserName", u.name);
+  w.field("UserPrincipalName", u.name + domain);
   w.field("DisplayName", u.display_name);
   w.field("Comments", u.comments);
   w.field("MobilePhone", u.mobile_phone);
@@ -26,14 +30,14 @@ void CreateUser(Call& c) {
   auto u = unwrap(c.iam().create_user(c.account(), {name, c.opt("DisplayName").value_or(""), c.opt("Comments").value_or("")},
                                       contact));
   c.out().key("User");
-  write_user(c.out(), u, false);
+  write_user(c.out(), u, principal_domain(c), false);
 }
 void GetUser(Call& c) {
   auto name = c.req("UserName");
   c.authorize("ram:GetUser", user_arn(c, name));
   auto u = unwrap(c.iam().get_user(c.account(), name));
   c.out().key("User");
-  write_user(c.out(), u);
+  write_user(c.out(), u, principal_domain(c));
 }
 void UpdateUser(Call& c) {
   auto name = c.req("UserName");
@@ -46,7 +50,7 @@ void UpdateUser(Call& c) {
   up.mobile_phone = c.opt("NewMobilePhone");
   auto u = unwrap(c.iam().update_user(c.account(), name, up));
   c.out().key("User");
-  write_user(c.out(), u);
+  write_user(c.out(), u, principal_domain(c));
 }
 void DeleteUser(Call& c) {
   auto name = c.req("UserName");
@@ -55,8 +59,9 @@ void DeleteUser(Call& c) {
 }
 void ListUsers(Call& c) {
   c.authorize("ram:ListUsers", user_arn(c, "*"));
+  const std::string domain = principal_domain(c);
   marker_list(c, unwrap(c.iam().list_users(c.account())), "Users", "User",
-              [](JsonWriter& w, const iam::User& u) { write_user(w, u); });
+              [&domain](JsonWriter& w, const iam::User& u) { write_user(w, u, domain); });
 }
 
 // ---- login profiles ----

@@ -234,7 +234,8 @@ std::string RpcEndpoint::run(const Operation& op, const iam::Principal& who, con
 }
 
 HttpResponse RpcEndpoint::invoke(const iam::Principal& who, std::string_view product, std::string_view action_sv,
-                                 Params params, const std::string& source_ip, std::string_view channel) {
+                                 Params params, const std::string& source_ip, std::string_view channel,
+                                 bool background) {
   const std::string request_id = new_request_id();
   std::string action(action_sv), version;
   AuditEvent ev = api_call_event(*svc_.iam, request_id, source_ip);
@@ -242,6 +243,7 @@ HttpResponse RpcEndpoint::invoke(const iam::Principal& who, std::string_view pro
   ev.account_id = who.account_id;
   set_audit_identity(ev, who);
   auto respond = [&](HttpResponse r) {
+    if (background && ev.error_code.empty() && r.status < 400 && is_read_event(action)) return r;
     audit_call(svc_.audit, ev, action, version, params);
     return r;
   };

@@ -210,8 +210,12 @@ class RpcEndpoint {
   // session): the same rate limits, authorization, validation, response and
   // audit as a signed call, without the signature checks. The audit record has
   // no AccessKeyId and the given channel as its user agent.
+  // `background`: a read the console makes on its own (the Overview's polling),
+  // not a person's action — answered alike, but not audited when it is a read
+  // (is_read_event) that succeeded; a refusal or any write is audited as ever.
   HttpResponse invoke(const iam::Principal& who, std::string_view product, std::string_view action, Params params,
-                      const std::string& source_ip, std::string_view channel = "sluice-console");
+                      const std::string& source_ip, std::string_view channel = "sluice-console",
+                      bool background = false);
   RpcServices& services() { return svc_; }
   const RpcOptions& options() const { return opts_; }
 

@@ -137,7 +137,7 @@ int admin_main(int argc, char** argv) {
   acc->require_subcommand(1);
   auto* acc_create = acc->add_subcommand("create", "Create an account; prints its id");
   acc_create->add_option("--login", login, "Login name (e.g. an email address)")->required();
-  acc_create->add_option("--alias", alias, "Account alias (RAM users sign in as user@alias)")->required();
+  acc_create->add_option("--alias", alias, "Account alias (RAM users sign in as user@alias.onaliyun.com; default: the account id)");
   acc_create->add_option("--password", password, "Console password (at least 8 characters)")->required();
   acc_create->callback([&] {
     auto a = c.iam->create_account(login, alias, password);

@@ -82,7 +82,10 @@ struct Config {
   std::string log_level = "info";
   bool log_json = false;
   net::ServerOptions mqtt;
-  api::HttpOptions http;
+  // [http] threads = 0 (the default): chosen at start (serve.cpp): the cores,
+  // at most 4, on SQLite; four times that on PostgreSQL, where a handler
+  // waits for round trips (the shared nonce, a write) and others must run meanwhile.
+  api::HttpOptions http{.threads = 0};
   broker::NamespaceConfig broker;
   // [broker] max_queued_bytes_total: memory all session queues together may hold.
   // -1 = a quarter of physical memory, 0 = unlimited.

@@ -129,7 +129,7 @@ bool bootstrap(const Config& cfg, iam::IamService& iam, mq::MqService& mq, store
   }
   if (!accounts->empty()) return true;
   const std::string password = env_or("SLUICE_ROOT_PASSWORD", store::random_string(20, store::kAlnum));
-  auto acct = iam.create_account("root", "root", password);
+  auto acct = iam.create_account("root", "", password);  // alias: the account id, as in the cloud
   // Nodes of one PostgreSQL store started at once: another node made it first.
   if (!acct && acct.error().code.rfind("EntityAlreadyExists.Account", 0) == 0) return true;
   if (!acct) {
@@ -286,6 +286,10 @@ int serve(Config cfg) {
   for (const std::string& f : {cfg.data_dir + "/master.key", InitialCredentials::path_in(cfg.data_dir)})
     if (std::string t = store::make_file_private(f); !t.empty()) log::warn("tightened to mode 0600: {}", t);
   if (cfg.mqtt.threads == 0) cfg.mqtt.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (cfg.http.threads == 0) {
+    const unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    cfg.http.threads = cfg.store.postgres.empty() ? cores : 4 * cores;
+  }
 
   if (cfg.max_queued_bytes_total < -1) {
     log::error("[broker] max_queued_bytes_total must be -1 (a quarter of physical memory), 0 (no bound) "

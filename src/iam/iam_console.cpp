@@ -104,7 +104,10 @@ std::optional<std::string> IamService::account_of_login(std::string_view login) 
     if (auto q = db.query("SELECT id FROM accounts WHERE login_name = ? OR alias = ?", login, login); q.step())
       return q.text(0);
     if (auto at = login.rfind('@'); at != std::string_view::npos)
-      if (auto q = db.query("SELECT id FROM accounts WHERE alias = ?", login.substr(at + 1)); q.step()) return q.text(0);
+      if (auto q = db.query("SELECT id FROM accounts WHERE alias = ? OR id = ?", account_suffix(login.substr(at + 1)),
+                            account_suffix(login.substr(at + 1)));
+          q.step())
+        return q.text(0);
     return err::not_exist("EntityNotExist.Account", "no such login");
   });
   if (!r) return std::nullopt;
@@ -127,15 +130,17 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
   auto find_user = [&]() -> Result<Row> {
     const auto at = login.rfind('@');
     if (at == std::string_view::npos) return bad_login();
-    const std::string_view user = login.substr(0, at), alias = login.substr(at + 1);
+    // <user>@<alias>.onaliyun.com, <user>@<alias> or the account-id forms.
+    const std::string_view user = login.substr(0, at);
+    const std::string alias = account_suffix(login.substr(at + 1));
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     auto q = db.query(
         "SELECT a.id, u.name, u.user_id, u.display_name, l.password_hash, l.password_reset_required, "
         "CASE WHEN l.password_changed_at > 0 THEN l.password_changed_at ELSE l.updated_at END FROM accounts a "
         "JOIN users u ON u.account_id = a.id JOIN login_profiles l ON l.account_id = a.id AND l.user_name = u.name "
-        "WHERE a.alias = ? AND u.name = ?",
-        alias, user);
+        "WHERE (a.alias = ? OR a.id = ?) AND u.name = ?",
+        alias, alias, user);
     if (!q.step()) return bad_login();
     Row r;
     r.who.principal = Principal::user(q.text(0), q.text(1));
@@ -253,7 +258,9 @@ std::string IamService::console_login_key(std::string_view login) {
     if (auto q = db.query("SELECT id FROM accounts WHERE login_name = ? OR alias = ?", login, login); q.step())
       return "root:" + q.text(0);
     if (auto at = login.rfind('@'); at != std::string_view::npos)
-      if (auto q = db.query("SELECT id FROM accounts WHERE alias = ?", login.substr(at + 1)); q.step())
+      if (auto q = db.query("SELECT id FROM accounts WHERE alias = ? OR id = ?", account_suffix(login.substr(at + 1)),
+                            account_suffix(login.substr(at + 1)));
+          q.step())
         return "user:" + q.text(0) + ":" + std::string(login.substr(0, at));
     return "login:" + std::string(login);
   });

@@ -258,7 +258,8 @@ Status IamService::account_exists(std::string_view account_id) {
 Result<Account> IamService::create_account(std::string_view login_name, std::string_view alias,
                                            std::string_view password) {
   if (auto e = check_name("LoginName", login_name, 1, 64, "._@-")) return *e;
-  if (auto e = check_name("AccountAlias", alias, 3, 32, "-")) return *e;
+  // No alias: the cloud's default, the account id (set below).
+  if (auto e = alias.empty() ? std::nullopt : check_name("AccountAlias", alias, 3, 32, "-")) return *e;
   for (char c : alias)
     if (std::isupper(static_cast<unsigned char>(c)))
       return err::invalid("InvalidParameter.AccountAlias.InvalidChars",
@@ -272,7 +273,7 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
     if (db.query("SELECT 1 FROM accounts WHERE login_name = ?", login_name).step())
       return err::already_exists("EntityAlreadyExists.Account.LoginName",
                                  "An account with login name \"" + std::string(login_name) + "\" already exists.");
-    if (db.query("SELECT 1 FROM accounts WHERE alias = ?", alias).step())
+    if (!alias.empty() && db.query("SELECT 1 FROM accounts WHERE alias = ? OR id = ?", alias, alias).step())
       return err::already_exists("EntityAlreadyExists.Account.Alias",
                                  "The account alias \"" + std::string(alias) + "\" is taken; choose another.");
     Account a;
@@ -280,7 +281,7 @@ Result<Account> IamService::create_account(std::string_view login_name, std::str
       a.id = numeric_id(16);
     } while (db.query("SELECT 1 FROM accounts WHERE id = ?", a.id).step());
     a.login_name = login_name;
-    a.alias = alias;
+    a.alias = alias.empty() ? a.id : std::string(alias);
     a.created_at = now();
     tx.touched(a.id);
     db.run("INSERT INTO accounts(id, login_name, alias, password_hash, created_at) VALUES (?, ?, ?, ?, ?)", a.id,
@@ -338,13 +339,14 @@ Result<Account> IamService::verify_root_login(std::string_view login, std::strin
 Result<User> IamService::verify_user_login(std::string_view user_at_alias, std::string_view password) {
   auto at = user_at_alias.rfind('@');
   if (at == std::string_view::npos) return bad_login();
-  std::string_view user = user_at_alias.substr(0, at), alias = user_at_alias.substr(at + 1);
+  std::string_view user = user_at_alias.substr(0, at);
+  const std::string alias = account_suffix(user_at_alias.substr(at + 1));
   auto row = guarded([&]() -> Result<std::pair<std::string, std::string>> {
     std::lock_guard lk(store_->mutex());
     auto q = store_->db().query(
         "SELECT a.id, l.password_hash FROM accounts a JOIN login_profiles l ON l.account_id = a.id "
-        "WHERE a.alias = ? AND l.user_name = ?",
-        alias, user);
+        "WHERE (a.alias = ? OR a.id = ?) AND l.user_name = ?",
+        alias, alias, user);
     if (!q.step()) return bad_login();
     return std::make_pair(q.text(0), q.text(1));
   });

@@ -75,6 +75,15 @@ class IamService {
   // Creates the account with its default resource group. Password >= 8 chars.
   Result<Account> create_account(std::string_view login_name, std::string_view alias, std::string_view password);
   Result<Account> get_account(std::string_view account_id);
+  // The account alias (iam_alias.cpp): the cloud's rule (3-32 lowercase letters,
+  // digits and '-', not starting or ending with '-'), unique across accounts.
+  // Clearing it restores the default, the account id. A RAM user's principal
+  // name is <user>@<alias>.onaliyun.com.
+  Status set_account_alias(std::string_view account_id, std::string_view alias);
+  Status clear_account_alias(std::string_view account_id);
+  // The account a login or principal-name suffix names: "<alias>", "<account id>",
+  // either followed by ".onaliyun.com" (case-insensitive); nullopt for none.
+  std::optional<std::string> account_of_suffix(std::string_view suffix);
   Result<std::vector<Account>> list_accounts();
   // Console sign-in as the root account (login name or alias) — NoPermission-free
   // "InvalidPassword"-style error on mismatch, same for an unknown login.

@@ -53,6 +53,9 @@ PolicyType policy_type_from(std::string_view s, bool* ok);
 KeyStatus key_status_from(std::string_view s);
 
 std::string lower(std::string_view s);
+// A login's or principal name's suffix as stored: lowercased, without a
+// trailing ".onaliyun.com" (iam_alias.cpp). Matches an alias or an account id.
+std::string account_suffix(std::string_view suffix);
 
 // The column that orders attachments made in the same second as they were
 // made: SQLite's rowid; on PostgreSQL an identity column (iam/schema.cpp, step 3).

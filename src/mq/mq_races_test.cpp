@@ -104,3 +104,58 @@ TEST_F(MqRaces, InstancesPerAccountHoldAcrossNodes) {
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.int64(0), 2);
 }
+
+// ListGroupId / ListTopic are answered from the node's snapshot, after
+// draining its change feed: what another node committed shows up without the
+// 200 ms poll the broker's checks drive (nothing here polls), with its remark
+// and creation time, in name order. SQLite's feed is read synchronously (the
+// first list shows it); PostgreSQL's notification may still be on its way for
+// a moment right after the other node's COMMIT returned.
+TEST_F(MqRaces, ListsShowWhatAnotherNodeCommitted) {
+  auto in = mq1_->CreateInstance(acct_, InstanceSpec{"i", "", "", std::nullopt, ""});
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  const bool pg = on_postgres();
+  auto names = [](const auto& list) {
+    std::string s;
+    for (const auto& g : list) s += g.group_id + "(" + g.remark + ") ";
+    return s;
+  };
+  // Until node 2 answers `want` (at once on SQLite; within a second on PostgreSQL).
+  auto groups_on_2 = [&](const std::string& want) {
+    std::string got;
+    for (int i = 0; i < (pg ? 100 : 1); ++i) {
+      auto l = mq2_->ListGroupId(acct_, in->id);
+      got = l.ok() ? names(*l) : l.error().code;
+      if (got == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return got;
+  };
+  EXPECT_EQ(groups_on_2(""), "");
+  iam::testing::g_now += 5;
+  auto b = mq1_->CreateGroupId(acct_, in->id, "GID_bbb", "second");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  ASSERT_TRUE(mq1_->CreateGroupId(acct_, in->id, "GID_aaa", "first").ok());
+  EXPECT_EQ(groups_on_2("GID_aaa(first) GID_bbb(second) "), "GID_aaa(first) GID_bbb(second) ");
+  auto l = mq2_->ListGroupId(acct_, in->id);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->size(), 2u);
+  EXPECT_EQ((*l)[1].created_at, b->created_at);
+  EXPECT_EQ((*l)[1].instance_id, in->id);
+  ASSERT_TRUE(mq1_->DeleteGroupId(acct_, in->id, "GID_aaa").ok());
+  EXPECT_EQ(groups_on_2("GID_bbb(second) "), "GID_bbb(second) ");
+  // Topics take the same path.
+  ASSERT_TRUE(mq1_->CreateTopic(acct_, in->id, "T1", "t").ok());
+  std::string topics;
+  for (int i = 0; i < (pg ? 100 : 1) && topics != "T1(t)"; ++i) {
+    auto t = mq2_->ListTopic(acct_, in->id);
+    topics = t.ok() && t->size() == 1 ? (*t)[0].topic + "(" + (*t)[0].remark + ")" : "";
+    if (topics != "T1(t)") std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(topics, "T1(t)");
+  // Another account's instance does not exist for this one.
+  const std::string other = new_account("other");
+  auto r = mq2_->ListGroupId(other, in->id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "EntityNotExist.Instance");
+}

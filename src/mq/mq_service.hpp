@@ -65,11 +65,19 @@ struct MqOptions {
   TraceLimits traces;
 };
 
+// A parent topic's or a group id's row, by name in InstanceState: enough to
+// answer ListTopic / ListGroupId from the snapshot.
+struct MemberInfo {
+  std::string remark;
+  int64_t created_at = 0;  // Unix seconds
+};
+
 // The in-memory mirror of one instance's state (read by the access layer).
+
 struct InstanceState {
   Instance inst;
-  std::set<std::string, std::less<>> topics;
-  std::set<std::string, std::less<>> groups;
+  std::map<std::string, MemberInfo, std::less<>> topics;  // by name (byte order, as SQLite's ORDER BY)
+  std::map<std::string, MemberInfo, std::less<>> groups;
   std::unordered_map<std::string, DeviceCredential> devices;  // by client id
   std::vector<CustomIdentity> identities;
   std::vector<CustomPermission> permissions;
@@ -278,6 +286,12 @@ class MqService {
   Result<std::vector<MemberRow>> list_members(const Member& m, std::string_view account_id,
                                               std::string_view instance_id);
   void reload_locked();  // rebuilds the snapshot from the store; bumps generation. Store mutex held.
+  // The snapshot, for a read of this account answered from it, once the
+  // change feed has been drained (other nodes' commits); nullptr when it may
+  // not hold this account's latest (a change heard and not yet rebuilt, or
+  // PostgreSQL's listener cut off): read through the store.
+  std::shared_ptr<const MqState> current_state(std::string_view account_id);
+  bool stale_pending() const;
   bool changes_due();    // one clock read, mostly
   void poll_external_changes();
 
@@ -292,6 +306,11 @@ class MqService {
   std::atomic<uint64_t> generation_{1};
   mutable std::mutex state_mu_;
   std::shared_ptr<const MqState> state_;
+  // Changes a read's catch_up heard (current_state), rebuilt by the next poll;
+  // cleared by every rebuild. Written with the store mutex held.
+  mutable std::mutex stale_mu_;
+  bool stale_all_ = false;
+  std::set<std::string, std::less<>> stale_;
   // Tokens live outside the snapshot: ApplyToken at API rates (2,000/s) adds one
   // entry instead of rebuilding everything. sha256 hex of the token -> token.
   mutable std::shared_mutex tokens_mu_;

@@ -2,6 +2,7 @@
 // after each committed change and when the change feed reports another
 // writer's commit; the access layer reads it without touching the database.
 #include <boost/json.hpp>
+#include <utility>
 
 #include "common/log.hpp"
 #include "mq/internal.hpp"
@@ -37,14 +38,14 @@ void MqService::reload_locked() {
     return it == s->instances.end() ? nullptr : &it->second;
   };
   {
-    auto q = db.query("SELECT instance_id, topic FROM mq_topics");
+    auto q = db.query("SELECT instance_id, topic, remark, created_at FROM mq_topics");
     while (q.step())
-      if (auto* i = inst(q.text(0))) i->topics.insert(q.text(1));
+      if (auto* i = inst(q.text(0))) i->topics.emplace(q.text(1), MemberInfo{q.text(2), q.int64(3)});
   }
   {
-    auto q = db.query("SELECT instance_id, group_id FROM mq_groups");
+    auto q = db.query("SELECT instance_id, group_id, remark, created_at FROM mq_groups");
     while (q.step())
-      if (auto* i = inst(q.text(0))) i->groups.insert(q.text(1));
+      if (auto* i = inst(q.text(0))) i->groups.emplace(q.text(1), MemberInfo{q.text(2), q.int64(3)});
   }
   {
     auto q = db.query("SELECT instance_id, client_id, key_id, secret, created_ms, updated_ms FROM mq_device_credentials");
@@ -140,6 +141,12 @@ void MqService::reload_locked() {
     std::lock_guard lk(state_mu_);
     state_ = cs;
   }
+  {
+    // Whatever the feed had heard of is in it (heard under the store mutex, which is held).
+    std::lock_guard lk(stale_mu_);
+    stale_all_ = false;
+    stale_.clear();
+  }
   if (snapshot_listener_) snapshot_listener_(*cs);
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -152,7 +159,45 @@ int64_t MqService::store_lost_since_ms() const {
 }
 
 void MqService::poll_external_changes() {
-  changes_->poll([this](const store::Change&) { reload_locked(); });
+  // Any account's change rebuilds everything: once per poll is enough.
+  bool reloaded = false;
+  changes_->poll([&](const store::Change&) {
+    if (!std::exchange(reloaded, true)) reload_locked();
+  });
+  if (reloaded || !stale_pending()) return;
+  // A read's catch_up heard a change and left the rebuild to this poll.
+  std::unique_lock lk(store_->mutex(), std::try_to_lock);
+  if (!lk.owns_lock() || !stale_pending()) return;  // a writer holds the store (and rebuilds): next time
+  try {
+    reload_locked();
+  } catch (const std::exception& e) {
+    log::debug("mq: rebuilding the snapshot failed ({}); next poll", e.what());
+  }
+}
+
+bool MqService::stale_pending() const {
+  std::lock_guard lk(stale_mu_);
+  return stale_all_ || !stale_.empty();
+}
+
+std::shared_ptr<const MqState> MqService::current_state(std::string_view account_id) {
+  // What the feed hears here is only noted: rebuilding the whole snapshot on a
+  // read would cost one rebuild per read while another node writes (an
+  // ApplyToken there notifies); the next poll rebuilds once, and meanwhile the
+  // accounts heard of read through the store.
+  const bool current = changes_->catch_up([&](const store::Change& c) {
+    std::lock_guard lk(stale_mu_);
+    if (c.account_id.empty())
+      stale_all_ = true;
+    else
+      stale_.insert(c.account_id);
+  });
+  if (!current) return nullptr;
+  {
+    std::lock_guard lk(stale_mu_);
+    if (stale_all_ || stale_.count(account_id)) return nullptr;
+  }
+  return state();
 }
 
 }  // namespace sluice::mq

@@ -26,7 +26,7 @@ struct MqService::Member {
   const char* column;  // its name column
   const char* code;    // in error codes: EntityAlreadyExists.<code>
   const char* noun;    // in messages
-  std::set<std::string, std::less<>> InstanceState::*names;
+  std::map<std::string, MemberInfo, std::less<>> InstanceState::*names;
   size_t MqOptions::*limit;
 };
 
@@ -81,14 +81,38 @@ Status MqService::delete_member(const Member& m, std::string_view account_id, st
 
 Result<std::vector<MqService::MemberRow>> MqService::list_members(const Member& m, std::string_view account_id,
                                                                   std::string_view instance_id) {
-  if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
-  const std::string sql = std::string("SELECT instance_id, ") + m.column + ", remark, created_at FROM " + m.table +
-                          " WHERE instance_id = ? ORDER BY " + m.column;
+  auto missing = [&] {
+    return not_exist("EntityNotExist.Instance",
+                     "The instance \"" + std::string(instance_id) + "\" does not exist in this account.");
+  };
+  // From the snapshot, once the change feed has been drained: no round trip to
+  // a shared store (PostgreSQL), and a commit another node answered before
+  // this call is in it (docs/control-store.md, "Reads from the snapshot").
+  if (auto st = current_state(account_id)) {
+    const InstanceState* in = st->instance(instance_id);
+    if (!in || in->inst.account_id != account_id) return missing();
+    std::vector<MemberRow> out;
+    out.reserve((in->*m.names).size());
+    for (const auto& [name, info] : in->*m.names)
+      out.push_back(MemberRow{in->inst.id, name, info.remark, info.created_at});
+    return out;
+  }
+  // Through the store, the instance's owner included (the snapshot may be
+  // behind on it too): one query, one row with NULLs for an instance with none.
+  const std::string sql = std::string("SELECT i.account_id, m.") + m.column + ", m.remark, m.created_at " +
+                          "FROM mq_instances i LEFT JOIN " + m.table + " m ON m.instance_id = i.id WHERE i.id = ? " +
+                          "ORDER BY m." + m.column;
   return guarded([&]() -> Result<std::vector<MemberRow>> {
     std::lock_guard lk(store_->mutex());
     std::vector<MemberRow> out;
+    bool owned = false;
     auto q = store_->db().query(sql, instance_id);
-    while (q.step()) out.push_back(MemberRow{q.text(0), q.text(1), q.text(2), q.int64(3)});
+    while (q.step()) {
+      if (q.text(0) != account_id) break;
+      owned = true;
+      if (!q.is_null(1)) out.push_back(MemberRow{std::string(instance_id), q.text(1), q.text(2), q.int64(3)});
+    }
+    if (!owned) return missing();
     return out;
   });
 }

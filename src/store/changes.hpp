@@ -45,6 +45,14 @@ class ChangeFeed {
   // since the last poll. Never waits for a writer and never throws: when the
   // store is busy or fails, a later poll tries again.
   virtual void poll(const OnChange& on_change) = 0;
+  // For a read answered from the owner's cache that must include what others
+  // committed before it began (a ListGroupId on node B right after a
+  // CreateGroupId answered on node A): poll now rather than when due(),
+  // waiting for the store mutex (a read through the store would wait for it
+  // too). true: the cache holds everything the feed has heard of; false: the
+  // feed cannot vouch for it (cut off from the store, or the owner's reload
+  // failed): read through the store instead.
+  virtual bool catch_up(const OnChange& on_change) = 0;
 
   // Write side: ChangeTx calls these with the store mutex held, inside its
   // transaction. begun() starts afresh (a transaction rolled back before it is

@@ -77,6 +77,29 @@ class PgChangeFeed final : public ChangeFeed {
   void poll(const OnChange& on_change) override {
     std::unique_lock lk(mu_, std::try_to_lock);
     if (!lk.owns_lock()) return;  // a writer holds the store: next time
+    std::lock_guard listener(lmu_);
+    drain(on_change);
+  }
+
+  // Draining the listener costs no round trip (one recv that finds nothing,
+  // mostly). What it cannot see is a notification still on its way: another
+  // node's commit signals this node's listening backend before that node's
+  // COMMIT returns, and the backend sends the notification when it next
+  // runs, typically well within the time the caller's request took to reach
+  // this node and be authenticated (docs/control-store.md).
+  //
+  // Only the listener's own mutex: the caller's on_change notes what it heard
+  // and reloads nothing, so a read does not queue behind a writer holding the
+  // store mutex (nor behind other reads for long: one recv each).
+  bool catch_up(const OnChange& on_change) override {
+    std::lock_guard listener(lmu_);
+    return drain(on_change) && state_ == State::Ready;
+  }
+
+ private:
+  // lmu_ held (and the store mutex, when on_change reloads). false: the
+  // owner's reload failed (everything is reported again later).
+  bool drain(const OnChange& on_change) {
     try {
       advance();
       bool everything = pending_everything_;
@@ -115,11 +138,14 @@ class PgChangeFeed final : public ChangeFeed {
           if (seen.insert(a).second) on_change(Change{a});
       }
       pending_everything_ = false;
+      return true;
     } catch (const std::exception& e) {
       log::debug("change feed {}: {}; reloading everything later", channel_, e.what());
+      return false;
     }
   }
 
+ public:
   void begun() override { touched_.clear(); }
   void touched(std::string_view account_id) override { touched_.emplace(account_id); }
   void committing() override {
@@ -212,17 +238,18 @@ class PgChangeFeed final : public ChangeFeed {
   }
 
   PgDb& db_;
-  std::mutex& mu_;
+  std::mutex& mu_;  // the store's
   const std::string channel_;
   const int64_t backstop_ms_;
-  // All under the store mutex:
+  // The listener, under lmu_ (taken after the store mutex where both are held):
+  std::mutex lmu_;
   PGconn* conn_ = nullptr;
   State state_ = State::Down;
   bool want_read_ = false;
   bool pending_everything_ = false;
   bool listened_ = false;  // once listening: later connections are reconnections
   int64_t next_attempt_ms_ = 0, deadline_ms_ = 0, last_full_ms_ = 0;
-  std::set<std::string, std::less<>> touched_;
+  std::set<std::string, std::less<>> touched_;  // under the store mutex (the writer's side)
   // Steady ms since the listener has been without a connection (0: listening); read anywhere.
   std::atomic<int64_t> lost_since_{steady_ms() | 1};
 };

@@ -28,20 +28,12 @@ class SqliteChangePoller final : public ChangeFeed {
     // Never block a reader: if a write is in progress, check next time.
     std::unique_lock lk(mu_, std::try_to_lock);
     if (!lk.owns_lock()) return;
-    try {
-      const int64_t dv = data_version();
-      if (dv == data_version_) return;
-      data_version_ = dv;
-      if (counted_) {
-        // Another connection committed; was it to this owner's tables?
-        const int64_t v = counter();
-        if (v == seen_) return;
-        seen_ = v;
-      }
-      on_change(Change{});
-    } catch (const std::exception&) {
-      // A transient SQLite error (busy): try again on the next poll.
-    }
+    drain(on_change);
+  }
+
+  bool catch_up(const OnChange& on_change) override {
+    std::lock_guard lk(mu_);
+    return drain(on_change);
   }
 
   // The owner's own commit moved the counter from `start_` to `end_`: take that
@@ -58,6 +50,31 @@ class SqliteChangePoller final : public ChangeFeed {
   }
 
  private:
+  // Store mutex held. false: it could not look (a transient SQLite error, busy)
+  // or the owner's reload failed; the next poll tries again.
+  bool drain(const OnChange& on_change) {
+    try {
+      const int64_t dv = data_version();
+      if (dv == data_version_) return true;
+      if (counted_) {
+        // Another connection committed; was it to this owner's tables?
+        const int64_t v = counter();
+        if (v == seen_) {
+          data_version_ = dv;
+          return true;
+        }
+        on_change(Change{});
+        seen_ = v;
+      } else {
+        on_change(Change{});
+      }
+      data_version_ = dv;  // only once the owner has reloaded
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
   int64_t data_version() {
     auto q = db_.query("PRAGMA data_version");
     return q.step() ? q.int64(0) : 0;

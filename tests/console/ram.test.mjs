@@ -53,7 +53,7 @@ test('console: resource groups, user groups, roles, policies, keys', { timeout: 
       await row.waitFor();
       rgId = (await row.locator('code').textContent()).trim();
       await row.getByRole('button', { name: 'Move instances here' }).click();
-      const mv = page.getByRole('dialog', { name: `Move instances to ${rgId}` });
+      const mv = page.getByRole("dialog", { name: "Move instances to Console RG" }); // by its display name (issue 22 item 9)
       await mv.getByLabel('Instance', { exact: true }).selectOption(setup.instanceId);
       await mv.getByRole('button', { name: 'Move' }).click();
       await mv.getByText('Moved.').waitFor();

@@ -93,11 +93,15 @@ test('the issue scenario: activation, instance, RAM user at resource-group scope
   assert.equal(list.body.isTruncated, false);
 
   // ResourceManager (V3 SDK): AliyunMQPubOnlyAccess at the instance's resource group.
+  // The principal name SDK code forms: the user's UserPrincipalName (<name>@<alias>.onaliyun.com;
+  // the Ram SDK's model has no field for it, so it is read from the V1 answer).
+  const upn = (await pop('2015-05-01').request('GetUser', { UserName: 'pub' }, { method: 'POST' })).User.UserPrincipalName;
+  assert.match(upn, /^pub@[a-z0-9-]+\.onaliyun\.com$/);
   const rm = new Rm(cfg());
   const groups = await rm.listResourceGroups(new $Rm.ListResourceGroupsRequest({}));
   assert.ok(groups.body.resourceGroups.resourceGroup.some((g) => g.id === rg));
   await rm.attachPolicy(new $Rm.AttachPolicyRequest({ resourceGroupId: rg, policyType: 'System',
-    policyName: 'AliyunMQPubOnlyAccess', principalType: 'IMSUser', principalName: 'pub@root.onaliyun.com' }));
+    policyName: 'AliyunMQPubOnlyAccess', principalType: 'IMSUser', principalName: upn }));
   const atts = await rm.listPolicyAttachments(new $Rm.ListPolicyAttachmentsRequest({ resourceGroupId: rg }));
   assert.equal(atts.body.policyAttachments.policyAttachment[0].policyName, 'AliyunMQPubOnlyAccess');
 

@@ -228,7 +228,9 @@ test('console calls, SendMessage to a subscriber, RAM user denied with AccessDen
   await c.ok('Ram', 'CreateLoginProfile', { UserName: 'alice', Password: 'alice-Passw0rd', PasswordResetRequired: 'true' });
   await c.ok('Ram', 'AttachPolicyToUser', { PolicyType: 'System', PolicyName: 'AliyunMQReadOnlyAccess', UserName: 'alice' });
   const a = new ConsoleClient();
-  r = await a.login('alice@root', 'alice-Passw0rd');
+  // The sign-in name is <user>@<account alias>; the default alias is the account id.
+  const alias = (await c.ok('Ram', 'GetAccountAlias')).AccountAlias;
+  r = await a.login(`alice@${alias}`, 'alice-Passw0rd');
   assert.equal(r.status, 200, r.data);
   assert.equal(r.json.principal.kind, 'User');
   assert.equal(r.json.principal.name, 'alice');

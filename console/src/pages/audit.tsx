@@ -1,4 +1,4 @@
-// Audit log: ActionTrail LookupEvents with time range, event name and user filters.
+// Audit log: ActionTrail LookupEvents with time range, event name, user, type and read/write filters.
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../api';
 import { Field, Loading, PageHead, QueryForm, Select, Table, TimeRange, fmtTime, lastHours, markReady, useAction } from '../ui';
@@ -22,6 +22,7 @@ export function Audit() {
   const [eventName, setEventName] = useState('');
   const [user, setUser] = useState('');
   const [type, setType] = useState('');
+  const [rw, setRw] = useState('');
   const [events, setEvents] = useState<Event[] | undefined>();
   const [next, setNext] = useState('');
   const [open, setOpen] = useState<string | undefined>();
@@ -44,6 +45,10 @@ export function Audit() {
       if (type) {
         attrs[`LookupAttribute.${n}.Key`] = 'EventType';
         attrs[`LookupAttribute.${n++}.Value`] = type;
+      }
+      if (rw) {
+        attrs[`LookupAttribute.${n}.Key`] = 'EventRW';
+        attrs[`LookupAttribute.${n++}.Value`] = rw;
       }
       const r = await call<{ Events: Event[]; NextToken: string }>('Actiontrail', 'LookupEvents', {
         StartTime: start.toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -80,6 +85,16 @@ export function Audit() {
             { value: 'MqttAuth', label: 'MQTT client authentication' },
           ]}
         />
+        <Select
+          label="Read/write"
+          value={rw}
+          onChange={setRw}
+          options={[
+            { value: '', label: 'All' },
+            { value: 'Read', label: 'Read' },
+            { value: 'Write', label: 'Write' },
+          ]}
+        />
       </QueryForm>
       {!events && !act.error && <Loading />}
       {events && (
@@ -92,6 +107,7 @@ export function Audit() {
             { title: 'Time', render: (e) => fmtTime(e.eventTime) },
             { title: 'Event', render: (e) => <span data-event={e.eventName}>{e.eventName}</span> },
             { title: 'Type', render: (e) => (e as any).eventType || '—' },
+            { title: 'Read/write', render: (e) => (e as any).eventRW || '—' },
             { title: 'Service', render: (e) => e.serviceName || e.eventSource },
             { title: 'User', render: (e) => `${e.userIdentity?.userName || e.userIdentity?.type || '—'}` },
             { title: 'Source IP', render: (e) => e.sourceIpAddress },

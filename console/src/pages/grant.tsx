@@ -19,6 +19,24 @@ export function isHighRisk(policy: string): boolean {
 // The two the cloud itself flags everywhere they are offered.
 export const isFlaggedHighRisk = (policy: string) => policy === 'AdministratorAccess' || policy === 'AliyunRAMFullAccess';
 
+// One label for a policy's risk, the same on every page: "High risk" for the
+// two the cloud flags, "Full access" for the other *FullAccess policies.
+export function RiskBadge({ policy }: { policy: string }) {
+  if (isFlaggedHighRisk(policy))
+    return (
+      <span class="badge badge-risk" title="High-risk policy: avoid attaching it unless necessary">
+        High risk
+      </span>
+    );
+  if (isHighRisk(policy))
+    return (
+      <span class="badge badge-warn" title="Full access to a service">
+        Full access
+      </span>
+    );
+  return null;
+}
+
 // The System / Custom tabs over policy lists.
 export function PolicyTypeTabs(props: { value: 'System' | 'Custom'; onChange: (t: 'System' | 'Custom') => void }) {
   return (
@@ -198,7 +216,8 @@ export function GrantPanel(props: { initial: PrincipalRef[]; onClose: () => void
         <PolicyTypeTabs value={tab} onChange={setTab} />
         <SearchInput label="Search policies" placeholder="Search by policy name or description" value={q} onInput={setQ} />
         <ErrorBox error={(tab === 'System' ? sys : cus).error} title="Policies cannot be listed" />
-        <ul class="policy-pick" role="tabpanel" aria-label={`${tab} policies`}>
+        <div role="tabpanel" aria-label={`${tab} policies`}>
+        <ul class="policy-pick">
           {shown.length === 0 && <li class="muted">No policy matches.</li>}
           {shown.map((p) => (
             <li>
@@ -206,13 +225,14 @@ export function GrantPanel(props: { initial: PrincipalRef[]; onClose: () => void
                 <input type="checkbox" checked={isChosen(p)} onChange={() => toggle(p)} data-policy={p.PolicyName} />
                 <span>
                   <strong>{p.PolicyName}</strong>
-                  {isHighRisk(p.PolicyName) && <span class="badge badge-risk">High risk</span>}
+                  <RiskBadge policy={p.PolicyName} />
                   <span class="muted small block">{p.Description}</span>
                 </span>
               </label>
             </li>
           ))}
         </ul>
+        </div>
         <p class="muted small" aria-live="polite">
           Selected ({chosen.length}): {chosen.map((c) => c.PolicyName).join(', ') || 'none'}
         </p>

@@ -28,7 +28,8 @@ import {
   useLoad,
   useReady,
 } from '../ui';
-import { Instance, StatusBadge } from './instances';
+import { INSTANCE_NAME, Instance, StatusBadge } from './instances';
+import { RgName } from '../rgnames';
 
 const TABS: { id: string; label: string }[] = [
   { id: 'details', label: 'Instance Details' },
@@ -86,7 +87,6 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
         <p class="alert-text">{props.message || 'It does not exist, or you may not list it.'}</p>
       </div>
     );
-  const host = location.hostname;
   const ep = inst.Endpoints || {};
   const endpoints: [string, string][] = [
     ['TCP', ep.Tcp || ep.TCP || ''],
@@ -155,7 +155,9 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
             <StatusBadge s={inst.InstanceStatus} />
           </dd>
           <dt>Resource group</dt>
-          <dd>{inst.ResourceGroupId || '—'}</dd>
+          <dd>
+            <RgName id={inst.ResourceGroupId} />
+          </dd>
           <dt>Created</dt>
           <dd>{fmtTime(inst.CreateTime)}</dd>
           <dt>Description</dt>
@@ -168,16 +170,14 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
           {endpoints.map(([k, v]) => (
             <>
               <dt>{k}</dt>
-              <dd>{v ? <code>{v}</code> : <span class="muted">{host}: port not reported</span>}</dd>
+              <dd>{v ? <code>{v}</code> : <span class="muted">off</span>}</dd>
             </>
           ))}
         </dl>
-        {endpoints.some(([, v]) => !v) && (
-          <p class="hint">
-            This server does not report its listener ports to the console. The operator sets them with port, tls_port,
-            ws_port and wss_port (docs/configuration.md); a disabled listener has no endpoint.
-          </p>
-        )}
+        <p class="hint">
+          The addresses clients connect to. "off": that listener is not enabled on this server (port, tls_port,
+          ws_port, wss_port in docs/configuration.md). The host name is the server's [mq] endpoint_host.
+        </p>
       </div>
       <div class="card">
         <h2>Limits</h2>
@@ -233,7 +233,7 @@ function EditInstance(props: { inst: Instance; onClose: () => void; onSaved: () 
         })
       }
     >
-      <Field label="Instance name" value={name} onInput={setName} required />
+      <Field label="Instance name" value={name} onInput={setName} required maxLength={INSTANCE_NAME.max} hint={INSTANCE_NAME.rule} />
       <Field label="Description" value={remark} onInput={setRemark} />
       {NUMERIC.map(([k, label]) => (
         <Field label={label} type="number" value={nums[k]} onInput={(v) => setNums((n) => ({ ...n, [k]: v }))} />
@@ -439,9 +439,11 @@ function DeviceStatus({ id }: { id: string }) {
 }
 
 function Traces({ id }: { id: string }) {
-  const [kind, setKind] = useState('device');
+  // "Trace it" after a test message opens the message trace of that message and runs it.
+  const query = new URLSearchParams(location.search);
+  const [kind, setKind] = useState(query.get('kind') || 'device');
   const [client, setClient] = useState('');
-  const [msgId, setMsgId] = useState(new URLSearchParams(location.search).get('msgId') || '');
+  const [msgId, setMsgId] = useState(query.get('msgId') || '');
   const [hours, setHours] = useState('1');
   const act = useAction();
   const [rows, setRows] = useState<any[] | undefined>();
@@ -458,6 +460,9 @@ function Traces({ id }: { id: string }) {
       setRows(r.DeviceInfoList ?? r.MessageOfClientList ?? r.MessageTraceLists ?? []);
     });
   const byMsg = kind === 'publish' || kind === 'subscribe';
+  useEffect(() => {
+    if (byMsg && msgId) search();
+  }, []);
   return (
     <div>
       <h2>Trace</h2>
@@ -483,7 +488,7 @@ function Traces({ id }: { id: string }) {
           label="Trace results"
           rows={rows}
           rowKey={(r) => `${r.Time}-${r.Action}-${r.MsgId ?? ''}-${r.ClientId}-${Math.random()}`}
-          empty="No trace in this time range."
+          empty={byMsg ? 'No trace of this message in this time range. Message traces are kept only when the server enables them ([mq] message_trace = true).' : 'No trace in this time range.'}
           columns={[
             { title: 'Time', render: (r) => fmtTime(r.Time) },
             { title: 'Client ID', render: (r) => r.ClientId },
@@ -511,6 +516,7 @@ function SendMessage({ id }: { id: string }) {
         label="Send test message"
         onSubmit={() =>
           act.run(async () => {
+            setSent([]); // a new attempt: no earlier success box left under a new error
             const r = await call<{ MsgId: string }>('OnsMqtt', 'SendMessage', { InstanceId: id, MqttTopic: topic, Payload: payload });
             setSent((s) => [r.MsgId, ...s].slice(0, 10));
           })
@@ -530,7 +536,7 @@ function SendMessage({ id }: { id: string }) {
             {sent.map((m) => (
               <li>
                 Message ID <code>{m}</code> ·{' '}
-                <Link to={`/instances/${encodeURIComponent(id)}/trace?msgId=${encodeURIComponent(m)}`}>Trace it</Link>
+                <Link to={`/instances/${encodeURIComponent(id)}/trace?kind=publish&msgId=${encodeURIComponent(m)}`}>Trace it</Link>
               </li>
             ))}
           </ul>

@@ -1,6 +1,7 @@
 // Instances: the list (mq:ListMqttInstance + mq:MqttInstanceAccess) and Create Instance.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
+import { RgName } from '../rgnames';
 import { ErrorBox, Field, FormPanel, Link, Loading, Notice, PageHead, Select, Table, fmtTime, navigate, useAction, useLoad, useReady } from '../ui';
 
 export interface Instance {
@@ -14,6 +15,11 @@ export interface Instance {
   Settings?: Record<string, number | boolean>;
   Endpoints?: Record<string, string>;
 }
+
+// The server's rule for an instance name (src/mq/mq_instances.cpp), stated once
+// and used by the create and edit forms alike.
+export const INSTANCE_NAME = { min: 1, max: 64, rule: '1 to 64 characters.' };
+
 interface ListResult {
   Instances: Instance[];
   Message?: string;
@@ -61,7 +67,7 @@ export function Instances() {
             },
             { title: 'Type', render: (r) => r.InstanceType },
             { title: 'Status', render: (r) => <StatusBadge s={r.InstanceStatus} /> },
-            { title: 'Resource group', render: (r) => r.ResourceGroupId || '—' },
+            { title: 'Resource group', render: (r) => <RgName id={r.ResourceGroupId} /> },
             { title: 'Created', render: (r) => fmtTime(r.CreateTime) },
             {
               title: 'Actions',
@@ -117,7 +123,7 @@ function CreateInstance(props: { onClose: () => void; onCreated: (id: string) =>
         })
       }
     >
-      <Field label="Instance name" value={name} onInput={setName} required hint="3 to 64 characters." />
+      <Field label="Instance name" value={name} onInput={setName} required maxLength={INSTANCE_NAME.max} hint={INSTANCE_NAME.rule} />
       <Select
         label="Instance type"
         value={type}

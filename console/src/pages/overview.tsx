@@ -45,7 +45,8 @@ export function Overview({ session }: { session: Session }) {
         return;
       }
       try {
-        const m = await call<Meta>('OnsMqtt', 'DescribeMqttMetaData');
+        // The first read is the person opening the page; the refreshes after it are the console's own.
+        const m = await call<Meta>('OnsMqtt', 'DescribeMqttMetaData', {}, { background: !!hist.current.prev });
         if (!live) return;
         const h = hist.current;
         const push = (a: number[], v: number) => {

@@ -2,11 +2,20 @@
 // and the custom-policy JSON editor validated as you type by the server's parser.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { PolicyCheck, call, unwrap, validatePolicy } from '../api';
-import { ActionButton, ErrorBox, Field, Form, Link, LoadedTable, Loading, PageHead, Panel, SearchInput, Table, fmtTime, markReady, navigate, toApiError, useAction, useLoad, useReady } from '../ui';
-import { PolicyTypeTabs, isFlaggedHighRisk, isHighRisk } from './grant';
+import { ActionButton, Notice, ErrorBox, Field, Form, Link, LoadedTable, Loading, PageHead, Panel, SearchInput, Table, fmtTime, markReady, navigate, toApiError, useAction, useLoad, useReady } from '../ui';
+import { PolicyTypeTabs, RiskBadge, isFlaggedHighRisk } from './grant';
+
+// The policy the editor just created, for the list to confirm once.
+let justCreated = '';
 
 export function Policies() {
-  const [type, setType] = useState<'System' | 'Custom'>('System');
+  // Just created (from the editor): say so, and show the custom list it is in.
+  const [created] = useState(() => {
+    const c = justCreated;
+    justCreated = '';
+    return c;
+  });
+  const [type, setType] = useState<'System' | 'Custom'>(created ? 'Custom' : 'System');
   const [q, setQ] = useState('');
   const list = useLoad(() => call('Ram', 'ListPolicies', { PolicyType: type, MaxItems: 1000 }), [type]);
   const [view, setView] = useState<{ name: string; type: string } | undefined>();
@@ -22,6 +31,7 @@ export function Policies() {
           Create Policy
         </Link>
       </PageHead>
+      {created && <Notice kind="success">Policy {created} was created. Grant it with Add Permissions on a user, group or role.</Notice>}
       <div class="toolbar">
         <PolicyTypeTabs value={type} onChange={setType} />
         <SearchInput label="Search policies" placeholder="Search policies" idPrefix="q" value={q} onInput={setQ} />
@@ -42,15 +52,7 @@ export function Policies() {
                 <button type="button" class="btn-link" onClick={() => setView({ name: p.PolicyName, type: p.PolicyType })}>
                   {p.PolicyName}
                 </button>
-                {isFlaggedHighRisk(p.PolicyName) ? (
-                  <span class="badge badge-risk" title="High-risk policy: avoid attaching it unless necessary">
-                    High risk
-                  </span>
-                ) : isHighRisk(p.PolicyName) ? (
-                  <span class="badge badge-warn" title="Full access to a service">
-                    Full access
-                  </span>
-                ) : null}
+                <RiskBadge policy={p.PolicyName} />
               </>
             ),
           },
@@ -257,6 +259,7 @@ export function PolicyEditor() {
                 RotateStrategy: rotate ? 'DeleteOldestNonDefaultVersionWhenLimitExceeded' : 'None',
               });
             else await call('Ram', 'CreatePolicy', { PolicyName: name, Description: desc, PolicyDocument: doc });
+            justCreated = name;
             navigate('/ram/policies');
           })
         }
@@ -313,7 +316,22 @@ export function PolicyEditor() {
           <div id="policy-check" aria-live="polite" data-testid="policy-check">
             {checking && <span class="muted">Checking…</span>}
             {!checking && checkErr && <span class="muted">Cannot check now: {checkErr}</span>}
-            {!checking && check?.valid && <span class="ok-text">✓ The policy document is valid.</span>}
+            {!checking && check?.valid && !check.warnings?.length && <span class="ok-text">✓ The policy document is valid.</span>}
+            {!checking && check?.valid && !!check.warnings?.length && (
+              <div class="alert alert-warn" data-testid="policy-warnings">
+                <strong>Valid, but check these actions:</strong>
+                <ul class="errors warn">
+                  {check.warnings.map((er) => (
+                    <li>
+                      <button type="button" class="btn-link" onClick={() => goTo(er.line, er.column)}>
+                        {er.line ? `Line ${er.line}${er.column ? `, column ${er.column}` : ''}: ` : ''}
+                        {er.message}
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
             {!checking && check && !check.valid && (
               <ul class="errors">
                 {(check.errors ?? []).map((er) => (

@@ -4,13 +4,14 @@ import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
 import { ActionButton, ErrorBox, Field, Form, FormPanel, LoadedTable, PageHead, Panel, Select, fmtTime, useAction, useLoad, useReady } from '../ui';
 import { GrantPanel } from './grant';
+import { RgName, refreshResourceGroups, useResourceGroups } from '../rgnames';
 
 export function ResourceGroups() {
   const list = useLoad(() => call('ResourceManager', 'ListResourceGroups', { PageSize: 100 }));
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [display, setDisplay] = useState('');
-  const [moving, setMoving] = useState<string | undefined>();
+  const [moving, setMoving] = useState<{ Id: string; DisplayName?: string; Name: string } | undefined>();
   const [grant, setGrant] = useState(false);
   const act = useAction();
   useReady('resource-groups', !list.loading);
@@ -50,7 +51,7 @@ export function ResourceGroups() {
             title: 'Actions',
             render: (g) => (
               <>
-                <button type="button" class="btn-link" onClick={() => setMoving(g.Id)}>
+                <button type="button" class="btn-link" onClick={() => setMoving(g)}>
                   Move instances here
                 </button>{' '}
                 {!g.IsDefault && (
@@ -60,6 +61,7 @@ export function ResourceGroups() {
                     action={async () => {
                       await call('ResourceManager', 'DeleteResourceGroup', { ResourceGroupId: g.Id });
                       list.reload();
+                      refreshResourceGroups();
                     }}
                   />
                 )}
@@ -75,6 +77,7 @@ export function ResourceGroups() {
           busy={act.busy}
           error={act.error}
           errorTitle="The resource group was not created"
+          cancel
           onSubmit={() =>
             act.run(async () => {
               await call('ResourceManager', 'CreateResourceGroup', { Name: name, DisplayName: display || name });
@@ -82,6 +85,7 @@ export function ResourceGroups() {
               setName('');
               setDisplay('');
               list.reload();
+              refreshResourceGroups();
             })
           }
         >
@@ -89,20 +93,28 @@ export function ResourceGroups() {
           <Field label="Display name" value={display} onInput={setDisplay} required />
         </FormPanel>
       )}
-      {moving && <MoveInstances to={moving} onClose={() => setMoving(undefined)} />}
+      {moving && <MoveInstances to={moving.Id} toName={moving.DisplayName || moving.Name} onClose={() => setMoving(undefined)} />}
       {grant && <GrantPanel initial={[]} onClose={() => setGrant(false)} />}
     </section>
   );
 }
 
-function MoveInstances(props: { to: string; onClose: () => void }) {
+function MoveInstances(props: { to: string; toName: string; onClose: () => void }) {
   const inst = useLoad(() => call('OnsMqtt', 'ListInstances'));
   const [pick, setPick] = useState('');
   const act = useAction();
   const [done, setDone] = useState(false);
   const rows = ((inst.data as any)?.Instances ?? []) as any[];
+  const groups = useResourceGroups();
+  const rgLabel = (id?: string) => {
+    const g = groups.find((x) => x.Id === id);
+    return g ? g.DisplayName || g.Name : id || 'the default group';
+  };
   return (
-    <Panel title={`Move instances to ${props.to}`} onClose={props.onClose}>
+    <Panel title={`Move instances to ${props.toName}`} onClose={props.onClose}>
+      <p>
+        To resource group <RgName id={props.to} />
+      </p>
       <ErrorBox error={inst.error} title="Instances cannot be listed" />
       <Form
         label="Move instance"
@@ -115,6 +127,9 @@ function MoveInstances(props: { to: string; onClose: () => void }) {
               'Resources.1.Service': 'mq',
             });
             setDone(true);
+            // The instance's group changed: the list and every label say so now.
+            inst.reload();
+            refreshResourceGroups();
           })
         }
       >
@@ -122,7 +137,7 @@ function MoveInstances(props: { to: string; onClose: () => void }) {
           label="Instance"
           value={pick}
           onChange={setPick}
-          options={[{ value: '', label: 'Select…' }, ...rows.map((i) => ({ value: i.InstanceId, label: `${i.InstanceName} (${i.InstanceId}) — now in ${i.ResourceGroupId || 'default'}` }))]}
+          options={[{ value: '', label: 'Select…' }, ...rows.map((i) => ({ value: i.InstanceId, label: `${i.InstanceName} (${i.InstanceId}) — now in ${rgLabel(i.ResourceGroupId)}` }))]}
         />
         <ErrorBox error={act.error} title="Not moved" />
         {done && <p class="ok-text">Moved.</p>}

@@ -1,4 +1,4 @@
-// Sign-in (root login name, or RAM user as user@<alias>) and the forced
+// Sign-in (root login name, or RAM user as user@<alias>.onaliyun.com) and the forced
 // password change of the bootstrap root.
 import { useEffect, useState } from 'preact/hooks';
 import { Session, changePassword, login } from '../api';
@@ -32,7 +32,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
             required
             autoFocus
             autoComplete="username"
-            hint="Root account: its login name. RAM user: user@<account alias>."
+            hint="Root account: its login name. RAM user: the sign-in name shown on the user's page, <user>@<account alias>.onaliyun.com (<user>@<account alias> works too; the default alias is the account id)."
           />
           <Field
             label="Password"
@@ -59,7 +59,11 @@ export function ChangePassword({ session, onDone }: { session: Session; onDone: 
   const [pw2, setPw2] = useState('');
   const [mismatch, setMismatch] = useState(false);
   const act = useAction();
-  useEffect(() => markReady('change-password'), []);
+  useEffect(() => {
+    // The page replaces sign-in without a load, so autofocus alone does not move focus here.
+    document.querySelector<HTMLInputElement>('main form input')?.focus();
+    markReady('change-password');
+  }, []);
   return (
     <main id="main" class="signin-page">
       <div class="signin-card">
@@ -80,8 +84,8 @@ export function ChangePassword({ session, onDone }: { session: Session; onDone: 
             });
           }}
         >
-          <Field label="Current password" type="password" value={oldPw} onInput={setOld} required autoComplete="current-password" />
-          <Field label="New password" type="password" value={pw} onInput={setPw} required autoComplete="new-password" />
+          <Field label="Current password" type="password" value={oldPw} onInput={setOld} required autoComplete="current-password" autoFocus />
+          <Field label="New password" type="password" value={pw} onInput={setPw} required autoComplete="new-password" minLength={8} maxLength={128} hint="8 to 128 characters." />
           <Field label="Confirm new password" type="password" value={pw2} onInput={setPw2} required autoComplete="new-password" />
           {mismatch && (
             <div class="alert alert-error" role="alert">

@@ -2,8 +2,9 @@
 // access key), and one user's login profile, access keys, groups and permissions.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
-import { ActionButton, CloseActions, ErrorBox, Field, Form, FormPanel, Link, LoadedTable, Loading, Notice, PageHead, Panel, Table, fmtTime, navigate, useAction, useLoad, useReady } from '../ui';
+import { ActionButton, CloseActions, CopyButton, ErrorBox, Field, Form, FormPanel, Link, LoadedTable, Loading, Notice, PageHead, Panel, Table, fmtTime, navigate, useAction, useLoad, useReady, downloadCsv } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
+import { useResourceGroups } from '../rgnames';
 
 interface User {
   UserName: string;
@@ -11,6 +12,7 @@ interface User {
   Comments?: string;
   CreateDate?: string;
   UserId?: string;
+  UserPrincipalName?: string; // the sign-in name: <name>@<alias>.onaliyun.com
 }
 interface NewKey {
   AccessKeyId: string;
@@ -23,10 +25,25 @@ export function Users() {
   const [grantFor, setGrantFor] = useState<PrincipalRef[] | undefined>();
   const [creating, setCreating] = useState(false);
   const users = unwrap<User>(list.data, 'Users', 'User');
+  // The account alias every sign-in name ends in (RAM GetAccountAlias; the default is the account id).
+  const alias = useLoad(() => call<{ AccountAlias: string }>('Ram', 'GetAccountAlias'));
   useReady('users', !list.loading);
   return (
     <section>
-      <PageHead title="Users" sub="RAM users: identities with their own passwords and access keys, allowed nothing until granted.">
+      <PageHead
+        title="Users"
+        sub={
+          <>
+            RAM users: identities with their own passwords and access keys, allowed nothing until granted.
+            {alias.data?.AccountAlias && (
+              <span class="block" data-testid="account-alias">
+                They sign in as <code>&lt;name&gt;@{alias.data.AccountAlias}.onaliyun.com</code> (account alias{' '}
+                <code>{alias.data.AccountAlias}</code>).
+              </span>
+            )}
+          </>
+        }
+      >
         <button type="button" class="btn btn-primary" onClick={() => setCreating(true)}>
           Create User
         </button>
@@ -46,6 +63,11 @@ export function Users() {
               <>
                 <Link to={`/ram/users/${encodeURIComponent(u.UserName)}`}>{u.UserName}</Link>
                 <div class="muted small">{u.DisplayName}</div>
+                {u.UserPrincipalName && (
+                  <div class="small" data-testid="upn">
+                    Sign-in name: <code>{u.UserPrincipalName}</code>
+                  </div>
+                )}
               </>
             ),
           },
@@ -72,7 +94,7 @@ export function Users() {
           Add Permissions
         </button>
       </div>
-      {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} />}
+      {grantFor && <GrantPanel initial={grantFor} onClose={() => setGrantFor(undefined)} onGranted={() => setSelected(new Set())} />}
       {creating && (
         <CreateUser
           onClose={() => {
@@ -92,13 +114,14 @@ function CreateUser(props: { onClose: () => void }) {
   const [password, setPassword] = useState('');
   const [resetRequired, setResetRequired] = useState(false);
   const [wantKey, setWantKey] = useState(false);
-  const [done, setDone] = useState<{ user: string; key?: NewKey } | undefined>();
+  const [done, setDone] = useState<{ user: string; upn: string; key?: NewKey } | undefined>();
   const act = useAction();
   if (done)
     return (
       <Panel title="User created" onClose={props.onClose}>
         <Notice kind="success">User {done.user} was created.</Notice>
-        {done.key && <KeyOnce k={done.key} />}
+        <SignInName upn={done.upn} />
+        {done.key && <KeyOnce k={done.key} upn={done.upn} />}
         <CloseActions onClose={props.onClose} />
       </Panel>
     );
@@ -112,16 +135,16 @@ function CreateUser(props: { onClose: () => void }) {
       cancel
       onSubmit={() =>
         act.run(async () => {
-          await call('Ram', 'CreateUser', { UserName: name, DisplayName: display || name });
+          const created = await call<{ User: User }>('Ram', 'CreateUser', { UserName: name, DisplayName: display || name });
           if (consoleAccess)
             await call('Ram', 'CreateLoginProfile', { UserName: name, Password: password, PasswordResetRequired: resetRequired });
           let key: NewKey | undefined;
           if (wantKey) key = (await call<{ AccessKey: NewKey }>('Ram', 'CreateAccessKey', { UserName: name })).AccessKey;
-          setDone({ user: name, key });
+          setDone({ user: name, upn: created.User.UserPrincipalName || name, key });
         })
       }
     >
-      <Field label="Logon name" value={name} onInput={setName} required hint="Signs in as <logon name>@<account alias>." />
+      <Field label="Logon name" value={name} onInput={setName} required hint="Signs in as <logon name>@<account alias>.onaliyun.com (shown once created)." />
       <Field label="Display name" value={display} onInput={setDisplay} />
       <fieldset class="field">
         <legend>Access mode</legend>
@@ -147,7 +170,16 @@ function CreateUser(props: { onClose: () => void }) {
   );
 }
 
-function KeyOnce({ k }: { k: NewKey }) {
+// A user's sign-in name (the cloud's user principal name) with a copy button.
+function SignInName({ upn }: { upn: string }) {
+  return (
+    <p data-testid="signin-name">
+      Sign-in name: <code>{upn}</code> <CopyButton value={upn} label={`Copy sign-in name ${upn}`} />
+    </p>
+  );
+}
+
+function KeyOnce({ k, upn }: { k: NewKey; upn: string }) {
   return (
     <div class="alert alert-warn" role="status" data-testid="new-access-key">
       <strong>Save the AccessKey secret now: it is shown only once.</strong>
@@ -161,6 +193,18 @@ function KeyOnce({ k }: { k: NewKey }) {
           <code data-testid="ak-secret">{k.AccessKeySecret}</code>
         </dd>
       </dl>
+      <button
+        type="button"
+        class="btn"
+        onClick={() =>
+          downloadCsv(`AccessKey_${upn.split('@')[0]}.csv`, [
+            ['User Principal Name', 'AccessKey ID', 'AccessKey Secret'],
+            [upn, k.AccessKeyId, k.AccessKeySecret],
+          ])
+        }
+      >
+        Download CSV file
+      </button>
     </div>
   );
 }
@@ -179,6 +223,11 @@ export function UserDetail({ name }: { name: string }) {
   useReady('user', !user.loading);
   const u = user.data?.User;
   const lp = (profile.data as any)?.LoginProfile;
+  // A section the signed-in user may not read says so and offers no action
+  // (no "No AccessKey" or "Enable console access" beside a denial).
+  const groupsOfAccount = useResourceGroups();
+  const rgLabel = (id: string) => groupsOfAccount.find((g) => g.Id === id)?.DisplayName || id;
+  const profileKnown = !profile.error || profile.error.code?.startsWith('EntityNotExist');
   return (
     <section>
       <p class="crumbs">
@@ -205,6 +254,7 @@ export function UserDetail({ name }: { name: string }) {
       <div class="grid2">
         <div class="card">
           <h2>Console logon</h2>
+          {u?.UserPrincipalName && <SignInName upn={u.UserPrincipalName} />}
           {profile.loading ? (
             <Loading />
           ) : lp ? (
@@ -221,7 +271,7 @@ export function UserDetail({ name }: { name: string }) {
           ) : (
             <ErrorBox error={profile.error} />
           )}
-          <Form
+          {profileKnown && <Form
             class="inline-form"
             label="Set console password"
             onSubmit={() =>
@@ -236,13 +286,13 @@ export function UserDetail({ name }: { name: string }) {
             <button type="submit" class="btn" disabled={act.busy}>
               {lp ? 'Reset password' : 'Enable console access'}
             </button>
-          </Form>
+          </Form>}
         </div>
         <div class="card">
           <h2>AccessKeys</h2>
           <ErrorBox error={keys.error} />
-          {newKey && <KeyOnce k={newKey} />}
-          <Table
+          {newKey && <KeyOnce k={newKey} upn={u?.UserPrincipalName || name} />}
+          {!keys.error && <Table
             label="AccessKeys"
             rows={unwrap<any>(keys.data, 'AccessKeys', 'AccessKey')}
             rowKey={(k) => k.AccessKeyId}
@@ -277,8 +327,8 @@ export function UserDetail({ name }: { name: string }) {
                 ),
               },
             ]}
-          />
-          <button
+          />}
+          {!keys.error && <button
             type="button"
             class="btn"
             onClick={() =>
@@ -289,18 +339,18 @@ export function UserDetail({ name }: { name: string }) {
             }
           >
             Create AccessKey
-          </button>
+          </button>}
         </div>
       </div>
       <h2>Permissions</h2>
-      <ErrorBox error={pols.error} />
-      <Table
+      <ErrorBox error={pols.error || rgPols.error} />
+      {!pols.error && !rgPols.error && <Table
         label="Permissions"
         rows={[
           ...unwrap<any>(pols.data, 'Policies', 'Policy').map((p) => ({ ...p, Scope: 'Account' })),
           ...unwrap<any>(rgPols.data, 'PolicyAttachments', 'PolicyAttachment')
             .filter((a) => a.ResourceGroupId && !/^\d+$/.test(a.ResourceGroupId))
-            .map((a) => ({ ...a, Scope: `Resource group ${a.ResourceGroupId}` })),
+            .map((a) => ({ ...a, Scope: `Resource group ${rgLabel(a.ResourceGroupId)}` })),
         ]}
         rowKey={(p) => `${p.PolicyType}:${p.PolicyName}:${p.Scope}`}
         empty="No permission granted."
@@ -333,10 +383,10 @@ export function UserDetail({ name }: { name: string }) {
             ),
           },
         ]}
-      />
+      />}
       <h2>Groups</h2>
       <ErrorBox error={groups.error} />
-      <Table
+      {!groups.error && <Table
         label="Groups of the user"
         rows={unwrap<any>(groups.data, 'Groups', 'Group')}
         rowKey={(g) => g.GroupName}
@@ -345,7 +395,7 @@ export function UserDetail({ name }: { name: string }) {
           { title: 'Group', render: (g) => g.GroupName },
           { title: 'Joined', render: (g) => fmtTime(g.JoinDate) },
         ]}
-      />
+      />}
       {grant && (
         <GrantPanel
           initial={[{ type: 'IMSUser', name }]}

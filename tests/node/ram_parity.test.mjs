@@ -310,6 +310,15 @@ test('virtual MFA: create, bind with two consecutive codes, info, list, console 
   assert.equal((await ram.listVirtualMFADevices()).body.virtualMFADevices.virtualMFADevice.length, 0);
   await rejects(ram.deleteVirtualMFADevice(new $Ram.DeleteVirtualMFADeviceRequest({ serialNumber: dev.serialNumber })),
     'EntityNotExist.VirtualMFADevice');
+
+  // sluice admin: unbind a lost device; show the password policy.
+  const dev2 = (await ram.createVirtualMFADevice(new $Ram.CreateVirtualMFADeviceRequest({ virtualMFADeviceName: 'mia-phone2' }))).body.virtualMFADevice;
+  const t2 = Date.now() / 1000;
+  await ram.bindMFADevice(new $Ram.BindMFADeviceRequest({ userName: 'mia', serialNumber: dev2.serialNumber,
+    authenticationCode1: totp(dev2.base32StringSeed, t2 - 30), authenticationCode2: totp(dev2.base32StringSeed, t2) }));
+  assert.match(s.admin('user', 'unbind-mfa', '--account', acct, '--name', 'mia'), /unbound acs:ram::\d+:mfa\/mia-phone2/);
+  await rejects(ram.getUserMFAInfo(new $Ram.GetUserMFAInfoRequest({ userName: 'mia' })), 'EntityNotExist.User.MFADevice');
+  assert.equal(JSON.parse(s.admin('user', 'password-policy', '--account', acct)).MinimumPasswordLength, 8);
 });
 
 test('AssumeRole: ExternalId is the trust policy condition sts:ExternalId; SourceIdentity is returned and kept down the chain', async () => {

@@ -404,7 +404,9 @@ CREATE INDEX attachments_policy ON attachments(account_id, policy_type, policy_n
     {3, R"sql(
 CREATE UNIQUE INDEX roles_name_ci ON roles(account_id, lower(name));
 ALTER TABLE attachments ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
-)sql"},    {4, R"sql(
+)sql"},
+    // 4 (issue 21): as SQLite's step 4.
+    {4, R"sql(
 CREATE TABLE account_settings (
   account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   name       TEXT NOT NULL,

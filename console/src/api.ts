@@ -102,8 +102,11 @@ export async function getSession(): Promise<Session | null> {
   setCsrf(s.csrfToken);
   return s;
 }
-export async function login(loginName: string, password: string): Promise<Session> {
-  const s = await post<Session>('login', { login: loginName, password }, { csrf: false });
+// mfaCode: the second step of a RAM user with an MFA device (the first answers MFARequired).
+export async function login(loginName: string, password: string, mfaCode?: string): Promise<Session> {
+  const body: Record<string, string> = { login: loginName, password };
+  if (mfaCode) body.mfaCode = mfaCode;
+  const s = await post<Session>('login', body, { csrf: false });
   setCsrf(s.csrfToken);
   return s;
 }

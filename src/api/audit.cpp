@@ -171,7 +171,7 @@ bool is_secret_parameter(std::string_view name) {
     return o;
   };
   std::string n = lower(name);
-  for (const char* s : {"secret", "password", "signature", "securitytoken", "token", "authorization"})
+  for (const char* s : {"secret", "password", "signature", "securitytoken", "token", "authorization", "authenticationcode"})
     if (n.find(s) != std::string::npos) return true;
   return false;
 }

@@ -160,6 +160,12 @@ void Call::authorize(std::string_view action, std::span<const std::string> resou
   authorized_ = true;
 }
 
+void Call::authorize_unless_denied(std::string_view action, const std::string& resource) {
+  auto v = svc().authz->decide(who_, action, std::span<const std::string>(&resource, 1), "", nullptr, {});
+  if (v.effect == iam::policy::Effect::Deny) deny(who_, action, resource, v);
+  authorized_ = true;
+}
+
 void Call::authorize_on(std::string_view action, std::span<const std::string> resources, std::string_view type,
                         std::string_view id) {
   auto v = svc().authz->decide_on(who_, action, resources, type, id);

@@ -259,6 +259,12 @@ class Console {
     log->record(std::move(ev));
   }
 
+  // The sign-in answers that say more than "wrong login or password": each
+  // comes only after the password matched (or, LoginLocked, names the lock).
+  static bool sign_in_step_error(const std::string& code) {
+    return code == "MFARequired" || code == "InvalidMFACode" || code == "LoginLocked" || code == "PasswordExpired";
+  }
+
   static std::string login_params(const std::string& login) {
     JsonWriter w;
     w.begin_object();
@@ -283,9 +289,25 @@ class Console {
       r.headers.emplace_back("Retry-After", std::to_string(wait));
       return r;
     }
-    auto who = iam().console_sign_in(login, pw);
+    // A RAM user with an MFA device signs in in two steps: the password, answered
+    // MFARequired, then the password again with "mfaCode" (issue 21).
+    std::optional<std::string> mfa_code;
+    if (auto* m = body.if_contains("mfaCode"); m && m->is_string() && m->as_string().size() <= 16)
+      mfa_code = std::string(m->as_string());
+    auto who = iam().console_sign_in(login, pw, mfa_code, addr);
     if (!who && who.error().http_status == 503) store_unavailable();
     if (!who && who.error().http_status >= 500) throw std::runtime_error("console sign-in: " + who.error().message);
+    if (!who && sign_in_step_error(who.error().code)) {
+      const auto& e = who.error();
+      if (e.code != "MFARequired") throttle_.failed(addr, key, t);  // a wrong code counts as a wrong password
+      const size_t at = login.rfind('@');
+      std::optional<iam::Principal> named;
+      if (auto acct = iam().account_of_login(login); acct && at != std::string::npos)
+        named = iam::Principal::user(*acct, login.substr(0, at));
+      audit(named ? &*named : nullptr, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login),
+            e.http_status, e.code, e.message);
+      cfail(e.http_status, e.code, e.message);
+    }
     if (!who) {
       throttle_.failed(addr, key, t);
       // Recorded in the account the login names, if any, so its owner sees the attempts.
@@ -353,6 +375,14 @@ class Console {
       refuse(400, "InvalidPassword", "The current password is wrong.");
     }
     if (new_pw == old_pw) refuse(400, "InvalidParameter.Password.Same", "The new password must differ from the current one.");
+    if (!root && !s.must_change_password) {  // a forced change is always allowed (as the cloud's console)
+      auto pref = iam().security_preference(s.principal.account_id);
+      if (!pref) refuse(pref.error().http_status, pref.error().code, pref.error().message);
+      if (!pref->allow_user_to_change_password)
+        refuse(403, "Forbidden.ChangePassword",
+               "The account's security preference (AllowUserToChangePassword) does not let RAM users change their "
+               "own passwords; ask an administrator.");
+    }
     iam::Result<int64_t> generation =
         root ? iam().set_root_password(s.principal.account_id, new_pw)
              : [&]() -> iam::Result<int64_t> {

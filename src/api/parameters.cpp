@@ -53,7 +53,6 @@ const char* kTags =
     "Sluice keeps no tags on RAM and ResourceManager entities: the entity would be created without them, and tags "
     "can decide access (tag conditions)";
 const char* kTagFilter = "Sluice keeps no tags on these entities, so ignoring the filter would list entities it excludes";
-const char* kNoContact = "Sluice stores no contact details for RAM users: the user would not get the value you sent";
 const char* kOneRegion =
     "Sluice serves one region, the one whose endpoint you call; the instance id alone names the instance";
 
@@ -63,10 +62,9 @@ void ram(Table& t) {
   auto add = [&](const char* a, Names impl, Rules refused = {}, Rules ignored = {}) {
     t[std::string("Ram/") + a] = {std::move(impl), std::move(refused), std::move(ignored)};
   };
-  add("CreateUser", {"UserName", "DisplayName", "Comments"}, {{"Email", kNoContact, ""}, {"MobilePhone", kNoContact, ""}});
+  add("CreateUser", {"UserName", "DisplayName", "Comments", "Email", "MobilePhone"});
   add("GetUser", {"UserName"});
-  add("UpdateUser", {"UserName", "NewUserName", "NewDisplayName", "NewComments"},
-      {{"NewEmail", kNoContact, ""}, {"NewMobilePhone", kNoContact, ""}});
+  add("UpdateUser", {"UserName", "NewUserName", "NewDisplayName", "NewComments", "NewEmail", "NewMobilePhone"});
   add("DeleteUser", {"UserName"});
   add("ListUsers", {"Marker", "MaxItems"});
   for (const char* a : {"CreateLoginProfile", "UpdateLoginProfile"})
@@ -93,11 +91,8 @@ void ram(Table& t) {
   add("ListRoles", {"Marker", "MaxItems"}, {{"Tag", kTagFilter, ""}});
   add("CreatePolicy", {"PolicyName", "PolicyDocument", "Description"}, {{"Tag", kTags, ""}});
   add("GetPolicy", {"PolicyName", "PolicyType"});
-  add("DeletePolicy", {"PolicyName"},
-      {{"CascadingDelete",
-        "Sluice does not detach a policy and delete its versions on the way: detach it (ListEntitiesForPolicy) and "
-        "delete its other versions first",
-        "false"}});
+  add("DeletePolicy", {"PolicyName", "CascadingDelete"});
+  add("UpdatePolicyDescription", {"PolicyName", "NewDescription"});
   add("ListPolicies", {"PolicyType", "Marker", "MaxItems"}, {{"Tag", kTagFilter, ""}});
   add("CreatePolicyVersion", {"PolicyName", "PolicyDocument", "SetAsDefault", "RotateStrategy"});
   add("GetPolicyVersion", {"PolicyName", "PolicyType", "VersionId"});
@@ -115,7 +110,27 @@ void ram(Table& t) {
   add("GetAccountAlias", {});
   add("SetAccountAlias", {"AccountAlias"});
   add("ClearAccountAlias", {});
+  // issue 21: account security settings, a user's own password, key last use, virtual MFA.
+  add("GetPasswordPolicy", {});
+  add("SetPasswordPolicy", {"MinimumPasswordLength", "RequireLowercaseCharacters", "RequireUppercaseCharacters",
+                            "RequireNumbers", "RequireSymbols", "HardExpiry", "MaxPasswordAge",
+                            "PasswordReusePrevention", "MaxLoginAttemps"});
+  add("GetSecurityPreference", {});
+  add("SetSecurityPreference", {"AllowUserToChangePassword", "AllowUserToManageAccessKeys",
+                                "AllowUserToManageMFADevices", "AllowUserToManagePublicKeys", "EnableSaveMFATicket",
+                                "LoginSessionDuration", "LoginNetworkMasks"});
+  add("ChangePassword", {"OldPassword", "NewPassword"});
+  add("GetAccessKeyLastUsed", {"UserName", "UserAccessKeyId"});
+  add("CreateVirtualMFADevice", {"VirtualMFADeviceName"});
+  add("BindMFADevice", {"UserName", "SerialNumber", "AuthenticationCode1", "AuthenticationCode2"});
+  add("UnbindMFADevice", {"UserName"});
+  add("GetUserMFAInfo", {"UserName"});
+  add("ListVirtualMFADevices", {});
+  add("DeleteVirtualMFADevice", {"SerialNumber"});
 }
+
+// Ims 2019-08-15 (issue 21): the operations served under Ims as well as Ram.
+void ims(Table& t) { t["Ims/GetAccountSummary"] = {}; }
 
 void resourcemanager(Table& t) {
   auto add = [&](const char* a, Names impl, Rules refused = {}, Rules ignored = {}) {
@@ -142,14 +157,7 @@ void resourcemanager(Table& t) {
 }
 
 void sts(Table& t) {
-  t["Sts/AssumeRole"] = {
-      {"RoleArn", "RoleSessionName", "DurationSeconds", "Policy"},
-      {{"SourceIdentity",
-        "Sluice does not carry a source identity into the session or its audit records, where the cloud does", ""}},
-      {{"ExternalId",
-        "an external id matters only to a trust policy Condition (sts:ExternalId), and trust policies here take no "
-        "Condition (CreateRole refuses one; a stored one never admits anybody), so no answer depends on it",
-        ""}}};
+  t["Sts/AssumeRole"] = {{"RoleArn", "RoleSessionName", "DurationSeconds", "Policy", "ExternalId", "SourceIdentity"}};
   t["Sts/GetCallerIdentity"] = {};
 }
 
@@ -232,6 +240,7 @@ const Table& table() {
   static const Table t = [] {
     Table x;
     ram(x);
+    ims(x);
     resourcemanager(x);
     sts(x);
     ons_and_actiontrail(x);

@@ -31,6 +31,8 @@ void add_ram_operations(Registry& r) {
   ram::add_policy_operations(r);
   ram::add_attachment_operations(r);
   ram::add_account_operations(r);
+  ram::add_security_operations(r);
+  ram::add_mfa_operations(r);
 }
 
 }  // namespace sluice::api

@@ -34,6 +34,18 @@ void GetAccountSummary(Call& c) {
   w.field("PolicySizeQuota", lim.policy_document_max_chars);
   w.field("AccessKeys", keys);
   w.field("AttachedPolicies", atts.size());
+  // The fields Ims 2019-08-15's model adds (issue 21): MFA devices, and the
+  // per-group / per-role attachment quotas (the same limits as per user here).
+  auto mfa = unwrap(iam.list_virtual_mfa_devices(c.account()));
+  size_t in_use = 0;
+  for (const auto& d : mfa) in_use += d.user_name ? 1 : 0;
+  w.field("MFADevices", mfa.size());
+  w.field("MFADevicesInUse", in_use);
+  w.field("VirtualMFADevicesQuota", lim.users_per_account);
+  w.field("AttachedPoliciesPerGroupQuota", lim.custom_policies_per_principal);
+  w.field("AttachedPoliciesPerRoleQuota", lim.custom_policies_per_principal);
+  w.field("AttachedSystemPoliciesPerGroupQuota", lim.system_policies_per_principal);
+  w.field("AttachedSystemPoliciesPerRoleQuota", lim.system_policies_per_principal);
   w.end_object();
 }
 

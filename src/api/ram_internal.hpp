@@ -37,5 +37,7 @@ void add_role_operations(Registry& r);        // ram_roles.cpp
 void add_policy_operations(Registry& r);      // ram_policies.cpp: policies and their versions
 void add_attachment_operations(Registry& r);  // ram_attachments.cpp: policies attached to users, groups, roles
 void add_account_operations(Registry& r);     // ram_account.cpp: account summary and alias
+void add_security_operations(Registry& r);    // ram_security.cpp: password policy, security preference, ChangePassword
+void add_mfa_operations(Registry& r);         // ram_mfa.cpp: virtual MFA devices
 
 }  // namespace sluice::api::ram

@@ -47,8 +47,24 @@ void GetPolicy(Call& c) {
 }
 void DeletePolicy(Call& c) {
   auto name = c.req("PolicyName");
+  const bool cascading = c.opt_bool("CascadingDelete").value_or(false);
   c.authorize("ram:DeletePolicy", policy_arn(c, name));
-  unwrap(c.iam().delete_policy(c.account(), name));
+  unwrap(c.iam().delete_policy(c.account(), name, cascading));
+}
+void UpdatePolicyDescription(Call& c) {
+  auto name = c.req("PolicyName");
+  auto desc = c.opt("NewDescription").value_or("");
+  c.authorize("ram:UpdatePolicyDescription", policy_arn(c, name));
+  auto p = unwrap(c.iam().update_policy_description(c.account(), name, desc));
+  auto& w = c.out();
+  w.key("Policy").begin_object();
+  w.field("PolicyName", p.name);
+  w.field("PolicyType", iam::to_string(p.type));
+  w.field("Description", p.description);
+  w.field("DefaultVersion", p.default_version);
+  w.field("CreateDate", iso_time(p.created_at));
+  w.field("UpdateDate", iso_time(c.iam().now()));
+  w.end_object();
 }
 void ListPolicies(Call& c) {
   std::optional<iam::PolicyType> t;
@@ -108,6 +124,7 @@ void add_policy_operations(Registry& r) {
       {"CreatePolicy", CreatePolicy},
       {"GetPolicy", GetPolicy},
       {"DeletePolicy", DeletePolicy},
+      {"UpdatePolicyDescription", UpdatePolicyDescription},
       {"ListPolicies", ListPolicies},
       {"CreatePolicyVersion", CreatePolicyVersion},
       {"GetPolicyVersion", GetPolicyVersion},

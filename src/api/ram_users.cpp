@@ -16,8 +16,8 @@ void write_user(JsonWriter& w, const iam::User& u, const std::string& domain, bo
   w.field("UserPrincipalName", u.name + domain);
   w.field("DisplayName", u.display_name);
   w.field("Comments", u.comments);
-  w.field("MobilePhone", "");
-  w.field("Email", "");
+  w.field("MobilePhone", u.mobile_phone);
+  w.field("Email", u.email);
   w.field("CreateDate", iso_time(u.created_at));
   if (full) w.field("UpdateDate", iso_time(u.updated_at));
   w.end_object();
@@ -26,7 +26,9 @@ void write_user(JsonWriter& w, const iam::User& u, const std::string& domain, bo
 void CreateUser(Call& c) {
   auto name = c.req("UserName");
   c.authorize("ram:CreateUser", user_arn(c, name));
-  auto u = unwrap(c.iam().create_user(c.account(), {name, c.opt("DisplayName").value_or(""), c.opt("Comments").value_or("")}));
+  iam::UserContact contact{c.opt("Email").value_or(""), c.opt("MobilePhone").value_or("")};
+  auto u = unwrap(c.iam().create_user(c.account(), {name, c.opt("DisplayName").value_or(""), c.opt("Comments").value_or("")},
+                                      contact));
   c.out().key("User");
   write_user(c.out(), u, principal_domain(c), false);
 }
@@ -40,7 +42,13 @@ void GetUser(Call& c) {
 void UpdateUser(Call& c) {
   auto name = c.req("UserName");
   c.authorize("ram:UpdateUser", user_arn(c, name));
-  auto u = unwrap(c.iam().update_user(c.account(), name, c.opt("NewUserName"), c.opt("NewDisplayName"), c.opt("NewComments")));
+  iam::UserUpdate up;
+  up.name = c.opt("NewUserName");
+  up.display_name = c.opt("NewDisplayName");
+  up.comments = c.opt("NewComments");
+  up.email = c.opt("NewEmail");
+  up.mobile_phone = c.opt("NewMobilePhone");
+  auto u = unwrap(c.iam().update_user(c.account(), name, up));
   c.out().key("User");
   write_user(c.out(), u, principal_domain(c));
 }

@@ -51,6 +51,7 @@ const Registry& all_operations() {
     add_ons_operations(x);
     add_actiontrail_operations(x);
     add_onsmqtt_operations(x);
+    add_ims_operations(x);  // after Ram: it serves some of Ram's operations
     return x;
   }();
   return r;

@@ -107,6 +107,7 @@ class Verifier {
              "Specified SecurityToken does not belong to the access key " + c.key_id + ".");
     }
     out_.principal = info.principal;
+    authz_->note_key_used(c.key_id);  // GetAccessKeyLastUsed: memory now, the store in a batch
   }
 
   // V3: the Authorization header names the key and the signed headers; the

@@ -131,6 +131,10 @@ class Call {
   // With the resource group of the registered resource (type, id) looked up.
   void authorize_on(std::string_view action, std::span<const std::string> resources, std::string_view type,
                     std::string_view id);
+  // For what a security preference lets RAM users do to themselves without a
+  // policy (ChangePassword, own access keys, own MFA device): allowed unless a
+  // policy explicitly denies it.
+  void authorize_unless_denied(std::string_view action, const std::string& resource);
   bool authorized() const { return authorized_; }
   void mark_authorized() { authorized_ = true; }  // operations any signed caller may call
   // The call came from a console session (RpcEndpoint::invoke), not a signed request:
@@ -194,6 +198,7 @@ void add_resourcemanager_operations(Registry& r);
 void add_ons_operations(Registry& r);
 void add_actiontrail_operations(Registry& r);
 void add_onsmqtt_operations(Registry& r);
+void add_ims_operations(Registry& r);  // ims.cpp
 const Registry& all_operations();
 
 class RpcEndpoint {

@@ -81,7 +81,26 @@ void assume(Call& c, const std::string& arn, const std::string& session, const s
   std::optional<int64_t> dur;
   // The range is the identity layer's to enforce: [iam] sts_min_duration_s up to the role's maximum.
   if (c.opt("DurationSeconds")) dur = c.opt_int("DurationSeconds", 3600, 1, 43200);
-  auto r = c.iam().assume_role(c.principal(), arn, session, dur, c.opt("Policy"));
+  iam::AssumeRoleOptions ro;
+  ro.duration_seconds = dur;
+  ro.session_policy = c.opt("Policy");
+  ro.external_id = c.opt("ExternalId");
+  ro.source_identity = c.opt("SourceIdentity");
+  if (ro.external_id && ro.external_id->empty()) ro.external_id.reset();
+  if (ro.source_identity && ro.source_identity->empty()) ro.source_identity.reset();
+  // A session that has a source identity passes it on unchanged to the sessions
+  // it assumes (role chaining), as the cloud: who started the chain stays known.
+  if (c.principal().kind == iam::Principal::Kind::RoleSession) {
+    auto mine = c.iam().get_sts_session(c.principal().access_key_id);
+    if (mine && !mine->source_identity.empty()) {
+      if (ro.source_identity && *ro.source_identity != mine->source_identity)
+        fail("InvalidParameter.SourceIdentity", 400,
+             "This session's SourceIdentity is \"" + mine->source_identity +
+                 "\"; a role it assumes keeps it, so SourceIdentity must be that or absent.");
+      ro.source_identity = mine->source_identity;
+    }
+  }
+  auto r = c.iam().assume_role(c.principal(), arn, session, ro);
   if (!r) {
     const auto& e = r.error();
     if ((e.code == "EntityNotExist.Role" || e.code == "NoPermission") && !may_see_role(c, acct, arn)) {
@@ -102,6 +121,7 @@ void assume(Call& c, const std::string& arn, const std::string& session, const s
   w.field("AssumedRoleId", cr.assumed_role_id);
   w.field("Arn", cr.assumed_role_arn);
   w.end_object();
+  if (!cr.source_identity.empty()) w.field("SourceIdentity", cr.source_identity);
 }
 
 void AssumeRole(Call& c) {

@@ -193,6 +193,27 @@ int admin_main(int argc, char** argv) {
     if (!l) { rc = fail(l.error()); return; }
     for (const auto& u : *l) std::cout << u.name << "\t" << u.user_id << "\t" << u.display_name << "\t" << common::iso8601_utc(u.created_at) << "\n";
   });
+  // Issue 21: the administrator's way back in for a user who lost its MFA device
+  // (RAM UnbindMFADevice), and the account's password policy (RAM GetPasswordPolicy).
+  auto* usr_unbind = usr->add_subcommand("unbind-mfa", "Unbind a RAM user's MFA device (it lost the device)");
+  usr_unbind->add_option("--account", account, "Account id or alias")->required();
+  usr_unbind->add_option("--name", name, "User name")->required();
+  usr_unbind->callback([&] {
+    auto a = resolve_account(c, account);
+    if (!a) { rc = fail(a.error()); return; }
+    auto d = c.iam->unbind_mfa_device(*a, name);
+    if (!d) { rc = fail(d.error()); return; }
+    std::cout << "unbound " << d->serial_number << " from " << name << "\n";
+  });
+  auto* usr_policy = usr->add_subcommand("password-policy", "Show the account's password policy for RAM users");
+  usr_policy->add_option("--account", account, "Account id or alias")->required();
+  usr_policy->callback([&] {
+    auto a = resolve_account(c, account);
+    if (!a) { rc = fail(a.error()); return; }
+    auto p = c.iam->password_policy(*a);
+    if (!p) { rc = fail(p.error()); return; }
+    std::cout << p->to_json() << "\n";
+  });
   auto* usr_del = usr->add_subcommand("delete", "Delete a RAM user (no keys, groups or policies left)");
   usr_del->add_option("--account", account, "Account id or alias")->required();
   usr_del->add_option("--name", name, "User name")->required();

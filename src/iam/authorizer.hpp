@@ -101,6 +101,8 @@ class Authorizer {
   // Resolves an access key id (LTAI.../STS....) to its principal and decrypted
   // secret. Callers verify the HMAC (constant time) and check status/expiry.
   Result<AccessKeyInfo> lookup_access_key(std::string_view key_id) { return iam_.lookup_access_key(key_id); }
+  // After a key signed a request or an MQTT connect (GetAccessKeyLastUsed); memory only.
+  void note_key_used(std::string_view key_id) { iam_.note_key_used(key_id); }
 
   // The compiled grants in force for a principal (for console "effective permissions").
   std::shared_ptr<const policy::CompiledSet> compiled_for(const Principal& p);

@@ -115,9 +115,16 @@ std::optional<std::string> IamService::account_of_login(std::string_view login) 
 }
 
 Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view login, std::string_view password) {
+  return console_sign_in(login, password, std::nullopt);
+}
+
+Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view login, std::string_view password,
+                                                              std::optional<std::string> mfa_code,
+                                                              std::string_view source) {
   struct Row {
     ConsoleSignIn who;
     std::string hash;
+    int64_t password_changed_at = 0;
   };
   // Looked up (with the generation) under the lock; the slow hash check runs outside it.
   auto find_user = [&]() -> Result<Row> {
@@ -129,7 +136,8 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
     auto q = db.query(
-        "SELECT a.id, u.name, u.user_id, u.display_name, l.password_hash, l.password_reset_required FROM accounts a "
+        "SELECT a.id, u.name, u.user_id, u.display_name, l.password_hash, l.password_reset_required, "
+        "CASE WHEN l.password_changed_at > 0 THEN l.password_changed_at ELSE l.updated_at END FROM accounts a "
         "JOIN users u ON u.account_id = a.id JOIN login_profiles l ON l.account_id = a.id AND l.user_name = u.name "
         "WHERE (a.alias = ? OR a.id = ?) AND u.name = ?",
         alias, alias, user);
@@ -140,6 +148,7 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
     r.who.display_name = q.text(3).empty() ? q.text(1) : q.text(3);
     r.hash = q.text(4);
     r.who.must_change_password = q.int64(5) != 0;
+    r.password_changed_at = q.int64(6);
     r.who.generation = read_generation(db, user_generation_key(r.who.user_id));
     return r;
   };
@@ -166,9 +175,52 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
       dummy_password_check(password);
       continue;
     }
-    if (store::verify_password(row->hash, password)) return std::move(row->who);
+    if (step == 1) {
+      if (store::verify_password(row->hash, password)) return std::move(row->who);
+      continue;
+    }
+    const std::string acct = row->who.principal.account_id, user = row->who.principal.name;
+    if (user_login_locked(acct, user, source)) {
+      dummy_password_check(password);  // the same time as any other attempt
+      return Error{"LoginLocked", 429,
+                   "Too many wrong passwords or MFA codes for this user within the hour (the password policy's "
+                   "MaxLoginAttemps); try again later, or ask an administrator to reset the password."};
+    }
+    if (!store::verify_password(row->hash, password)) {
+      user_login_failed(acct, user, source);
+      continue;
+    }
+    if (auto s = verify_user_second_factor(acct, user, mfa_code, source); !s) return s.error();
+    auto policy = password_policy(acct);
+    if (!policy) return policy.error();
+    if (policy->max_password_age > 0 && now() - row->password_changed_at > policy->max_password_age * 86400) {
+      if (policy->hard_expiry)
+        return Error{"PasswordExpired", 403,
+                     "The password is older than the password policy allows (MaxPasswordAge, HardExpiry); ask an "
+                     "administrator to reset it."};
+      row->who.must_change_password = true;
+    }
+    user_login_cleared(acct, user);
+    return std::move(row->who);
   }
   return bad_login();
+}
+
+Status IamService::verify_user_second_factor(std::string_view acct, std::string_view user,
+                                             const std::optional<std::string>& mfa_code, std::string_view source) {
+  auto device = user_mfa_device(acct, user);
+  if (!device) {
+    if (device.error().http_status >= 500) return device.error();
+    return {};  // no device bound: the password is all
+  }
+  if (!mfa_code || mfa_code->empty())
+    return Error{"MFARequired", 401, "This user has an MFA device: enter the code it shows."};
+  if (auto s = verify_mfa_code(acct, user, *mfa_code); !s) {
+    if (s.error().http_status >= 500) return s.error();
+    user_login_failed(acct, user, source);
+    return s.error();
+  }
+  return {};
 }
 
 Result<IamService::ConsoleStanding> IamService::console_standing(std::string_view account_id,

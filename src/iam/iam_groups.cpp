@@ -171,7 +171,17 @@ Result<std::vector<User>> IamService::list_users_for_group(std::string_view acco
         "WHERE m.account_id = ? AND m.group_name = ? ORDER BY u.name",
         account_id, group);
     std::vector<User> out;
-    while (q.step()) out.push_back(User{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5), q.int64(6)});
+    while (q.step()) {
+      User u;
+      u.account_id = q.text(0);
+      u.name = q.text(1);
+      u.user_id = q.text(2);
+      u.display_name = q.text(3);
+      u.comments = q.text(4);
+      u.created_at = q.int64(5);
+      u.updated_at = q.int64(6);
+      out.push_back(std::move(u));
+    }
     return out;
   });
 }

@@ -129,6 +129,23 @@ Result<std::vector<Policy>> IamService::list_policies(std::string_view account_i
 }
 
 Status IamService::delete_policy(std::string_view account_id, std::string_view name) {
+  return delete_policy(account_id, name, false);
+}
+
+Result<Policy> IamService::update_policy_description(std::string_view account_id, std::string_view name,
+                                                     std::string_view description) {
+  if (auto e = check_length("NewDescription", description, 0, 1024)) return *e;
+  auto r = write_tx(account_id, [&](store::Db& db) -> Result<bool> {
+    if (db.run("UPDATE policies SET description = ?, updated_at = ? WHERE account_id = ? AND name = ?", description,
+               now(), account_id, name) == 0)
+      return no_policy(PolicyType::Custom, name);
+    return true;
+  });
+  if (!r) return r.error();
+  return get_policy(account_id, PolicyType::Custom, name);
+}
+
+Status IamService::delete_policy(std::string_view account_id, std::string_view name, bool cascading) {
   return guarded_tx([&]() -> Status {
     std::lock_guard lk(store_->mutex());
     auto& db = store_->db();
@@ -136,6 +153,13 @@ Status IamService::delete_policy(std::string_view account_id, std::string_view n
     auto q = db.query("SELECT default_version FROM policies WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_policy(PolicyType::Custom, name);
     std::string def = q.text(0);
+    // CascadingDelete: every attachment and every other version goes in this transaction, then the policy.
+    if (cascading) {
+      db.run("DELETE FROM attachments WHERE account_id = ? AND policy_type = 'Custom' AND policy_name = ?", account_id,
+             name);
+      db.run("DELETE FROM policy_versions WHERE account_id = ? AND policy_name = ? AND version_id <> ?", account_id,
+             name, def);
+    }
     auto a = db.query("SELECT principal_type, principal_name FROM attachments WHERE account_id = ? AND policy_type = "
                       "'Custom' AND policy_name = ? LIMIT 1",
                       account_id, name);

@@ -56,6 +56,40 @@ bool any_account(std::string_view entry) {
   return acct.empty() || acct.find_first_of("*?") != std::string_view::npos;
 }
 
+// Trust policy conditions (issue 21): only sts:ExternalId, under StringEquals or
+// StringLike, is evaluated (against AssumeRole's ExternalId). Why a Condition
+// block is not of that form, or nullopt.
+bool is_external_id_key(std::string_view k) {
+  return k.size() == 14 && detail::lower(k) == "sts:externalid";
+}
+std::optional<std::string> unsupported_condition(const json::value& c) {
+  if (!c.is_object() || c.as_object().empty()) return "must be an object of operators";
+  for (const auto& [op, keys] : c.as_object()) {
+    if (op != "StringEquals" && op != "StringLike") return "uses the operator \"" + std::string(op) + "\"";
+    if (!keys.is_object() || keys.as_object().empty()) return "has no condition keys under " + std::string(op);
+    for (const auto& [k, vals] : keys.as_object()) {
+      if (!is_external_id_key(k)) return "uses the condition key \"" + std::string(k) + "\"";
+      if (strings_of(&vals).empty()) return "gives sts:ExternalId no string value";
+    }
+  }
+  return std::nullopt;
+}
+// Does a (supported) Condition hold for this ExternalId? Every operator and key
+// must hold (AND); any of a key's values may match (OR); no ExternalId holds nothing.
+bool condition_holds(const json::value& c, const std::optional<std::string>& external_id) {
+  if (unsupported_condition(c)) return false;
+  if (!external_id) return false;
+  for (const auto& [op, keys] : c.as_object())
+    for (const auto& [k, vals] : keys.as_object()) {
+      (void)k;
+      bool any = false;
+      for (const auto& v : strings_of(&vals))
+        any = any || (op == "StringEquals" ? v == *external_id : policy::wildcard_match(v, *external_id));
+      if (!any) return false;
+    }
+  return true;
+}
+
 // A trust policy: {"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
 // "Principal":{"RAM":["acs:ram::<acct>:root"]}}]}. Validated structurally here;
 // Principal/Service/Federated keys are accepted, only RAM principals can match.
@@ -98,9 +132,12 @@ std::optional<Error> check_trust_policy(std::string_view doc, size_t max_chars) 
                        "\" admits the principals of every account; name the account whose principals may assume "
                        "the role (acs:ram::<accountId>:root, or one of its users or roles)");
     }
-    if (s.if_contains("Condition"))
-      return bad(at + ".Condition is not supported in a trust policy here: it would not be evaluated, so it would "
-                      "admit the principals it is meant to exclude");
+    if (auto* c = s.if_contains("Condition"))
+      if (auto why = unsupported_condition(*c))
+        return bad(at + ".Condition " + *why +
+                   ": a trust policy here evaluates only the condition key sts:ExternalId, with StringEquals or "
+                   "StringLike (anything else would not be evaluated, so it would admit the principals it is meant "
+                   "to exclude)");
   }
   return std::nullopt;
 }
@@ -115,7 +152,8 @@ bool principal_matches(std::string_view entry, const Principal& caller, std::str
   return policy::wildcard_match(entry, caller.arn());
 }
 
-bool trusts(std::string_view doc, const Principal& caller, std::string_view role_account) {
+bool trusts(std::string_view doc, const Principal& caller, std::string_view role_account,
+            const std::optional<std::string>& external_id) {
   std::error_code ec;
   json::value v = json::parse(doc, ec);
   if (ec || !v.is_object()) return false;
@@ -136,10 +174,18 @@ bool trusts(std::string_view doc, const Principal& caller, std::string_view role
         for (const auto& e : strings_of(ram)) who = who || principal_matches(e, caller, role_account);
     if (!who) continue;
     auto eff = s.if_contains("Effect");
-    if (eff && eff->is_string() && eff->as_string() == "Deny") return false;
-    // A Condition (refused since issue #14, but possibly stored before) is not
-    // evaluated: its Allow admits nobody, its Deny (above) always applies.
-    if (s.if_contains("Condition")) continue;
+    const bool deny = eff && eff->is_string() && eff->as_string() == "Deny";
+    // A Condition on sts:ExternalId is evaluated; any other (refused since issue
+    // #14, but possibly stored before) is not: its Allow admits nobody, its Deny
+    // always applies.
+    const json::value* cond = s.if_contains("Condition");
+    const bool supported = cond && !unsupported_condition(*cond);
+    const bool holds = !cond || (supported && condition_holds(*cond, external_id));
+    if (deny) {
+      if (holds || !supported) return false;
+      continue;
+    }
+    if (!holds) continue;
     allowed = true;
   }
   return allowed;
@@ -246,6 +292,22 @@ Status IamService::delete_role(std::string_view account_id, std::string_view nam
 Result<StsCredentials> IamService::assume_role(const Principal& caller, std::string_view role_arn,
                                                std::string_view session_name, std::optional<int64_t> duration_seconds,
                                                std::optional<std::string> session_policy) {
+  AssumeRoleOptions o;
+  o.duration_seconds = duration_seconds;
+  o.session_policy = std::move(session_policy);
+  return assume_role(caller, role_arn, session_name, o);
+}
+
+Result<StsCredentials> IamService::assume_role(const Principal& caller, std::string_view role_arn,
+                                               std::string_view session_name, const AssumeRoleOptions& opts) {
+  const auto& duration_seconds = opts.duration_seconds;
+  const auto& session_policy = opts.session_policy;
+  if (opts.external_id) {
+    if (auto e = check_name("ExternalId", *opts.external_id, 2, 1224, "=,.@:/-_")) return *e;
+  }
+  if (opts.source_identity) {
+    if (auto e = check_name("SourceIdentity", *opts.source_identity, 2, 64, "=,.@-_")) return *e;
+  }
   // acs:ram::<account>:role/<name>
   constexpr std::string_view kPrefix = "acs:ram::";
   auto bad_arn = [&] {
@@ -271,7 +333,7 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
     auto q = db.query(std::string(kRoleCols) + "WHERE account_id = ? AND lower(name) = lower(?)", account, role_name);
     if (!q.step()) return no_role(role_name);
     Role role = read_role(q);
-    if (!trusts(role.trust_policy, caller, role.account_id))
+    if (!trusts(role.trust_policy, caller, role.account_id, opts.external_id))
       return err::no_permission("You are not authorized to assume the role " + role.arn + ": its trust policy "
                                 "(AssumeRolePolicyDocument) does not name " + caller.arn() + " or its account.");
     int64_t d = duration_seconds.value_or(std::min<int64_t>(3600, role.max_session_duration));
@@ -291,10 +353,13 @@ Result<StsCredentials> IamService::assume_role(const Principal& caller, std::str
     c.assumed_role_arn = "acs:ram::" + account + ":assumed-role/" + detail::lower(role.name) + "/" +
                          std::string(session_name);
     db.run("DELETE FROM sts_sessions WHERE expires_at < ?", t - 86400);  // housekeeping
-    db.run("INSERT INTO sts_sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", c.access_key_id, account, role.name,
-           session_name, store::Blob{store_->box().seal(c.access_key_secret, c.access_key_id)},
+    c.source_identity = opts.source_identity.value_or("");
+    db.run("INSERT INTO sts_sessions(access_key_id, account_id, role_name, session_name, secret_enc, token_enc, "
+           "session_policy, caller_arn, created_at, expires_at, source_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           c.access_key_id, account, role.name, session_name,
+           store::Blob{store_->box().seal(c.access_key_secret, c.access_key_id)},
            store::Blob{store_->box().seal(c.security_token, c.access_key_id)}, session_policy, caller.arn(), t,
-           c.expiration);
+           c.expiration, opts.source_identity);
     tx.commit();
     bump(account);
     return c;
@@ -329,7 +394,8 @@ Result<IamService::SessionInfo> IamService::get_sts_session(std::string_view sts
   return guarded([&]() -> Result<SessionInfo> {
     std::lock_guard lk(store_->mutex());
     auto q = store_->db().query(
-        "SELECT account_id, role_name, session_name, session_policy, expires_at FROM sts_sessions WHERE "
+        "SELECT account_id, role_name, session_name, session_policy, expires_at, COALESCE(source_identity, '') "
+        "FROM sts_sessions WHERE "
         "access_key_id = ?",
         sts_key_id);
     if (!q.step())
@@ -341,6 +407,7 @@ Result<IamService::SessionInfo> IamService::get_sts_session(std::string_view sts
     s.session_name = q.text(2);
     if (!q.is_null(3)) s.session_policy = q.text(3);
     s.expires_at = q.int64(4);
+    s.source_identity = q.text(5);
     return s;
   });
 }

@@ -163,7 +163,12 @@ IamService::IamService(std::shared_ptr<store::Store> store, Limits limits, Clock
   load_resource_map_locked();
 }
 
-IamService::~IamService() = default;
+IamService::~IamService() {
+  try {
+    flush_key_usage();  // the last minute of key use, not lost at shutdown
+  } catch (...) {
+  }
+}
 
 int64_t IamService::now() const { return clock_(); }
 

@@ -13,6 +13,7 @@
 // in-memory caches under a shared_mutex.
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -22,6 +23,7 @@
 
 #include "iam/errors.hpp"
 #include "iam/model.hpp"
+#include "iam/password_policy.hpp"
 #include "iam/policy/policy.hpp"
 
 namespace sluice::store {
@@ -116,6 +118,17 @@ class IamService {
   // alias. InvalidLogin alike for a wrong password and an unknown login, after
   // the same number of password hash checks.
   Result<ConsoleSignIn> console_sign_in(std::string_view login, std::string_view password);
+  // A RAM user's sign-in also answers to the account's password policy and the
+  // user's MFA device (issue 21): LoginLocked (429: MaxLoginAttemps wrong
+  // passwords or codes within the hour), MFARequired (401: right password, a
+  // device is bound, no code given), InvalidMFACode (401), PasswordExpired
+  // (403: MaxPasswordAge passed under HardExpiry; without it, the password
+  // must be changed first).
+  // `source`: the client's address. MaxLoginAttemps counts per user and source
+  // address, so that an attack on a user's name from elsewhere does not lock the
+  // user out of its own address (the console's per-name throttle still slows it).
+  Result<ConsoleSignIn> console_sign_in(std::string_view login, std::string_view password,
+                                        std::optional<std::string> mfa_code, std::string_view source = {});
   struct ConsoleStanding {
     std::string name;          // the user's current name (a rename keeps the id); root: login name
     std::string display_name;
@@ -134,11 +147,13 @@ class IamService {
 
   // ---- RAM users ----
   Result<User> create_user(std::string_view account_id, const UserInput& in);
+  Result<User> create_user(std::string_view account_id, const UserInput& in, const UserContact& contact);
   Result<User> get_user(std::string_view account_id, std::string_view name);
   Result<std::vector<User>> list_users(std::string_view account_id);
   // Renames when new_name is set; display name / comments when set.
   Result<User> update_user(std::string_view account_id, std::string_view name, std::optional<std::string> new_name,
                            std::optional<std::string> display_name, std::optional<std::string> comments);
+  Result<User> update_user(std::string_view account_id, std::string_view name, const UserUpdate& update);
   // DeleteConflict.User.AccessKey / .Group / .Policy unless empty. The login profile goes with it.
   Status delete_user(std::string_view account_id, std::string_view name);
 
@@ -150,6 +165,52 @@ class IamService {
                                             std::optional<std::string> password, std::optional<bool> reset_required,
                                             std::optional<bool> mfa_bind_required);
   Status delete_login_profile(std::string_view account_id, std::string_view user);
+
+  // ---- Account settings (iam_settings.cpp) ----
+  // The password policy every RAM user's console password is held to, wherever
+  // it is set (CreateLoginProfile, UpdateLoginProfile, ChangePassword, the
+  // console): InvalidParameter.Password.PolicyViolation / .Reused.
+  Result<PasswordPolicy> password_policy(std::string_view account_id);
+  Result<PasswordPolicy> set_password_policy(std::string_view account_id, const PasswordPolicy& p);
+  Result<SecurityPreference> security_preference(std::string_view account_id);
+  Result<SecurityPreference> set_security_preference(std::string_view account_id, const SecurityPreference& p);
+  // A RAM user changes its own password (RAM ChangePassword): the old one is
+  // checked, the new one meets the policy. (The security preference's
+  // AllowUserToChangePassword is the caller's to check: it decides who may ask.)
+  // Returns the login's new generation.
+  Result<int64_t> change_password(std::string_view account_id, std::string_view user, std::string_view old_password,
+                                  std::string_view new_password);
+  // MaxLoginAttemps: wrong console passwords or MFA codes of a RAM user from one
+  // source address within the last hour (this process's memory; a password
+  // reset or a successful sign-in clears them).
+  bool user_login_locked(std::string_view account_id, std::string_view user, std::string_view source);
+  void user_login_failed(std::string_view account_id, std::string_view user, std::string_view source);
+  void user_login_cleared(std::string_view account_id, std::string_view user);
+
+  // ---- When access keys were last used (iam_key_usage.cpp) ----
+  // Called after a key signed an API call or an MQTT connect: memory only; the
+  // times are written in one batch at most every kKeyUsageFlushSeconds (by the
+  // next call after that), and on destruction.
+  static constexpr int64_t kKeyUsageFlushSeconds = 60;
+  void note_key_used(std::string_view key_id);
+  // nullopt: never used. EntityNotExist.AccessKey unless the key is the user's
+  // (user nullopt: the root's).
+  Result<std::optional<int64_t>> access_key_last_used(std::string_view account_id, std::optional<std::string> user,
+                                                      std::string_view key_id);
+  void flush_key_usage();
+
+  // ---- Virtual MFA devices (iam_mfa.cpp) ----
+  Result<NewMfaDevice> create_virtual_mfa_device(std::string_view account_id, std::string_view name);
+  // Two consecutive codes from the device bind it to the user.
+  Status bind_mfa_device(std::string_view account_id, std::string_view user, std::string_view serial,
+                         std::string_view code1, std::string_view code2);
+  Result<MfaDevice> unbind_mfa_device(std::string_view account_id, std::string_view user);
+  Result<MfaDevice> user_mfa_device(std::string_view account_id, std::string_view user);
+  Result<std::vector<MfaDevice>> list_virtual_mfa_devices(std::string_view account_id);
+  Status delete_virtual_mfa_device(std::string_view account_id, std::string_view serial);
+  // The user's bound device accepts `code` (once: its step is recorded).
+  // InvalidMFACode otherwise; EntityNotExist.User.MFADevice with no device.
+  Status verify_mfa_code(std::string_view account_id, std::string_view user, std::string_view code);
 
   // ---- Access keys (user = nullopt: the root account's own keys) ----
   Result<NewAccessKey> create_access_key(std::string_view account_id, std::optional<std::string> user);
@@ -188,6 +249,10 @@ class IamService {
   // (900 .. MaxSessionDuration, default 3600) and the session policy.
   Result<StsCredentials> assume_role(const Principal& caller, std::string_view role_arn, std::string_view session_name,
                                      std::optional<int64_t> duration_seconds, std::optional<std::string> session_policy);
+  // With ExternalId (matched against a trust policy's sts:ExternalId condition)
+  // and SourceIdentity (kept with the session).
+  Result<StsCredentials> assume_role(const Principal& caller, std::string_view role_arn, std::string_view session_name,
+                                     const AssumeRoleOptions& opts);
 
   // ---- Policies ----
   Result<Policy> create_policy(std::string_view account_id, std::string_view name, std::string_view document,
@@ -196,6 +261,10 @@ class IamService {
   // type nullopt: system then custom.
   Result<std::vector<Policy>> list_policies(std::string_view account_id, std::optional<PolicyType> type);
   Status delete_policy(std::string_view account_id, std::string_view name);  // DeleteConflict.Policy.*
+  // cascading: detach it from every principal and delete its other versions first, in the same transaction.
+  Status delete_policy(std::string_view account_id, std::string_view name, bool cascading);
+  Result<Policy> update_policy_description(std::string_view account_id, std::string_view name,
+                                           std::string_view description);
   // rotate: when at the version limit, delete the oldest non-default version
   // (RAM's RotateStrategy=DeleteOldestNonDefaultVersionWhenLimitExceeded).
   Result<PolicyVersion> create_policy_version(std::string_view account_id, std::string_view name,
@@ -245,12 +314,32 @@ class IamService {
     std::string account_id, role_name, session_name;
     std::optional<std::string> session_policy;
     int64_t expires_at = 0;
+    std::string source_identity;
   };
   Result<SessionInfo> get_sts_session(std::string_view sts_key_id);
 
   store::Store& store() { return *store_; }
 
  private:
+  struct VettedPassword {
+    std::string hash;
+    std::string history;  // JSON array of the hashes to keep, newest first
+  };
+  // The policy check and reuse check of a RAM user's new console password, and its hash.
+  Result<VettedPassword> vet_user_password(std::string_view account_id, std::string_view user,
+                                           std::string_view password);
+  Result<std::string> setting(std::string_view account_id, std::string_view name);  // "" when unset
+  // The MFA step of a RAM user's console sign-in, once the password matched.
+  Status verify_user_second_factor(std::string_view account_id, std::string_view user,
+                                   const std::optional<std::string>& mfa_code, std::string_view source);
+  Status set_setting(std::string_view account_id, std::string_view name, const std::string& value);
+  std::mutex usage_mu_;
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> key_usage_;  // usage_mu_: unflushed
+  int64_t usage_flushed_at_ = 0;                                                     // usage_mu_
+  std::mutex attempts_mu_;
+  // attempts_mu_: "<acct>:<user>\x1f<source>" -> times of failures within the hour
+  std::unordered_map<std::string, std::vector<int64_t>> login_failures_;
+
   friend struct IamTx;
   void bump(std::string_view account_id);  // after a committed write to that account's state
   // One write to an account's identity state: f(db) under the store lock in one IamTx,

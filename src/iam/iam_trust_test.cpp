@@ -35,9 +35,13 @@ TEST_F(TrustTest, WildcardAccountsAndConditionsAreRefused) {
   for (const char* p : {R"("*")", R"("acs:ram::*:root")", R"("acs:ram::*:user/alice")", R"("acs:ram::12?4:root")",
                         R"("acs:ram:::root")", R"("12*")"})
     EXPECT_CODE(iam_->create_role(acct, "open", trust(p)), "MalformedPolicyDocument");
-  EXPECT_CODE(iam_->create_role(acct, "cond", trust("\"acs:ram::" + acct + ":root\"",
-                                                     R"(,"Condition":{"StringEquals":{"sts:ExternalId":"x"}})")),
-              "MalformedPolicyDocument");
+  // A Condition on anything but sts:ExternalId (issue 21: that one is evaluated) is refused.
+  for (const char* c : {R"(,"Condition":{"StringEquals":{"acs:SourceIp":"x"}})",
+                        R"(,"Condition":{"Bool":{"acs:MFAPresent":"true"}})",
+                        R"(,"Condition":{"StringNotEquals":{"sts:ExternalId":"x"}})",
+                        R"(,"Condition":{"StringEquals":{"sts:ExternalId":"x","acs:SourceIp":"y"}})",
+                        R"(,"Condition":{})"})
+    EXPECT_CODE(iam_->create_role(acct, "cond", trust("\"acs:ram::" + acct + ":root\"", c)), "MalformedPolicyDocument");
   // Wildcards below a named account are fine: every user of that account.
   ASSERT_OK(iam_->create_role(acct, "users", trust("\"acs:ram::" + acct + ":user/*\"")));
   EXPECT_CODE(iam_->update_role(acct, "users", trust(R"("*")"), std::nullopt), "MalformedPolicyDocument");
@@ -62,6 +66,52 @@ TEST_F(TrustTest, StoredConditionAllowsNobodyAndItsDenyStillDenies) {
                             acct + R"(:root"]}},{"Effect":"Deny","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::)" +
                             acct + R"(:root"]},"Condition":{"Bool":{"acs:MFAPresent":"false"}}}]})");
   EXPECT_CODE(iam_->assume_role(Principal::root(acct), role->arn, "s2", 900, std::nullopt), "NoPermission");
+}
+
+// Issue 21: AssumeRole's ExternalId against the trust policy's sts:ExternalId.
+TEST_F(TrustTest, ExternalIdConditionIsEvaluated) {
+  auto role = iam_->create_role(acct, "ext", trust("\"acs:ram::" + acct + ":root\"",
+                                                   R"(,"Condition":{"StringEquals":{"sts:ExternalId":["abc","def"]}})"));
+  ASSERT_OK(role);
+  auto assume = [&](std::optional<std::string> ext, const char* session) {
+    AssumeRoleOptions o;
+    o.duration_seconds = 900;
+    o.external_id = std::move(ext);
+    return iam_->assume_role(Principal::root(acct), role->arn, session, o);
+  };
+  EXPECT_CODE(assume(std::nullopt, "s1"), "NoPermission");
+  EXPECT_CODE(assume("abd", "s2"), "NoPermission");
+  ASSERT_OK(assume("abc", "s3"));
+  ASSERT_OK(assume("def", "s4"));
+  // StringLike; and a Deny whose condition holds denies, one whose condition fails does not.
+  ASSERT_OK(iam_->create_role(acct, "like", trust("\"acs:ram::" + acct + ":root\"",
+                                                  R"(,"Condition":{"StringLike":{"sts:ExternalId":"tenant-*"}})")));
+  AssumeRoleOptions o;
+  o.external_id = "tenant-42";
+  ASSERT_OK(iam_->assume_role(Principal::root(acct), "acs:ram::" + acct + ":role/like", "s5", o));
+  o.external_id = "other-42";
+  EXPECT_CODE(iam_->assume_role(Principal::root(acct), "acs:ram::" + acct + ":role/like", "s6", o), "NoPermission");
+  const std::string deny = R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::)" +
+                           acct + R"(:root"]}},{"Effect":"Deny","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::)" +
+                           acct + R"(:root"]},"Condition":{"StringEquals":{"sts:ExternalId":"blocked"}}}]})";
+  ASSERT_OK(iam_->create_role(acct, "deny", deny));
+  o.external_id = "fine";
+  ASSERT_OK(iam_->assume_role(Principal::root(acct), "acs:ram::" + acct + ":role/deny", "s7", o));
+  o.external_id = "blocked";
+  EXPECT_CODE(iam_->assume_role(Principal::root(acct), "acs:ram::" + acct + ":role/deny", "s8", o), "NoPermission");
+  o.external_id = "x";  // shorter than the cloud's 2 characters
+  EXPECT_CODE(iam_->assume_role(Principal::root(acct), role->arn, "s9", o), "InvalidParameter.ExternalId.Length");
+}
+
+TEST_F(TrustTest, SourceIdentityIsKeptWithTheSession) {
+  auto role = iam_->create_role(acct, "src", trust("\"acs:ram::" + acct + ":root\""));
+  ASSERT_OK(role);
+  AssumeRoleOptions o;
+  o.source_identity = "alice@corp";
+  auto c = iam_->assume_role(Principal::root(acct), role->arn, "s1", o);
+  ASSERT_OK(c);
+  EXPECT_EQ(c->source_identity, "alice@corp");
+  EXPECT_EQ(iam_->get_sts_session(c->access_key_id)->source_identity, "alice@corp");
 }
 
 TEST_F(TrustTest, ForeignAccountsOfATrustPolicy) {

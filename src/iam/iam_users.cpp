@@ -12,9 +12,39 @@ using namespace detail;
 
 namespace {
 constexpr std::string_view kUserCols =
-    "SELECT account_id, name, user_id, display_name, comments, created_at, updated_at FROM users ";
+    "SELECT account_id, name, user_id, display_name, comments, created_at, updated_at, email, mobile_phone FROM users ";
 User read_user(store::Stmt& q) {
-  return User{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5), q.int64(6)};
+  User u;
+  u.account_id = q.text(0);
+  u.name = q.text(1);
+  u.user_id = q.text(2);
+  u.display_name = q.text(3);
+  u.comments = q.text(4);
+  u.created_at = q.int64(5);
+  u.updated_at = q.int64(6);
+  u.email = q.text(7);
+  u.mobile_phone = q.text(8);
+  return u;
+}
+// The cloud's forms: an email address, and "<country code>-<number>".
+std::optional<Error> check_contact(const std::string& email, const std::string& phone) {
+  if (auto e = check_length("Email", email, 0, 128)) return e;
+  if (!email.empty()) {
+    auto at = email.find('@');
+    if (at == 0 || at == std::string::npos || email.find('.', at) == std::string::npos ||
+        email.find_first_of(" \t\r\n<>\"") != std::string::npos)
+      return err::invalid("InvalidParameter.Email", "Email must be an email address such as alice@example.com.");
+  }
+  if (auto e = check_length("MobilePhone", phone, 0, 32)) return e;
+  if (!phone.empty()) {
+    auto dash = phone.find('-');
+    bool ok = dash != std::string::npos && dash > 0 && dash + 1 < phone.size();
+    for (size_t i = 0; ok && i < phone.size(); ++i) ok = i == dash || (phone[i] >= '0' && phone[i] <= '9');
+    if (!ok)
+      return err::invalid("InvalidParameter.MobilePhone",
+                          "MobilePhone must be <country code>-<number>, digits only, such as 86-18600008888.");
+  }
+  return std::nullopt;
 }
 Error no_user(std::string_view name) {
   return err::not_exist("EntityNotExist.User", "The user \"" + std::string(name) +
@@ -36,8 +66,13 @@ LoginProfile read_profile(store::Stmt& q) {
 }  // namespace
 
 Result<User> IamService::create_user(std::string_view account_id, const UserInput& in) {
+  return create_user(account_id, in, UserContact{});
+}
+
+Result<User> IamService::create_user(std::string_view account_id, const UserInput& in, const UserContact& contact) {
   std::string display = in.display_name.empty() ? in.name : in.display_name;
   if (auto e = check_user_fields(in.name, display, in.comments)) return *e;
+  if (auto e = check_contact(contact.email, contact.mobile_phone)) return *e;
   return write_tx(account_id, [&](store::Db& db) -> Result<User> {
     if (auto s = account_exists(account_id); !s) return s.error();
     if (user_exists(db, account_id, in.name))
@@ -57,9 +92,12 @@ Result<User> IamService::create_user(std::string_view account_id, const UserInpu
     u.display_name = display;
     u.comments = in.comments;
     u.created_at = u.updated_at = now();
-    db.run("INSERT INTO users(account_id, name, user_id, display_name, comments, created_at, updated_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)",
-           u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at);
+    u.email = contact.email;
+    u.mobile_phone = contact.mobile_phone;
+    db.run("INSERT INTO users(account_id, name, user_id, display_name, comments, created_at, updated_at, email, "
+           "mobile_phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at, u.email,
+           u.mobile_phone);
     return u;
   });
 }
@@ -87,20 +125,32 @@ Result<std::vector<User>> IamService::list_users(std::string_view account_id) {
 Result<User> IamService::update_user(std::string_view account_id, std::string_view name,
                                      std::optional<std::string> new_name, std::optional<std::string> display_name,
                                      std::optional<std::string> comments) {
+  UserUpdate up;
+  up.name = std::move(new_name);
+  up.display_name = std::move(display_name);
+  up.comments = std::move(comments);
+  return update_user(account_id, name, up);
+}
+
+Result<User> IamService::update_user(std::string_view account_id, std::string_view name, const UserUpdate& up) {
   auto r = write_tx(account_id, [&](store::Db& db) -> Result<User> {
     auto q = db.query(std::string(kUserCols) + "WHERE account_id = ? AND name = ?", account_id, name);
     if (!q.step()) return no_user(name);
     User u = read_user(q);
-    if (new_name) u.name = *new_name;
-    if (display_name) u.display_name = *display_name;
-    if (comments) u.comments = *comments;
+    if (up.name) u.name = *up.name;
+    if (up.display_name) u.display_name = *up.display_name;
+    if (up.comments) u.comments = *up.comments;
+    if (up.email) u.email = *up.email;
+    if (up.mobile_phone) u.mobile_phone = *up.mobile_phone;
     if (auto e = check_user_fields(u.name, u.display_name, u.comments)) return *e;
+    if (auto e = check_contact(u.email, u.mobile_phone)) return *e;
     if (u.name != name && user_exists(db, account_id, u.name))
       return err::already_exists("EntityAlreadyExists.User", "Cannot rename \"" + std::string(name) + "\" to \"" +
                                                                  u.name + "\": that user already exists.");
     u.updated_at = now();
-    db.run("UPDATE users SET name = ?, display_name = ?, comments = ?, updated_at = ? WHERE account_id = ? AND name = ?",
-           u.name, u.display_name, u.comments, u.updated_at, account_id, name);
+    db.run("UPDATE users SET name = ?, display_name = ?, comments = ?, email = ?, mobile_phone = ?, updated_at = ? "
+           "WHERE account_id = ? AND name = ?",
+           u.name, u.display_name, u.comments, u.email, u.mobile_phone, u.updated_at, account_id, name);
     if (u.name != name) {  // grants follow the user
       db.run("UPDATE attachments SET principal_name = ? WHERE account_id = ? AND principal_type = 'User' AND "
              "principal_name = ?",
@@ -127,6 +177,10 @@ Status IamService::delete_user(std::string_view account_id, std::string_view nam
       return err::conflict("DeleteConflict.User.Policy", "The user \"" + std::string(name) +
                                                              "\" still has policies attached; detach them first.");
     forget_user_login_generation(db, account_id, name);  // its console sessions end with it
+    // Its MFA device stays in the account, unbound (as the cloud's DeleteUser).
+    db.run("UPDATE mfa_devices SET user_name = NULL, activated_at = 0, last_step = 0 WHERE account_id = ? AND "
+           "user_name = ?",
+           account_id, name);
     db.run("DELETE FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, name);
     db.run("DELETE FROM users WHERE account_id = ? AND name = ?", account_id, name);
     return {};
@@ -138,8 +192,9 @@ Status IamService::delete_user(std::string_view account_id, std::string_view nam
 Result<LoginProfile> IamService::create_login_profile(std::string_view account_id, std::string_view user,
                                                       std::string_view password, bool password_reset_required,
                                                       bool mfa_bind_required) {
-  if (auto e = check_length("Password", password, 8, 128)) return *e;
-  std::string hash = store::hash_password(password);
+  auto vetted = vet_user_password(account_id, user, password);
+  if (!vetted) return vetted.error();
+  const std::string& hash = vetted->hash;
   return write_tx(account_id, [&](store::Db& db) -> Result<LoginProfile> {
     if (!user_exists(db, account_id, user)) return no_user(user);
     if (db.query("SELECT 1 FROM login_profiles WHERE account_id = ? AND user_name = ?", account_id, user).step())
@@ -147,8 +202,11 @@ Result<LoginProfile> IamService::create_login_profile(std::string_view account_i
                                  "The user \"" + std::string(user) +
                                      "\" already has a login profile; update it instead.");
     LoginProfile p{std::string(account_id), std::string(user), password_reset_required, mfa_bind_required, now(), 0};
-    db.run("INSERT INTO login_profiles VALUES (?, ?, ?, ?, ?, ?, ?)", p.account_id, p.user_name, hash,
-           p.password_reset_required, p.mfa_bind_required, p.created_at, p.created_at);
+    db.run("INSERT INTO login_profiles(account_id, user_name, password_hash, password_reset_required, "
+           "mfa_bind_required, created_at, updated_at, password_changed_at, password_history) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           p.account_id, p.user_name, hash, p.password_reset_required, p.mfa_bind_required, p.created_at,
+           p.created_at, p.created_at, vetted->history);
     // A new generation even for the same password: a session of an earlier profile stays ended.
     p.generation = bump_user_login_generation(db, account_id, user);
     return p;
@@ -177,20 +235,27 @@ Result<LoginProfile> IamService::update_login_profile(std::string_view account_i
                                                       std::optional<std::string> password,
                                                       std::optional<bool> reset_required,
                                                       std::optional<bool> mfa_bind_required) {
-  std::optional<std::string> hash;
+  std::optional<std::string> hash, history;
   if (password) {
-    if (auto e = check_length("Password", *password, 8, 128)) return *e;
-    hash = store::hash_password(*password);
+    auto vetted = vet_user_password(account_id, user, *password);
+    if (!vetted) return vetted.error();
+    hash = vetted->hash;
+    history = vetted->history;
   }
   auto cur = get_login_profile(account_id, user);
   if (!cur) return cur.error();
+  if (password) user_login_cleared(account_id, user);  // MaxLoginAttemps: a reset unlocks
   return write_tx(account_id, [&](store::Db& db) -> Result<LoginProfile> {
     LoginProfile p = *cur;
     if (reset_required) p.password_reset_required = *reset_required;
     if (mfa_bind_required) p.mfa_bind_required = *mfa_bind_required;
+    const int64_t t = now();
     int n = db.run("UPDATE login_profiles SET password_hash = COALESCE(?, password_hash), password_reset_required = ?, "
-                   "mfa_bind_required = ?, updated_at = ? WHERE account_id = ? AND user_name = ?",
-                   hash, p.password_reset_required, p.mfa_bind_required, now(), account_id, user);
+                   "mfa_bind_required = ?, updated_at = ?, password_history = COALESCE(?, password_history), "
+                   "password_changed_at = CASE WHEN ? = 1 THEN ? ELSE password_changed_at END "
+                   "WHERE account_id = ? AND user_name = ?",
+                   hash, p.password_reset_required, p.mfa_bind_required, t, history, int64_t{hash ? 1 : 0}, t,
+                   account_id, user);
     if (n == 0)
       return err::not_exist("EntityNotExist.User.LoginProfile",
                             "The user \"" + std::string(user) + "\" has no login profile (console access).");

@@ -42,12 +42,25 @@ struct User {
   std::string comments;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  std::string email;
+  std::string mobile_phone;  // "<country code>-<number>", e.g. 86-18600008888
 };
 
 struct UserInput {
   std::string name;
   std::string display_name;  // empty: the name
   std::string comments;
+};
+
+// A user's contact details (CreateUser's Email / MobilePhone).
+struct UserContact {
+  std::string email;
+  std::string mobile_phone;
+};
+
+// Optional new values of UpdateUser.
+struct UserUpdate {
+  std::optional<std::string> name, display_name, comments, email, mobile_phone;
 };
 
 struct LoginProfile {
@@ -198,6 +211,31 @@ struct StsCredentials {
   int64_t expiration = 0;
   std::string assumed_role_id;  // "<role_id>:<session>"
   std::string assumed_role_arn; // acs:ram::<acct>:assumed-role/<role>/<session>
+  std::string source_identity;  // AssumeRole's SourceIdentity, carried by the session
+};
+
+// AssumeRole's inputs beyond the role and session name.
+struct AssumeRoleOptions {
+  std::optional<int64_t> duration_seconds;
+  std::optional<std::string> session_policy;
+  std::optional<std::string> external_id;      // the trust policy's sts:ExternalId condition key
+  std::optional<std::string> source_identity;  // carried into the session and its audit records
+};
+
+// A virtual MFA device (RAM CreateVirtualMFADevice); bound to at most one user.
+struct MfaDevice {
+  std::string serial_number;  // acs:ram::<account>:mfa/<name>
+  std::string account_id;
+  std::string name;
+  std::optional<std::string> user_name;  // bound to
+  std::string user_id, user_display_name;
+  int64_t activated_at = 0;  // when bound; 0 = not bound
+  int64_t created_at = 0;
+};
+struct NewMfaDevice {
+  MfaDevice device;
+  std::string base32_seed;  // shown once, at creation
+  std::string otpauth_uri;
 };
 
 // What an access key id resolves to (for HMAC verification by the caller).

@@ -208,6 +208,50 @@ CREATE TRIGGER iam_version_attachments_delete AFTER DELETE ON attachments BEGIN 
     {3, R"sql(
 CREATE UNIQUE INDEX roles_name_ci ON roles(account_id, lower(name));
 )sql"},
+    // 4 (issue 21): the account's password policy and security preference
+    // (account_settings, JSON per name), virtual MFA devices (seed sealed under
+    // the master key; last_step: the newest TOTP step accepted, so a code is
+    // used once), when each access key was last used (written in batches; no
+    // trigger: it is not identity state, caches need not move), a user's email
+    // and mobile phone, a login profile's password age and history (the
+    // policy's MaxPasswordAge and PasswordReusePrevention), an STS session's
+    // SourceIdentity.
+    {4, R"sql(
+CREATE TABLE account_settings (
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE mfa_devices (
+  serial_number TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  seed_enc      BLOB NOT NULL,
+  user_name     TEXT,
+  activated_at  INTEGER NOT NULL,
+  last_step     INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL,
+  UNIQUE (account_id, name),
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX mfa_devices_user ON mfa_devices(account_id, user_name);
+CREATE TABLE access_key_usage (
+  access_key_id TEXT PRIMARY KEY,
+  last_used_at  INTEGER NOT NULL
+);
+ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN mobile_phone TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_profiles ADD COLUMN password_changed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_profiles ADD COLUMN password_history TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sts_sessions ADD COLUMN source_identity TEXT;
+CREATE TRIGGER iam_version_account_settings_insert AFTER INSERT ON account_settings BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_account_settings_update AFTER UPDATE ON account_settings BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_account_settings_delete AFTER DELETE ON account_settings BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_mfa_devices_insert AFTER INSERT ON mfa_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_mfa_devices_update AFTER UPDATE ON mfa_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+CREATE TRIGGER iam_version_mfa_devices_delete AFTER DELETE ON mfa_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'iam_version'; END;
+)sql"},
 };
 
 // The same versions on PostgreSQL: BIGINT for SQLite's 64-bit INTEGER, BYTEA
@@ -360,6 +404,37 @@ CREATE INDEX attachments_policy ON attachments(account_id, policy_type, policy_n
     {3, R"sql(
 CREATE UNIQUE INDEX roles_name_ci ON roles(account_id, lower(name));
 ALTER TABLE attachments ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+)sql"},
+    // 4 (issue 21): as SQLite's step 4.
+    {4, R"sql(
+CREATE TABLE account_settings (
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE mfa_devices (
+  serial_number TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  seed_enc      BYTEA NOT NULL,
+  user_name     TEXT,
+  activated_at  BIGINT NOT NULL,
+  last_step     BIGINT NOT NULL,
+  created_at    BIGINT NOT NULL,
+  UNIQUE (account_id, name),
+  FOREIGN KEY (account_id, user_name) REFERENCES users(account_id, name) ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX mfa_devices_user ON mfa_devices(account_id, user_name);
+CREATE TABLE access_key_usage (
+  access_key_id TEXT PRIMARY KEY,
+  last_used_at  BIGINT NOT NULL
+);
+ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN mobile_phone TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_profiles ADD COLUMN password_changed_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE login_profiles ADD COLUMN password_history TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sts_sessions ADD COLUMN source_identity TEXT;
 )sql"},
 };
 

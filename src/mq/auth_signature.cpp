@@ -129,6 +129,7 @@ class SignatureMode final : public AuthMode {
       return AuthOutcome::refuse(Reason::BadUserNameOrPassword, "signature does not match");
     if (k->status != iam::KeyStatus::Active || (k->expires_at && k->expires_at <= a.now_ms / 1000))
       return AuthOutcome::refuse(Reason::BadUserNameOrPassword, "access key inactive or expired");
+    d_.authz->note_key_used(u.key_id);  // GetAccessKeyLastUsed (batched, no store write here)
     return auth::key_owner_instance(a, u, *k, std::make_unique<SignatureCredential>(
                                         d_, auth::HeldKey{std::string(u.key_id), k->principal, k->expires_at}));
   }

@@ -1,13 +1,16 @@
 // Sign-in (root login name, or RAM user as user@<alias>.onaliyun.com) and the forced
 // password change of the bootstrap root.
 import { useEffect, useState } from 'preact/hooks';
-import { Session, changePassword, login } from '../api';
+import { ApiError, Session, changePassword, login } from '../api';
 import { ErrorBox, Field, Form, Notice, markReady, useAction } from '../ui';
 
 // notice: why the previous session ended (e.g. the password was reset), if it did.
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
+  // A RAM user with a virtual MFA device: after the password, the code it shows.
+  const [mfa, setMfa] = useState(false);
+  const [code, setCode] = useState('');
   const act = useAction();
   useEffect(() => markReady('signin'), []);
   return (
@@ -20,7 +23,15 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
           label="Sign in"
           onSubmit={() =>
             act.run(async () => {
-              onSignedIn(await login(name.trim(), password));
+              try {
+                onSignedIn(await login(name.trim(), password, mfa ? code.trim() : undefined));
+              } catch (e) {
+                if (e instanceof ApiError && e.code === 'MFARequired') {
+                  setMfa(true);
+                  return;
+                }
+                throw e;
+              }
             })
           }
         >
@@ -43,6 +54,20 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
             required
             autoComplete="current-password"
           />
+          {mfa && (
+            <Field
+              label="MFA code"
+              name="mfaCode"
+              value={code}
+              onInput={setCode}
+              required
+              autoFocus
+              autoComplete="one-time-code"
+              minLength={6}
+              maxLength={6}
+              hint="The six-digit code your authenticator app shows for this user now."
+            />
+          )}
           <ErrorBox error={act.error} title="Sign-in failed" />
           <button type="submit" class="btn btn-primary btn-block" disabled={act.busy}>
             {act.busy ? 'Signing in…' : 'Sign in'}

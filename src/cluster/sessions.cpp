@@ -208,6 +208,7 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
         w.kv_key = l.kv_key;
         w.from_mirror = !l.took;
         w.expect = l.rev;
+        w.holder_final = l.took;
         if (handed) {
           // Taken over by another node: the final state, released to it.
           StoredSession st = stored_locked(l);
@@ -350,7 +351,14 @@ void ClusterSessions::flush() {
     // A one-off write: an end (clean start here) is tried again (for 5 s)
     // until the entry is ended, past the old holder's hand-over; a hand-over
     // or a sweep that lost the race is dropped (someone else wrote since).
-    const bool retry = w.value == kEnded && w.from_mirror && !(m != mirror_.end() && !m->second.st);
+    // A holder's own final write (hand-over or end) whose expected revision
+    // was overtaken by its own periodic write still in flight is not a lost
+    // race: it is tried again on the revision the mirror shows, as long as
+    // the entry there is still this node's.
+    const bool own_latest = w.holder_final && m != mirror_.end() && m->second.st && m->second.st->owner == node_ &&
+                            !m->second.st->released;
+    if (own_latest) w.from_mirror = true;
+    const bool retry = own_latest || (w.value == kEnded && w.from_mirror && !(m != mirror_.end() && !m->second.st));
     if (retry && ++w.attempts < 20) writes_.push_back(std::move(w));
   }
 }

@@ -132,6 +132,7 @@ class ClusterSessions {
     bool from_mirror = true;
     uint64_t expect = 0;
     int attempts = 0;
+    bool holder_final = false;  // a holder's hand-over or end (retried past its own in-flight write)
   };
   struct Job {
     std::string ns, client_id, kv_key;

@@ -114,7 +114,8 @@ class RamResourceGroupScope(TenantTestCase):
                 ("Ram", "CreatePolicy", {"PolicyName": "m1", "PolicyDocument": "{}", "Tag.1.Key": "env"}, "Tag.1.Key"),
                 ("Ram", "ListPolicies", {"Tag.1.Key": "env", "Tag.1.Value": "prod"}, "Tag.1.Key"),
                 ("ResourceManager", "ListResourceGroups", {"Tag.1.Key": "env"}, "Tag.1.Key"),
-                ("OnsMqtt", "ListInstances", {"Tags": '[{"key":"env","value":"prod"}]'}, "Tags"),
+                # (ListInstances' Tags, refused here before, is implemented since issue 21.)
+                ("OnsMqtt", "ListTagResources", {"ResourceType": "instance", "NextToken": "t1"}, "NextToken"),
                 ("Actiontrail", "LookupEvents", {"Direction": "FORWARD"}, "Direction"),
                 ("Ram", "GetUser", {"UserName": "m1", "Whatever": "x"}, "Whatever")]:
             status, body = t.rpc(product, action, **params)

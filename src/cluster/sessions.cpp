@@ -316,6 +316,13 @@ void ClusterSessions::flush() {
     uint64_t rev = w.expect;
     if (w.from_mirror) {
       std::lock_guard lk(mu_);
+      if (w.holder_final) {
+        // Retried on the mirror's revision: only while the entry there is
+        // still this node's own; anyone else's write since (an end by a clean
+        // start, another holder) wins.
+        auto m = mirror_.find(w.kv_key);
+        if (m == mirror_.end() || !m->second.st || m->second.st->owner != node_ || m->second.st->released) continue;
+      }
       rev = mirror_revision_locked(w.kv_key);
     }
     uint64_t new_rev = 0;

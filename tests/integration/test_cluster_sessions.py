@@ -66,7 +66,7 @@ class Moves(unittest.TestCase):
                     # Back to the first node: nothing left, still subscribed.
                     # KNOWN ISSUE (docs/cluster.md, Status): moving straight back to
                     # the node the session came from sometimes replays its whole
-                    # queue (seen in 2 of 5 runs on a busy machine: all 25 messages
+                    # queue (1 of 9 runs after the fixes of 2026-12-04: all 25 messages
                     # again, so node 2's position never reached node 1); run with
                     # SLUICE_TEST_KNOWN_ISSUES=1 to check it.
                     if os.environ.get("SLUICE_TEST_KNOWN_ISSUES"):

@@ -166,22 +166,13 @@ Result<std::vector<User>> IamService::list_users_for_group(std::string_view acco
     auto& db = store_->db();
     if (!group_exists(db, account_id, group)) return no_group(group);
     auto q = db.query(
-        "SELECT u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at FROM users u "
+        "SELECT u.account_id, u.name, u.user_id, u.display_name, u.comments, u.created_at, u.updated_at, u.email, "
+        "u.mobile_phone FROM users u "
         "JOIN group_members m ON m.account_id = u.account_id AND m.user_name = u.name "
         "WHERE m.account_id = ? AND m.group_name = ? ORDER BY u.name",
         account_id, group);
     std::vector<User> out;
-    while (q.step()) {
-      User u;
-      u.account_id = q.text(0);
-      u.name = q.text(1);
-      u.user_id = q.text(2);
-      u.display_name = q.text(3);
-      u.comments = q.text(4);
-      u.created_at = q.int64(5);
-      u.updated_at = q.int64(6);
-      out.push_back(std::move(u));
-    }
+    while (q.step()) out.push_back(read_user(q));
     return out;
   });
 }

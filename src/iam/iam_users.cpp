@@ -10,10 +10,7 @@ namespace sluice::iam {
 
 using namespace detail;
 
-namespace {
-constexpr std::string_view kUserCols =
-    "SELECT account_id, name, user_id, display_name, comments, created_at, updated_at, email, mobile_phone FROM users ";
-User read_user(store::Stmt& q) {
+User detail::read_user(store::Stmt& q) {
   User u;
   u.account_id = q.text(0);
   u.name = q.text(1);
@@ -26,6 +23,10 @@ User read_user(store::Stmt& q) {
   u.mobile_phone = q.text(8);
   return u;
 }
+
+namespace {
+constexpr std::string_view kUserCols =
+    "SELECT account_id, name, user_id, display_name, comments, created_at, updated_at, email, mobile_phone FROM users ";
 // The cloud's forms: an email address, and "<country code>-<number>".
 std::optional<Error> check_contact(const std::string& email, const std::string& phone) {
   if (auto e = check_length("Email", email, 0, 128)) return e;

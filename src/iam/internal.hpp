@@ -71,6 +71,11 @@ int64_t user_login_generation(store::Db& db, std::string_view account_id, std::s
 // When the user itself goes (its id is never reused).
 void forget_user_login_generation(store::Db& db, std::string_view account_id, std::string_view user_name);
 
+// A user from a row whose first columns are, in order: account_id, name,
+// user_id, display_name, comments, created_at, updated_at, email,
+// mobile_phone (iam_users.cpp, also for a group's members).
+User read_user(store::Stmt& q);
+
 }  // namespace sluice::iam::detail
 
 namespace sluice::iam {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <list>
 #include <mutex>
@@ -68,9 +69,28 @@ void refuse_connection(tcp::socket& s, int status, const char* reason, const std
 
 }  // namespace
 
+struct HttpResponder::State {
+  virtual ~State() = default;
+  // Once: posts `work` to the connection's strand, which answers with its result.
+  virtual void answer(std::function<HttpResponse()> work) = 0;
+  std::atomic<bool> answered{false};
+};
+
+void HttpResponder::operator()(HttpResponse r) const {
+  if (!s_->answered.exchange(true)) s_->answer([r = std::move(r)]() mutable { return std::move(r); });
+}
+
+void HttpResponder::run(std::function<HttpResponse()> work) const {
+  if (!s_->answered.exchange(true)) s_->answer(std::move(work));
+}
+
 struct HttpServer::Impl {
   HttpOptions opts;
-  std::map<std::string, HttpHandler> routes;
+  struct Route {
+    HttpHandler sync;
+    AsyncHttpHandler async;  // set instead of `sync` by route_async
+  };
+  std::map<std::string, Route> routes;
   std::vector<std::thread> threads;
   int port = 0;
   std::function<void(const HttpServer::Refusal&)> refused;  // set before start()
@@ -97,22 +117,18 @@ struct HttpServer::Impl {
   asio::io_context io;
   tcp::acceptor acceptor{io};
 
-  HttpResponse dispatch(const HttpRequest& req) {
-    auto it = routes.find(req.path);
-    if (it == routes.end()) {
-      // Longest prefix route ending in '/'.
-      const HttpHandler* best = nullptr;
-      size_t best_len = 0;
-      for (auto& [p, h] : routes) {
-        if (!p.empty() && p.back() == '/' && req.path.compare(0, p.size(), p) == 0 && p.size() > best_len) {
-          best = &h;
-          best_len = p.size();
-        }
+  // Exact path first, then the longest prefix route ending in '/'; null: none.
+  const Route* find_route(const std::string& path) const {
+    if (auto it = routes.find(path); it != routes.end()) return &it->second;
+    const Route* best = nullptr;
+    size_t best_len = 0;
+    for (auto& [p, r] : routes) {
+      if (!p.empty() && p.back() == '/' && path.compare(0, p.size(), p) == 0 && p.size() > best_len) {
+        best = &r;
+        best_len = p.size();
       }
-      if (!best) return HttpResponse{404, "application/json", {}, R"({"Code":"NotFound","Message":"no such path"})"};
-      return (*best)(req);
     }
-    return it->second(req);
+    return best;
   }
 
   void accept() {
@@ -321,15 +337,58 @@ struct HttpServer::Impl {
       }
       req.body = std::move(msg.body());
       req.peer = peer;
+      const bool keep_alive = msg.keep_alive();
+      const Route* route = srv->find_route(req.path);
+      if (route && route->async) {
+        // Answered later, through the responder, on this strand again.
+        auto responder = std::make_shared<Responder>(shared_from_this(), keep_alive, req.path);
+        try {
+          route->async(req, HttpResponder(responder));
+        } catch (const std::exception& e) {
+          log::error("http handler for {} failed: {}", req.path, e.what());
+          HttpResponder{responder}(internal_error());
+        }
+        return;
+      }
       HttpResponse r;
       try {
-        r = srv->dispatch(req);
+        r = route ? route->sync(req) : HttpResponse{404, "application/json", {}, R"({"Code":"NotFound","Message":"no such path"})"};
       } catch (const std::exception& e) {
         log::error("http handler for {} failed: {}", req.path, e.what());
-        r = HttpResponse{500, "application/json", {}, R"({"Code":"InternalError","Message":"internal error"})"};
+        r = internal_error();
       }
-      write(r, msg.keep_alive());
+      write(r, keep_alive);
     }
+
+    static HttpResponse internal_error() {
+      return HttpResponse{500, "application/json", {}, R"({"Code":"InternalError","Message":"internal error"})"};
+    }
+
+    // An async route's answer: work posted to the session's strand, then written.
+    struct Responder : HttpResponder::State {
+      std::shared_ptr<Session> session;
+      bool keep_alive;
+      std::string path;  // for the log
+      Responder(std::shared_ptr<Session> s, bool k, std::string p)
+          : session(std::move(s)), keep_alive(k), path(std::move(p)) {}
+      ~Responder() override {
+        if (answered.exchange(true)) return;
+        log::error("http handler for {} dropped its request unanswered", path);
+        answer([] { return internal_error(); });
+      }
+      void answer(std::function<HttpResponse()> work) override {
+        asio::post(session->stream.get_executor(), [s = session, k = keep_alive, p = path, work = std::move(work)] {
+          HttpResponse r;
+          try {
+            r = work();
+          } catch (const std::exception& e) {
+            log::error("http handler for {} failed: {}", p, e.what());
+            r = internal_error();
+          }
+          s->write(r, k);
+        });
+      }
+    };
 
     void write(const HttpResponse& r, bool keep_alive) {
       res = {};
@@ -376,7 +435,11 @@ HttpServer::HttpServer(HttpOptions opts) : impl_(std::make_unique<Impl>()) { imp
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::route(const std::string& path, HttpHandler h) { impl_->routes[path] = std::move(h); }
+void HttpServer::route(const std::string& path, HttpHandler h) { impl_->routes[path] = Impl::Route{std::move(h), {}}; }
+
+void HttpServer::route_async(const std::string& path, AsyncHttpHandler h) {
+  impl_->routes[path] = Impl::Route{{}, std::move(h)};
+}
 
 void HttpServer::on_refused(std::function<void(const Refusal&)> fn) { impl_->refused = std::move(fn); }
 

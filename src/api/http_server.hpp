@@ -37,6 +37,25 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// The answer to one request whose handler does not give it at once (it waits on
+// a round trip made for many requests together, nonce_ledger.hpp), so that an
+// HTTP thread is not parked meanwhile. Copyable, usable from any thread; the
+// first answer counts. Dropped unanswered (every copy gone), the request gets a
+// 500 rather than no answer.
+class HttpResponder {
+ public:
+  struct State;
+  explicit HttpResponder(std::shared_ptr<State> s) : s_(std::move(s)) {}
+  void operator()(HttpResponse r) const;  // answers now
+  // Runs `work` on the request's connection (an HTTP thread, never the caller's)
+  // and answers with what it returns (500 if it throws).
+  void run(std::function<HttpResponse()> work) const;
+
+ private:
+  std::shared_ptr<State> s_;
+};
+using AsyncHttpHandler = std::function<void(const HttpRequest&, HttpResponder)>;
+
 struct HttpOptions {
   std::string host = "0.0.0.0";
   int port = 8080;                 // 0: any free port
@@ -61,6 +80,8 @@ class HttpServer {
   ~HttpServer();
   // Exact path match first, then the longest registered prefix ending in '/'.
   void route(const std::string& path, HttpHandler h);
+  // The same, for a handler that answers later through its HttpResponder.
+  void route_async(const std::string& path, AsyncHttpHandler h);
   // Called for a request refused before any handler saw it (oversized: 413
   // RequestEntityTooLarge, malformed: 400 BadRequest), so it can be audited.
   struct Refusal {

@@ -32,22 +32,26 @@ constexpr const char* kInsert =
     "ON CONFLICT DO NOTHING RETURNING nonce_hash";
 }  // namespace
 
-struct NonceLedger::Waiter {
-  Entry entry;
-  int64_t now = 0;
-  bool done = false, fresh = false;
-  std::exception_ptr error;
-  std::condition_variable cv;  // this request's own wake-up
-};
-
 NonceLedger::NonceLedger(store::Store& store) : store_(store) {
   db_ = store_.connect();
   store::migrate(*db_, kSchema);
   // A nonce is worth a round trip, not a disk flush (see the header).
   if (auto* pg = dynamic_cast<store::PgDb*>(db_.get())) pg->set_session_sql("SET synchronous_commit = off");
+  thread_ = std::thread([this] { loop(); });
 }
 
-NonceLedger::~NonceLedger() = default;
+NonceLedger::~NonceLedger() { stop(); }
+
+void NonceLedger::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
 
 std::vector<bool> NonceLedger::record(const std::vector<Entry>& batch) {
   std::string hashes = "{", expiries = "{";
@@ -66,63 +70,88 @@ std::vector<bool> NonceLedger::record(const std::vector<Entry>& batch) {
   return fresh;
 }
 
-bool NonceLedger::first_use(std::string_view access_key_id, std::string_view nonce, int64_t now,
-                            int64_t ttl_seconds) {
+void NonceLedger::submit(std::string_view access_key_id, std::string_view nonce, int64_t now, int64_t ttl_seconds,
+                         Done done) {
   std::string key(access_key_id);
   key.push_back('\n');
   key.append(nonce);
-  Waiter me;
-  me.entry = Entry{common::sha256_hex(key), now + ttl_seconds};
-  me.now = now;
-  std::unique_lock lk(mu_);
-  queue_.push_back(&me);
-  while (!me.done) {
-    if (sending_) {
-      // Woken only for this request: its batch answered, or it is first in
-      // line when a round trip ends (each waiter has its own condition, so a
-      // batch's end does not wake every thread in the queue).
-      me.cv.wait(lk);
-      continue;
+  Waiter w{Entry{common::sha256_hex(key), now + ttl_seconds}, now, std::move(done)};
+  {
+    std::lock_guard lk(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(w));
+      // Only the first of a batch wakes the thread: the others join the batch
+      // it takes, or the next one, without a system call.
+      if (queue_.size() == 1) wake_.notify_one();
+      return;
     }
-    // Lead: send what is waiting (this request's among it) in one round trip.
-    sending_ = true;
-    std::vector<Waiter*> batch;
+  }
+  w.done(false, std::make_exception_ptr(store::DbError("the nonce ledger is stopped", store::DbError::Kind::Unavailable)));
+}
+
+bool NonceLedger::first_use(std::string_view access_key_id, std::string_view nonce, int64_t now,
+                            int64_t ttl_seconds) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false, fresh = false;
+  std::exception_ptr error;
+  submit(access_key_id, nonce, now, ttl_seconds, [&](bool f, std::exception_ptr e) {
+    std::lock_guard lk(m);
+    fresh = f;
+    error = e;
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock lk(m);
+  cv.wait(lk, [&] { return done; });
+  if (error) std::rethrow_exception(error);
+  return fresh;
+}
+
+void NonceLedger::loop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    wake_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    // Everything that waits, up to a statement's worth, in one round trip.
+    std::vector<Waiter> batch;
     const size_t n = std::min(queue_.size(), kMaxBatch);
-    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    bool prune = false;
-    int64_t latest = 0;
-    for (const Waiter* w : batch) latest = std::max(latest, w->now);
-    if (latest >= next_prune_) {
-      next_prune_ = latest + 60;
-      prune = true;
+    batch.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
     lk.unlock();
+    int64_t latest = 0;
+    for (const Waiter& w : batch) latest = std::max(latest, w.now);
     std::vector<bool> fresh;
     std::exception_ptr error;
     try {
-      if (prune) db_->run("DELETE FROM api_nonces WHERE expires_at < ?", latest);
+      if (latest >= next_prune_) {
+        next_prune_ = latest + 60;
+        db_->run("DELETE FROM api_nonces WHERE expires_at < ?", latest);
+      }
       std::vector<Entry> entries;
       entries.reserve(batch.size());
-      for (const Waiter* w : batch) entries.push_back(w->entry);
+      for (const Waiter& w : batch) entries.push_back(w.entry);
       fresh = record(entries);
     } catch (...) {
       error = std::current_exception();  // every request of the batch hears it (503 when unreachable)
     }
-    lk.lock();
-    sending_ = false;
-    ++stats_.statements;
-    stats_.nonces += batch.size();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->done = true;
-      batch[i]->fresh = !error && fresh[i];
-      batch[i]->error = error;
-      if (batch[i] != &me) batch[i]->cv.notify_one();
+    {
+      std::lock_guard counted(mu_);  // before the answers: whoever heard one sees it counted
+      ++stats_.statements;
+      stats_.nonces += batch.size();
     }
-    if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(!error && fresh[i], error);
+    lk.lock();
   }
-  if (me.error) std::rethrow_exception(me.error);
-  return me.fresh;
+  // Stopped: whoever still waits hears so (submit() refuses from now on).
+  std::deque<Waiter> left;
+  left.swap(queue_);
+  lk.unlock();
+  for (Waiter& w : left)
+    w.done(false, std::make_exception_ptr(store::DbError("the nonce ledger is stopped", store::DbError::Kind::Unavailable)));
 }
 
 NonceLedger::Stats NonceLedger::stats() const {

@@ -5,12 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "common/crypto.hpp"
 #include "iam/test_util.hpp"
+#include "store/db.hpp"
 
 using namespace sluice;
 using sluice::api::NonceLedger;
@@ -69,4 +73,42 @@ TEST_F(NonceLedgerTest, ConcurrentRequestsOnTwoNodesSpendEachNonceOnce) {
   std::printf("nonce ledger: %llu + %llu nonces in %llu + %llu statements\n",
               static_cast<unsigned long long>(sa.nonces), static_cast<unsigned long long>(sb.nonces),
               static_cast<unsigned long long>(sa.statements), static_cast<unsigned long long>(sb.statements));
+}
+
+// submit() answers through a callback, on the ledger's thread; a stopped
+// ledger answers what still waits, and every later request, "unavailable"
+// (the caller's 503), so that no request is left unanswered at shutdown.
+TEST_F(NonceLedgerTest, CallbacksAnswerAndAStoppedLedgerSaysUnavailable) {
+  const int64_t now = 1'800'000'000;
+  NonceLedger a(iam_->store());
+  std::mutex m;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<bool> fresh(3);
+  for (int i = 0; i < 3; ++i)
+    a.submit("LTAIk", "same", now, 600, [&, i](bool f, std::exception_ptr e) {
+      EXPECT_FALSE(e);
+      std::lock_guard lk(m);
+      fresh[i] = f;
+      ++answered;
+      cv.notify_one();
+    });
+  {
+    std::unique_lock lk(m);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return answered == 3; }));
+  }
+  EXPECT_EQ(std::count(fresh.begin(), fresh.end(), true), 1);  // one nonce, three requests: one wins
+  a.stop();
+  bool called = false;
+  a.submit("LTAIk", "after-stop", now, 600, [&](bool f, std::exception_ptr e) {
+    called = true;
+    EXPECT_FALSE(f);
+    ASSERT_TRUE(e);
+    try {
+      std::rethrow_exception(e);
+    } catch (const store::DbError& d) {
+      EXPECT_EQ(d.kind, store::DbError::Kind::Unavailable);
+    }
+  });
+  EXPECT_TRUE(called);  // at once, on the caller's thread
 }

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "api/nonce_ledger.hpp"
+#include "common/log.hpp"
 #include "iam/authorizer.hpp"
 #include "store/db.hpp"
 #include "store/crypto.hpp"
@@ -220,20 +221,48 @@ void read_rpc_request(const HttpRequest& req, RpcRequest& out) {
 RequestAuthenticator::RequestAuthenticator(iam::Authorizer* authz, int64_t window_seconds, NonceLedger* shared)
     : authz_(authz), window_(window_seconds), nonces_(2 * window_seconds), shared_(shared) {}
 
+namespace {
+ApiError nonce_used() {
+  return {"SignatureNonceUsed", 400,
+          "Specified signature nonce was used already: send a fresh random SignatureNonce with every request.", {}};
+}
+ApiError ledger_unreachable() {
+  return {"ServiceUnavailable", 503,
+          "The service is temporarily unavailable: the shared store cannot be reached to check the signature "
+          "nonce. Try again shortly.",
+          {}};
+}
+}  // namespace
+
 bool RequestAuthenticator::shared_first_use(std::string_view key_id, std::string_view nonce, int64_t now) {
   if (!shared_) return true;
   try {
     return shared_->first_use(key_id, nonce, now, 2 * window_);
   } catch (const store::DbError& e) {
-    if (e.kind == store::DbError::Kind::Unavailable)
-      fail("ServiceUnavailable", 503,
-           "The service is temporarily unavailable: the shared store cannot be reached to check the signature "
-           "nonce. Try again shortly.");
+    if (e.kind == store::DbError::Kind::Unavailable) throw ledger_unreachable();
     throw;
   }
 }
 
-Authentication RequestAuthenticator::authenticate(const HttpRequest& req, const RpcRequest& r, int64_t now) {
+void RequestAuthenticator::check_shared(const Authentication::SharedNonce& n,
+                                        std::function<void(std::optional<ApiError>)> done) {
+  if (!shared_) return done(std::nullopt);
+  shared_->submit(n.key_id, n.nonce, n.now, 2 * window_, [done = std::move(done)](bool fresh, std::exception_ptr error) {
+    if (!error) return fresh ? done(std::nullopt) : done(nonce_used());
+    try {
+      std::rethrow_exception(error);
+    } catch (const store::DbError& e) {
+      if (e.kind == store::DbError::Kind::Unavailable) return done(ledger_unreachable());
+      log::error("api: signature nonce check failed: {}", e.what());
+    } catch (const std::exception& e) {
+      log::error("api: signature nonce check failed: {}", e.what());
+    }
+    done(ApiError{"InternalError", 500, "The request processing has failed due to some unknown error.", {}});
+  });
+}
+
+Authentication RequestAuthenticator::authenticate(const HttpRequest& req, const RpcRequest& r, int64_t now,
+                                                  bool defer_shared) {
   Authentication out;
   out.params = r.query;
   // V1 signs the form body's parameters with the query's.
@@ -244,9 +273,11 @@ Authentication RequestAuthenticator::authenticate(const HttpRequest& req, const 
     const Credentials c = r.v3 && authorization ? verify.v3(req, r, *authorization) : verify.v1(req);
     // Remembered only once authentic, so that nobody can spend another key's nonces.
     // This node's cache first (no round trip); then every node's (PostgreSQL).
-    if (!nonces_.first_use(c.key_id, c.nonce, now) || !shared_first_use(c.key_id, c.nonce, now))
-      fail("SignatureNonceUsed", 400,
-           "Specified signature nonce was used already: send a fresh random SignatureNonce with every request.");
+    if (!nonces_.first_use(c.key_id, c.nonce, now)) throw nonce_used();
+    if (shared_ && defer_shared)
+      out.shared_nonce = Authentication::SharedNonce{c.key_id, c.nonce, now};
+    else if (!shared_first_use(c.key_id, c.nonce, now))
+      throw nonce_used();
   } catch (const ApiError& e) {
     out.error = e;
   }

@@ -11,6 +11,7 @@
 //                     laid out as its signing scheme puts them;
 //   RequestAuthenticator::authenticate  whether its signature is the key's.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -52,6 +53,14 @@ struct Authentication {
   // the signature is checked).
   std::string access_key_id, account_id;
   std::optional<ApiError> error;  // set: refused, answer this
+  // Set by authenticate(..., defer_shared = true) when the request passed
+  // everything but the shared nonce check, which the caller makes
+  // (RequestAuthenticator::check_shared) before it trusts the request.
+  struct SharedNonce {
+    std::string key_id, nonce;
+    int64_t now = 0;
+  };
+  std::optional<SharedNonce> shared_nonce;
 };
 
 class NonceLedger;
@@ -63,8 +72,13 @@ class RequestAuthenticator {
   // every node of a PostgreSQL store (nonce_ledger.hpp), asked after this
   // node's own cache.
   RequestAuthenticator(iam::Authorizer* authz, int64_t window_seconds, NonceLedger* shared = nullptr);
-  // `now`: the service clock (Unix seconds).
-  Authentication authenticate(const HttpRequest& req, const RpcRequest& r, int64_t now);
+  // `now`: the service clock (Unix seconds). `defer_shared`: leave the
+  // shared ledger's check to the caller (Authentication::shared_nonce).
+  Authentication authenticate(const HttpRequest& req, const RpcRequest& r, int64_t now, bool defer_shared = false);
+  // The deferred check: `done(error)` with no error when the nonce is new on
+  // every node, else SignatureNonceUsed or ServiceUnavailable (store out of
+  // reach). `done` is called once, possibly on the ledger's thread.
+  void check_shared(const Authentication::SharedNonce& n, std::function<void(std::optional<ApiError>)> done);
 
  private:
   bool shared_first_use(std::string_view key_id, std::string_view nonce, int64_t now);

@@ -108,28 +108,49 @@ RpcEndpoint::RpcEndpoint(RpcServices svc, RpcOptions opts)
       opts_(std::move(opts)) {}
 RpcEndpoint::~RpcEndpoint() = default;
 
-HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
-  const std::string request_id = new_request_id();
-  AuditEvent ev = api_call_event(*svc_.iam, request_id, req.peer);
-  if (const std::string* ua = req.header("user-agent")) ev.user_agent = ua->substr(0, 256);
+// A signed call between its two stages: begin() reads and authenticates it,
+// complete() runs it; between them, on PostgreSQL, the shared nonce check
+// (handle_async waits for it without holding a thread).
+struct RpcEndpoint::Pending {
+  std::string request_id, peer;
+  AuditEvent ev;
   RpcRequest rr;
-  // The audit record lists the query's parameters until authentication says
-  // which parameters the call has.
   Authentication auth;
-  const Params* audited = &rr.query;
-  auto finish = [&](HttpResponse r) {
-    audit_call(svc_.audit, ev, rr.action, rr.version, *audited);
-    return r;
-  };
+  bool authenticated = false;  // the audit record lists auth.params, else rr.query
+  const Operation* op = nullptr;
+};
 
+HttpResponse RpcEndpoint::finish(Pending& p, HttpResponse r) {
+  audit_call(svc_.audit, p.ev, p.rr.action, p.rr.version, p.authenticated ? p.auth.params : p.rr.query);
+  return r;
+}
+
+HttpResponse RpcEndpoint::refuse(Pending& p, const std::function<HttpResponse()>& stage) {
   try {
+    return stage();
+  } catch (const ApiError& e) {
+    return finish(p, refusal(e, p.request_id, opts_.host_id, p.ev));
+  } catch (const std::exception& e) {
+    log::error("api: {} {} failed: {}", p.rr.version, p.rr.action, e.what());
+    return finish(p, refusal(ApiError{"InternalError", 500, "The request processing has failed due to some unknown error."},
+                             p.request_id, opts_.host_id, p.ev));
+  }
+}
+
+std::optional<HttpResponse> RpcEndpoint::begin(const HttpRequest& req, Pending& p, bool defer_nonce) {
+  p.request_id = new_request_id();
+  p.peer = req.peer;
+  p.ev = api_call_event(*svc_.iam, p.request_id, req.peer);
+  if (const std::string* ua = req.header("user-agent")) p.ev.user_agent = ua->substr(0, 256);
+  bool deferred = false;
+  HttpResponse r = refuse(p, [&] {
     if (req.path != "/")
       fail("InvalidAction.NotFound", 404, "Specified api is not found: the RPC endpoint is \"/\", not \"" + req.path + "\".");
     if (req.method != "GET" && req.method != "POST")
       fail("UnsupportedHTTPMethod", 405, "Use GET (parameters in the query string) or POST (form body).");
-    read_rpc_request(req, rr);
-    const std::string& version = rr.version;
-    const std::string& action = rr.action;
+    read_rpc_request(req, p.rr);
+    const std::string& version = p.rr.version;
+    const std::string& action = p.rr.action;
     if (version.empty()) fail("MissingVersion", 400, "Version is mandatory for this action.");
     if (action.empty()) fail("MissingAction", 400, "Action is mandatory for this action.");
     const Registry& reg = all_operations();
@@ -137,27 +158,50 @@ HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
       fail("InvalidVersion", 400,
            "Specified parameter Version is not valid: \"" + version + "\" is no product's API version here (" +
                versions_served(reg) + ").");
-    ev.event_source = event_source(reg.product_of(version));
-    const Operation* op = reg.find(version, action);
-    if (!op)
+    p.ev.event_source = event_source(reg.product_of(version));
+    p.op = reg.find(version, action);
+    if (!p.op)
       fail("InvalidAction.NotFound", 404,
            "Specified api is not found, please check your url and method: " + reg.product_of(version) + " " +
                version + " has no action \"" + action + "\".");
 
-    auth = impl_->auth.authenticate(req, rr, svc_.iam->now());
-    audited = &auth.params;
-    ev.account_id = auth.account_id;
-    ev.access_key_id = auth.access_key_id;
-    if (auth.principal) set_audit_identity(ev, *auth.principal);
-    if (auth.error) throw *auth.error;
-    return finish(answer(run(*op, *auth.principal, auth.params, req.peer, request_id)));
-  } catch (const ApiError& e) {
-    return finish(refusal(e, request_id, opts_.host_id, ev));
-  } catch (const std::exception& e) {
-    log::error("api: {} {} failed: {}", rr.version, rr.action, e.what());
-    return finish(refusal(ApiError{"InternalError", 500, "The request processing has failed due to some unknown error."},
-                          request_id, opts_.host_id, ev));
-  }
+    p.auth = impl_->auth.authenticate(req, p.rr, svc_.iam->now(), defer_nonce);
+    p.authenticated = true;
+    p.ev.account_id = p.auth.account_id;
+    p.ev.access_key_id = p.auth.access_key_id;
+    if (p.auth.principal) set_audit_identity(p.ev, *p.auth.principal);
+    if (p.auth.error) throw *p.auth.error;
+    if (p.auth.shared_nonce) {
+      deferred = true;
+      return HttpResponse{};
+    }
+    return finish(p, answer(run(*p.op, *p.auth.principal, p.auth.params, p.peer, p.request_id)));
+  });
+  if (deferred) return std::nullopt;
+  return r;
+}
+
+HttpResponse RpcEndpoint::complete(Pending& p, const std::optional<ApiError>& nonce_refused) {
+  return refuse(p, [&] {
+    if (nonce_refused) throw *nonce_refused;
+    return finish(p, answer(run(*p.op, *p.auth.principal, p.auth.params, p.peer, p.request_id)));
+  });
+}
+
+HttpResponse RpcEndpoint::handle(const HttpRequest& req) {
+  Pending p;
+  if (auto r = begin(req, p, false)) return std::move(*r);
+  return complete(p, std::nullopt);  // not reached: nothing is deferred
+}
+
+void RpcEndpoint::handle_async(const HttpRequest& req, HttpResponder respond) {
+  auto p = std::make_shared<Pending>();
+  if (auto r = begin(req, *p, true)) return respond(std::move(*r));
+  // Signed by a known key, new to this node: run it once every node's ledger
+  // says the nonce is new (one round trip per batch of requests).
+  impl_->auth.check_shared(*p->auth.shared_nonce, [this, p, respond](std::optional<ApiError> refused) {
+    respond.run([this, p, refused = std::move(refused)] { return complete(*p, refused); });
+  });
 }
 
 namespace {
@@ -274,13 +318,13 @@ HttpResponse RpcEndpoint::invoke(const iam::Principal& who, std::string_view pro
 
 std::shared_ptr<RpcEndpoint> register_rpc(HttpServer& http, RpcServices svc, RpcOptions opts) {
   auto ep = std::make_shared<RpcEndpoint>(svc, std::move(opts));
-  http.route("/", [ep](const HttpRequest& r) {
+  http.route_async("/", [ep](const HttpRequest& r, HttpResponder respond) {
     // A person opening the server's address in a browser: send them to the console.
     // Every RPC call carries parameters (V1) or x-acs-action (V3), so none is caught here.
     if (r.method == "GET" && r.query.empty() && r.body.empty() && !r.header("x-acs-action") &&
         !r.header("authorization"))
-      return HttpResponse{302, "text/plain", {{"Location", "/console/"}}, "See /console/\n"};
-    return ep->handle(r);
+      return respond(HttpResponse{302, "text/plain", {{"Location", "/console/"}}, "See /console/\n"});
+    ep->handle_async(r, std::move(respond));
   });
   // Requests refused before a handler saw them (413 oversized, 400 malformed)
   // are audited too: who sent them is unknown, so they belong to no account and

@@ -206,6 +206,10 @@ class RpcEndpoint {
   RpcEndpoint(RpcServices svc, RpcOptions opts = {});
   ~RpcEndpoint();
   HttpResponse handle(const HttpRequest& req);
+  // The same, answering through `respond`: with a shared nonce ledger
+  // (PostgreSQL) the call runs once the ledger answers, and no HTTP thread
+  // waits for that meanwhile; otherwise it is answered before this returns.
+  void handle_async(const HttpRequest& req, HttpResponder respond);
   // Runs one operation for a principal authenticated some other way (a console
   // session): the same rate limits, authorization, validation, response and
   // audit as a signed call, without the signature checks. The audit record has
@@ -223,6 +227,12 @@ class RpcEndpoint {
   // Rate limit, run, authorization check: the part shared by handle() and invoke().
   std::string run(const Operation& op, const iam::Principal& who, const Params& params, const std::string& source_ip,
                   const std::string& request_id, bool from_console = false);
+
+  struct Pending;
+  std::optional<HttpResponse> begin(const HttpRequest& req, Pending& p, bool defer_nonce);  // nullopt: deferred
+  HttpResponse complete(Pending& p, const std::optional<ApiError>& nonce_refused);
+  HttpResponse refuse(Pending& p, const std::function<HttpResponse()>& stage);  // ApiError -> the cloud's answer
+  HttpResponse finish(Pending& p, HttpResponse r);                              // audits it
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

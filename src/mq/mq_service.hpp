@@ -84,6 +84,10 @@ struct InstanceState {
   std::vector<CustomPermission> permissions;
   std::set<std::string, std::less<>> blacklist;
   InstanceCerts certs;  // CA and device certificates (issue 18; mq_certs.cpp)
+  // Tags (mq_tags.cpp), by key: the instance's own, and its groups' by group id.
+  // In the snapshot so that ListInstances and ListGroupId make no round trip.
+  std::vector<Tag> tags;
+  std::map<std::string, std::vector<Tag>, std::less<>> group_tags;
   const CustomIdentity* find_identity(IdentityType t, std::string_view name) const;
 };
 

@@ -48,6 +48,24 @@ void MqService::reload_locked() {
       if (auto* i = inst(q.text(0))) i->groups.emplace(q.text(1), MemberInfo{q.text(2), q.int64(3)});
   }
   {
+    // Instance tags by instance id; group tags by "<instance id>/<group id>".
+    auto q = db.query("SELECT account_id, resource_type, resource_id, tag_key, tag_value FROM mq_tags "
+                      "ORDER BY resource_id, tag_key");
+    while (q.step()) {
+      const std::string type = q.text(1), rid = q.text(2);
+      const bool group = type == "group";
+      const size_t slash = group ? rid.find('/') : std::string::npos;
+      if (group && slash == std::string::npos) continue;
+      auto* i = inst(group ? rid.substr(0, slash) : rid);
+      if (!i || i->inst.account_id != q.text(0)) continue;
+      Tag t{q.text(3), q.text(4)};
+      if (group)
+        i->group_tags[rid.substr(slash + 1)].push_back(std::move(t));
+      else if (type == "instance")
+        i->tags.push_back(std::move(t));
+    }
+  }
+  {
     auto q = db.query("SELECT instance_id, client_id, key_id, secret, created_ms, updated_ms FROM mq_device_credentials");
     while (q.step()) {
       auto* i = inst(q.text(0));

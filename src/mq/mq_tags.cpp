@@ -1,4 +1,6 @@
-// Tags of instances (resource type "instance"): tag, untag, list with filters.
+// Tags of instances (resource type "instance"): tag, untag, list with filters;
+// and of groups (SetGroupTags / GroupTags). Reads come from the MQ snapshot
+// once the change feed is drained (mq_snapshot.cpp), else from the store.
 #include <algorithm>
 #include "mq/internal.hpp"
 
@@ -60,13 +62,23 @@ Result<std::vector<TagResource>> MqService::ListTagResources(std::string_view ac
   if (resource_type != "instance" && resource_type != "INSTANCE")
     return bad("ResourceType", "The resource type must be \"instance\".");
   return guarded([&]() -> Result<std::vector<TagResource>> {
-    std::lock_guard lk(store_->mutex());
     std::vector<TagResource> all;
-    auto q = store_->db().query(
-        "SELECT resource_id, tag_key, tag_value FROM mq_tags WHERE account_id = ? AND resource_type = 'instance' "
-        "ORDER BY resource_id, tag_key",
-        account_id);
-    while (q.step()) all.push_back(TagResource{"instance", q.text(0), Tag{q.text(1), q.text(2)}});
+    if (auto st = current_state(account_id)) {
+      // From the snapshot (no round trip; see list_members), in the store's order.
+      for (const auto& [id, in] : st->instances)
+        if (in.inst.account_id == account_id)
+          for (const auto& t : in.tags) all.push_back(TagResource{"instance", id, t});
+      std::sort(all.begin(), all.end(), [](const TagResource& a, const TagResource& b) {
+        return a.resource_id != b.resource_id ? a.resource_id < b.resource_id : a.tag.key < b.tag.key;
+      });
+    } else {
+      std::lock_guard lk(store_->mutex());
+      auto q = store_->db().query(
+          "SELECT resource_id, tag_key, tag_value FROM mq_tags WHERE account_id = ? AND resource_type = 'instance' "
+          "ORDER BY resource_id, tag_key",
+          account_id);
+      while (q.step()) all.push_back(TagResource{"instance", q.text(0), Tag{q.text(1), q.text(2)}});
+    }
     std::vector<TagResource> out;
     for (const auto& t : all) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), t.resource_id) == ids.end()) continue;
@@ -116,6 +128,9 @@ Status MqService::SetGroupTags(std::string_view account_id, std::string_view ins
 Result<std::map<std::string, std::vector<Tag>>> MqService::GroupTags(std::string_view account_id,
                                                                      std::string_view instance_id) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
+  if (auto st = current_state(account_id))
+    if (const InstanceState* in = st->instance(instance_id))
+      return std::map<std::string, std::vector<Tag>>(in->group_tags.begin(), in->group_tags.end());
   return guarded([&]() -> Result<std::map<std::string, std::vector<Tag>>> {
     std::lock_guard lk(store_->mutex());
     std::map<std::string, std::vector<Tag>> out;

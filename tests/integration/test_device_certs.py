@@ -101,6 +101,20 @@ def verification_cert(d, code, ca="root", name="verify"):
     return read(d, f"{name}.pem")
 
 
+def connect_packet(cid, user, password):
+    """An MQTT 3.1.1 CONNECT (clean session, keep alive 30) with a username and password."""
+    def utf8(v):
+        b = v.encode()
+        return len(b).to_bytes(2, "big") + b
+    body = utf8("MQTT") + bytes([4, 0xC2]) + (30).to_bytes(2, "big") + utf8(cid) + utf8(user) + utf8(password)
+    n, rem = len(body), b""
+    while True:
+        d, n = n % 128, n // 128
+        rem += bytes([d | (0x80 if n else 0)])
+        if not n:
+            return b"\x10" + rem + body
+
+
 def serial_of(d, name):
     out = subprocess.run(["openssl", "x509", "-in", os.path.join(d, f"{name}.pem"), "-noout", "-serial"],
                          capture_output=True, text=True, check=True).stdout
@@ -253,6 +267,50 @@ class MutualTls(TenantTestCase):
                           DeviceSn=sn)
         self.assertEqual(status, 200)
         self.assertEqual(self.device("rev3", "dev_root2").rc, 0)
+
+    def raw_cycle(self, device, ctx, session=None):
+        """TLS (resuming `session` if given), MQTT 3.1.1 CONNECT; returns (CONNACK code or None,
+        whether the session was resumed, the session to resume next time)."""
+        import socket
+        import ssl
+        t = self.t
+        cid = t.cid(device)
+        with socket.create_connection((HOST, self.b.mqtts_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, session=session) as s:
+                s.sendall(connect_packet(cid, t.sig_user(t.key_id), sign(t.secret, cid)))
+                ack = b""
+                try:
+                    while len(ack) < 4:
+                        chunk = s.recv(4 - len(ack))
+                        if not chunk:
+                            break
+                        ack += chunk
+                except (ssl.SSLError, OSError):
+                    pass
+                reused = s.session_reused
+                code = ack[3] if len(ack) == 4 else None
+                if code == 0:
+                    s.sendall(b"\xe0\x00")
+                return code, reused, s.session
+
+    def test_resumed_session_keeps_the_chain_through_an_intermediate(self):
+        # A device issued by the intermediate resumes its TLS session: the server
+        # still has the chain its CONNECT is checked against (a stateless TLS 1.2
+        # ticket carries only the device's own certificate, so the resumed CONNECT
+        # was refused as chaining to no registered CA).
+        import ssl
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.minimum_version = ctx.maximum_version = version
+            ctx.load_cert_chain(os.path.join(self.pki, "dev_inter_chain.pem"), os.path.join(self.pki, "dev_inter.key"))
+            code, reused, session = self.raw_cycle(f"res{version.name}a", ctx)
+            self.assertEqual((code, reused), (0, False), version)
+            self.assertIsNotNone(session, version)
+            code, reused, _ = self.raw_cycle(f"res{version.name}b", ctx, session)
+            self.assertTrue(reused, f"{version}: the session was not resumed")
+            self.assertEqual(code, 0, f"{version}: a resumed device was refused (CONNACK {code})")
 
     def test_z_ca_inactivation_and_deletion(self):
         t = self.t

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -74,7 +76,58 @@ TlsContext::TlsContext(const std::string& cert_file, const std::string& key_file
     // certificate it presents. peer_verified() keeps its meaning: verified
     // against the listener's CA file, if there is one.
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    SSL_CTX_set_client_hello_cb(ctx_, &TlsContext::on_client_hello, this);
   }
+}
+
+namespace {
+// The first host_name of a ClientHello's server_name extension (RFC 6066 §3).
+std::string_view host_name_of(const unsigned char* p, size_t len) {
+  if (len < 2) return {};
+  size_t list = (size_t(p[0]) << 8) | p[1];
+  p += 2;
+  len -= 2;
+  if (list > len) return {};
+  while (list >= 3) {
+    const unsigned type = p[0];
+    const size_t n = (size_t(p[1]) << 8) | p[2];
+    if (n > list - 3) return {};
+    if (type == TLSEXT_NAMETYPE_host_name) return {reinterpret_cast<const char*>(p + 3), n};
+    p += 3 + n;
+    list -= 3 + n;
+  }
+  return {};
+}
+}  // namespace
+
+// Issue 18, "or chosen by SNI": a client that names a mutual-TLS instance in
+// its SNI has its certificate verified against that instance's CAs here, in
+// the handshake (no certificate, another CA, expired: a TLS alert, no
+// CONNECT). The CONNECT still goes through the instance's full check (CA and
+// device status, registration, audit). Without such a name, nothing changes.
+int TlsContext::on_client_hello(SSL* ssl, int*, void* arg) {
+  const auto* self = static_cast<const TlsContext*>(arg);
+  const unsigned char* ext = nullptr;
+  size_t len = 0;
+  if (!self->selector_ || SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len) != 1)
+    return SSL_CLIENT_HELLO_SUCCESS;
+  const std::string_view name = host_name_of(ext, len);
+  if (name.empty() || name.size() > 253) return SSL_CLIENT_HELLO_SUCCESS;
+  std::shared_ptr<X509_STORE> store = self->selector_(name);
+  if (!store) return SSL_CLIENT_HELLO_SUCCESS;
+  SSL_set1_verify_cert_store(ssl, store.get());
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);  // a registered intermediate anchors, as at CONNECT
+  X509_VERIFY_PARAM_set_depth(param, 8);
+  // OpenSSL's own verdict (the context's accept-all callback stays unless replaced: null keeps it).
+  SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, [](int ok, X509_STORE_CTX*) { return ok; });
+  // A session is resumed only under the same name: one made where nothing was
+  // verified at the handshake must not skip this check.
+  unsigned char sid[SSL_MAX_SID_CTX_LENGTH] = "sluice-sni:";
+  const size_t h = std::hash<std::string_view>()(name);
+  std::memcpy(sid + 11, &h, sizeof h);
+  SSL_set_session_id_context(ssl, sid, 11 + sizeof h);
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }

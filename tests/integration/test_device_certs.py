@@ -312,6 +312,50 @@ class MutualTls(TenantTestCase):
             self.assertTrue(reused, f"{version}: the session was not resumed")
             self.assertEqual(code, 0, f"{version}: a resumed device was refused (CONNACK {code})")
 
+    def sni_cycle(self, device, cert, server_name, chain=None):
+        """TLS 1.2 and 1.3 with `server_name` as SNI, then an MQTT 3.1.1 CONNECT. Per version:
+        the CONNACK code, or the TLS error that ended the connection before any CONNACK."""
+        import ssl
+        out = []
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.minimum_version = ctx.maximum_version = version
+            if cert:
+                ctx.load_cert_chain(os.path.join(self.pki, f"{chain or cert}.pem"), os.path.join(self.pki, f"{cert}.key"))
+            t = self.t
+            cid = t.cid(f"{device}{version.name[-1]}")
+            import socket
+            try:
+                with socket.create_connection((HOST, self.b.mqtts_port), timeout=10) as raw:
+                    with ctx.wrap_socket(raw, server_hostname=server_name) as s:
+                        s.sendall(connect_packet(cid, t.sig_user(t.key_id), sign(t.secret, cid)))
+                        ack = s.recv(4)
+                        out.append(ack[3] if len(ack) == 4 else "closed")
+            except ssl.SSLError as e:
+                out.append(e.reason or str(e))
+            except OSError as e:
+                out.append(type(e).__name__)
+        return out
+
+    def test_sni_naming_the_instance_checks_the_certificate_in_the_handshake(self):
+        # A client whose SNI names the instance (<instance id>.mqtt.<domain>, any case) has its
+        # certificate verified against the instance's CAs in the TLS handshake: without one,
+        # or from another CA, the handshake fails with a TLS alert and no CONNECT is read.
+        # Before, the handshake completed and the CONNECT was refused (CONNACK 5).
+        sni = f"{self.t.instance.upper()}.mqtt.example.com"
+        self.assertEqual(self.sni_cycle("sni-ok", "dev_inter", sni, chain="dev_inter_chain"), [0, 0])
+        for device, cert, alert in (("sni-none", None, ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE")),
+                                    ("sni-wrong", "wrong", ("UNKNOWN_CA",)),
+                                    ("sni-trunc", "dev_inter", ("UNKNOWN_CA",))):
+            for got in self.sni_cycle(device, cert, sni):
+                self.assertIsInstance(got, str, f"{device}: the handshake completed (CONNACK {got})")
+                self.assertTrue(any(a in got.upper() for a in alert), f"{device}: {got}")
+        # A name that is no instance, or an IP address (no SNI): the CONNECT decides, as before.
+        self.assertEqual(self.sni_cycle("sni-other", "wrong", "nothing.mqtt.example.com"), [5, 5])
+        self.assertEqual(self.sni_cycle("sni-ip", "wrong", None), [5, 5])
+
     def test_z_ca_inactivation_and_deletion(self):
         t = self.t
         c = self.device("ca1", "dev_root")

@@ -1,6 +1,7 @@
 // The console's Certificates page of an instance (issue 18), in Debian's
 // chromium against the real server: the registration code shown is the one a
-// verification certificate (made here with openssl) must carry; the CA is
+// verification certificate (made here with openssl) must carry; the instance
+// is switched from one-way to mutual TLS on the page; the CA is
 // registered through the form and listed, deactivated and activated again; a
 // device connecting with mosquitto_pub over mutual TLS appears with its status
 // and last connection; the device certificate is deactivated and deleted, then
@@ -60,7 +61,6 @@ test('console: Certificates page — register a CA with the code shown, devices,
     const inst = (await mq.request('CreateInstance', { InstanceName: 'devices' }, post)).InstanceId;
     await mq.request('CreateTopic', { InstanceId: inst, Topic: 'Sensors' }, post);
     await mq.request('CreateGroupId', { InstanceId: inst, GroupId: 'GID_dev' }, post);
-    await mq.request('UpdateInstance', { InstanceId: inst, TlsAuthMode: 'mutual' }, post);
 
     await page.goto(base);
     await page.waitForSelector('main[data-ready="signin"]');
@@ -74,6 +74,13 @@ test('console: Certificates page — register a CA with the code shown, devices,
     const certsUrl = `${base}instances/${encodeURIComponent(inst)}/certificates`;
     await page.goto(certsUrl);
     await page.waitForSelector('main[data-ready="certificates"]');
+    // The instance is one-way; switched to mutual on this page.
+    await page.getByTestId('tls-auth-mode-current').getByText('one-way', { exact: true }).waitFor();
+    await page.getByLabel('TLS authentication mode').selectOption('mutual');
+    await page.getByRole('button', { name: 'Save TLS mode' }).click();
+    await page.getByTestId('tls-auth-mode-current').getByText('mutual', { exact: true }).waitFor();
+    const listed = (await mq.request('ListInstances', {}, post)).Instances.find((i) => i.InstanceId === inst);
+    assert.equal(listed.Settings.TlsAuthMode, 'mutual');
     const cas = page.getByRole('table', { name: 'CA certificates' });
     const devices = page.getByRole('table', { name: 'Device certificates' });
     await cas.getByText('No CA certificate is registered on this instance.').waitFor();

@@ -91,6 +91,13 @@ def worker(port, cert, key, user_fmt, secret, seconds, wid, out):
     out.put((n, fails))
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(port, cert, key, user, secret, seconds, workers):
     q = mp.Queue()
     ps = [mp.Process(target=worker, args=(port, cert, key, user, secret, seconds, i, q)) for i in range(workers)]
@@ -101,7 +108,7 @@ def run(port, cert, key, user, secret, seconds, workers):
         p.join()
     ok = sum(r[0] for r in res)
     bad = sum(r[1] for r in res)
-    return ok / seconds, bad
+    return ok / seconds, bad, ok
 
 
 def main():
@@ -134,39 +141,58 @@ def main():
                 "allow_anonymous true\npersistence false\nlog_type error\n")
     mos = subprocess.Popen([os.environ.get("MOSQUITTO_BIN", "/usr/sbin/mosquitto"), "-c", conf],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows = {"mosquitto (require_certificate true)": [], "sluice, mutual instance": [],
-            "sluice, one-way instance (same certificate)": []}
+    names = ("mosquitto (require_certificate true)", "sluice, mutual instance",
+             "sluice, one-way instance (same certificate)")
+    rows = {k: [] for k in names}
+    cpu = {k: [] for k in names}  # broker CPU microseconds per completed cycle
+    perf_out = os.environ.get("BENCH_PERF")  # profile Sluice's mutual row once: perf record -g
     try:
         deadline = time.monotonic() + 10
         while not harness.port_open(mport) and time.monotonic() < deadline:
             time.sleep(0.05)
-        for _ in range(rounds):
-            for name, args in (
-                ("mosquitto (require_certificate true)", (mport, None, None)),
-                ("sluice, mutual instance", (b.mqtts_port, t.sig_user(t.key_id), t.secret)),
-                ("sluice, one-way instance (same certificate)",
-                 (b.mqtts_port, f"Signature|{t.key_id}|{one_way}", t.secret)),
-            ):
-                rate, bad = run(args[0], cert, key, args[1], args[2], seconds, workers)
+        for r in range(rounds):
+            order = [
+                (names[0], (mport, None, None), mos.pid),
+                (names[1], (b.mqtts_port, t.sig_user(t.key_id), t.secret), b.pid),
+                (names[2], (b.mqtts_port, f"Signature|{t.key_id}|{one_way}", t.secret), b.pid),
+            ]
+            if r % 2:  # interleave: half the rounds start with Sluice
+                order.reverse()
+            for name, args, pid in order:
+                perf = None
+                if perf_out and r == 0 and name == names[1]:
+                    perf = subprocess.Popen(["perf", "record", "-g", "-q", "-o", perf_out, "-p", str(pid)],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(0.5)
+                c0 = cpu_seconds(pid)
+                rate, bad, ok = run(args[0], cert, key, args[1], args[2], seconds, workers)
+                used = cpu_seconds(pid) - c0
+                if perf:
+                    perf.send_signal(2)
+                    perf.wait()
                 if bad:
                     print(f"warning: {name}: {bad} failed cycles", file=sys.stderr)
                 rows[name].append(rate)
+                cpu[name].append(used / ok * 1e6 if ok else float("nan"))
     finally:
         mos.terminate()
         mos.wait()
         b.stop()
         subprocess.run(["rm", "-rf", pki, mdir])
     med = {k: statistics.median(v) for k, v in rows.items()}
-    m = med["mosquitto (require_certificate true)"] or float("nan")
-    print(f"| broker | handshakes + CONNECT/CONNACK per second (median of {rounds}, {workers} client processes) "
-          "| ratio to mosquitto |")
-    print("|---|---|---|")
-    for k, v in med.items():
-        print(f"| {k} | {v:.0f} ({', '.join(f'{x:.0f}' for x in rows[k])}) | {v / m:.2f} |")
-    mu, ow = med["sluice, mutual instance"], med["sluice, one-way instance (same certificate)"]
-    print(f"\nadded per CONNECT by the certificate check (1/mutual - 1/one-way, client-paced): "
-          f"{(1 / mu - 1 / ow) * 1e6 * workers:.0f} us of wall time per cycle per client")
-
+    mcpu = {k: statistics.median(v) for k, v in cpu.items()}
+    m = med[names[0]] or float("nan")
+    mc = mcpu[names[0]] or float("nan")
+    print(f"| broker | cycles per second (median of {rounds}, {workers} client processes) | ratio "
+          "| broker CPU per cycle, us (median) | CPU ratio (mosquitto / this) |")
+    print("|---|---|---|---|---|")
+    for k in names:
+        v = med[k]
+        print(f"| {k} | {v:.0f} ({', '.join(f'{x:.0f}' for x in rows[k])}) | {v / m:.2f} "
+              f"| {mcpu[k]:.0f} ({', '.join(f'{x:.0f}' for x in cpu[k])}) | {mc / mcpu[k]:.2f} |")
+    mu, ow = med[names[1]], med[names[2]]
+    print(f"\nadded per CONNECT by the certificate check: broker CPU {mcpu[names[1]] - mcpu[names[2]]:.0f} us; "
+          f"wall (1/mutual - 1/one-way, client-paced) {(1 / mu - 1 / ow) * 1e6 * workers:.0f} us per cycle per client")
 
 if __name__ == "__main__":
     main()

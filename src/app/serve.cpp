@@ -28,6 +28,7 @@
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
 #include "iam/iam_service.hpp"
+#include "mq/cert_auth.hpp"
 #include "mq/mq_access.hpp"
 #include "mq/mq_service.hpp"
 #include "mq/signature.hpp"
@@ -412,6 +413,13 @@ int serve(Config cfg) {
   }
 
   net::Server server(cfg.mqtt, broker, *access);
+  // Issue 18: a TLS client whose SNI names a mutual-TLS instance has its
+  // certificate verified against that instance's CAs in the handshake.
+  if (mq)
+    server.set_client_ca_selector([m = mq.get()](std::string_view name) -> std::shared_ptr<x509_store_st> {
+      const auto st = m->state();
+      return st ? mq::handshake_trust(*st, name) : nullptr;
+    });
   server.set_persistence(node ? &node->durability() : static_cast<broker::Persistence*>(persist.get()));
   api::HttpServer http(cfg.http);
   // The nonce ledger's callbacks answer this server's requests: the ledger

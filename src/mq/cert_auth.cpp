@@ -1,5 +1,7 @@
 #include "mq/cert_auth.hpp"
 
+#include <cctype>
+
 #include "mq/mq_service.hpp"
 
 namespace sluice::mq {
@@ -52,6 +54,18 @@ bool device_certificate_still_valid(const InstanceState& inst, const std::string
   if (!d) return *why = "device certificate " + sn + " was deleted", false;
   if (!d->active) return *why = "device certificate " + sn + " was inactivated", false;
   return true;
+}
+
+std::shared_ptr<x509_store_st> handshake_trust(const MqState& state, std::string_view server_name) {
+  const std::string_view label = server_name.substr(0, server_name.find('.'));
+  if (label.empty() || label.size() > 64) return nullptr;
+  std::string id(label);
+  for (auto& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // DNS names ignore case
+  const InstanceState* inst = state.instance(id);
+  if (!inst || !inst->inst.settings.mutual_tls) return nullptr;
+  const auto& trust = inst->certs.trust;
+  if (!trust || trust->empty()) return nullptr;
+  return std::shared_ptr<x509_store_st>(trust, trust->native());  // shares the trust store's lifetime
 }
 
 }  // namespace sluice::mq

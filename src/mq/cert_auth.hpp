@@ -6,7 +6,9 @@
 // presented reaches here in ConnectInfo and is checked against the CAs of the
 // instance the CONNECT names.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "broker/access.hpp"
 #include "mq/x509.hpp"
@@ -14,6 +16,7 @@
 namespace sluice::mq {
 
 struct InstanceState;
+struct MqState;
 
 struct CertAdmission {
   bool ok = false;
@@ -32,5 +35,14 @@ CertAdmission check_device_certificate(const broker::ConnectInfo& info, const In
 // and active. False with `why` otherwise.
 bool device_certificate_still_valid(const InstanceState& inst, const std::string& ca_sn, const std::string& sn,
                                     std::string* why);
+
+// The CAs a TLS handshake verifies a client certificate against when its SNI
+// names an instance (issue 18, "or chosen by SNI"): the server name's first
+// label is an instance id, as in the cloud's endpoints
+// (<instance id>.mqtt.aliyuncs.com; Custom mode reads it the same way), and
+// that instance is mutual with at least one CA registered. Null otherwise (the
+// handshake then checks nothing and the CONNECT decides). The pointer keeps
+// the instance's trust store alive.
+std::shared_ptr<x509_store_st> handshake_trust(const MqState& state, std::string_view server_name);
 
 }  // namespace sluice::mq

@@ -76,6 +76,8 @@ class TrustStore {
   // chain_der: the client's certificate first, then whatever it sent with it.
   Verdict verify(std::span<const std::string> chain_der, int64_t now_ms) const;
   bool empty() const { return count_ == 0; }
+  // The CAs as OpenSSL's store, for a TLS handshake to verify against (net/tls.cpp).
+  x509_store_st* native() const { return store_; }
 
  private:
   Verdict verify_uncached(std::span<const std::string> chain_der, int64_t now_ms, int64_t* from_ms,

@@ -39,6 +39,9 @@ void Server::start() {
       throw std::runtime_error("TLS listeners need tls_cert and tls_key");
     tls_ = std::make_unique<TlsContext>(opts_.tls_cert, opts_.tls_key, opts_.tls_ca,
                                         opts_.tls_require_client_cert);
+    // Unless the listener's own CA decides (tls_require_client_cert).
+    if (client_ca_selector_ && !(opts_.tls_require_client_cert && !opts_.tls_ca.empty()))
+      tls_->set_client_ca_selector(client_ca_selector_);
   }
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
   const std::pair<Transport, int> wanted[] = {{Transport::Tcp, opts_.mqtt_port},

@@ -12,6 +12,7 @@
 #include "broker/broker.hpp"
 #include "broker/dispatch.hpp"
 #include "net/options.hpp"
+#include "net/tls.hpp"
 
 namespace sluice::net {
 
@@ -56,6 +57,9 @@ class Server final : public broker::Dispatcher {
   broker::Broker& broker() { return broker_; }
   broker::AccessControl& access() { return access_; }
   const TlsContext* tls() const { return tls_.get(); }
+  // Issue 18: client certificates checked at the TLS handshake when the SNI
+  // names a mutual-TLS instance (net/tls.hpp). Set before start().
+  void set_client_ca_selector(ClientCaSelector s) { client_ca_selector_ = std::move(s); }
 
   // Durable state: acks wait for it when it says so (set before start()).
   void set_persistence(broker::Persistence* p) { persist_ = p; }
@@ -77,6 +81,7 @@ class Server final : public broker::Dispatcher {
   broker::Broker& broker_;
   broker::AccessControl& access_;
   std::unique_ptr<TlsContext> tls_;
+  ClientCaSelector client_ca_selector_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   int ports_[4] = {-1, -1, -1, -1};

@@ -2,6 +2,7 @@
 // TLS over memory BIOs: the event loop owns the socket, OpenSSL only
 // transforms bytes. This keeps TLS connections on the same loop, buffers and
 // write coalescing as plain ones.
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,8 +11,16 @@
 struct ssl_ctx_st;
 struct ssl_st;
 struct bio_st;
+struct x509_store_st;
 
 namespace sluice::net {
+
+// The CAs a client certificate is verified against during the handshake when
+// the client's SNI (server name) asks for it; null: no check at the handshake
+// (the listener's own settings apply). Called on the event loops, once per
+// handshake that sends a server name; the store is up-referenced by the
+// connection, so the pointer need only live through the call.
+using ClientCaSelector = std::function<std::shared_ptr<x509_store_st>(std::string_view server_name)>;
 
 class TlsContext {
  public:
@@ -23,9 +32,13 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
   ssl_ctx_st* native() const { return ctx_; }
+  // Set before the listeners accept (Server::start).
+  void set_client_ca_selector(ClientCaSelector s) { selector_ = std::move(s); }
 
  private:
+  static int on_client_hello(ssl_st* ssl, int* alert, void* self);
   ssl_ctx_st* ctx_ = nullptr;
+  ClientCaSelector selector_;
 };
 
 class TlsSession {

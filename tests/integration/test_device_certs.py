@@ -101,6 +101,20 @@ def verification_cert(d, code, ca="root", name="verify"):
     return read(d, f"{name}.pem")
 
 
+def connect_packet(cid, user, password):
+    """An MQTT 3.1.1 CONNECT (clean session, keep alive 30) with a username and password."""
+    def utf8(v):
+        b = v.encode()
+        return len(b).to_bytes(2, "big") + b
+    body = utf8("MQTT") + bytes([4, 0xC2]) + (30).to_bytes(2, "big") + utf8(cid) + utf8(user) + utf8(password)
+    n, rem = len(body), b""
+    while True:
+        d, n = n % 128, n // 128
+        rem += bytes([d | (0x80 if n else 0)])
+        if not n:
+            return b"\x10" + rem + body
+
+
 def serial_of(d, name):
     out = subprocess.run(["openssl", "x509", "-in", os.path.join(d, f"{name}.pem"), "-noout", "-serial"],
                          capture_output=True, text=True, check=True).stdout
@@ -253,6 +267,94 @@ class MutualTls(TenantTestCase):
                           DeviceSn=sn)
         self.assertEqual(status, 200)
         self.assertEqual(self.device("rev3", "dev_root2").rc, 0)
+
+    def raw_cycle(self, device, ctx, session=None):
+        """TLS (resuming `session` if given), MQTT 3.1.1 CONNECT; returns (CONNACK code or None,
+        whether the session was resumed, the session to resume next time)."""
+        import socket
+        import ssl
+        t = self.t
+        cid = t.cid(device)
+        with socket.create_connection((HOST, self.b.mqtts_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, session=session) as s:
+                s.sendall(connect_packet(cid, t.sig_user(t.key_id), sign(t.secret, cid)))
+                ack = b""
+                try:
+                    while len(ack) < 4:
+                        chunk = s.recv(4 - len(ack))
+                        if not chunk:
+                            break
+                        ack += chunk
+                except (ssl.SSLError, OSError):
+                    pass
+                reused = s.session_reused
+                code = ack[3] if len(ack) == 4 else None
+                if code == 0:
+                    s.sendall(b"\xe0\x00")
+                return code, reused, s.session
+
+    def test_resumed_session_keeps_the_chain_through_an_intermediate(self):
+        # A device issued by the intermediate resumes its TLS session: the server
+        # still has the chain its CONNECT is checked against (a stateless TLS 1.2
+        # ticket carries only the device's own certificate, so the resumed CONNECT
+        # was refused as chaining to no registered CA).
+        import ssl
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.minimum_version = ctx.maximum_version = version
+            ctx.load_cert_chain(os.path.join(self.pki, "dev_inter_chain.pem"), os.path.join(self.pki, "dev_inter.key"))
+            code, reused, session = self.raw_cycle(f"res{version.name}a", ctx)
+            self.assertEqual((code, reused), (0, False), version)
+            self.assertIsNotNone(session, version)
+            code, reused, _ = self.raw_cycle(f"res{version.name}b", ctx, session)
+            self.assertTrue(reused, f"{version}: the session was not resumed")
+            self.assertEqual(code, 0, f"{version}: a resumed device was refused (CONNACK {code})")
+
+    def sni_cycle(self, device, cert, server_name, chain=None):
+        """TLS 1.2 and 1.3 with `server_name` as SNI, then an MQTT 3.1.1 CONNECT. Per version:
+        the CONNACK code, or the TLS error that ended the connection before any CONNACK."""
+        import ssl
+        out = []
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.minimum_version = ctx.maximum_version = version
+            if cert:
+                ctx.load_cert_chain(os.path.join(self.pki, f"{chain or cert}.pem"), os.path.join(self.pki, f"{cert}.key"))
+            t = self.t
+            cid = t.cid(f"{device}{version.name[-1]}")
+            import socket
+            try:
+                with socket.create_connection((HOST, self.b.mqtts_port), timeout=10) as raw:
+                    with ctx.wrap_socket(raw, server_hostname=server_name) as s:
+                        s.sendall(connect_packet(cid, t.sig_user(t.key_id), sign(t.secret, cid)))
+                        ack = s.recv(4)
+                        out.append(ack[3] if len(ack) == 4 else "closed")
+            except ssl.SSLError as e:
+                out.append(e.reason or str(e))
+            except OSError as e:
+                out.append(type(e).__name__)
+        return out
+
+    def test_sni_naming_the_instance_checks_the_certificate_in_the_handshake(self):
+        # A client whose SNI names the instance (<instance id>.mqtt.<domain>, any case) has its
+        # certificate verified against the instance's CAs in the TLS handshake: without one,
+        # or from another CA, the handshake fails with a TLS alert and no CONNECT is read.
+        # Before, the handshake completed and the CONNECT was refused (CONNACK 5).
+        sni = f"{self.t.instance.upper()}.mqtt.example.com"
+        self.assertEqual(self.sni_cycle("sni-ok", "dev_inter", sni, chain="dev_inter_chain"), [0, 0])
+        for device, cert, alert in (("sni-none", None, ("CERTIFICATE_REQUIRED", "HANDSHAKE_FAILURE")),
+                                    ("sni-wrong", "wrong", ("UNKNOWN_CA",)),
+                                    ("sni-trunc", "dev_inter", ("UNKNOWN_CA",))):
+            for got in self.sni_cycle(device, cert, sni):
+                self.assertIsInstance(got, str, f"{device}: the handshake completed (CONNACK {got})")
+                self.assertTrue(any(a in got.upper() for a in alert), f"{device}: {got}")
+        # A name that is no instance, or an IP address (no SNI): the CONNECT decides, as before.
+        self.assertEqual(self.sni_cycle("sni-other", "wrong", "nothing.mqtt.example.com"), [5, 5])
+        self.assertEqual(self.sni_cycle("sni-ip", "wrong", None), [5, 5])
 
     def test_z_ca_inactivation_and_deletion(self):
         t = self.t

@@ -11,6 +11,7 @@ import {
   FormPanel,
   Loading,
   Notice,
+  Select,
   Table,
   fmtTime,
   useAction,
@@ -62,6 +63,50 @@ function PemField(props: { label: string; value: string; onInput: (v: string) =>
   );
 }
 
+// The instance's TlsAuthMode (one-way | mutual), a Sluice parameter of UpdateInstance.
+function TlsAuthMode({ id }: { id: string }) {
+  const list = useLoad(() => call<{ Instances: { InstanceId: string; Settings?: Record<string, unknown> }[] }>('OnsMqtt', 'ListInstances'), [id]);
+  const current = String(list.data?.Instances?.find((i) => i.InstanceId === id)?.Settings?.TlsAuthMode ?? '');
+  const [mode, setMode] = useState('');
+  const save = useAction();
+  const shown = mode || current;
+  if (list.loading) return <Loading />;
+  if (list.error) return <ErrorBox error={list.error} />;
+  return (
+    <div class="card" data-testid="tls-auth-mode">
+      <p>
+        TLS authentication: <strong data-testid="tls-auth-mode-current">{current === 'mutual' ? 'mutual' : 'one-way'}</strong>
+      </p>
+      <Select
+        label="TLS authentication mode"
+        value={shown || 'one-way'}
+        onChange={setMode}
+        options={[
+          { value: 'one-way', label: 'one-way: the server proves itself; clients use their usual credentials' },
+          { value: 'mutual', label: 'mutual: every client also presents a device certificate from a CA below' },
+        ]}
+      />
+      <ErrorBox error={save.error} />
+      <div class="actions">
+        <button
+          type="button"
+          class="btn"
+          disabled={save.busy || !mode || mode === current}
+          onClick={() =>
+            save.run(async () => {
+              await call('OnsMqtt', 'UpdateInstance', { InstanceId: id, TlsAuthMode: mode });
+              setMode('');
+              list.reload();
+            })
+          }
+        >
+          Save TLS mode
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export function Certificates({ id }: { id: string }) {
   const p = { MqttInstanceId: id };
   const code = useLoad(() => call<{ RegisterCode: string }>('OnsMqtt', 'GetRegisterCode', p), [id]);
@@ -86,10 +131,11 @@ export function Certificates({ id }: { id: string }) {
     <div>
       <h2>CA certificates</h2>
       <p class="muted">
-        Devices of an instance whose TLS authentication is <strong>mutual</strong> (Instance Details, TlsAuthMode) must
-        present a certificate issued by an active CA registered here. Their certificates are registered on their first
-        valid connection.
+        Devices of an instance whose TLS authentication is <strong>mutual</strong> must present a certificate issued by
+        an active CA registered here, in addition to their usual credentials. Their certificates are registered on their
+        first valid connection.
       </p>
+      <TlsAuthMode id={id} />
       {code.loading ? (
         <Loading />
       ) : code.error ? (

@@ -231,6 +231,7 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
     default:
       break;
   }
+  stats_.held.store(local_.size(), std::memory_order_relaxed);
 }
 
 void ClusterSessions::handing_over(std::string_view ns, std::string_view client_id) {
@@ -338,6 +339,7 @@ void ClusterSessions::flush() {
       continue;
     }
     stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);
+    log::debug("cluster: session entry {}: compare-and-set on revision {} lost (node {})", w.kv_key, rev, node_);
     std::lock_guard lk(mu_);
     auto m = mirror_.find(w.kv_key);
     if (w.store_key) {
@@ -375,17 +377,23 @@ void ClusterSessions::flush() {
 void ClusterSessions::sweep() {
   const int64_t now = wall_now();
   // Other nodes' entries only once this node has had time to hear every live
-  // node; its own name's entries that it does not hold are its previous
-  // incarnation's (killed and restarted): released at once.
+  // node. Its own name's entries that it does not hold and that were written
+  // before it started are its previous incarnation's (killed and restarted):
+  // released at once. Its own entries of this incarnation are its writer's
+  // (a session it has just handed over or ended: the mirror has not caught
+  // up with that final write yet; releasing it here raced the new holder).
   const bool heard_all = now - started_wall_ >= 10'000;
   std::lock_guard lk(mu_);
   for (auto& [kv_key, m] : mirror_) {
     if (!m.st) continue;
     const StoredSession& st = *m.st;
-    const bool mine_here = st.owner == node_ && by_kv_.count(kv_key);
-    if (mine_here || resuming_.count(kv_key)) continue;
-    if (st.owner != node_ && !heard_all) continue;
-    const bool owner_gone = (st.owner == node_) || !leases_.alive(st.owner);
+    const bool mine = st.owner == node_;
+    const bool previous_incarnation = mine && st.written_wall_ms < started_wall_;
+    if (mine && by_kv_.count(kv_key)) continue;
+    if (resuming_.count(kv_key)) continue;
+    if (mine && !previous_incarnation && !st.released) continue;
+    if (!mine && !heard_all) continue;
+    const bool owner_gone = previous_incarnation || (!mine && !leases_.alive(st.owner));
     if (!st.released && !owner_gone) continue;
     Write w;
     w.kv_key = kv_key;
@@ -401,7 +409,13 @@ void ClusterSessions::sweep() {
     } else {
       continue;
     }
-    w.attempts = 19;  // one try: another survivor may have done it
+    // One try, by compare-and-set on the revision read here: another
+    // survivor may have done it, and any write since (a new holder's) wins.
+    // (On the mirror's revision at send time it overwrote a new holder's
+    // position with this older entry: the "moved straight back" replays.)
+    w.from_mirror = false;
+    w.expect = m.revision;
+    w.attempts = 19;
     writes_.push_back(std::move(w));
   }
 }

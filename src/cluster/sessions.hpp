@@ -59,6 +59,7 @@ struct NatsMessage;
 
 struct SessionStats {
   std::atomic<uint64_t> resumed{0}, replayed{0}, handed_over{0}, fenced{0}, expired{0}, writes{0}, failed_writes{0};
+  std::atomic<uint64_t> held{0};  // persistent sessions this node holds now (online or offline)
 };
 
 // One entry of the bucket, as stored.

@@ -64,19 +64,13 @@ class Moves(unittest.TestCase):
                     self.assertEqual(got, [str(i) for i in range(20, 25)])
                     second.close()
                     # Back to the first node: nothing left, still subscribed.
-                    # KNOWN ISSUE (docs/cluster.md, Status): moving straight back to
-                    # the node the session came from sometimes replays its whole
-                    # queue (1 of 9 runs after the fixes of 2026-12-04: all 25 messages
-                    # again, so node 2's position never reached node 1); run with
-                    # SLUICE_TEST_KNOWN_ISSUES=1 to check it.
-                    if os.environ.get("SLUICE_TEST_KNOWN_ISSUES"):
-                        third = persistent(self.n[0], cid, version)
-                        self.assertTrue(third.connack["session_present"])
-                        self.assertEqual([(m.topic, m.payload.decode()) for m in third.drain(0.7)], [],
-                                         "nothing delivered twice")
-                        pub.pub(f"{t}/c", b"again", qos=qos)
-                        self.assertEqual(third.get(5).payload, b"again")
-                        third.close()
+                    third = persistent(self.n[0], cid, version)
+                    self.assertTrue(third.connack["session_present"])
+                    self.assertEqual([(m.topic, m.payload.decode()) for m in third.drain(0.7)], [],
+                                     "nothing delivered twice")
+                    pub.pub(f"{t}/c", b"again", qos=qos)
+                    self.assertEqual(third.get(5).payload, b"again")
+                    third.close()
                     # A clean start anywhere ends it everywhere.
                     Client(self.n[1], version=version, client_id=cid, clean=True).close()
                     time.sleep(0.5)
@@ -85,6 +79,48 @@ class Moves(unittest.TestCase):
                     fourth.close()
                     Client(self.n[2], version=version, client_id=cid, clean=True).close()
         pub.close()
+
+    def fenced_warnings(self):
+        return [node.log_tail(10_000_000).count("stops writing it") for node in self.n]
+
+    def test_moved_straight_back_many_times(self):
+        """node 1 -> node 2 -> straight back to node 1, SLUICE_MOVE_BACK_RUNS times (10 by
+        default): nothing delivered twice on node 1, and no node fenced (a plain move never
+        makes two nodes write one entry). Before the fix of the sweep (docs/cluster.md,
+        Status) about 1 run in 9 replayed the whole queue: node 1's sweep released its own
+        just-handed-over entry by compare-and-set on the revision its mirror showed when the
+        write was sent, which was node 2's, so node 2's position was overwritten and node 2
+        fenced."""
+        runs = int(os.environ.get("SLUICE_MOVE_BACK_RUNS", "10"))
+        fenced_before = self.fenced_warnings()
+        pub = Client(self.n[2])
+        bad = []
+        for r in range(runs):
+            version, qos = (4, 5)[r % 2], (1, 2)[(r // 2) % 2]
+            t, cid = uid("mb"), uid("mbc")
+            first = persistent(self.n[0], cid, version)
+            first.sub(f"{t}/#", qos=qos)
+            first.close()
+            time.sleep(0.3)
+            for i in range(20):
+                pub.pub(f"{t}/a", f"{i}".encode(), qos=qos)
+            second = persistent(self.n[1], cid, version)
+            got = [m.payload.decode() for m in second.drain(1.5)]
+            for i in range(20, 25):
+                pub.pub(f"{t}/b", f"{i}".encode(), qos=qos)
+            got += [m.payload.decode() for m in second.drain(1.0)]
+            second.close()
+            third = persistent(self.n[0], cid, version)
+            again = [m.payload.decode() for m in third.drain(0.7)]
+            third.close()
+            Client(self.n[1], version=version, client_id=cid, clean=True).close()
+            if got != [str(i) for i in range(25)] or again or not third.connack["session_present"]:
+                bad.append((r, len(got), len(again)))
+        pub.close()
+        print(f"\nBENCH moved straight back: {runs - len(bad)}/{runs} runs clean", file=sys.stderr)
+        self.assertEqual(bad, [], "(run, delivered on node 2, delivered again on node 1)")
+        self.assertEqual([a - b for a, b in zip(self.fenced_warnings(), fenced_before)], [0, 0, 0],
+                         "fenced writes per node during plain moves")
 
     def test_takeover_of_a_live_session_with_1000_queued(self):
         t, cid = uid("tk"), uid("tkc")

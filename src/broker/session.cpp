@@ -483,6 +483,9 @@ void Session::set_pending_will(Will will, int64_t due_ms) {
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::WillScheduled};
       r.key = store_key_;
+      r.ns = ns_.id();           // a cluster keeps it by instance and client id (cluster/wills.cpp)
+      r.client_id = client_id_;
+      r.seq = epoch();           // its claim: a survivor tells the client's comeback from it
       r.message = pending_will_.message;
       r.wall_ms = wall_ms() + (due_ms - now_ms());
       p->submit(std::move(r));

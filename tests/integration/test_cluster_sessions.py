@@ -121,6 +121,17 @@ class Moves(unittest.TestCase):
         self.assertEqual(bad, [], "(run, delivered on node 2, delivered again on node 1)")
         self.assertEqual([a - b for a, b in zip(self.fenced_warnings(), fenced_before)], [0, 0, 0],
                          "fenced writes per node during plain moves")
+        # The session figures of /metrics (docs/cluster.md): node 1 handed each session over
+        # to node 2 and resumed it from node 2's entry; nobody fenced.
+        figures = [node.metrics_text() for node in self.n]
+        for k, text in enumerate(figures):
+            self.assertIn(f'sluice_cluster_session_writes_total{{node="n{k + 1}",result="fenced"}} 0', text)
+            self.assertIn(f'sluice_cluster_sessions_held{{node="n{k + 1}"}}', text)
+        for k in (0, 1):
+            for what in ("handed_over", "resumed"):
+                line = next(ln for ln in figures[k].splitlines()
+                            if ln.startswith(f'sluice_cluster_sessions_total{{node="n{k + 1}",what="{what}"}}'))
+                self.assertGreaterEqual(int(line.split()[-1]), runs, line)
 
     def test_takeover_of_a_live_session_with_1000_queued(self):
         t, cid = uid("tk"), uid("tkc")
@@ -195,6 +206,42 @@ class Deaths(unittest.TestCase):
                   f"queued, on a survivor: {elapsed * 1000:.0f} ms to the last message", file=sys.stderr)
             back.close()
             pub.close()
+
+    def test_delayed_will_of_an_offline_session_when_its_node_dies(self):
+        """Sessions whose connections closed with an 8 s will delay, held on node 1, which is
+        then killed: the will goes out once, from a survivor, when the delay is over (not at
+        the node's death, not never); a client back on a survivor within the delay cancels
+        its will (MQTT 5 3.1.3.2.2)."""
+        t = uid("dw")
+        watch = Client(self.n[1])
+        watch.sub(f"{t}/#", qos=1)
+        time.sleep(0.3)
+        ids = {"late": uid("dwl"), "back": uid("dwb")}
+        for name, cid in ids.items():
+            c = raw.RawConn(self.n[0].port("tcp"))
+            c.send(raw.connect(cid, clean=False, properties=raw.p_u32(raw.SESSION_EXPIRY, 300),
+                               will={"topic": f"{t}/{name}", "payload": name.encode(), "qos": 1,
+                                     "properties": raw.p_u32(24, 8)}))  # Will Delay 8 s
+            self.assertEqual(c.read(3.0).reason, 0)
+            c.close()  # no DISCONNECT: the will is scheduled for 8 s on
+        t0 = time.monotonic()
+        time.sleep(0.7)  # the scheduled wills reach their bucket
+        self.n[0].stop(signal.SIGKILL)
+        time.sleep(1.0)
+        raw.connected(self.n[2].port("tcp"), ids["back"], clean=False,
+                      properties=raw.p_u32(raw.SESSION_EXPIRY, 300)).close()
+        got = {}
+        deadline = time.monotonic() + 14
+        while time.monotonic() < deadline:
+            for m in watch.drain(0.5):
+                got.setdefault(m.topic, []).append(time.monotonic() - t0)
+        print(f"\nBENCH delayed will (8 s) of an offline session on a killed node: out after "
+              f"{got.get(f'{t}/late', [0])[0]:.1f} s", file=sys.stderr)
+        self.assertEqual(len(got.get(f"{t}/late", [])), 1, f"once, from a survivor: {got}")
+        self.assertGreater(got[f"{t}/late"][0], 7.0, "after its delay, not at the node's death")
+        self.assertLess(got[f"{t}/late"][0], 12.0)
+        self.assertNotIn(f"{t}/back", got, "a client back within the delay cancels its will")
+        watch.close()
 
     def test_crash_loop_loses_no_acknowledged_message(self):
         """20 x kill -9 of node 1 under QoS 1 load from publishers on nodes 2 and 3; one

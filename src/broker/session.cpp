@@ -420,6 +420,7 @@ void Session::set_expiry_interval(uint32_t s) {
   r.ns = ns_.id();
   r.client_id = client_id_;
   r.expiry_s = s;
+  r.seq = serial_;  // a cluster's No Local across nodes (cluster/sessions.cpp: origins)
   p->submit(std::move(r));
   if (!fresh) return;
   // Became persistent while holding subscriptions (a takeover with a new expiry).

@@ -1,5 +1,6 @@
 #include "cluster/sessions.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <sstream>
@@ -53,6 +54,12 @@ std::string StoredSession::encode() const {
     out += std::to_string(o.qos) + " " + std::to_string(o.no_local ? 1 : 0) + " " +
            std::to_string(o.retain_as_published ? 1 : 0) + " " + std::to_string(o.retain_handling) + " " +
            std::to_string(o.subscription_id) + " " + std::to_string(f.size()) + ":" + f + "\n";
+  // Optional (entries of older nodes have none): "O <n>\n" then "<serial> <len>:<node>\n".
+  if (!origins.empty()) {
+    out += "O " + std::to_string(origins.size()) + "\n";
+    for (const auto& [node, serial] : origins)
+      out += std::to_string(serial) + " " + std::to_string(node.size()) + ":" + node + "\n";
+  }
   return out;
 }
 
@@ -91,6 +98,17 @@ std::optional<StoredSession> StoredSession::decode(std::string_view v) {
     o.retain_as_published = rap != 0;
     o.retain_handling = static_cast<uint8_t>(rh);
     s.subscriptions.emplace_back(std::move(f), o);
+  }
+  if (v.substr(pos, 2) == "O ") {
+    pos += 2;
+    size_t k = 0;
+    if (!read_num(v, pos, k)) return std::nullopt;
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t serial = 0;
+      std::string node;
+      if (!read_num(v, pos, serial) || !read_lenstr(node)) return std::nullopt;
+      s.origins.emplace_back(std::move(node), serial);
+    }
   }
   return s;
 }
@@ -153,13 +171,15 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
         l.kv_key = key_of(r.ns, r.client_id);
         l.floor = frontier_.load(std::memory_order_acquire);
         if (auto rs = resuming_.find(l.kv_key); rs != resuming_.end()) {
-          l.floor = rs->second;
+          l.floor = rs->second.position;
+          l.inherited = rs->second.origins;
           l.replaying = true;
         }
         by_kv_[l.kv_key] = r.key;
         handover_.erase(l.kv_key);
       }
       l.expiry_s = r.expiry_s;
+      if (r.seq) l.serial = r.seq;
       l.offline_wall_ms = 0;
       l.dirty = true;
       break;
@@ -255,6 +275,9 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   st.written_wall_ms = wall_now();
   st.position = position_locked(l);
   for (const auto& [f, o] : l.subs) st.subscriptions.emplace_back(f, o);
+  if (l.serial) st.origins.emplace_back(node_, l.serial);
+  for (const auto& o : l.inherited)
+    if (st.origins.size() < 8 && o != std::pair<std::string, uint64_t>(node_, l.serial)) st.origins.push_back(o);
   return st;
 }
 
@@ -444,7 +467,7 @@ std::optional<broker::SessionDirectory::Resumable> ClusterSessions::resumable(st
     if (expired) stats_.expired.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  resuming_[kv_key] = st.position;
+  resuming_[kv_key] = Resuming{st.position, st.origins};
   broker::SessionDirectory::Resumable r;
   r.subscriptions = st.subscriptions;
   return r;
@@ -482,7 +505,7 @@ void ClusterSessions::replay(Job job) {
       std::lock_guard lk(mu_);
       auto m = mirror_.find(job.kv_key);
       if (m != mirror_.end() && m->second.st) st = *m->second.st;
-      else if (auto r = resuming_.find(job.kv_key); r != resuming_.end()) st.position = r->second;
+      else if (auto r = resuming_.find(job.kv_key); r != resuming_.end()) st.position = r->second.position;
       const bool ready = m == mirror_.end() || !m->second.st || st.released || st.owner == node_ ||
                          !leases_.alive(st.owner);
       if (ready) break;
@@ -501,6 +524,7 @@ void ClusterSessions::replay(Job job) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const uint64_t upto = last.value_or(from);
   std::vector<broker::MessagePtr> messages;
+  std::vector<std::pair<std::string, uint64_t>> origin_of;  // per message: (Sl-N, Sl-O)
   if (upto > from) {
     std::mutex mu;
     std::condition_variable cv;
@@ -520,6 +544,8 @@ void ClusterSessions::replay(Job job) {
                                      copy->origin = 0;
                                      copy->route_key = std::strtoull(m.headers["Sl-K"].c_str(), nullptr, 10);
                                      messages.push_back(std::move(copy));
+                                     origin_of.emplace_back(m.headers["Sl-N"],
+                                                            std::strtoull(m.headers["Sl-O"].c_str(), nullptr, 10));
                                    }
                                  }
                                  cv.notify_all();
@@ -549,18 +575,24 @@ void ClusterSessions::replay(Job job) {
   // 3. On loop 0 (where the log is routed): the replay, then what was held.
   if (!dispatcher_) return;
   stats_.replayed.fetch_add(messages.size(), std::memory_order_relaxed);
-  dispatcher_->run(0, [this, job, st, upto, messages = std::move(messages)](broker::WorkerContext& ctx) {
+  dispatcher_->run(0, [this, job, st, upto, messages = std::move(messages),
+                       origin_of = std::move(origin_of)](broker::WorkerContext& ctx) {
     auto s = job.session.lock();
     auto ns = broker_->find(job.ns);
     if (s && ns && !s->ended()) {
       const bool p2p = ns->config().p2p_topics;
       std::vector<std::pair<broker::MessagePtr, broker::SubOptions>> replay;
       replay.reserve(messages.size());
-      for (const auto& m : messages) {
+      for (size_t i = 0; i < messages.size(); ++i) {
+        const auto& m = messages[i];
+        // Published by this session itself on an earlier holder: No Local
+        // subscriptions skip it there, as on one node.
+        const bool own = std::find(st.origins.begin(), st.origins.end(), origin_of[i]) != st.origins.end();
         std::optional<broker::SubOptions> best;
         for (const auto& [f, o] : st.subscriptions) {
           std::string_view group, inner = f;
           if (mqtt::parse_shared(f, group, inner)) continue;  // one member cluster-wide: not replayed
+          if (o.no_local && own) continue;
           if (!mqtt::topic_matches(inner, m->topic)) continue;
           if (!best || o.qos > best->qos) best = o;
         }

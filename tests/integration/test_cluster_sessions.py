@@ -133,6 +133,62 @@ class Moves(unittest.TestCase):
                             if ln.startswith(f'sluice_cluster_sessions_total{{node="n{k + 1}",what="{what}"}}'))
                 self.assertGreaterEqual(int(line.split()[-1]), runs, line)
 
+    def test_no_local_across_a_move(self):
+        """A persistent session with a No Local subscription publishes on node 1 while others'
+        messages wait unacknowledged in its queue; resumed on node 2, its queue comes back from
+        the log without its own message (MQTT 5 3.8.3.1, No Local), as on one node."""
+        t, cid = uid("nl"), uid("nlc")
+        expiry = raw.p_u32(raw.SESSION_EXPIRY, 300)
+        c = raw.connected(self.n[0].port("tcp"), cid, clean=False, properties=expiry)
+        c.send(raw.subscribe(1, [(f"{t}/#", 1 | 0x04)]))  # QoS 1, No Local
+        c.expect(raw.SUBACK)
+        time.sleep(0.3)
+        pub = Client(self.n[2])
+        for i in range(5):
+            pub.pub(f"{t}/other", f"o{i}".encode(), qos=1)
+        # Received and not acknowledged: the session's position stays before them.
+        got = [c.expect(raw.PUBLISH, 5).publish_fields()[1] for _ in range(5)]
+        self.assertEqual(got, [f"o{i}".encode() for i in range(5)])
+        c.send(raw.publish(f"{t}/mine", b"mine", qos=1, pid=77))
+        c.expect(raw.PUBACK, 5)
+        time.sleep(0.5)
+        c.close()
+        time.sleep(0.3)
+        second = persistent(self.n[1], cid, 5)
+        self.assertTrue(second.connack["session_present"])
+        again = [m.payload.decode() for m in second.drain(1.5)]
+        self.assertEqual(sorted(set(again)), [f"o{i}" for i in range(5)],
+                         "the unacknowledged queue again, without the session's own message")
+        second.close()
+        pub.close()
+        Client(self.n[1], client_id=cid, clean=True).close()
+
+    @unittest.skipUnless(os.environ.get("SLUICE_TEST_KNOWN_ISSUES"), "known issue, docs/cluster.md Status")
+    def test_delayed_will_cancelled_by_a_resume_on_another_node(self):
+        """KNOWN ISSUE (docs/cluster.md, Status): a session whose connection closed with a 10 s
+        will delay resumes on node 2 within the delay: MQTT 5 (3.1.3.2.2) says its will must not
+        go out. It does, at once: node 1's Namespace::evict, called for node 2's claim, treats
+        the claim as the end of the session and publishes the pending will (the claim does not
+        say that it resumes the session)."""
+        t, cid = uid("ev"), uid("evc")
+        watch = Client(self.n[2])
+        watch.sub(f"{t}/#", qos=1)
+        time.sleep(0.3)
+        c = raw.RawConn(self.n[0].port("tcp"))
+        c.send(raw.connect(cid, clean=False, properties=raw.p_u32(raw.SESSION_EXPIRY, 300),
+                           will={"topic": f"{t}/will", "payload": b"x", "qos": 1,
+                                 "properties": raw.p_u32(24, 10)}))  # Will Delay 10 s
+        self.assertEqual(c.read(3.0).reason, 0)
+        c.close()
+        time.sleep(1.0)
+        back = raw.connected(self.n[1].port("tcp"), cid, clean=False,
+                             properties=raw.p_u32(raw.SESSION_EXPIRY, 300))
+        got = [m.topic for m in watch.drain(12.0)]
+        back.close()
+        watch.close()
+        Client(self.n[1], client_id=cid, clean=True).close()
+        self.assertEqual(got, [], "a resume within the will delay cancels the will")
+
     def test_takeover_of_a_live_session_with_1000_queued(self):
         t, cid = uid("tk"), uid("tkc")
         # A live subscriber that reads nothing and acknowledges nothing: its messages

@@ -11,6 +11,7 @@
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node.hpp"
+#include "cluster/sessions.hpp"
 #include "cluster/wills.hpp"
 
 namespace sluice::app {
@@ -129,6 +130,32 @@ void render_instance_metrics(std::string& out, broker::Broker& b) {
 }
 
 
+// Persistent sessions across nodes (issue 17, docs/cluster.md "Persistent
+// sessions"): what this node holds, hands over and reads back, and its writes
+// to SLUICE_SESSIONS (a fenced write means another node wrote the entry since:
+// a stale holder; outside a node's death or a takeover race it should stay 0).
+void cluster_session_metrics(std::string& out, const cluster::ClusterNode& n) {
+  const std::string node = "node=\"" + n.options().node_name + "\"";
+  const auto& st = n.session_stats();
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  family(out, "sluice_cluster_sessions_held", "gauge",
+         "Persistent sessions this node holds (online or offline) in SLUICE_SESSIONS.", {{node, get(st.held)}});
+  family(out, "sluice_cluster_sessions_total", "counter",
+         "Persistent sessions resumed here from another node's entry, handed over to another node, or ended at "
+         "their expiry.",
+         {{node + ",what=\"resumed\"", get(st.resumed)},
+          {node + ",what=\"handed_over\"", get(st.handed_over)},
+          {node + ",what=\"expired\"", get(st.expired)}});
+  family(out, "sluice_cluster_sessions_replayed_messages_total", "counter",
+         "QoS 1/2 messages read back from the log for sessions resumed on this node.", {{node, get(st.replayed)}});
+  family(out, "sluice_cluster_session_writes_total", "counter",
+         "Compare-and-set writes of session entries: all, lost (the revision moved), fenced (this node stopped "
+         "writing a session another node wrote).",
+         {{node + ",result=\"all\"", get(st.writes)},
+          {node + ",result=\"lost\"", get(st.failed_writes)},
+          {node + ",result=\"fenced\"", get(st.fenced)}});
+}
+
 std::string render_metrics(broker::Broker& b, const net::Server& s, const cluster::ClusterNode* node) {
   const auto t = b.totals();
   std::string out;
@@ -155,6 +182,7 @@ std::string render_metrics(broker::Broker& b, const net::Server& s, const cluste
          t.protocol_errors);
   render_instance_metrics(out, b);
   if (node) cluster_metrics(out, *node);
+  if (node) cluster_session_metrics(out, *node);
   return out;
 }
 

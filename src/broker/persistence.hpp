@@ -34,7 +34,7 @@ struct PersistRecord {
     IncomingQos2Done,  // key, packet_id
     RetainedSet,       // ns, text = topic, message
     RetainedCleared,   // ns, text = topic
-    WillScheduled,     // key, message, wall_ms = when it is due
+    WillScheduled,     // key, message, wall_ms = when it is due (ns, client_id, seq = epoch: for a cluster)
     WillCancelled,     // key
     // The will of a connection that is open now (any session, clean or not), so
     // that a crash cannot swallow it: after a restart it goes out as if the

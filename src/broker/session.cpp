@@ -420,6 +420,7 @@ void Session::set_expiry_interval(uint32_t s) {
   r.ns = ns_.id();
   r.client_id = client_id_;
   r.expiry_s = s;
+  r.seq = serial_;  // a cluster's No Local across nodes (cluster/sessions.cpp: origins)
   p->submit(std::move(r));
   if (!fresh) return;
   // Became persistent while holding subscriptions (a takeover with a new expiry).
@@ -483,6 +484,9 @@ void Session::set_pending_will(Will will, int64_t due_ms) {
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::WillScheduled};
       r.key = store_key_;
+      r.ns = ns_.id();           // a cluster keeps it by instance and client id (cluster/wills.cpp)
+      r.client_id = client_id_;
+      r.seq = epoch();           // its claim: a survivor tells the client's comeback from it
       r.message = pending_will_.message;
       r.wall_ms = wall_ms() + (due_ms - now_ms());
       p->submit(std::move(r));

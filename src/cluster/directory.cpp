@@ -26,7 +26,10 @@ std::string claim_subject(std::string_view ns, std::string_view client_id) {
 
 }  // namespace
 
-ClusterDirectory::ClusterDirectory(NatsLink& link, std::string node) : link_(link), node_(std::move(node)) {}
+// Epochs start from the wall clock so that a restarted node's claims never
+// repeat its earlier incarnation's "<node> <epoch>" (a will's own claim, wills.cpp).
+ClusterDirectory::ClusterDirectory(NatsLink& link, std::string node)
+    : link_(link), node_(std::move(node)), next_epoch_(static_cast<uint64_t>(broker::wall_ms()) * 1000) {}
 
 ClusterDirectory::~ClusterDirectory() { stop(); }
 
@@ -98,7 +101,15 @@ bool ClusterDirectory::claimed_since(std::string_view ns, std::string_view clien
   const std::string subject = claim_subject(ns, client_id);
   std::lock_guard lk(mu_);
   auto it = last_claim_.find(subject);
-  return it != last_claim_.end() && it->second >= since_ms;
+  return it != last_claim_.end() && it->second.at >= since_ms;
+}
+
+bool ClusterDirectory::claimed_again(std::string_view ns, std::string_view client_id, int64_t since_ms,
+                                     std::string_view own_claim) {
+  const std::string subject = claim_subject(ns, client_id);
+  std::lock_guard lk(mu_);
+  auto it = last_claim_.find(subject);
+  return it != last_claim_.end() && it->second.at >= since_ms && it->second.by != own_claim;
 }
 
 // Claims arrive on one libnats thread, in the stream's order.
@@ -112,10 +123,10 @@ void ClusterDirectory::on_claim(NatsMessage&& m) {
   {
     std::lock_guard lk(mu_);
     const int64_t now = broker::now_ms();
-    last_claim_[m.subject] = now;
+    last_claim_[m.subject] = Seen{now, m.data};
     if (now - last_prune_ > 60'000) {
       last_prune_ = now;
-      std::erase_if(last_claim_, [now](const auto& kv) { return now - kv.second > 600'000; });
+      std::erase_if(last_claim_, [now](const auto& kv) { return now - kv.second.at > 600'000; });
     }
     auto it = mine_.find(m.subject);
     if (it == mine_.end()) return;

@@ -61,6 +61,9 @@ class ClusterDirectory final : public broker::SessionDirectory {
   // Whether a claim of the client id (by any node) was seen at or after
   // `since_ms` (broker::now_ms; remembered 10 minutes): it connected again somewhere.
   bool claimed_since(std::string_view ns, std::string_view client_id, int64_t since_ms);
+  // The same, not counting the claim `own_claim` ("<node> <epoch>": the one
+  // of the session whose will is due, which may reach this node late).
+  bool claimed_again(std::string_view ns, std::string_view client_id, int64_t since_ms, std::string_view own_claim);
 
  private:
   struct Mine {
@@ -77,7 +80,11 @@ class ClusterDirectory final : public broker::SessionDirectory {
   DirectoryStats stats_;
   std::mutex mu_;
   std::unordered_map<std::string, Mine> mine_;  // by subject: this node's latest claim of each client id
-  std::unordered_map<std::string, int64_t> last_claim_;  // by subject: when the latest claim was seen (now_ms)
+  struct Seen {
+    int64_t at = 0;  // now_ms when seen here
+    std::string by;  // "<node> <epoch>"
+  };
+  std::unordered_map<std::string, Seen> last_claim_;  // by subject: the latest claim seen
   int64_t last_prune_ = 0;
   broker::Broker* broker_ = nullptr;
   broker::Dispatcher* dispatcher_ = nullptr;

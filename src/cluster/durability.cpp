@@ -91,7 +91,10 @@ std::string ClusterDurability::retained_key(std::string_view ns, std::string_vie
 
 uint64_t ClusterDurability::submit(broker::PersistRecord&& r) {
   using Kind = broker::PersistRecord::Kind;
-  if ((r.kind == Kind::WillArmed || r.kind == Kind::WillDisarmed) && wills_) wills_->record(r);
+  if ((r.kind == Kind::WillArmed || r.kind == Kind::WillDisarmed || r.kind == Kind::WillScheduled ||
+       r.kind == Kind::WillCancelled) &&
+      wills_)
+    wills_->record(r);
   if (r.kind != Kind::RetainedSet && r.kind != Kind::RetainedCleared) {
     // Kept by the message log and the session directory, not here: durable now.
     const uint64_t ticket = next_ticket_.fetch_add(1) + 1;

@@ -1,5 +1,6 @@
 #include "cluster/sessions.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <sstream>
@@ -53,6 +54,12 @@ std::string StoredSession::encode() const {
     out += std::to_string(o.qos) + " " + std::to_string(o.no_local ? 1 : 0) + " " +
            std::to_string(o.retain_as_published ? 1 : 0) + " " + std::to_string(o.retain_handling) + " " +
            std::to_string(o.subscription_id) + " " + std::to_string(f.size()) + ":" + f + "\n";
+  // Optional (entries of older nodes have none): "O <n>\n" then "<serial> <len>:<node>\n".
+  if (!origins.empty()) {
+    out += "O " + std::to_string(origins.size()) + "\n";
+    for (const auto& [node, serial] : origins)
+      out += std::to_string(serial) + " " + std::to_string(node.size()) + ":" + node + "\n";
+  }
   return out;
 }
 
@@ -91,6 +98,17 @@ std::optional<StoredSession> StoredSession::decode(std::string_view v) {
     o.retain_as_published = rap != 0;
     o.retain_handling = static_cast<uint8_t>(rh);
     s.subscriptions.emplace_back(std::move(f), o);
+  }
+  if (v.substr(pos, 2) == "O ") {
+    pos += 2;
+    size_t k = 0;
+    if (!read_num(v, pos, k)) return std::nullopt;
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t serial = 0;
+      std::string node;
+      if (!read_num(v, pos, serial) || !read_lenstr(node)) return std::nullopt;
+      s.origins.emplace_back(std::move(node), serial);
+    }
   }
   return s;
 }
@@ -153,13 +171,15 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
         l.kv_key = key_of(r.ns, r.client_id);
         l.floor = frontier_.load(std::memory_order_acquire);
         if (auto rs = resuming_.find(l.kv_key); rs != resuming_.end()) {
-          l.floor = rs->second;
+          l.floor = rs->second.position;
+          l.inherited = rs->second.origins;
           l.replaying = true;
         }
         by_kv_[l.kv_key] = r.key;
         handover_.erase(l.kv_key);
       }
       l.expiry_s = r.expiry_s;
+      if (r.seq) l.serial = r.seq;
       l.offline_wall_ms = 0;
       l.dirty = true;
       break;
@@ -231,6 +251,7 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
     default:
       break;
   }
+  stats_.held.store(local_.size(), std::memory_order_relaxed);
 }
 
 void ClusterSessions::handing_over(std::string_view ns, std::string_view client_id) {
@@ -254,6 +275,9 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   st.written_wall_ms = wall_now();
   st.position = position_locked(l);
   for (const auto& [f, o] : l.subs) st.subscriptions.emplace_back(f, o);
+  if (l.serial) st.origins.emplace_back(node_, l.serial);
+  for (const auto& o : l.inherited)
+    if (st.origins.size() < 8 && o != std::pair<std::string, uint64_t>(node_, l.serial)) st.origins.push_back(o);
   return st;
 }
 
@@ -338,6 +362,7 @@ void ClusterSessions::flush() {
       continue;
     }
     stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);
+    log::debug("cluster: session entry {}: compare-and-set on revision {} lost (node {})", w.kv_key, rev, node_);
     std::lock_guard lk(mu_);
     auto m = mirror_.find(w.kv_key);
     if (w.store_key) {
@@ -375,17 +400,23 @@ void ClusterSessions::flush() {
 void ClusterSessions::sweep() {
   const int64_t now = wall_now();
   // Other nodes' entries only once this node has had time to hear every live
-  // node; its own name's entries that it does not hold are its previous
-  // incarnation's (killed and restarted): released at once.
+  // node. Its own name's entries that it does not hold and that were written
+  // before it started are its previous incarnation's (killed and restarted):
+  // released at once. Its own entries of this incarnation are its writer's
+  // (a session it has just handed over or ended: the mirror has not caught
+  // up with that final write yet; releasing it here raced the new holder).
   const bool heard_all = now - started_wall_ >= 10'000;
   std::lock_guard lk(mu_);
   for (auto& [kv_key, m] : mirror_) {
     if (!m.st) continue;
     const StoredSession& st = *m.st;
-    const bool mine_here = st.owner == node_ && by_kv_.count(kv_key);
-    if (mine_here || resuming_.count(kv_key)) continue;
-    if (st.owner != node_ && !heard_all) continue;
-    const bool owner_gone = (st.owner == node_) || !leases_.alive(st.owner);
+    const bool mine = st.owner == node_;
+    const bool previous_incarnation = mine && st.written_wall_ms < started_wall_;
+    if (mine && by_kv_.count(kv_key)) continue;
+    if (resuming_.count(kv_key)) continue;
+    if (mine && !previous_incarnation && !st.released) continue;
+    if (!mine && !heard_all) continue;
+    const bool owner_gone = previous_incarnation || (!mine && !leases_.alive(st.owner));
     if (!st.released && !owner_gone) continue;
     Write w;
     w.kv_key = kv_key;
@@ -401,7 +432,13 @@ void ClusterSessions::sweep() {
     } else {
       continue;
     }
-    w.attempts = 19;  // one try: another survivor may have done it
+    // One try, by compare-and-set on the revision read here: another
+    // survivor may have done it, and any write since (a new holder's) wins.
+    // (On the mirror's revision at send time it overwrote a new holder's
+    // position with this older entry: the "moved straight back" replays.)
+    w.from_mirror = false;
+    w.expect = m.revision;
+    w.attempts = 19;
     writes_.push_back(std::move(w));
   }
 }
@@ -430,7 +467,7 @@ std::optional<broker::SessionDirectory::Resumable> ClusterSessions::resumable(st
     if (expired) stats_.expired.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  resuming_[kv_key] = st.position;
+  resuming_[kv_key] = Resuming{st.position, st.origins};
   broker::SessionDirectory::Resumable r;
   r.subscriptions = st.subscriptions;
   return r;
@@ -468,7 +505,7 @@ void ClusterSessions::replay(Job job) {
       std::lock_guard lk(mu_);
       auto m = mirror_.find(job.kv_key);
       if (m != mirror_.end() && m->second.st) st = *m->second.st;
-      else if (auto r = resuming_.find(job.kv_key); r != resuming_.end()) st.position = r->second;
+      else if (auto r = resuming_.find(job.kv_key); r != resuming_.end()) st.position = r->second.position;
       const bool ready = m == mirror_.end() || !m->second.st || st.released || st.owner == node_ ||
                          !leases_.alive(st.owner);
       if (ready) break;
@@ -487,6 +524,7 @@ void ClusterSessions::replay(Job job) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const uint64_t upto = last.value_or(from);
   std::vector<broker::MessagePtr> messages;
+  std::vector<std::pair<std::string, uint64_t>> origin_of;  // per message: (Sl-N, Sl-O)
   if (upto > from) {
     std::mutex mu;
     std::condition_variable cv;
@@ -506,6 +544,8 @@ void ClusterSessions::replay(Job job) {
                                      copy->origin = 0;
                                      copy->route_key = std::strtoull(m.headers["Sl-K"].c_str(), nullptr, 10);
                                      messages.push_back(std::move(copy));
+                                     origin_of.emplace_back(m.headers["Sl-N"],
+                                                            std::strtoull(m.headers["Sl-O"].c_str(), nullptr, 10));
                                    }
                                  }
                                  cv.notify_all();
@@ -535,18 +575,24 @@ void ClusterSessions::replay(Job job) {
   // 3. On loop 0 (where the log is routed): the replay, then what was held.
   if (!dispatcher_) return;
   stats_.replayed.fetch_add(messages.size(), std::memory_order_relaxed);
-  dispatcher_->run(0, [this, job, st, upto, messages = std::move(messages)](broker::WorkerContext& ctx) {
+  dispatcher_->run(0, [this, job, st, upto, messages = std::move(messages),
+                       origin_of = std::move(origin_of)](broker::WorkerContext& ctx) {
     auto s = job.session.lock();
     auto ns = broker_->find(job.ns);
     if (s && ns && !s->ended()) {
       const bool p2p = ns->config().p2p_topics;
       std::vector<std::pair<broker::MessagePtr, broker::SubOptions>> replay;
       replay.reserve(messages.size());
-      for (const auto& m : messages) {
+      for (size_t i = 0; i < messages.size(); ++i) {
+        const auto& m = messages[i];
+        // Published by this session itself on an earlier holder: No Local
+        // subscriptions skip it there, as on one node.
+        const bool own = std::find(st.origins.begin(), st.origins.end(), origin_of[i]) != st.origins.end();
         std::optional<broker::SubOptions> best;
         for (const auto& [f, o] : st.subscriptions) {
           std::string_view group, inner = f;
           if (mqtt::parse_shared(f, group, inner)) continue;  // one member cluster-wide: not replayed
+          if (o.no_local && own) continue;
           if (!mqtt::topic_matches(inner, m->topic)) continue;
           if (!best || o.qos > best->qos) best = o;
         }

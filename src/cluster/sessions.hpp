@@ -59,6 +59,7 @@ struct NatsMessage;
 
 struct SessionStats {
   std::atomic<uint64_t> resumed{0}, replayed{0}, handed_over{0}, fenced{0}, expired{0}, writes{0}, failed_writes{0};
+  std::atomic<uint64_t> held{0};  // persistent sessions this node holds now (online or offline)
 };
 
 // One entry of the bucket, as stored.
@@ -70,6 +71,10 @@ struct StoredSession {
   int64_t written_wall_ms = 0;
   uint64_t position = 0;
   std::vector<std::pair<std::string, broker::SubOptions>> subscriptions;
+  // What the session published under on its recent holders (node, session
+  // serial: the log's Sl-N and Sl-O headers), newest first: a replay on
+  // another node honours No Local for messages it published there.
+  std::vector<std::pair<std::string, uint64_t>> origins;
 
   std::string encode() const;
   static std::optional<StoredSession> decode(std::string_view v);
@@ -121,6 +126,8 @@ class ClusterSessions {
     uint64_t written_position = ~0ull;
     bool fenced = false;
     bool took = false;   // this node has written the entry for this session
+    uint64_t serial = 0;  // the broker session's serial here (its messages' origin)
+    std::vector<std::pair<std::string, uint64_t>> inherited;  // origins on earlier holders
     uint64_t rev = 0;    // the revision of its last write (what the next one expects)
   };
   struct Write {
@@ -164,7 +171,11 @@ class ClusterSessions {
   std::unordered_map<uint64_t, Local> local_;            // by store key
   std::unordered_map<std::string, uint64_t> by_kv_;      // kv key -> store key
   std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> queued_;  // pseq -> (store key, log seq)
-  std::unordered_map<std::string, uint64_t> resuming_;   // kv key -> position (resumed, not saved yet)
+  struct Resuming {
+    uint64_t position = 0;
+    std::vector<std::pair<std::string, uint64_t>> origins;
+  };
+  std::unordered_map<std::string, Resuming> resuming_;   // kv key -> its entry when resumed (not saved yet)
   std::unordered_map<std::string, int64_t> handover_;    // kv key -> when (wall ms)
   std::deque<Write> writes_;                             // one-off writes
 

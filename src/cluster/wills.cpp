@@ -1,5 +1,6 @@
 #include "cluster/wills.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <random>
@@ -92,6 +93,21 @@ void ClusterWills::record(const broker::PersistRecord& r) {
     link_.kv_write_async(kBucket, key, v);
   } else if (r.kind == broker::PersistRecord::Kind::WillDisarmed) {
     link_.kv_write_async(kBucket, key, {});
+  } else if (r.kind == broker::PersistRecord::Kind::WillScheduled && r.message) {
+    // The delayed will of a session whose connection closed: kept until it
+    // goes out here or is cancelled (WillCancelled: published, the client
+    // came back, the session taken over), so that a survivor sends it if
+    // this node dies first. "@<due wall ms>@<disconnected wall ms>" in place
+    // of the delay.
+    std::string v;
+    put(v, "@" + std::to_string(r.wall_ms) + "@" + std::to_string(broker::wall_ms()) + "@" + std::to_string(r.seq));
+    put(v, r.ns);
+    put(v, r.client_id);
+    v += persist::encode_message(*r.message);
+    stats_.armed.fetch_add(1, std::memory_order_relaxed);
+    link_.kv_write_async(kBucket, key + "s", v);
+  } else if (r.kind == broker::PersistRecord::Kind::WillCancelled) {
+    link_.kv_write_async(kBucket, key + "s", {});
   }
 }
 
@@ -132,13 +148,32 @@ void ClusterWills::sweep() {
     if (!take(in, delay) || !take(in, ns) || !take(in, client)) continue;
     auto m = persist::decode_message(in, broker::wall_ms(), now);
     if (!m) continue;
-    uint32_t delay_s = 0;
-    std::from_chars(delay.data(), delay.data() + delay.size(), delay_s);
+    int64_t delay_ms = 0, since = now;
+    std::string own_claim;
+    if (!delay.empty() && delay[0] == '@') {
+      // A scheduled will (its connection had closed): due at a wall time; a
+      // claim of its client id since the disconnect, other than the session's
+      // own (which may reach this node after the close), cancels it.
+      int64_t due_wall = 0, closed_wall = 0;
+      const size_t at = delay.find('@', 1);
+      const size_t at2 = at == std::string_view::npos ? at : delay.find('@', at + 1);
+      if (at2 == std::string_view::npos) continue;
+      std::from_chars(delay.data() + 1, delay.data() + at, due_wall);
+      std::from_chars(delay.data() + at + 1, delay.data() + at2, closed_wall);
+      own_claim = e.node + " " + std::string(delay.substr(at2 + 1));
+      const int64_t wall = broker::wall_ms();
+      delay_ms = std::max<int64_t>(0, due_wall - wall);
+      since = now - std::max<int64_t>(0, wall - closed_wall);
+    } else {
+      uint32_t delay_s = 0;
+      std::from_chars(delay.data(), delay.data() + delay.size(), delay_s);
+      delay_ms = int64_t(delay_s) * 1000;
+    }
     stats_.taken_over.fetch_add(1, std::memory_order_relaxed);
-    log::info("cluster: will of client {} (node {} gone) goes out in {} s", std::string(client), e.node, delay_s);
+    log::info("cluster: will of client {} (node {} gone) goes out in {} ms", std::string(client), e.node, delay_ms);
     std::lock_guard lk(mu_);
-    due_.emplace(now + int64_t(delay_s) * 1000,
-                 Due{now + int64_t(delay_s) * 1000, now, key, std::string(ns), std::string(client), std::move(m)});
+    due_.emplace(now + delay_ms,
+                 Due{now + delay_ms, since, key, std::string(ns), std::string(client), std::move(m), std::move(own_claim)});
   }
   std::vector<Due> ready;
   {
@@ -151,7 +186,7 @@ void ClusterWills::sweep() {
   for (auto& d : ready) {
     // A new connection to the session cancels the will (MQTT 5 3.1.3.2.2):
     // the client id was claimed again after the node was found gone.
-    if (directory_.claimed_since(d.ns, d.client_id, d.found_gone_ms)) {
+    if (directory_.claimed_again(d.ns, d.client_id, d.found_gone_ms, d.own_claim)) {
       stats_.skipped.fetch_add(1, std::memory_order_relaxed);
     } else if (dispatcher_) {
       stats_.published.fetch_add(1, std::memory_order_relaxed);

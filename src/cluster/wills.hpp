@@ -62,6 +62,7 @@ class ClusterWills {
     int64_t found_gone_ms;  // broker::now_ms() when this node claimed it
     std::string key, ns, client_id;
     broker::MessagePtr message;
+    std::string own_claim;  // a scheduled will: its session's claim ("<node> <epoch>"), not a comeback
   };
   void on_entry(NatsMessage&& e);
   void sweep();

@@ -41,8 +41,6 @@ class Connection final : public Pollable, public broker::Client {
   // published unless the client sent DISCONNECT 0x00.
   void close(mqtt::Reason reason, std::string_view why);
   bool closed() const { return state_ == State::Closed; }
-  // Bytes encoded or framed and not yet written.
-  size_t pending_output() const { return out_.size() - out_off_ + (wire_ ? wire_->bytes.size() - wire_->off : 0); }
   bool dirty = false;
   bool want_write = false;
 
@@ -85,12 +83,8 @@ class Connection final : public Pollable, public broker::Client {
 
   // Appends encoded MQTT bytes to the output and schedules a flush.
   std::string& out() { return out_; }
-  // Output that answers the client (acks, CONNACK, PINGRESP, TLS/WebSocket
-  // replies): someone waits for it, it goes out at the end of the iteration.
   void queued_output();
-  // A routed message for this subscriber: may share a write with the next
-  // few iterations' (Worker::run, coalescing).
-  void queued_delivery();
+  size_t pending_output() const { return out_.size() - out_off_ + (wire_ ? wire_->bytes.size() - wire_->off : 0); }
   bool write_socket();
 
   // Members ordered by size so an idle connection leaves no padding holes: its

@@ -143,11 +143,6 @@ void Connection::process(std::string_view data) {
 }
 
 void Connection::queued_output() {
-  w_.reply_queued();
-  queued_delivery();
-}
-
-void Connection::queued_delivery() {
   if (!dirty && state_ != State::Closed) {
     dirty = true;
     w_.mark_dirty(this);

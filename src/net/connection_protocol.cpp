@@ -504,7 +504,7 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
   WorkerStats::add(w_.server().broker().stats(w_.id()).messages_out);
   if (ns_->tracing())
     if (auto t = ns_->tracer()) t->delivered(m, session_->client_id(), qos);
-  queued_delivery();
+  queued_output();
   return true;
 }
 

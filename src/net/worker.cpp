@@ -279,20 +279,10 @@ void Worker::drain_inbox() {
   for (auto& t : tasks) t();
 }
 
-bool Worker::dirty_bytes_below(size_t limit) const {
-  size_t sum = 0;
-  for (const Connection* c : dirty_) {
-    sum += c->pending_output();
-    if (sum >= limit) return false;
-  }
-  return true;
-}
-
 void Worker::flush_dirty() {
   // Index loop: flushing may resume sessions that queue more output.
   for (size_t i = 0; i < dirty_.size(); ++i) dirty_[i]->flush();
   dirty_.clear();
-  reply_queued_ = false;
 }
 
 void Worker::tick() {
@@ -329,17 +319,14 @@ void Worker::run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   next_tick_ms_ = broker::now_ms() + kTickMs;
-  int rounds = 0;  // deferred flushes in a row (coalescing, see below)
   while (!stopping_) {
     now_ms_ = broker::now_ms();
-    const bool deferred = rounds > 0;
-    int timeout = deferred ? 0 : static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
+    int timeout = static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) {
       log::error("epoll_wait: {}", strerror(errno));
       break;
     }
-    if (deferred) coalesce_.looked(n > 0);
     now_ms_ = broker::now_ms();
     bool wake = false;
     for (int i = 0; i < n; ++i) {
@@ -360,22 +347,6 @@ void Worker::run() {
     }
     if (wake) drain_inbox();
     ctx_.flush(server_);  // hand cross-thread deliveries over, one batch per thread
-    // Coalescing: the output of this iteration is only routed messages, it is
-    // small, and more input may have arrived while it was processed: look
-    // again without sleeping before writing, so one write to a subscriber
-    // carries the messages of several wake-ups (FlashMQ gets the same from
-    // arming EPOLLOUT and writing on the next iteration, at two epoll_ctl a
-    // write). Never when a reply is owed (a PUBACK, CONNACK, SUBACK, PINGRESP:
-    // a publisher's round trip and its window do not wait), never when the
-    // wake-up brought nothing, never past a tick, and never once the output is
-    // large (a busy closed-loop subscriber is written at once, which keeps
-    // broker and client working in parallel).
-    if (n > 0 && !reply_queued_ && rounds < kCoalesceRounds && !dirty_.empty() && retired_.empty() &&
-        now_ms_ < next_tick_ms_ && coalesce_.worth_a_look() && dirty_bytes_below(kCoalesceBytes)) {
-      ++rounds;
-      continue;
-    }
-    rounds = 0;
     flush_dirty();        // one write per connection with output
     if (now_ms_ >= next_tick_ms_) {
       tick();

@@ -6,10 +6,7 @@
 // Each loop iteration: wait for events, read and process every ready
 // connection, hand cross-thread deliveries over in one batch per target
 // thread, then write every connection that has output (one write each, so
-// the packets produced by the iteration are coalesced). While that output is
-// small and input keeps arriving, up to kCoalesceRounds iterations share one
-// write (see run()).
-#include <algorithm>
+// the packets produced by the iteration are coalesced).
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -55,8 +52,6 @@ class Worker {
 
   // Loop-thread only.
   void mark_dirty(Connection* c);
-  // Output someone waits for was queued: no coalescing before the next flush.
-  void reply_queued() { reply_queued_ = true; }
   void retire(Connection* c);  // closed: destroy at the end of the iteration
   // The connection completed CONNECT or closed before it: no longer pending.
   void handshake_over(uint64_t connection_id);
@@ -101,8 +96,6 @@ class Worker {
   void report_refusals();                       // at a tick: one log line per 10 s for connections refused
   void drain_inbox();
   void flush_dirty();
-  // True while the output waiting in dirty connections is under `limit` bytes.
-  bool dirty_bytes_below(size_t limit) const;
   void tick();
   void shutdown_connections();
 
@@ -144,22 +137,6 @@ class Worker {
     SourceAddress last_source;  // the last address over the pending cap
   } refused_;
   int64_t refusals_logged_ms_ = 0;
-  // Coalescing of small writes (Worker::run): at most kCoalesceRounds extra
-  // looks (epoll_wait without sleeping) before a flush, only while the output
-  // waiting is under kCoalesceBytes.
-  static constexpr int kCoalesceRounds = 4;
-  static constexpr size_t kCoalesceBytes = 1024;
-  // Whether those looks pay: each that finds input saves a write (and the
-  // client's wake-up for it), each that finds nothing costs a system call. A
-  // score that a find raises by 2 and a miss lowers by 1: looks stop while
-  // fewer than a third find anything, but one in 16 still probes.
-  struct CoalesceScore {
-    int score = 8;
-    unsigned probe = 0;
-    bool worth_a_look() { return score > 0 || (++probe & 15) == 0; }
-    void looked(bool found) { score = found ? std::min(score + 2, 16) : std::max(score - 1, 0); }
-  } coalesce_;
-  bool reply_queued_ = false;  // since the last flush (reply_queued())
   std::vector<Connection*> dirty_;
   std::vector<Connection*> retired_;
   std::string read_buf_;

@@ -12,6 +12,9 @@
 #                   (HMAC-SHA1 of each client id, constant-time compare, mq:MqttInstanceAccess
 #                   on CONNECT, mq:PUB / mq:SUB policy decisions per topic, the strict
 #                   <GroupId>@@@<DeviceId> and parent-topic rules)
+#   flashmq-acl     only when FLASHMQ=path/to/flashmq is given (bench/peers/flashmq.sh builds
+#                   one; CI does not need it): FlashMQ reading the same mosquitto password
+#                   and ACL files, thread_count 1, tcp_nodelay true
 #   floor           build/sluice-null-broker: Sluice's system calls per message and no broker
 #                   logic at all (bench/floor/null_broker.cpp), the floor of an epoll broker
 #                   on loopback TCP on this machine; floor / mosquitto is the best ratio any
@@ -25,6 +28,7 @@ BENCH=${BENCH:-$ROOT/build/sluice-bench}
 SLUICE=${SLUICE:-$ROOT/build/sluice}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 FLOOR=${FLOOR:-$ROOT/build/sluice-null-broker}
+FLASHMQ=${FLASHMQ:-}
 REPS=${REPS:-3}; DURATION=${DURATION:-5}; WARMUP=${WARMUP:-2}; RATES=${RATES:-30000 100000}
 BROKER_CPU=${BROKER_CPU:-0}; LOAD_CPU=${LOAD_CPU:-1}
 OUT=${1:-}
@@ -32,6 +36,7 @@ log() { echo "auth_compare: $*" >&2; }
 die() { log "$*"; exit 1; }
 [[ -x $BENCH && -x $SLUICE && -x $FLOOR ]] || die "build first: make build"
 [[ -x $MOSQUITTO ]] || die "no mosquitto at $MOSQUITTO"
+[[ -z $FLASHMQ || -x $FLASHMQ ]] || die "FLASHMQ=$FLASHMQ is not an executable (bench/peers/flashmq.sh builds one)"
 command -v mosquitto_passwd >/dev/null || die "mosquitto_passwd missing (apt-get install mosquitto)"
 
 TMP=$(mktemp -d /tmp/sluice-auth.XXXXXX)
@@ -68,6 +73,24 @@ max_queued_messages 0
 log_dest none
 EOF
       taskset -c "$BROKER_CPU" "$MOSQUITTO" -c "$TMP/m.conf" >/dev/null 2>&1 & ;;
+    flashmq-acl)
+      cat >"$TMP/f.conf" <<EOF
+thread_count 1
+allow_anonymous false
+mosquitto_password_file $TMP/passwd
+mosquitto_acl_file $TMP/acl
+log_file $TMP/flashmq.log
+log_level warning
+rlimit_nofile $(ulimit -Hn)
+max_qos_msg_pending_per_client 65535
+listen {
+  protocol mqtt
+  port $BPORT
+  inet4_bind_address 127.0.0.1
+  tcp_nodelay true
+}
+EOF
+      taskset -c "$BROKER_CPU" "$FLASHMQ" --config-file "$TMP/f.conf" >/dev/null 2>&1 & ;;
     sluice-anon)
       taskset -c "$BROKER_CPU" "$SLUICE" serve --allow-anonymous --threads 1 --host 127.0.0.1 --mqtt-port "$BPORT" \
         --http-port=-1 --log-level warn --data-dir "$TMP/anon-data" >/dev/null 2>&1 & ;;
@@ -85,6 +108,7 @@ stop() { kill "$1" 2>/dev/null; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null
 creds() {  # broker -> load-tool credential arguments
   case $1 in
     mosquitto-acl) echo "-u bench -P benchpw --topic-prefix bench/m" ;;
+    flashmq-acl) echo "-u bench -P benchpw --topic-prefix bench/q" ;;
     sluice-anon) echo "--topic-prefix bench/a" ;;
     sluice-sig) echo "-u Signature|$AK|$INST --sign-secret $SK --client-id-prefix GID_bench@@@ --topic-prefix bench/s" ;;
     floor) echo "--topic-prefix bench/f" ;;
@@ -94,6 +118,7 @@ creds() {  # broker -> load-tool credential arguments
 RES=$TMP/results
 : >"$RES"
 BROKERS=(mosquitto-acl sluice-anon sluice-sig floor)
+[[ -n $FLASHMQ ]] && BROKERS+=(flashmq-acl)
 for rep in $(seq "$REPS"); do
   for b in "${BROKERS[@]}"; do
     start "$b"
@@ -142,7 +167,9 @@ rm_=$(med connrate mosquitto-acl); ra=$(med connrate sluice-anon); rs=$(med conn
   echo "Paired ratios (per rep, then the median of the $REPS):"
   echo
   for rate in $RATES; do
-    echo "- $rate msg/s: Sluice sig / anon $(pratio "cost$rate" sluice-sig sluice-anon), Sluice sig / mosquitto $(pratio "cost$rate" sluice-sig mosquitto-acl), floor / mosquitto $(pratio "cost$rate" floor mosquitto-acl)"
+    echo "- $rate msg/s: Sluice sig / anon $(pratio "cost$rate" sluice-sig sluice-anon), Sluice sig / mosquitto $(pratio "cost$rate" sluice-sig mosquitto-acl), floor / mosquitto $(pratio "cost$rate" floor mosquitto-acl)$(
+      [[ -n $FLASHMQ ]] && echo ", FlashMQ (password + ACL file) $(med "cost$rate" flashmq-acl) µs ($(all "cost$rate" flashmq-acl)), Sluice sig / FlashMQ $(pratio "cost$rate" sluice-sig flashmq-acl)")"
   done
-  echo "- connects: Sluice sig / mosquitto $(pratio connrate sluice-sig mosquitto-acl)"
+  echo "- connects: Sluice sig / mosquitto $(pratio connrate sluice-sig mosquitto-acl)$(
+    [[ -n $FLASHMQ ]] && echo ", FlashMQ $(med connrate flashmq-acl)/s, Sluice sig / FlashMQ $(pratio connrate sluice-sig flashmq-acl)")"
 } | tee ${OUT:+"$OUT"}

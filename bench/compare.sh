@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sluice against Debian's mosquitto, side by side, on this machine.
+# Sluice against Debian's mosquitto, side by side, on this machine; and against FlashMQ
+# too when FLASHMQ=path/to/flashmq is given (bench/peers/flashmq.sh builds one).
 #
 #   bench/compare.sh [OUT.md]        full run (~12 min), markdown to stdout (and OUT.md)
 #   QUICK=1 bench/compare.sh         every scenario once, briefly (smoke test, ~2 min)
@@ -11,7 +12,8 @@
 # See docs/benchmarks.md for what every figure means.
 #
 # Environment: REPS (3), DURATION (6 s measured), WARMUP (2 s), CONNS (50000, capped by
-# the fd limit), BROKERS ("mosquitto sluice"), BENCH, SLUICE, MOSQUITTO, SLUICE_ARGS,
+# the fd limit), BROKERS ("mosquitto sluice", plus "flashmq" when FLASHMQ is set), BENCH,
+# SLUICE, MOSQUITTO, FLASHMQ (unset: FlashMQ is not run; CI never needs it), SLUICE_ARGS,
 # BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (5000), CALLGRIND_RATE (1000),
 # ONLY (regex of scenario ids to run, e.g. 'cost_.*|conns'; ids are in SCENARIOS and
 # DURABLE_SCENARIOS below, plus connrate, conns, callgrind).
@@ -23,7 +25,8 @@ SLUICE=${SLUICE:-$ROOT/build/sluice}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 # Loopback only, no management HTTP listener (its default port may be taken), quiet logs.
 SLUICE_ARGS=${SLUICE_ARGS:---host 127.0.0.1 --http-port=-1 --log-level warn}
-BROKERS=${BROKERS:-mosquitto sluice}
+FLASHMQ=${FLASHMQ:-}
+if [[ -n $FLASHMQ ]]; then BROKERS=${BROKERS:-mosquitto sluice flashmq}; else BROKERS=${BROKERS:-mosquitto sluice}; fi
 BROKER_CPU=${BROKER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 QUICK=${QUICK:-0}
@@ -126,6 +129,29 @@ log_type warning
 EOF
       taskset -c "$BROKER_CPU" "$@" "$MOSQUITTO" -c "$dir/mosquitto.conf" >"$dir/out.log" 2>&1 &
       ;;
+    flashmq)
+      # The same terms as mosquitto: one thread, loopback, TCP_NODELAY (FlashMQ's default
+      # is off), no QoS 1 queue limit in the way of the load tool's window (its maximum,
+      # 65535), open-files limit as ours (it asks for 1M and logs an error otherwise).
+      local fpersist=""
+      [[ ${PERSIST:-0} == 1 ]] && fpersist="storage_dir $dir/"
+      cat >"$dir/flashmq.conf" <<EOF
+thread_count 1
+allow_anonymous true
+log_file $dir/flashmq.log
+log_level warning
+rlimit_nofile $(ulimit -Hn)
+max_qos_msg_pending_per_client 65535
+$fpersist
+listen {
+  protocol mqtt
+  port $BPORT
+  inet4_bind_address 127.0.0.1
+  tcp_nodelay true
+}
+EOF
+      taskset -c "$BROKER_CPU" "$@" "$FLASHMQ" --config-file "$dir/flashmq.conf" >"$dir/out.log" 2>&1 &
+      ;;
     sluice)
       # shellcheck disable=SC2086
       taskset -c "$BROKER_CPU" "$@" "$SLUICE" serve --allow-anonymous --threads 1 --mqtt-port "$BPORT" \
@@ -184,6 +210,14 @@ for b in $BROKERS; do
         stop_broker "$BPID"; ACTIVE+=(sluice)
       else
         log "Sluice does not start: measuring mosquitto only"
+      fi ;;
+    flashmq)
+      if [[ -z $FLASHMQ || ! -x $FLASHMQ ]]; then
+        log "no FlashMQ binary (FLASHMQ=${FLASHMQ:-unset}; bench/peers/flashmq.sh builds one): skipping it"
+      elif start_broker flashmq; then
+        stop_broker "$BPID"; ACTIVE+=(flashmq)
+      else
+        log "FlashMQ does not start: skipping it"
       fi ;;
     *) die "unknown broker $b" ;;
   esac
@@ -440,4 +474,47 @@ report() {
   if [[ -n $lost_note ]]; then echo; echo "**Lost messages:**$lost_note"; fi
 }
 
-report | tee ${OUT:+"$OUT"}
+# Paired ratio: KEY of broker A over broker B within each rep (they ran back to back),
+# then the median over reps; drift of a shared machine between reps cancels in it.
+pratio() {  # id A B key
+  { grep -E "^$1 ($2|$3) " "$RESULTS" | grep -v -- ' failed=[1-9]' || true; } |
+    awk -v a="$2" -v b="$3" -v k="$4" '{ v = ""; for (i = 4; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2)
+        if (v == "") next; if ($2 == a) x[$3] = v; else y[$3] = v }
+      END { for (r in x) if ((r in y) && y[r] + 0 > 0) print x[r] / y[r] }' | sort -g |
+    awk '{a[NR]=$1} END { if (NR == 0) print "—"; else if (NR % 2) printf "%.2f", a[(NR+1)/2]; else printf "%.2f", (a[NR/2]+a[NR/2+1])/2 }'
+}
+
+# FlashMQ beside the other two (only when FLASHMQ was given and it ran): the same
+# scenarios, the same load, paired ratios per rep.
+report_flashmq() {
+  have flashmq || return 0
+  echo
+  echo "#### FlashMQ beside Sluice and mosquitto ($("$FLASHMQ" --version 2>/dev/null | head -1 || echo FlashMQ), \`thread_count 1\`, \`tcp_nodelay true\`)"
+  echo
+  echo "Broker CPU µs per delivered message (fixed load; closed-loop rows: msg/s and the limit). Ratios are paired (per rep, then the median)."
+  echo
+  echo "| scenario | FlashMQ | Sluice | mosquitto | Sluice/FlashMQ | Sluice/mosquitto | limit F / S |"
+  echo "|---|--:|--:|--:|--:|--:|--:|"
+  local row id name key d
+  for row in "cost_fanin_q0|fan-in 4→1 QoS 0, 100k msg/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanin_q1|fan-in 4→1 QoS 1, 30k msg/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanout_q0|fan-out 1→100 QoS 0, 100k deliveries/s, µs/msg|broker_us_per_msg|2" \
+             "max_fanin_q0|fan-in 4→1 QoS 0, closed loop, msg/s|rate|0" \
+             "max_fanin_q1|fan-in 4→1 QoS 1, closed loop, msg/s|rate|0" \
+             "max_fanout_q0|fan-out 1→100 QoS 0, closed loop, deliveries/s|rate|0" \
+             "max_pairs_q1|10 pairs QoS 1, closed loop, msg/s|rate|0" \
+             "lat_fanin_q0|fan-in QoS 0 at 5,000 msg/s, p99 µs|p99_us|0" \
+             "lat_fanin_q1|fan-in QoS 1 at 5,000 msg/s, p99 µs|p99_us|0" \
+             "conns|RSS per idle connection, bytes|rss_per_conn_bytes|0" \
+             "callgrind|instructions per delivered message (CALLGRIND=1)|ir_per_msg|0"; do
+    IFS='|' read -r id name key d <<<"$row"
+    selected "$id" || continue
+    [[ $id == callgrind && $CALLGRIND != 1 ]] && continue
+    local lim="—"
+    [[ $id == max_* ]] && lim="$(limit "$id" flashmq) / $(limit "$id" sluice)"
+    echo "| $name | $(fmt "$(cell "$id" flashmq "$key")" "$d") | $(fmt "$(cell "$id" sluice "$key")" "$d") |" \
+         "$(fmt "$(cell "$id" mosquitto "$key")" "$d") | $(pratio "$id" sluice flashmq "$key") | $(pratio "$id" sluice mosquitto "$key") | $lim |"
+  done
+}
+
+{ report; report_flashmq; } | tee ${OUT:+"$OUT"}

@@ -31,6 +31,15 @@ class IdleConns : public ConnectionHandler {
   }
   void on_packet(Connection& c, mq::Packet& p) override {
     if (auto* ca = std::get_if<mq::Connack>(&p)) {
+      if (ca->reason == mq::Reason::Success && opt_.subscribe) {
+        // One subscription each, to a topic of its own (the memory a subscription
+        // costs); counted once the SUBACK is in.
+        mq::Subscribe sub;
+        sub.packet_id = 1;
+        sub.subscriptions.push_back({"idle/" + std::to_string(c.tag()), mq::SubscribeOptions{0}});
+        mq::encode(sub, version_of(opt_), c.out());
+        return;
+      }
       --pending_;
       if (ca->reason == mq::Reason::Success) {
         ++ok_;
@@ -40,7 +49,20 @@ class IdleConns : public ConnectionHandler {
         if (error_.empty()) error_ = std::string("CONNACK refused: ") + mq::reason_name(ca->reason);
         c.close("refused");
       }
+    } else if (auto* sa = std::get_if<mq::SubAck>(&p)) {
+      on_suback(c, *sa);
     }
+  }
+  void on_suback(Connection& c, const mq::SubAck& sa) {
+    --pending_;
+    if (!sa.reasons.empty() && uint8_t(sa.reasons[0]) < 0x80) {
+      ++ok_;
+      acked_[c.tag()] = 1;
+      return;
+    }
+    ++failed_;
+    if (error_.empty()) error_ = "SUBACK refused";
+    c.close("suback refused");
   }
   void on_close(Connection& c, const char* why) override {
     if (finishing_) return;

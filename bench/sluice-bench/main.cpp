@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   app.add_option("--client-id-prefix", o.client_id_prefix, "prepended to every client id (e.g. GID_bench@@@)");
   app.add_option("-n,--conns", o.conns, "conns: idle connections to open")->check(CLI::Range(1, 10000000))->capture_default_str();
   app.add_option("--hold", o.hold, "conns: seconds to hold them open")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_flag("--subscribe", o.subscribe, "conns: each connection also subscribes to a topic of its own (idle/<n>)");
   app.add_option("-c,--concurrency", o.concurrency,
                  "conns/connrate: handshakes in flight (default 32 / 8)")
       ->check(CLI::Range(1, 100000));

@@ -37,6 +37,7 @@ struct Options {
   // conns / connrate
   int conns = 1000;
   double hold = 10;
+  bool subscribe = false;  // conns: one subscription per connection, each to its own topic
   int concurrency = 0;    // handshakes in flight; 0 = mode default
   int per_source = 25000; // connections per 127.0.0.x source address before rotating
   bool quiet = false;

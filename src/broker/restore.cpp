@@ -123,7 +123,8 @@ void Session::restore(RecoveredSession& r, int64_t now, int64_t wall) {
     for (size_t i = 0; i < queue_.size(); ++i) queued_bytes_ += queued_cost(*queue_[i].message);
     budget_->add(static_cast<int64_t>(queue_.size()), queued_bytes_);
   }
-  for (uint16_t id : r.incoming_qos2) incoming_qos2_.insert(id);
+  if (!r.incoming_qos2.empty() && !incoming_qos2_) incoming_qos2_ = std::make_unique<std::unordered_set<uint16_t>>();
+  for (uint16_t id : r.incoming_qos2) incoming_qos2_->insert(id);
   if (r.will) {
     pending_will_ = Will{std::move(r.will), nullptr};
     pending_will_due_ = now + (r.will_due_wall_ms - wall);

@@ -5,6 +5,7 @@
 // allocates ~600 bytes even when empty). Grows by doubling; gives a large
 // buffer back when it drains.
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -55,8 +56,9 @@ class Ring {
     if (buf_.size() > 64) std::vector<T>().swap(buf_);
   }
   std::vector<T> buf_;
-  size_t head_ = 0;
-  size_t size_ = 0;
+  // 32-bit: a session's ring never nears 4G entries, and a Session holds two.
+  uint32_t head_ = 0;
+  uint32_t size_ = 0;
 };
 
 }  // namespace sluice::broker

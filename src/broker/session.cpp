@@ -345,12 +345,13 @@ bool Session::on_pubcomp(uint16_t id, WorkerContext& ctx) {
 
 bool Session::incoming_qos2_seen(uint16_t id) {
   std::lock_guard lock(mu_);
-  return incoming_qos2_.count(id) != 0;
+  return incoming_qos2_ && incoming_qos2_->count(id) != 0;
 }
 
 uint64_t Session::incoming_qos2_store(uint16_t id) {
   std::lock_guard lock(mu_);
-  incoming_qos2_.insert(id);
+  if (!incoming_qos2_) incoming_qos2_ = std::make_unique<std::unordered_set<uint16_t>>();
+  incoming_qos2_->insert(id);
   Persistence* p = store_key_ != 0 ? ns_.persistence() : nullptr;
   if (!p) return 0;
   PersistRecord r{PersistRecord::Kind::IncomingQos2};
@@ -361,7 +362,7 @@ uint64_t Session::incoming_qos2_store(uint16_t id) {
 
 bool Session::incoming_qos2_release(uint16_t id) {
   std::lock_guard lock(mu_);
-  if (incoming_qos2_.erase(id) == 0) return false;
+  if (!incoming_qos2_ || incoming_qos2_->erase(id) == 0) return false;
   if (store_key_ != 0)
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::IncomingQos2Done};
@@ -374,7 +375,7 @@ bool Session::incoming_qos2_release(uint16_t id) {
 
 size_t Session::incoming_qos2_count() {
   std::lock_guard lock(mu_);
-  return incoming_qos2_.size();
+  return incoming_qos2_ ? incoming_qos2_->size() : 0;
 }
 
 void Session::remember_subscription(std::string_view filter, const SubOptions& o) {

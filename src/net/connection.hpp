@@ -84,24 +84,32 @@ class Connection final : public Pollable, public broker::Client {
   // Appends encoded MQTT bytes to the output and schedules a flush.
   std::string& out() { return out_; }
   void queued_output();
-  size_t pending_output() const { return out_.size() - out_off_ + wire_.size() - wire_off_; }
+  size_t pending_output() const { return out_.size() - out_off_ + (wire_ ? wire_->bytes.size() - wire_->off : 0); }
   bool write_socket();
 
-  Worker& w_;
-  const uint64_t id_;
-  int fd_;
-  const Transport transport_;
+  // Members ordered by size so an idle connection leaves no padding holes: its
+  // bytes count at 15,000+ connections (docs/benchmarks.md, issue 20).
   State state_ = State::AwaitConnect;
+  const Transport transport_;
   mqtt::Version version_ = mqtt::Version::V3_1_1;
   bool will_suppressed_ = false;
   bool was_congested_ = false;
+  int fd_;
   mqtt::Parser parser_;
+  uint32_t keep_alive_ms_ = 0;  // 0: none
+  Worker& w_;
+  const uint64_t id_;
 
   std::string in_;     // MQTT bytes of a packet not yet complete
   std::string out_;    // encoded MQTT packets not yet written
   size_t out_off_ = 0;
-  std::string wire_;   // bytes after TLS / WebSocket framing, not yet written
-  size_t wire_off_ = 0;
+  // Bytes after TLS / WebSocket framing, not yet written: only layered
+  // transports have them, so plain TCP connections do not carry the buffer.
+  struct Wire {
+    std::string bytes;
+    size_t off = 0;
+  };
+  std::unique_ptr<Wire> wire_;
   std::unique_ptr<TlsSession> tls_;
   std::unique_ptr<WebSocketSession> ws_;
 
@@ -109,21 +117,24 @@ class Connection final : public Pollable, public broker::Client {
   broker::SessionPtr session_;
   std::unique_ptr<broker::ClientAccess> access_;
   broker::MessagePtr will_;
-  uint32_t will_delay_s_ = 0;
   uint64_t will_key_ = 0;  // the will as recorded in the store while this connection is open
+  uint32_t will_delay_s_ = 0;
+  uint32_t held_acks_ = 0;       // acks waiting for durability (later ones queue behind: order)
 
   int64_t opened_ms_ = 0;
   int64_t last_rx_ms_ = 0;
-  uint32_t keep_alive_ms_ = 0;  // 0: none
   uint32_t client_max_packet_ = 0;  // 0: no limit
   uint16_t client_receive_max_ = 65535;
   uint16_t client_alias_max_ = 0;
   uint16_t next_out_alias_ = 1;
   bool requested_problem_info_ = true;
-  uint32_t held_acks_ = 0;       // acks waiting for durability (later ones queue behind: order)
   uint64_t last_held_ticket_ = 0;
-  std::vector<std::string> in_aliases_;  // topic per alias the client set (index = alias)
-  std::unique_ptr<std::unordered_map<std::string, uint16_t>> out_aliases_;
+  // Topic aliases, allocated at the first one used (v5 clients that use them).
+  struct Aliases {
+    std::vector<std::string> in;                    // topic per alias the client set (index = alias)
+    std::unordered_map<std::string, uint16_t> out;  // ours, per topic
+  };
+  std::unique_ptr<Aliases> aliases_;
 };
 
 }  // namespace sluice::net

@@ -19,9 +19,10 @@ namespace sluice::net {
 using broker::WorkerStats;
 
 Connection::Connection(Worker& w, uint64_t id, int fd, Transport t)
-    : Pollable(Kind::Connection), w_(w), id_(id), fd_(fd), transport_(t) {
+    : Pollable(Kind::Connection), transport_(t), fd_(fd), w_(w), id_(id) {
   opened_ms_ = last_rx_ms_ = w.now_ms();
   parser_.set_max_packet_size(w.server().broker().defaults().max_packet_size);
+  if (t != Transport::Tcp) wire_ = std::make_unique<Wire>();
   if (t == Transport::Tls || t == Transport::Wss) tls_ = std::make_unique<TlsSession>(*w.server().tls());
   if (t == Transport::Ws || t == Transport::Wss)
     ws_ = std::make_unique<WebSocketSession>(w.server().options().ws_path);
@@ -75,8 +76,8 @@ void Connection::on_bytes(std::string_view raw) {
   bool open = true;
   std::string why;
   if (tls_) {
-    open = tls_->feed(raw, tls_plain, wire_);
-    if (!wire_.empty()) queued_output();
+    open = tls_->feed(raw, tls_plain, wire_->bytes);
+    if (!wire_->bytes.empty()) queued_output();
     if (!open) why = tls_->error();
     data = tls_plain;
   }
@@ -84,8 +85,8 @@ void Connection::on_bytes(std::string_view raw) {
     std::string payload, reply;
     const bool ws_open = ws_->feed(data, payload, reply);
     if (!reply.empty() && state_ != State::Closed) {
-      if (tls_) tls_->write(reply, wire_);
-      else wire_ += reply;
+      if (tls_) tls_->write(reply, wire_->bytes);
+      else wire_->bytes += reply;
       queued_output();
     }
     process(payload);
@@ -173,15 +174,15 @@ bool Connection::write_socket() {
         data = framed;
       }
       if (tls_) {
-        tls_->write(data, wire_);
+        tls_->write(data, wire_->bytes);
       } else {
-        wire_.append(data);
+        wire_->bytes.append(data);
       }
       out_.clear();
       out_off_ = 0;
     }
-    buf = &wire_;
-    off = &wire_off_;
+    buf = &wire_->bytes;
+    off = &wire_->off;
   }
   auto& stats = w_.server().broker().stats(w_.id());
   while (*off < buf->size()) {
@@ -222,6 +223,12 @@ void Connection::kick(mqtt::Reason reason) {
 }
 
 void Connection::tick(int64_t now) {
+  // Give back what a burst grew the buffers to once they are empty: an idle
+  // connection should hold only its own object (up to 4 times a second a busy
+  // one reallocates, nothing next to its writes).
+  constexpr size_t kIdleKeep = 1024;
+  if (out_.empty() && out_.capacity() > kIdleKeep) std::string().swap(out_);
+  if (in_.empty() && in_.capacity() > kIdleKeep) std::string().swap(in_);
   if (state_ == State::AwaitConnect) {
     if (now - opened_ms_ > int64_t(w_.server().options().connect_timeout_ms))
       close(mqtt::Reason::Success, "no CONNECT before the connect timeout");

@@ -255,12 +255,14 @@ void Connection::on_publish(mqtt::Publish& p) {
     const uint16_t alias = *p.props.topic_alias;
     if (alias == 0 || alias > cfg.topic_alias_maximum)
       return fail(Reason::TopicAliasInvalid, "topic alias out of range");
-    if (in_aliases_.size() <= alias) in_aliases_.resize(size_t(cfg.topic_alias_maximum) + 1);
+    if (!aliases_) aliases_ = std::make_unique<Aliases>();
+    std::vector<std::string>& aliases = aliases_->in;
+    if (aliases.size() <= alias) aliases.resize(size_t(cfg.topic_alias_maximum) + 1);
     if (topic.empty()) {
-      if (in_aliases_[alias].empty()) return fail(Reason::ProtocolError, "topic alias not set");
-      topic = in_aliases_[alias];
+      if (aliases[alias].empty()) return fail(Reason::ProtocolError, "topic alias not set");
+      topic = aliases[alias];
     } else {
-      in_aliases_[alias].assign(topic);
+      aliases[alias].assign(topic);
     }
   } else if (topic.empty()) {
     return fail(Reason::TopicNameInvalid, "empty topic name");
@@ -479,9 +481,9 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
     }
     pr.topic_alias.reset();
     if (client_alias_max_) {
-      if (!out_aliases_) out_aliases_ = std::make_unique<std::unordered_map<std::string, uint16_t>>();
-      auto it = out_aliases_->find(m.topic);
-      if (it != out_aliases_->end()) {
+      if (!aliases_) aliases_ = std::make_unique<Aliases>();
+      auto it = aliases_->out.find(m.topic);
+      if (it != aliases_->out.end()) {
         pr.topic_alias = it->second;
         p.topic = {};
       } else if (next_out_alias_ <= client_alias_max_) {
@@ -495,7 +497,7 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
     return false;
   }
   if (new_alias) {
-    out_aliases_->emplace(m.topic, new_alias);
+    aliases_->out.emplace(m.topic, new_alias);
     ++next_out_alias_;
   }
   mqtt::encode(p, version_, out_);

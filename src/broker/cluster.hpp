@@ -102,8 +102,10 @@ class SessionDirectory {
     bool elsewhere = false;  // the session lives on another node: take it over from there first
   };
   virtual ~SessionDirectory() = default;
-  // A CONNECT for `client_id` in namespace `ns`.
-  virtual Claim claim(std::string_view ns, std::string_view client_id) = 0;
+  // A CONNECT for `client_id` in namespace `ns`; `resumes`: without clean
+  // start, so a session held elsewhere goes on here rather than ending (its
+  // delayed will is cancelled there, not sent: MQTT 5 3.1.3.2.2).
+  virtual Claim claim(std::string_view ns, std::string_view client_id, bool resumes) = 0;
   // The session of `client_id` ended on this node (clean start, expiry, clean disconnect).
   virtual void release(std::string_view ns, std::string_view client_id, uint64_t epoch) = 0;
 
@@ -128,7 +130,7 @@ class SessionDirectory {
 
 class LocalSessionDirectory final : public SessionDirectory {
  public:
-  Claim claim(std::string_view, std::string_view) override { return Claim{++epoch_, false}; }
+  Claim claim(std::string_view, std::string_view, bool) override { return Claim{++epoch_, false}; }
   void release(std::string_view, std::string_view, uint64_t) override {}
 
  private:

@@ -59,7 +59,7 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
   // On one node the claim is always granted here. A cluster directory orders
   // claims cluster-wide; made under the session lock, this node's claims of
   // one client id go out in the order its takeovers happen here.
-  const SessionDirectory::Claim claim = directory_->claim(id_, client_id);
+  const SessionDirectory::Claim claim = directory_->claim(id_, client_id, !clean_start);
   r.epoch = claim.epoch;
   auto it = sessions_.find(client_id);
   if (it != sessions_.end()) {
@@ -99,14 +99,20 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
   return r;
 }
 
-bool Namespace::evict(std::string_view client_id, uint64_t epoch, WorkerContext& ctx) {
+bool Namespace::evict(std::string_view client_id, uint64_t epoch, bool resumed, WorkerContext& ctx) {
   Will will;
   {
     std::lock_guard lock(sessions_mu_);
     auto it = sessions_.find(client_id);
     if (it == sessions_.end() || it->second->epoch() > epoch) return false;
     SessionPtr s = it->second;
-    will = s->take_pending_will(now_ms(), true);  // a delayed will goes out: the session ends here
+    // A delayed will goes out if the session ends here, and is cancelled
+    // (its records dropped) if it goes on on the other node.
+    will = s->take_pending_will(now_ms(), true);
+    if (resumed) {
+      will = {};
+      s->mark_moved();  // the kicked connection's delayed will is cancelled too (disconnect)
+    }
     s->attach(nullptr);  // kicks its connection (0x8E), whose own will then goes out as on a takeover
     end_session_locked(s);
     forget_session_locked(it);
@@ -124,7 +130,8 @@ void Namespace::disconnect(const SessionPtr& s, Client* c, Will will, uint32_t w
   if (!s->detach(c, now)) {
     // Taken over: this connection closed without a DISCONNECT, so its will goes
     // out unless delayed (the new connection to the session cancels a delay).
-    if (will && (will_delay_s == 0 || s->ended())) publish_will(will, ctx);
+    // A session that moved to another node goes on there: a delayed will is cancelled.
+    if (will && (will_delay_s == 0 || (s->ended() && !s->moved()))) publish_will(will, ctx);
     return;
   }
   bool ends = false;

@@ -61,8 +61,10 @@ class Namespace {
   // The session directory gave `client_id` to a connection on another node:
   // this node's session of it ends if it holds the claim `epoch` or an older
   // one (not one made here since), and its connection is closed with Session
-  // taken over (0x8E). Returns true if a session ended.
-  bool evict(std::string_view client_id, uint64_t epoch, WorkerContext& ctx);
+  // taken over (0x8E). Returns true if a session ended. `resumed`: the
+  // session goes on there, so its delayed will is cancelled rather than sent
+  // (a will without delay still goes out, as on a takeover here).
+  bool evict(std::string_view client_id, uint64_t epoch, bool resumed, WorkerContext& ctx);
 
   // The connection `c` of session `s` has closed. `will` (may be empty) is
   // published now, after `will_delay_s`, or when the session ends, whichever

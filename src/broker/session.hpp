@@ -145,6 +145,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Set (under the namespace's session lock) when the session has ended.
   bool ended() const { return ended_; }
+  // Ended here because the session resumed on another node (Namespace::evict).
+  void mark_moved() { moved_.store(true, std::memory_order_relaxed); }
+  bool moved() const { return moved_.load(std::memory_order_relaxed); }
   void mark_ended();
 
   // Durable state (broker/persistence.hpp). 0: not persisted.
@@ -209,6 +212,7 @@ class Session : public std::enable_shared_from_this<Session> {
   uint32_t expiry_interval_ = 0;
   bool clean_start_ = false;  // beside expiry_interval_: fills its padding (idle session bytes)
   bool ended_ = false;
+  std::atomic<bool> moved_{false};
   int64_t disconnected_at_ = 0;
   Will pending_will_;
   int64_t pending_will_due_ = 0;

@@ -48,7 +48,8 @@ void ClusterDirectory::stop() {
   follow_ = 0;
 }
 
-broker::SessionDirectory::Claim ClusterDirectory::claim(std::string_view ns, std::string_view client_id) {
+broker::SessionDirectory::Claim ClusterDirectory::claim(std::string_view ns, std::string_view client_id,
+                                                        bool resumes) {
   const uint64_t epoch = next_epoch_.fetch_add(1) + 1;
   std::string subject = claim_subject(ns, client_id);
   {
@@ -56,7 +57,7 @@ broker::SessionDirectory::Claim ClusterDirectory::claim(std::string_view ns, std
     mine_[subject] = Mine{epoch, false};
   }
   stats_.claims.fetch_add(1, std::memory_order_relaxed);
-  publish_claim(std::move(subject), std::string(ns), std::string(client_id), epoch, 0);
+  publish_claim(std::move(subject), std::string(ns), std::string(client_id), epoch, resumes, 0);
   return Claim{epoch, false};
 }
 
@@ -65,10 +66,14 @@ broker::SessionDirectory::Claim ClusterDirectory::claim(std::string_view ns, std
 // latest claim of the client id: until it is in the stream, nobody else's
 // connection can be told to go.
 void ClusterDirectory::publish_claim(std::string subject, std::string ns, std::string client_id, uint64_t epoch,
-                                     int attempt) {
+                                     bool resumes, int attempt) {
   const std::string data = node_ + " " + std::to_string(epoch);
-  link_.js_publish(subject, data, {{"Sl-Ns", ns}, {"Sl-C", client_id}}, "",
-                   [this, subject, ns, client_id, epoch, attempt](bool ok, uint64_t) mutable {
+  // Sl-R: the claim resumes the session (no clean start); absent (also from
+  // an older node): the session ends where it was, as before.
+  std::map<std::string, std::string> headers{{"Sl-Ns", ns}, {"Sl-C", client_id}};
+  if (resumes) headers["Sl-R"] = "1";
+  link_.js_publish(subject, data, headers, "",
+                   [this, subject, ns, client_id, epoch, resumes, attempt](bool ok, uint64_t) mutable {
                      if (ok) return;
                      stats_.failed_claims.fetch_add(1, std::memory_order_relaxed);
                      {
@@ -76,7 +81,7 @@ void ClusterDirectory::publish_claim(std::string subject, std::string ns, std::s
                        auto it = mine_.find(subject);
                        if (it == mine_.end() || it->second.epoch != epoch || stopping_ || attempt >= 20) return;
                      }
-                     publish_claim(std::move(subject), std::move(ns), std::move(client_id), epoch, attempt + 1);
+                     publish_claim(std::move(subject), std::move(ns), std::move(client_id), epoch, resumes, attempt + 1);
                    });
 }
 
@@ -143,8 +148,9 @@ void ClusterDirectory::on_claim(NatsMessage&& m) {
   stats_.evictions.fetch_add(1, std::memory_order_relaxed);
   if (sessions_) sessions_->handing_over(m.headers["Sl-Ns"], m.headers["Sl-C"]);
   if (!dispatcher_) return;
-  dispatcher_->run(0, [this, ns = m.headers["Sl-Ns"], client = m.headers["Sl-C"], evict](broker::WorkerContext& ctx) {
-    if (auto n = broker_->find(ns)) n->evict(client, evict, ctx);
+  const bool resumed = m.headers["Sl-R"] == "1";
+  dispatcher_->run(0, [this, ns = m.headers["Sl-Ns"], client = m.headers["Sl-C"], evict, resumed](broker::WorkerContext& ctx) {
+    if (auto n = broker_->find(ns)) n->evict(client, evict, resumed, ctx);
   });
 }
 

@@ -51,7 +51,7 @@ class ClusterDirectory final : public broker::SessionDirectory {
   const DirectoryStats& stats() const { return stats_; }
 
   // broker::SessionDirectory
-  Claim claim(std::string_view ns, std::string_view client_id) override;
+  Claim claim(std::string_view ns, std::string_view client_id, bool resumes) override;
   void release(std::string_view ns, std::string_view client_id, uint64_t epoch) override;
   std::optional<Resumable> resumable(std::string_view ns, std::string_view client_id, bool clean_start) override;
   void resume(broker::Namespace& ns, const std::shared_ptr<broker::Session>& s) override;
@@ -71,7 +71,8 @@ class ClusterDirectory final : public broker::SessionDirectory {
     bool seen = false;  // this node's claim is in the stream already
   };
   void on_claim(NatsMessage&& m);
-  void publish_claim(std::string subject, std::string ns, std::string client_id, uint64_t epoch, int attempt);
+  void publish_claim(std::string subject, std::string ns, std::string client_id, uint64_t epoch, bool resumes,
+                     int attempt);
 
   NatsLink& link_;
   ClusterSessions* sessions_ = nullptr;

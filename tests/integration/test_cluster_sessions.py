@@ -163,13 +163,11 @@ class Moves(unittest.TestCase):
         pub.close()
         Client(self.n[1], client_id=cid, clean=True).close()
 
-    @unittest.skipUnless(os.environ.get("SLUICE_TEST_KNOWN_ISSUES"), "known issue, docs/cluster.md Status")
     def test_delayed_will_cancelled_by_a_resume_on_another_node(self):
-        """KNOWN ISSUE (docs/cluster.md, Status): a session whose connection closed with a 10 s
-        will delay resumes on node 2 within the delay: MQTT 5 (3.1.3.2.2) says its will must not
-        go out. It does, at once: node 1's Namespace::evict, called for node 2's claim, treats
-        the claim as the end of the session and publishes the pending will (the claim does not
-        say that it resumes the session)."""
+        """A session whose connection closed with a 10 s will delay resumes on node 2 within the
+        delay: MQTT 5 (3.1.3.2.2) says its will must not go out. (Before the claim said that it
+        resumes the session, node 1's eviction took it for the session's end and sent the will
+        at once.)"""
         t, cid = uid("ev"), uid("evc")
         watch = Client(self.n[2])
         watch.sub(f"{t}/#", qos=1)
@@ -188,6 +186,28 @@ class Moves(unittest.TestCase):
         watch.close()
         Client(self.n[1], client_id=cid, clean=True).close()
         self.assertEqual(got, [], "a resume within the will delay cancels the will")
+
+    def test_delayed_will_of_a_live_connection_taken_over_by_a_resume_elsewhere(self):
+        """The same for a connection still open on node 1: node 2's resume takes it over (0x8E);
+        its will has a 10 s delay and the session goes on, so the will is cancelled."""
+        t, cid = uid("evl"), uid("evlc")
+        watch = Client(self.n[2])
+        watch.sub(f"{t}/#", qos=1)
+        time.sleep(0.3)
+        live = raw.RawConn(self.n[0].port("tcp"))
+        live.send(raw.connect(cid, clean=False, properties=raw.p_u32(raw.SESSION_EXPIRY, 300),
+                              will={"topic": f"{t}/will", "payload": b"x", "qos": 1,
+                                    "properties": raw.p_u32(24, 10)}))  # Will Delay 10 s
+        self.assertEqual(live.read(3.0).reason, 0)
+        time.sleep(0.5)
+        back = raw.connected(self.n[1].port("tcp"), cid, clean=False,
+                             properties=raw.p_u32(raw.SESSION_EXPIRY, 300))
+        got = [m.topic for m in watch.drain(12.0)]
+        back.close()
+        live.close()
+        watch.close()
+        Client(self.n[1], client_id=cid, clean=True).close()
+        self.assertEqual(got, [], "a resume within the will delay cancels the taken-over connection's will")
 
     def test_takeover_of_a_live_session_with_1000_queued(self):
         t, cid = uid("tk"), uid("tkc")

@@ -101,6 +101,7 @@ std::string session_body(const ConsoleSession& s) {
   w.end_object();
   w.field("csrfToken", s.csrf);
   w.field("mustChangePassword", s.must_change_password);
+  w.field("mustBindMfa", s.must_bind_mfa);
   w.field("expiresAt", s.expires_at);
   w.end_object();
   return std::move(w.str());
@@ -262,7 +263,8 @@ class Console {
   // The sign-in answers that say more than "wrong login or password": each
   // comes only after the password matched (or, LoginLocked, names the lock).
   static bool sign_in_step_error(const std::string& code) {
-    return code == "MFARequired" || code == "InvalidMFACode" || code == "LoginLocked" || code == "PasswordExpired";
+    return code == "MFARequired" || code == "InvalidMFACode" || code == "LoginLocked" || code == "PasswordExpired" ||
+           code == "Forbidden.LoginNetworkMask";
   }
 
   static std::string login_params(const std::string& login) {
@@ -299,7 +301,9 @@ class Console {
     if (!who && who.error().http_status >= 500) throw std::runtime_error("console sign-in: " + who.error().message);
     if (!who && sign_in_step_error(who.error().code)) {
       const auto& e = who.error();
-      if (e.code != "MFARequired") throttle_.failed(addr, key, t);  // a wrong code counts as a wrong password
+      // A wrong code counts as a wrong password; a step still to take or a
+      // network refused (the credentials were right) does not.
+      if (e.code != "MFARequired" && e.code != "Forbidden.LoginNetworkMask") throttle_.failed(addr, key, t);
       const size_t at = login.rfind('@');
       std::optional<iam::Principal> named;
       if (auto acct = iam().account_of_login(login); acct && at != std::string::npos)
@@ -323,9 +327,15 @@ class Console {
     }
     throttle_.succeeded(addr, key, t);
     ConsoleSession s = sessions_.create(who->principal, who->user_id, who->generation, who->display_name,
-                                        who->must_change_password, t);
+                                        who->must_change_password, t, who->session_seconds);
+    if (who->must_bind_mfa) {
+      sessions_.must_bind_mfa(s.id);
+      s.must_bind_mfa = true;
+    }
     audit(&s.principal, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login));
     HttpResponse r = json_response(200, session_body(s));
+    // A RAM user's session may end sooner (LoginSessionDuration): the server
+    // decides, the cookie is then refused as any ended session's.
     r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + s.id + cookie_attributes(req) +
                                              "; Max-Age=" + std::to_string(opts_.sessions.absolute_seconds));
     return r;
@@ -407,6 +417,17 @@ class Console {
             "it can do anything else.");
     auto body = parse_body(req);
     const std::string product = str_field(body, "product"), action = str_field(body, "action");
+    // MFABindRequired (issue 21): a user without a device binds one first; the
+    // RPC still decides whether the user may (AllowUserToManageMFADevices).
+    if (s.must_bind_mfa) {
+      static constexpr std::string_view kEnrolment[] = {"CreateVirtualMFADevice", "BindMFADevice", "GetUserMFAInfo",
+                                                        "DeleteVirtualMFADevice", "GetCallerIdentity"};
+      const bool enrolment = (product == "Ram" || product == "Sts") &&
+                             std::find(std::begin(kEnrolment), std::end(kEnrolment), action) != std::end(kEnrolment);
+      if (!enrolment)
+        cfail(403, "MFABindRequired",
+              "Bind an MFA device first: this user's login profile requires MFA (MFABindRequired) and none is bound.");
+    }
     static constexpr std::string_view kProducts[] = {"OnsMqtt", "Ons", "Ram", "ResourceManager", "Sts", "Actiontrail"};
     if (std::find(std::begin(kProducts), std::end(kProducts), product) == std::end(kProducts))
       cfail(400, "InvalidParameter.Product",

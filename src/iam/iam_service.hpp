@@ -113,6 +113,12 @@ class IamService {
     std::string display_name;  // the user's display name; the login name for root
     bool must_change_password = false;
     int64_t generation = 0;    // read with the password hash, before it was checked
+    // A RAM user's console session lasts at most this long (the security
+    // preference's LoginSessionDuration); 0: the console's own limit (root).
+    int64_t session_seconds = 0;
+    // The login profile's MFABindRequired and no device bound yet: the console
+    // lets this session do nothing but bind one.
+    bool must_bind_mfa = false;
   };
   // "user@alias" (a RAM user with a login profile), else a root login name or
   // alias. InvalidLogin alike for a wrong password and an unknown login, after

@@ -206,7 +206,7 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
             <>
               <dt>{label}</dt>
               <dd data-setting={k}>
-                {v}
+                <span>{v}</span>
                 {origin(k)}
               </dd>
             </>

@@ -110,6 +110,24 @@ class InstanceEditions(TenantTestCase):
         st, body = self.t.rpc("OnsMqtt", "UpdateInstance", InstanceId=self.inst, ResetSettings="NoSuch")
         self.assertEqual((st, body["Code"]), (400, "InvalidParameter.ResetSettings"), body)
 
+    def test_sluice_admin_edition_and_reset(self):
+        a = ("--account", self.t.alias)
+        inst = self.b.admin("instance", "create", *a, "--name", "adm", "--edition", "basic", "--lax-topic")
+        try:
+            self.b.admin("instance", "update", *a, "--instance", inst, "--edition", "platinum",
+                         "--set", "MaxConnections=5")
+            shown = self.b.admin("instance", "show", *a, "--instance", inst)
+            self.assertIn("InstanceType: platinum", shown)
+            self.assertIn("MaxConnections: 5 (set for this instance)", shown)
+            self.assertIn("StrictTopic: false (set for this instance)", shown)
+            self.assertIn("MaxInstanceMessagesPerSecond: 100000\n", shown)
+            self.b.admin("instance", "update", *a, "--instance", inst, "--reset", "all")
+            shown = self.b.admin("instance", "show", *a, "--instance", inst)
+            self.assertIn("MaxConnections: 100000\n", shown)
+            self.assertIn("StrictTopic: true\n", shown)
+        finally:
+            self.b.admin("instance", "release", *a, "--instance", inst)
+
     def test_messages_per_second_across_the_instance(self):
         # Per client 20/s on basic; across the instance 6/s: two clients at 4 each
         # are each within their own rate, together over the instance's.

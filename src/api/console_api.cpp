@@ -15,6 +15,7 @@
 #include "api/console_proxy.hpp"
 #include "api/console_throttle.hpp"
 #include "api/json_writer.hpp"
+#include "api/mfa_ticket.hpp"
 #include "api/rpc.hpp"
 #include "common/log.hpp"
 #include "iam/iam_service.hpp"
@@ -296,7 +297,9 @@ class Console {
     std::optional<std::string> mfa_code;
     if (auto* m = body.if_contains("mfaCode"); m && m->is_string() && m->as_string().size() <= 16)
       mfa_code = std::string(m->as_string());
-    auto who = iam().console_sign_in(login, pw, mfa_code, addr);
+    // A saved MFA check of this browser (EnableSaveMFATicket), if any.
+    const auto ticket = mfa_tickets_.check(cookie_value(req, MfaTickets::kCookie), t);
+    auto who = iam().console_sign_in(login, pw, mfa_code, addr, ticket ? &*ticket : nullptr);
     if (!who && who.error().http_status == 503) store_unavailable();
     if (!who && who.error().http_status >= 500) throw std::runtime_error("console sign-in: " + who.error().message);
     if (!who && sign_in_step_error(who.error().code)) {
@@ -338,6 +341,16 @@ class Console {
     // decides, the cookie is then refused as any ended session's.
     r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + s.id + cookie_attributes(req) +
                                              "; Max-Age=" + std::to_string(opts_.sessions.absolute_seconds));
+    // A code was checked and the account saves MFA checks: this browser is not
+    // asked again for 7 days (while the device stays bound).
+    if (!who->mfa_serial.empty()) {
+      auto pref = iam().security_preference(s.principal.account_id);
+      if (pref && pref->enable_save_mfa_ticket)
+        r.headers.emplace_back("Set-Cookie", std::string(MfaTickets::kCookie) + "=" +
+                                                 mfa_tickets_.issue({who->user_id, who->mfa_serial}, t) +
+                                                 cookie_attributes(req) + "; Max-Age=" +
+                                                 std::to_string(MfaTickets::kSeconds));
+    }
     return r;
   }
 
@@ -463,6 +476,7 @@ class Console {
   TrustedProxies proxies_;
   ConsoleSessions sessions_;
   LoginThrottle throttle_;
+  MfaTickets mfa_tickets_;  // EnableSaveMFATicket (a key of this process)
 };
 
 }  // namespace

@@ -121,7 +121,7 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
 
 Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view login, std::string_view password,
                                                               std::optional<std::string> mfa_code,
-                                                              std::string_view source) {
+                                                              std::string_view source, const MfaTicket* ticket) {
   struct Row {
     ConsoleSignIn who;
     std::string hash;
@@ -193,7 +193,10 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
       user_login_failed(acct, user, source);
       continue;
     }
-    if (auto s = verify_user_second_factor(acct, user, mfa_code, source); !s) return s.error();
+    if (auto s = verify_user_second_factor(acct, user, mfa_code, source, ticket, row->who.user_id,
+                                           &row->who.mfa_serial);
+        !s)
+      return s.error();
     // The security preference (issue 21): the networks RAM users sign in from,
     // checked once the password and code are proven (so that it tells nothing
     // to someone without them), and how long their console sessions last.
@@ -226,19 +229,29 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
 }
 
 Status IamService::verify_user_second_factor(std::string_view acct, std::string_view user,
-                                             const std::optional<std::string>& mfa_code, std::string_view source) {
+                                             const std::optional<std::string>& mfa_code, std::string_view source,
+                                             const MfaTicket* ticket, std::string_view user_id, std::string* serial) {
   auto device = user_mfa_device(acct, user);
   if (!device) {
     if (device.error().http_status >= 500) return device.error();
     return {};  // no device bound: the password is all
   }
-  if (!mfa_code || mfa_code->empty())
+  if (!mfa_code || mfa_code->empty()) {
+    // A saved check of this user (by id: not a same-named successor) and this
+    // very device, while the account's preference keeps saving them.
+    if (ticket && !user_id.empty() && ticket->user_id == user_id && ticket->serial == device->serial_number) {
+      auto pref = security_preference(acct);
+      if (!pref) return pref.error();
+      if (pref->enable_save_mfa_ticket) return {};
+    }
     return Error{"MFARequired", 401, "This user has an MFA device: enter the code it shows."};
+  }
   if (auto s = verify_mfa_code(acct, user, *mfa_code); !s) {
     if (s.error().http_status >= 500) return s.error();
     user_login_failed(acct, user, source);
     return s.error();
   }
+  if (serial) *serial = device->serial_number;
   return {};
 }
 

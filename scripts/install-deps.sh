@@ -15,6 +15,8 @@ PKGS=(
   libnats-dev nats-server
   # the control store on PostgreSQL (several nodes, one store): the client library
   libpq-dev
+  # the QR code of a virtual MFA device (issue 21): the API draws it
+  libqrencode-dev
   # real peers and clients for tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl nodejs
   # HTTP load for the management API benchmarks (bench/api/run.sh)

@@ -14,6 +14,8 @@ export interface Session {
   principal: Principal;
   csrfToken: string;
   mustChangePassword: boolean;
+  // The login profile's MFABindRequired and no device bound: enrolment first.
+  mustBindMfa?: boolean;
   expiresAt?: string | number;
 }
 

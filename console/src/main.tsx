@@ -9,6 +9,7 @@ import { Overview } from './pages/overview';
 import { Instances } from './pages/instances';
 import { InstanceDetail } from './pages/instance';
 import { Users, UserDetail } from './pages/users';
+import { MfaRequired, SecuritySettings } from './pages/mfa';
 import { Groups, Roles } from './pages/groups';
 import { Policies, PolicyEditor } from './pages/policies';
 import { ResourceGroups } from './pages/resourcegroups';
@@ -49,6 +50,7 @@ function route(path: string, session: Session) {
   if (path === '/ram/policies/new') return <PolicyEditor />;
   if (path === '/resource-groups') return <ResourceGroups />;
   if (path === '/audit') return <Audit />;
+  if (path === '/security' && session.principal.kind === 'User') return <SecuritySettings user={session.principal.name} />;
   return (
     <section>
       <h1>Page not found</h1>
@@ -97,6 +99,11 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
             {p.kind === 'Root' ? 'Root account' : 'RAM user'} · <strong>{p.displayName || p.name}</strong>{' '}
             <span class="muted small">({p.accountId})</span>
           </span>
+          {p.kind === 'User' && (
+            <Link to="/security" class="btn">
+              Security settings
+            </Link>
+          )}
           <button type="button" class="btn" onClick={onSignOut}>
             Sign out
           </button>
@@ -158,6 +165,16 @@ function App() {
     );
   if (session.mustChangePassword)
     return <ChangePassword session={session} onDone={() => setSession({ ...session, mustChangePassword: false })} />;
+  if (session.mustBindMfa)
+    return (
+      <MfaRequired
+        user={session.principal.name}
+        onSignOut={async () => {
+          await logout().catch(() => {});
+          setSession(null);
+        }}
+      />
+    );
   return (
     <Shell
       session={session}

@@ -15,6 +15,7 @@
 #include "api/console_proxy.hpp"
 #include "api/console_throttle.hpp"
 #include "api/json_writer.hpp"
+#include "api/mfa_ticket.hpp"
 #include "api/rpc.hpp"
 #include "common/log.hpp"
 #include "iam/iam_service.hpp"
@@ -101,6 +102,7 @@ std::string session_body(const ConsoleSession& s) {
   w.end_object();
   w.field("csrfToken", s.csrf);
   w.field("mustChangePassword", s.must_change_password);
+  w.field("mustBindMfa", s.must_bind_mfa);
   w.field("expiresAt", s.expires_at);
   w.end_object();
   return std::move(w.str());
@@ -262,7 +264,8 @@ class Console {
   // The sign-in answers that say more than "wrong login or password": each
   // comes only after the password matched (or, LoginLocked, names the lock).
   static bool sign_in_step_error(const std::string& code) {
-    return code == "MFARequired" || code == "InvalidMFACode" || code == "LoginLocked" || code == "PasswordExpired";
+    return code == "MFARequired" || code == "InvalidMFACode" || code == "LoginLocked" || code == "PasswordExpired" ||
+           code == "Forbidden.LoginNetworkMask";
   }
 
   static std::string login_params(const std::string& login) {
@@ -294,12 +297,16 @@ class Console {
     std::optional<std::string> mfa_code;
     if (auto* m = body.if_contains("mfaCode"); m && m->is_string() && m->as_string().size() <= 16)
       mfa_code = std::string(m->as_string());
-    auto who = iam().console_sign_in(login, pw, mfa_code, addr);
+    // A saved MFA check of this browser (EnableSaveMFATicket), if any.
+    const auto ticket = mfa_tickets_.check(cookie_value(req, MfaTickets::kCookie), t);
+    auto who = iam().console_sign_in(login, pw, mfa_code, addr, ticket ? &*ticket : nullptr);
     if (!who && who.error().http_status == 503) store_unavailable();
     if (!who && who.error().http_status >= 500) throw std::runtime_error("console sign-in: " + who.error().message);
     if (!who && sign_in_step_error(who.error().code)) {
       const auto& e = who.error();
-      if (e.code != "MFARequired") throttle_.failed(addr, key, t);  // a wrong code counts as a wrong password
+      // A wrong code counts as a wrong password; a step still to take or a
+      // network refused (the credentials were right) does not.
+      if (e.code != "MFARequired" && e.code != "Forbidden.LoginNetworkMask") throttle_.failed(addr, key, t);
       const size_t at = login.rfind('@');
       std::optional<iam::Principal> named;
       if (auto acct = iam().account_of_login(login); acct && at != std::string::npos)
@@ -323,11 +330,27 @@ class Console {
     }
     throttle_.succeeded(addr, key, t);
     ConsoleSession s = sessions_.create(who->principal, who->user_id, who->generation, who->display_name,
-                                        who->must_change_password, t);
+                                        who->must_change_password, t, who->session_seconds);
+    if (who->must_bind_mfa) {
+      sessions_.must_bind_mfa(s.id);
+      s.must_bind_mfa = true;
+    }
     audit(&s.principal, "ConsoleSignin", "ConsoleSignin", req, request_id, login_params(login));
     HttpResponse r = json_response(200, session_body(s));
+    // A RAM user's session may end sooner (LoginSessionDuration): the server
+    // decides, the cookie is then refused as any ended session's.
     r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + s.id + cookie_attributes(req) +
                                              "; Max-Age=" + std::to_string(opts_.sessions.absolute_seconds));
+    // A code was checked and the account saves MFA checks: this browser is not
+    // asked again for 7 days (while the device stays bound).
+    if (!who->mfa_serial.empty()) {
+      auto pref = iam().security_preference(s.principal.account_id);
+      if (pref && pref->enable_save_mfa_ticket)
+        r.headers.emplace_back("Set-Cookie", std::string(MfaTickets::kCookie) + "=" +
+                                                 mfa_tickets_.issue({who->user_id, who->mfa_serial}, t) +
+                                                 cookie_attributes(req) + "; Max-Age=" +
+                                                 std::to_string(MfaTickets::kSeconds));
+    }
     return r;
   }
 
@@ -407,6 +430,17 @@ class Console {
             "it can do anything else.");
     auto body = parse_body(req);
     const std::string product = str_field(body, "product"), action = str_field(body, "action");
+    // MFABindRequired (issue 21): a user without a device binds one first; the
+    // RPC still decides whether the user may (AllowUserToManageMFADevices).
+    if (s.must_bind_mfa) {
+      static constexpr std::string_view kEnrolment[] = {"CreateVirtualMFADevice", "BindMFADevice", "GetUserMFAInfo",
+                                                        "DeleteVirtualMFADevice", "GetCallerIdentity"};
+      const bool enrolment = (product == "Ram" || product == "Sts") &&
+                             std::find(std::begin(kEnrolment), std::end(kEnrolment), action) != std::end(kEnrolment);
+      if (!enrolment)
+        cfail(403, "MFABindRequired",
+              "Bind an MFA device first: this user's login profile requires MFA (MFABindRequired) and none is bound.");
+    }
     static constexpr std::string_view kProducts[] = {"OnsMqtt", "Ons", "Ram", "ResourceManager", "Sts", "Actiontrail"};
     if (std::find(std::begin(kProducts), std::end(kProducts), product) == std::end(kProducts))
       cfail(400, "InvalidParameter.Product",
@@ -442,6 +476,7 @@ class Console {
   TrustedProxies proxies_;
   ConsoleSessions sessions_;
   LoginThrottle throttle_;
+  MfaTickets mfa_tickets_;  // EnableSaveMFATicket (a key of this process)
 };
 
 }  // namespace

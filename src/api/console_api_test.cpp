@@ -5,6 +5,7 @@
 
 #include "api/console_policy.hpp"
 #include "api/rpc_test_util.hpp"
+#include "iam/totp.hpp"
 
 namespace sluice::api {
 namespace {
@@ -198,6 +199,112 @@ TEST_F(ConsoleApiTest, SessionsExpire) {
     if (i < 12 * 3 - 1) EXPECT_EQ(r.status, 200) << i;
     else EXPECT_EQ(r.status, 401);
   }
+}
+
+// Issue 21: the security preference's LoginSessionDuration bounds a RAM user's
+// console session (root keeps the console's own limit).
+TEST_F(ConsoleApiTest, RamUserSessionsLastLoginSessionDuration) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  auto pref = iam_->security_preference(acct_);
+  ASSERT_TRUE(pref.ok());
+  pref->login_session_duration = 1;
+  ASSERT_TRUE(iam_->set_security_preference(acct_, *pref).ok());
+  auto bob = login("bob@acme", "bob-password-1");
+  auto root = login("acme", "password-123");
+  for (int i = 1; i <= 4; ++i) {  // active every 20 minutes
+    g_now += 20 * 60;
+    EXPECT_EQ(req("GET", "session", {}, bob.cookie).status, i < 3 ? 200 : 401) << i;
+    EXPECT_EQ(req("GET", "session", {}, root.cookie).status, 200) << i;
+  }
+}
+
+// Issue 21: LoginNetworkMasks lets RAM users sign in only from the listed networks,
+// said once the password is right (a wrong one is the usual InvalidCredentials);
+// the root is not bound by it; a malformed list is refused.
+TEST_F(ConsoleApiTest, RamUserSignInOnlyFromLoginNetworkMasks) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  auto pref = iam_->security_preference(acct_);
+  ASSERT_TRUE(pref.ok());
+  auto bad = *pref;
+  bad.login_network_masks = "192.168.0.0/16;not-a-net";
+  EXPECT_EQ(iam_->set_security_preference(acct_, bad).error().code, "InvalidParameter.LoginNetworkMasks");
+  pref->login_network_masks = "192.168.0.0/16; 2001:db8::/32";
+  ASSERT_TRUE(iam_->set_security_preference(acct_, *pref).ok());
+  auto r = req("POST", "login", R"({"login":"bob@acme","password":"bob-password-1"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(code(r), "Forbidden.LoginNetworkMask");
+  EXPECT_EQ(code(req("POST", "login", R"({"login":"bob@acme","password":"wrong-password"})")), "InvalidCredentials");
+  login("acme", "password-123");  // the root: anywhere
+  peer_ = "192.168.7.8";
+  login("bob@acme", "bob-password-1");
+  peer_ = "2001:db8::5";
+  login("bob@acme", "bob-password-1");
+}
+
+// Issue 21: a login profile with MFABindRequired and no device: the session may
+// only enrol (the RPC still authorizes each call), and says so.
+TEST_F(ConsoleApiTest, MfaBindRequiredAllowsOnlyEnrolment) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1", false, true).ok());
+  auto s = login("bob@acme", "bob-password-1");
+  EXPECT_NE(s.body.find(R"("mustBindMfa":true)"), std::string::npos) << s.body;
+  auto r = req("POST", "call", R"({"product":"Ram","action":"ListUsers"})", s.cookie, s.csrf);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(code(r), "MFABindRequired");
+  r = req("POST", "call", R"({"product":"Ram","action":"GetUserMFAInfo","params":{"UserName":"bob"}})", s.cookie, s.csrf);
+  EXPECT_NE(code(r), "MFABindRequired") << r.body;
+  // Without the requirement: no such limit.
+  ASSERT_TRUE(iam_->update_login_profile(acct_, "bob", std::nullopt, std::nullopt, false).ok());
+  auto t = login("bob@acme", "bob-password-1");
+  EXPECT_NE(t.body.find(R"("mustBindMfa":false)"), std::string::npos) << t.body;
+}
+
+// Issue 21: EnableSaveMFATicket. A sign-in with a code gets a 7-day ticket cookie
+// that stands for a code of that device, only while the preference is on; a
+// tampered or expired ticket, or none, and the code is asked for.
+TEST_F(ConsoleApiTest, SavedMfaTicketStandsForACode) {
+  ASSERT_TRUE(iam_->create_user(acct_, iam::UserInput{"bob", "", ""}).ok());
+  ASSERT_TRUE(iam_->create_login_profile(acct_, "bob", "bob-password-1").ok());
+  auto d = iam_->create_virtual_mfa_device(acct_, "bob");
+  ASSERT_TRUE(d.ok());
+  const std::string seed = *iam::totp::base32_decode(d->base32_seed);
+  const int64_t step = g_now / iam::totp::kStepSeconds;
+  ASSERT_TRUE(iam_->bind_mfa_device(acct_, "bob", d->device.serial_number, iam::totp::hotp(seed, step - 1),
+                                    iam::totp::hotp(seed, step))
+                  .ok());
+  auto pref = iam_->security_preference(acct_);
+  ASSERT_TRUE(pref.ok());
+  pref->enable_save_mfa_ticket = true;
+  ASSERT_TRUE(iam_->set_security_preference(acct_, *pref).ok());
+  const std::string no_code = R"({"login":"bob@acme","password":"bob-password-1"})";
+  auto with_ticket = [&](const std::string& ticket) {
+    extra_headers_ = {{"cookie", "sluice_mfa=" + ticket}};
+    auto r = req("POST", "login", no_code);
+    extra_headers_.clear();
+    return r;
+  };
+  auto r = req("POST", "login", R"({"login":"bob@acme","password":"bob-password-1","mfaCode":")" +
+                                    iam::totp::hotp(seed, step + 1) + R"("})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string ticket;
+  for (const auto& [k, v] : r.headers)
+    if (k == "Set-Cookie" && v.starts_with("sluice_mfa=")) ticket = v.substr(11, v.find(';') - 11);
+  ASSERT_FALSE(ticket.empty());
+  EXPECT_EQ(code(req("POST", "login", no_code)), "MFARequired");
+  EXPECT_EQ(with_ticket(ticket).status, 200);
+  std::string tampered = ticket;
+  tampered[tampered.size() - 1] = tampered.back() == '0' ? '1' : '0';
+  EXPECT_EQ(code(with_ticket(tampered)), "MFARequired");
+  pref->enable_save_mfa_ticket = false;
+  ASSERT_TRUE(iam_->set_security_preference(acct_, *pref).ok());
+  EXPECT_EQ(code(with_ticket(ticket)), "MFARequired");
+  pref->enable_save_mfa_ticket = true;
+  ASSERT_TRUE(iam_->set_security_preference(acct_, *pref).ok());
+  EXPECT_EQ(with_ticket(ticket).status, 200);
+  g_now += 7 * 24 * 3600 + 1;
+  EXPECT_EQ(code(with_ticket(ticket)), "MFARequired");
 }
 
 // Issue #14 item 3: a session is bound to the user's id and login generation.

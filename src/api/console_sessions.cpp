@@ -10,7 +10,9 @@ std::string key_of(std::string_view id) { return store::sha256_hex(id); }
 }  // namespace
 
 int64_t ConsoleSessions::expiry(const ConsoleSession& s) const {
-  return std::min(s.last_seen_s + limits_.idle_seconds, s.created_s + limits_.absolute_seconds);
+  const int64_t absolute = s.absolute_seconds > 0 ? std::min(s.absolute_seconds, limits_.absolute_seconds)
+                                                  : limits_.absolute_seconds;
+  return std::min(s.last_seen_s + limits_.idle_seconds, s.created_s + absolute);
 }
 
 void ConsoleSessions::expire_locked(int64_t now) {
@@ -26,7 +28,8 @@ void ConsoleSessions::expire_locked(int64_t now) {
 }
 
 ConsoleSession ConsoleSessions::create(iam::Principal p, std::string user_id, int64_t login_generation,
-                                       std::string display_name, bool must_change_password, int64_t now) {
+                                       std::string display_name, bool must_change_password, int64_t now,
+                                       int64_t absolute_seconds) {
   ConsoleSession s;
   s.id = hex(store::random_bytes(32));
   s.csrf = hex(store::random_bytes(32));
@@ -35,6 +38,7 @@ ConsoleSession ConsoleSessions::create(iam::Principal p, std::string user_id, in
   s.login_generation = login_generation;
   s.display_name = std::move(display_name);
   s.must_change_password = must_change_password;
+  s.absolute_seconds = absolute_seconds;
   s.created_s = s.last_seen_s = now;
   s.expires_at = expiry(s);
   std::lock_guard lk(mu_);
@@ -69,6 +73,11 @@ void ConsoleSessions::password_changed(std::string_view id, int64_t generation) 
     it->second.must_change_password = false;
     it->second.login_generation = generation;
   }
+}
+
+void ConsoleSessions::must_bind_mfa(std::string_view id) {
+  std::lock_guard lk(mu_);
+  if (auto it = by_hash_.find(key_of(id)); it != by_hash_.end()) it->second.must_bind_mfa = true;
 }
 
 size_t ConsoleSessions::size() {

@@ -25,6 +25,12 @@ struct ConsoleSession {
   int64_t created_s = 0;
   int64_t last_seen_s = 0;
   int64_t expires_at = 0;  // min(last_seen + idle, created + absolute)
+  // This session's own absolute limit, if shorter than the console's (a RAM
+  // user's LoginSessionDuration); 0: the console's.
+  int64_t absolute_seconds = 0;
+  // The login profile's MFABindRequired, no device yet: only MFA enrolment
+  // (binding one ends the session: the user signs in again with a code).
+  bool must_bind_mfa = false;
 };
 
 struct ConsoleSessionLimits {
@@ -37,13 +43,14 @@ class ConsoleSessions {
   explicit ConsoleSessions(ConsoleSessionLimits limits = {}) : limits_(limits) {}
 
   ConsoleSession create(iam::Principal p, std::string user_id, int64_t login_generation, std::string display_name,
-                        bool must_change_password, int64_t now);
+                        bool must_change_password, int64_t now, int64_t absolute_seconds = 0);
   // The session for a cookie value, its idle timer restarted; nullopt if unknown or expired.
   std::optional<ConsoleSession> touch(std::string_view id, int64_t now);
   void remove(std::string_view id);
   // After the session's own password change: the login moved to `generation`
   // and this session moves with it (every other session of the login has ended).
   void password_changed(std::string_view id, int64_t generation);
+  void must_bind_mfa(std::string_view id);
   const ConsoleSessionLimits& limits() const { return limits_; }
   size_t size();
 

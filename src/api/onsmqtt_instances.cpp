@@ -18,6 +18,15 @@ int64_t type_code(const std::string& edition) {
   if (edition == "serverless") return 5;
   return 4;
 }
+// InstanceType as a word or as the cloud's code (0, 1, 4, 5).
+std::optional<std::string> edition_param(Call& c) {
+  auto t = c.opt("InstanceType");
+  if (t && *t == "0") return "basic";
+  if (t && *t == "1") return "platinum";
+  if (t && *t == "4") return "professional";
+  if (t && *t == "5") return "serverless";
+  return t;
+}
 int64_t status_code(const std::string& status) { return status == "Running" ? 5 : 0; }
 // Sluice instances do not expire: the end of year 9999 (the cloud gives a prepaid
 // instance's expiry in epoch milliseconds).
@@ -30,7 +39,19 @@ struct InstanceView {
   const RpcServices::Endpoints& ep;
   const std::string& region;
   const std::vector<mq::Tag>& tags;
+  const mq::InstanceSettings& defaults;  // the edition's (EditionDefaults)
+  const std::vector<std::string>& overrides;
 };
+
+void write_settings(JsonWriter& w, const mq::InstanceSettings& s) {
+  w.begin_object();
+  for (const auto& st : mq::instance_settings()) {
+    if (st.number) w.field(st.name, static_cast<int64_t>(s.*(st.number)));
+    else if (st.on_word) w.field(st.name, mq::setting_text(s, st));  // TlsAuthMode: its word
+    else w.field(st.name, s.*(st.flag));
+  }
+  w.end_object();
+}
 
 // The cloud's ListInstances item, then Sluice's additions (Edition and Status as
 // text, Remark, ResourceGroupId, UpdateTime, Endpoints, Settings).
@@ -61,13 +82,15 @@ void write_instance(JsonWriter& w, const InstanceView& v) {
   if (!v.ep.ws.empty()) w.field("Ws", v.ep.ws);
   if (!v.ep.wss.empty()) w.field("Wss", v.ep.wss);
   w.end_object();
-  w.key("Settings").begin_object();
-  for (const auto& st : mq::instance_settings()) {
-    if (st.number) w.field(st.name, static_cast<int64_t>(i.settings.*(st.number)));
-    else if (st.on_word) w.field(st.name, mq::setting_text(i.settings, st));  // TlsAuthMode: its word
-    else w.field(st.name, i.settings.*(st.flag));
-  }
-  w.end_object();
+  w.key("Settings");
+  write_settings(w, i.settings);
+  // The edition's defaults, and which settings are the instance's own (kept
+  // when the edition changes; ResetSettings returns them to the defaults).
+  w.key("EditionDefaults");
+  write_settings(w, v.defaults);
+  w.key("OverriddenSettings").begin_array();
+  for (const auto& n : v.overrides) w.value(n);
+  w.end_array();
   w.end_object();
 }
 
@@ -80,22 +103,20 @@ std::vector<mq::Tag> tags_of(mq::MqService& m, Call& c, const std::string& id) {
 
 void write_one(Call& c, mq::MqService& m, const mq::Instance& i) {
   const auto tags = tags_of(m, c, i.id);
+  const auto defaults = m.edition_defaults_of(i);
+  const auto overrides = m.overrides_of(i);
   write_instance(c.out(), InstanceView{i, c.iam().resource_group_of(c.account(), "instance", i.id), c.svc().endpoints,
-                                       m.options().region, tags});
+                                       m.options().region, tags, defaults, overrides});
 }
 
-// Every instance setting (src/mq/settings.cpp) is a parameter of the same name.
-std::optional<mq::InstanceSettings> settings_from(Call& c, std::optional<mq::InstanceSettings> base) {
-  bool any = false;
-  mq::InstanceSettings s = base.value_or(mq::InstanceSettings{});
-  for (const auto& st : mq::instance_settings()) {
-    auto v = c.opt(st.name);
-    if (!v) continue;
-    if (auto err = mq::set_setting(s, st.name, *v)) fail(std::string("InvalidParameter.") + st.name, 400, *err);
-    any = true;
-  }
-  if (!any) return std::nullopt;
-  return s;
+// Every instance setting (src/mq/settings.cpp) is a parameter of the same
+// name; the mq layer checks the values and records them as overrides of the
+// edition's defaults.
+mq::SettingValues settings_from(Call& c) {
+  mq::SettingValues out;
+  for (const auto& st : mq::instance_settings())
+    if (auto v = c.opt(st.name)) out.emplace_back(st.name, std::move(*v));
+  return out;
 }
 
 // ---- instances (extensions) ----
@@ -104,20 +125,33 @@ void CreateInstance(Call& c) {
   c.authorize("mq:CreateInstance", c.arn("mq", "instance/*"));
   mq::InstanceSpec spec;
   spec.name = c.req("InstanceName");
-  spec.type = c.opt("InstanceType").value_or("");
+  spec.type = edition_param(c).value_or("");
   spec.remark = c.opt("Remark").value_or("");
   spec.resource_group_id = c.opt("ResourceGroupId").value_or("");
   if (spec.resource_group_id == c.account()) spec.resource_group_id.clear();
-  spec.settings = settings_from(c, std::nullopt);
-  auto i = unwrap(m.CreateInstance(c.account(), spec));
+  auto i = unwrap(m.CreateInstance(c.account(), spec, settings_from(c)));
   c.out().field("InstanceId", i.id);
   c.out().key("Instance");
   write_one(c, m, i);
 }
 void UpdateInstance(Call& c) {
   auto [m, id] = instance_op(c, "UpdateInstance");
-  auto cur = unwrap(m.GetInstance(c.account(), id));
-  auto i = unwrap(m.UpdateInstance(c.account(), id, c.opt("InstanceName"), c.opt("Remark"), settings_from(c, cur.settings)));
+  mq::InstanceChange ch;
+  ch.name = c.opt("InstanceName");
+  ch.remark = c.opt("Remark");
+  ch.type = edition_param(c);  // a change of edition: new defaults, the overrides kept
+  ch.sets = settings_from(c);
+  // ResetSettings: comma-separated setting names (or "all") back to the edition's defaults.
+  if (auto r = c.opt("ResetSettings")) {
+    size_t start = 0;
+    while (start <= r->size()) {
+      const size_t comma = std::min(r->find(',', start), r->size());
+      std::string name = r->substr(start, comma - start);
+      if (!name.empty()) ch.resets.push_back(std::move(name));
+      start = comma + 1;
+    }
+  }
+  auto i = unwrap(m.UpdateInstance(c.account(), id, ch));
   c.out().key("Instance");
   write_one(c, m, i);
 }
@@ -154,7 +188,10 @@ void ListInstances(Call& c) {
   w.key("Instances").begin_array();
   for (size_t k = pg.begin; k < pg.end; ++k) {
     const auto tags = tags_of(m, c, visible[k].first.id);
-    write_instance(w, InstanceView{visible[k].first, visible[k].second, c.svc().endpoints, m.options().region, tags});
+    const auto defaults = m.edition_defaults_of(visible[k].first);
+    const auto overrides = m.overrides_of(visible[k].first);
+    write_instance(w, InstanceView{visible[k].first, visible[k].second, c.svc().endpoints, m.options().region, tags,
+                                   defaults, overrides});
   }
   w.end_array();
   if (visible.empty() && !all.empty())

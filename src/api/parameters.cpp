@@ -174,7 +174,7 @@ void onsmqtt(Table& t) {
   };
   // Extensions (the cloud does these through billing or its console).
   Names create{"InstanceName", "InstanceType", "Remark", "ResourceGroupId"};
-  Names update{"InstanceId", "InstanceName", "Remark"};
+  Names update{"InstanceId", "InstanceName", "Remark", "InstanceType", "ResetSettings"};
   for (const auto& st : mq::instance_settings()) {
     create.emplace_back(st.name);
     update.emplace_back(st.name);

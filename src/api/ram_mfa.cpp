@@ -2,7 +2,9 @@
 // bind it to a user with two consecutive codes, unbind, list, delete. A user
 // with a bound device is asked for a code after its password at console sign-in.
 #include "api/ops_util.hpp"
+#include "api/qr_png.hpp"
 #include "api/ram_internal.hpp"
+#include "common/crypto.hpp"
 
 namespace sluice::api::ram {
 
@@ -32,6 +34,19 @@ void authorize_user_device(Call& c, const char* action, const std::string& user)
   c.authorize(action, user_arn(c, user));
 }
 
+// With the same preference a RAM user creates and deletes the device named after
+// itself (the console's "Security settings" names a user's device so), as the
+// cloud's console lets a user enrol alone; any other name needs a policy.
+void authorize_own_device(Call& c, const char* action, const std::string& name) {
+  const auto& who = c.principal();
+  if (who.kind == iam::Principal::Kind::User && who.name == name &&
+      unwrap(c.iam().security_preference(c.account())).allow_user_to_manage_mfa_devices) {
+    c.authorize_unless_denied(action, mfa_arn(c, name));
+    return;
+  }
+  c.authorize(action, mfa_arn(c, name));
+}
+
 std::string user_param(Call& c) {
   auto u = c.opt("UserName");
   if ((!u || u->empty()) && c.principal().kind == iam::Principal::Kind::User) return c.principal().name;
@@ -41,15 +56,15 @@ std::string user_param(Call& c) {
 
 void CreateVirtualMFADevice(Call& c) {
   auto name = c.req("VirtualMFADeviceName");
-  c.authorize("ram:CreateVirtualMFADevice", mfa_arn(c, name));
+  authorize_own_device(c, "ram:CreateVirtualMFADevice", name);
   auto d = unwrap(c.iam().create_virtual_mfa_device(c.account(), name));
   auto& w = c.out();
   w.key("VirtualMFADevice").begin_object();
   w.field("SerialNumber", d.device.serial_number);
   w.field("Base32StringSeed", d.base32_seed);
-  // The cloud returns a PNG of the QR code; Sluice draws none: authenticator apps
-  // take the otpauth:// URI (OtpauthUri, an addition) or the Base32 seed typed in.
-  w.field("QRCodePNG", "");
+  // As the cloud: the otpauth:// URI as a QR code, a Base64 PNG (src/api/qr_png.cpp);
+  // the URI itself too (OtpauthUri, an addition), and the seed to type in.
+  w.field("QRCodePNG", common::base64_encode(qr_png(d.otpauth_uri)));
   w.field("OtpauthUri", d.otpauth_uri);
   w.end_object();
 }
@@ -106,7 +121,7 @@ void ListVirtualMFADevices(Call& c) {
 
 void DeleteVirtualMFADevice(Call& c) {
   auto serial = c.req("SerialNumber");
-  c.authorize("ram:DeleteVirtualMFADevice", mfa_arn(c, device_name(c, serial)));
+  authorize_own_device(c, "ram:DeleteVirtualMFADevice", device_name(c, serial));
   unwrap(c.iam().delete_virtual_mfa_device(c.account(), serial));
 }
 

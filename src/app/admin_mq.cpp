@@ -3,6 +3,7 @@
 #include "app/admin_certs.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include <chrono>
 #include <cstdlib>
@@ -21,7 +22,8 @@ namespace {
 struct MqArgs {
   std::string account, instance, name, remark, region = "local", topic, group, actions = "R,W", token, client_id,
       username, type = "USER", secret, sign_mode = "ORIGIN", identity, action = "PUB_SUB", effect = "ALLOW";
-  std::vector<std::string> resources, sets;
+  std::vector<std::string> resources, sets, resets;
+  std::string edition;  // instance create / update --edition (basic, professional, platinum, serverless)
   int64_t ttl = 3600;
   bool lax_client_id = false, lax_topic = false, drop_denied = false, message_trace = false;
   int64_t notice = 0;
@@ -78,13 +80,16 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
   ins_create->add_flag("--lax-topic", a->lax_topic, "Topics need no existing parent topic");
   ins_create->add_flag("--drop-denied-publish", a->drop_denied, "MQTT 3.x: drop a denied PUBLISH instead of closing");
   ins_create->add_flag("--message-trace", a->message_trace, "Record message traces (publish and each delivery)");
+  ins_create->add_option("--edition", a->edition,
+                         "basic, professional (default), platinum or serverless: the default limits (docs/spec.md)");
   ins_create->callback(with_account([a, mq](const std::string& acct) -> Err {
-    mq::InstanceSettings s;
-    s.strict_client_id = !a->lax_client_id;
-    s.strict_topic = !a->lax_topic;
-    s.close_on_denied_publish = !a->drop_denied;
-    s.message_trace = a->message_trace;
-    auto r = mq().CreateInstance(acct, mq::InstanceSpec{a->name, "", a->remark, s, ""});
+    // The switches given as flags, on top of the edition's defaults.
+    mq::SettingValues sets;
+    if (a->lax_client_id) sets.emplace_back("StrictClientId", "false");
+    if (a->lax_topic) sets.emplace_back("StrictTopic", "false");
+    if (a->drop_denied) sets.emplace_back("CloseOnDeniedPublish", "false");
+    if (a->message_trace) sets.emplace_back("MessageTrace", "true");
+    auto r = mq().CreateInstance(acct, mq::InstanceSpec{a->name, a->edition, a->remark, std::nullopt, ""}, sets);
     if (!r) return r.error();
     std::cout << r->id << "\n";
     return std::nullopt;
@@ -105,19 +110,21 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
   std::string set_help = "Setting=Value (repeat); settings:";
   for (const auto& st : mq::instance_settings()) set_help += std::string("\n  ") + st.name + ": " + st.help;
   ins_upd->add_option("--set", a->sets, set_help);
+  ins_upd->add_option("--edition", a->edition,
+                      "A new edition: its default limits, the settings set on the instance kept");
+  ins_upd->add_option("--reset", a->resets, "Setting (repeat) back to the edition's default; all: every one");
   ins_upd->callback(with_account([a, mq](const std::string& acct) -> Err {
-    auto cur = mq().GetInstance(acct, a->instance);
-    if (!cur) return cur.error();
-    mq::InstanceSettings s = cur->settings;
+    mq::InstanceChange ch;
+    if (!a->name.empty()) ch.name = a->name;
+    if (!a->remark.empty()) ch.remark = a->remark;
+    if (!a->edition.empty()) ch.type = a->edition;
+    ch.resets = a->resets;
     for (const auto& kv : a->sets) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos) return iam::Error{"InvalidParameter", 400, "--set takes Setting=Value, not " + kv};
-      if (auto e = mq::set_setting(s, kv.substr(0, eq), kv.substr(eq + 1)))
-        return iam::Error{"InvalidParameter." + kv.substr(0, eq), 400, *e};
+      ch.sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     }
-    auto r = mq().UpdateInstance(acct, a->instance, a->name.empty() ? std::nullopt : std::optional(a->name),
-                                 a->remark.empty() ? std::nullopt : std::optional(a->remark),
-                                 a->sets.empty() ? std::nullopt : std::optional(s));
+    auto r = mq().UpdateInstance(acct, a->instance, ch);
     if (!r) return r.error();
     std::cout << "updated " << r->id << "\n";
     return std::nullopt;
@@ -129,8 +136,11 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
     if (!r) return r.error();
     std::cout << "InstanceId: " << r->id << "\nInstanceName: " << r->name << "\nInstanceType: " << r->type
               << "\nStatus: " << r->status << "\n";
+    const auto own = mq().overrides_of(*r);
     for (const auto& st : mq::instance_settings()) {
-      std::cout << st.name << ": " << mq::setting_text(r->settings, st) << "\n";
+      const bool set = std::find(own.begin(), own.end(), st.name) != own.end();
+      std::cout << st.name << ": " << mq::setting_text(r->settings, st) << (set ? " (set for this instance)" : "")
+                << "\n";
     }
     return std::nullopt;
   }));

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "iam/iam_service.hpp"
+#include "iam/login_network.hpp"
 #include "iam/internal.hpp"
 #include "store/password.hpp"
 #include "store/store.hpp"
@@ -120,7 +121,7 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
 
 Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view login, std::string_view password,
                                                               std::optional<std::string> mfa_code,
-                                                              std::string_view source) {
+                                                              std::string_view source, const MfaTicket* ticket) {
   struct Row {
     ConsoleSignIn who;
     std::string hash;
@@ -137,7 +138,8 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
     auto& db = store_->db();
     auto q = db.query(
         "SELECT a.id, u.name, u.user_id, u.display_name, l.password_hash, l.password_reset_required, "
-        "CASE WHEN l.password_changed_at > 0 THEN l.password_changed_at ELSE l.updated_at END FROM accounts a "
+        "CASE WHEN l.password_changed_at > 0 THEN l.password_changed_at ELSE l.updated_at END, l.mfa_bind_required "
+        "FROM accounts a "
         "JOIN users u ON u.account_id = a.id JOIN login_profiles l ON l.account_id = a.id AND l.user_name = u.name "
         "WHERE (a.alias = ? OR a.id = ?) AND u.name = ?",
         alias, alias, user);
@@ -149,6 +151,7 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
     r.hash = q.text(4);
     r.who.must_change_password = q.int64(5) != 0;
     r.password_changed_at = q.int64(6);
+    r.who.must_bind_mfa = q.int64(7) != 0;  // until a device is bound (checked below)
     r.who.generation = read_generation(db, user_generation_key(r.who.user_id));
     return r;
   };
@@ -190,7 +193,26 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
       user_login_failed(acct, user, source);
       continue;
     }
-    if (auto s = verify_user_second_factor(acct, user, mfa_code, source); !s) return s.error();
+    if (auto s = verify_user_second_factor(acct, user, mfa_code, source, ticket, row->who.user_id,
+                                           &row->who.mfa_serial);
+        !s)
+      return s.error();
+    // The security preference (issue 21): the networks RAM users sign in from,
+    // checked once the password and code are proven (so that it tells nothing
+    // to someone without them), and how long their console sessions last.
+    auto pref = security_preference(acct);
+    if (!pref) return pref.error();
+    if (!login_network_allows(pref->login_network_masks, source))
+      return Error{"Forbidden.LoginNetworkMask", 403,
+                   "Console sign-in of this account's RAM users is allowed only from the networks of its security "
+                   "preference (LoginNetworkMasks); this request came from " +
+                       (source.empty() ? std::string("an unknown address") : std::string(source)) + "."};
+    row->who.session_seconds = pref->login_session_duration * 3600;
+    if (row->who.must_bind_mfa) {
+      auto device = user_mfa_device(acct, user);
+      if (!device && device.error().http_status >= 500) return device.error();
+      row->who.must_bind_mfa = !device.ok();
+    }
     auto policy = password_policy(acct);
     if (!policy) return policy.error();
     if (policy->max_password_age > 0 && now() - row->password_changed_at > policy->max_password_age * 86400) {
@@ -207,19 +229,29 @@ Result<IamService::ConsoleSignIn> IamService::console_sign_in(std::string_view l
 }
 
 Status IamService::verify_user_second_factor(std::string_view acct, std::string_view user,
-                                             const std::optional<std::string>& mfa_code, std::string_view source) {
+                                             const std::optional<std::string>& mfa_code, std::string_view source,
+                                             const MfaTicket* ticket, std::string_view user_id, std::string* serial) {
   auto device = user_mfa_device(acct, user);
   if (!device) {
     if (device.error().http_status >= 500) return device.error();
     return {};  // no device bound: the password is all
   }
-  if (!mfa_code || mfa_code->empty())
+  if (!mfa_code || mfa_code->empty()) {
+    // A saved check of this user (by id: not a same-named successor) and this
+    // very device, while the account's preference keeps saving them.
+    if (ticket && !user_id.empty() && ticket->user_id == user_id && ticket->serial == device->serial_number) {
+      auto pref = security_preference(acct);
+      if (!pref) return pref.error();
+      if (pref->enable_save_mfa_ticket) return {};
+    }
     return Error{"MFARequired", 401, "This user has an MFA device: enter the code it shows."};
+  }
   if (auto s = verify_mfa_code(acct, user, *mfa_code); !s) {
     if (s.error().http_status >= 500) return s.error();
     user_login_failed(acct, user, source);
     return s.error();
   }
+  if (serial) *serial = device->serial_number;
   return {};
 }
 

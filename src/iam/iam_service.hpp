@@ -113,6 +113,20 @@ class IamService {
     std::string display_name;  // the user's display name; the login name for root
     bool must_change_password = false;
     int64_t generation = 0;    // read with the password hash, before it was checked
+    // A RAM user's console session lasts at most this long (the security
+    // preference's LoginSessionDuration); 0: the console's own limit (root).
+    int64_t session_seconds = 0;
+    // The login profile's MFABindRequired and no device bound yet: the console
+    // lets this session do nothing but bind one.
+    bool must_bind_mfa = false;
+    // The device whose code this sign-in checked ("" if none): the console's
+    // saved MFA ticket names it (EnableSaveMFATicket).
+    std::string mfa_serial;
+  };
+  // A saved MFA check (EnableSaveMFATicket), its MAC and expiry already checked
+  // by the console: it stands for a code of that user's device, if still bound.
+  struct MfaTicket {
+    std::string user_id, serial;
   };
   // "user@alias" (a RAM user with a login profile), else a root login name or
   // alias. InvalidLogin alike for a wrong password and an unknown login, after
@@ -128,7 +142,8 @@ class IamService {
   // address, so that an attack on a user's name from elsewhere does not lock the
   // user out of its own address (the console's per-name throttle still slows it).
   Result<ConsoleSignIn> console_sign_in(std::string_view login, std::string_view password,
-                                        std::optional<std::string> mfa_code, std::string_view source = {});
+                                        std::optional<std::string> mfa_code, std::string_view source = {},
+                                        const MfaTicket* ticket = nullptr);
   struct ConsoleStanding {
     std::string name;          // the user's current name (a rename keeps the id); root: login name
     std::string display_name;
@@ -330,8 +345,12 @@ class IamService {
                                            std::string_view password);
   Result<std::string> setting(std::string_view account_id, std::string_view name);  // "" when unset
   // The MFA step of a RAM user's console sign-in, once the password matched.
+  // `ticket` (with the user's id in `user_id`) stands for a code when the
+  // preference saves MFA tickets; `serial` gets the device whose code was checked.
   Status verify_user_second_factor(std::string_view account_id, std::string_view user,
-                                   const std::optional<std::string>& mfa_code, std::string_view source);
+                                   const std::optional<std::string>& mfa_code, std::string_view source,
+                                   const MfaTicket* ticket = nullptr, std::string_view user_id = {},
+                                   std::string* serial = nullptr);
   Status set_setting(std::string_view account_id, std::string_view name, const std::string& value);
   std::mutex usage_mu_;
   std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> key_usage_;  // usage_mu_: unflushed

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "iam/iam_service.hpp"
+#include "iam/login_network.hpp"
 #include "iam/internal.hpp"
 #include "store/password.hpp"
 
@@ -64,6 +65,8 @@ Result<SecurityPreference> IamService::set_security_preference(std::string_view 
                         "LoginSessionDuration must be 1 to 24 hours, got " + std::to_string(p.login_session_duration) +
                             ".");
   if (auto e = check_length("LoginNetworkMasks", p.login_network_masks, 0, 2000)) return *e;
+  if (auto why = login_network_masks_problem(p.login_network_masks))
+    return err::invalid("InvalidParameter.LoginNetworkMasks", *why);
   if (auto s = set_setting(account_id, kSecurityPreference, p.to_json()); !s) return s.error();
   return p;
 }

@@ -19,6 +19,7 @@
 namespace sluice::mq {
 
 class MqAccessControl;
+struct InstanceRate;
 class MqService;
 struct MqState;
 
@@ -94,6 +95,7 @@ class MqClientAccess final : public broker::ClientAccess {
   void clear_caches();
   bool is_own_p2p(std::string_view topic) const;
   bool rate_limited();
+  bool instance_rate_limited();
   void remember(std::unordered_map<std::string, mqtt::Reason>& cache, const std::string& k, mqtt::Reason r);
   void remember_last(std::string_view topic, uint8_t qos, bool retain);
   mqtt::Reason topic_basics(const InstanceState* i, std::string_view topic, std::string* why,
@@ -121,6 +123,9 @@ class MqClientAccess final : public broker::ClientAccess {
   int64_t rate_second_ = 0;
   uint32_t rate_count_ = 0;
   uint32_t rate_max_ = 0;
+  std::shared_ptr<InstanceRate> instance_rate_;  // shared with the instance's other connections
+  uint32_t instance_rate_max_ = 0;
+  int64_t instance_rate_noted_ = 0;  // the second whose refusal was audited
   // The last allowed publish (topic, QoS, retain): valid until the caches are dropped.
   std::string last_topic_;
   uint8_t last_qos_ = 0;

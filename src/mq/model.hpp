@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sluice::mq {
@@ -20,6 +21,7 @@ struct InstanceSettings {
   uint32_t max_offline_messages = 1000000;  // per instance (the broker bounds per session)
   uint32_t max_connections = 0;             // 0 = unlimited
   uint32_t max_messages_per_second = 0;     // 0 = unlimited (per connection)
+  uint32_t max_instance_messages_per_second = 0;  // 0 = unlimited (all clients of the instance, per node)
   // strictness (the real service is strict)
   bool strict_client_id = true;     // client id must be <GroupId>@@@<DeviceId> with an existing group
   bool strict_topic = true;         // a topic's parent (first level) must exist
@@ -53,6 +55,9 @@ struct Instance {
   InstanceSettings settings;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  // Settings set explicitly (API names, sorted): kept when the edition changes;
+  // the others follow the edition's defaults (mq/editions.hpp).
+  std::vector<std::string> overrides;
 };
 
 struct InstanceSpec {
@@ -61,6 +66,18 @@ struct InstanceSpec {
   std::string remark;
   std::optional<InstanceSettings> settings;
   std::string resource_group_id;  // empty: the account's default group
+};
+
+// Settings by name and text ("MaxConnections", "5000"), as the API and
+// `sluice admin --set` give them.
+using SettingValues = std::vector<std::pair<std::string, std::string>>;
+
+// UpdateInstance: what changes (an unset field stays as it is).
+struct InstanceChange {
+  std::optional<std::string> name, remark;
+  std::optional<std::string> type;   // a new edition: its defaults, the overrides kept
+  SettingValues sets;                // explicit settings (they become overrides)
+  std::vector<std::string> resets;   // back to the edition's default ("all": every one)
 };
 
 struct Topic {

@@ -55,6 +55,13 @@ void MqAccessControl::trace(std::string_view instance_id, DeviceTrace t) {
   mq_->traces().device(instance_id, std::move(t));
 }
 
+std::shared_ptr<InstanceRate> MqAccessControl::instance_rate(const std::string& instance_id) {
+  std::lock_guard lk(conn_mu_);
+  auto& r = rates_[instance_id];
+  if (!r) r = std::make_shared<InstanceRate>();
+  return r;
+}
+
 void MqAccessControl::connection_closed(const std::string& instance_id) {
   std::lock_guard lk(conn_mu_);
   auto it = connections_.find(instance_id);

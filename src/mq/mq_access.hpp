@@ -44,6 +44,15 @@ struct AccessOptions {
   int64_t store_grace_ms = 60 * 1000;
 };
 
+// Publishes per second across an instance's clients on this node
+// (MaxInstanceMessagesPerSecond): one counter per wall-clock second, shared by
+// the instance's connections on every loop. A count racing the turn of a second
+// may land in either: the limit is a throttle, not an invoice.
+struct InstanceRate {
+  std::atomic<int64_t> second{0};
+  std::atomic<uint32_t> count{0};
+};
+
 class MqAccessControl final : public broker::AccessControl {
  public:
   // ApsaraMQ's four modes over `mq` and `authz`.
@@ -66,6 +75,7 @@ class MqAccessControl final : public broker::AccessControl {
   void audit(AuditEvent e);
   void trace(std::string_view instance_id, DeviceTrace t);
   void connection_closed(const std::string& instance_id);
+  std::shared_ptr<InstanceRate> instance_rate(const std::string& instance_id);
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
 
  private:
@@ -95,6 +105,7 @@ class MqAccessControl final : public broker::AccessControl {
   std::unordered_map<std::string, Bucket> fail_buckets_;
   std::mutex conn_mu_;
   std::unordered_map<std::string, uint32_t> connections_;  // per instance
+  std::unordered_map<std::string, std::shared_ptr<InstanceRate>> rates_;  // per instance (under conn_mu_)
 };
 
 }  // namespace sluice::mq

@@ -147,10 +147,20 @@ class MqService {
   void set_session_lookup(SessionLookup lookup) { session_lookup_ = std::move(lookup); }
 
   // ---- Instances ----
-  Result<Instance> CreateInstance(std::string_view account_id, const InstanceSpec& spec);
+  // The edition's defaults (mq/editions.hpp), with `sets` on top as overrides;
+  // or spec.settings whole (its differences from the defaults the overrides).
+  Result<Instance> CreateInstance(std::string_view account_id, const InstanceSpec& spec,
+                                  const SettingValues& sets = {});
+  // Settings whole: those that change become overrides.
   Result<Instance> UpdateInstance(std::string_view account_id, std::string_view instance_id,
                                   std::optional<std::string> name, std::optional<std::string> remark,
                                   std::optional<InstanceSettings> settings);
+  Result<Instance> UpdateInstance(std::string_view account_id, std::string_view instance_id,
+                                  const InstanceChange& change);
+  // An instance's edition defaults and the settings that differ from them or
+  // were set explicitly (what the API shows as EditionDefaults / Overrides).
+  InstanceSettings edition_defaults_of(const Instance& i) const;
+  std::vector<std::string> overrides_of(const Instance& i) const;
   Status ReleaseInstance(std::string_view account_id, std::string_view instance_id);
   Result<Instance> GetInstance(std::string_view account_id, std::string_view instance_id);
   // Every instance of the account (the API filters by what the caller may see).

@@ -29,7 +29,7 @@ void MqService::reload_locked() {
     while (q.step()) {
       InstanceState st;
       st.inst = Instance{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5),
-                         settings_from_json(q.text(6)), q.int64(7), q.int64(8)};
+                         settings_from_json(q.text(6)), q.int64(7), q.int64(8), overrides_from_json(q.text(6))};
       s->instances.emplace(st.inst.id, std::move(st));
     }
   }

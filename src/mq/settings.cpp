@@ -29,6 +29,8 @@ constexpr Setting kSettings[] = {
     n("MaxOfflineMessages", &S::max_offline_messages, 0, 4000000000u, "messages queued across the instance (0: any)"),
     n("MaxConnections", &S::max_connections, 0, 100000000, "connections to the instance (0: any)"),
     n("MaxMessagesPerSecond", &S::max_messages_per_second, 0, 100000000, "publishes per second per client (0: any)"),
+    n("MaxInstanceMessagesPerSecond", &S::max_instance_messages_per_second, 0, 100000000,
+      "publishes per second across the instance's clients on a node (0: any)"),
     b("StrictClientId", &S::strict_client_id, "client ids must be <GroupId>@@@<DeviceId> with an existing group"),
     b("StrictTopic", &S::strict_topic, "a topic's parent topic must exist"),
     b("CloseOnDeniedPublish", &S::close_on_denied_publish, "MQTT 3.x: close on a denied PUBLISH (else drop it)"),
@@ -112,8 +114,13 @@ std::optional<std::string> check_settings_range(const InstanceSettings& in, std:
   return std::nullopt;
 }
 
-std::string settings_to_json(const InstanceSettings& in) {
+std::string settings_to_json(const InstanceSettings& in, const std::vector<std::string>& overrides) {
   json::object o;
+  if (!overrides.empty()) {
+    json::array a;
+    for (const auto& n : overrides) a.emplace_back(n);
+    o["overrides"] = std::move(a);
+  }
   for (const auto& s : kSettings) {
     if (s.number) o[json_key(s.name)] = in.*(s.number);
     else if (s.on_word) o[json_key(s.name)] = in.*(s.flag) ? s.on_word : s.off_word;
@@ -136,6 +143,18 @@ InstanceSettings settings_from_json(std::string_view text) {
     if (s.number && p->is_int64()) out.*(s.number) = static_cast<uint32_t>(p->as_int64());
     if (s.number && p->is_uint64()) out.*(s.number) = static_cast<uint32_t>(p->as_uint64());
   }
+  return out;
+}
+
+std::vector<std::string> overrides_from_json(std::string_view text) {
+  std::vector<std::string> out;
+  json::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  const auto* a = v.as_object().if_contains("overrides");
+  if (!a || !a->is_array()) return out;
+  for (const auto& n : a->as_array())
+    if (n.is_string() && find_setting(n.as_string())) out.emplace_back(n.as_string());
   return out;
 }
 

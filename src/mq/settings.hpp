@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mq/model.hpp"
 
@@ -37,7 +38,10 @@ std::optional<std::string> set_setting(InstanceSettings& s, std::string_view nam
 // Checks every number against its range (the first problem's message).
 std::optional<std::string> check_settings_range(const InstanceSettings& s, std::string* field);
 
-std::string settings_to_json(const InstanceSettings& s);
+// `overrides`: the names of the settings set explicitly (Instance::overrides),
+// stored beside them under "overrides".
+std::string settings_to_json(const InstanceSettings& s, const std::vector<std::string>& overrides = {});
 InstanceSettings settings_from_json(std::string_view text);  // missing keys keep their defaults
+std::vector<std::string> overrides_from_json(std::string_view text);
 
 }  // namespace sluice::mq

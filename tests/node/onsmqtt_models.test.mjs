@@ -23,7 +23,8 @@ const EXTRAS = {
   QueryMqttTraceMessagePublish: ['MessageTraceLists[].Topic'],
   QueryMqttTraceMessageSubscribe: ['MessageTraceLists[].Topic'],
   ListInstances: ['Instances[].Remark', 'Instances[].ResourceGroupId', 'Instances[].UpdateTime', 'Instances[].Edition',
-    'Instances[].Status', 'Instances[].Endpoints', 'Instances[].Settings', 'TotalCount',
+    'Instances[].Status', 'Instances[].Endpoints', 'Instances[].Settings', 'Instances[].EditionDefaults',
+    'Instances[].OverriddenSettings', 'TotalCount',
     'PageNo', 'PageSize'],
   ListGroupId: ['Data[].Remark'],
 };

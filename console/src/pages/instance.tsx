@@ -28,7 +28,7 @@ import {
   useLoad,
   useReady,
 } from '../ui';
-import { INSTANCE_NAME, Instance, StatusBadge, denied } from './instances';
+import { EDITION_HINT, INSTANCE_NAME, Instance, StatusBadge, denied } from './instances';
 import { RgName } from '../rgnames';
 import { InstanceMetrics } from './instance_metrics';
 import { Certificates } from './certificates';
@@ -99,18 +99,31 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
     ['WebSocket Secure (WSS)', ep.Wss || ep.WSS || ''],
   ];
   const s = inst.Settings || {};
-  const limits: [string, string][] = [
-    ['Max payload (bytes)', String(s.MaxPayload ?? '—')],
-    ['Max topic length', String(s.MaxTopicLength ?? '—')],
-    ['Max client ID length', String(s.MaxClientIdLength ?? '—')],
-    ['Max subscriptions per client', String(s.MaxSubscriptionsPerClient ?? '—')],
-    ['Offline message TTL (s)', String(s.OfflineMessageTtlSeconds ?? '—')],
-    ['Max connections', s.MaxConnections === 0 ? 'Unlimited' : String(s.MaxConnections ?? '—')],
-    ['Strict client IDs', String(s.StrictClientId ?? '—')],
-    ['Strict topics', String(s.StrictTopic ?? '—')],
-    ['Retained messages', String(s.RetainAvailable ?? '—')],
-    ['Shared subscriptions', String(s.SharedSubscriptions ?? '—')],
+  const d = inst.EditionDefaults || {};
+  const own = new Set(inst.OverriddenSettings || []);
+  const num = (k: string, zero = 'Unlimited') => (s[k] === 0 ? zero : String(s[k] ?? '—'));
+  // Each limit, and whether it is the edition's default or set for this instance.
+  const limits: [string, string, string][] = [
+    ['Max connections', 'MaxConnections', num('MaxConnections')],
+    ['Messages per second (instance)', 'MaxInstanceMessagesPerSecond', num('MaxInstanceMessagesPerSecond')],
+    ['Messages per second (per client)', 'MaxMessagesPerSecond', num('MaxMessagesPerSecond')],
+    ['Max subscriptions per client', 'MaxSubscriptionsPerClient', num('MaxSubscriptionsPerClient')],
+    ['Max payload (bytes)', 'MaxPayload', num('MaxPayload')],
+    ['Max topic length', 'MaxTopicLength', num('MaxTopicLength')],
+    ['Max client ID length', 'MaxClientIdLength', num('MaxClientIdLength')],
+    ['Offline message TTL (s)', 'OfflineMessageTtlSeconds', num('OfflineMessageTtlSeconds')],
+    ['Strict client IDs', 'StrictClientId', String(s.StrictClientId ?? '—')],
+    ['Strict topics', 'StrictTopic', String(s.StrictTopic ?? '—')],
+    ['Retained messages', 'RetainAvailable', String(s.RetainAvailable ?? '—')],
+    ['Shared subscriptions', 'SharedSubscriptions', String(s.SharedSubscriptions ?? '—')],
   ];
+  const origin = (k: string) =>
+    own.has(k) ? (
+      <span class="muted small" title={`Edition default: ${d[k] === 0 ? 'unlimited' : String(d[k] ?? '—')}`}>
+        {' '}
+        (set for this instance)
+      </span>
+    ) : null;
   return (
     <>
     <div class="toolbar">
@@ -185,11 +198,17 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
       </div>
       <div class="card">
         <h2>Limits</h2>
+        <p class="muted small" data-testid="edition">
+          Edition: {inst.Edition ?? inst.InstanceType}. Limits not marked are the edition's defaults.
+        </p>
         <dl class="kv" data-testid="limits">
-          {limits.map(([k, v]) => (
+          {limits.map(([label, k, v]) => (
             <>
-              <dt>{k}</dt>
-              <dd>{v}</dd>
+              <dt>{label}</dt>
+              <dd data-setting={k}>
+                <span>{v}</span>
+                {origin(k)}
+              </dd>
             </>
           ))}
         </dl>
@@ -203,6 +222,8 @@ function Details(props: { id: string; inst?: Instance; loading: boolean; error?:
 const NUMERIC: [string, string][] = [
   ['MaxPayload', 'Max payload (bytes)'],
   ['MaxConnections', 'Max connections (0 = unlimited)'],
+  ['MaxInstanceMessagesPerSecond', 'Messages per second, instance (0 = unlimited)'],
+  ['MaxMessagesPerSecond', 'Messages per second, per client (0 = unlimited)'],
   ['MaxSubscriptionsPerClient', 'Max subscriptions per client'],
   ['OfflineMessageTtlSeconds', 'Offline message TTL (s)'],
   ['MaxTopicLength', 'Max topic length'],
@@ -219,6 +240,9 @@ function EditInstance(props: { inst: Instance; onClose: () => void; onSaved: () 
   const s0 = props.inst.Settings || {};
   const [name, setName] = useState(props.inst.InstanceName);
   const [remark, setRemark] = useState(props.inst.Remark || '');
+  const edition0 = props.inst.Edition ?? String(props.inst.InstanceType);
+  const [edition, setEdition] = useState(edition0);
+  const [reset, setReset] = useState(false);
   const [nums, setNums] = useState<Record<string, string>>(Object.fromEntries(NUMERIC.map(([k]) => [k, String(s0[k] ?? '')])));
   const [sw, setSw] = useState<Record<string, boolean>>(Object.fromEntries(SWITCHES.map(([k]) => [k, !!s0[k]])));
   const act = useAction();
@@ -233,13 +257,38 @@ function EditInstance(props: { inst: Instance; onClose: () => void; onSaved: () 
       cancel
       onSubmit={() =>
         act.run(async () => {
-          await call('OnsMqtt', 'UpdateInstance', { InstanceId: props.inst.InstanceId, InstanceName: name, Remark: remark, ...nums, ...sw });
+          // Only what changed: a value sent is a value set for this instance, kept
+          // when the edition changes (the others follow the edition's defaults).
+          const changed: Record<string, string | boolean> = {};
+          for (const [k] of NUMERIC) if (nums[k] !== String(s0[k] ?? '')) changed[k] = nums[k];
+          for (const [k] of SWITCHES) if (sw[k] !== !!s0[k]) changed[k] = sw[k];
+          const params: Record<string, string | boolean> = { InstanceId: props.inst.InstanceId, InstanceName: name, Remark: remark };
+          if (edition !== edition0) params.InstanceType = edition;
+          if (reset) params.ResetSettings = 'all';
+          else Object.assign(params, changed);
+          await call('OnsMqtt', 'UpdateInstance', params);
           props.onSaved();
         })
       }
     >
       <Field label="Instance name" value={name} onInput={setName} required maxLength={INSTANCE_NAME.max} hint={INSTANCE_NAME.rule} />
       <Field label="Description" value={remark} onInput={setRemark} />
+      <Select
+        label="Edition"
+        value={edition}
+        onChange={setEdition}
+        options={[
+          { value: 'basic', label: 'Basic' },
+          { value: 'professional', label: 'Professional' },
+          { value: 'platinum', label: 'Platinum' },
+          { value: 'serverless', label: 'Serverless' },
+        ]}
+        hint={EDITION_HINT + ' Limits set for this instance are kept.'}
+      />
+      <label class="check-line">
+        <input type="checkbox" checked={reset} onChange={(e) => setReset((e.target as HTMLInputElement).checked)} />
+        Reset every limit and switch to the edition's defaults
+      </label>
       {NUMERIC.map(([k, label]) => (
         <Field label={label} type="number" value={nums[k]} onInput={(v) => setNums((n) => ({ ...n, [k]: v }))} />
       ))}

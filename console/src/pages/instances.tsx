@@ -14,8 +14,17 @@ export interface Instance {
   ResourceGroupId?: string;
   CreateTime?: number;
   Settings?: Record<string, number | boolean>;
+  // The edition's defaults and the settings set for this instance (kept when the edition changes).
+  EditionDefaults?: Record<string, number | boolean>;
+  OverriddenSettings?: string[];
   Endpoints?: Record<string, string>;
 }
+
+// What an edition changes (docs/spec.md, Editions).
+export const EDITION_HINT =
+  'The edition sets default limits: Basic 1,000 connections, 1,000 messages/s, 20 messages/s per client; ' +
+  'Platinum 100,000 connections and messages/s; Professional and Serverless no limits of their own. ' +
+  'Each can be changed per instance.';
 
 // The server's rule for an instance name (src/mq/mq_instances.cpp), stated once
 // and used by the create and edit forms alike.
@@ -140,6 +149,7 @@ function CreateInstance(props: { onClose: () => void; onCreated: (id: string) =>
           { value: 'platinum', label: 'Platinum' },
           { value: 'serverless', label: 'Serverless' },
         ]}
+        hint={EDITION_HINT}
       />
       {groups.error ? (
         <>

@@ -2,6 +2,7 @@
 // access key), and one user's login profile, access keys, groups and permissions.
 import { useState } from 'preact/hooks';
 import { call, unwrap } from '../api';
+import { MfaCard } from './mfa';
 import { ActionButton, CloseActions, CopyButton, ErrorBox, Field, Form, FormPanel, Link, LoadedTable, Loading, Notice, PageHead, Panel, Table, fmtTime, navigate, useAction, useLoad, useReady, downloadCsv } from '../ui';
 import { GrantPanel, PrincipalRef } from './grant';
 import { useResourceGroups } from '../rgnames';
@@ -288,6 +289,7 @@ export function UserDetail({ name }: { name: string }) {
             </button>
           </Form>}
         </div>
+        <MfaCard user={name} />
         <div class="card">
           <h2>AccessKeys</h2>
           <ErrorBox error={keys.error} />

@@ -25,6 +25,7 @@
 #include "app/mq_binding.hpp"
 #include "broker/broker.hpp"
 #include "cluster/node.hpp"
+#include "rules/engine.hpp"
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
 #include "iam/iam_service.hpp"
@@ -383,6 +384,7 @@ int serve(Config cfg) {
   }
   so.window_ms = cfg.fsync_window_ms;
   std::unique_ptr<persist::BrokerStore> persist;
+  std::vector<broker::RecoveredRuleEntry> rule_backlog;
   // Declared after `persist`, so it runs first on every return: the namespaces
   // outlive the store, and ending their sessions at shutdown must not reach it.
   struct Detach {
@@ -400,6 +402,7 @@ int serve(Config cfg) {
     for (const auto& s : rec.sessions) queued += s.entries.size();
     const size_t retained = rec.retained.size();
     broker.set_persistence(persist.get());
+    rule_backlog = std::move(rec.rule_entries);  // issue 19: given to the rules engine below
     const size_t sessions = broker.restore(std::move(rec));
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     log::info("broker state recovered in {} ms: {} sessions, {} queued messages, {} retained (fsync {})",
@@ -411,6 +414,26 @@ int serve(Config cfg) {
 
   net::Server server(cfg.mqtt, broker, *access);
   server.set_persistence(node ? &node->durability() : static_cast<broker::Persistence*>(persist.get()));
+  // Data rules and client status events (issue 19, docs/rules.md): one runner
+  // per rule, in step with the instances' rules; before the listeners open, so
+  // the backlogs read back resume at once.
+  std::shared_ptr<rules::RulesEngine> rules_engine;
+  if (mq) {
+    rules::EngineOptions eo;
+    eo.dead_letter_path = cfg.data_dir + "/rules-dead-letter.jsonl";
+    eo.env.publish = [&server](const std::string& ns, broker::MessagePtr m) {
+      return server.publish_from_outside(ns, std::move(m), "rule");
+    };
+    rules_engine = std::make_shared<rules::RulesEngine>(broker, std::move(eo));
+    rules_engine->recovered(std::move(rule_backlog));
+    mq->on_snapshot([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](const mq::MqState& s) {
+      if (auto e = w.lock()) e->apply(s);
+    });
+  }
+  struct StopRules {  // every return: the runners stop before the server and the store go
+    std::shared_ptr<rules::RulesEngine>& e;
+    ~StopRules() { e.reset(); }
+  } stop_rules{rules_engine};
   api::HttpServer http(cfg.http);
   try {
     server.start();
@@ -421,7 +444,8 @@ int serve(Config cfg) {
       node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
     }
     http.route("/metrics", [&](const api::HttpRequest&) {
-      return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get())};
+      return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get()) +
+                                                         (rules_engine ? rules_engine->metrics_text() : std::string())};
     });
     http.route("/healthz", [](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain", {}, "ok\n"};
@@ -476,6 +500,7 @@ int serve(Config cfg) {
   } while (sig <= 0);
   log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   http.stop();
+  if (rules_engine) rules_engine->stop();  // issue 19: backlogs stay in the store
   if (node) node->stop();  // first: its watchdog must not reach a stopped server
   server.stop();
   if (persist) persist->stop();

@@ -38,6 +38,7 @@
 #include "iam/errors.hpp"
 #include "mq/cert_model.hpp"
 #include "mq/model.hpp"
+#include "mq/rule_model.hpp"
 #include "mq/trace.hpp"
 
 namespace sluice::store {
@@ -84,6 +85,7 @@ struct InstanceState {
   std::vector<CustomPermission> permissions;
   std::set<std::string, std::less<>> blacklist;
   InstanceCerts certs;  // CA and device certificates (issue 18; mq_certs.cpp)
+  std::vector<Rule> rules;  // issue 19 (mq_rules.cpp), by name
   const CustomIdentity* find_identity(IdentityType t, std::string_view name) const;
 };
 
@@ -130,7 +132,7 @@ class MqService {
   // then be stale); 0 while it is not (always, for SQLite). Any thread.
   int64_t store_lost_since_ms() const;
 
-  // Called with every new snapshot, and at once with the current one, under
+  // Each listener is called with every new snapshot, and at once with the current one, under
   // the store mutex, before generation() moves: the wiring keeps the broker's
   // namespaces (limits, switches, tracer) in step with the instances.
   using SnapshotListener = std::function<void(const MqState&)>;
@@ -254,6 +256,14 @@ class MqService {
                                               std::string_view verification_pem);
   Result<CertPage<CaCertificate>> ListCaCertificate(std::string_view account_id, std::string_view instance_id,
                                                     int page_no, int page_size);
+  // Data rules (issue 19; mq_rules.cpp, docs/rules.md). Refused: a malformed
+  // filter, target or URL, a loop (a rule feeding its own source), over 100 rules.
+  Result<Rule> CreateRule(std::string_view account_id, const Rule& spec);
+  Result<Rule> UpdateRule(std::string_view account_id, const Rule& spec);
+  Result<Rule> GetRule(std::string_view account_id, std::string_view instance_id, std::string_view name);
+  Result<std::vector<Rule>> ListRules(std::string_view account_id, std::string_view instance_id);
+  Status DeleteRule(std::string_view account_id, std::string_view instance_id, std::string_view name);
+
   Result<CaCertificate> GetCaCertificate(std::string_view account_id, std::string_view instance_id,
                                          std::string_view sn);
   // Active or inactive: an inactive CA admits no device, and its connected devices are dropped.
@@ -347,7 +357,7 @@ class MqService {
   Clock clock_;
   TraceStore traces_;
   std::unique_ptr<store::ChangeFeed> changes_;  // channel "mq"
-  SnapshotListener snapshot_listener_;          // store mutex
+  std::vector<SnapshotListener> snapshot_listeners_;  // store mutex (mq_binding, the rules engine)
   SessionLookup session_lookup_;
   std::atomic<uint64_t> generation_{1};
   mutable std::mutex state_mu_;

@@ -421,8 +421,8 @@ int serve(Config cfg) {
   if (mq) {
     rules::EngineOptions eo;
     eo.dead_letter_path = cfg.data_dir + "/rules-dead-letter.jsonl";
-    eo.env.publish = [&server](const std::string& ns, broker::MessagePtr m) {
-      return server.publish_from_outside(ns, std::move(m), "rule");
+    eo.env.publish = [&server](const std::string& ns, broker::MessagePtr m, unsigned lane) {
+      return server.publish_from_outside(ns, std::move(m), "rule", lane);
     };
     rules_engine = std::make_shared<rules::RulesEngine>(broker, std::move(eo));
     rules_engine->recovered(std::move(rule_backlog));

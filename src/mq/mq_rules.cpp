@@ -134,6 +134,12 @@ std::optional<Error> check_rule(const Rule& r) {
   return std::nullopt;
 }
 
+std::string config_of(const Rule& r, std::string_view key) {
+  json::error_code ec;
+  json::value v = json::parse(r.target_config, ec);
+  return ec || !v.is_object() ? std::string() : str_field(v.as_object(), key);
+}
+
 std::string nats_key(const Rule& r) {
   json::error_code ec;
   json::value v = json::parse(r.target_config, ec);
@@ -141,18 +147,58 @@ std::string nats_key(const Rule& r) {
   return str_field(v.as_object(), "Url") + " " + str_field(v.as_object(), "Subject");
 }
 
-// A loop across rules: an inflow rule that publishes on a topic an outflow rule
-// sends to the NATS subject the inflow reads (each message would go round for ever).
+// What a rule puts back into the system: an MQTT topic (an outflow's mqtt
+// target, an inflow's SourceTopic) or a NATS subject (an outflow's nats target).
+std::string produced_topic(const Rule& r) {
+  if (r.type == "inflow") return r.source_topic;
+  if (r.type == "outflow" && r.target_type == "mqtt") return config_of(r, "Topic");
+  return {};
+}
+std::string produced_subject(const Rule& r) {
+  return r.type == "outflow" && r.target_type == "nats" ? nats_key(r) : std::string();
+}
+// Does what `a` produces feed `b`?
+bool feeds(const Rule& a, const Rule& b) {
+  if (b.type == "outflow") {
+    const std::string t = produced_topic(a);
+    return !t.empty() && mqtt::topic_matches(b.source_topic, t);
+  }
+  if (b.type == "inflow") {
+    const std::string s = produced_subject(a);
+    return !s.empty() && s == nats_key(b);
+  }
+  return false;
+}
+
+// A loop: the new rule's output comes back to it through the instance's rules
+// (each message would go round for ever). Depth-first from `r`.
 std::optional<Error> check_loops(const Rule& r, const std::vector<Rule>& others) {
-  for (const auto& o : others) {
-    if (o.name == r.name) continue;
-    const Rule* in = r.type == "inflow" ? &r : o.type == "inflow" ? &o : nullptr;
-    const Rule* out = r.type == "outflow" ? &r : o.type == "outflow" ? &o : nullptr;
-    if (!in || !out || in == out || out->target_type != "nats") continue;
-    if (nats_key(*in) == nats_key(*out) && mqtt::topic_matches(out->source_topic, in->source_topic))
-      return bad("TargetConfig", "Loop: inflow rule \"" + in->name + "\" publishes on \"" + in->source_topic +
-                                     "\", which outflow rule \"" + out->name +
-                                     "\" sends back to the same NATS subject.");
+  std::vector<const Rule*> rules{&r};
+  for (const auto& o : others)
+    if (o.name != r.name) rules.push_back(&o);
+  std::vector<size_t> path{0}, next{0};
+  std::vector<bool> seen(rules.size(), false);
+  seen[0] = true;
+  while (!path.empty()) {
+    const size_t at = path.back();
+    size_t& i = next.back();
+    if (i >= rules.size()) {
+      path.pop_back();
+      next.pop_back();
+      continue;
+    }
+    const size_t to = i++;
+    if (!feeds(*rules[at], *rules[to])) continue;
+    if (to == 0) {
+      std::string chain;
+      for (size_t p : path) chain += "\"" + rules[p]->name + "\" -> ";
+      return bad("TargetConfig", "Loop: what rule \"" + r.name + "\" sends comes back to it (" + chain + "\"" +
+                                     r.name + "\"); messages would go round for ever.");
+    }
+    if (seen[to]) continue;
+    seen[to] = true;
+    path.push_back(to);
+    next.push_back(0);
   }
   return std::nullopt;
 }

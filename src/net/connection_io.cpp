@@ -252,7 +252,7 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
   if (state_ == State::AwaitConnect) w_.handshake_over(id_);
   if (access_) access_->on_close(why);
   broker::Observer* observer = was_connected && session_ ? ns_->observer() : nullptr;  // issue 19
-  const std::string peer = observer ? peer_address(fd_) : std::string();
+  const std::string peer = observer ? peer_endpoint(fd_) : std::string();
   state_ = State::Closed;
   ::close(fd_);  // also removes it from the epoll set
   fd_ = -1;

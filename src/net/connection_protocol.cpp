@@ -218,7 +218,8 @@ void Connection::on_connect(mqtt::Connect& c) {
   }
 
   state_ = Connection::State::Connected;
-  if (auto* o = ns_->observer()) o->client_event(*ns_, broker::ClientEvent::Connect, client_id, peer, id_);  // issue 19
+  if (auto* o = ns_->observer())  // issue 19: status events
+    o->client_event(*ns_, broker::ClientEvent::Connect, client_id, peer_endpoint(fd_), id_);
   parser_.set_max_packet_size(cfg.max_packet_size);
   WorkerStats::add(w_.server().broker().stats(w_.id()).connects);
 
@@ -449,7 +450,7 @@ void Connection::on_disconnect(mqtt::Disconnect& d) {
   }
   will_suppressed_ = d.reason != Reason::DisconnectWithWill;
   if (auto* o = ns_->observer())  // issue 19: the cloud's "disconnect" (the client said so)
-    o->client_event(*ns_, broker::ClientEvent::Disconnect, session_->client_id(), peer_address(fd_), id_);
+    o->client_event(*ns_, broker::ClientEvent::Disconnect, session_->client_id(), peer_endpoint(fd_), id_);
   close(Reason::Success, "client disconnected");
 }
 

@@ -42,15 +42,19 @@ class NamespaceRules final : public broker::Observer {
                             std::chrono::system_clock::now().time_since_epoch()).count();
     auto m = std::make_shared<broker::Message>();
     m->topic = std::string("$status/") + event_type_name(e);
+    m->qos = 1;
+    // The sequence is taken and the event queued under one lock: every status
+    // rule gets the events in sequence order, whichever loops they came from.
+    std::lock_guard lk(order_mu_);
     m->payload = status_event_json(id_, e, client_id, channel_id(engine_.boot_nonce(), channel), peer, now,
                                    engine_.next_event_seq());
-    m->qos = 1;
     for (const auto& r : status) r->enqueue(m);
   }
 
  private:
   RulesEngine& engine_;
   std::string id_;
+  std::mutex order_mu_;
 };
 
 namespace {

@@ -3,6 +3,8 @@
 // new topic; status: the event's JSON at QoS 1. Loops (the new topic feeding
 // the rule again, directly or through other rules) are refused when the rule
 // is made (mq_rules.cpp).
+#include <functional>
+
 #include "rules/targets_internal.hpp"
 
 namespace sluice::rules {
@@ -12,7 +14,11 @@ namespace {
 class MqttTarget final : public Target {
  public:
   MqttTarget(const mq::Rule& rule, const TargetEnv& env)
-      : instance_(rule.instance_id), topic_(config_field(rule, "Topic")), status_(rule.type == "status"), env_(env) {}
+      : instance_(rule.instance_id),
+        topic_(config_field(rule, "Topic")),
+        status_(rule.type == "status"),
+        lane_(static_cast<unsigned>(std::hash<std::string>{}(rule.key()))),
+        env_(env) {}
 
   Outcome deliver(const Entry& e, std::string& error) override {
     auto m = std::make_shared<broker::Message>(*e.message);
@@ -26,7 +32,7 @@ class MqttTarget final : public Target {
       m->payload_format = 1;
       m->content_type = "application/json";
     }
-    if (env_.publish && env_.publish(instance_, std::move(m))) return Outcome::Delivered;
+    if (env_.publish && env_.publish(instance_, std::move(m), lane_)) return Outcome::Delivered;
     error = "the broker is not accepting messages for " + instance_ + " now";
     return Outcome::Retry;
   }
@@ -34,6 +40,7 @@ class MqttTarget final : public Target {
  private:
   std::string instance_, topic_;
   bool status_;
+  unsigned lane_;  // one loop for the whole rule: its messages keep their order
   TargetEnv env_;
 };
 

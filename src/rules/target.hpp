@@ -30,8 +30,9 @@ enum class Outcome : uint8_t {
 
 // What a target may use of the server.
 struct TargetEnv {
-  // Publishes into an instance as the broker itself (the mqtt target). False: not now.
-  std::function<bool(const std::string& instance, broker::MessagePtr m)> publish;
+  // Publishes into an instance as the broker itself (the mqtt target, inflow
+  // rules). Messages given on one `lane` are routed in order. False: not now.
+  std::function<bool(const std::string& instance, broker::MessagePtr m, unsigned lane)> publish;
 };
 
 class Target {

@@ -42,7 +42,7 @@ std::string shown_config(const std::string& cfg) {
   return boost::json::serialize(v);
 }
 
-void write_rule(JsonWriter& w, const mq::Rule& r) {
+void write_rule(JsonWriter& w, const mq::Rule& r, const mq::RuleStatus& st) {
   w.field("InstanceId", r.instance_id);
   w.field("RuleName", r.name);
   w.field("RuleType", r.type);
@@ -51,6 +51,14 @@ void write_rule(JsonWriter& w, const mq::Rule& r) {
   w.field("TargetConfig", shown_config(r.target_config));
   w.field("CreateTime", r.created_ms);
   w.field("UpdateTime", r.updated_ms);
+  // Sluice's own: how the rule is doing since this node started (docs/rules.md).
+  w.field("Running", st.running);
+  w.field("Backlog", static_cast<int64_t>(st.backlog));
+  w.field("Delivered", static_cast<int64_t>(st.delivered));
+  w.field("Overflow", static_cast<int64_t>(st.overflow));
+  w.field("Retries", static_cast<int64_t>(st.retries));
+  w.field("DeadLettered", static_cast<int64_t>(st.dead_lettered));
+  w.field("LastError", st.last_error);
 }
 
 void CreateRule(Call& c) {
@@ -58,7 +66,7 @@ void CreateRule(Call& c) {
   auto r = unwrap(m.CreateRule(c.account(), spec(c, id)));
   auto& w = c.out();
   w.key("Data").begin_object();
-  write_rule(w, r);
+  write_rule(w, r, m.rule_status(r.instance_id, r.name));
   w.end_object();
 }
 void UpdateRule(Call& c) {
@@ -66,7 +74,7 @@ void UpdateRule(Call& c) {
   auto r = unwrap(m.UpdateRule(c.account(), spec(c, id)));
   auto& w = c.out();
   w.key("Data").begin_object();
-  write_rule(w, r);
+  write_rule(w, r, m.rule_status(r.instance_id, r.name));
   w.end_object();
 }
 void GetRule(Call& c) {
@@ -74,7 +82,7 @@ void GetRule(Call& c) {
   auto r = unwrap(m.GetRule(c.account(), id, c.req("RuleName")));
   auto& w = c.out();
   w.key("Data").begin_object();
-  write_rule(w, r);
+  write_rule(w, r, m.rule_status(r.instance_id, r.name));
   w.end_object();
 }
 void ListRules(Call& c) {
@@ -85,7 +93,7 @@ void ListRules(Call& c) {
   w.key("Rules").begin_array();
   for (const auto& r : v) {
     w.begin_object();
-    write_rule(w, r);
+    write_rule(w, r, m.rule_status(r.instance_id, r.name));
     w.end_object();
   }
   w.end_array();

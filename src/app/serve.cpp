@@ -429,6 +429,21 @@ int serve(Config cfg) {
     mq->on_snapshot([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](const mq::MqState& s) {
       if (auto e = w.lock()) e->apply(s);
     });
+    mq->set_rule_status_lookup([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](std::string_view inst,
+                                                                                     std::string_view name) {
+      mq::RuleStatus st;
+      rules::RunnerStats rs;
+      if (auto e = w.lock(); e && e->stats(std::string(inst), std::string(name), rs)) {
+        st.running = true;
+        st.backlog = rs.backlog;
+        st.delivered = rs.delivered;
+        st.overflow = rs.overflow;
+        st.retries = rs.retries;
+        st.dead_lettered = rs.dead_lettered;
+        st.last_error = rs.last_error;
+      }
+      return st;
+    });
   }
   struct StopRules {  // every return: the runners stop before the server and the store go
     std::shared_ptr<rules::RulesEngine>& e;

@@ -143,6 +143,12 @@ class MqService {
   using SessionLookup =
       std::function<std::optional<SessionStatus>(std::string_view instance_id, std::string_view client_id)>;
   void set_session_lookup(SessionLookup lookup) { session_lookup_ = std::move(lookup); }
+  // The rules engine's view of a rule (issue 19); set once at startup. Unset: not running.
+  using RuleStatusLookup = std::function<RuleStatus(std::string_view instance_id, std::string_view name)>;
+  void set_rule_status_lookup(RuleStatusLookup lookup) { rule_status_lookup_ = std::move(lookup); }
+  RuleStatus rule_status(std::string_view instance_id, std::string_view name) const {
+    return rule_status_lookup_ ? rule_status_lookup_(instance_id, name) : RuleStatus{};
+  }
 
   // ---- Instances ----
   Result<Instance> CreateInstance(std::string_view account_id, const InstanceSpec& spec);
@@ -359,6 +365,7 @@ class MqService {
   std::unique_ptr<store::ChangeFeed> changes_;  // channel "mq"
   std::vector<SnapshotListener> snapshot_listeners_;  // store mutex (mq_binding, the rules engine)
   SessionLookup session_lookup_;
+  RuleStatusLookup rule_status_lookup_;
   std::atomic<uint64_t> generation_{1};
   mutable std::mutex state_mu_;
   std::shared_ptr<const MqState> state_;

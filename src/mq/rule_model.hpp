@@ -21,4 +21,12 @@ struct Rule {
   std::string key() const { return instance_id + "/" + name + "/" + std::to_string(created_ms); }
 };
 
+// How a rule is doing now (the rules engine's counters since start; GetRule,
+// ListRules, the console). Not stored.
+struct RuleStatus {
+  bool running = false;
+  uint64_t backlog = 0, delivered = 0, overflow = 0, retries = 0, dead_lettered = 0;
+  std::string last_error;
+};
+
 }  // namespace sluice::mq

@@ -24,7 +24,8 @@ class PostgresTarget final : public Target {
 
   Outcome deliver(const Entry& e, std::string& error) override {
     if (!ready(error)) return Outcome::Retry;
-    const std::string seq = std::to_string(e.seq), qos = std::to_string(e.message->qos);
+    // BIGINT is signed: an unrecorded (QoS 0) entry's seq, bit 63 set, is stored negative.
+    const std::string seq = std::to_string(static_cast<int64_t>(e.seq)), qos = std::to_string(e.message->qos);
     const bool status = rule_.type == "status";
     const char* values[7] = {rule_.name.c_str(), seq.c_str(), rule_.instance_id.c_str(), e.message->topic.c_str(),
                              qos.c_str(), e.message->payload.data(), status ? e.message->payload.c_str() : nullptr};

@@ -43,20 +43,23 @@ uint64_t RuleRunner::enqueue(const broker::MessagePtr& m) {
     }
   }
   uint64_t seq;
-  if (persist_) {
+  // QoS 0 is at most once in MQTT: kept in memory only (no disk write per
+  // message); its seq has bit 63 set so it never meets a store ticket.
+  const bool record = persist_ && m->qos > 0;
+  if (record) {
     broker::PersistRecord r{broker::PersistRecord::Kind::RuleQueued};
     r.text = key_;
     r.message = m;
     seq = persist_->submit(std::move(r));
   } else {
-    seq = local_seq_.fetch_add(1, std::memory_order_relaxed);
+    seq = kUnrecorded | local_seq_.fetch_add(1, std::memory_order_relaxed);
   }
   std::lock_guard lk(mu_);
   const bool wake = queue_.empty();
   queue_.push_back(Entry{seq, m});
   enqueued_.fetch_add(1, std::memory_order_relaxed);
   if (wake) cv_.notify_one();
-  return persist_ ? seq : 0;
+  return record ? seq : 0;
 }
 
 void RuleRunner::restore(std::vector<Entry>&& entries) {
@@ -75,7 +78,7 @@ void RuleRunner::stop(bool drop) {
 }
 
 void RuleRunner::done(const Entry& e) {
-  if (!persist_) return;
+  if (!persist_ || (e.seq & kUnrecorded)) return;
   broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
   r.seq = e.seq;
   persist_->submit(std::move(r));

@@ -29,6 +29,9 @@ struct RunnerLimits {
   int reject_attempts = 3;       // a refused entry (HTTP 4xx) is dead-lettered after this many tries
 };
 
+// The seq of an entry not recorded in the store (QoS 0, or no store) has this bit set.
+inline constexpr uint64_t kUnrecorded = uint64_t(1) << 63;
+
 struct RunnerStats {
   uint64_t enqueued = 0, delivered = 0, overflow = 0, retries = 0, dead_lettered = 0;
   size_t backlog = 0;

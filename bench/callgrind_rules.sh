@@ -52,22 +52,36 @@ run() {  # template qos msgs -> prints "IR DELIVERED"
          grep '^RESULT ')
   sleep 2  # the rule's worker delivers its backlog before the server stops
   kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
-  echo "$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}') $(grep -oE ' delivered=[0-9]+' <<<"$line" | cut -d= -f2)"
+  # The rule's worker (RuleRunner::run) and the broker store's writer and syncer, inclusive:
+  # the rest is the broker's own threads (event loops, main).
+  local ann worker store
+  ann=$(callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null)
+  worker=$(grep -E 'RuleRunner::run\(\)' <<<"$ann" | head -1 | awk '{gsub(",","",$1); print $1+0}')
+  local srun ssync
+  srun=$(grep -E 'BrokerStore::run\(\)' <<<"$ann" | head -1 | awk '{gsub(",","",$1); print $1+0}')
+  ssync=$(grep -E 'BrokerStore::sync_loop\(\)' <<<"$ann" | head -1 | awk '{gsub(",","",$1); print $1+0}')
+  store=$(( ${srun:-0} + ${ssync:-0} ))
+  echo "$(grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}') $(grep -oE ' delivered=[0-9]+' <<<"$line" | cut -d= -f2) ${worker:-0} ${store:-0}"
 }
 
-echo "| QoS | Ir/msg no rule | Ir/msg one outflow rule (webhook) | rule / no rule |"
-echo "|--:|--:|--:|--:|"
+echo "| QoS | Ir/msg no rule (all threads) | one outflow rule: all threads | ratio | broker threads only (loops, main) | ratio | rule worker (webhook) | store writer |"
+echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
 for qos in 0 1; do
-  declare -A ir=()
+  declare -A ir=() br=() wk=() st=()
   for tpl in norule rule; do
-    read -r i1 d1 < <(run "$tpl" "$qos" $(( MSGS / 5 )))
-    read -r i2 d2 < <(run "$tpl" "$qos" "$MSGS")
+    read -r i1 d1 w1 s1 < <(run "$tpl" "$qos" $(( MSGS / 5 )))
+    read -r i2 d2 w2 s2 < <(run "$tpl" "$qos" "$MSGS")
     if [[ -n $i1 && -n $i2 && -n $d1 && -n $d2 ]] && (( d2 > d1 && i2 > i1 )); then
-      ir[$tpl]=$(( (i2 - i1) / (d2 - d1) ))
+      local_d=$(( d2 - d1 ))
+      ir[$tpl]=$(( (i2 - i1) / local_d ))
+      wk[$tpl]=$(( (w2 - w1) / local_d ))
+      st[$tpl]=$(( (s2 - s1) / local_d ))
+      br[$tpl]=$(( ir[$tpl] - wk[$tpl] - st[$tpl] ))
     else
-      ir[$tpl]=nan; log "$tpl qos $qos failed ($i1 $d1 / $i2 $d2)"
+      ir[$tpl]=nan; br[$tpl]=nan; wk[$tpl]=nan; st[$tpl]=nan; log "$tpl qos $qos failed ($i1 $d1 / $i2 $d2)"
     fi
-    log "qos $qos $tpl: ${ir[$tpl]} Ir/msg"
+    log "qos $qos $tpl: ${ir[$tpl]} Ir/msg (broker ${br[$tpl]}, worker ${wk[$tpl]}, store ${st[$tpl]})"
   done
-  echo "| $qos | ${ir[norule]} | ${ir[rule]} | $(awk -v a="${ir[norule]}" -v s="${ir[rule]}" 'BEGIN { if (a+0 == 0) print "n/a"; else printf "%.3f", s/a }') |"
+  ratio() { awk -v a="$1" -v s="$2" 'BEGIN { if (a+0 == 0) print "n/a"; else printf "%.3f", s/a }'; }
+  echo "| $qos | ${ir[norule]} | ${ir[rule]} | $(ratio "${ir[norule]}" "${ir[rule]}") | ${br[norule]} → ${br[rule]} | $(ratio "${br[norule]}" "${br[rule]}") | ${wk[rule]} | ${st[norule]} → ${st[rule]} |"
 done

@@ -80,6 +80,8 @@ class RuleRunner {
   std::condition_variable cv_;
   std::deque<Entry> queue_;
   bool stopping_ = false, drop_ = false;
+  bool idle_ = false;                  // mu_: the worker waits for entries (enqueue wakes it)
+  std::atomic<size_t> size_{0};        // queue_.size(), read without the lock (the bound)
   std::atomic<bool> exited_{false};
   std::atomic<uint64_t> local_seq_{1};  // entries' seq without a store
   std::atomic<uint64_t> enqueued_{0}, delivered_{0}, overflow_{0}, retries_{0}, dead_lettered_{0};

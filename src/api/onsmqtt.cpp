@@ -127,6 +127,7 @@ void add_onsmqtt_operations(Registry& r) {
   onsmqtt::add_trace_operations(r);
   onsmqtt::add_custom_auth_operations(r);
   onsmqtt::add_certificate_operations(r);
+  onsmqtt::add_rule_operations(r);
 }
 
 }  // namespace sluice::api

@@ -70,5 +70,6 @@ void add_session_operations(Registry& r);      // onsmqtt_sessions.cpp: online s
 void add_trace_operations(Registry& r);        // onsmqtt_traces.cpp: device and message traces
 void add_custom_auth_operations(Registry& r);  // onsmqtt_custom_auth.cpp: identities, permissions, blacklist
 void add_certificate_operations(Registry& r);  // onsmqtt_certs.cpp: CA and device certificates (issue 18)
+void add_rule_operations(Registry& r);         // onsmqtt_rules.cpp: data rules (issue 19)
 
 }  // namespace sluice::api::onsmqtt

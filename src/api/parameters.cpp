@@ -234,6 +234,11 @@ void onsmqtt(Table& t) {
   for (const char* a : {"GetDeviceCertificate", "ActiveDeviceCertificate", "InactivateDeviceCertificate",
                         "DeleteDeviceCertificate"})
     add(a, {"MqttInstanceId", "CaSn", "DeviceSn"});
+  // Data rules (issue 19): Sluice's own operations.
+  for (const char* a : {"CreateRule", "UpdateRule"})
+    add(a, {"InstanceId", "RuleName", "RuleType", "SourceTopic", "TargetType", "TargetConfig"});
+  for (const char* a : {"GetRule", "DeleteRule"}) add(a, {"InstanceId", "RuleName"});
+  add("ListRules", {"InstanceId"});
 }
 
 const Table& table() {

@@ -1,6 +1,7 @@
 #include "app/admin_mq.hpp"
 
 #include "app/admin_certs.hpp"
+#include "app/admin_rules.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -275,6 +276,8 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
 
   // CA and device certificates (admin_certs.cpp)
   add_cert_commands(app, AdminCertHooks{mq, h.resolve_account, h.rc});
+  // Data rules (admin_rules.cpp, issue 19)
+  add_rule_commands(app, AdminRuleHooks{mq, h.resolve_account, h.rc});
 
   // password helper
   auto* sign = app.add_subcommand("sign", "Print Base64(HMAC-SHA1(secret, client id)): a Signature-mode password");

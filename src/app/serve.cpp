@@ -25,6 +25,7 @@
 #include "app/mq_binding.hpp"
 #include "broker/broker.hpp"
 #include "cluster/node.hpp"
+#include "rules/engine.hpp"
 #include "common/log.hpp"
 #include "iam/authorizer.hpp"
 #include "iam/iam_service.hpp"
@@ -386,6 +387,7 @@ int serve(Config cfg) {
   }
   so.window_ms = cfg.fsync_window_ms;
   std::unique_ptr<persist::BrokerStore> persist;
+  std::vector<broker::RecoveredRuleEntry> rule_backlog;
   // Declared after `persist`, so it runs first on every return: the namespaces
   // outlive the store, and ending their sessions at shutdown must not reach it.
   struct Detach {
@@ -403,6 +405,7 @@ int serve(Config cfg) {
     for (const auto& s : rec.sessions) queued += s.entries.size();
     const size_t retained = rec.retained.size();
     broker.set_persistence(persist.get());
+    rule_backlog = std::move(rec.rule_entries);  // issue 19: given to the rules engine below
     const size_t sessions = broker.restore(std::move(rec));
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     log::info("broker state recovered in {} ms: {} sessions, {} queued messages, {} retained (fsync {})",
@@ -421,6 +424,41 @@ int serve(Config cfg) {
       return st ? mq::handshake_trust(*st, name) : nullptr;
     });
   server.set_persistence(node ? &node->durability() : static_cast<broker::Persistence*>(persist.get()));
+  // Data rules and client status events (issue 19, docs/rules.md): one runner
+  // per rule, in step with the instances' rules; before the listeners open, so
+  // the backlogs read back resume at once.
+  std::shared_ptr<rules::RulesEngine> rules_engine;
+  if (mq) {
+    rules::EngineOptions eo;
+    eo.dead_letter_path = cfg.data_dir + "/rules-dead-letter.jsonl";
+    eo.env.publish = [&server](const std::string& ns, broker::MessagePtr m, unsigned lane) {
+      return server.publish_from_outside(ns, std::move(m), "rule", lane);
+    };
+    rules_engine = std::make_shared<rules::RulesEngine>(broker, std::move(eo));
+    rules_engine->recovered(std::move(rule_backlog));
+    mq->on_snapshot([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](const mq::MqState& s) {
+      if (auto e = w.lock()) e->apply(s);
+    });
+    mq->set_rule_status_lookup([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](std::string_view inst,
+                                                                                     std::string_view name) {
+      mq::RuleStatus st;
+      rules::RunnerStats rs;
+      if (auto e = w.lock(); e && e->stats(std::string(inst), std::string(name), rs)) {
+        st.running = true;
+        st.backlog = rs.backlog;
+        st.delivered = rs.delivered;
+        st.overflow = rs.overflow;
+        st.retries = rs.retries;
+        st.dead_lettered = rs.dead_lettered;
+        st.last_error = rs.last_error;
+      }
+      return st;
+    });
+  }
+  struct StopRules {  // every return: the runners stop before the server and the store go
+    std::shared_ptr<rules::RulesEngine>& e;
+    ~StopRules() { e.reset(); }
+  } stop_rules{rules_engine};
   api::HttpServer http(cfg.http);
   // The nonce ledger's callbacks answer this server's requests: the ledger
   // stops before the server does, on every way out of here.
@@ -439,7 +477,8 @@ int serve(Config cfg) {
       node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
     }
     http.route("/metrics", [&](const api::HttpRequest&) {
-      return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get())};
+      return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get()) +
+                                                         (rules_engine ? rules_engine->metrics_text() : std::string())};
     });
     http.route("/healthz", [](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain", {}, "ok\n"};
@@ -495,6 +534,7 @@ int serve(Config cfg) {
   log::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   if (nonces) nonces->stop();  // what waits on it is answered (503) while the server still runs
   http.stop();
+  if (rules_engine) rules_engine->stop();  // issue 19: backlogs stay in the store
   if (node) node->stop();  // first: its watchdog must not reach a stopped server
   server.stop();
   if (persist) persist->stop();

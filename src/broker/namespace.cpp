@@ -177,6 +177,7 @@ void Namespace::publish(const MessagePtr& m, WorkerContext& ctx) {
   // Single writer per slot: a relaxed load+store, no locked instruction.
   CountSlot& slot = counts_[ctx.id() % kCountSlots];
   WorkerStats::add(slot.in);
+  if (Observer* o = observer()) [[unlikely]] o->published(*this, m, ctx);  // rules (issue 19)
   // ApsaraMQ P2P (SPEC §1; switched on per namespace by src/mq): delivered to the
   // named client's session only, never retained, no subscription needed.
   const NamespaceConfig& cfg = config();

@@ -13,6 +13,7 @@
 #include "broker/cluster.hpp"
 #include "broker/config.hpp"
 #include "broker/dispatch.hpp"
+#include "broker/observer.hpp"
 #include "broker/persistence.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
@@ -122,6 +123,11 @@ class Namespace {
   bool tracing() const { return tracing_.load(std::memory_order_relaxed); }
   void set_tracing(bool on) { tracing_.store(on, std::memory_order_relaxed); }
 
+  // Rules and status events (broker/observer.hpp); null = none (the usual case).
+  // The observer must outlive the namespace or be reset first.
+  void set_observer(Observer* o) { observer_.store(o, std::memory_order_release); }
+  Observer* observer() const { return observer_.load(std::memory_order_acquire); }
+
   // Live sessions of this namespace (for admin queries and revocation).
   std::vector<SessionPtr> sessions();
 
@@ -178,6 +184,7 @@ class Namespace {
   static constexpr unsigned kCountSlots = 64;  // loop ids beyond this share slots (counts stay close)
   std::unique_ptr<CountSlot[]> counts_ = std::make_unique<CountSlot[]>(kCountSlots);
   std::shared_ptr<MessageTracer> tracer_;
+  std::atomic<Observer*> observer_{nullptr};
   std::atomic<bool> tracing_{false};
   Persistence* persist_ = nullptr;
 };

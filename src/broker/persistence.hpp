@@ -41,6 +41,11 @@ struct PersistRecord {
     // connection had dropped at the restart. Removed at the connection's close.
     WillArmed,         // key (its own, from new_session_key), ns, client_id, message, expiry_s = will delay
     WillDisarmed,      // key
+    // Issue 19: a message or status event waiting for a rule's target (src/rules),
+    // kept until the target has it, so that an acknowledged QoS 1 message reaches
+    // the target also across a crash. The broker never writes these itself.
+    RuleQueued,        // seq (= this record's ticket), text = rule key, message
+    RuleDone,          // seq: the target has it (or it was dead-lettered)
   };
   Kind kind;
   uint64_t key = 0;       // the session's store key
@@ -101,10 +106,18 @@ struct RecoveredWill {
   uint32_t delay_s = 0;
 };
 
+// An entry of a rule's backlog (RuleQueued not yet RuleDone), in seq order.
+struct RecoveredRuleEntry {
+  uint64_t seq = 0;
+  std::string rule;  // the rule's key
+  MessagePtr message;
+};
+
 struct Recovered {
   std::vector<RecoveredSession> sessions;
   std::vector<RecoveredWill> live_wills;  // in arming order
   std::vector<std::pair<std::string, MessagePtr>> retained;  // namespace id, message
+  std::vector<RecoveredRuleEntry> rule_entries;               // issue 19
 };
 
 // Wall clock (ms since the epoch): what persisted times are kept in, since the

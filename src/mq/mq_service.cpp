@@ -90,9 +90,9 @@ MqService::~MqService() = default;
 
 void MqService::on_snapshot(SnapshotListener listener) {
   std::lock_guard lk(store_->mutex());
-  snapshot_listener_ = std::move(listener);
-  if (snapshot_listener_)
-    if (auto s = state()) snapshot_listener_(*s);
+  if (!listener) return;
+  if (auto s = state()) listener(*s);
+  snapshot_listeners_.push_back(std::move(listener));
 }
 
 Status MqService::owned_instance(std::string_view account_id, std::string_view instance_id) const {

@@ -38,6 +38,7 @@
 #include "iam/errors.hpp"
 #include "mq/cert_model.hpp"
 #include "mq/model.hpp"
+#include "mq/rule_model.hpp"
 #include "mq/trace.hpp"
 
 namespace sluice::store {
@@ -88,6 +89,7 @@ struct InstanceState {
   // In the snapshot so that ListInstances and ListGroupId make no round trip.
   std::vector<Tag> tags;
   std::map<std::string, std::vector<Tag>, std::less<>> group_tags;
+  std::vector<Rule> rules;  // issue 19 (mq_rules.cpp), by name
   const CustomIdentity* find_identity(IdentityType t, std::string_view name) const;
 };
 
@@ -134,7 +136,7 @@ class MqService {
   // then be stale); 0 while it is not (always, for SQLite). Any thread.
   int64_t store_lost_since_ms() const;
 
-  // Called with every new snapshot, and at once with the current one, under
+  // Each listener is called with every new snapshot, and at once with the current one, under
   // the store mutex, before generation() moves: the wiring keeps the broker's
   // namespaces (limits, switches, tracer) in step with the instances.
   using SnapshotListener = std::function<void(const MqState&)>;
@@ -145,6 +147,12 @@ class MqService {
   using SessionLookup =
       std::function<std::optional<SessionStatus>(std::string_view instance_id, std::string_view client_id)>;
   void set_session_lookup(SessionLookup lookup) { session_lookup_ = std::move(lookup); }
+  // The rules engine's view of a rule (issue 19); set once at startup. Unset: not running.
+  using RuleStatusLookup = std::function<RuleStatus(std::string_view instance_id, std::string_view name)>;
+  void set_rule_status_lookup(RuleStatusLookup lookup) { rule_status_lookup_ = std::move(lookup); }
+  RuleStatus rule_status(std::string_view instance_id, std::string_view name) const {
+    return rule_status_lookup_ ? rule_status_lookup_(instance_id, name) : RuleStatus{};
+  }
 
   // ---- Instances ----
   // The edition's defaults (mq/editions.hpp), with `sets` on top as overrides;
@@ -268,6 +276,14 @@ class MqService {
                                               std::string_view verification_pem);
   Result<CertPage<CaCertificate>> ListCaCertificate(std::string_view account_id, std::string_view instance_id,
                                                     int page_no, int page_size);
+  // Data rules (issue 19; mq_rules.cpp, docs/rules.md). Refused: a malformed
+  // filter, target or URL, a loop (a rule feeding its own source), over 100 rules.
+  Result<Rule> CreateRule(std::string_view account_id, const Rule& spec);
+  Result<Rule> UpdateRule(std::string_view account_id, const Rule& spec);
+  Result<Rule> GetRule(std::string_view account_id, std::string_view instance_id, std::string_view name);
+  Result<std::vector<Rule>> ListRules(std::string_view account_id, std::string_view instance_id);
+  Status DeleteRule(std::string_view account_id, std::string_view instance_id, std::string_view name);
+
   Result<CaCertificate> GetCaCertificate(std::string_view account_id, std::string_view instance_id,
                                          std::string_view sn);
   // Active or inactive: an inactive CA admits no device, and its connected devices are dropped.
@@ -361,8 +377,9 @@ class MqService {
   Clock clock_;
   TraceStore traces_;
   std::unique_ptr<store::ChangeFeed> changes_;  // channel "mq"
-  SnapshotListener snapshot_listener_;          // store mutex
+  std::vector<SnapshotListener> snapshot_listeners_;  // store mutex (mq_binding, the rules engine)
   SessionLookup session_lookup_;
+  RuleStatusLookup rule_status_lookup_;
   std::atomic<uint64_t> generation_{1};
   mutable std::mutex state_mu_;
   std::shared_ptr<const MqState> state_;

@@ -129,6 +129,13 @@ void MqService::reload_locked() {
       if (auto* i = inst(q.text(0))) i->blacklist.insert(q.text(1));
   }
   load_certs_locked(*s);
+  {
+    auto q = db.query("SELECT instance_id, name, rule_type, source_topic, target_type, target_config, created_ms, "
+                      "updated_ms FROM mq_rules ORDER BY instance_id, name");
+    while (q.step())
+      if (auto* i = inst(q.text(0)))
+        i->rules.push_back(Rule{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.int64(7)});
+  }
   std::unordered_map<std::string, TokenInfo> tokens;
   {
     auto q = db.query(
@@ -166,7 +173,7 @@ void MqService::reload_locked() {
     stale_all_ = false;
     stale_.clear();
   }
-  if (snapshot_listener_) snapshot_listener_(*cs);
+  for (const auto& l : snapshot_listeners_) l(*cs);
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 

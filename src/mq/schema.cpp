@@ -128,6 +128,20 @@ CREATE TABLE IF NOT EXISTS mq_device_certificates (
   FOREIGN KEY (instance_id, ca_sn) REFERENCES mq_ca_certificates(instance_id, sn) ON DELETE CASCADE
 );
 )sql"},
+    // Issue 19: data rules (outflow, inflow, client status) of an instance.
+    {3, R"sql(
+CREATE TABLE IF NOT EXISTS mq_rules (
+  instance_id   TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  rule_type     TEXT NOT NULL,   -- outflow | inflow | status
+  source_topic  TEXT NOT NULL,
+  target_type   TEXT NOT NULL,   -- webhook | nats | postgres | mqtt
+  target_config TEXT NOT NULL,   -- JSON object
+  created_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, name)
+);
+)sql"},
 };
 
 // The same version on PostgreSQL: BIGINT for SQLite's 64-bit INTEGER, BYTEA for BLOB.
@@ -252,6 +266,20 @@ CREATE TABLE IF NOT EXISTS mq_device_certificates (
   last_client_id    TEXT NOT NULL,
   PRIMARY KEY (instance_id, ca_sn, device_sn),
   FOREIGN KEY (instance_id, ca_sn) REFERENCES mq_ca_certificates(instance_id, sn) ON DELETE CASCADE
+);
+)sql"},
+    // Issue 19: data rules (outflow, inflow, client status) of an instance.
+    {3, R"sql(
+CREATE TABLE IF NOT EXISTS mq_rules (
+  instance_id   TEXT NOT NULL REFERENCES mq_instances(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  rule_type     TEXT NOT NULL,   -- outflow | inflow | status
+  source_topic  TEXT NOT NULL,
+  target_type   TEXT NOT NULL,   -- webhook | nats | postgres | mqtt
+  target_config TEXT NOT NULL,   -- JSON object
+  created_ms    BIGINT NOT NULL,
+  updated_ms    BIGINT NOT NULL,
+  PRIMARY KEY (instance_id, name)
 );
 )sql"},
 };

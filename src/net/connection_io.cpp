@@ -11,6 +11,7 @@
 #include "net/connection.hpp"
 #include "common/log.hpp"
 #include "net/server.hpp"
+#include "net/socket.hpp"
 #include "net/tls.hpp"
 #include "net/websocket.hpp"
 
@@ -257,6 +258,8 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
   log::debug("connection {} closed: {}", id_, why);
   if (state_ == State::AwaitConnect) w_.handshake_over(id_);
   if (access_) access_->on_close(why);
+  broker::Observer* observer = was_connected && session_ ? ns_->observer() : nullptr;  // issue 19
+  const std::string peer = observer ? peer_endpoint(fd_) : std::string();
   state_ = State::Closed;
   ::close(fd_);  // also removes it from the epoll set
   fd_ = -1;
@@ -266,6 +269,7 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
     if (will_ && !will_suppressed_) will = {will_, access_ ? access_->will_guard() : nullptr};
     ns_->disconnect(session_, this, std::move(will), will_delay_s_, w_.ctx());
     if (will_key_) ns_->disarm_will(will_key_);  // after disconnect: a delayed will is stored by then
+    if (observer) observer->client_event(*ns_, broker::ClientEvent::TcpClean, session_->client_id(), peer, id_);
   }
   w_.retire(this);
 }

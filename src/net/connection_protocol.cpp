@@ -218,6 +218,8 @@ void Connection::on_connect(mqtt::Connect& c) {
   }
 
   state_ = Connection::State::Connected;
+  if (auto* o = ns_->observer())  // issue 19: status events
+    o->client_event(*ns_, broker::ClientEvent::Connect, client_id, peer_endpoint(fd_), id_);
   parser_.set_max_packet_size(cfg.max_packet_size);
   WorkerStats::add(w_.server().broker().stats(w_.id()).connects);
 
@@ -449,6 +451,8 @@ void Connection::on_disconnect(mqtt::Disconnect& d) {
     session_->set_expiry_interval(std::min(*d.props.session_expiry_interval, ns_->config().max_session_expiry));
   }
   will_suppressed_ = d.reason != Reason::DisconnectWithWill;
+  if (auto* o = ns_->observer())  // issue 19: the cloud's "disconnect" (the client said so)
+    o->client_event(*ns_, broker::ClientEvent::Disconnect, session_->client_id(), peer_endpoint(fd_), id_);
   close(Reason::Success, "client disconnected");
 }
 

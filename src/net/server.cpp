@@ -94,11 +94,16 @@ void Server::run(unsigned worker, std::function<void(broker::WorkerContext&)> ta
 }
 
 bool Server::publish_from_outside(const std::string& ns_id, broker::MessagePtr m, const std::string& origin) {
+  return publish_from_outside(ns_id, std::move(m), origin, next_outside_.fetch_add(1, std::memory_order_relaxed));
+}
+
+bool Server::publish_from_outside(const std::string& ns_id, broker::MessagePtr m, const std::string& origin,
+                                  unsigned lane) {
   auto ns = broker_.find(ns_id);
   if (!ns || !started_ || workers_.empty()) return false;
   if (ns->tracing())
     if (auto t = ns->tracer()) t->published(*m, origin);
-  Worker* w = workers_[next_outside_.fetch_add(1, std::memory_order_relaxed) % workers_.size()].get();
+  Worker* w = workers_[lane % workers_.size()].get();
   // The loop flushes cross-thread deliveries and dirty connections after its tasks.
   w->post([ns = std::move(ns), m = std::move(m), w] {
     broker::WorkerStats::add(w->ctx().stats().messages_in);

@@ -52,6 +52,9 @@ class Server final : public broker::Dispatcher {
   // WorkerContext, so the publish runs as a task on a loop (round-robin) and
   // is traced under `origin`. False if the namespace does not exist.
   bool publish_from_outside(const std::string& ns, broker::MessagePtr m, const std::string& origin);
+  // The same on the loop `lane` % loops, always the same one: messages given in
+  // order on one lane are routed in that order (a rule's republished stream).
+  bool publish_from_outside(const std::string& ns, broker::MessagePtr m, const std::string& origin, unsigned lane);
 
   const ServerOptions& options() const { return opts_; }
   broker::Broker& broker() { return broker_; }

@@ -66,6 +66,20 @@ std::string peer_address(int fd) {
   return buf;
 }
 
+std::string peer_endpoint(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  const std::string ip = peer_address(fd);
+  if (ss.ss_family == AF_INET)
+    return ip + ":" + std::to_string(ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port));
+  if (ss.ss_family == AF_INET6) {
+    const auto port = std::to_string(ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port));
+    return ip.find(':') == std::string::npos ? ip + ":" + port : "[" + ip + "]:" + port;
+  }
+  return ip;
+}
+
 int local_port(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;

@@ -15,6 +15,8 @@ void set_nonblocking(int fd);
 void set_nodelay(int fd);
 // The peer's address as text, without the port.
 std::string peer_address(int fd);
+// The same with the port, "ip:port" ("[v6]:port"): the cloud's clientIp of status events (issue 19).
+std::string peer_endpoint(int fd);
 // The port a socket is bound to (for port 0 listeners).
 int local_port(int fd);
 // The connect rate limiter's key: the raw address bytes (4 for IPv4, 16 for

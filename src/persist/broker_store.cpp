@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS incoming_qos2(
   key INTEGER NOT NULL, packet_id INTEGER NOT NULL, PRIMARY KEY(key, packet_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retained(
   ns TEXT NOT NULL, topic TEXT NOT NULL, message BLOB NOT NULL, PRIMARY KEY(ns, topic)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rule_queue(
+  seq INTEGER PRIMARY KEY, rule TEXT NOT NULL, message BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS live_wills(
   key INTEGER PRIMARY KEY, ns TEXT NOT NULL, client_id TEXT NOT NULL, delay_s INTEGER NOT NULL,
   message BLOB NOT NULL);
@@ -85,10 +87,12 @@ struct BrokerStore::Statements {
         will_set(db.prepare("UPDATE sessions SET will = ?, will_due = ? WHERE key = ?")),
         will_del(db.prepare("UPDATE sessions SET will = NULL, will_due = 0 WHERE key = ?")),
         live_will_add(db.prepare("INSERT OR REPLACE INTO live_wills VALUES(?,?,?,?,?)")),
-        live_will_del(db.prepare("DELETE FROM live_wills WHERE key = ?")) {}
+        live_will_del(db.prepare("DELETE FROM live_wills WHERE key = ?")),
+        rule_add(db.prepare("INSERT OR REPLACE INTO rule_queue VALUES(?,?,?)")),
+        rule_del(db.prepare("DELETE FROM rule_queue WHERE seq = ?")) {}
   Stmt session_save, session_offline, session_del, session_subs_del, session_queue_del,
       session_qos2_del, sub_add, sub_del, msg_add, msg_state, msg_del, qos2_add, qos2_del,
-      retained_set, retained_del, will_set, will_del, live_will_add, live_will_del;
+      retained_set, retained_del, will_set, will_del, live_will_add, live_will_del, rule_add, rule_del;
 };
 
 BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opts_(opts) {
@@ -105,7 +109,8 @@ BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opt
   db_->exec(kSchema);
   st_ = std::make_unique<Statements>(*db_);
   // Tickets double as queue sequence numbers: continue after the highest stored.
-  auto q = db_->query("SELECT COALESCE(MAX(seq), 0) FROM queue");
+  auto q = db_->query("SELECT MAX(COALESCE((SELECT MAX(seq) FROM queue), 0), "
+                      "COALESCE((SELECT MAX(seq) FROM rule_queue), 0))");
   if (q.step()) next_ticket_ = uint64_t(q.int64(0)) + 1;
   // Session keys and live-will keys come from one counter (new_session_key).
   auto k = db_->query("SELECT MAX(COALESCE((SELECT MAX(key) FROM sessions), 0), "
@@ -120,7 +125,7 @@ BrokerStore::~BrokerStore() { stop(); }
 uint64_t BrokerStore::submit(PersistRecord&& r) {
   std::lock_guard lock(mu_);
   const uint64_t t = next_ticket_++;
-  if (r.kind == Kind::MessageQueued) r.seq = t;
+  if (r.kind == Kind::MessageQueued || r.kind == Kind::RuleQueued) r.seq = t;
   const bool wake = queue_.empty();
   queue_.push_back(std::move(r));
   if (wake) cv_.notify_one();
@@ -221,8 +226,8 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
   // Likewise the will of a connection opened and closed within one batch.
   std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
   for (const auto& r : batch) {
-    if (r.kind == Kind::MessageQueued) queued.insert(r.seq);
-    else if (r.kind == Kind::MessageDone && queued.count(r.seq)) cancelled.insert(r.seq);
+    if (r.kind == Kind::MessageQueued || r.kind == Kind::RuleQueued) queued.insert(r.seq);
+    else if ((r.kind == Kind::MessageDone || r.kind == Kind::RuleDone) && queued.count(r.seq)) cancelled.insert(r.seq);
     else if (r.kind == Kind::WillArmed) armed.insert(r.key);
     else if (r.kind == Kind::WillDisarmed && armed.count(r.key)) disarmed.insert(r.key);
   }
@@ -297,6 +302,16 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
         case Kind::WillDisarmed:
           if (disarmed.count(r.key)) break;
           s.live_will_del.reset().bind(1, r.key).run();
+          break;
+        case Kind::RuleQueued: {
+          if (cancelled.count(r.seq)) break;
+          const std::string blob = encode_message(*r.message);
+          s.rule_add.reset().bind(1, r.seq).bind(2, r.text).bind(3, Blob{blob}).run();
+          break;
+        }
+        case Kind::RuleDone:
+          if (cancelled.count(r.seq)) break;
+          s.rule_del.reset().bind(1, r.seq).run();
           break;
       }
     }
@@ -401,6 +416,18 @@ broker::Recovered BrokerStore::recover() {
     while (q.step()) {
       broker::MessagePtr m = decode_message(q.blob(1), wall, now);
       if (m && !m->expired(now)) out.retained.emplace_back(q.text(0), std::move(m));
+    }
+  }
+  {
+    // Rules' backlogs (issue 19): expiry does not apply (a target archives what
+    // was published); an undecodable entry is dropped.
+    auto q = db_->query("SELECT seq, rule, message FROM rule_queue ORDER BY seq");
+    while (q.step()) {
+      broker::RecoveredRuleEntry e;
+      e.seq = uint64_t(q.int64(0));
+      e.rule = q.text(1);
+      e.message = decode_message(q.blob(2), wall, now);
+      if (e.message) out.rule_entries.push_back(std::move(e));
     }
   }
   if (!dead.empty()) {

@@ -32,6 +32,7 @@ import { EDITION_HINT, INSTANCE_NAME, Instance, StatusBadge, denied } from './in
 import { RgName } from '../rgnames';
 import { InstanceMetrics } from './instance_metrics';
 import { Certificates } from './certificates';
+import { Rules } from './rules';
 
 const TABS: { id: string; label: string }[] = [
   { id: 'details', label: 'Instance Details' },
@@ -42,6 +43,7 @@ const TABS: { id: string; label: string }[] = [
   { id: 'send', label: 'Send Test Message' },
   { id: 'signature', label: 'Signature Calculator' },
   { id: 'certificates', label: 'Certificates' },
+  { id: 'rules', label: 'Rules' },
 ];
 
 export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
@@ -73,6 +75,7 @@ export function InstanceDetail({ id, tab }: { id: string; tab: string }) {
         {tab === 'send' && <SendMessage id={id} />}
         {tab === 'signature' && <SignatureCalc id={id} />}
         {tab === 'certificates' && <Certificates id={id} />}
+        {tab === 'rules' && <Rules id={id} />}
       </div>
     </section>
   );

@@ -1,0 +1,92 @@
+#pragma once
+// One rule at work: its backlog (bounded, in memory, each entry also recorded
+// in the broker store until its target has it) and the worker thread that
+// hands the entries to the target in order, retrying with backoff while the
+// target is down. Broker threads only append (one short lock); they never wait
+// for a target.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/persistence.hpp"
+#include "mq/rule_model.hpp"
+#include "rules/target.hpp"
+
+namespace sluice::rules {
+
+class DeadLetters;
+
+struct RunnerLimits {
+  size_t max_backlog = 100000;   // entries; beyond, new ones are refused and counted (overflow)
+  int backoff_min_ms = 100;      // the first retry waits this long, doubling each time ..
+  int backoff_max_ms = 5000;     // .. up to this
+  int reject_attempts = 3;       // a refused entry (HTTP 4xx) is dead-lettered after this many tries
+};
+
+// The seq of an entry not recorded in the store (QoS 0, or no store) has this bit set.
+inline constexpr uint64_t kUnrecorded = uint64_t(1) << 63;
+
+struct RunnerStats {
+  uint64_t enqueued = 0, delivered = 0, overflow = 0, retries = 0, dead_lettered = 0;
+  size_t backlog = 0;
+  std::string last_error;
+};
+
+class RuleRunner {
+ public:
+  // `persist`: where entries are recorded until delivered (null: memory only).
+  RuleRunner(mq::Rule rule, std::unique_ptr<Target> target, RunnerLimits limits, DeadLetters* dead,
+             broker::Persistence* persist);
+  ~RuleRunner();  // stops and joins
+  RuleRunner(const RuleRunner&) = delete;
+  RuleRunner& operator=(const RuleRunner&) = delete;
+
+  // Rule and target as they are now (UpdateRule swaps them; the backlog stays).
+  std::shared_ptr<const mq::Rule> rule() const;
+  void replace(mq::Rule rule, std::unique_ptr<Target> target);
+  const std::string& key() const { return key_; }
+
+  // From any thread (a broker loop): appends `m`, recorded in the store.
+  // Returns the record's ticket (0: none made, or the backlog is full: counted
+  // as overflow).
+  uint64_t enqueue(const broker::MessagePtr& m);
+  // Entries read back from the broker store at start (before any enqueue).
+  void restore(std::vector<Entry>&& entries);
+
+  void start();
+  // Stops the worker; with `drop`, the backlog is discarded (the rule was deleted).
+  void stop(bool drop);
+  bool exited() const { return exited_.load(); }
+
+  RunnerStats stats() const;
+
+ private:
+  void run();
+  void done(const Entry& e);
+
+  const std::string key_;
+  std::shared_ptr<const mq::Rule> rule_;     // mu_
+  std::shared_ptr<Target> target_;            // mu_
+  RunnerLimits limits_;
+  DeadLetters* dead_;
+  broker::Persistence* const persist_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Entry> queue_;
+  bool stopping_ = false, drop_ = false;
+  bool idle_ = false;                  // mu_: the worker waits for entries (enqueue wakes it)
+  std::atomic<size_t> size_{0};        // queue_.size(), read without the lock (the bound)
+  std::atomic<bool> exited_{false};
+  std::atomic<uint64_t> local_seq_{1};  // entries' seq without a store
+  std::atomic<uint64_t> enqueued_{0}, delivered_{0}, overflow_{0}, retries_{0}, dead_lettered_{0};
+  std::string last_error_;  // mu_
+  std::thread thread_;
+};
+
+}  // namespace sluice::rules

@@ -1,0 +1,146 @@
+// The rule runner against a fake target: order, retries with backoff, overflow,
+// dead letters, a target swapped under a backlog; and the status event's shape.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "rules/dead_letters.hpp"
+#include "rules/rule_runner.hpp"
+#include "rules/status_event.hpp"
+
+namespace sluice::rules {
+namespace {
+
+struct Fake : Target {
+  std::mutex mu;
+  std::vector<std::string> got;
+  int fail_first = 0;        // Retry this many times
+  bool reject = false;
+  Outcome deliver(const Entry& e, std::string& error) override {
+    std::lock_guard lk(mu);
+    if (reject) {
+      error = "HTTP 400";
+      return Outcome::Reject;
+    }
+    if (fail_first > 0) {
+      --fail_first;
+      error = "down";
+      return Outcome::Retry;
+    }
+    got.push_back(e.message->payload);
+    return Outcome::Delivered;
+  }
+  size_t size() {
+    std::lock_guard lk(mu);
+    return got.size();
+  }
+};
+
+broker::MessagePtr msg(std::string p) {
+  auto m = std::make_shared<broker::Message>();
+  m->topic = "a/b";
+  m->payload = std::move(p);
+  m->qos = 1;
+  return m;
+}
+
+mq::Rule rule() {
+  mq::Rule r;
+  r.instance_id = "i";
+  r.name = "r";
+  r.type = "outflow";
+  return r;
+}
+
+template <class F>
+bool eventually(F f) {
+  for (int i = 0; i < 500; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST(RuleRunner, DeliversInOrderAfterRetries) {
+  auto fake = std::make_unique<Fake>();
+  Fake* f = fake.get();
+  f->fail_first = 3;
+  RunnerLimits lim;
+  lim.backoff_min_ms = 1;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 100; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 100; }));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(f->got[i], std::to_string(i));
+  EXPECT_EQ(r.stats().retries, 3u);
+  EXPECT_EQ(r.stats().delivered, 100u);
+}
+
+TEST(RuleRunner, BacklogIsBoundedAndOverflowCounted) {
+  auto fake = std::make_unique<Fake>();
+  fake->fail_first = 1 << 30;  // down for good
+  RunnerLimits lim;
+  lim.max_backlog = 10;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 25; ++i) r.enqueue(msg("x"));
+  EXPECT_EQ(r.stats().backlog, 10u);
+  EXPECT_EQ(r.stats().overflow, 15u);
+}
+
+TEST(RuleRunner, RefusedEntriesAreDeadLetteredAndTheRuleGoesOn) {
+  const std::string path = testing::TempDir() + "/rules-dead-letter-test.jsonl";
+  std::remove(path.c_str());
+  DeadLetters dead(path);
+  auto fake = std::make_unique<Fake>();
+  Fake* f = fake.get();
+  f->reject = true;
+  RunnerLimits lim;
+  lim.backoff_min_ms = 1;
+  RuleRunner r(rule(), std::move(fake), lim, &dead, nullptr);
+  r.start();
+  r.enqueue(msg("bad"));
+  ASSERT_TRUE(eventually([&] { return r.stats().dead_lettered == 1; }));
+  {
+    std::lock_guard lk(f->mu);
+    f->reject = false;
+  }
+  r.enqueue(msg("good"));
+  ASSERT_TRUE(eventually([&] { return f->size() == 1; }));
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_NE(line.find("\"ruleName\":\"r\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"error\":\"HTTP 400\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"payload\":\"YmFk\""), std::string::npos) << line;  // base64 of "bad"
+}
+
+TEST(RuleRunner, ASwappedTargetTakesTheBacklog) {
+  auto down = std::make_unique<Fake>();
+  down->fail_first = 1 << 30;
+  RunnerLimits lim;
+  lim.backoff_min_ms = 1000;  // the swap must not wait for the backoff
+  RuleRunner r(rule(), std::move(down), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 5; ++i) r.enqueue(msg(std::to_string(i)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto up = std::make_unique<Fake>();
+  Fake* u = up.get();
+  r.replace(rule(), std::move(up));
+  ASSERT_TRUE(eventually([&] { return u->size() == 5; }));
+}
+
+TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {
+  const std::string j = status_event_json("mqtt-1", broker::ClientEvent::TcpClean, "GID_a@@@d\"1", channel_id(1, 2),
+                                          "10.0.0.1:5555", 1700000000000, 42);
+  EXPECT_EQ(j,
+            "{\"clientId\":\"GID_a@@@d\\\"1\",\"channelId\":\"00000000000000010000000000000002\","
+            "\"clientIp\":\"10.0.0.1:5555\",\"eventType\":\"tcpclean\",\"time\":1700000000000,"
+            "\"instanceId\":\"mqtt-1\",\"seq\":42}");
+}
+
+}  // namespace
+}  // namespace sluice::rules

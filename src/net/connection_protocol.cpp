@@ -342,9 +342,16 @@ void Connection::refuse_publish(const mqtt::Publish& p, Reason r) {
   }
   mqtt::Ack ack{p.qos == 1 ? mqtt::PacketType::Puback : mqtt::PacketType::Pubrec, p.packet_id,
                 r == Reason::MessageRateTooHigh ? Reason::QuotaExceeded : r, {}};
-  if (requested_problem_info_ && r != Reason::NotAuthorized)
-    ack.props.reason_string = r == Reason::MessageRateTooHigh ? "message rate above the instance's limit"
-                                                               : "topic longer than the instance's limit";
+  if (requested_problem_info_ && r != Reason::NotAuthorized) {
+    // Each refusal says what it was (the per-client rate, the instance's
+    // messages per second, a topic over the instance's length).
+    switch (r) {
+      case Reason::MessageRateTooHigh: ack.props.reason_string = "message rate above the instance's limit"; break;
+      case Reason::QuotaExceeded: ack.props.reason_string = "messages per second above the instance's limit"; break;
+      case Reason::TopicNameInvalid: ack.props.reason_string = "topic longer than the instance's limit"; break;
+      default: ack.props.reason_string = std::string(mqtt::reason_name(r)); break;
+    }
+  }
   mqtt::encode(ack, version_, out_);
   queued_output();
 }

@@ -62,7 +62,8 @@ class Isolation(TenantTestCase):
         extra = {"ApplyToken": {"ExpireTime": int(time.time() * 1000) + 3600_000},
                  "TagResources": {"Tag.1.Key": "env", "Tag.1.Value": "pwned"},
                  "UntagResources": {"TagKey.1": "env"},
-                 "BatchQuerySessionByClientIds": {"ClientIdList.1": a.cid("victim")}}
+                 "BatchQuerySessionByClientIds": {"ClientIdList.1": a.cid("victim")},
+                 "CreateRule": {"SourceTopic": "Sensors/#"}, "UpdateRule": {"SourceTopic": "Sensors/#"}}
         fill = {"Topic": "Sensors", "GroupId": "GID_dev", "ClientId": a.cid("victim"), "Resources": "Sensors/#",
                 "Actions": "R", "Token": token, "MsgId": "m", "Username": "u", "IdentityType": "USER",
                 "Secret": "s3cret-s3cret", "SignMode": "ORIGIN", "Identity": "u", "PermitAction": "PUB",
@@ -70,7 +71,10 @@ class Isolation(TenantTestCase):
                 "InstanceName": "x", "InstanceId": a.instance,
                 # CA and device certificates (issue 18) name the instance MqttInstanceId.
                 "MqttInstanceId": a.instance, "Sn": "ab12", "CaSn": "ab12", "DeviceSn": "cd34", "CaName": "x",
-                "CaContent": "x", "VerificationContent": "x"}
+                "CaContent": "x", "VerificationContent": "x",
+                # Data rules (issue 19): a rule on alpha's instance would copy its messages out.
+                "RuleName": "steal", "RuleType": "outflow", "TargetType": "webhook",
+                "TargetConfig": '{"Url": "http://127.0.0.1:9/steal"}'}
         tried, wrong = 0, []
         for action, required in operations():
             if action in ("CreateInstance", "ListInstances"):

@@ -3,7 +3,10 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "common/crypto.hpp"
 #include "mq/internal.hpp"
+#include "mq/sealed_config.hpp"
+#include "store/crypto.hpp"
 #include "mqtt/topic.hpp"
 
 namespace sluice::mq {
@@ -205,6 +208,26 @@ std::optional<Error> check_loops(const Rule& r, const std::vector<Rule>& others)
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kSealedPrefix = "sealed1:";
+std::string config_aad(std::string_view instance_id, std::string_view name) {
+  return "rule:" + std::string(instance_id) + "/" + std::string(name);
+}
+}  // namespace
+
+std::string seal_target_config(const store::SecretBox& box, std::string_view instance_id, std::string_view name,
+                               std::string_view config) {
+  return std::string(kSealedPrefix) + common::base64_encode(box.seal(config, config_aad(instance_id, name)));
+}
+
+std::optional<std::string> open_target_config(const store::SecretBox& box, std::string_view instance_id,
+                                              std::string_view name, std::string_view stored) {
+  if (stored.substr(0, kSealedPrefix.size()) != kSealedPrefix) return std::string(stored);  // written before sealing
+  auto blob = common::base64_decode(stored.substr(kSealedPrefix.size()));
+  if (!blob) return std::nullopt;
+  return box.open(*blob, config_aad(instance_id, name));
+}
+
 Result<Rule> MqService::CreateRule(std::string_view account_id, const Rule& spec) {
   if (auto s = owned_instance(account_id, spec.instance_id); !s) return s.error();
   if (auto e = check_rule(spec)) return *e;
@@ -220,7 +243,8 @@ Result<Rule> MqService::CreateRule(std::string_view account_id, const Rule& spec
     if (q.step() && static_cast<size_t>(q.int64(0)) >= kRulesPerInstance)
       return Error{"LimitExceeded.Rule", 400, "An instance has at most 100 rules; delete one first."};
     db.run("INSERT INTO mq_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r.instance_id, r.name, r.type, r.source_topic,
-           r.target_type, r.target_config, r.created_ms, r.updated_ms);
+           r.target_type, seal_target_config(store_->box(), r.instance_id, r.name, r.target_config), r.created_ms,
+           r.updated_ms);
     return r;
   });
 }
@@ -240,7 +264,8 @@ Result<Rule> MqService::UpdateRule(std::string_view account_id, const Rule& spec
     r.created_ms = q.int64(1);
     db.run("UPDATE mq_rules SET source_topic = ?, target_type = ?, target_config = ?, updated_ms = ? "
            "WHERE instance_id = ? AND name = ?",
-           r.source_topic, r.target_type, r.target_config, r.updated_ms, r.instance_id, r.name);
+           r.source_topic, r.target_type, seal_target_config(store_->box(), r.instance_id, r.name, r.target_config),
+           r.updated_ms, r.instance_id, r.name);
     return r;
   });
 }

@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "mq/internal.hpp"
+#include "mq/sealed_config.hpp"
 #include "mq/settings.hpp"
 
 namespace sluice::mq {
@@ -132,9 +133,16 @@ void MqService::reload_locked() {
   {
     auto q = db.query("SELECT instance_id, name, rule_type, source_topic, target_type, target_config, created_ms, "
                       "updated_ms FROM mq_rules ORDER BY instance_id, name");
-    while (q.step())
-      if (auto* i = inst(q.text(0)))
-        i->rules.push_back(Rule{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.int64(6), q.int64(7)});
+    while (q.step()) {
+      auto* i = inst(q.text(0));
+      if (!i) continue;
+      auto config = open_target_config(box, q.text(0), q.text(1), q.text(5));
+      if (!config) {
+        log::error("mq: rule {} of instance {} cannot be decrypted with this master key; skipped", q.text(1), q.text(0));
+        continue;
+      }
+      i->rules.push_back(Rule{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), *config, q.int64(6), q.int64(7)});
+    }
   }
   std::unordered_map<std::string, TokenInfo> tokens;
   {

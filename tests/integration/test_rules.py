@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 import os
 import socket
 import sys
@@ -205,6 +206,18 @@ class RulesTest(TenantTestCase):
             st, body = self.rule("GetRule", RuleName="hook")
             self.assertEqual(st, 200, body)
             self.assertNotIn("s3cret", json.dumps(body))  # the secret never leaves the server
+            # ... nor lies in the data directory in plain text (sealed under the master key).
+            secret = "s3cret-" + uuid.uuid4().hex
+            st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic="Sensors/hook/#", TargetType="webhook",
+                                 TargetConfig=json.dumps({"Url": r.url(), "Secret": secret}), RuleName="hook")
+            self.assertEqual(st, 200, body)
+            for root, _, files in os.walk(self.b.data_dir):
+                for f in files:
+                    with open(os.path.join(root, f), "rb") as fh:
+                        self.assertFalse(secret.encode() in fh.read(), f"the webhook Secret in plain text in {f}")
+            st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic="Sensors/hook/#", TargetType="webhook",
+                                 TargetConfig=json.dumps({"Url": r.url(), "Secret": "s3cret"}), RuleName="hook")
+            self.assertEqual(st, 200, body)
             c = self.client("pub-hook")
             for i in range(50):
                 self.assertTrue(c.publish(f"Sensors/hook/{i % 3}", f"m{i}".encode(), qos=1))

@@ -171,7 +171,9 @@ bool is_secret_parameter(std::string_view name) {
     return o;
   };
   std::string n = lower(name);
-  for (const char* s : {"secret", "password", "signature", "securitytoken", "token", "authorization", "authenticationcode"})
+  // TargetConfig (a data rule's, issue 19) may hold a webhook Secret or a password in a URL.
+  for (const char* s : {"secret", "password", "signature", "securitytoken", "token", "authorization", "authenticationcode",
+                        "targetconfig"})
     if (n.find(s) != std::string::npos) return true;
   return false;
 }

@@ -211,6 +211,7 @@ TEST_F(OnsMqttTest, AuditRetentionAndMasking) {
   EXPECT_TRUE(is_secret_parameter("AccessKeySecret"));
   EXPECT_TRUE(is_secret_parameter("SecurityToken"));
   EXPECT_TRUE(is_secret_parameter("Token"));
+  EXPECT_TRUE(is_secret_parameter("TargetConfig"));  // a data rule's: may hold a webhook Secret
   EXPECT_FALSE(is_secret_parameter("UserName"));
 }
 

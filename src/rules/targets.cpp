@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/crypto.hpp"
+#include "common/json_string.hpp"
 #include "rules/target.hpp"
 #include "rules/targets_internal.hpp"
 
@@ -16,29 +17,6 @@ std::unique_ptr<Target> make_target(const mq::Rule& rule, const TargetEnv& env) 
   throw std::invalid_argument("unknown target type " + rule.target_type);
 }
 
-namespace {
-void escape_into(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hexd = "0123456789abcdef";
-          out += "\\u00";
-          out += hexd[c >> 4];
-          out += hexd[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-}
-}  // namespace
-
 std::string config_field(const mq::Rule& rule, std::string_view key) {
   boost::json::error_code ec;
   auto v = boost::json::parse(rule.target_config, ec);
@@ -51,9 +29,8 @@ std::string config_field(const mq::Rule& rule, std::string_view key) {
 }
 
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  escape_into(out, s);
-  out += '"';
+  std::string out;
+  common::json_quote_to(out, s);
   return out;
 }
 

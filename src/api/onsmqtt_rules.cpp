@@ -5,6 +5,7 @@
 
 #include "api/onsmqtt_internal.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/sealed_config.hpp"
 
 namespace sluice::api::onsmqtt {
 
@@ -21,34 +22,13 @@ mq::Rule spec(Call& c, const std::string& id) {
   return r;
 }
 
-// TargetConfig as shown: a webhook's Secret never leaves the server.
-std::string shown_config(const std::string& cfg) {
-  boost::json::error_code ec;
-  auto v = boost::json::parse(cfg, ec);
-  if (ec || !v.is_object()) return cfg;
-  auto& o = v.as_object();
-  if (o.contains("Secret")) o["Secret"] = "******";
-  for (const char* k : {"Url"}) {  // a password in a URL (postgres://user:pw@host) is hidden too
-    if (auto* u = o.if_contains(k); u && u->is_string()) {
-      std::string s(u->as_string());
-      const auto scheme = s.find("://"), at = s.rfind('@');
-      if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
-        const auto colon = s.find(':', scheme + 3);
-        if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "******");
-      }
-      o[k] = s;
-    }
-  }
-  return boost::json::serialize(v);
-}
-
 void write_rule(JsonWriter& w, const mq::Rule& r, const mq::RuleStatus& st) {
   w.field("InstanceId", r.instance_id);
   w.field("RuleName", r.name);
   w.field("RuleType", r.type);
   w.field("SourceTopic", r.source_topic);
   w.field("TargetType", r.target_type);
-  w.field("TargetConfig", shown_config(r.target_config));
+  w.field("TargetConfig", mq::shown_target_config(r.target_config));
   w.field("CreateTime", r.created_ms);
   w.field("UpdateTime", r.updated_ms);
   // Sluice's own: how the rule is doing since this node started (docs/rules.md).

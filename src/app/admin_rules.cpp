@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "mq/mq_service.hpp"
+#include "mq/sealed_config.hpp"
 
 namespace sluice::app {
 
@@ -15,7 +16,7 @@ struct RuleArgs {
 
 void print(const mq::Rule& r) {
   std::cout << r.name << "\t" << r.type << "\t" << (r.source_topic.empty() ? "-" : r.source_topic) << "\t"
-            << r.target_type << "\t" << r.target_config << "\n";
+            << r.target_type << "\t" << mq::shown_target_config(r.target_config) << "\n";
 }
 }  // namespace
 

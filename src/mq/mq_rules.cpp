@@ -228,6 +228,26 @@ std::optional<std::string> open_target_config(const store::SecretBox& box, std::
   return box.open(*blob, config_aad(instance_id, name));
 }
 
+std::string shown_target_config(const std::string& cfg) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(cfg, ec);
+  if (ec || !v.is_object()) return cfg;
+  auto& o = v.as_object();
+  if (o.contains("Secret")) o["Secret"] = "******";
+  for (const char* k : {"Url"}) {  // a password in a URL (postgres://user:pw@host) is hidden too
+    if (auto* u = o.if_contains(k); u && u->is_string()) {
+      std::string s(u->as_string());
+      const auto scheme = s.find("://"), at = s.rfind('@');
+      if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+        const auto colon = s.find(':', scheme + 3);
+        if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "******");
+      }
+      o[k] = s;
+    }
+  }
+  return boost::json::serialize(v);
+}
+
 Result<Rule> MqService::CreateRule(std::string_view account_id, const Rule& spec) {
   if (auto s = owned_instance(account_id, spec.instance_id); !s) return s.error();
   if (auto e = check_rule(spec)) return *e;

@@ -215,6 +215,9 @@ class RulesTest(TenantTestCase):
                 for f in files:
                     with open(os.path.join(root, f), "rb") as fh:
                         self.assertFalse(secret.encode() in fh.read(), f"the webhook Secret in plain text in {f}")
+            listed = self.b.admin("rules", "--account", self.t.alias, "--instance", self.t.instance, "list")
+            self.assertIn("hook", listed)
+            self.assertNotIn(secret, listed)  # `sluice admin rules list` masks it as the API does
             st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic="Sensors/hook/#", TargetType="webhook",
                                  TargetConfig=json.dumps({"Url": r.url(), "Secret": "s3cret"}), RuleName="hook")
             self.assertEqual(st, 200, body)

@@ -1,6 +1,6 @@
 // Small shared pieces: routing, async data, error boxes, tables, dialogs.
 import { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 // ---- routing (history API under /console/) ----
@@ -330,7 +330,11 @@ function returnFocus(prev: HTMLElement | null) {
 // inside it, Escape closes it, and focus goes back where it came from (WCAG 2.4.3).
 export function Panel(props: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // A layout effect, not an effect: it runs as the panel enters the DOM, before
+  // the browser paints it or handles another key. A deferred effect left a gap on
+  // a busy machine in which Escape was ignored and a Tab moved focus into the
+  // panel before the opener was remembered, so focus came back to the wrong place.
+  useLayoutEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
     const first = ref.current?.querySelector<HTMLElement>('input, select, textarea, button:not(.panel-close)');
     (first || ref.current?.querySelector<HTMLElement>(FOCUSABLE))?.focus();

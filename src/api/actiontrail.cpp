@@ -35,6 +35,12 @@ void write_event(JsonWriter& w, const AuditEvent& e) {
   w.field("userName", e.user_name);
   w.field("sessionName", e.session_name);
   w.field("accessKeyId", e.access_key_id);
+  // Where CloudTrail puts it: the session's context, present only when set.
+  if (!e.source_identity.empty()) {
+    w.key("sessionContext").begin_object();
+    w.field("sourceIdentity", e.source_identity);
+    w.end_object();
+  }
   w.end_object();
   w.field("sourceIpAddress", e.source_ip);
   w.field("userAgent", e.user_agent);

@@ -41,6 +41,9 @@ CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
 )sql"},
     // 2: the caller's user agent, so console calls (no access key) are told apart.
     {2, "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';"},
+    // 3: a role session's SourceIdentity (STS AssumeRole), so every call made
+    // with its credentials names the person behind the shared role.
+    {3, "ALTER TABLE audit_events ADD COLUMN source_identity TEXT NOT NULL DEFAULT '';"},
 };
 // On PostgreSQL: the id is an identity column, which is also the log's order
 // across nodes (events are listed by id, not by time: nodes' clocks differ a
@@ -69,6 +72,7 @@ CREATE INDEX IF NOT EXISTS audit_events_account_time ON audit_events(account_id,
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events(time_ms);
 )sql"},
     {2, "ALTER TABLE audit_events ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';"},
+    {3, "ALTER TABLE audit_events ADD COLUMN source_identity TEXT NOT NULL DEFAULT '';"},
 };
 const store::Schema kAuditSchema{"audit", "audit_schema", kAuditMigrations, false, kAuditPgMigrations};
 
@@ -96,6 +100,7 @@ AuditEvent row_to_event(store::Stmt& q) {
   e.error_message = q.text(14);
   e.http_status = static_cast<int>(q.int64(15));
   e.user_agent = q.text(16);
+  e.source_identity = q.text(17);
   return e;
 }
 
@@ -160,7 +165,8 @@ void bind_where(store::Stmt& s, const Where& w) {
 
 constexpr const char* kColumns =
     "id, time_ms, event_type, event_source, event_name, account_id, identity_type, user_name, session_name, "
-    "access_key_id, source_ip, request_id, parameters, error_code, error_message, http_status, user_agent";
+    "access_key_id, source_ip, request_id, parameters, error_code, error_message, http_status, user_agent, "
+    "source_identity";
 
 }  // namespace
 
@@ -301,16 +307,16 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
     store::Transaction tx(db);
     // Multi-row INSERTs: one statement compiled per kRows events, not per
     // event; on PostgreSQL each is a round trip, so more rows per statement
-    // (16 parameters a row, far below its 65,535).
+    // (17 parameters a row, far below its 65,535).
     const size_t kRows = db.dialect() == store::Dialect::Postgres ? 400 : 50;
     const std::string head =
         "INSERT INTO audit_events(time_ms, event_type, event_source, event_name, account_id, identity_type, "
         "user_name, session_name, access_key_id, source_ip, request_id, parameters, error_code, error_message, "
-        "http_status, user_agent) VALUES ";
+        "http_status, user_agent, source_identity) VALUES ";
     for (size_t i = 0; i < batch.size(); i += kRows) {
       size_t n = std::min(kRows, batch.size() - i);
       std::string sql = head;
-      for (size_t r = 0; r < n; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      for (size_t r = 0; r < n; ++r) sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       auto st = db.prepare(sql);
       int k = 0;
       for (size_t r = 0; r < n; ++r) {
@@ -322,6 +328,7 @@ void AuditLog::write_batch(std::vector<AuditEvent>& batch) {
           st.bind(++k, *v);
         st.bind(++k, static_cast<int64_t>(e.http_status));
         st.bind(++k, e.user_agent);
+        st.bind(++k, e.source_identity);
       }
       st.run();
     }
@@ -396,6 +403,7 @@ std::string AuditLog::to_json(const AuditEvent& e) {
   w.field("UserName", e.user_name);
   w.field("SessionName", e.session_name);
   w.field("AccessKeyId", e.access_key_id);
+  if (!e.source_identity.empty()) w.field("SourceIdentity", e.source_identity);
   w.end_object();
   w.field("SourceIpAddress", e.source_ip);
   w.field("UserAgent", e.user_agent);

@@ -35,6 +35,7 @@ struct AuditEvent {
   std::string identity_type;     // "root-account" | "ram-user" | "assumed-role" | "anonymous"
   std::string user_name;         // RAM user / role name
   std::string session_name;      // role sessions
+  std::string source_identity;   // role sessions: AssumeRole's SourceIdentity, "" if none
   std::string access_key_id;
   std::string source_ip;
   std::string user_agent;        // the HTTP User-Agent; "sluice-console" for console calls

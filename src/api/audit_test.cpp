@@ -24,18 +24,19 @@ class AuditSchema : public iam::testing::IamFixture {
 
 TEST_F(AuditSchema, CreatedAtItsNewestVersion) {
   { api::AuditLog log(shared_store()); }
-  EXPECT_EQ(version(), "2");
-  EXPECT_NO_THROW(iam_->store().db().prepare("SELECT user_agent FROM audit_events"));  // step 2 ran
+  EXPECT_EQ(version(), "3");
+  EXPECT_NO_THROW(iam_->store().db().prepare("SELECT user_agent FROM audit_events"));       // step 2 ran
+  EXPECT_NO_THROW(iam_->store().db().prepare("SELECT source_identity FROM audit_events"));  // step 3 ran
 }
 
 TEST_F(AuditSchema, RefusesASchemaNewerThanThisBinary) {
   { api::AuditLog log(shared_store()); }
-  iam_->store().db().run("UPDATE meta SET value = '3' WHERE key = 'audit_schema'");
+  iam_->store().db().run("UPDATE meta SET value = '4' WHERE key = 'audit_schema'");
   try {
     api::AuditLog log(shared_store());
     ADD_FAILURE() << "a schema newer than this binary was accepted";
   } catch (const store::DbError& e) {
-    EXPECT_NE(std::string(e.what()).find("audit schema version 3, newer than this Sluice"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("audit schema version 4, newer than this Sluice"), std::string::npos)
         << e.what();
   }
 }

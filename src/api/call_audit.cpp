@@ -36,6 +36,7 @@ void set_audit_identity(AuditEvent& ev, const iam::Principal& who) {
   }
   ev.user_name = who.kind == iam::Principal::Kind::Root ? "root" : who.name;
   ev.session_name = who.session_name;
+  ev.source_identity = who.source_identity;
 }
 
 void audit_call(AuditLog* audit, AuditEvent& ev, const std::string& action, const std::string& version,

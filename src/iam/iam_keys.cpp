@@ -117,8 +117,8 @@ Result<AccessKeyInfo> IamService::lookup_access_key(std::string_view key_id) {
     auto& db = store_->db();
     AccessKeyInfo info;
     if (key_id.starts_with("STS.")) {
-      auto q = db.query("SELECT account_id, role_name, session_name, secret_enc, token_enc, expires_at FROM sts_sessions "
-                        "WHERE access_key_id = ?",
+      auto q = db.query("SELECT account_id, role_name, session_name, secret_enc, token_enc, expires_at, "
+                        "COALESCE(source_identity, '') FROM sts_sessions WHERE access_key_id = ?",
                         key_id);
       if (!q.step())
         return err::not_exist("EntityNotExist.AccessKey", "The access key \"" + std::string(key_id) + "\" does not exist.");
@@ -129,6 +129,7 @@ Result<AccessKeyInfo> IamService::lookup_access_key(std::string_view key_id) {
       info.secret = std::move(*secret);
       info.security_token = std::move(*token);
       info.expires_at = q.int64(5);
+      info.principal.source_identity = q.text(6);
       info.status = KeyStatus::Active;
       return info;
     }

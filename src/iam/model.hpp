@@ -192,6 +192,7 @@ struct Principal {
   std::string account_id;
   std::string name;           // user name, or role name for a session
   std::string session_name;   // role sessions
+  std::string source_identity;  // role sessions: AssumeRole's SourceIdentity, for the audit log
   std::string access_key_id;  // the key used, if any (the STS key for sessions)
   std::string key;            // cache key; set by the factories
 

@@ -351,4 +351,18 @@ test('AssumeRole: ExternalId is the trust policy condition sts:ExternalId; Sourc
   assert.equal(chained.sourceIdentity, 'alice@corp');
   await rejects(sess.assumeRole(new $Sts.AssumeRoleRequest({ roleArn: `acs:ram::${acct}:role/chain-role`, roleSessionName: 'hop2',
     sourceIdentity: 'mallory' })), 'InvalidParameter.SourceIdentity');
+
+  // Every call made with the session's credentials names the person behind the role in the
+  // audit log (CloudTrail's userIdentity.sessionContext.sourceIdentity); the root's own calls do not.
+  const trail = new RPCClient({ accessKeyId: s.rootKeyId, accessKeySecret: s.rootSecret, endpoint: s.endpoint, apiVersion: '2020-07-06' });
+  const byKey = await trail.request('LookupEvents', { 'LookupAttribute.1.Key': 'EventAccessKeyId',
+    'LookupAttribute.1.Value': ok.credentials.accessKeyId }, { method: 'POST' });
+  assert.equal(byKey.Events.length, 2, JSON.stringify(byKey));
+  for (const e of byKey.Events) {
+    assert.equal(e.userIdentity.type, 'assumed-role');
+    assert.equal(e.userIdentity.sessionContext?.sourceIdentity, 'alice@corp', JSON.stringify(e.userIdentity));
+  }
+  const byRoot = await trail.request('LookupEvents', { 'LookupAttribute.1.Key': 'EventName', 'LookupAttribute.1.Value': 'CreateRole' }, { method: 'POST' });
+  assert.ok(byRoot.Events.length >= 1);
+  for (const e of byRoot.Events) assert.equal(e.userIdentity.sessionContext, undefined);
 });

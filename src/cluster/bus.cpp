@@ -7,13 +7,13 @@
 #include "broker/namespace.hpp"
 #include "broker/persistence.hpp"
 #include "cluster/durability.hpp"
+#include "cluster/envelope.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/sessions.hpp"
 #include "cluster/shared_groups.hpp"
 #include "cluster/subjects.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
-#include "persist/message_codec.hpp"
 
 namespace sluice::cluster {
 
@@ -58,29 +58,26 @@ void ClusterBus::stop() {
   started_ = false;
 }
 
-std::map<std::string, std::string> ClusterBus::headers(const broker::Namespace& ns, const broker::Message& m) {
-  return {{"Sl-N", node_},
-          {"Sl-I", std::to_string(next_id_.fetch_add(1) + 1)},
-          {"Sl-Ns", ns.id()},
-          {"Sl-O", std::to_string(m.origin)},
-          {"Sl-K", std::to_string(m.route_key)}};
+Envelope ClusterBus::envelope(const broker::Namespace& ns, const broker::Message& m) {
+  return Envelope{node_, next_id_.fetch_add(1, std::memory_order_relaxed) + 1, ns.id(), m.origin, m.route_key};
 }
 
 void ClusterBus::forward(broker::Namespace& ns, const broker::MessagePtr& m, broker::WorkerContext& ctx) {
-  const std::string data = persist::encode_message(*m);
-  auto h = headers(ns, *m);
+  const Envelope e = envelope(ns, *m);
+  std::string data = seal_message(e, *m);
   if (m->qos == 0) {
-    link_.publish(topic_subject(kQos0, ns.id(), m->topic), data, h);
+    link_.publish(topic_subject(kQos0, ns.id(), m->topic), data);
     stats_.sent_qos0.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // Logged once; the publisher's acknowledgement waits for JetStream's. The id
   // lets JetStream drop a resend of the same write (a retry after a lost ack).
-  const std::string subject = topic_subject(kLogged, ns.id(), m->topic);
-  const std::string msg_id = node_ + "-" + h["Sl-I"];
+  std::string subject = topic_subject(kLogged, ns.id(), m->topic);
+  std::string msg_id = node_ + "-" + std::to_string(e.id);
   const uint64_t ticket = durability_.track(
-      [this, subject, data, h, msg_id](std::function<void(bool)> done) {
-        link_.js_publish(subject, data, h, msg_id, [done](bool ok, uint64_t) { done(ok); });
+      [this, subject = std::move(subject), data = std::move(data), msg_id = std::move(msg_id)](
+          std::function<void(bool)> done) {
+        link_.js_publish(subject, data, {}, msg_id, [done](bool ok, uint64_t) { done(ok); });
       });
   ctx.note_ticket(ticket);
   stats_.sent_logged.fetch_add(1, std::memory_order_relaxed);
@@ -89,7 +86,7 @@ void ClusterBus::forward(broker::Namespace& ns, const broker::MessagePtr& m, bro
 void ClusterBus::forward_p2p(broker::Namespace& ns, std::string_view client_id, const broker::MessagePtr& m,
                              broker::WorkerContext&) {
   (void)client_id;
-  link_.publish(std::string(kP2p) + "." + escape_token(ns.id()), persist::encode_message(*m), headers(ns, *m));
+  link_.publish(std::string(kP2p) + "." + escape_token(ns.id()), seal_message(envelope(ns, *m), *m));
   stats_.sent_qos0.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -146,29 +143,29 @@ bool ClusterBus::seen_before(const std::string& node, uint64_t id) {
 
 void ClusterBus::receive(NatsMessage&& msg) {
   const bool logged = msg.stream_seq != 0;
-  const std::string& from = msg.headers["Sl-N"];
-  // A core message can come through several overlapping subscriptions; the
-  // stream's consumer delivers each message once.
-  if (!logged && seen_before(from, std::strtoull(msg.headers["Sl-I"].c_str(), nullptr, 10))) {
-    stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
+  auto opened = open_message(msg.data, msg.headers);
+  if (!opened) {
+    stats_.undecodable.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  auto m = persist::decode_message(msg.data, broker::wall_ms(), broker::now_ms());
-  if (!m) {
-    stats_.undecodable.fetch_add(1, std::memory_order_relaxed);
+  const Envelope& e = opened->envelope;
+  // A core message can come through several overlapping subscriptions; the
+  // stream's consumer delivers each message once.
+  if (!logged && seen_before(std::string(e.node), e.id)) {
+    stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // The origin names a session of the publishing node; elsewhere it means nothing
   // (and must not match a local session's serial: No Local).
-  auto copy = std::make_shared<broker::Message>(*m);
-  copy->origin = from == node_ ? std::strtoull(msg.headers["Sl-O"].c_str(), nullptr, 10) : 0;
-  copy->route_key = std::strtoull(msg.headers["Sl-K"].c_str(), nullptr, 10);
-  copy->log_seq = msg.stream_seq;
+  auto& m = opened->message;
+  m->origin = e.node == node_ ? e.origin : 0;
+  m->route_key = e.route_key;
+  m->log_seq = msg.stream_seq;
   (logged ? stats_.received_logged : stats_.received_qos0).fetch_add(1, std::memory_order_relaxed);
   bool schedule = false;
   {
     std::lock_guard lk(in_mu_);
-    inbox_.push_back(Inbound{msg.headers["Sl-Ns"], std::move(copy)});
+    inbox_.push_back(Inbound{std::string(e.ns), std::move(m)});
     if (!drain_scheduled_) drain_scheduled_ = schedule = true;
   }
   if (schedule && dispatcher_) dispatcher_->run(0, [this](broker::WorkerContext& ctx) { drain(ctx); });

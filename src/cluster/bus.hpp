@@ -32,6 +32,7 @@ class Dispatcher;
 namespace sluice::cluster {
 
 class NatsLink;
+struct Envelope;
 class ClusterDurability;
 class SharedGroups;
 class ClusterSessions;
@@ -69,7 +70,8 @@ class ClusterBus final : public broker::MessageBus {
     std::string ns;
     broker::MessagePtr message;
   };
-  std::map<std::string, std::string> headers(const broker::Namespace& ns, const broker::Message& m);
+  // This node's envelope for a message it sends (envelope.hpp); a new id each call.
+  Envelope envelope(const broker::Namespace& ns, const broker::Message& m);
   void receive(NatsMessage&& msg);
   void drain(broker::WorkerContext& ctx);
   bool seen_before(const std::string& node, uint64_t id);

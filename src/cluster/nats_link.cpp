@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "common/log.hpp"
 
@@ -40,8 +41,10 @@ NatsMessage to_message(natsMsg* m) {
     }
     free(keys);
   }
+  // Only a JetStream message has metadata (in its reply subject); asking a core
+  // message for it costs libnats an error text formatted per message.
   jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, m) == NATS_OK && meta) {
+  if (out.reply.starts_with("$JS.ACK.") && natsMsg_GetMetaData(&meta, m) == NATS_OK && meta) {
     out.stream_seq = meta->Sequence.Stream;
     out.pending = meta->NumPending;
     jsMsgMetaData_Destroy(meta);
@@ -79,10 +82,12 @@ struct NatsLink::Impl {
   std::map<uint64_t, Sub*> subs;
   std::vector<std::function<void()>> on_reconnected;
 
-  // JetStream publishes waiting for their acknowledgement, by our own key.
+  // JetStream publishes waiting for their acknowledgement, by the message
+  // itself: libnats hands the acknowledgement handler the message it was given,
+  // alive until that handler destroys it, so the pointer names one publish at a
+  // time (a header carrying our own key cost a header block per message).
   std::mutex pub_mu;
-  uint64_t next_pub = 1;
-  std::map<uint64_t, PubDone> pending;
+  std::unordered_map<const natsMsg*, PubDone> pending;
 
   std::mutex kv_mu;
   std::map<std::string, kvStore*> kvs;
@@ -103,11 +108,10 @@ struct NatsLink::Impl {
 
   static void on_pub_ack(jsCtx*, natsMsg* m, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
     auto* self = static_cast<Impl*>(closure);
-    const char* key = nullptr;
     PubDone done;
-    if (natsMsgHeader_Get(m, "Sl-Pub", &key) == NATS_OK && key) {
+    {
       std::lock_guard lk(self->pub_mu);
-      auto it = self->pending.find(std::strtoull(key, nullptr, 10));
+      auto it = self->pending.find(m);
       if (it != self->pending.end()) {
         done = std::move(it->second);
         self->pending.erase(it);
@@ -268,6 +272,10 @@ void NatsLink::unsubscribe(uint64_t id) {
 
 void NatsLink::publish(const std::string& subject, std::string_view data,
                        const std::map<std::string, std::string>& headers) {
+  if (headers.empty()) {  // no message object to build and free
+    natsConnection_Publish(impl_->nc, subject.c_str(), data.data(), static_cast<int>(data.size()));
+    return;
+  }
   natsMsg* m = make_message(subject, data, headers);
   if (!m) return;
   natsConnection_PublishMsg(impl_->nc, m);
@@ -319,13 +327,11 @@ void NatsLink::js_publish(const std::string& subject, std::string_view data,
                           const std::map<std::string, std::string>& headers, const std::string& msg_id, PubDone done) {
   natsMsg* m = make_message(subject, data, headers);
   if (!m) return done(false, 0);
-  uint64_t key;
+  const natsMsg* key = m;  // before the call: the acknowledgement may come first
   {
     std::lock_guard lk(impl_->pub_mu);
-    key = impl_->next_pub++;
     impl_->pending.emplace(key, std::move(done));
   }
-  natsMsgHeader_Set(m, "Sl-Pub", std::to_string(key).c_str());
   jsPubOptions po;
   jsPubOptions_Init(&po);
   if (!msg_id.empty()) po.MsgId = msg_id.c_str();

@@ -11,13 +11,13 @@
 #include "broker/namespace.hpp"
 #include "broker/session.hpp"
 #include "cluster/bus.hpp"
+#include "cluster/envelope.hpp"
 #include "cluster/leases.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/subjects.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
-#include "persist/message_codec.hpp"
 
 namespace sluice::cluster {
 
@@ -537,15 +537,13 @@ void ClusterSessions::replay(Job job) {
                                  pending = m.pending;
                                  got = true;
                                  if (m.stream_seq <= upto && m.stream_seq > from) {
-                                   auto dm = persist::decode_message(m.data, broker::wall_ms(), broker::now_ms());
-                                   if (dm) {
-                                     auto copy = std::make_shared<broker::Message>(*dm);
+                                   if (auto opened = open_message(m.data, m.headers)) {
+                                     auto& copy = opened->message;
                                      copy->log_seq = m.stream_seq;
                                      copy->origin = 0;
-                                     copy->route_key = std::strtoull(m.headers["Sl-K"].c_str(), nullptr, 10);
+                                     copy->route_key = opened->envelope.route_key;
+                                     origin_of.emplace_back(std::string(opened->envelope.node), opened->envelope.origin);
                                      messages.push_back(std::move(copy));
-                                     origin_of.emplace_back(m.headers["Sl-N"],
-                                                            std::strtoull(m.headers["Sl-O"].c_str(), nullptr, 10));
                                    }
                                  }
                                  cv.notify_all();

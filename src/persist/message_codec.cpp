@@ -67,7 +67,12 @@ struct Reader {
 
 std::string encode_message(const broker::Message& m) {
   std::string o;
-  o.reserve(32 + m.topic.size() + m.payload.size());
+  append_message(o, m);
+  return o;
+}
+
+void append_message(std::string& o, const broker::Message& m) {
+  o.reserve(o.size() + 32 + m.topic.size() + m.payload.size());
   o.push_back(static_cast<char>(kVersion));
   o.push_back(static_cast<char>(m.qos));
   o.push_back(static_cast<char>(m.retain ? 1 : 0));
@@ -86,10 +91,13 @@ std::string encode_message(const broker::Message& m) {
   }
   put_str(o, m.topic);
   put_str(o, m.payload);
-  return o;
 }
 
 broker::MessagePtr decode_message(std::string_view bytes, int64_t wall_now, int64_t mono_now) {
+  return decode_message_mut(bytes, wall_now, mono_now);
+}
+
+std::shared_ptr<broker::Message> decode_message_mut(std::string_view bytes, int64_t wall_now, int64_t mono_now) {
   Reader r{bytes};
   if (r.u8() != kVersion || !r.ok) return nullptr;
   auto m = std::make_shared<broker::Message>();

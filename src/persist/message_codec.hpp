@@ -4,6 +4,7 @@
 // not survive a reboot). Decoding checks every length: a damaged row reads back
 // as nullptr, never as a crash.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,7 +13,11 @@
 namespace sluice::persist {
 
 std::string encode_message(const broker::Message& m);
+// The same bytes appended to `out` (a caller that frames them saves a copy).
+void append_message(std::string& out, const broker::Message& m);
 // `wall_now` / `mono_now`: the two clocks at decode time (to map the expiry back).
 broker::MessagePtr decode_message(std::string_view bytes, int64_t wall_now, int64_t mono_now);
+// The same, for a caller that sets more fields before sharing the message.
+std::shared_ptr<broker::Message> decode_message_mut(std::string_view bytes, int64_t wall_now, int64_t mono_now);
 
 }  // namespace sluice::persist

@@ -28,19 +28,13 @@ void for_each_level(std::string_view topic, F&& f) {
   }
 }
 
-std::string head(std::string_view prefix, std::string_view ns) {
-  std::string s(prefix);
-  s += '.';
-  s += escape_token(ns);
-  return s;
-}
-
-}  // namespace
-
-std::string escape_token(std::string_view level) {
-  if (level.empty()) return "_";
-  std::string out;
-  out.reserve(level.size());
+// escape_token(level) appended to `out`: a subject is built in one string,
+// not a string per level (this runs for every message a node sends on).
+void append_token(std::string& out, std::string_view level) {
+  if (level.empty()) {
+    out += '_';
+    return;
+  }
   for (unsigned char c : level) {
     if (plain(c)) {
       out += static_cast<char>(c);
@@ -50,6 +44,21 @@ std::string escape_token(std::string_view level) {
       out += kHex[c & 15];
     }
   }
+}
+
+std::string head(std::string_view prefix, std::string_view ns) {
+  std::string s(prefix);
+  s += '.';
+  append_token(s, ns);
+  return s;
+}
+
+}  // namespace
+
+std::string escape_token(std::string_view level) {
+  std::string out;
+  out.reserve(level.size());
+  append_token(out, level);
   return out;
 }
 
@@ -75,10 +84,14 @@ std::optional<std::string> unescape_token(std::string_view token) {
 }
 
 std::string topic_subject(std::string_view prefix, std::string_view ns, std::string_view topic) {
-  std::string s = head(prefix, ns);
+  std::string s;
+  s.reserve(prefix.size() + ns.size() + topic.size() + 8);
+  s += prefix;
+  s += '.';
+  append_token(s, ns);
   for_each_level(topic, [&](std::string_view level) {
     s += '.';
-    s += escape_token(level);
+    append_token(s, level);
   });
   if (s.size() > kMaxSubject) return long_subject(prefix, ns);
   return s;
@@ -113,7 +126,7 @@ std::vector<std::string> filter_subjects(std::string_view prefix, std::string_vi
       s += '>';
       ends_in_hash = true;
     } else {
-      s += escape_token(level);
+      append_token(s, level);
     }
   });
   if (!ends_in_hash) return {s};

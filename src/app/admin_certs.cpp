@@ -29,19 +29,10 @@ const char* status(bool active) { return active ? "active" : "inactive"; }
 
 }  // namespace
 
-void add_cert_commands(CLI::App& app, AdminCertHooks h) {
+void add_cert_commands(CLI::App& app, MqCommandHooks h) {
   auto a = std::make_shared<CertArgs>();
   using Err = std::optional<iam::Error>;
-  auto run = [h, a](std::function<Err(const std::string&)> f) {
-    return [h, a, f] {
-      auto acct = h.resolve_account(a->account);
-      Err e = acct ? f(*acct) : Err(acct.error());
-      if (e) {
-        std::cerr << "error: " << e->code << ": " << e->message << "\n";
-        *h.rc = 1;
-      }
-    };
-  };
+  auto run = [h, a](AccountAction f) { return in_account(h.resolve_account, &a->account, h.rc, std::move(f)); };
   auto* cert = app.add_subcommand("cert", "CA and device certificates of an instance (mutual TLS, issue 18)");
   cert->require_subcommand(1);
   cert->add_option("--account", a->account, "Account id or alias")->required();

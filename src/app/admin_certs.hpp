@@ -5,23 +5,14 @@
 #include <optional>
 #include <string>
 
-#include "iam/errors.hpp"
+#include "app/admin_account.hpp"
 
 namespace CLI {
 class App;
 }
-namespace sluice::mq {
-class MqService;
-}
 
 namespace sluice::app {
 
-struct AdminCertHooks {
-  std::function<mq::MqService&()> mq;
-  std::function<iam::Result<std::string>(const std::string&)> resolve_account;
-  int* rc = nullptr;
-};
-
-void add_cert_commands(CLI::App& app, AdminCertHooks hooks);
+void add_cert_commands(CLI::App& app, MqCommandHooks hooks);
 
 }  // namespace sluice::app

@@ -30,11 +30,6 @@ struct MqArgs {
   int64_t notice = 0;
 };
 
-int fail(const iam::Error& e) {
-  std::cerr << "error: " << e.code << ": " << e.message << "\n";
-  return 1;
-}
-
 }  // namespace
 
 void add_mq_commands(CLI::App& app, AdminMqHooks h) {
@@ -52,16 +47,7 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
     return **svc;
   };
   // Runs f(account id) with the account resolved; sets the exit code on error.
-  auto with_account = [h, a](auto f) {
-    return [h, a, f] {
-      auto acct = h.resolve_account(a->account);
-      if (!acct) {
-        *h.rc = fail(acct.error());
-        return;
-      }
-      if (auto e = f(*acct)) *h.rc = fail(*e);
-    };
-  };
+  auto with_account = [h, a](AccountAction f) { return in_account(h.resolve_account, &a->account, h.rc, std::move(f)); };
   using Err = std::optional<iam::Error>;
   auto need_account = [a](CLI::App* c) { c->add_option("--account", a->account, "Account id or alias")->required(); };
   auto need_instance = [a, need_account](CLI::App* c) {
@@ -275,9 +261,9 @@ void add_mq_commands(CLI::App& app, AdminMqHooks h) {
   }));
 
   // CA and device certificates (admin_certs.cpp)
-  add_cert_commands(app, AdminCertHooks{mq, h.resolve_account, h.rc});
+  add_cert_commands(app, MqCommandHooks{mq, h.resolve_account, h.rc});
   // Data rules (admin_rules.cpp, issue 19)
-  add_rule_commands(app, AdminRuleHooks{mq, h.resolve_account, h.rc});
+  add_rule_commands(app, MqCommandHooks{mq, h.resolve_account, h.rc});
 
   // password helper
   auto* sign = app.add_subcommand("sign", "Print Base64(HMAC-SHA1(secret, client id)): a Signature-mode password");

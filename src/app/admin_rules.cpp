@@ -20,19 +20,10 @@ void print(const mq::Rule& r) {
 }
 }  // namespace
 
-void add_rule_commands(CLI::App& app, AdminRuleHooks h) {
+void add_rule_commands(CLI::App& app, MqCommandHooks h) {
   auto a = std::make_shared<RuleArgs>();
   using Err = std::optional<iam::Error>;
-  auto run = [h, a](std::function<Err(const std::string&)> f) {
-    return [h, a, f] {
-      auto acct = h.resolve_account(a->account);
-      Err e = acct ? f(*acct) : Err(acct.error());
-      if (e) {
-        std::cerr << "error: " << e->code << ": " << e->message << "\n";
-        *h.rc = 1;
-      }
-    };
-  };
+  auto run = [h, a](AccountAction f) { return in_account(h.resolve_account, &a->account, h.rc, std::move(f)); };
   auto* rules = app.add_subcommand("rules", "Data rules of an instance: outflow, inflow, status (docs/rules.md)");
   rules->require_subcommand(1);
   rules->add_option("--account", a->account, "Account id or alias")->required();

@@ -4,23 +4,14 @@
 #include <functional>
 #include <string>
 
-#include "iam/errors.hpp"
+#include "app/admin_account.hpp"
 
 namespace CLI {
 class App;
 }
-namespace sluice::mq {
-class MqService;
-}
 
 namespace sluice::app {
 
-struct AdminRuleHooks {
-  std::function<mq::MqService&()> mq;
-  std::function<iam::Result<std::string>(const std::string&)> resolve_account;
-  int* rc = nullptr;
-};
-
-void add_rule_commands(CLI::App& app, AdminRuleHooks hooks);
+void add_rule_commands(CLI::App& app, MqCommandHooks hooks);
 
 }  // namespace sluice::app

@@ -21,6 +21,8 @@
 
 namespace sluice::broker {
 
+class ClientAccess;
+
 // Message tracing hooks (ApsaraMQ's message trace); set per namespace, null = off.
 class MessageTracer {
  public:
@@ -78,7 +80,9 @@ class Namespace {
   // The will of an open connection, recorded so that a crash of the server
   // cannot swallow it (returns 0 without persistence); the connection disarms
   // it when it closes, after disconnect().
-  uint64_t arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s);
+  // `who`: the connection's rights, whose identity a cluster keeps with the will.
+  uint64_t arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s,
+                    const ClientAccess* who = nullptr);
   void disarm_will(uint64_t key);
 
   // Routes a message to every matching subscription, stores it if retained,

@@ -67,6 +67,9 @@ class MqAccessControl final : public broker::AccessControl {
   ~MqAccessControl() override;
 
   broker::Admission admit(const broker::ConnectInfo& info) override;
+  // A will recorded on another node of a cluster: the identity it carries
+  // (MqClientAccess::identity), rebuilt from the state as it is now.
+  std::shared_ptr<broker::WillGuard> will_guard_for(std::string_view identity) override;
 
   // --- used by the per-connection access objects ---
   MqService* mq() { return mq_; }

@@ -15,6 +15,7 @@
 #include "broker/dispatch.hpp"
 #include "broker/observer.hpp"
 #include "broker/persistence.hpp"
+#include "broker/publish_rate.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
 #include "broker/subscription_trie.hpp"
@@ -117,6 +118,8 @@ class Namespace {
   // reported them (0 on one node): per-instance limits count them too.
   int64_t remote_connections() const { return remote_connections_.load(std::memory_order_relaxed); }
   void set_remote_connections(int64_t n) { remote_connections_.store(n, std::memory_order_relaxed); }
+  // The instance's publishes per second here, and its share of the limit in a cluster.
+  PublishRate& publish_rate() { return publish_rate_; }
   size_t subscription_count() const { return trie_.size(); }
   size_t retained_count() const { return retained_->size(); }
   RetainedMessages& retained() { return *retained_; }
@@ -182,6 +185,7 @@ class Namespace {
   std::shared_ptr<SessionDirectory> directory_;
   std::atomic<uint64_t> next_serial_{1};
   std::atomic<int64_t> online_{0}, remote_connections_{0};
+  PublishRate publish_rate_;
   struct alignas(64) CountSlot {
     std::atomic<uint64_t> in{0}, out{0}, denied{0};
   };

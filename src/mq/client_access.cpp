@@ -322,9 +322,13 @@ bool MqClientAccess::instance_rate_limited() {
   const int64_t sec = mq_.now_ms() / 1000;
   InstanceRate& r = *instance_rate_;
   int64_t seen = r.second.load(std::memory_order_relaxed);
-  if (seen != sec && r.second.compare_exchange_strong(seen, sec, std::memory_order_relaxed))
-    r.count.store(0, std::memory_order_relaxed);
-  return r.count.fetch_add(1, std::memory_order_relaxed) + 1 > max;
+  if (seen != sec && r.second.compare_exchange_strong(seen, sec, std::memory_order_relaxed)) {
+    const uint32_t before = r.count.exchange(0, std::memory_order_relaxed);
+    r.last.store(seen == sec - 1 ? before : 0, std::memory_order_relaxed);
+    r.budget.store(r.share(max), std::memory_order_relaxed);  // a cluster: this node's share (0 on one node)
+  }
+  const uint32_t budget = r.budget.load(std::memory_order_relaxed);
+  return r.count.fetch_add(1, std::memory_order_relaxed) + 1 > (budget ? budget : max);
 }
 
 bool MqClientAccess::rate_limited() {

@@ -13,13 +13,14 @@
 #include <unordered_map>
 
 #include "broker/access.hpp"
+#include "broker/publish_rate.hpp"
 #include "mq/auth_mode.hpp"
 #include "mq/audit.hpp"
 
 namespace sluice::mq {
 
 class MqAccessControl;
-struct InstanceRate;
+using InstanceRate = broker::PublishRate;
 class MqService;
 struct MqState;
 

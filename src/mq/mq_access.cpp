@@ -72,6 +72,7 @@ void MqAccessControl::trace(std::string_view instance_id, DeviceTrace t) {
 }
 
 std::shared_ptr<InstanceRate> MqAccessControl::instance_rate(const std::string& instance_id) {
+  if (auto ns = broker_.find(instance_id)) return std::shared_ptr<InstanceRate>(ns, &ns->publish_rate());
   std::lock_guard lk(conn_mu_);
   auto& r = rates_[instance_id];
   if (!r) r = std::make_shared<InstanceRate>();

@@ -8,6 +8,10 @@ the will must not arrive, and the refusal is audited (mqtt.will.denied) as on on
 the grant in place the will arrives, once. The same for the delayed will of a session whose
 connection had closed on node A before it died (kept in SLUICE_WILLS until it is due).
 
+Per-instance limits hold cluster-wide: MaxInstanceMessagesPerSecond is shared between the
+nodes by their demand (broker/publish_rate.hpp): two publishers on two nodes, each above the
+limit, get the limit together, not each.
+
 Four nodes on one throwaway PostgreSQL control store and three routed nats-server with
 JetStream (cluster_harness.NatsCluster); the nodes' leases run out 4 s after a kill.
 Skipped (with the reason) only when Debian's postgresql server is not installed."""
@@ -152,6 +156,51 @@ class WillsOfADeadNode(unittest.TestCase):
         self.call("DetachPolicyFromUser", PolicyType="System", PolicyName="AliyunMQFullAccess", UserName="willlate")
         self.assertIsNone(watcher.none(LEASE_S + 8), "a delayed will went out after its client's grant was revoked")
         self.assertEqual(self.denied() - before, 1, "no survivor counted a refused will")
+
+
+    def test_instance_message_rate_limit_holds_across_nodes(self):
+        # Runs before the tests that kill nodes 1 and 2 (alphabetical order); node 3 may be dead.
+        limit, rate, seconds, settle = 40, 60, 7, 3
+        self.call("UpdateInstance", product="OnsMqtt", InstanceId=self.t.instance,
+                  MaxInstanceMessagesPerSecond=str(limit))
+        self.addCleanup(self.call, "UpdateInstance", product="OnsMqtt", InstanceId=self.t.instance,
+                        MaxInstanceMessagesPerSecond="0")
+        time.sleep(1.0)  # every node hears the new limit (NOTIFY)
+        root = (self.t.key_id, self.t.secret)
+        sub = self.connect(3, root, "rate-sub")
+        self.assertEqual(sub.subscribe(f"{self.t.topic}/rate/#", qos=0), [0])
+        pubs = [self.connect(i, root, f"rate-pub{i}") for i in (0, 1)]
+        time.sleep(0.5)
+        start = time.monotonic()
+        sent = 0
+        got = []  # (seconds since start, topic)
+
+        def drain():
+            while True:
+                try:
+                    m = sub.messages.get_nowait()
+                except Exception:
+                    return
+                got.append((time.monotonic() - start, m.topic))
+
+        while time.monotonic() - start < seconds:
+            for i, p in enumerate(pubs):
+                p.c.publish(f"{self.t.topic}/rate/{i}", b"x", qos=0)
+            sent += 1
+            drain()
+            time.sleep(max(0.0, sent / rate - (time.monotonic() - start)))
+        time.sleep(0.3)
+        drain()
+        # The first seconds are the shares settling (each node starts with the whole limit
+        # until the beats tell it the other's demand); then the nodes get the limit together.
+        steady = [t for at, t in got if settle <= at < seconds]
+        per_node = [sum(1 for t in steady if t.endswith(f"/{i}")) for i in (0, 1)]
+        window = seconds - settle
+        sys.stderr.write(f"rate limit {limit}/s, 2 publishers x {rate}/s on 2 nodes: {len(got)} delivered in "
+                         f"{seconds} s, {len(steady)} in the last {window} s ({per_node})\n")
+        self.assertLessEqual(len(steady), limit * window * 1.25, "each node allowed the instance's whole limit")
+        self.assertGreaterEqual(len(steady), limit * window * 0.75, "the nodes together allowed far less than the limit")
+        self.assertTrue(all(n >= limit * window / 4 for n in per_node), f"one node got (almost) no share: {per_node}")
 
 
 if __name__ == "__main__":

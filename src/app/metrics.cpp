@@ -53,10 +53,11 @@ void cluster_metrics(std::string& out, const cluster::ClusterNode& n) {
          "Sessions of this node ended because their client id connected on another node.", {{node, get(dir.evictions)}});
   const auto& wills = n.will_stats();
   family(out, "sluice_cluster_orphan_wills_total", "counter",
-         "Wills of nodes that died which this node took over, then published or skipped (the client came back).",
+         "Wills of nodes that died which this node took over, then published, skipped (the client came back) or denied (its client's rights no longer allow it).",
          {{node + ",what=\"taken_over\"", get(wills.taken_over)},
           {node + ",what=\"published\"", get(wills.published)},
-          {node + ",what=\"skipped\"", get(wills.skipped)}});
+          {node + ",what=\"skipped\"", get(wills.skipped)},
+          {node + ",what=\"denied\"", get(wills.denied)}});
 }
 
 // Per-instance series (issue 21). Cardinality is bounded: the kInstanceSeries

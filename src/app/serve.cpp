@@ -474,6 +474,7 @@ int serve(Config cfg) {
     if (persist) persist->start([&server](uint64_t ticket) { server.durable(ticket); });
     if (node) {
       node->on_serving([&server](bool serving) { server.set_serving(serving); });
+      node->set_access(*access);  // a dead node's wills are decided against their clients' rights
       node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
     }
     http.route("/metrics", [&](const api::HttpRequest&) {

@@ -66,6 +66,10 @@ class ClientAccess {
   // The guard asked when this client's will goes out, possibly after the
   // connection has closed (null: the will always goes out).
   virtual std::shared_ptr<WillGuard> will_guard() { return nullptr; }
+  // This client's identity, portable to another node of a cluster, so that a
+  // survivor sending its will decides it as this node would (empty: no one to
+  // ask). Only asked in a cluster (Persistence::wants_will_identity).
+  virtual std::string identity() const { return {}; }
 
   // Asked about once a second while connected, so that a change of rights
   // reaches connected clients within a second.
@@ -114,6 +118,13 @@ class AccessControl {
  public:
   virtual ~AccessControl() = default;
   virtual Admission admit(const ConnectInfo& info) = 0;
+  // The guard of a will that another node of a cluster recorded with
+  // `identity` (ClientAccess::identity) and that this node sends: it decides
+  // against the identity's rights when the will goes out. Null: no one to ask.
+  virtual std::shared_ptr<WillGuard> will_guard_for(std::string_view identity) {
+    (void)identity;
+    return nullptr;
+  }
 };
 
 }  // namespace sluice::broker

@@ -1,5 +1,6 @@
 #include "broker/namespace.hpp"
 
+#include "broker/access.hpp"
 #include "broker/clock.hpp"
 
 namespace sluice::broker {
@@ -286,7 +287,8 @@ void Namespace::send_retained(const SessionPtr& s, std::string_view filter, cons
   for (const auto& m : retained_->match(filter, now_ms())) s->deliver_retained(m, o, ctx);
 }
 
-uint64_t Namespace::arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s) {
+uint64_t Namespace::arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s,
+                             const ClientAccess* who) {
   if (!persist_) return 0;
   PersistRecord r{PersistRecord::Kind::WillArmed};
   r.key = persist_->new_session_key();
@@ -294,6 +296,7 @@ uint64_t Namespace::arm_will(std::string_view client_id, const MessagePtr& will,
   r.client_id = client_id;
   r.message = will;
   r.expiry_s = delay_s;
+  if (who && persist_->wants_will_identity()) r.text = who->identity();  // a cluster re-checks it (cluster/wills.cpp)
   const uint64_t key = r.key;
   persist_->submit(std::move(r));
   return key;

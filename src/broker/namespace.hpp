@@ -15,11 +15,14 @@
 #include "broker/dispatch.hpp"
 #include "broker/observer.hpp"
 #include "broker/persistence.hpp"
+#include "broker/publish_rate.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
 #include "broker/subscription_trie.hpp"
 
 namespace sluice::broker {
+
+class ClientAccess;
 
 // Message tracing hooks (ApsaraMQ's message trace); set per namespace, null = off.
 class MessageTracer {
@@ -78,7 +81,9 @@ class Namespace {
   // The will of an open connection, recorded so that a crash of the server
   // cannot swallow it (returns 0 without persistence); the connection disarms
   // it when it closes, after disconnect().
-  uint64_t arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s);
+  // `who`: the connection's rights, whose identity a cluster keeps with the will.
+  uint64_t arm_will(std::string_view client_id, const MessagePtr& will, uint32_t delay_s,
+                    const ClientAccess* who = nullptr);
   void disarm_will(uint64_t key);
 
   // Routes a message to every matching subscription, stores it if retained,
@@ -113,6 +118,8 @@ class Namespace {
   // reported them (0 on one node): per-instance limits count them too.
   int64_t remote_connections() const { return remote_connections_.load(std::memory_order_relaxed); }
   void set_remote_connections(int64_t n) { remote_connections_.store(n, std::memory_order_relaxed); }
+  // The instance's publishes per second here, and its share of the limit in a cluster.
+  PublishRate& publish_rate() { return publish_rate_; }
   size_t subscription_count() const { return trie_.size(); }
   size_t retained_count() const { return retained_->size(); }
   RetainedMessages& retained() { return *retained_; }
@@ -178,6 +185,7 @@ class Namespace {
   std::shared_ptr<SessionDirectory> directory_;
   std::atomic<uint64_t> next_serial_{1};
   std::atomic<int64_t> online_{0}, remote_connections_{0};
+  PublishRate publish_rate_;
   struct alignas(64) CountSlot {
     std::atomic<uint64_t> in{0}, out{0}, denied{0};
   };

@@ -34,12 +34,13 @@ struct PersistRecord {
     IncomingQos2Done,  // key, packet_id
     RetainedSet,       // ns, text = topic, message
     RetainedCleared,   // ns, text = topic
-    WillScheduled,     // key, message, wall_ms = when it is due (ns, client_id, seq = epoch: for a cluster)
+    WillScheduled,     // key, message, wall_ms = when it is due (ns, client_id, seq = epoch, text = identity: for a cluster)
     WillCancelled,     // key
     // The will of a connection that is open now (any session, clean or not), so
     // that a crash cannot swallow it: after a restart it goes out as if the
     // connection had dropped at the restart. Removed at the connection's close.
     WillArmed,         // key (its own, from new_session_key), ns, client_id, message, expiry_s = will delay
+                       // (text = the client's identity when wants_will_identity())
     WillDisarmed,      // key
     // Issue 19: a message or status event waiting for a rule's target (src/rules),
     // kept until the target has it, so that an acknowledged QoS 1 message reaches
@@ -73,6 +74,10 @@ class Persistence {
   virtual bool acks_wait() const = 0;
   // The newest ticket already durable (thread-safe).
   virtual uint64_t durable() const = 0;
+  // True when will records must carry their client's identity (text): a
+  // cluster, whose survivors re-check a dead node's wills. One node has the
+  // guard itself and stores no identity.
+  virtual bool wants_will_identity() const { return false; }
 };
 
 // The state read back at start-up, before any client connects.

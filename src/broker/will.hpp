@@ -6,6 +6,7 @@
 // a client whose rights were revoked, or that was dropped for it, gets no last
 // publish through its will.
 #include <memory>
+#include <string>
 
 #include "broker/message.hpp"
 
@@ -17,6 +18,9 @@ class WillGuard {
   // Thread-safe: asked on whichever event loop publishes the will, possibly
   // after the connection that set it has closed. False: the will is dropped.
   virtual bool may_publish(const Message& will) = 0;
+  // Who the will speaks for, in a form another node of a cluster can decide
+  // on (AccessControl::will_guard_for); empty: not portable.
+  virtual std::string identity() const { return {}; }
 };
 
 struct Will {

@@ -54,6 +54,8 @@ class ClusterDurability final : public broker::Persistence {
   uint64_t new_session_key() override { return next_key_.fetch_add(1) + 1; }
   bool acks_wait() const override { return true; }
   uint64_t durable() const override { return frontier_.load(std::memory_order_acquire); }
+  // A survivor re-checks a dead node's wills against their clients' rights.
+  bool wants_will_identity() const override { return true; }
 
   // The retained-message bucket's name.
   static constexpr const char* kRetainedBucket = "SLUICE_RETAINED";

@@ -1,8 +1,11 @@
 #include "cluster/leases.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 #include "broker/broker.hpp"
+#include "broker/persistence.hpp"  // wall_ms
 #include "broker/namespace.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/subjects.hpp"
@@ -29,12 +32,16 @@ void NodeLeases::start(broker::Broker* broker) {
   });
 }
 
-// "<node>\n" then "<namespace>\t<connections>\n" for each namespace with any.
+// "<node>\n" then "<namespace>\t<connections>\t<publishes last second>\n"
+// for each namespace with either.
 std::string NodeLeases::beat() const {
   std::string out = node_ + "\n";
+  const int64_t now_s = broker::wall_ms() / 1000;
   if (broker_)
-    broker_->for_each([&out](broker::Namespace& ns) {
-      if (const int64_t n = ns.online_count(); n > 0) out += ns.id() + "\t" + std::to_string(n) + "\n";
+    broker_->for_each([&out, now_s](broker::Namespace& ns) {
+      const int64_t n = ns.online_count();
+      const uint32_t p = ns.publish_rate().last_second(now_s);
+      if (n > 0 || p > 0) out += ns.id() + "\t" + std::to_string(n) + "\t" + std::to_string(p) + "\n";
     });
   return out;
 }
@@ -42,33 +49,47 @@ std::string NodeLeases::beat() const {
 void NodeLeases::on_beat(const std::string& data) {
   size_t nl = data.find('\n');
   const std::string node = data.substr(0, nl);
-  std::map<std::string, int64_t> counts;
+  std::map<std::string, Counts> counts;
   while (nl != std::string::npos && nl + 1 < data.size()) {
     const size_t start = nl + 1;
     nl = data.find('\n', start);
     const std::string line = data.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    const size_t tab = line.rfind('\t');
-    if (tab != std::string::npos) counts[line.substr(0, tab)] = std::strtoll(line.c_str() + tab + 1, nullptr, 10);
+    const size_t tab2 = line.rfind('\t');
+    const size_t tab = tab2 == std::string::npos || tab2 == 0 ? std::string::npos : line.rfind('\t', tab2 - 1);
+    if (tab != std::string::npos)
+      counts[line.substr(0, tab)] = Counts{std::strtoll(line.c_str() + tab + 1, nullptr, 10),
+                                           std::strtoll(line.c_str() + tab2 + 1, nullptr, 10)};
   }
   std::unique_lock lk(mu_);
   seen_[node] = Clock::now();
   counts_[node] = std::move(counts);
 }
 
-// Each namespace learns how many connections the other live nodes hold.
+// Each namespace learns how many connections the other live nodes hold, how
+// many publishes they saw in their last second, and how many they are.
 void NodeLeases::apply_counts() {
   if (!broker_) return;
-  std::map<std::string, int64_t, std::less<>> sums;
+  std::map<std::string, Counts, std::less<>> sums;
+  uint32_t others = 0;
   {
     const auto now = Clock::now();
     std::shared_lock lk(mu_);
     for (const auto& [node, counts] : counts_)
-      if (node != node_ && heard_locked(node, now))
-        for (const auto& [ns, n] : counts) sums[ns] += n;
+      if (node != node_ && heard_locked(node, now)) {
+        ++others;
+        for (const auto& [ns, c] : counts) {
+          sums[ns].connections += c.connections;
+          sums[ns].publishes += c.publishes;
+        }
+      }
   }
-  broker_->for_each([&sums](broker::Namespace& ns) {
+  broker_->for_each([&sums, others](broker::Namespace& ns) {
     auto it = sums.find(ns.id());
-    ns.set_remote_connections(it == sums.end() ? 0 : it->second);
+    const Counts c = it == sums.end() ? Counts{} : it->second;
+    ns.set_remote_connections(c.connections);
+    auto& r = ns.publish_rate();
+    r.remote.store(static_cast<uint32_t>(std::min<int64_t>(c.publishes, UINT32_MAX)), std::memory_order_relaxed);
+    r.remote_nodes.store(others, std::memory_order_relaxed);
   });
 }
 

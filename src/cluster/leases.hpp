@@ -5,7 +5,9 @@
 // that serve a shared subscription (a dead node's members get nothing more),
 // the wills of a dead node. The same beat carries the node's connections per
 // namespace, so per-instance connection limits count every live node's
-// (Namespace::remote_connections, a second old at most).
+// (Namespace::remote_connections, a second old at most), and its publishes per
+// namespace in its last full second, from which each node takes its share of
+// the instance's message rate limit (broker/publish_rate.hpp).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -48,7 +50,10 @@ class NodeLeases {
   Clock::time_point started_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Clock::time_point, std::less<>> seen_;
-  std::map<std::string, std::map<std::string, int64_t>, std::less<>> counts_;  // by node, by namespace
+  struct Counts {
+    int64_t connections = 0, publishes = 0;
+  };
+  std::map<std::string, std::map<std::string, Counts>, std::less<>> counts_;  // by node, by namespace
   broker::Broker* broker_ = nullptr;
   void on_beat(const std::string& data);
   std::string beat() const;

@@ -60,6 +60,8 @@ broker::ClusterSeams ClusterNode::seams() {
 
 broker::Persistence& ClusterNode::durability() { return *durability_; }
 
+void ClusterNode::set_access(broker::AccessControl& access) { wills_->set_access(&access); }
+
 void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::function<void(uint64_t)> on_durable) {
   durability_->set_on_durable(std::move(on_durable));
   leases_->start(&broker);

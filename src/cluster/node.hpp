@@ -16,6 +16,7 @@
 #include "broker/persistence.hpp"
 
 namespace sluice::broker {
+class AccessControl;
 class Broker;
 class Dispatcher;
 }  // namespace sluice::broker
@@ -64,6 +65,9 @@ class ClusterNode {
   // stop serving its clients rather than run as a second brain), `f(true)` when
   // it is back. Set before start().
   void on_serving(std::function<void(bool)> f) { on_serving_ = std::move(f); }
+  // What decides the wills of dead nodes this node sends (their clients'
+  // rights when they go out). Set before start().
+  void set_access(broker::AccessControl& access);
   void stop();
 
   bool connected() const;

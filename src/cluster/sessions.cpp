@@ -259,6 +259,17 @@ void ClusterSessions::handing_over(std::string_view ns, std::string_view client_
   const int64_t now = wall_now();
   std::erase_if(handover_, [now](const auto& kv) { return now - kv.second > 60'000; });
   handover_[key_of(ns, client_id)] = now;
+  // A clean start here that another node's CONNECT overtook (its claim came
+  // later): the later claim wins, so the end this node is still trying to
+  // write must not end the session the later CONNECT resumed.
+  std::erase_if(overtaken_, [now](const auto& kv) { return now - kv.second > 60'000; });
+  overtaken_[key_of(ns, client_id)] = now;
+}
+
+bool ClusterSessions::overtaken_locked(const Write& w) const {
+  if (!w.clean_start_ms) return false;
+  auto it = overtaken_.find(w.kv_key);
+  return it != overtaken_.end() && it->second >= w.clean_start_ms;
 }
 
 uint64_t ClusterSessions::position_locked(const Local& l) const {
@@ -340,6 +351,7 @@ void ClusterSessions::flush() {
     uint64_t rev = w.expect;
     if (w.from_mirror) {
       std::lock_guard lk(mu_);
+      if (overtaken_locked(w)) continue;
       if (w.holder_final) {
         // Retried on the mirror's revision: only while the entry there is
         // still this node's own; anyone else's write since (an end by a clean
@@ -391,7 +403,7 @@ void ClusterSessions::flush() {
                             !m->second.st->released;
     if (own_latest) w.from_mirror = true;
     const bool retry = own_latest || (w.value == kEnded && w.from_mirror && !(m != mirror_.end() && !m->second.st));
-    if (retry && ++w.attempts < 20) writes_.push_back(std::move(w));
+    if (retry && !overtaken_locked(w) && ++w.attempts < 20) writes_.push_back(std::move(w));
   }
 }
 
@@ -462,6 +474,7 @@ std::optional<broker::SessionDirectory::Resumable> ClusterSessions::resumable(st
     Write w;
     w.kv_key = kv_key;
     w.value = kEnded;
+    if (clean_start) w.clean_start_ms = now;
     writes_.push_back(std::move(w));
     run_cv_.notify_all();
     if (expired) stats_.expired.fetch_add(1, std::memory_order_relaxed);

@@ -140,6 +140,7 @@ class ClusterSessions {
     uint64_t expect = 0;
     int attempts = 0;
     bool holder_final = false;  // a holder's hand-over or end (retried past its own in-flight write)
+    int64_t clean_start_ms = 0;  // an end by a clean start here (wall ms): dropped once a later claim overtook it
   };
   struct Job {
     std::string ns, client_id, kv_key;
@@ -147,6 +148,8 @@ class ClusterSessions {
   };
 
   void apply(NatsMessage&& e);
+  // An end by a clean start here that a later claim of another node overtook (mu_ held).
+  bool overtaken_locked(const Write& w) const;
   uint64_t position_locked(const Local& l) const;
   StoredSession stored_locked(const Local& l) const;
   uint64_t mirror_revision_locked(const std::string& kv_key) const;
@@ -177,6 +180,7 @@ class ClusterSessions {
   };
   std::unordered_map<std::string, Resuming> resuming_;   // kv key -> its entry when resumed (not saved yet)
   std::unordered_map<std::string, int64_t> handover_;    // kv key -> when (wall ms)
+  std::unordered_map<std::string, int64_t> overtaken_;   // kv key -> when another node's later claim came (wall ms)
   std::deque<Write> writes_;                             // one-off writes
 
   std::mutex run_mu_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "broker/access.hpp"
 #include "broker/broker.hpp"
 #include "broker/clock.hpp"
 #include "broker/dispatch.hpp"
@@ -21,7 +22,7 @@ namespace sluice::cluster {
 namespace {
 
 // A value: length-prefixed fields ("<n>:<bytes>"), delay, namespace, client id,
-// then the encoded message.
+// the client's identity (empty: anonymous), then the encoded message.
 void put(std::string& out, std::string_view f) {
   out += std::to_string(f.size());
   out += ':';
@@ -88,6 +89,7 @@ void ClusterWills::record(const broker::PersistRecord& r) {
     put(v, std::to_string(r.expiry_s));
     put(v, r.ns);
     put(v, r.client_id);
+    put(v, r.text);
     v += persist::encode_message(*r.message);
     stats_.armed.fetch_add(1, std::memory_order_relaxed);
     link_.kv_write_async(kBucket, key, v);
@@ -103,6 +105,7 @@ void ClusterWills::record(const broker::PersistRecord& r) {
     put(v, "@" + std::to_string(r.wall_ms) + "@" + std::to_string(broker::wall_ms()) + "@" + std::to_string(r.seq));
     put(v, r.ns);
     put(v, r.client_id);
+    put(v, r.text);
     v += persist::encode_message(*r.message);
     stats_.armed.fetch_add(1, std::memory_order_relaxed);
     link_.kv_write_async(kBucket, key + "s", v);
@@ -144,8 +147,8 @@ void ClusterWills::sweep() {
   for (auto& [key, e] : orphans) {
     // One claim wins: the entry's revision moves with it.
     if (!link_.kv_update(kBucket, key, "claimed " + node_, e.revision)) continue;
-    std::string_view in = e.value, delay, ns, client;
-    if (!take(in, delay) || !take(in, ns) || !take(in, client)) continue;
+    std::string_view in = e.value, delay, ns, client, identity;
+    if (!take(in, delay) || !take(in, ns) || !take(in, client) || !take(in, identity)) continue;
     auto m = persist::decode_message(in, broker::wall_ms(), now);
     if (!m) continue;
     int64_t delay_ms = 0, since = now;
@@ -173,7 +176,8 @@ void ClusterWills::sweep() {
     log::info("cluster: will of client {} (node {} gone) goes out in {} ms", std::string(client), e.node, delay_ms);
     std::lock_guard lk(mu_);
     due_.emplace(now + delay_ms,
-                 Due{now + delay_ms, since, key, std::string(ns), std::string(client), std::move(m), std::move(own_claim)});
+                 Due{now + delay_ms, since, key, std::string(ns), std::string(client), std::move(m), std::move(own_claim),
+                     std::string(identity)});
   }
   std::vector<Due> ready;
   {
@@ -189,10 +193,20 @@ void ClusterWills::sweep() {
     if (directory_.claimed_again(d.ns, d.client_id, d.found_gone_ms, d.own_claim)) {
       stats_.skipped.fetch_add(1, std::memory_order_relaxed);
     } else if (dispatcher_) {
-      stats_.published.fetch_add(1, std::memory_order_relaxed);
-      dispatcher_->run(0, [this, ns = d.ns, m = d.message](broker::WorkerContext& ctx) {
-        if (auto n = broker_->find(ns)) n->publish(m, ctx);
-      });
+      // Decided here, off the event loops (it may read the control store), as
+      // the node that armed it would decide now: its guard asks the client's
+      // identity's current rights, and audits a refusal.
+      const broker::Will will{d.message,
+                              access_ && !d.identity.empty() ? access_->will_guard_for(d.identity) : nullptr};
+      if (!will.allowed()) {
+        stats_.denied.fetch_add(1, std::memory_order_relaxed);
+        log::info("cluster: will of client {} refused: its rights no longer allow it", d.client_id);
+      } else {
+        stats_.published.fetch_add(1, std::memory_order_relaxed);
+        dispatcher_->run(0, [this, ns = d.ns, m = d.message](broker::WorkerContext& ctx) {
+          if (auto n = broker_->find(ns)) n->publish(m, ctx);
+        });
+      }
     }
     link_.kv_delete(kBucket, d.key);
   }

@@ -8,10 +8,11 @@
 // waits the will's delay, and publishes it unless the client id connected
 // again somewhere since the node died, then deletes the entry.
 //
-// Not here yet: the delayed wills of sessions that had already disconnected
-// when the node died (they are in that node's memory only), and a re-check of
-// the will's publisher's rights at the time it goes out (the survivor does not
-// know the principal).
+// Each entry carries its client's identity (broker::ClientAccess::identity):
+// the survivor decides the will against that identity's rights as they are
+// when it goes out (AccessControl::will_guard_for), as the node that armed it
+// would have (SPEC §4: a right is checked where it is used); a refused will is
+// dropped, and audited there as on one node (mqtt.will.denied).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include "broker/persistence.hpp"
 
 namespace sluice::broker {
+class AccessControl;
 class Broker;
 class Dispatcher;
 }  // namespace sluice::broker
@@ -35,7 +37,7 @@ class ClusterDirectory;
 struct NatsMessage;
 
 struct WillStats {
-  std::atomic<uint64_t> armed{0}, taken_over{0}, published{0}, skipped{0};
+  std::atomic<uint64_t> armed{0}, taken_over{0}, published{0}, skipped{0}, denied{0};
 };
 
 class ClusterWills {
@@ -44,6 +46,9 @@ class ClusterWills {
 
   ClusterWills(NatsLink& link, NodeLeases& leases, ClusterDirectory& directory, std::string node);
   ~ClusterWills();
+  // `access` decides the wills this node sends for nodes that died (null:
+  // they go out as recorded). Before start().
+  void set_access(broker::AccessControl* access) { access_ = access; }
   void start(broker::Broker& broker, broker::Dispatcher& d);
   void stop();
   const WillStats& stats() const { return stats_; }
@@ -63,6 +68,7 @@ class ClusterWills {
     std::string key, ns, client_id;
     broker::MessagePtr message;
     std::string own_claim;  // a scheduled will: its session's claim ("<node> <epoch>"), not a comeback
+    std::string identity;   // its client's (empty: no one to ask)
   };
   void on_entry(NatsMessage&& e);
   void sweep();
@@ -76,6 +82,7 @@ class ClusterWills {
   WillStats stats_;
   broker::Broker* broker_ = nullptr;
   broker::Dispatcher* dispatcher_ = nullptr;
+  broker::AccessControl* access_ = nullptr;
 
   std::mutex mu_;
   std::map<std::string, Entry> entries_;  // by key, what the watch says is in the bucket

@@ -7,6 +7,7 @@
 #include "mq/auth_modes.hpp"
 #include "mq/auth_util.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/portable_identity.hpp"
 #include "mq/signature.hpp"
 
 namespace sluice::mq {
@@ -17,9 +18,18 @@ using mqtt::Reason;
 
 class CustomGrant final : public Credential {
  public:
-  CustomGrant(IdentityType type, std::string identity, std::string secret)
-      : type_(type), identity_(std::move(identity)), secret_(std::move(secret)) {}
+  CustomGrant(IdentityType type, std::string identity, std::string secret, int64_t updated_ms)
+      : type_(type), identity_(std::move(identity)), secret_(std::move(secret)), updated_ms_(updated_ms) {}
   std::unique_ptr<Credential> clone() const override { return std::make_unique<CustomGrant>(*this); }
+  // The identity's name and version, not its secret: another node refuses it
+  // if the identity was updated since (a new secret) or deleted.
+  PortableCredential portable() const override {
+    std::string d;
+    put_field(d, type_ == IdentityType::Client ? "C" : "U");
+    put_field(d, identity_);
+    put_field(d, std::to_string(updated_ms_));
+    return {"Custom", std::move(d)};
+  }
 
   bool may_publish(const ClientFacts&, const InstanceState& i, std::string_view topic, uint8_t, bool, int64_t,
                    std::string* why) override {
@@ -59,11 +69,12 @@ class CustomGrant final : public Credential {
   IdentityType type_;
   std::string identity_;  // the name permissions refer to
   std::string secret_;    // to notice a change of secret
+  int64_t updated_ms_;    // the identity's version when the client connected (portable())
 };
 
 class CustomMode final : public AuthMode {
  public:
-  explicit CustomMode(std::string default_instance) : default_instance_(std::move(default_instance)) {}
+  CustomMode(MqService* mq, std::string default_instance) : mq_(mq), default_instance_(std::move(default_instance)) {}
   std::string_view name() const override { return "Custom"; }
   // Any username the modes before it did not claim.
   bool claims(const broker::ConnectInfo& info) const override { return info.username.has_value(); }
@@ -94,15 +105,31 @@ class CustomMode final : public AuthMode {
     if (!ok) return AuthOutcome::refuse(Reason::BadUserNameOrPassword, "password does not match");
     // The blacklist is told only to a client that proved its password.
     if (inst->blacklist.count(a.client_id)) return AuthOutcome::refuse(Reason::NotAuthorized, "client id blacklisted");
-    return AuthOutcome::ok(std::make_unique<CustomGrant>(id->type, id->identity(), id->secret));
+    return AuthOutcome::ok(std::make_unique<CustomGrant>(id->type, id->identity(), id->secret, id->update_time_ms));
+  }
+
+  AuthOutcome revive(const ClientFacts& f, std::string_view data, int64_t) override {
+    std::string_view type, name, updated;
+    if (!take_field(data, type) || !take_field(data, name) || !take_field(data, updated))
+      return AuthOutcome::refuse(Reason::NotAuthorized, "unreadable custom identity");
+    const auto state = mq_ ? mq_->state() : nullptr;
+    const InstanceState* inst = state ? state->instance(f.instance_id) : nullptr;
+    const IdentityType t = type == "C" ? IdentityType::Client : IdentityType::User;
+    const CustomIdentity* id = inst ? inst->find_identity(t, std::string(name)) : nullptr;
+    if (!id || std::to_string(id->update_time_ms) != updated)
+      return AuthOutcome::refuse(Reason::NotAuthorized, "custom identity deleted or its secret changed");
+    return AuthOutcome::ok(std::make_unique<CustomGrant>(id->type, id->identity(), id->secret, id->update_time_ms));
   }
 
  private:
+  MqService* mq_;
   std::string default_instance_;
 };
 
 }  // namespace
 
-std::unique_ptr<AuthMode> make_custom_mode(const AuthDeps& d) { return std::make_unique<CustomMode>(d.default_instance); }
+std::unique_ptr<AuthMode> make_custom_mode(const AuthDeps& d) {
+  return std::make_unique<CustomMode>(d.mq, d.default_instance);
+}
 
 }  // namespace sluice::mq

@@ -17,6 +17,7 @@ class DeviceCredentialGrant final : public Credential {
  public:
   explicit DeviceCredentialGrant(std::string key_id) : key_id_(std::move(key_id)) {}
   std::unique_ptr<Credential> clone() const override { return std::make_unique<DeviceCredentialGrant>(*this); }
+  PortableCredential portable() const override { return {"DeviceCredential", key_id_}; }
 
   bool may_publish(const ClientFacts&, const InstanceState&, std::string_view, uint8_t, bool, int64_t,
                    std::string*) override {
@@ -58,6 +59,10 @@ class DeviceCredentialMode final : public AuthMode {
     if (it->second.second != a.client_id)
       return AuthOutcome::refuse(Reason::NotAuthorized, "the credential belongs to another client id");
     return AuthOutcome::ok(std::make_unique<DeviceCredentialGrant>(std::string(u.key_id)));
+  }
+  // Whether the device is still registered with this key is decided when the will goes out (still_admitted).
+  AuthOutcome revive(const ClientFacts&, std::string_view data, int64_t) override {
+    return AuthOutcome::ok(std::make_unique<DeviceCredentialGrant>(std::string(data)));
   }
 };
 

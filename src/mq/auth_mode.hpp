@@ -42,6 +42,13 @@ struct ClientFacts {
   std::string cert_ca_sn, cert_sn;
 };
 
+// A credential as another node of a cluster can rebuild it (AuthMode::revive):
+// what names it, never a secret. An empty mode: it cannot travel.
+struct PortableCredential {
+  std::string mode;  // AuthMode::name()
+  std::string data;  // the mode's own form
+};
+
 // The identity one connection proved, in one mode, and what it may do. Asked
 // on the connection's own thread, or on a copy under a will guard's lock.
 // Topic decisions come after the instance's own rules (existence, length,
@@ -51,6 +58,9 @@ class Credential {
   virtual ~Credential() = default;
   // A copy that decides later on its own (a will going out after its connection).
   virtual std::unique_ptr<Credential> clone() const = 0;
+  // This credential for another node of a cluster (its will goes out there if
+  // this node dies). Default: it cannot travel, and such a will is refused.
+  virtual PortableCredential portable() const { return {}; }
 
   // Once the client id has passed the instance's rules: may it use the
   // instance at all? (Signature: mq:MqttInstanceAccess.)
@@ -141,6 +151,13 @@ class AuthMode {
   virtual Named named(const Attempt& a) const = 0;
   // Proves the attempt for `named(a).instance_id`.
   virtual AuthOutcome authenticate(const Attempt& a) = 0;
+  // The credential another node made portable() (a dead node's will, sent by
+  // this node), rebuilt from the state as it is now: what was deleted or
+  // revoked since is refused (why).
+  virtual AuthOutcome revive(const ClientFacts& f, std::string_view data, int64_t now_ms) {
+    (void)f, (void)data, (void)now_ms;
+    return AuthOutcome::refuse(mqtt::Reason::NotAuthorized, "this mode's credentials cannot be carried to another node");
+  }
 };
 
 }  // namespace sluice::mq

@@ -22,6 +22,7 @@ class SignatureCredential final : public Credential {
 
   std::unique_ptr<Credential> clone() const override { return std::make_unique<SignatureCredential>(*this); }
   bool governed_by_iam() const override { return true; }
+  PortableCredential portable() const override { return {"Signature", key_.id}; }
 
   bool may_connect(const ClientFacts& f, const InstanceState&, int64_t now_ms, std::string* why) override {
     if (instance_allowed(f, now_ms, why)) return true;
@@ -132,6 +133,14 @@ class SignatureMode final : public AuthMode {
     d_.authz->note_key_used(u.key_id);  // GetAccessKeyLastUsed (batched, no store write here)
     return auth::key_owner_instance(a, u, *k, std::make_unique<SignatureCredential>(
                                         d_, auth::HeldKey{std::string(u.key_id), k->principal, k->expires_at}));
+  }
+
+  // The key, as it is now: RAM decides the rest when the will goes out.
+  AuthOutcome revive(const ClientFacts& f, std::string_view data, int64_t now_ms) override {
+    std::string why;
+    auto key = auth::revive_key(*d_.authz, f, data, now_ms, &why);
+    if (!key) return AuthOutcome::refuse(Reason::NotAuthorized, why);
+    return AuthOutcome::ok(std::make_unique<SignatureCredential>(d_, std::move(*key)));
   }
 
  private:

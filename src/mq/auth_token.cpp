@@ -9,9 +9,11 @@
 
 #include <algorithm>
 
+#include "common/crypto.hpp"
 #include "mq/auth_modes.hpp"
 #include "mq/auth_util.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/portable_identity.hpp"
 #include "mq/signature.hpp"
 
 namespace sluice::mq {
@@ -23,18 +25,18 @@ using mqtt::Reason;
 
 struct HeldToken {
   std::string type;   // "R", "W", "RW"
-  std::string value;  // the token (kept in memory only, to re-check it)
+  std::string hash;   // the token's SHA-256, to re-check it (the token itself is not kept)
   int64_t expire_ms = 0;
   bool noticed = false;
   bool covers_read = false, covers_write = false;
   std::vector<std::string> resources;
 };
 
-// A token (type as the client declares it) checked against the state.
-// Returns 0 when valid, else the tokenInvalidNotice code.
-int check_token(const MqService& mq, std::string_view value, std::string_view type, std::string_view instance_id,
+// A token (by its hash; type as the client declares it) checked against the
+// state. Returns 0 when valid, else the tokenInvalidNotice code.
+int check_token(const MqService& mq, const std::string& hash, std::string_view type, std::string_view instance_id,
                 int64_t now, TokenInfo* out) {
-  auto t = mq.find_token(value);
+  auto t = mq.find_token_by_hash(hash);
   if (!t) return 1;
   if (t->revoked) return 3;
   if (t->expire_time_ms <= now) return 2;
@@ -66,6 +68,16 @@ class TokenCredential final : public Credential {
 
   std::unique_ptr<Credential> clone() const override { return std::make_unique<TokenCredential>(*this); }
   bool governed_by_iam() const override { return true; }  // the access key
+  // The key and each token's type and hash (RevokeToken works on hashes too).
+  PortableCredential portable() const override {
+    std::string d;
+    put_field(d, key_.id);
+    for (const auto& t : tokens_) {
+      put_field(d, t.type);
+      put_field(d, t.hash);
+    }
+    return {"Token", std::move(d)};
+  }
 
   bool may_publish(const ClientFacts&, const InstanceState&, std::string_view topic, uint8_t, bool, int64_t,
                    std::string* why) override {
@@ -89,7 +101,7 @@ class TokenCredential final : public Credential {
                       Notices& notices) override {
     if (!key_.still_active(authz_, now_ms, why)) return false;
     for (const auto& t : tokens_) {
-      const int code = check_token(mq_, t.value, t.type, f.instance_id, now_ms, nullptr);
+      const int code = check_token(mq_, t.hash, t.type, f.instance_id, now_ms, nullptr);
       if (code != 0) {
         notices.emplace_back("$SYS/tokenInvalidNotice", invalid_notice(code, t.type));
         return *why = "token no longer valid (code " + std::to_string(code) + ")", false;
@@ -132,13 +144,14 @@ class TokenCredential final : public Credential {
       return r;
     }
     TokenInfo info;
-    const int code = check_token(mq_, value, type, f.instance_id, now_ms, &info);
+    const std::string hash = common::sha256_hex(value);
+    const int code = check_token(mq_, hash, type, f.instance_id, now_ms, &info);
     if (code != 0) {
       r.notices.emplace_back("$SYS/tokenInvalidNotice", invalid_notice(code, type));
       r.refused = "uploaded token invalid (code " + std::to_string(code) + ")";
       return r;
     }
-    HeldToken h{type, value, info.expire_time_ms, false, info.read, info.write, info.resources};
+    HeldToken h{type, hash, info.expire_time_ms, false, info.read, info.write, info.resources};
     auto it = std::find_if(tokens_.begin(), tokens_.end(), [&](const HeldToken& t) { return t.type == type; });
     if (it != tokens_.end())
       *it = std::move(h);
@@ -178,11 +191,12 @@ class TokenMode final : public AuthMode {
       if (type != "R" && type != "W" && type != "RW")
         return AuthOutcome::refuse(Reason::BadUserNameOrPassword, "type must be R, W or RW");
       TokenInfo t;
-      const int code = check_token(*d_.mq, p[i + 1], type, u.instance_id, a.now_ms, &t);
+      std::string hash = common::sha256_hex(p[i + 1]);
+      const int code = check_token(*d_.mq, hash, type, u.instance_id, a.now_ms, &t);
       if (code != 0 || t.account_id != k->principal.account_id)
         return AuthOutcome::refuse(Reason::BadUserNameOrPassword,
                                    "token invalid (code " + std::to_string(code ? code : 4) + ")");
-      tokens.push_back(HeldToken{type, std::string(p[i + 1]), t.expire_time_ms, false, t.read, t.write, t.resources});
+      tokens.push_back(HeldToken{type, std::move(hash), t.expire_time_ms, false, t.read, t.write, t.resources});
     }
     if (k->status != iam::KeyStatus::Active || (k->expires_at && k->expires_at <= a.now_ms / 1000))
       return AuthOutcome::refuse(Reason::BadUserNameOrPassword, "access key inactive or expired");
@@ -190,6 +204,26 @@ class TokenMode final : public AuthMode {
         a, u, *k,
         std::make_unique<TokenCredential>(d_, auth::HeldKey{std::string(u.key_id), k->principal, k->expires_at},
                                           std::move(tokens)));
+  }
+
+  // The key and every token as they are now: a revoked or expired one refuses the will.
+  AuthOutcome revive(const ClientFacts& f, std::string_view data, int64_t now_ms) override {
+    std::string_view key_id;
+    if (!take_field(data, key_id)) return AuthOutcome::refuse(Reason::NotAuthorized, "unreadable token credential");
+    std::string why;
+    auto key = auth::revive_key(*d_.authz, f, key_id, now_ms, &why);
+    if (!key) return AuthOutcome::refuse(Reason::NotAuthorized, why);
+    std::vector<HeldToken> tokens;
+    std::string_view type, hash;
+    while (take_field(data, type) && take_field(data, hash)) {
+      TokenInfo t;
+      const std::string h(hash);
+      if (const int code = check_token(*d_.mq, h, type, f.instance_id, now_ms, &t); code != 0)
+        return AuthOutcome::refuse(Reason::NotAuthorized, "token no longer valid (code " + std::to_string(code) + ")");
+      tokens.push_back(HeldToken{std::string(type), h, t.expire_time_ms, true, t.read, t.write, t.resources});
+    }
+    if (!data.empty() || tokens.empty()) return AuthOutcome::refuse(Reason::NotAuthorized, "unreadable token credential");
+    return AuthOutcome::ok(std::make_unique<TokenCredential>(d_, std::move(*key), std::move(tokens)));
   }
 
  private:

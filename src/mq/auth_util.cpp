@@ -54,6 +54,18 @@ bool HeldKey::still_active(iam::Authorizer& authz, int64_t now_ms, std::string* 
   return true;
 }
 
+std::optional<HeldKey> revive_key(iam::Authorizer& authz, const ClientFacts& f, std::string_view key_id,
+                                  int64_t now_ms, std::string* why) {
+  auto k = authz.lookup_access_key(key_id);
+  if (!k && k.error().http_status == 503) return *why = "the control store is out of reach", std::nullopt;
+  if (!k) return *why = "access key " + std::string(key_id) + " was deleted", std::nullopt;
+  if (k->status != iam::KeyStatus::Active || (k->expires_at && k->expires_at <= now_ms / 1000))
+    return *why = "access key " + std::string(key_id) + " is inactive or expired", std::nullopt;
+  if (k->principal.account_id != f.account_id)
+    return *why = "the access key belongs to another account than the instance", std::nullopt;
+  return HeldKey{std::string(key_id), k->principal, k->expires_at};
+}
+
 AuthOutcome key_owner_instance(const Attempt& a, const ModeUser& u, const iam::AccessKeyInfo& k,
                                std::unique_ptr<Credential> cred) {
   const InstanceState* inst = a.state->instance(u.instance_id);

@@ -43,6 +43,12 @@ struct HeldKey {
   bool still_active(iam::Authorizer& authz, int64_t now_ms, std::string* why) const;
 };
 
+// The access key a credential made portable on another node names, looked up
+// now (AuthMode::revive): deleted, inactive, expired, of another account than
+// the client's instance, or unknown because the store is out of reach: none (why).
+std::optional<HeldKey> revive_key(iam::Authorizer& authz, const ClientFacts& f, std::string_view key_id,
+                                  int64_t now_ms, std::string* why);
+
 // The instance a proven access key connects to. A missing instance and another
 // account's are answered alike (0x87): a key holder learns nothing of other
 // accounts' instances.

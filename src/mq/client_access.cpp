@@ -6,6 +6,7 @@
 #include "mq/cert_auth.hpp"
 #include "mq/mq_access.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/portable_identity.hpp"
 #include "mq/signature.hpp"
 #include "store/changes.hpp"
 
@@ -132,6 +133,7 @@ class MqWillGuard final : public broker::WillGuard {
     std::lock_guard lk(mu_);
     return access_.will_allowed(will);
   }
+  std::string identity() const override { return access_.identity(); }
 
  private:
   std::mutex mu_;
@@ -139,6 +141,45 @@ class MqWillGuard final : public broker::WillGuard {
 };
 
 std::shared_ptr<broker::WillGuard> MqClientAccess::will_guard() { return std::make_shared<MqWillGuard>(*this); }
+
+std::string MqClientAccess::identity() const { return encode_identity(f_, cred_->portable()); }
+
+std::shared_ptr<broker::WillGuard> revived_will_guard(MqAccessControl& ac, ClientFacts f,
+                                                      std::unique_ptr<Credential> cred) {
+  return std::make_shared<MqWillGuard>(MqClientAccess(ac, std::move(f), std::move(cred)));
+}
+
+// An identity this node cannot rebuild (deleted key, revoked token, unknown
+// mode): the will is refused, and traced and audited as MqClientAccess does.
+class RefusedWillGuard final : public broker::WillGuard {
+ public:
+  RefusedWillGuard(MqAccessControl& ac, ClientFacts f, std::string why) : ac_(ac), f_(std::move(f)), why_(std::move(why)) {}
+  bool may_publish(const broker::Message& will) override {
+    ac_.trace(f_.instance_id,
+              DeviceTrace{0, f_.client_id, "will_denied", "will on " + will.topic + ": " + why_, f_.channel, f_.peer});
+    AuditEvent e;
+    e.time_ms = ac_.mq() ? ac_.mq()->now_ms() : 0;
+    e.account_id = f_.account_id;
+    e.instance_id = f_.instance_id;
+    e.event = "mqtt.will.denied";
+    e.principal = f_.key_id;
+    e.client_id = f_.client_id;
+    e.source_ip = f_.peer;
+    e.resource = will.topic;
+    e.reason = why_;
+    ac_.audit(std::move(e));
+    return false;
+  }
+
+ private:
+  MqAccessControl& ac_;
+  const ClientFacts f_;
+  const std::string why_;
+};
+
+std::shared_ptr<broker::WillGuard> refused_will_guard(MqAccessControl& ac, ClientFacts f, std::string why) {
+  return std::make_shared<RefusedWillGuard>(ac, std::move(f), std::move(why));
+}
 
 bool MqClientAccess::will_allowed(const broker::Message& will) {
   refresh();
@@ -281,9 +322,13 @@ bool MqClientAccess::instance_rate_limited() {
   const int64_t sec = mq_.now_ms() / 1000;
   InstanceRate& r = *instance_rate_;
   int64_t seen = r.second.load(std::memory_order_relaxed);
-  if (seen != sec && r.second.compare_exchange_strong(seen, sec, std::memory_order_relaxed))
-    r.count.store(0, std::memory_order_relaxed);
-  return r.count.fetch_add(1, std::memory_order_relaxed) + 1 > max;
+  if (seen != sec && r.second.compare_exchange_strong(seen, sec, std::memory_order_relaxed)) {
+    const uint32_t before = r.count.exchange(0, std::memory_order_relaxed);
+    r.last.store(seen == sec - 1 ? before : 0, std::memory_order_relaxed);
+    r.budget.store(r.share(max), std::memory_order_relaxed);  // a cluster: this node's share (0 on one node)
+  }
+  const uint32_t budget = r.budget.load(std::memory_order_relaxed);
+  return r.count.fetch_add(1, std::memory_order_relaxed) + 1 > (budget ? budget : max);
 }
 
 bool MqClientAccess::rate_limited() {

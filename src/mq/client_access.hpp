@@ -13,13 +13,14 @@
 #include <unordered_map>
 
 #include "broker/access.hpp"
+#include "broker/publish_rate.hpp"
 #include "mq/auth_mode.hpp"
 #include "mq/audit.hpp"
 
 namespace sluice::mq {
 
 class MqAccessControl;
-struct InstanceRate;
+using InstanceRate = broker::PublishRate;
 class MqService;
 struct MqState;
 
@@ -61,6 +62,13 @@ class RecentTopics {
   size_t next_ = 0;
 };
 
+// The guard of a will another node of a cluster recorded (MqAccessControl::
+// will_guard_for): the identity rebuilt here decides it when it goes out; one
+// that could not be rebuilt (`why`) refuses it, audited as any refused will.
+std::shared_ptr<broker::WillGuard> revived_will_guard(MqAccessControl& ac, ClientFacts f,
+                                                      std::unique_ptr<Credential> cred);
+std::shared_ptr<broker::WillGuard> refused_will_guard(MqAccessControl& ac, ClientFacts f, std::string why);
+
 class MqClientAccess final : public broker::ClientAccess {
  public:
   MqClientAccess(MqAccessControl& ac, ClientFacts facts, std::unique_ptr<Credential> cred);
@@ -79,6 +87,7 @@ class MqClientAccess final : public broker::ClientAccess {
     return recent_.has(topic) || may_receive_slow(topic);
   }
   std::shared_ptr<broker::WillGuard> will_guard() override;
+  std::string identity() const override;
   Check check(int64_t now_ms) override;
   bool on_system_publish(std::string_view topic, std::string_view payload) override;
   bool close_on_denied_publish() const override;

@@ -9,6 +9,7 @@
 #include "mq/cert_auth.hpp"
 #include "mq/client_access.hpp"
 #include "mq/mq_service.hpp"
+#include "mq/portable_identity.hpp"
 #include "mq/signature.hpp"
 
 namespace sluice::mq {
@@ -47,6 +48,21 @@ int64_t MqAccessControl::now_ms() const {
 
 void MqAccessControl::audit(AuditEvent e) { audit_->record(e); }
 
+std::shared_ptr<broker::WillGuard> MqAccessControl::will_guard_for(std::string_view identity) {
+  ClientFacts f;
+  PortableCredential c;
+  if (!decode_identity(identity, f, c)) return refused_will_guard(*this, {}, "the will's identity cannot be read");
+  for (auto& m : modes_)
+    if (m->name() == c.mode) {
+      auto o = m->revive(f, c.data, now_ms());
+      if (o.reason != Reason::Success || !o.credential) return refused_will_guard(*this, std::move(f), o.why);
+      return revived_will_guard(*this, std::move(f), std::move(o.credential));
+    }
+  return refused_will_guard(*this, std::move(f),
+                            c.mode.empty() ? "its credential cannot be carried to another node"
+                                           : "authentication mode " + c.mode + " is not offered here");
+}
+
 void MqAccessControl::trace(std::string_view instance_id, DeviceTrace t) {
   if (instance_id.empty() || !mq_) return;
   auto s = mq_->state();
@@ -56,6 +72,7 @@ void MqAccessControl::trace(std::string_view instance_id, DeviceTrace t) {
 }
 
 std::shared_ptr<InstanceRate> MqAccessControl::instance_rate(const std::string& instance_id) {
+  if (auto ns = broker_.find(instance_id)) return std::shared_ptr<InstanceRate>(ns, &ns->publish_rate());
   std::lock_guard lk(conn_mu_);
   auto& r = rates_[instance_id];
   if (!r) r = std::make_shared<InstanceRate>();

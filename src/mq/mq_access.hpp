@@ -21,6 +21,7 @@
 
 #include "broker/access.hpp"
 #include "broker/broker.hpp"
+#include "broker/publish_rate.hpp"
 #include "mq/audit.hpp"
 #include "mq/auth_mode.hpp"
 #include "mq/trace.hpp"
@@ -46,12 +47,9 @@ struct AccessOptions {
 
 // Publishes per second across an instance's clients on this node
 // (MaxInstanceMessagesPerSecond): one counter per wall-clock second, shared by
-// the instance's connections on every loop. A count racing the turn of a second
-// may land in either: the limit is a throttle, not an invoice.
-struct InstanceRate {
-  std::atomic<int64_t> second{0};
-  std::atomic<uint32_t> count{0};
-};
+// the instance's connections on every loop; the instance's namespace holds it,
+// so that a cluster's heartbeats can share the limit between the nodes.
+using InstanceRate = broker::PublishRate;
 
 class MqAccessControl final : public broker::AccessControl {
  public:
@@ -67,6 +65,9 @@ class MqAccessControl final : public broker::AccessControl {
   ~MqAccessControl() override;
 
   broker::Admission admit(const broker::ConnectInfo& info) override;
+  // A will recorded on another node of a cluster: the identity it carries
+  // (MqClientAccess::identity), rebuilt from the state as it is now.
+  std::shared_ptr<broker::WillGuard> will_guard_for(std::string_view identity) override;
 
   // --- used by the per-connection access objects ---
   MqService* mq() { return mq_; }

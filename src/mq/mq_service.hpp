@@ -213,6 +213,8 @@ class MqService {
   Status RevokeToken(std::string_view account_id, std::string_view instance_id, std::string_view token);
   // For the access layer: the token (by value) or nullopt when unknown (any account).
   std::optional<TokenInfo> find_token(std::string_view token) const;
+  // By the token's SHA-256 (lower-case hex), as the store keeps it.
+  std::optional<TokenInfo> find_token_by_hash(const std::string& hash) const;
 
   // ---- Device credentials ----
   Result<DeviceCredential> RegisterDeviceCredential(std::string_view account_id, std::string_view instance_id,

@@ -557,6 +557,80 @@ TEST_F(MqFixture, WillIsRecheckedWhenItGoesOut) {
   EXPECT_FALSE(guard->may_publish(will));
 }
 
+// Issue 17: the will of a client of a node that died is sent by another node,
+// which rebuilds the client's identity from what the will's record carries
+// (never a secret) and decides it against the rights as they are then.
+TEST_F(MqFixture, WillOfADeadNodeIsDecidedByItsClientsIdentity) {
+  broker::Message will;
+  will.topic = "Sensors/status";
+  will.qos = 1;
+  size_t seen = 0;  // audit events looked at so far
+  auto denied = [&](const std::string& why_part) {  // a refusal audited since the last call
+    std::lock_guard lk(audit->mu);
+    bool found = false;
+    for (; seen < audit->events.size(); ++seen) {
+      const auto& e = audit->events[seen];
+      found |= e.event == "mqtt.will.denied" && e.resource == will.topic && e.reason.find(why_part) != std::string::npos;
+    }
+    return found;
+  };
+  // Signature: the RAM grant, then the key itself.
+  ASSERT_OK(iam_->create_user(acct, {"wendy", "", ""}));
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "wendy"}, PolicyType::System, "AliyunMQFullAccess"));
+  auto k = iam_->create_access_key(acct, std::string("wendy"));
+  auto a = sig(k->key.id, k->secret, "GID_dev@@@w", "");
+  ASSERT_EQ(a.reason, mqtt::Reason::Success);
+  const std::string id = a.access->identity();
+  EXPECT_EQ(id.find(k->secret), std::string::npos);
+  a.access.reset();  // its node is gone
+  EXPECT_TRUE(ac_->will_guard_for(id)->may_publish(will));
+  ASSERT_OK(iam_->detach_policy(acct, {PrincipalType::User, "wendy"}, PolicyType::System, "AliyunMQFullAccess"));
+  EXPECT_FALSE(ac_->will_guard_for(id)->may_publish(will));
+  EXPECT_TRUE(denied(""));  // no longer admitted to the instance
+  ASSERT_OK(iam_->attach_policy(acct, {PrincipalType::User, "wendy"}, PolicyType::System, "AliyunMQFullAccess"));
+  EXPECT_TRUE(ac_->will_guard_for(id)->may_publish(will));
+  ASSERT_OK(iam_->delete_access_key(acct, std::string("wendy"), k->key.id));
+  EXPECT_FALSE(ac_->will_guard_for(id)->may_publish(will));
+  EXPECT_TRUE(denied("was deleted"));
+  // Token: the token's hash travels, not the token; a revocation refuses the will.
+  auto w = mq_->ApplyToken(acct, inst, {"Sensors/#"}, "W", mq_clock() + 3600'000);
+  ASSERT_TRUE(w.ok());
+  auto t = connect("Token|" + root_key + "|" + inst, "W|" + *w, "GID_dev@@@t");
+  ASSERT_EQ(t.reason, mqtt::Reason::Success);
+  const std::string tid = t.access->identity();
+  EXPECT_EQ(tid.find(*w), std::string::npos);
+  EXPECT_TRUE(ac_->will_guard_for(tid)->may_publish(will));
+  ASSERT_OK(mq_->RevokeToken(acct, inst, *w));
+  EXPECT_FALSE(ac_->will_guard_for(tid)->may_publish(will));
+  EXPECT_TRUE(denied("token no longer valid"));
+  // DeviceCredential: unregistered since.
+  auto d = mq_->RegisterDeviceCredential(acct, inst, "GID_dev@@@d1");
+  ASSERT_TRUE(d.ok());
+  auto dc = connect("DeviceCredential|" + d->device_access_key_id + "|" + inst,
+                    sign_client_id(d->device_access_key_secret, "GID_dev@@@d1"), "GID_dev@@@d1");
+  ASSERT_EQ(dc.reason, mqtt::Reason::Success);
+  const std::string did = dc.access->identity();
+  EXPECT_EQ(did.find(d->device_access_key_secret), std::string::npos);
+  EXPECT_TRUE(ac_->will_guard_for(did)->may_publish(will));
+  ASSERT_OK(mq_->UnRegisterDeviceCredential(acct, inst, "GID_dev@@@d1"));
+  EXPECT_FALSE(ac_->will_guard_for(did)->may_publish(will));
+  // Custom: the identity's name and version travel, not its secret; a new secret refuses the will.
+  ASSERT_OK(mq_->AddCustomAuthIdentity(acct, inst, "alice", "USER", "", "origin-secret", "ORIGIN"));
+  ASSERT_OK(mq_->AddCustomAuthPermission(acct, inst, "alice", "USER", "Sensors/#", "PUB_SUB", "ALLOW"));
+  auto c = connect("alice", "origin-secret", "GID_dev@@@u1", inst + ".mqtt.example.com");
+  ASSERT_EQ(c.reason, mqtt::Reason::Success);
+  const std::string cid = c.access->identity();
+  EXPECT_EQ(cid.find("origin-secret"), std::string::npos);
+  EXPECT_TRUE(ac_->will_guard_for(cid)->may_publish(will));
+  g_offset_ms += 1000;
+  ASSERT_OK(mq_->UpdateCustomAuthIdentity(acct, inst, "alice", "USER", "", "new-secret", "ORIGIN"));
+  EXPECT_FALSE(ac_->will_guard_for(cid)->may_publish(will));
+  EXPECT_TRUE(denied("secret changed"));
+  // Anything else is refused, never sent unchecked.
+  EXPECT_FALSE(ac_->will_guard_for("garbage")->may_publish(will));
+  EXPECT_FALSE(ac_->will_guard_for(id.substr(0, id.size() - 1))->may_publish(will));
+}
+
 // Without valid credentials a client learns nothing from the CONNACK: a missing
 // instance, another account's instance, an unknown key, another account's key,
 // a missing group and a blacklisted client id all answer 0x86.

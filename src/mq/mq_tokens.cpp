@@ -54,7 +54,10 @@ Result<std::string> MqService::ApplyToken(std::string_view account_id, std::stri
 }
 
 std::optional<TokenInfo> MqService::find_token(std::string_view token) const {
-  const std::string hash = common::sha256_hex(token);
+  return find_token_by_hash(common::sha256_hex(token));
+}
+
+std::optional<TokenInfo> MqService::find_token_by_hash(const std::string& hash) const {
   std::shared_lock lk(tokens_mu_);
   auto it = tokens_.find(hash);
   if (it == tokens_.end()) return std::nullopt;

@@ -214,7 +214,7 @@ void Connection::on_connect(mqtt::Connect& c) {
       will_delay_s_ = c.will->props.will_delay_interval.value_or(0);
     }
     will_ = std::move(m);
-    will_key_ = ns_->arm_will(client_id, will_, will_delay_s_);  // survives a crash of the server
+    will_key_ = ns_->arm_will(client_id, will_, will_delay_s_, access_.get());  // survives a crash of the server
   }
 
   state_ = Connection::State::Connected;

@@ -163,6 +163,64 @@ class Moves(unittest.TestCase):
         pub.close()
         Client(self.n[1], client_id=cid, clean=True).close()
 
+    def test_clean_start_racing_a_persistent_reconnect_later_claim_wins(self):
+        """A clean start on node 1 and, 30 ms later, a persistent reconnect of the same client id
+        on node 2: the later claim in SLUICE_CLAIMS wins. Exactly one connection survives (the
+        other gets 0x8E), and no ghost: when node 2's reconnect wins, the session it holds is
+        the one the directory knows (a resume on node 3 finds it), not ended by node 1's end
+        of the session, which is retried for 5 s and before the fix could land after node 2's
+        resume and end the newer session (node 2 then fenced, its session a ghost)."""
+        rounds = int(os.environ.get("SLUICE_RACE_ROUNDS", "6"))
+        outcomes = []
+        for r in range(rounds):
+            t, cid = uid("race"), uid("racec")
+            # Held offline on node 3, or live on node 2 (the reconnect's own node) in odd rounds
+            # (a raw connection: paho would reconnect by itself once taken over, a third claim).
+            first = raw.connected(self.n[2 if r % 2 == 0 else 1].port("tcp"), cid, clean=False,
+                                  properties=raw.p_u32(raw.SESSION_EXPIRY, 300))
+            first.send(raw.subscribe(1, [(f"{t}/#", 1)]))
+            first.expect(raw.SUBACK, 3.0)
+            if r % 2 == 0:
+                first.send(raw.disconnect())
+                first.close()
+            time.sleep(0.5)
+            a = raw.RawConn(self.n[0].port("tcp"))
+            b = raw.RawConn(self.n[1].port("tcp"))
+            a.send(raw.connect(cid, clean=True))
+            time.sleep(0.03)
+            b.send(raw.connect(cid, clean=False, properties=raw.p_u32(raw.SESSION_EXPIRY, 300)))
+            self.assertEqual(a.read(3.0).reason, 0)
+            self.assertEqual(b.read(3.0).reason, 0)
+
+            def kicked(c):
+                try:
+                    return any(p.type == raw.DISCONNECT and p.reason == 0x8E for p in c.read_until_close(1.0))
+                except TimeoutError:
+                    return False
+
+            ka, kb = kicked(a), kicked(b)
+            self.assertNotEqual(ka, kb, f"round {r}: exactly one of the two connections survives")
+            time.sleep(5.5)  # past the clean start's end retries
+            survivor = b if ka else a
+            self.assertFalse(kicked(survivor), f"round {r}: the survivor was closed later")
+            survivor.send(raw.disconnect())
+            survivor.close()
+            a.close()
+            b.close()
+            time.sleep(0.5)
+            if r % 2:
+                first.close()
+            again = persistent(self.n[2], cid)
+            present = again.connack["session_present"]
+            again.close()
+            Client(self.n[2], client_id=cid, clean=True).close()
+            outcomes.append("reconnect won" if ka else "clean start won")
+            if ka:
+                self.assertTrue(present, f"round {r}: node 2's session, the later claim's, was ended (a ghost)")
+            else:
+                self.assertFalse(present, f"round {r}: the later clean start did not end the session")
+        sys.stderr.write(f"clean start vs persistent reconnect: {outcomes}\n")
+
     def test_delayed_will_cancelled_by_a_resume_on_another_node(self):
         """A session whose connection closed with a 10 s will delay resumes on node 2 within the
         delay: MQTT 5 (3.1.3.2.2) says its will must not go out. (Before the claim said that it

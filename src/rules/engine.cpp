@@ -18,7 +18,11 @@ namespace sluice::rules {
 // observer's life (a change of rules installs a new observer).
 class NamespaceRules final : public broker::Observer {
  public:
-  NamespaceRules(RulesEngine& engine, std::string id) : engine_(engine), id_(std::move(id)) {}
+  NamespaceRules(RulesEngine& engine, std::string id, std::shared_ptr<std::atomic<size_t>> alive)
+      : engine_(engine), id_(std::move(id)), alive_(std::move(alive)) {
+    alive_->fetch_add(1);
+  }
+  ~NamespaceRules() override { alive_->fetch_sub(1); }  // touches no engine: it may be gone
   std::vector<std::shared_ptr<RuleRunner>> outflow, status;
   struct Filter {
     std::string filter;
@@ -54,6 +58,7 @@ class NamespaceRules final : public broker::Observer {
  private:
   RulesEngine& engine_;
   std::string id_;
+  std::shared_ptr<std::atomic<size_t>> alive_;
   std::mutex order_mu_;
 };
 
@@ -108,7 +113,7 @@ void RulesEngine::apply(const mq::MqState& s) {
   for (const auto& [id, st] : s.instances) {
     auto ns = broker_.find(id);
     if (!ns || st.rules.empty()) continue;
-    auto obs = std::make_shared<NamespaceRules>(*this, id);
+    auto obs = std::make_shared<NamespaceRules>(*this, id, observers_alive_);
     for (const auto& rule : st.rules) {
       const std::string key = rule.key();
       if (rule.type == "inflow") {
@@ -162,15 +167,18 @@ void RulesEngine::apply(const mq::MqState& s) {
     }
     if (!obs->outflow.empty() || !obs->status.empty()) next_obs[id] = obs;
   }
-  // Observers: installed, replaced or removed; the old ones stay alive.
+  // Observers: installed, replaced or removed; the old ones are freed once
+  // every loop has left them.
+  std::vector<std::shared_ptr<NamespaceRules>> old;
   for (auto& [id, o] : observers_) {
     if (!next_obs.count(id))
       if (auto ns = broker_.find(id)) ns->set_observer(nullptr);
-    retired_observers_.push_back(o);
+    old.push_back(o);
   }
   for (auto& [id, o] : next_obs)
     if (auto ns = broker_.find(id)) ns->set_observer(o.get());
   observers_ = std::move(next_obs);
+  retire(std::move(old));
   // Rules deleted: their runners stop and drop their backlogs.
   for (auto& [key, r] : runners_) {
     if (next.count(key)) continue;
@@ -198,6 +206,16 @@ void RulesEngine::apply(const mq::MqState& s) {
     }
     recovered_.clear();
   }
+}
+
+void RulesEngine::retire(std::vector<std::shared_ptr<NamespaceRules>>&& old) {
+  if (old.empty()) return;
+  if (!opts_.after_loops) return;  // no loops: nobody can be inside them (freed here)
+  // The last loop to get here drops them. An observer holds its rules'
+  // runners; a deleted rule's runner is also held by retired_runners_ until
+  // its thread has exited, so a loop never waits for a runner's thread here.
+  auto bin = std::make_shared<std::vector<std::shared_ptr<NamespaceRules>>>(std::move(old));
+  opts_.after_loops([bin] { bin->clear(); });
 }
 
 namespace {

@@ -81,50 +81,83 @@ void RuleRunner::stop(bool drop) {
   cv_.notify_all();
 }
 
-void RuleRunner::done(const Entry& e) {
-  if (!persist_ || (e.seq & kUnrecorded)) return;
-  broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
-  r.seq = e.seq;
-  persist_->submit(std::move(r));
+void RuleRunner::done(const std::vector<uint64_t>& seqs) {
+  if (!persist_) return;
+  for (uint64_t seq : seqs) {
+    if (seq & kUnrecorded) continue;
+    broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
+    r.seq = seq;
+    persist_->submit(std::move(r));
+  }
 }
 
 void RuleRunner::run() {
   int backoff = limits_.backoff_min_ms;
   int rejects = 0;
+  size_t one_by_one = 0;  // after a refused batch: its entries one at a time, to find the refused one
+  std::vector<Entry> batch;
+  std::vector<uint64_t> finished;
   std::unique_lock lk(mu_);
   for (;;) {
     idle_ = true;
     cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
     idle_ = false;
     if (stopping_) break;
-    const Entry e = queue_.front();
     std::shared_ptr<Target> target = target_;
     std::shared_ptr<const mq::Rule> rule = rule_;
+    // What the backlog holds now, up to the target's batch: no waiting to fill one.
+    const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(want, queue_.size())));
     lk.unlock();
     std::string error;
-    Outcome o;
+    Outcome o = Outcome::Retry;
+    size_t taken = 0;
+    bool lettered = false;
     try {
-      o = target->deliver(e, error);
+      taken = batch.size() == 1 ? ((o = target->deliver(batch[0], error)) == Outcome::Delivered ? 1 : 0)
+                                : target->deliver_batch(batch, o, error);
     } catch (const std::exception& ex) {
       o = Outcome::Retry;
       error = ex.what();
+      taken = 0;
     }
-    if (o == Outcome::Reject && ++rejects >= limits_.reject_attempts) {
-      if (dead_) dead_->record(*rule, e, error);
-      log::warn("rules: {} refused entry {} ({}): dead-lettered", rule->name, e.seq, error);
+    taken = std::min(taken, batch.size());
+    if (o == Outcome::Reject && taken == 0 && batch.size() > 1) {
+      // A batch refused as a whole: which entry? Its entries go one at a time
+      // (at once, no backoff), so the refused one is found and dead-lettered.
+      one_by_one = batch.size();
+      lk.lock();
+      continue;
+    }
+    if (taken > 0) rejects = 0;  // a refusal after progress is of a new entry
+    if (o == Outcome::Reject && taken < batch.size() && ++rejects >= limits_.reject_attempts) {
+      const Entry& bad = batch[taken];
+      if (dead_) dead_->record(*rule, bad, error);
+      log::warn("rules: {} refused entry {} ({}): dead-lettered", rule->name, bad.seq, error);
       dead_lettered_.fetch_add(1, std::memory_order_relaxed);
-      o = Outcome::Delivered;  // gone from the backlog, kept in the dead-letter file
+      ++taken;  // gone from the backlog, kept in the dead-letter file
+      lettered = true;
+      if (taken == batch.size()) o = Outcome::Delivered;
     }
+    one_by_one -= std::min(one_by_one, taken);
+    const uint64_t delivered = lettered ? taken - 1 : taken;
     lk.lock();
-    if (o == Outcome::Delivered) {
-      if (!queue_.empty() && queue_.front().seq == e.seq) queue_.pop_front();
-      size_.store(queue_.size(), std::memory_order_relaxed);
+    // Only the broker loops append, and only at the back: the front is the batch.
+    finished.clear();
+    for (size_t i = 0; i < taken && !queue_.empty() && queue_.front().seq == batch[i].seq; ++i) {
+      finished.push_back(queue_.front().seq);
+      queue_.pop_front();
+    }
+    size_.store(queue_.size(), std::memory_order_relaxed);
+    if (taken > 0) {
       lk.unlock();
-      done(e);
-      if (error.empty()) delivered_.fetch_add(1, std::memory_order_relaxed);
+      done(finished);  // one run of RuleDone records: one commit of the store's writer
+      delivered_.fetch_add(delivered, std::memory_order_relaxed);
+      lk.lock();
+    }
+    if (o == Outcome::Delivered) {
       backoff = limits_.backoff_min_ms;
       rejects = 0;
-      lk.lock();
       continue;
     }
     retries_.fetch_add(1, std::memory_order_relaxed);
@@ -141,7 +174,9 @@ void RuleRunner::run() {
     left.swap(queue_);
     size_.store(0, std::memory_order_relaxed);
     lk.unlock();
-    for (const auto& e : left) done(e);
+    finished.clear();
+    for (const auto& e : left) finished.push_back(e.seq);
+    done(finished);
   }
   exited_.store(true);
 }

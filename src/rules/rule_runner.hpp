@@ -27,6 +27,7 @@ struct RunnerLimits {
   int backoff_min_ms = 100;      // the first retry waits this long, doubling each time ..
   int backoff_max_ms = 5000;     // .. up to this
   int reject_attempts = 3;       // a refused entry (HTTP 4xx) is dead-lettered after this many tries
+  size_t max_batch = 1000;       // entries handed to a target at once, at most (and at most its own max_batch)
 };
 
 // The seq of an entry not recorded in the store (QoS 0, or no store) has this bit set.
@@ -68,7 +69,8 @@ class RuleRunner {
 
  private:
   void run();
-  void done(const Entry& e);
+  // RuleDone for each recorded seq, submitted back to back (one writer batch).
+  void done(const std::vector<uint64_t>& seqs);
 
   const std::string key_;
   std::shared_ptr<const mq::Rule> rule_;     // mu_

@@ -7,7 +7,10 @@
 #include <mutex>
 #include <thread>
 
+#include "broker/broker.hpp"
+#include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
+#include "rules/engine.hpp"
 #include "rules/rule_runner.hpp"
 #include "rules/status_event.hpp"
 
@@ -131,6 +134,36 @@ TEST(RuleRunner, ASwappedTargetTakesTheBacklog) {
   Fake* u = up.get();
   r.replace(rule(), std::move(up));
   ASSERT_TRUE(eventually([&] { return u->size() == 5; }));
+}
+
+// Each change of an instance's rules installs a new observer; the replaced one
+// must be freed once the loops have left it, not kept until shutdown.
+TEST(RulesEngine, ReplacedObserversAreFreedAfterTheLoopsLeaveThem) {
+  broker::Broker b(1);
+  b.get_or_create("inst");
+  std::vector<std::function<void()>> pending;  // the loops' passes, run when the test says
+  EngineOptions eo;
+  eo.after_loops = [&](std::function<void()> f) { pending.push_back(std::move(f)); };
+  RulesEngine engine(b, std::move(eo));
+  mq::MqState s;
+  mq::Rule r = rule();
+  r.instance_id = "inst";
+  r.source_topic = "a/#";
+  r.target_type = "webhook";
+  r.target_config = R"({"Url":"http://127.0.0.1:9/hook"})";
+  for (int i = 0; i < 20; ++i) {
+    r.updated_ms = i + 1;  // UpdateRule: a new observer each time
+    s.instances["inst"].rules = {r};
+    engine.apply(s);
+  }
+  EXPECT_EQ(engine.observers_alive(), 20u) << "replaced observers wait for the loops";
+  for (auto& f : pending) f();
+  pending.clear();
+  EXPECT_EQ(engine.observers_alive(), 1u) << "only the installed one is left";
+  s.instances["inst"].rules.clear();  // no rule left: the observer is removed
+  engine.apply(s);
+  for (auto& f : pending) f();
+  EXPECT_EQ(engine.observers_alive(), 0u);
 }
 
 TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {

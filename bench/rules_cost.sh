@@ -44,7 +44,7 @@ RPORT=$(free_port)
 RPID=$!
 NATS_URL=
 if [[ " $TARGETS " == *" nats "* ]]; then
-  NATSDIR=$TMP/nats
+  NATSDIR=$TMP/nats-server
   NATS_URL=$("$ROOT/scripts/nats.sh" start "$NATSDIR" 1 | cut -d, -f1) || die "nats-server did not start"
 fi
 

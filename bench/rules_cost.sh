@@ -8,7 +8,8 @@
 #
 # cpu: callgrind instruction counts, Signature mode, fan-in 4 -> 1 at RATE msg/s,
 #   --threads 1, QoS 0 and 1; no rule, then one rule `bench/#` to each target (a
-#   webhook on bench/rules_receiver.py, a JetStream subject on a local nats-server).
+#   webhook on bench/rules_receiver.py, the same with LingerMs 5 (webhook-linger), a
+#   JetStream subject on a local nats-server).
 #   Two runs of different lengths per case; the difference cancels start-up and
 #   shutdown: Ir/msg = (Ir_long - Ir_short) / (delivered_long - delivered_short).
 #   Threads are counted apart (--separate-threads): the broker's own (event loops,
@@ -22,7 +23,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 MSGS=${MSGS:-10000}; RATE=${RATE:-1000}; TPUT_MSGS=${TPUT_MSGS:-50000}
-PARTS=${PARTS:-cpu tput}; TARGETS=${TARGETS:-webhook nats}
+PARTS=${PARTS:-cpu tput}; TARGETS=${TARGETS:-webhook webhook-linger nats}
 BIN=${1:-$ROOT/build/sluice}
 log() { echo "rules_cost: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -54,13 +55,14 @@ cp -a "$DATA" "$TMP/norule"
 config_of() {
   case $1 in
     webhook) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\"}" ;;
+    webhook-linger) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\",\"LingerMs\":5}" ;;
     nats) echo "{\"Url\":\"$NATS_URL\",\"Subject\":\"bench.out\",\"Stream\":\"BENCHOUT\"}" ;;
   esac
 }
 for t in $TARGETS; do
   cp -a "$DATA" "$TMP/$t"
   "$BIN" admin --data-dir "$TMP/$t" rules --account bench --instance "$INST" create --name all --type outflow \
-    --source 'bench/#' --target-type "$t" --target-config "$(config_of "$t")" >/dev/null || die "$t rule not created"
+    --source 'bench/#' --target-type "${t%%-*}" --target-config "$(config_of "$t")" >/dev/null || die "$t rule not created"
 done
 
 publish() {  # port qos count rate
@@ -150,7 +152,7 @@ if [[ " $PARTS " == *" tput "* ]]; then
     done
     t2=$(date +%s.%N)
     kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
-    posts=$( [[ $t == webhook ]] && wc -l <"$TMP/posts" || echo "-")
+    posts=$( [[ $t == webhook* ]] && wc -l <"$TMP/posts" || echo "-")
     pub=$(awk -v n="$TPUT_MSGS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n/(b-a) }')
     del=$(awk -v n="$got" -v a="$t0" -v b="$t2" 'BEGIN { printf "%.0f", n/(b-a) }')
     log "$t: published in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s, $got delivered in $(awk -v a="$t0" -v b="$t2" 'BEGIN{printf "%.2f", b-a}') s"

@@ -118,6 +118,12 @@ std::optional<Error> check_rule(const Rule& r) {
       for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
       if (t.empty() || n < 1 || n > 1000) return bad("TargetConfig", "Batch must be an integer from 1 to 1000.");
     }
+    if (const auto* l = o.if_contains("LingerMs")) {
+      const std::string t = l->is_int64() ? std::to_string(l->as_int64()) : str_field(o, "LingerMs");
+      int n = 0;
+      for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
+      if (t.empty() || n > 1000) return bad("TargetConfig", "LingerMs must be an integer from 0 to 1000.");
+    }
     // CaCert: the CA (PEM) an https receiver's certificate must chain to, instead of the system's.
     const std::string ca = str_field(o, "CaCert");
     if (!ca.empty() && (url.compare(0, 8, "https://") != 0 || ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos))

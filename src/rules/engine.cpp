@@ -10,6 +10,7 @@
 #include "mqtt/topic.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/source.hpp"
+#include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
 
 namespace sluice::rules {
@@ -25,14 +26,14 @@ class NamespaceRules final : public broker::Observer {
   ~NamespaceRules() override { alive_->fetch_sub(1); }  // touches no engine: it may be gone
   std::vector<std::shared_ptr<RuleRunner>> outflow, status;
   struct Filter {
-    std::string filter;
+    SourceFilter filter;
     RuleRunner* runner;
   };
   std::vector<Filter> filters;  // outflow rules' SourceTopic, read without the runner's lock
 
   void published(broker::Namespace&, const broker::MessagePtr& m, broker::WorkerContext& ctx) override {
     for (const auto& f : filters) {
-      if (!mqtt::topic_matches(f.filter, m->topic)) continue;
+      if (!f.filter.matches(m->topic)) continue;
       const uint64_t t = f.runner->enqueue(m);
       // The publisher's PUBACK / PUBREC waits until the entry is durable.
       if (t != 0 && m->qos > 0) ctx.note_ticket(t);
@@ -160,7 +161,7 @@ void RulesEngine::apply(const mq::MqState& s) {
       next[key] = runner;
       if (rule.type == "outflow") {
         obs->outflow.push_back(runner);
-        obs->filters.push_back({rule.source_topic, runner.get()});
+        obs->filters.push_back({SourceFilter(rule.source_topic), runner.get()});
       } else {
         obs->status.push_back(runner);
       }

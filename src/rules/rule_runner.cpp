@@ -105,8 +105,14 @@ void RuleRunner::run() {
     if (stopping_) break;
     std::shared_ptr<Target> target = target_;
     std::shared_ptr<const mq::Rule> rule = rule_;
-    // What the backlog holds now, up to the target's batch: no waiting to fill one.
+    // What the backlog holds now, up to the target's batch; a target with a
+    // linger waits that long for more (enqueue does not wake it: it is not idle).
     const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
+    if (const int linger = target->linger_ms(); linger > 0 && want > 1 && queue_.size() < want) {
+      cv_.wait_for(lk, std::chrono::milliseconds(linger), [&] { return stopping_ || target_ != target; });
+      if (stopping_) break;
+      if (target_ != target) continue;
+    }
     batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(want, queue_.size())));
     lk.unlock();
     std::string error;

@@ -12,6 +12,7 @@
 #include "rules/dead_letters.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule_runner.hpp"
+#include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
 
 namespace sluice::rules {
@@ -136,6 +137,53 @@ TEST(RuleRunner, ASwappedTargetTakesTheBacklog) {
   ASSERT_TRUE(eventually([&] { return u->size() == 5; }));
 }
 
+// A target taking batches: records each batch's size and payloads.
+struct BatchFake : Fake {
+  size_t max = 10;
+  int linger = 0;
+  std::vector<size_t> sizes;
+  size_t max_batch() const override { return max; }
+  int linger_ms() const override { return linger; }
+  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string&) override {
+    std::lock_guard lk(mu);
+    sizes.push_back(batch.size());
+    for (const auto& e : batch) got.push_back(e.message->payload);
+    o = Outcome::Delivered;
+    return batch.size();
+  }
+};
+
+TEST(RuleRunner, ABacklogGoesInBatchesInOrder) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->fail_first = 1;  // the first entry alone fails once: a backlog builds during the backoff
+  RunnerLimits lim;
+  lim.backoff_min_ms = 100;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 25; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 25; }));
+  std::lock_guard lk(f->mu);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(f->got[i], std::to_string(i));
+  EXPECT_LE(f->sizes.size(), 4u) << "25 entries after a backoff: batches of up to 10";
+  for (size_t n : f->sizes) EXPECT_LE(n, 10u);
+}
+
+TEST(RuleRunner, ALingerFillsABatch) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 200;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 5; ++i) {
+    r.enqueue(msg(std::to_string(i)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(eventually([&] { return f->size() == 5; }));
+  std::lock_guard lk(f->mu);
+  EXPECT_EQ(f->sizes.size(), 1u) << "five entries 5 ms apart within a 200 ms linger: one batch";
+}
+
 // Each change of an instance's rules installs a new observer; the replaced one
 // must be freed once the loops have left it, not kept until shutdown.
 TEST(RulesEngine, ReplacedObserversAreFreedAfterTheLoopsLeaveThem) {
@@ -164,6 +212,16 @@ TEST(RulesEngine, ReplacedObserversAreFreedAfterTheLoopsLeaveThem) {
   engine.apply(s);
   for (auto& f : pending) f();
   EXPECT_EQ(engine.observers_alive(), 0u);
+}
+
+// The fast paths (exact, "parent/#") agree with mqtt::topic_matches everywhere.
+TEST(SourceFilter, AgreesWithTopicMatches) {
+  const char* filters[] = {"a/b/#", "a/b", "a/#", "#", "+/b", "a/+/c", "a//#", "$SYS/#", "a/b/c/#", "a", "/#", "+", "a/+"};
+  const char* topics[] = {"a/b", "a/b/c", "a/bc", "a/bc/d", "a", "ab", "a/b/", "a//x", "a/", "$SYS/x", "$SYS",
+                          "b/a/b", "/x", "a/b/c/d", "x/b", "a/x/c"};
+  for (const char* f : filters)
+    for (const char* t : topics)
+      EXPECT_EQ(SourceFilter(f).matches(t), mqtt::topic_matches(f, t)) << f << " vs " << t;
 }
 
 TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {

@@ -54,6 +54,9 @@ class Target {
   // runner hands over what its backlog holds, up to this: a target that keeps
   // up gets one entry at a time, one that falls behind gets many.
   virtual size_t max_batch() const { return 1; }
+  // Milliseconds the runner may wait for a batch to fill once an entry is
+  // there (0: never: each entry goes as soon as the target is free).
+  virtual int linger_ms() const { return 0; }
   // Several entries, the backlog's front in order. Returns how many of them,
   // from the first, the target has taken; `o` is the outcome of the first one
   // it has not (Delivered when it took them all). A Reject is for the entry at

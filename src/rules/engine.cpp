@@ -186,7 +186,10 @@ void RulesEngine::apply(const mq::MqState& s) {
     r->stop(true);
     retired_runners_.push_back(r);
   }
-  std::erase_if(retired_runners_, [](const std::shared_ptr<RuleRunner>& r) { return r->exited(); });
+  // A deleted rule's runner is freed here, once its thread is done and no
+  // observer holds it: never by a loop freeing a replaced observer (retire).
+  std::erase_if(retired_runners_,
+                [](const std::shared_ptr<RuleRunner>& r) { return r->exited() && r.use_count() == 1; });
   runners_ = std::move(next);
   inflows_ = std::move(next_inflows);  // the rest unsubscribe here
   if (!applied_) {
@@ -214,7 +217,7 @@ void RulesEngine::retire(std::vector<std::shared_ptr<NamespaceRules>>&& old) {
   if (!opts_.after_loops) return;  // no loops: nobody can be inside them (freed here)
   // The last loop to get here drops them. An observer holds its rules'
   // runners; a deleted rule's runner is also held by retired_runners_ until
-  // its thread has exited, so a loop never waits for a runner's thread here.
+  // no observer does, so a loop never stops a runner or its target here.
   auto bin = std::make_shared<std::vector<std::shared_ptr<NamespaceRules>>>(std::move(old));
   opts_.after_loops([bin] { bin->clear(); });
 }
@@ -247,7 +250,10 @@ std::string RulesEngine::metrics_text() const {
       "# TYPE sluice_rule_overflow_total counter\n"
       "# HELP sluice_rule_retries_total Failed deliveries retried.\n# TYPE sluice_rule_retries_total counter\n"
       "# HELP sluice_rule_dead_letter_total Entries the target refused for good (dead-letter file).\n"
-      "# TYPE sluice_rule_dead_letter_total counter\n";
+      "# TYPE sluice_rule_dead_letter_total counter\n"
+      "# HELP sluice_rule_observers Namespaces' rule observers alive (installed, or replaced and not yet freed).\n"
+      "# TYPE sluice_rule_observers gauge\n"
+      "sluice_rule_observers " + std::to_string(observers_alive()) + "\n";
   for (const auto& r : all) {
     auto rule = r->rule();
     const RunnerStats s = r->stats();

@@ -380,7 +380,9 @@ class JetStreamInflow final : public InflowSource {
     uint64_t ticket;
     {
       std::unique_lock lk(st->mu);
-      st->cv.wait(lk, [&] { return st->pending == 0; });  // the loops always run what they were given
+      // The loops run what they were given; a stop (loops going away) ends the wait.
+      while (!st->cv.wait_for(lk, std::chrono::milliseconds(100), [&] { return st->pending == 0; }))
+        if (stop_.load()) return false;
       ticket = st->ticket;
     }
     // What the publishes left in the store, durable (the store reports within a commit).

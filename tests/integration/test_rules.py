@@ -20,6 +20,7 @@ import hmac
 import json
 import uuid
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -348,6 +349,34 @@ class RulesTest(TenantTestCase):
             r.stop()
             import shutil
             shutil.rmtree(d, ignore_errors=True)
+
+    def test_replaced_observers_are_freed(self):
+        """Each UpdateRule installs a new observer in the namespace; the old ones are freed
+        once the event loops have passed them (sluice_rule_observers), not kept until shutdown."""
+        import urllib.request
+
+        def observers():
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.b.http_port}/metrics", timeout=5) as resp:
+                text = resp.read().decode()
+            return int(re.search(r"^sluice_rule_observers (\d+)$", text, re.M).group(1))
+
+        self.make("churn", "outflow", "webhook", {"Url": "http://127.0.0.1:9/x"}, source="Sensors/churn/#")
+        try:
+            for i in range(20):
+                st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic=f"Sensors/churn/{i}/#",
+                                     TargetType="webhook", TargetConfig=json.dumps({"Url": "http://127.0.0.1:9/x"}),
+                                     RuleName="churn")
+                self.assertEqual(st, 200, body)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and observers() > 1:
+                time.sleep(0.05)
+            self.assertEqual(observers(), 1, "one observer for the one namespace with rules")
+        finally:
+            self.delete("churn")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and observers() > 0:
+            time.sleep(0.05)
+        self.assertEqual(observers(), 0)
 
     def test_receiver_down_then_up_drains_backlog(self):
         r = Receiver()  # not started: the target is down

@@ -83,12 +83,23 @@ void RuleRunner::stop(bool drop) {
 
 void RuleRunner::done(const std::vector<uint64_t>& seqs) {
   if (!persist_) return;
-  for (uint64_t seq : seqs) {
-    if (seq & kUnrecorded) continue;
+  for (uint64_t seq : seqs)
+    if (!(seq & kUnrecorded)) {
+      if (done_.empty()) done_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.done_delay_ms);
+      done_.push_back(seq);
+    }
+  if (done_.size() >= limits_.done_batch || limits_.done_delay_ms <= 0) flush_done();
+}
+
+void RuleRunner::flush_done() {
+  // Back to back: the store's writer takes them in one batch, one transaction
+  // (with the RuleQueued records that came meanwhile), not one commit each.
+  for (uint64_t seq : done_) {
     broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
     r.seq = seq;
     persist_->submit(std::move(r));
   }
+  done_.clear();
 }
 
 void RuleRunner::run() {
@@ -98,9 +109,18 @@ void RuleRunner::run() {
   std::vector<Entry> batch;
   std::vector<uint64_t> finished;
   std::unique_lock lk(mu_);
+  const auto has_work = [&] { return stopping_ || !queue_.empty(); };
   for (;;) {
     idle_ = true;
-    cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+    if (done_.empty()) {
+      cv_.wait(lk, has_work);
+    } else if (!cv_.wait_until(lk, done_due_, has_work)) {
+      idle_ = false;
+      lk.unlock();
+      flush_done();  // the rule went quiet: its RuleDone records go now
+      lk.lock();
+      continue;
+    }
     idle_ = false;
     if (stopping_) break;
     std::shared_ptr<Target> target = target_;
@@ -167,6 +187,11 @@ void RuleRunner::run() {
       continue;
     }
     retries_.fetch_add(1, std::memory_order_relaxed);
+    if (!done_.empty()) {  // not held through a backoff
+      lk.unlock();
+      flush_done();
+      lk.lock();
+    }
     if (last_error_ != error) {
       log::warn("rules: {}: {} (retrying)", rule->name, error);
       last_error_ = error;
@@ -183,7 +208,10 @@ void RuleRunner::run() {
     finished.clear();
     for (const auto& e : left) finished.push_back(e.seq);
     done(finished);
+  } else {
+    lk.unlock();
   }
+  flush_done();
   exited_.store(true);
 }
 

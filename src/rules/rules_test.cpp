@@ -2,6 +2,7 @@
 // dead letters, a target swapped under a backlog; and the status event's shape.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -182,6 +183,40 @@ TEST(RuleRunner, ALingerFillsABatch) {
   ASSERT_TRUE(eventually([&] { return f->size() == 5; }));
   std::lock_guard lk(f->mu);
   EXPECT_EQ(f->sizes.size(), 1u) << "five entries 5 ms apart within a 200 ms linger: one batch";
+}
+
+// A store that counts what it is given.
+struct CountingStore : broker::Persistence {
+  std::atomic<uint64_t> next{1};
+  std::atomic<int> queued{0}, done{0};
+  uint64_t submit(broker::PersistRecord&& r) override {
+    if (r.kind == broker::PersistRecord::Kind::RuleQueued) ++queued;
+    if (r.kind == broker::PersistRecord::Kind::RuleDone) ++done;
+    return next++;
+  }
+  uint64_t new_session_key() override { return next++; }
+  bool acks_wait() const override { return true; }
+  uint64_t durable() const override { return next - 1; }
+};
+
+// Delivered entries' RuleDone records are gathered, then go to the store
+// together (one transaction for many deletes), and at the latest when the
+// runner stops.
+TEST(RuleRunner, RuleDoneRecordsAreGatheredAndFlushedAtStop) {
+  CountingStore store;
+  auto fake = std::make_unique<Fake>();
+  Fake* f = fake.get();
+  RunnerLimits lim;
+  lim.done_delay_ms = 60000;  // only the count or the stop sends them
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, &store);
+  r.start();
+  for (int i = 0; i < 50; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 50; }));
+  EXPECT_EQ(store.queued.load(), 50);
+  EXPECT_EQ(store.done.load(), 0) << "held, to go to the store together";
+  r.stop(false);
+  ASSERT_TRUE(eventually([&] { return r.exited(); }));
+  EXPECT_EQ(store.done.load(), 50);
 }
 
 // Each change of an instance's rules installs a new observer; the replaced one

@@ -9,7 +9,7 @@
 # cpu: callgrind instruction counts, Signature mode, fan-in 4 -> 1 at RATE msg/s,
 #   --threads 1, QoS 0 and 1; no rule, then one rule `bench/#` to each target (a
 #   webhook on bench/rules_receiver.py, the same with LingerMs 5 (webhook-linger), a
-#   JetStream subject on a local nats-server).
+#   JetStream subject on a local nats-server; nats-linger: with LingerMs 5).
 #   Two runs of different lengths per case; the difference cancels start-up and
 #   shutdown: Ir/msg = (Ir_long - Ir_short) / (delivered_long - delivered_short).
 #   Threads are counted apart (--separate-threads): the broker's own (event loops,
@@ -44,7 +44,7 @@ RPORT=$(free_port)
 /usr/bin/python3 "$ROOT/bench/rules_receiver.py" "$RPORT" "$TMP/posts" &
 RPID=$!
 NATS_URL=
-if [[ " $TARGETS " == *" nats "* ]]; then
+if [[ " $TARGETS " == *" nats"* ]]; then
   NATSDIR=$TMP/nats-server
   NATS_URL=$("$ROOT/scripts/nats.sh" start "$NATSDIR" 1 | cut -d, -f1) || die "nats-server did not start"
 fi
@@ -57,6 +57,7 @@ config_of() {
     webhook) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\"}" ;;
     webhook-linger) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\",\"LingerMs\":5}" ;;
     nats) echo "{\"Url\":\"$NATS_URL\",\"Subject\":\"bench.out\",\"Stream\":\"BENCHOUT\"}" ;;
+    nats-linger) echo "{\"Url\":\"$NATS_URL\",\"Subject\":\"bench.out\",\"Stream\":\"BENCHOUT\",\"LingerMs\":5}" ;;
   esac
 }
 for t in $TARGETS; do

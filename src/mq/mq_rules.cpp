@@ -107,6 +107,13 @@ std::optional<Error> check_rule(const Rule& r) {
   for (const auto& kv : o)
     if (!kv.value().is_string() && !kv.value().is_int64())
       return bad("TargetConfig", "TargetConfig's \"" + std::string(kv.key()) + "\" must be a string or an integer.");
+  // LingerMs (webhook, nats): how long a rule's worker may wait for a batch to fill.
+  if (const auto* l = o.if_contains("LingerMs")) {
+    const std::string t = l->is_int64() ? std::to_string(l->as_int64()) : str_field(o, "LingerMs");
+    int n = 0;
+    for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
+    if (t.empty() || n > 1000) return bad("TargetConfig", "LingerMs must be an integer from 0 to 1000.");
+  }
   if (r.target_type == "webhook") {
     const std::string url = str_field(o, "Url");
     if (url.empty()) return bad("TargetConfig", "A webhook target needs {\"Url\": \"http[s]://host[:port]/path\"}.");
@@ -117,12 +124,6 @@ std::optional<Error> check_rule(const Rule& r) {
       int n = 0;
       for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
       if (t.empty() || n < 1 || n > 1000) return bad("TargetConfig", "Batch must be an integer from 1 to 1000.");
-    }
-    if (const auto* l = o.if_contains("LingerMs")) {
-      const std::string t = l->is_int64() ? std::to_string(l->as_int64()) : str_field(o, "LingerMs");
-      int n = 0;
-      for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
-      if (t.empty() || n > 1000) return bad("TargetConfig", "LingerMs must be an integer from 0 to 1000.");
     }
     // CaCert: the CA (PEM) an https receiver's certificate must chain to, instead of the system's.
     const std::string ca = str_field(o, "CaCert");

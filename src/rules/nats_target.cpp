@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -61,10 +62,11 @@ class NatsTarget final : public Target {
  public:
   explicit NatsTarget(const mq::Rule& rule)
       : rule_(rule), url_(config_field(rule, "Url")), subject_(config_field(rule, "Subject")),
-        stream_(config_field(rule, "Stream")) {}
+        stream_(config_field(rule, "Stream")), linger_ms_(std::atoi(config_field(rule, "LingerMs").c_str())) {}
   ~NatsTarget() override { close(); }
 
   size_t max_batch() const override { return 256; }
+  int linger_ms() const override { return linger_ms_; }
 
   // A batch: every entry published without waiting (js_PublishAsync), then one
   // wait for all the stream's acks. Any failure retries the whole batch: the
@@ -176,6 +178,7 @@ class NatsTarget final : public Target {
 
   mq::Rule rule_;
   std::string url_, subject_, stream_;
+  int linger_ms_;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   std::atomic<int> failed_{0};

@@ -201,6 +201,8 @@ class RulesTest(TenantTestCase):
                   TargetConfig='{"Url":"http://h/","Batch":0}'), "InvalidParameter.TargetConfig"),
             (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
                   TargetConfig='{"Url":"http://h/","Batch":"many"}'), "InvalidParameter.TargetConfig"),
+            (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
+                  TargetConfig='{"Url":"http://h/","LingerMs":5000}'), "InvalidParameter.TargetConfig"),
             (dict(RuleName="a", RuleType="sideways", SourceTopic="Sensors/#", TargetType="webhook",
                   TargetConfig='{"Url":"http://h/"}'), "InvalidParameter.RuleType"),
             (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="kafka",

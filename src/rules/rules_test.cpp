@@ -145,8 +145,14 @@ struct BatchFake : Fake {
   std::vector<size_t> sizes;
   size_t max_batch() const override { return max; }
   int linger_ms() const override { return linger; }
-  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string&) override {
+  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) override {
     std::lock_guard lk(mu);
+    if (fail_first > 0) {
+      --fail_first;
+      error = "down";
+      o = Outcome::Retry;
+      return 0;
+    }
     sizes.push_back(batch.size());
     for (const auto& e : batch) got.push_back(e.message->payload);
     o = Outcome::Delivered;
@@ -157,7 +163,7 @@ struct BatchFake : Fake {
 TEST(RuleRunner, ABacklogGoesInBatchesInOrder) {
   auto fake = std::make_unique<BatchFake>();
   BatchFake* f = fake.get();
-  f->fail_first = 1;  // the first entry alone fails once: a backlog builds during the backoff
+  f->fail_first = 1;  // the first try fails: the rest of the backlog builds during the backoff
   RunnerLimits lim;
   lim.backoff_min_ms = 100;
   RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
@@ -168,6 +174,47 @@ TEST(RuleRunner, ABacklogGoesInBatchesInOrder) {
   for (int i = 0; i < 25; ++i) EXPECT_EQ(f->got[i], std::to_string(i));
   EXPECT_LE(f->sizes.size(), 4u) << "25 entries after a backoff: batches of up to 10";
   for (size_t n : f->sizes) EXPECT_LE(n, 10u);
+}
+
+// A receiver refusing a whole batch for one bad entry (HTTP 400 to the POST):
+// the runner finds the entry by going one at a time, dead-letters only it, and
+// the rest is delivered in order.
+struct PickyBatchFake : BatchFake {
+  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) override {
+    for (const auto& e : batch)
+      if (e.message->payload == "bad") {
+        error = "HTTP 400";
+        o = Outcome::Reject;
+        return 0;
+      }
+    return BatchFake::deliver_batch(batch, o, error);
+  }
+  Outcome deliver(const Entry& e, std::string& error) override {
+    if (e.message->payload == "bad") {
+      error = "HTTP 400";
+      return Outcome::Reject;
+    }
+    return Fake::deliver(e, error);
+  }
+};
+
+TEST(RuleRunner, ARefusedBatchDeadLettersOnlyTheBadEntry) {
+  auto fake = std::make_unique<PickyBatchFake>();
+  PickyBatchFake* f = fake.get();
+  f->fail_first = 1;  // a backlog builds during the first backoff
+  RunnerLimits lim;
+  lim.backoff_min_ms = 50;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 20; ++i) r.enqueue(msg(i == 7 ? "bad" : std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 19 && r.stats().backlog == 0; }));
+  EXPECT_EQ(r.stats().dead_lettered, 1u);
+  EXPECT_EQ(r.stats().delivered, 19u);
+  std::lock_guard lk(f->mu);
+  std::vector<std::string> want;
+  for (int i = 0; i < 20; ++i)
+    if (i != 7) want.push_back(std::to_string(i));
+  EXPECT_EQ(f->got, want);
 }
 
 TEST(RuleRunner, ALingerFillsABatch) {

@@ -1,7 +1,13 @@
-"""A webhook receiver for bench/callgrind_rules.sh: answers 204 to every POST, keep-alive.
-Usage: rules_receiver.py PORT"""
+"""A webhook receiver for bench/callgrind_rules.sh and bench/rules_cost.sh: answers 204
+to every POST, keep-alive. With a second argument, appends one line per POST to that file
+("<entries in it>"), so a run can count POSTs and check that batches add up.
+Usage: rules_receiver.py PORT [POSTS_FILE]"""
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOG = open(sys.argv[2], "a", buffering=1) if len(sys.argv) > 2 else None
+LOCK = threading.Lock()
 
 
 class H(BaseHTTPRequestHandler):
@@ -9,6 +15,9 @@ class H(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if LOG:
+            with LOCK:
+                LOG.write(self.headers.get("X-Sluice-Count", "1") + "\n")
         self.send_response(204)
         self.send_header("Content-Length", "0")
         self.end_headers()

@@ -428,11 +428,51 @@ int serve(Config cfg) {
   // per rule, in step with the instances' rules; before the listeners open, so
   // the backlogs read back resume at once.
   std::shared_ptr<rules::RulesEngine> rules_engine;
+  // Issue 19: a replaced rules observer is freed once every loop has passed a
+  // task posted after the swap (none is still inside it). Before the loops run
+  // nobody can be: freed at once. `loops_mu` orders this with server.start().
+  std::mutex loops_mu;
+  bool loops_up = false;
   if (mq) {
     rules::EngineOptions eo;
+    eo.after_loops = [&server, &loops_mu, &loops_up](std::function<void()> f) {
+      std::lock_guard lk(loops_mu);
+      const unsigned n = loops_up ? server.workers() : 0;
+      if (n == 0) return f();
+      auto left = std::make_shared<std::atomic<unsigned>>(n);
+      auto done = std::make_shared<std::function<void()>>(std::move(f));
+      for (unsigned i = 0; i < n; ++i)
+        server.post(i, [left, done] {
+          if (left->fetch_sub(1) == 1) (*done)();
+        });
+    };
     eo.dead_letter_path = cfg.data_dir + "/rules-dead-letter.jsonl";
     eo.env.publish = [&server](const std::string& ns, broker::MessagePtr m, unsigned lane) {
       return server.publish_from_outside(ns, std::move(m), "rule", lane);
+    };
+    // A JetStream inflow acknowledges a message once it is routed and durable.
+    eo.env.publish_routed = [&server, &loops_mu, &loops_up](const std::string& ns_id, broker::MessagePtr m,
+                                                            unsigned lane, std::function<void(uint64_t)> routed) {
+      auto ns = server.broker().find(ns_id);
+      unsigned n;
+      {
+        std::lock_guard lk(loops_mu);
+        n = loops_up ? server.workers() : 0;
+      }
+      if (!ns || n == 0) return false;
+      if (ns->tracing())
+        if (auto t = ns->tracer()) t->published(*m, "rule");
+      server.run(lane % n, [ns = std::move(ns), m = std::move(m), routed = std::move(routed)](broker::WorkerContext& ctx) {
+        broker::WorkerStats::add(ctx.stats().messages_in);
+        const uint64_t before = ctx.ticket();
+        ns->publish(m, ctx);
+        routed(ctx.ticket() != before ? ctx.ticket() : 0);
+      });
+      return true;
+    };
+    eo.env.durable = [&server]() -> uint64_t {
+      broker::Persistence* p = server.persistence();
+      return p && p->acks_wait() ? p->durable() : UINT64_MAX;
     };
     rules_engine = std::make_shared<rules::RulesEngine>(broker, std::move(eo));
     rules_engine->recovered(std::move(rule_backlog));
@@ -469,7 +509,11 @@ int serve(Config cfg) {
     }
   } stop_ledger_first{nonces.get()};
   try {
-    server.start();
+    {
+      std::lock_guard lk(loops_mu);  // issue 19: rules' after_loops
+      server.start();
+      loops_up = true;
+    }
     // After start(): the writer's reports walk the server's loops.
     if (persist) persist->start([&server](uint64_t ticket) { server.durable(ticket); });
     if (node) {

@@ -99,7 +99,7 @@ std::optional<Error> check_rule(const Rule& r) {
     return bad("SourceTopic", "A status rule has no SourceTopic: it carries every client's connect, disconnect and "
                               "tcpclean events.");
   }
-  if (r.target_config.size() > 4096) return bad("TargetConfig", "TargetConfig must be at most 4096 characters.");
+  if (r.target_config.size() > 8192) return bad("TargetConfig", "TargetConfig must be at most 8192 characters.");
   json::error_code ec;
   json::value v = json::parse(r.target_config, ec);
   if (ec || !v.is_object()) return bad("TargetConfig", "TargetConfig must be a JSON object, e.g. {\"Url\":\"http://host/path\"}.");
@@ -107,10 +107,28 @@ std::optional<Error> check_rule(const Rule& r) {
   for (const auto& kv : o)
     if (!kv.value().is_string() && !kv.value().is_int64())
       return bad("TargetConfig", "TargetConfig's \"" + std::string(kv.key()) + "\" must be a string or an integer.");
+  // LingerMs (webhook, nats): how long a rule's worker may wait for a batch to fill.
+  if (const auto* l = o.if_contains("LingerMs")) {
+    const std::string t = l->is_int64() ? std::to_string(l->as_int64()) : str_field(o, "LingerMs");
+    int n = 0;
+    for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
+    if (t.empty() || n > 1000) return bad("TargetConfig", "LingerMs must be an integer from 0 to 1000.");
+  }
   if (r.target_type == "webhook") {
     const std::string url = str_field(o, "Url");
-    if (url.empty()) return bad("TargetConfig", "A webhook target needs {\"Url\": \"http://host[:port]/path\"}.");
-    if (auto e = check_url(url, {"http"})) return e;
+    if (url.empty()) return bad("TargetConfig", "A webhook target needs {\"Url\": \"http[s]://host[:port]/path\"}.");
+    if (auto e = check_url(url, {"http", "https"})) return e;
+    // Batch: entries per POST at most when a backlog exists (NDJSON); 1: one per POST.
+    if (const auto* b = o.if_contains("Batch")) {
+      const std::string t = b->is_int64() ? std::to_string(b->as_int64()) : str_field(o, "Batch");
+      int n = 0;
+      for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
+      if (t.empty() || n < 1 || n > 1000) return bad("TargetConfig", "Batch must be an integer from 1 to 1000.");
+    }
+    // CaCert: the CA (PEM) an https receiver's certificate must chain to, instead of the system's.
+    const std::string ca = str_field(o, "CaCert");
+    if (!ca.empty() && (url.compare(0, 8, "https://") != 0 || ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos))
+      return bad("TargetConfig", "CaCert is a PEM certificate (-----BEGIN CERTIFICATE-----) for an https Url.");
     if (str_field(o, "Secret").size() > 256) return bad("TargetConfig", "The webhook Secret must be at most 256 characters.");
     const std::string body = str_field(o, "Body");
     if (!body.empty() && !one_of(body, {"json", "raw"})) return bad("TargetConfig", "Body must be json or raw.");

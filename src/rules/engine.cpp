@@ -10,6 +10,7 @@
 #include "mqtt/topic.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/source.hpp"
+#include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
 
 namespace sluice::rules {
@@ -18,17 +19,21 @@ namespace sluice::rules {
 // observer's life (a change of rules installs a new observer).
 class NamespaceRules final : public broker::Observer {
  public:
-  NamespaceRules(RulesEngine& engine, std::string id) : engine_(engine), id_(std::move(id)) {}
+  NamespaceRules(RulesEngine& engine, std::string id, std::shared_ptr<std::atomic<size_t>> alive)
+      : engine_(engine), id_(std::move(id)), alive_(std::move(alive)) {
+    alive_->fetch_add(1);
+  }
+  ~NamespaceRules() override { alive_->fetch_sub(1); }  // touches no engine: it may be gone
   std::vector<std::shared_ptr<RuleRunner>> outflow, status;
   struct Filter {
-    std::string filter;
+    SourceFilter filter;
     RuleRunner* runner;
   };
   std::vector<Filter> filters;  // outflow rules' SourceTopic, read without the runner's lock
 
   void published(broker::Namespace&, const broker::MessagePtr& m, broker::WorkerContext& ctx) override {
     for (const auto& f : filters) {
-      if (!mqtt::topic_matches(f.filter, m->topic)) continue;
+      if (!f.filter.matches(m->topic)) continue;
       const uint64_t t = f.runner->enqueue(m);
       // The publisher's PUBACK / PUBREC waits until the entry is durable.
       if (t != 0 && m->qos > 0) ctx.note_ticket(t);
@@ -54,6 +59,7 @@ class NamespaceRules final : public broker::Observer {
  private:
   RulesEngine& engine_;
   std::string id_;
+  std::shared_ptr<std::atomic<size_t>> alive_;
   std::mutex order_mu_;
 };
 
@@ -108,7 +114,7 @@ void RulesEngine::apply(const mq::MqState& s) {
   for (const auto& [id, st] : s.instances) {
     auto ns = broker_.find(id);
     if (!ns || st.rules.empty()) continue;
-    auto obs = std::make_shared<NamespaceRules>(*this, id);
+    auto obs = std::make_shared<NamespaceRules>(*this, id, observers_alive_);
     for (const auto& rule : st.rules) {
       const std::string key = rule.key();
       if (rule.type == "inflow") {
@@ -155,29 +161,35 @@ void RulesEngine::apply(const mq::MqState& s) {
       next[key] = runner;
       if (rule.type == "outflow") {
         obs->outflow.push_back(runner);
-        obs->filters.push_back({rule.source_topic, runner.get()});
+        obs->filters.push_back({SourceFilter(rule.source_topic), runner.get()});
       } else {
         obs->status.push_back(runner);
       }
     }
     if (!obs->outflow.empty() || !obs->status.empty()) next_obs[id] = obs;
   }
-  // Observers: installed, replaced or removed; the old ones stay alive.
+  // Observers: installed, replaced or removed; the old ones are freed once
+  // every loop has left them.
+  std::vector<std::shared_ptr<NamespaceRules>> old;
   for (auto& [id, o] : observers_) {
     if (!next_obs.count(id))
       if (auto ns = broker_.find(id)) ns->set_observer(nullptr);
-    retired_observers_.push_back(o);
+    old.push_back(o);
   }
   for (auto& [id, o] : next_obs)
     if (auto ns = broker_.find(id)) ns->set_observer(o.get());
   observers_ = std::move(next_obs);
+  retire(std::move(old));
   // Rules deleted: their runners stop and drop their backlogs.
   for (auto& [key, r] : runners_) {
     if (next.count(key)) continue;
     r->stop(true);
     retired_runners_.push_back(r);
   }
-  std::erase_if(retired_runners_, [](const std::shared_ptr<RuleRunner>& r) { return r->exited(); });
+  // A deleted rule's runner is freed here, once its thread is done and no
+  // observer holds it: never by a loop freeing a replaced observer (retire).
+  std::erase_if(retired_runners_,
+                [](const std::shared_ptr<RuleRunner>& r) { return r->exited() && r.use_count() == 1; });
   runners_ = std::move(next);
   inflows_ = std::move(next_inflows);  // the rest unsubscribe here
   if (!applied_) {
@@ -198,6 +210,16 @@ void RulesEngine::apply(const mq::MqState& s) {
     }
     recovered_.clear();
   }
+}
+
+void RulesEngine::retire(std::vector<std::shared_ptr<NamespaceRules>>&& old) {
+  if (old.empty()) return;
+  if (!opts_.after_loops) return;  // no loops: nobody can be inside them (freed here)
+  // The last loop to get here drops them. An observer holds its rules'
+  // runners; a deleted rule's runner is also held by retired_runners_ until
+  // no observer does, so a loop never stops a runner or its target here.
+  auto bin = std::make_shared<std::vector<std::shared_ptr<NamespaceRules>>>(std::move(old));
+  opts_.after_loops([bin] { bin->clear(); });
 }
 
 namespace {
@@ -228,7 +250,10 @@ std::string RulesEngine::metrics_text() const {
       "# TYPE sluice_rule_overflow_total counter\n"
       "# HELP sluice_rule_retries_total Failed deliveries retried.\n# TYPE sluice_rule_retries_total counter\n"
       "# HELP sluice_rule_dead_letter_total Entries the target refused for good (dead-letter file).\n"
-      "# TYPE sluice_rule_dead_letter_total counter\n";
+      "# TYPE sluice_rule_dead_letter_total counter\n"
+      "# HELP sluice_rule_observers Namespaces' rule observers alive (installed, or replaced and not yet freed).\n"
+      "# TYPE sluice_rule_observers gauge\n"
+      "sluice_rule_observers " + std::to_string(observers_alive()) + "\n";
   for (const auto& r : all) {
     auto rule = r->rule();
     const RunnerStats s = r->stats();

@@ -38,6 +38,11 @@ struct EngineOptions {
   std::string dead_letter_path;  // "" : refused entries are only counted and logged
   RunnerLimits limits;
   TargetEnv env;                 // publish: the mqtt target and inflow rules
+  // Runs `f` once every event loop has finished the task it is in now, so no
+  // loop is still inside an observer that was replaced before the call (a loop
+  // reads a namespace's observer and calls it within one task). Null: at once
+  // (no loops).
+  std::function<void(std::function<void()> f)> after_loops;
 };
 
 class RulesEngine {
@@ -62,7 +67,13 @@ class RulesEngine {
   uint64_t next_event_seq() { return event_seq_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t boot_nonce() const { return boot_nonce_; }
 
+  // Observers alive (installed, or replaced and waiting for the loops to leave them).
+  size_t observers_alive() const { return observers_alive_->load(); }
+
  private:
+  // Frees replaced observers once no loop can be inside them (after_loops).
+  void retire(std::vector<std::shared_ptr<NamespaceRules>>&& old);
+
   broker::Broker& broker_;
   EngineOptions opts_;
   std::unique_ptr<DeadLetters> dead_;
@@ -75,8 +86,7 @@ class RulesEngine {
   std::map<std::string, std::vector<Entry>> recovered_;                 // by rule key, until the first apply
   bool applied_ = false, stopped_ = false;
   std::map<std::string, std::shared_ptr<NamespaceRules>> observers_;    // by namespace id
-  // Observers replaced by a change stay alive: a loop may be inside one.
-  std::vector<std::shared_ptr<NamespaceRules>> retired_observers_;
+  std::shared_ptr<std::atomic<size_t>> observers_alive_ = std::make_shared<std::atomic<size_t>>(0);
   std::vector<std::shared_ptr<RuleRunner>> retired_runners_;
 };
 

@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <cerrno>
 #include <cstring>
 #include <strings.h>
@@ -16,6 +20,8 @@ namespace sluice::rules {
 
 UrlParts split_http_url(const std::string& url) {
   UrlParts u;
+  u.tls = url.compare(0, 8, "https://") == 0;
+  u.port = u.tls ? 443 : 80;
   std::string rest = url.substr(url.find("://") + 3);
   const size_t slash = rest.find('/');
   u.path = slash == std::string::npos ? "/" : rest.substr(slash);
@@ -32,15 +38,79 @@ UrlParts split_http_url(const std::string& url) {
   return u;
 }
 
-HttpClient::HttpClient(std::string host, uint16_t port, int timeout_ms)
-    : host_(std::move(host)), port_(port), timeout_ms_(timeout_ms) {}
+namespace {
+std::string ssl_error(const char* what) {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  char buf[256];
+  if (e) ERR_error_string_n(e, buf, sizeof buf);
+  return std::string(what) + (e ? std::string(": ") + buf : std::string());
+}
+}  // namespace
 
-HttpClient::~HttpClient() { close_fd(); }
+HttpClient::HttpClient(UrlParts url, const std::string& ca_pem, int timeout_ms)
+    : url_(std::move(url)), timeout_ms_(timeout_ms) {
+  if (!url_.tls) return;
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!ctx_) {
+    ctx_error_ = ssl_error("TLS context");
+    return;
+  }
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+  if (ca_pem.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx_) != 1) ctx_error_ = ssl_error("the system's CA certificates");
+    return;
+  }
+  // The rule's own CA(s): the only trust anchors for this target.
+  BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
+  int added = 0;
+  while (X509* c = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(store, c) == 1) ++added;
+    X509_free(c);
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the PEM text reads as an error
+  if (added == 0) ctx_error_ = "the rule's CaCert holds no PEM certificate";
+}
+
+HttpClient::~HttpClient() {
+  close_fd();
+  if (ctx_) SSL_CTX_free(ctx_);
+}
 
 void HttpClient::close_fd() {
+  if (ssl_) SSL_free(ssl_);
+  ssl_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buf_.clear();
+}
+
+bool HttpClient::tls_handshake(std::string& error) {
+  if (!ctx_ || !ctx_error_.empty()) {
+    error = ctx_error_.empty() ? "no TLS context" : ctx_error_;
+    return false;
+  }
+  ssl_ = SSL_new(ctx_);
+  SSL_set_fd(ssl_, fd_);
+  // The certificate must name the URL's host: an IP address, or a DNS name (also sent as SNI).
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str()) != 1) {
+    X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), url_.host.size());
+    SSL_set_tlsext_host_name(ssl_, url_.host.c_str());
+  }
+  ERR_clear_error();
+  if (SSL_connect(ssl_) != 1) {
+    const long v = SSL_get_verify_result(ssl_);
+    error = v != X509_V_OK ? std::string("TLS: the server's certificate is not trusted (") +
+                                 X509_verify_cert_error_string(v) + ")"
+                           : ssl_error("TLS handshake");
+    return false;
+  }
+  return true;
 }
 
 bool HttpClient::connect_once(std::string& error) {
@@ -48,12 +118,12 @@ bool HttpClient::connect_once(std::string& error) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  const std::string port = std::to_string(port_);
-  if (int rc = ::getaddrinfo(host_.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    error = std::string("cannot resolve ") + host_ + ": " + gai_strerror(rc);
+  const std::string port = std::to_string(url_.port);
+  if (int rc = ::getaddrinfo(url_.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    error = std::string("cannot resolve ") + url_.host + ": " + gai_strerror(rc);
     return false;
   }
-  error = "cannot connect to " + host_ + ":" + port;
+  error = "cannot connect to " + url_.host + ":" + port;
   for (addrinfo* a = res; a; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
     if (fd < 0) continue;
@@ -79,23 +149,41 @@ bool HttpClient::connect_once(std::string& error) {
     ::close(fd);
   }
   ::freeaddrinfo(res);
-  return fd_ >= 0;
+  if (fd_ < 0) return false;
+  if (url_.tls && !tls_handshake(error)) {
+    close_fd();
+    return false;
+  }
+  error.clear();
+  return true;
 }
 
 bool HttpClient::send_all(const std::string& data) {
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    long n;
+    if (ssl_) {
+      size_t w = 0;
+      n = SSL_write_ex(ssl_, data.data() + off, data.size() - off, &w) == 1 ? static_cast<long>(w) : -1;
+    } else {
+      n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    }
     if (n <= 0) return false;
     off += static_cast<size_t>(n);
   }
   return true;
 }
 
+long HttpClient::recv_some(char* buf, size_t n) {
+  if (!ssl_) return ::recv(fd_, buf, n, 0);
+  size_t r = 0;
+  return SSL_read_ex(ssl_, buf, n, &r) == 1 ? static_cast<long>(r) : -1;
+}
+
 bool HttpClient::read_response(int& status, bool& keep_alive, std::string& error) {
   char tmp[8192];
   auto fill = [&]() {
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    const long n = recv_some(tmp, sizeof tmp);
     if (n <= 0) return false;
     buf_.append(tmp, static_cast<size_t>(n));
     return true;
@@ -150,7 +238,7 @@ bool HttpClient::read_response(int& status, bool& keep_alive, std::string& error
 
 HttpResult HttpClient::post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
                             const std::string& body) {
-  std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) +
+  std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + url_.host + ":" + std::to_string(url_.port) +
                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: keep-alive\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   req += "\r\n";

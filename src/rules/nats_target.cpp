@@ -1,17 +1,25 @@
 // NATS: the nats target (outflow and status rules publish to a JetStream
 // subject and wait for the stream's acknowledgement: at least once; the
-// Nats-Msg-Id "<rule key>/<seq>" lets JetStream drop a retry's duplicate), and
-// the inflow source (a core NATS subscription; each message is published into
-// the instance on the rule's SourceTopic at QoS 1).
+// Nats-Msg-Id "<rule key>/<seq>" lets JetStream drop a retry's duplicate; a
+// backlog goes as asynchronous publishes, one wait for all their acks), and
+// the inflow sources (each message is published into the instance on the
+// rule's SourceTopic at QoS 1): a JetStream durable consumer when the rule
+// names a Stream (at least once), else a core NATS subscription (at most once).
 //
 // TargetConfig: {"Url": "nats://host:4222", "Subject": "a.b", "Stream": "NAME"};
 // with Stream, the stream is created for the subject if it does not exist.
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
+#include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "rules/source.hpp"
 #include "rules/targets_internal.hpp"
@@ -54,8 +62,50 @@ class NatsTarget final : public Target {
  public:
   explicit NatsTarget(const mq::Rule& rule)
       : rule_(rule), url_(config_field(rule, "Url")), subject_(config_field(rule, "Subject")),
-        stream_(config_field(rule, "Stream")) {}
+        stream_(config_field(rule, "Stream")), linger_ms_(std::atoi(config_field(rule, "LingerMs").c_str())) {}
   ~NatsTarget() override { close(); }
+
+  size_t max_batch() const override { return 256; }
+  int linger_ms() const override { return linger_ms_; }
+
+  // A batch: every entry published without waiting (js_PublishAsync), then one
+  // wait for all the stream's acks. Any failure retries the whole batch: the
+  // entries JetStream already has are dropped there as duplicates (Nats-Msg-Id).
+  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) override {
+    o = Outcome::Retry;
+    if (!js_ && !open(error)) return 0;
+    failed_.store(0);
+    for (const Entry& e : batch) {
+      const std::string body = rule_.type == "status" ? e.message->payload : message_json(rule_, e);
+      const std::string id = rule_.key() + "/" + std::to_string(e.seq);
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MsgId = id.c_str();
+      po.MaxWait = 5000;
+      natsStatus s = js_PublishAsync(js_, subject_.c_str(), body.data(), static_cast<int>(body.size()), &po);
+      if (s != NATS_OK) {
+        error = "NATS JetStream publish to " + subject_ + ": " + text(s);
+        drain();
+        return 0;
+      }
+    }
+    jsPubOptions wait;
+    jsPubOptions_Init(&wait);
+    wait.MaxWait = 5000;
+    natsStatus s = js_PublishAsyncComplete(js_, &wait);
+    if (s != NATS_OK) {
+      error = "NATS JetStream acks from " + subject_ + ": " + text(s);
+      drain();
+      return 0;
+    }
+    if (failed_.load() != 0) {
+      std::lock_guard lk(err_mu_);
+      error = "NATS JetStream publish to " + subject_ + ": " + async_error_;
+      return 0;
+    }
+    o = Outcome::Delivered;
+    return batch.size();
+  }
 
   Outcome deliver(const Entry& e, std::string& error) override {
     if (!js_ && !open(error)) return Outcome::Retry;
@@ -79,7 +129,12 @@ class NatsTarget final : public Target {
     close();
     nc_ = connect(url_, error);
     if (!nc_) return false;
-    natsStatus s = natsConnection_JetStream(&js_, nc_, nullptr);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.MaxPending = 1024;  // above max_batch: a batch never stalls
+    jo.PublishAsync.ErrHandler = &on_async_error;
+    jo.PublishAsync.ErrHandlerClosure = this;
+    natsStatus s = natsConnection_JetStream(&js_, nc_, &jo);
     if (s != NATS_OK) {
       error = "NATS JetStream: " + text(s);
       close();
@@ -102,6 +157,18 @@ class NatsTarget final : public Target {
     }
     return true;
   }
+  // A publish refused or not acknowledged in time (libnats' thread).
+  static void on_async_error(jsCtx*, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<NatsTarget*>(closure);
+    self->failed_.fetch_add(1);
+    std::lock_guard lk(self->err_mu_);
+    self->async_error_ = pae->ErrText ? pae->ErrText : text(pae->Err);
+  }
+  // Forgets what is still waiting for an ack (the batch is retried whole).
+  void drain() {
+    natsMsgList pending;
+    if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+  }
   void close() {
     if (js_) jsCtx_Destroy(js_);
     js_ = nullptr;
@@ -111,10 +178,16 @@ class NatsTarget final : public Target {
 
   mq::Rule rule_;
   std::string url_, subject_, stream_;
+  int linger_ms_;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
+  std::atomic<int> failed_{0};
+  std::mutex err_mu_;
+  std::string async_error_;
 };
 
+// Inflow over core NATS (no Stream): a subscription, at most once (what NATS
+// gets while Sluice is down is not seen).
 class NatsInflow final : public InflowSource {
  public:
   NatsInflow(const mq::Rule& rule, const TargetEnv& env)
@@ -170,11 +243,180 @@ class NatsInflow final : public InflowSource {
   std::string error_;
 };
 
+// Inflow over JetStream (TargetConfig has a Stream): a durable pull consumer
+// named after the rule ("sluice-" + 16 hex of its key), acknowledgements
+// explicit. A fetched batch is published into the instance, in order on one
+// loop; each message is acknowledged only once the broker has routed it and
+// whatever that left in the store (a persistent session's copy) is durable,
+// as a device's PUBACK would be. Sluice stopped, restarted or killed -9:
+// JetStream redelivers what was not acknowledged (at least once), and the
+// consumer's position is on the NATS server, so nothing is skipped.
+class JetStreamInflow final : public InflowSource {
+ public:
+  JetStreamInflow(const mq::Rule& rule, const TargetEnv& env)
+      : instance_(rule.instance_id), topic_(rule.source_topic), subject_(config_field(rule, "Subject")),
+        stream_(config_field(rule, "Stream")), url_(config_field(rule, "Url")), env_(env),
+        lane_(static_cast<unsigned>(std::hash<std::string>{}(rule.key()))),
+        durable_("sluice-" + common::hex(common::hmac_sha256("sluice-inflow", rule.key())).substr(0, 16)),
+        state_(std::make_shared<Routed>()) {
+    if (!env_.publish_routed) throw std::runtime_error("no way to publish with a completion");
+    thread_ = std::thread([this] { run(); });
+  }
+  ~JetStreamInflow() override {
+    stop_.store(true);
+    state_->cv.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t received() const override { return received_.load(); }
+  std::string last_error() const override {
+    std::lock_guard lk(mu_);
+    return error_;
+  }
+
+ private:
+  // Shared with the loops' completions (which may run after this object is gone).
+  struct Routed {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t pending = 0;
+    uint64_t ticket = 0;  // the newest store ticket the batch's publishes made
+  };
+
+  void fail(const std::string& e) {
+    std::lock_guard lk(mu_);
+    if (error_ != e) log::warn("rules: inflow {}: {}", durable_, e);
+    error_ = e;
+  }
+  void pause(int ms) {
+    std::unique_lock lk(state_->mu);
+    state_->cv.wait_for(lk, std::chrono::milliseconds(ms), [&] { return stop_.load(); });
+  }
+
+  bool subscribe() {
+    std::string error;
+    if (!nc_) nc_ = connect(url_, error, true);
+    if (!nc_) return fail(error), false;
+    if (!js_ && natsConnection_JetStream(&js_, nc_, nullptr) != NATS_OK) return fail("NATS JetStream context"), false;
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream_.c_str();
+    const char* subjects[] = {subject_.c_str()};
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    jsStreamInfo* si = nullptr;
+    jsErrCode err = static_cast<jsErrCode>(0);
+    natsStatus s = js_AddStream(&si, js_, &cfg, nullptr, &err);  // exists already: fine
+    if (si) jsStreamInfo_Destroy(si);
+    if (s != NATS_OK && err != JSStreamNameExistErr) return fail("NATS stream " + stream_ + ": " + text(s)), false;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream_.c_str();
+    so.Config.AckPolicy = js_AckExplicit;
+    so.Config.AckWait = int64_t(30) * 1000 * 1000 * 1000;  // ns: unacknowledged this long is redelivered
+    so.Config.DeliverPolicy = js_DeliverNew;                // a new rule starts with what comes next
+    so.Config.MaxAckPending = 1024;
+    s = js_PullSubscribe(&sub_, js_, subject_.c_str(), durable_.c_str(), nullptr, &so, &err);
+    if (s != NATS_OK) return fail("NATS durable consumer " + durable_ + ": " + text(s)), false;
+    return true;
+  }
+
+  void run() {
+    while (!stop_.load()) {
+      if (!sub_ && !subscribe()) {
+        pause(1000);
+        continue;
+      }
+      natsMsgList list{};
+      jsErrCode err = static_cast<jsErrCode>(0);
+      natsStatus s = natsSubscription_Fetch(&list, sub_, 64, 500, &err);
+      if (s == NATS_TIMEOUT) continue;
+      if (s != NATS_OK) {
+        fail("NATS fetch: " + text(s));
+        pause(250);
+        continue;
+      }
+      if (!deliver(list)) {
+        natsMsgList_Destroy(&list);  // not acknowledged: JetStream redelivers them
+        continue;
+      }
+      for (int i = 0; i < list.Count; ++i) natsMsg_Ack(list.Msgs[i], nullptr);
+      natsMsgList_Destroy(&list);
+    }
+    if (sub_) natsSubscription_Destroy(sub_);  // the durable consumer stays on the server
+    if (js_) jsCtx_Destroy(js_);
+    if (nc_) {
+      natsConnection_Close(nc_);
+      natsConnection_Destroy(nc_);
+    }
+  }
+
+  // Publishes the batch in order; true once all of it is routed and durable.
+  bool deliver(const natsMsgList& list) {
+    auto st = state_;
+    {
+      std::lock_guard lk(st->mu);
+      st->pending = 0;
+      st->ticket = 0;
+    }
+    for (int i = 0; i < list.Count; ++i) {
+      auto m = std::make_shared<broker::Message>();
+      m->topic = topic_;
+      m->payload.assign(natsMsg_GetData(list.Msgs[i]), static_cast<size_t>(natsMsg_GetDataLength(list.Msgs[i])));
+      m->qos = 1;
+      {
+        std::lock_guard lk(st->mu);
+        ++st->pending;
+      }
+      // Not taken (the loops are not up yet, or the instance is gone): the rest waits too.
+      while (!env_.publish_routed(instance_, m, lane_, [st](uint64_t ticket) {
+        std::lock_guard lk(st->mu);
+        st->ticket = std::max(st->ticket, ticket);
+        if (--st->pending == 0) st->cv.notify_all();
+      })) {
+        fail("the broker did not take a message for " + instance_);
+        pause(200);
+        if (stop_.load()) return false;
+      }
+      received_.fetch_add(1);
+    }
+    uint64_t ticket;
+    {
+      std::unique_lock lk(st->mu);
+      // The loops run what they were given; a stop (loops going away) ends the wait.
+      while (!st->cv.wait_for(lk, std::chrono::milliseconds(100), [&] { return st->pending == 0; }))
+        if (stop_.load()) return false;
+      ticket = st->ticket;
+    }
+    // What the publishes left in the store, durable (the store reports within a commit).
+    while (ticket != 0 && env_.durable && env_.durable() < ticket) {
+      if (stop_.load()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+  std::string instance_, topic_, subject_, stream_, url_;
+  TargetEnv env_;
+  unsigned lane_;
+  std::string durable_;
+  std::shared_ptr<Routed> state_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  natsSubscription* sub_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> received_{0};
+  mutable std::mutex mu_;
+  std::string error_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 std::unique_ptr<Target> make_nats_target(const mq::Rule& rule) { return std::make_unique<NatsTarget>(rule); }
 
 std::unique_ptr<InflowSource> make_inflow_source(const mq::Rule& rule, const TargetEnv& env) {
+  if (!config_field(rule, "Stream").empty()) return std::make_unique<JetStreamInflow>(rule, env);
   return std::make_unique<NatsInflow>(rule, env);
 }
 

@@ -81,53 +81,117 @@ void RuleRunner::stop(bool drop) {
   cv_.notify_all();
 }
 
-void RuleRunner::done(const Entry& e) {
-  if (!persist_ || (e.seq & kUnrecorded)) return;
-  broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
-  r.seq = e.seq;
-  persist_->submit(std::move(r));
+void RuleRunner::done(const std::vector<uint64_t>& seqs) {
+  if (!persist_) return;
+  for (uint64_t seq : seqs)
+    if (!(seq & kUnrecorded)) {
+      if (done_.empty()) done_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.done_delay_ms);
+      done_.push_back(seq);
+    }
+  if (done_.size() >= limits_.done_batch || limits_.done_delay_ms <= 0) flush_done();
+}
+
+void RuleRunner::flush_done() {
+  // Back to back: the store's writer takes them in one batch, one transaction
+  // (with the RuleQueued records that came meanwhile), not one commit each.
+  for (uint64_t seq : done_) {
+    broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
+    r.seq = seq;
+    persist_->submit(std::move(r));
+  }
+  done_.clear();
 }
 
 void RuleRunner::run() {
   int backoff = limits_.backoff_min_ms;
   int rejects = 0;
+  size_t one_by_one = 0;  // after a refused batch: its entries one at a time, to find the refused one
+  std::vector<Entry> batch;
+  std::vector<uint64_t> finished;
   std::unique_lock lk(mu_);
+  const auto has_work = [&] { return stopping_ || !queue_.empty(); };
   for (;;) {
     idle_ = true;
-    cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-    idle_ = false;
-    if (stopping_) break;
-    const Entry e = queue_.front();
-    std::shared_ptr<Target> target = target_;
-    std::shared_ptr<const mq::Rule> rule = rule_;
-    lk.unlock();
-    std::string error;
-    Outcome o;
-    try {
-      o = target->deliver(e, error);
-    } catch (const std::exception& ex) {
-      o = Outcome::Retry;
-      error = ex.what();
-    }
-    if (o == Outcome::Reject && ++rejects >= limits_.reject_attempts) {
-      if (dead_) dead_->record(*rule, e, error);
-      log::warn("rules: {} refused entry {} ({}): dead-lettered", rule->name, e.seq, error);
-      dead_lettered_.fetch_add(1, std::memory_order_relaxed);
-      o = Outcome::Delivered;  // gone from the backlog, kept in the dead-letter file
-    }
-    lk.lock();
-    if (o == Outcome::Delivered) {
-      if (!queue_.empty() && queue_.front().seq == e.seq) queue_.pop_front();
-      size_.store(queue_.size(), std::memory_order_relaxed);
+    if (done_.empty()) {
+      cv_.wait(lk, has_work);
+    } else if (!cv_.wait_until(lk, done_due_, has_work)) {
+      idle_ = false;
       lk.unlock();
-      done(e);
-      if (error.empty()) delivered_.fetch_add(1, std::memory_order_relaxed);
-      backoff = limits_.backoff_min_ms;
-      rejects = 0;
+      flush_done();  // the rule went quiet: its RuleDone records go now
       lk.lock();
       continue;
     }
+    idle_ = false;
+    if (stopping_) break;
+    std::shared_ptr<Target> target = target_;
+    std::shared_ptr<const mq::Rule> rule = rule_;
+    // What the backlog holds now, up to the target's batch; a target with a
+    // linger waits that long for more (enqueue does not wake it: it is not idle).
+    const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
+    if (const int linger = target->linger_ms(); linger > 0 && want > 1 && queue_.size() < want) {
+      cv_.wait_for(lk, std::chrono::milliseconds(linger), [&] { return stopping_ || target_ != target; });
+      if (stopping_) break;
+      if (target_ != target) continue;
+    }
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(want, queue_.size())));
+    lk.unlock();
+    std::string error;
+    Outcome o = Outcome::Retry;
+    size_t taken = 0;
+    bool lettered = false;
+    try {
+      taken = batch.size() == 1 ? ((o = target->deliver(batch[0], error)) == Outcome::Delivered ? 1 : 0)
+                                : target->deliver_batch(batch, o, error);
+    } catch (const std::exception& ex) {
+      o = Outcome::Retry;
+      error = ex.what();
+      taken = 0;
+    }
+    taken = std::min(taken, batch.size());
+    if (o == Outcome::Reject && taken == 0 && batch.size() > 1) {
+      // A batch refused as a whole: which entry? Its entries go one at a time
+      // (at once, no backoff), so the refused one is found and dead-lettered.
+      one_by_one = batch.size();
+      lk.lock();
+      continue;
+    }
+    if (taken > 0) rejects = 0;  // a refusal after progress is of a new entry
+    if (o == Outcome::Reject && taken < batch.size() && ++rejects >= limits_.reject_attempts) {
+      const Entry& bad = batch[taken];
+      if (dead_) dead_->record(*rule, bad, error);
+      log::warn("rules: {} refused entry {} ({}): dead-lettered", rule->name, bad.seq, error);
+      dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+      ++taken;  // gone from the backlog, kept in the dead-letter file
+      lettered = true;
+      if (taken == batch.size()) o = Outcome::Delivered;
+    }
+    one_by_one -= std::min(one_by_one, taken);
+    const uint64_t delivered = lettered ? taken - 1 : taken;
+    lk.lock();
+    // Only the broker loops append, and only at the back: the front is the batch.
+    finished.clear();
+    for (size_t i = 0; i < taken && !queue_.empty() && queue_.front().seq == batch[i].seq; ++i) {
+      finished.push_back(queue_.front().seq);
+      queue_.pop_front();
+    }
+    size_.store(queue_.size(), std::memory_order_relaxed);
+    if (taken > 0) {
+      lk.unlock();
+      done(finished);  // one run of RuleDone records: one commit of the store's writer
+      delivered_.fetch_add(delivered, std::memory_order_relaxed);
+      lk.lock();
+    }
+    if (o == Outcome::Delivered) {
+      backoff = limits_.backoff_min_ms;
+      rejects = 0;
+      continue;
+    }
     retries_.fetch_add(1, std::memory_order_relaxed);
+    if (!done_.empty()) {  // not held through a backoff
+      lk.unlock();
+      flush_done();
+      lk.lock();
+    }
     if (last_error_ != error) {
       log::warn("rules: {}: {} (retrying)", rule->name, error);
       last_error_ = error;
@@ -141,8 +205,13 @@ void RuleRunner::run() {
     left.swap(queue_);
     size_.store(0, std::memory_order_relaxed);
     lk.unlock();
-    for (const auto& e : left) done(e);
+    finished.clear();
+    for (const auto& e : left) finished.push_back(e.seq);
+    done(finished);
+  } else {
+    lk.unlock();
   }
+  flush_done();
   exited_.store(true);
 }
 

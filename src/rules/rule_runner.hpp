@@ -5,6 +5,7 @@
 // target is down. Broker threads only append (one short lock); they never wait
 // for a target.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -27,6 +28,12 @@ struct RunnerLimits {
   int backoff_min_ms = 100;      // the first retry waits this long, doubling each time ..
   int backoff_max_ms = 5000;     // .. up to this
   int reject_attempts = 3;       // a refused entry (HTTP 4xx) is dead-lettered after this many tries
+  size_t max_batch = 1000;       // entries handed to a target at once, at most (and at most its own max_batch)
+  // RuleDone records of delivered entries are gathered this long (or this
+  // many) before they go to the store: one transaction for many deletes. A
+  // crash in between redelivers those entries (at least once allows it).
+  int done_delay_ms = 20;
+  size_t done_batch = 256;
 };
 
 // The seq of an entry not recorded in the store (QoS 0, or no store) has this bit set.
@@ -68,7 +75,10 @@ class RuleRunner {
 
  private:
   void run();
-  void done(const Entry& e);
+  // RuleDone for each recorded seq: gathered (worker thread only), then
+  // submitted back to back by flush_done (one writer batch).
+  void done(const std::vector<uint64_t>& seqs);
+  void flush_done();
 
   const std::string key_;
   std::shared_ptr<const mq::Rule> rule_;     // mu_
@@ -86,6 +96,8 @@ class RuleRunner {
   std::atomic<uint64_t> local_seq_{1};  // entries' seq without a store
   std::atomic<uint64_t> enqueued_{0}, delivered_{0}, overflow_{0}, retries_{0}, dead_lettered_{0};
   std::string last_error_;  // mu_
+  std::vector<uint64_t> done_;                          // worker thread: delivered, RuleDone not yet submitted
+  std::chrono::steady_clock::time_point done_due_{};   // worker thread: when done_ goes to the store
   std::thread thread_;
 };
 

@@ -2,13 +2,18 @@
 // dead letters, a target swapped under a backlog; and the status event's shape.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
+#include "broker/broker.hpp"
+#include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
+#include "rules/engine.hpp"
 #include "rules/rule_runner.hpp"
+#include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
 
 namespace sluice::rules {
@@ -131,6 +136,174 @@ TEST(RuleRunner, ASwappedTargetTakesTheBacklog) {
   Fake* u = up.get();
   r.replace(rule(), std::move(up));
   ASSERT_TRUE(eventually([&] { return u->size() == 5; }));
+}
+
+// A target taking batches: records each batch's size and payloads.
+struct BatchFake : Fake {
+  size_t max = 10;
+  int linger = 0;
+  std::vector<size_t> sizes;
+  size_t max_batch() const override { return max; }
+  int linger_ms() const override { return linger; }
+  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) override {
+    std::lock_guard lk(mu);
+    if (fail_first > 0) {
+      --fail_first;
+      error = "down";
+      o = Outcome::Retry;
+      return 0;
+    }
+    sizes.push_back(batch.size());
+    for (const auto& e : batch) got.push_back(e.message->payload);
+    o = Outcome::Delivered;
+    return batch.size();
+  }
+};
+
+TEST(RuleRunner, ABacklogGoesInBatchesInOrder) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->fail_first = 1;  // the first try fails: the rest of the backlog builds during the backoff
+  RunnerLimits lim;
+  lim.backoff_min_ms = 100;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 25; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 25; }));
+  std::lock_guard lk(f->mu);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(f->got[i], std::to_string(i));
+  EXPECT_LE(f->sizes.size(), 4u) << "25 entries after a backoff: batches of up to 10";
+  for (size_t n : f->sizes) EXPECT_LE(n, 10u);
+}
+
+// A receiver refusing a whole batch for one bad entry (HTTP 400 to the POST):
+// the runner finds the entry by going one at a time, dead-letters only it, and
+// the rest is delivered in order.
+struct PickyBatchFake : BatchFake {
+  size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) override {
+    for (const auto& e : batch)
+      if (e.message->payload == "bad") {
+        error = "HTTP 400";
+        o = Outcome::Reject;
+        return 0;
+      }
+    return BatchFake::deliver_batch(batch, o, error);
+  }
+  Outcome deliver(const Entry& e, std::string& error) override {
+    if (e.message->payload == "bad") {
+      error = "HTTP 400";
+      return Outcome::Reject;
+    }
+    return Fake::deliver(e, error);
+  }
+};
+
+TEST(RuleRunner, ARefusedBatchDeadLettersOnlyTheBadEntry) {
+  auto fake = std::make_unique<PickyBatchFake>();
+  PickyBatchFake* f = fake.get();
+  f->fail_first = 1;  // a backlog builds during the first backoff
+  RunnerLimits lim;
+  lim.backoff_min_ms = 50;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 20; ++i) r.enqueue(msg(i == 7 ? "bad" : std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 19 && r.stats().backlog == 0; }));
+  EXPECT_EQ(r.stats().dead_lettered, 1u);
+  EXPECT_EQ(r.stats().delivered, 19u);
+  std::lock_guard lk(f->mu);
+  std::vector<std::string> want;
+  for (int i = 0; i < 20; ++i)
+    if (i != 7) want.push_back(std::to_string(i));
+  EXPECT_EQ(f->got, want);
+}
+
+TEST(RuleRunner, ALingerFillsABatch) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 200;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  for (int i = 0; i < 5; ++i) {
+    r.enqueue(msg(std::to_string(i)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(eventually([&] { return f->size() == 5; }));
+  std::lock_guard lk(f->mu);
+  EXPECT_EQ(f->sizes.size(), 1u) << "five entries 5 ms apart within a 200 ms linger: one batch";
+}
+
+// A store that counts what it is given.
+struct CountingStore : broker::Persistence {
+  std::atomic<uint64_t> next{1};
+  std::atomic<int> queued{0}, done{0};
+  uint64_t submit(broker::PersistRecord&& r) override {
+    if (r.kind == broker::PersistRecord::Kind::RuleQueued) ++queued;
+    if (r.kind == broker::PersistRecord::Kind::RuleDone) ++done;
+    return next++;
+  }
+  uint64_t new_session_key() override { return next++; }
+  bool acks_wait() const override { return true; }
+  uint64_t durable() const override { return next - 1; }
+};
+
+// Delivered entries' RuleDone records are gathered, then go to the store
+// together (one transaction for many deletes), and at the latest when the
+// runner stops.
+TEST(RuleRunner, RuleDoneRecordsAreGatheredAndFlushedAtStop) {
+  CountingStore store;
+  auto fake = std::make_unique<Fake>();
+  Fake* f = fake.get();
+  RunnerLimits lim;
+  lim.done_delay_ms = 60000;  // only the count or the stop sends them
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, &store);
+  r.start();
+  for (int i = 0; i < 50; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 50; }));
+  EXPECT_EQ(store.queued.load(), 50);
+  EXPECT_EQ(store.done.load(), 0) << "held, to go to the store together";
+  r.stop(false);
+  ASSERT_TRUE(eventually([&] { return r.exited(); }));
+  EXPECT_EQ(store.done.load(), 50);
+}
+
+// Each change of an instance's rules installs a new observer; the replaced one
+// must be freed once the loops have left it, not kept until shutdown.
+TEST(RulesEngine, ReplacedObserversAreFreedAfterTheLoopsLeaveThem) {
+  broker::Broker b(1);
+  b.get_or_create("inst");
+  std::vector<std::function<void()>> pending;  // the loops' passes, run when the test says
+  EngineOptions eo;
+  eo.after_loops = [&](std::function<void()> f) { pending.push_back(std::move(f)); };
+  RulesEngine engine(b, std::move(eo));
+  mq::MqState s;
+  mq::Rule r = rule();
+  r.instance_id = "inst";
+  r.source_topic = "a/#";
+  r.target_type = "webhook";
+  r.target_config = R"({"Url":"http://127.0.0.1:9/hook"})";
+  for (int i = 0; i < 20; ++i) {
+    r.updated_ms = i + 1;  // UpdateRule: a new observer each time
+    s.instances["inst"].rules = {r};
+    engine.apply(s);
+  }
+  EXPECT_EQ(engine.observers_alive(), 20u) << "replaced observers wait for the loops";
+  for (auto& f : pending) f();
+  pending.clear();
+  EXPECT_EQ(engine.observers_alive(), 1u) << "only the installed one is left";
+  s.instances["inst"].rules.clear();  // no rule left: the observer is removed
+  engine.apply(s);
+  for (auto& f : pending) f();
+  EXPECT_EQ(engine.observers_alive(), 0u);
+}
+
+// The fast paths (exact, "parent/#") agree with mqtt::topic_matches everywhere.
+TEST(SourceFilter, AgreesWithTopicMatches) {
+  const char* filters[] = {"a/b/#", "a/b", "a/#", "#", "+/b", "a/+/c", "a//#", "$SYS/#", "a/b/c/#", "a", "/#", "+", "a/+"};
+  const char* topics[] = {"a/b", "a/b/c", "a/bc", "a/bc/d", "a", "ab", "a/b/", "a//x", "a/", "$SYS/x", "$SYS",
+                          "b/a/b", "/x", "a/b/c/d", "x/b", "a/x/c"};
+  for (const char* f : filters)
+    for (const char* t : topics)
+      EXPECT_EQ(SourceFilter(f).matches(t), mqtt::topic_matches(f, t)) << f << " vs " << t;
 }
 
 TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "broker/message.hpp"
 #include "mq/rule_model.hpp"
@@ -33,6 +34,14 @@ struct TargetEnv {
   // Publishes into an instance as the broker itself (the mqtt target, inflow
   // rules). Messages given on one `lane` are routed in order. False: not now.
   std::function<bool(const std::string& instance, broker::MessagePtr m, unsigned lane)> publish;
+  // The same, then `routed` on the loop once the message is routed, with the
+  // newest store ticket the routing made (0: none; a persistent session's
+  // copy makes one). False: not taken (the loops are not up, no such instance).
+  std::function<bool(const std::string& instance, broker::MessagePtr m, unsigned lane,
+                     std::function<void(uint64_t ticket)> routed)>
+      publish_routed;
+  // The newest durable store ticket (UINT64_MAX when acknowledgements need not wait for the disk).
+  std::function<uint64_t()> durable;
 };
 
 class Target {
@@ -40,6 +49,28 @@ class Target {
   virtual ~Target() = default;
   // `error` says why when not Delivered (kept for GetRule / metrics; no secrets).
   virtual Outcome deliver(const Entry& e, std::string& error) = 0;
+
+  // At most this many entries per deliver_batch (1: one at a time). The
+  // runner hands over what its backlog holds, up to this: a target that keeps
+  // up gets one entry at a time, one that falls behind gets many.
+  virtual size_t max_batch() const { return 1; }
+  // Milliseconds the runner may wait for a batch to fill once an entry is
+  // there (0: never: each entry goes as soon as the target is free).
+  virtual int linger_ms() const { return 0; }
+  // Several entries, the backlog's front in order. Returns how many of them,
+  // from the first, the target has taken; `o` is the outcome of the first one
+  // it has not (Delivered when it took them all). A Reject is for the entry at
+  // the returned position. The default delivers them one by one.
+  virtual size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) {
+    size_t n = 0;
+    o = Outcome::Delivered;
+    for (const Entry& e : batch) {
+      o = deliver(e, error);
+      if (o != Outcome::Delivered) break;
+      ++n;
+    }
+    return n;
+  }
 };
 
 // The target of `rule` (its TargetConfig was checked by mq::MqService); throws
@@ -49,5 +80,6 @@ std::unique_ptr<Target> make_target(const mq::Rule& rule, const TargetEnv& env);
 // The JSON envelope of an outflow message (webhook, NATS, mqtt targets with
 // Body=json): instance, rule, seq, topic, qos, retain, payload in base64.
 std::string message_json(const mq::Rule& rule, const Entry& e);
+void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e);
 
 }  // namespace sluice::rules

@@ -34,17 +34,28 @@ std::string json_string(std::string_view s) {
   return out;
 }
 
-std::string message_json(const mq::Rule& rule, const Entry& e) {
+void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e) {
   const broker::Message& m = *e.message;
+  out += "{\"instanceId\":";
+  common::json_quote_to(out, rule.instance_id);
+  out += ",\"ruleName\":";
+  common::json_quote_to(out, rule.name);
+  out += ",\"seq\":";
+  out += std::to_string(e.seq);
+  out += ",\"topic\":";
+  common::json_quote_to(out, m.topic);
+  out += ",\"qos\":";
+  out += static_cast<char>('0' + m.qos);
+  out += m.retain ? ",\"retain\":true" : ",\"retain\":false";
+  out += ",\"payload\":\"";
+  out += common::base64_encode(m.payload);
+  out += "\"}";
+}
+
+std::string message_json(const mq::Rule& rule, const Entry& e) {
   std::string out;
-  out.reserve(160 + m.topic.size() + m.payload.size() * 4 / 3);
-  out += "{\"instanceId\":" + json_string(rule.instance_id);
-  out += ",\"ruleName\":" + json_string(rule.name);
-  out += ",\"seq\":" + std::to_string(e.seq);
-  out += ",\"topic\":" + json_string(m.topic);
-  out += ",\"qos\":" + std::to_string(m.qos);
-  out += std::string(",\"retain\":") + (m.retain ? "true" : "false");
-  out += ",\"payload\":\"" + common::base64_encode(m.payload) + "\"}";
+  out.reserve(160 + e.message->topic.size() + e.message->payload.size() * 4 / 3);
+  append_message_json(out, rule, e);
   return out;
 }
 

@@ -20,8 +20,12 @@ import hmac
 import json
 import uuid
 import os
+import re
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -39,9 +43,10 @@ DOWN_S = float(os.environ.get("SLUICE_RULES_DOWN_S", "5"))
 class Receiver:
     """An HTTP receiver on a fixed port: records each POST (path, headers, body)."""
 
-    def __init__(self, port=None, delay=0.0, status=200):
+    def __init__(self, port=None, delay=0.0, status=200, tls=None):
         self.port = port or harness.free_ports(1)[0]
         self.delay, self.status = delay, status
+        self.tls = tls  # an ssl.SSLContext: https
         self.bodies, self.headers = [], []
         self.lock = threading.Lock()
         self.server = None
@@ -75,6 +80,8 @@ class Receiver:
                 pass  # a connection reset by the kill -9 of Sluice
 
         self.server = Server(("127.0.0.1", self.port), H)
+        if self.tls:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -86,11 +93,18 @@ class Receiver:
             self.server = None
 
     def url(self, path="/hook"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def json(self):
+        """Every entry received: a body is one JSON object, or (a batch) one per line."""
         with self.lock:
-            return [json.loads(b) for b in self.bodies]
+            out = []
+            for h, b in zip(self.headers, self.bodies):
+                if h.get("Content-Type") == "application/x-ndjson":
+                    out += [json.loads(line) for line in b.split(b"\n") if line]
+                else:
+                    out.append(json.loads(b))
+            return out
 
     def wait(self, pred, timeout=30):
         deadline = time.monotonic() + timeout
@@ -99,6 +113,24 @@ class Receiver:
                 return True
             time.sleep(0.05)
         return False
+
+
+def make_test_ca(d, name="test"):
+    """A CA and a server certificate for 127.0.0.1 signed by it (openssl). Returns
+    (ca.pem path, server cert path, server key path)."""
+    ca_key, ca, key, csr, crt = (os.path.join(d, f"{name}-{x}") for x in
+                                 ("ca.key", "ca.pem", "srv.key", "srv.csr", "srv.pem"))
+    ext = os.path.join(d, f"{name}-ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key,
+        "-out", ca, "-days", "2", "-subj", f"/CN={name} rules CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+        "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", crt, "-days", "2",
+        "-extfile", ext)
+    return ca, crt, key
 
 
 def crash_and_restart(b):
@@ -132,6 +164,18 @@ class RulesTest(TenantTestCase):
         st, body = self.rule("DeleteRule", RuleName=name)
         self.assertEqual(st, 200, body)
 
+    def wait_audited(self, request_id, timeout=30):
+        """Until the audit record of the call `request_id` is in the store (LookupEvents finds it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st, body = self.t.rpc("Actiontrail", "LookupEvents", MaxResults=50, **{
+                "LookupAttribute.1.Key": "EventName", "LookupAttribute.1.Value": "UpdateRule"})
+            self.assertEqual(st, 200, body)
+            if any(e.get("requestId") == request_id for e in body.get("Events", [])):
+                return True
+            time.sleep(0.05)
+        return False
+
     def client(self, device, **kw):
         cid = self.t.cid(device)
         c = MqttClient(self.b, cid, self.t.sig_user(self.t.key_id), sign(self.t.secret, cid), **kw)
@@ -153,6 +197,12 @@ class RulesTest(TenantTestCase):
                   TargetConfig='{"Url":"http://h:99999/"}'), "InvalidParameter.TargetConfig"),
             (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
                   TargetConfig='not json'), "InvalidParameter.TargetConfig"),
+            (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
+                  TargetConfig='{"Url":"http://h/","Batch":0}'), "InvalidParameter.TargetConfig"),
+            (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
+                  TargetConfig='{"Url":"http://h/","Batch":"many"}'), "InvalidParameter.TargetConfig"),
+            (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
+                  TargetConfig='{"Url":"http://h/","LingerMs":5000}'), "InvalidParameter.TargetConfig"),
             (dict(RuleName="a", RuleType="sideways", SourceTopic="Sensors/#", TargetType="webhook",
                   TargetConfig='{"Url":"http://h/"}'), "InvalidParameter.RuleType"),
             (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="kafka",
@@ -211,6 +261,10 @@ class RulesTest(TenantTestCase):
             st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic="Sensors/hook/#", TargetType="webhook",
                                  TargetConfig=json.dumps({"Url": r.url(), "Secret": secret}), RuleName="hook")
             self.assertEqual(st, 200, body)
+            # The audit record of that UpdateRule (its parameters hold the TargetConfig) is
+            # written by a background batch: look only once it is in the store, which
+            # LookupEvents reads (no sleep that may be too short on a busy machine).
+            self.assertTrue(self.wait_audited(body["RequestId"]), "the UpdateRule audit record was written")
             for root, _, files in os.walk(self.b.data_dir):
                 for f in files:
                     with open(os.path.join(root, f), "rb") as fh:
@@ -249,6 +303,83 @@ class RulesTest(TenantTestCase):
             self.delete("hook")
             r.stop()
 
+    def test_outflow_https_webhook_verifies_the_server(self):
+        d = tempfile.mkdtemp(prefix="sluice-rules-tls-")
+        ca, crt, key = make_test_ca(d)
+        other_ca, _, _ = make_test_ca(d, "other")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(crt, key)
+        r = Receiver(tls=ctx).start()
+        with open(ca) as f:
+            ca_pem = f.read()
+        with open(other_ca) as f:
+            other_pem = f.read()
+        try:
+            # A CA the receiver's certificate does not chain to: nothing is delivered.
+            self.make("tls", "outflow", "webhook", {"Url": r.url(), "CaCert": other_pem}, source="Sensors/tls/#")
+            c = self.client("pub-tls")
+            for i in range(5):
+                self.assertTrue(c.publish("Sensors/tls/x", f"t{i}".encode(), qos=1))
+            deadline = time.monotonic() + 10
+            body = {}
+            while time.monotonic() < deadline:
+                st, body = self.rule("GetRule", RuleName="tls")
+                if "not trusted" in body["Data"].get("LastError", ""):
+                    break
+                time.sleep(0.1)
+            self.assertIn("not trusted", body["Data"]["LastError"], body)
+            self.assertEqual(r.json(), [], "no body reaches a server that was not verified")
+            # The system's CAs do not know the test CA either.
+            st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic="Sensors/tls/#", TargetType="webhook",
+                                 TargetConfig=json.dumps({"Url": r.url()}), RuleName="tls")
+            self.assertEqual(st, 200, body)
+            time.sleep(1.0)
+            self.assertEqual(r.json(), [])
+            # The right CA: the backlog drains over TLS.
+            st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic="Sensors/tls/#", TargetType="webhook",
+                                 TargetConfig=json.dumps({"Url": r.url(), "CaCert": ca_pem}), RuleName="tls")
+            self.assertEqual(st, 200, body)
+            self.assertTrue(r.wait(lambda v: len(v) >= 5, timeout=30), f"got {len(r.json())}")
+            self.assertEqual(sorted(base64.b64decode(e["payload"]).decode() for e in r.json()),
+                             [f"t{i}" for i in range(5)])
+            # A CaCert that is not PEM, or on an http Url, is refused.
+            st, body = self.rule(RuleName="tls-bad", RuleType="outflow", SourceTopic="Sensors/tlsb/#",
+                                 TargetType="webhook", TargetConfig=json.dumps({"Url": r.url(), "CaCert": "nope"}))
+            self.assertEqual((st, body.get("Code")), (400, "InvalidParameter.TargetConfig"), body)
+        finally:
+            self.delete("tls")
+            r.stop()
+            import shutil
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_replaced_observers_are_freed(self):
+        """Each UpdateRule installs a new observer in the namespace; the old ones are freed
+        once the event loops have passed them (sluice_rule_observers), not kept until shutdown."""
+        import urllib.request
+
+        def observers():
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.b.http_port}/metrics", timeout=5) as resp:
+                text = resp.read().decode()
+            return int(re.search(r"^sluice_rule_observers (\d+)$", text, re.M).group(1))
+
+        self.make("churn", "outflow", "webhook", {"Url": "http://127.0.0.1:9/x"}, source="Sensors/churn/#")
+        try:
+            for i in range(20):
+                st, body = self.rule("UpdateRule", RuleType="outflow", SourceTopic=f"Sensors/churn/{i}/#",
+                                     TargetType="webhook", TargetConfig=json.dumps({"Url": "http://127.0.0.1:9/x"}),
+                                     RuleName="churn")
+                self.assertEqual(st, 200, body)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and observers() > 1:
+                time.sleep(0.05)
+            self.assertEqual(observers(), 1, "one observer for the one namespace with rules")
+        finally:
+            self.delete("churn")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and observers() > 0:
+            time.sleep(0.05)
+        self.assertEqual(observers(), 0)
+
     def test_receiver_down_then_up_drains_backlog(self):
         r = Receiver()  # not started: the target is down
         try:
@@ -270,6 +401,18 @@ class RulesTest(TenantTestCase):
             payloads = [base64.b64decode(e["payload"]).decode() for e in r.json()]
             self.assertEqual(sorted(set(payloads)), sorted(f"d{i}" for i in range(n)))
             self.assertEqual(payloads, [f"d{i}" for i in range(n)], "delivered in publish order")
+            # A backlog goes several entries a POST (NDJSON, docs/rules.md), each with its own seq.
+            with r.lock:
+                counts = [int(h.get("X-Sluice-Count", "1")) for h in r.headers]
+                batched = [(h, b) for h, b in zip(r.headers, r.bodies) if h.get("X-Sluice-Count", "1") != "1"]
+            self.assertLess(len(counts), n // 5, f"{len(counts)} POSTs for a backlog of {n}")
+            self.assertEqual(sum(counts), n)
+            for h, b in batched:
+                self.assertEqual(h["Content-Type"], "application/x-ndjson")
+                lines = [json.loads(x) for x in b.split(b"\n") if x]
+                self.assertEqual(len(lines), int(h["X-Sluice-Count"]))
+                self.assertEqual(lines[0]["seq"], int(h["X-Sluice-Seq"]))
+            self.assertEqual(len({e["seq"] for e in r.json()}), n, "every entry has its own seq")
         finally:
             self.delete("down")
             r.stop()

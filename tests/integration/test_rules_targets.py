@@ -217,6 +217,56 @@ class NatsTargetTest(TenantTestCase):
         got = sorted([(m.topic, m.payload) for m in (sub.get(5), sub.get(5))])
         self.assertEqual(got, sorted([("Sensors/cmd", b"reboot"), (f"Sensors/p2p/{dev}", b"just you")]))
 
+    def test_zz_inflow_from_a_stream_survives_kill_9(self):
+        """A JetStream durable consumer: what NATS got while Sluice was killed -9 and down
+        reaches the device after the restart; nothing acknowledged to NATS is lost."""
+        topic = "Sensors/jscmd"
+        self.make("in-js", "inflow", "nats", {"Url": self.nats.url, "Subject": "cmd.durable", "Stream": "CMDS"},
+                  source=topic)
+        cid = self.t.cid("dev-js-in")
+        user, pw = self.t.sig_user(self.t.key_id), sign(self.t.secret, cid)
+        sub = MqttClient(self.b, cid, user, pw, version=4, clean=False)
+        self.assertTrue(sub.connected.is_set(), sub.rc)
+        self.assertEqual(sub.subscribe(topic, 1), [1])
+        sub.close()  # offline: a persistent session keeps what arrives
+        c = NatsConn(self.nats.port)
+        try:
+            deadline = time.monotonic() + 20
+            names = []
+            while time.monotonic() < deadline:
+                names = json.loads(c.request("$JS.API.CONSUMER.NAMES.CMDS")).get("consumers") or []
+                if names:
+                    break
+                time.sleep(0.2)
+            self.assertTrue(names, "Sluice made a durable consumer on the stream")
+            n = 100
+            for i in range(n // 2):
+                self.assertIn(b'"seq"', c.request("cmd.durable", f"j{i}".encode()))  # JetStream's ack
+            time.sleep(0.3)  # some of them consumed: the kill comes in the middle
+            self.b.proc.kill()  # kill -9
+            self.b.proc.wait()
+            for i in range(n // 2, n):  # Sluice is down: only JetStream has these
+                self.assertIn(b'"seq"', c.request("cmd.durable", f"j{i}".encode()))
+        finally:
+            c.close()
+        if self.b._log:
+            self.b._log.close()
+            self.b._log = None
+        if self.b in harness._live:
+            harness._live.remove(self.b)
+        self.b._start(20)
+        sub = self.track(MqttClient(self.b, cid, user, pw, version=4, clean=False))
+        self.assertTrue(sub.connected.is_set(), sub.rc)
+        got = set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(got) < n:
+            try:
+                m = sub.get(1)
+            except Exception:
+                continue
+            got.add(m.payload.decode())
+        self.assertEqual(sorted(set(f"j{i}" for i in range(n)) - got), [], "every message JetStream took")
+
 
 @unittest.skipUnless(HAVE_PG, "PostgreSQL server not installed")
 class PostgresTargetTest(TenantTestCase):

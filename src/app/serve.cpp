@@ -23,6 +23,7 @@
 #include "app/initial_credentials.hpp"
 #include "app/metrics.hpp"
 #include "app/mq_binding.hpp"
+#include "app/serve_rules.hpp"
 #include "broker/broker.hpp"
 #include "cluster/node.hpp"
 #include "rules/engine.hpp"
@@ -424,77 +425,11 @@ int serve(Config cfg) {
       return st ? mq::handshake_trust(*st, name) : nullptr;
     });
   server.set_persistence(node ? &node->durability() : static_cast<broker::Persistence*>(persist.get()));
-  // Data rules and client status events (issue 19, docs/rules.md): one runner
-  // per rule, in step with the instances' rules; before the listeners open, so
-  // the backlogs read back resume at once.
-  std::shared_ptr<rules::RulesEngine> rules_engine;
-  // Issue 19: a replaced rules observer is freed once every loop has passed a
-  // task posted after the swap (none is still inside it). Before the loops run
-  // nobody can be: freed at once. `loops_mu` orders this with server.start().
-  std::mutex loops_mu;
-  bool loops_up = false;
-  if (mq) {
-    rules::EngineOptions eo;
-    eo.after_loops = [&server, &loops_mu, &loops_up](std::function<void()> f) {
-      std::lock_guard lk(loops_mu);
-      const unsigned n = loops_up ? server.workers() : 0;
-      if (n == 0) return f();
-      auto left = std::make_shared<std::atomic<unsigned>>(n);
-      auto done = std::make_shared<std::function<void()>>(std::move(f));
-      for (unsigned i = 0; i < n; ++i)
-        server.post(i, [left, done] {
-          if (left->fetch_sub(1) == 1) (*done)();
-        });
-    };
-    eo.dead_letter_path = cfg.data_dir + "/rules-dead-letter.jsonl";
-    eo.env.publish = [&server](const std::string& ns, broker::MessagePtr m, unsigned lane) {
-      return server.publish_from_outside(ns, std::move(m), "rule", lane);
-    };
-    // A JetStream inflow acknowledges a message once it is routed and durable.
-    eo.env.publish_routed = [&server, &loops_mu, &loops_up](const std::string& ns_id, broker::MessagePtr m,
-                                                            unsigned lane, std::function<void(uint64_t)> routed) {
-      auto ns = server.broker().find(ns_id);
-      unsigned n;
-      {
-        std::lock_guard lk(loops_mu);
-        n = loops_up ? server.workers() : 0;
-      }
-      if (!ns || n == 0) return false;
-      if (ns->tracing())
-        if (auto t = ns->tracer()) t->published(*m, "rule");
-      server.run(lane % n, [ns = std::move(ns), m = std::move(m), routed = std::move(routed)](broker::WorkerContext& ctx) {
-        broker::WorkerStats::add(ctx.stats().messages_in);
-        const uint64_t before = ctx.ticket();
-        ns->publish(m, ctx);
-        routed(ctx.ticket() != before ? ctx.ticket() : 0);
-      });
-      return true;
-    };
-    eo.env.durable = [&server]() -> uint64_t {
-      broker::Persistence* p = server.persistence();
-      return p && p->acks_wait() ? p->durable() : UINT64_MAX;
-    };
-    rules_engine = std::make_shared<rules::RulesEngine>(broker, std::move(eo));
-    rules_engine->recovered(std::move(rule_backlog));
-    mq->on_snapshot([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](const mq::MqState& s) {
-      if (auto e = w.lock()) e->apply(s);
-    });
-    mq->set_rule_status_lookup([w = std::weak_ptr<rules::RulesEngine>(rules_engine)](std::string_view inst,
-                                                                                     std::string_view name) {
-      mq::RuleStatus st;
-      rules::RunnerStats rs;
-      if (auto e = w.lock(); e && e->stats(std::string(inst), std::string(name), rs)) {
-        st.running = true;
-        st.backlog = rs.backlog;
-        st.delivered = rs.delivered;
-        st.overflow = rs.overflow;
-        st.retries = rs.retries;
-        st.dead_lettered = rs.dead_lettered;
-        st.last_error = rs.last_error;
-      }
-      return st;
-    });
-  }
+  // Data rules and client status events (issue 19, docs/rules.md; wired in
+  // serve_rules.cpp): before the listeners open, so backlogs resume at once.
+  LoopsGate loops;
+  std::shared_ptr<rules::RulesEngine> rules_engine =
+      mq ? start_rules(server, broker, *mq, std::move(rule_backlog), cfg.data_dir, loops) : nullptr;
   struct StopRules {  // every return: the runners stop before the server and the store go
     std::shared_ptr<rules::RulesEngine>& e;
     ~StopRules() { e.reset(); }
@@ -510,9 +445,9 @@ int serve(Config cfg) {
   } stop_ledger_first{nonces.get()};
   try {
     {
-      std::lock_guard lk(loops_mu);  // issue 19: rules' after_loops
+      std::lock_guard lk(loops.mu);  // the rules' hand-offs wait for the loops (serve_rules.hpp)
       server.start();
-      loops_up = true;
+      loops.up = true;
     }
     // After start(): the writer's reports walk the server's loops.
     if (persist) persist->start([&server](uint64_t ticket) { server.durable(ticket); });

@@ -23,6 +23,7 @@
 #include "broker/dispatch.hpp"
 #include "broker/message.hpp"
 #include "broker/persistence.hpp"
+#include "broker/small_mutex.hpp"
 #include "broker/will.hpp"
 
 namespace sluice::broker {
@@ -197,10 +198,10 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string client_id_;
   const uint64_t serial_;
   std::atomic<uint64_t> epoch_{0};
-  std::mutex mu_;
-  Client* client_ = nullptr;
+  SmallMutex mu_;
   std::atomic<bool> online_{false};
   uint16_t next_id_ = 0;
+  Client* client_ = nullptr;
   uint32_t id_seq_ = 0;
   Ring<Inflight> inflight_;
   Ring<Queued> queue_;

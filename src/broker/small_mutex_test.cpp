@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -37,6 +39,54 @@ TEST(SmallMutex, TryLockFailsWhileHeld) {
   std::unique_lock lock(mu);
   EXPECT_TRUE(lock.owns_lock());
   EXPECT_EQ(sizeof(SmallMutex), 4u);
+}
+
+TEST(SmallSharedMutex, WritersExcludeReadersAndEachOther) {
+  SmallSharedMutex mu;
+  uint64_t a = 0, b = 0;  // a writer keeps them equal; a reader must never see them differ
+  std::atomic<bool> torn{false};
+  std::atomic<int> writers_done{0};
+  constexpr int kWriters = 3, kReaders = 5, kRounds = 20000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < kRounds; ++i) {
+        std::unique_lock lock(mu);
+        ++a;
+        if (i % 500 == 0) std::this_thread::yield();  // readers and writers pile up and sleep
+        ++b;
+      }
+      ++writers_done;
+    });
+  for (int t = 0; t < kReaders; ++t)
+    threads.emplace_back([&] {
+      while (writers_done.load() < kWriters) {
+        std::shared_lock lock(mu);
+        if (a != b) torn = true;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(torn.load());
+  EXPECT_EQ(a, uint64_t(kWriters) * kRounds);
+  EXPECT_EQ(b, a);
+}
+
+TEST(SmallSharedMutex, ReadersShare) {
+  SmallSharedMutex mu;
+  mu.lock_shared();
+  bool second_reader = false, writer = true;
+  std::thread([&] {
+    mu.lock_shared();  // would block forever if readers excluded each other
+    second_reader = true;
+    mu.unlock_shared();
+    writer = mu.try_lock();
+  }).join();
+  EXPECT_TRUE(second_reader);
+  EXPECT_FALSE(writer);
+  mu.unlock_shared();
+  EXPECT_TRUE(mu.try_lock());
+  mu.unlock();
+  EXPECT_EQ(sizeof(SmallSharedMutex), 4u);
 }
 
 }  // namespace sluice::broker

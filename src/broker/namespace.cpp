@@ -38,17 +38,17 @@ void Namespace::end_session_locked(const SessionPtr& s) {
   directory_->release(id_, s->client_id(), s->epoch());
 }
 
-void Namespace::add_session_locked(const std::string& client_id, const SessionPtr& s) {
-  auto [it, fresh] = sessions_.try_emplace(client_id, s);
-  if (!fresh) {
+void Namespace::add_session_locked(const SessionPtr& s) {
+  // The key views the session's id: a replaced entry goes with its old session.
+  if (auto it = sessions_.find(std::string_view(s->client_id())); it != sessions_.end()) {
     by_serial_.erase(it->second->serial());
-    it->second = s;
+    sessions_.erase(it);
   }
+  sessions_.emplace(std::string_view(s->client_id()), s);
   by_serial_[s->serial()] = s.get();
 }
 
-void Namespace::forget_session_locked(
-    std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>>::iterator it) {
+void Namespace::forget_session_locked(SessionMap::iterator it) {
   by_serial_.erase(it->second->serial());
   sessions_.erase(it);
 }
@@ -90,7 +90,7 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
       if (trie_.subscribe(s.get(), filter, o)) bus_->interest_added(*this, filter);
   }
   s->attach(c);
-  add_session_locked(std::string(client_id), s);
+  add_session_locked(s);
   if (resumed) {
     for (const auto& [filter, o] : resumed->subscriptions) s->remember_subscription(filter, o);
     r.session_present = true;

@@ -165,10 +165,14 @@ class Namespace {
   // P2P: to the named client's session if it is here. False: no such session here.
   bool deliver_p2p(std::string_view client_id, const MessagePtr& m, WorkerContext& ctx);
   void end_session_locked(const SessionPtr& s);
-  void add_session_locked(const std::string& client_id, const SessionPtr& s);
+  // Keyed by the session's own client id (s->client_id()).
+  void add_session_locked(const SessionPtr& s);
+  // The session map's key is a view of its session's own client id (no second
+  // copy of it per session: issue 20, idle connection bytes); an entry's key
+  // and value are replaced together.
+  using SessionMap = std::unordered_map<std::string_view, SessionPtr, StringHash, std::equal_to<>>;
   // Removes the entry `it` from the session map (the session itself is ended by the caller).
-  void forget_session_locked(
-      std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>>::iterator it);
+  void forget_session_locked(SessionMap::iterator it);
 
   const std::string id_;
   std::atomic<const NamespaceConfig*> config_;
@@ -176,7 +180,7 @@ class Namespace {
   std::vector<std::unique_ptr<const NamespaceConfig>> configs_;  // every config ever in force
   std::shared_ptr<QueueBudget> budget_ = std::make_shared<QueueBudget>();
   std::mutex sessions_mu_;  // lock order: sessions_mu_ -> trie -> session
-  std::unordered_map<std::string, SessionPtr, StringHash, std::equal_to<>> sessions_;
+  SessionMap sessions_;
   std::unordered_map<uint64_t, Session*> by_serial_;  // the same sessions, by their key
   std::vector<std::weak_ptr<Session>> offline_;  // disconnected sessions with a pending will or expiry
   SubscriptionTrie trie_;

@@ -74,7 +74,7 @@ void Namespace::restore_will(RecoveredWill& w, int64_t now) {
   // lets the first housekeeping publish the will and end it.
   auto s = std::make_shared<Session>(*this, w.client_id, next_serial_.fetch_add(1));
   s->set_recovered_will(std::move(w.will), due, w.key);
-  add_session_locked(w.client_id, s);
+  add_session_locked(s);
   offline_.push_back(s);
 }
 
@@ -89,7 +89,7 @@ void Namespace::restore(RecoveredSession& r, int64_t now, int64_t wall) {
   std::lock_guard lock(sessions_mu_);
   auto it = sessions_.find(r.client_id);
   if (it != sessions_.end()) end_session_locked(it->second);  // a stale duplicate key
-  add_session_locked(r.client_id, s);
+  add_session_locked(s);
   // Offline from now on: housekeeping expires it and publishes its will in due time.
   offline_.push_back(s);
 }
@@ -119,15 +119,15 @@ void Session::restore(RecoveredSession& r, int64_t now, int64_t wall) {
   if (!queue_.empty()) {
     // Counted, never dropped: every one of these was acknowledged before the
     // restart, even if they now exceed a budget (which then refuses new ones).
-    budget_ = ns_.queue_budget();
-    for (size_t i = 0; i < queue_.size(); ++i) queued_bytes_ += queued_cost(*queue_[i].message);
-    budget_->add(static_cast<int64_t>(queue_.size()), queued_bytes_);
+    Rare& rs = rare();
+    rs.budget = ns_.queue_budget();
+    for (size_t i = 0; i < queue_.size(); ++i) rs.queued_bytes += queued_cost(*queue_[i].message);
+    rs.budget->add(static_cast<int64_t>(queue_.size()), rs.queued_bytes);
   }
-  if (!r.incoming_qos2.empty() && !incoming_qos2_) incoming_qos2_ = std::make_unique<std::unordered_set<uint16_t>>();
-  for (uint16_t id : r.incoming_qos2) incoming_qos2_->insert(id);
+  for (uint16_t id : r.incoming_qos2) rare().incoming_qos2.insert(id);
   if (r.will) {
-    pending_will_ = Will{std::move(r.will), nullptr};
-    pending_will_due_ = now + (r.will_due_wall_ms - wall);
+    rare().pending_will = Will{std::move(r.will), nullptr};
+    rare_->pending_will_due = now + (r.will_due_wall_ms - wall);
   }
 }
 

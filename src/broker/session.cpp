@@ -13,14 +13,14 @@ Session::Session(Namespace& ns, std::string client_id, uint64_t serial)
 int64_t Session::queued_cost(const Message& m) { return static_cast<int64_t>(m.footprint() + sizeof(Queued)); }
 
 Session::~Session() {
-  if (budget_) budget_->add(-static_cast<int64_t>(queue_.size()), -queued_bytes_);
+  if (rare_ && rare_->budget) rare_->budget->add(-static_cast<int64_t>(queue_.size()), -rare_->queued_bytes);
 }
 
 void Session::pop_queued_locked() {
   const int64_t cost = queued_cost(*queue_.front().message);
   queue_.pop_front();
-  queued_bytes_ -= cost;
-  budget_->add(-1, -cost);
+  rare_->queued_bytes -= cost;  // rare_ exists: enqueue_locked / restore made it
+  rare_->budget->add(-1, -cost);
 }
 
 void Session::drop_queued_locked(uint64_t pseq, WorkerContext& ctx) {
@@ -35,12 +35,12 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
   const bool retain = o.retain_as_published && m->retain;
   std::unique_lock lock(mu_);
   // Cluster: the replay from the log already brought this one (never on one node).
-  if (pseq == 0 && m->log_seq != 0 && m->log_seq <= replayed_upto_) return;
+  if (pseq == 0 && m->log_seq != 0 && rare_ && m->log_seq <= rare_->replayed_upto) return;
   // Recorded here, on the publisher's thread, so that its PUBACK can wait for it.
   if (pseq == 0 && qos > 0 && store_key_ != 0 && !ended_)
     pseq = persist_queued_locked(m, qos, retain, o.subscription_id, ctx);
-  if (holding_) {
-    held_.push_back(Held{m, o, pseq});
+  if (rare_ && rare_->holding) {
+    rare_->held.push_back(Held{m, o, pseq});
     return;
   }
   if (client_) {
@@ -63,7 +63,7 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
 
 void Session::hold() {
   std::lock_guard lock(mu_);
-  holding_ = true;
+  rare().holding = true;
 }
 
 void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePtr, SubOptions>>& replay,
@@ -71,13 +71,13 @@ void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePt
   std::vector<Held> held;
   {
     std::lock_guard lock(mu_);
-    holding_ = false;
-    held.swap(held_);
+    rare().holding = false;
+    held.swap(rare_->held);
   }
   for (const auto& [m, o] : replay) deliver(m, o, ctx);
   {
     std::lock_guard lock(mu_);
-    replayed_upto_ = std::max(replayed_upto_, upto);
+    rare().replayed_upto = std::max(rare_->replayed_upto, upto);
   }
   for (auto& h : held) {
     if (h.message->log_seq != 0 && h.message->log_seq <= upto) {
@@ -137,10 +137,11 @@ void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
   const int64_t cost = queued_cost(*m);
   const auto byte_cap = static_cast<int64_t>(cfg.max_queued_bytes);
   if (cfg.max_queued_messages == 0 || (byte_cap && cost > byte_cap)) return drop_queued_locked(pseq, ctx);
-  if (!budget_) budget_ = ns_.queue_budget();
+  Rare& r = rare();
+  if (!r.budget) r.budget = ns_.queue_budget();
   // This session's own bounds (count and bytes): the oldest messages make room.
   while (!queue_.empty() && (queue_.size() >= cfg.max_queued_messages ||
-                             (byte_cap && queued_bytes_ + cost > byte_cap))) {
+                             (byte_cap && r.queued_bytes + cost > byte_cap))) {
     const uint64_t old = queue_.front().pseq;
     pop_queued_locked();
     drop_queued_locked(old, ctx);
@@ -149,17 +150,17 @@ void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
   // message is refused and the queues keep what they hold. Checked without a
   // lock across sessions, so concurrent enqueues may pass a bound by a few.
   QueueBudget* full = nullptr;
-  if (cfg.max_queued_total && budget_->queued.load(std::memory_order_relaxed) >= static_cast<int64_t>(cfg.max_queued_total))
-    full = budget_.get();
+  if (cfg.max_queued_total && r.budget->queued.load(std::memory_order_relaxed) >= static_cast<int64_t>(cfg.max_queued_total))
+    full = r.budget.get();
   else
-    full = budget_->over_bytes(cost);
+    full = r.budget->over_bytes(cost);
   if (full) {
     full->refused.fetch_add(1, std::memory_order_relaxed);
     return drop_queued_locked(pseq, ctx);
   }
   queue_.push_back(Queued{m, qos, retain, sub_id, pseq});
-  queued_bytes_ += cost;
-  budget_->add(1, cost);
+  r.queued_bytes += cost;
+  r.budget->add(1, cost);
 }
 
 uint64_t Session::persist_queued_locked(const MessagePtr& m, uint8_t qos, bool retain,
@@ -258,8 +259,10 @@ Client* Session::attach(Client* c) {
   if (!old != !c) ns_.add_online(c ? 1 : -1);
   client_ = c;
   online_.store(c != nullptr, std::memory_order_relaxed);
-  if (pending_will_) drop_will_records_locked();
-  pending_will_ = {};  // a new connection to the session cancels a delayed will
+  if (rare_ && rare_->pending_will) {
+    drop_will_records_locked();
+    rare_->pending_will = {};  // a new connection to the session cancels a delayed will
+  }
   return old;
 }
 
@@ -345,13 +348,12 @@ bool Session::on_pubcomp(uint16_t id, WorkerContext& ctx) {
 
 bool Session::incoming_qos2_seen(uint16_t id) {
   std::lock_guard lock(mu_);
-  return incoming_qos2_ && incoming_qos2_->count(id) != 0;
+  return rare_ && rare_->incoming_qos2.count(id) != 0;
 }
 
 uint64_t Session::incoming_qos2_store(uint16_t id) {
   std::lock_guard lock(mu_);
-  if (!incoming_qos2_) incoming_qos2_ = std::make_unique<std::unordered_set<uint16_t>>();
-  incoming_qos2_->insert(id);
+  rare().incoming_qos2.insert(id);
   Persistence* p = store_key_ != 0 ? ns_.persistence() : nullptr;
   if (!p) return 0;
   PersistRecord r{PersistRecord::Kind::IncomingQos2};
@@ -362,7 +364,7 @@ uint64_t Session::incoming_qos2_store(uint16_t id) {
 
 bool Session::incoming_qos2_release(uint16_t id) {
   std::lock_guard lock(mu_);
-  if (!incoming_qos2_ || incoming_qos2_->erase(id) == 0) return false;
+  if (!rare_ || rare_->incoming_qos2.erase(id) == 0) return false;
   if (store_key_ != 0)
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::IncomingQos2Done};
@@ -375,7 +377,7 @@ bool Session::incoming_qos2_release(uint16_t id) {
 
 size_t Session::incoming_qos2_count() {
   std::lock_guard lock(mu_);
-  return incoming_qos2_ ? incoming_qos2_->size() : 0;
+  return rare_ ? rare_->incoming_qos2.size() : 0;
 }
 
 void Session::remember_subscription(std::string_view filter, const SubOptions& o) {
@@ -479,8 +481,9 @@ size_t Session::subscription_count() {
 
 void Session::set_pending_will(Will will, int64_t due_ms) {
   std::lock_guard lock(mu_);
-  pending_will_ = std::move(will);
-  pending_will_due_ = due_ms;
+  Rare& rw = rare();
+  rw.pending_will = std::move(will);
+  rw.pending_will_due = due_ms;
   if (store_key_ != 0)
     if (Persistence* p = ns_.persistence()) {
       PersistRecord r{PersistRecord::Kind::WillScheduled};
@@ -488,7 +491,7 @@ void Session::set_pending_will(Will will, int64_t due_ms) {
       r.ns = ns_.id();           // a cluster keeps it by instance and client id (cluster/wills.cpp)
       r.client_id = client_id_;
       r.seq = epoch();           // its claim: a survivor tells the client's comeback from it
-      r.message = pending_will_.message;
+      r.message = rw.pending_will.message;
       r.wall_ms = wall_ms() + (due_ms - now_ms());
       if (pending_will_.guard && p->wants_will_identity()) r.text = pending_will_.guard->identity();
       p->submit(std::move(r));
@@ -497,23 +500,24 @@ void Session::set_pending_will(Will will, int64_t due_ms) {
 
 void Session::set_recovered_will(MessagePtr will, int64_t due_ms, uint64_t armed_key) {
   std::lock_guard lock(mu_);
-  if (armed_will_key_) ns_.disarm_will(armed_will_key_);  // two were open (a takeover): the newer wins
-  pending_will_ = Will{std::move(will), nullptr};
-  pending_will_due_ = due_ms;
-  armed_will_key_ = armed_key;
+  Rare& r = rare();
+  if (r.armed_will_key) ns_.disarm_will(r.armed_will_key);  // two were open (a takeover): the newer wins
+  r.pending_will = Will{std::move(will), nullptr};
+  r.pending_will_due = due_ms;
+  r.armed_will_key = armed_key;
 }
 
 Will Session::take_pending_will(int64_t now, bool force) {
   std::lock_guard lock(mu_);
-  if (!pending_will_ || (!force && now < pending_will_due_)) return {};
+  if (!rare_ || !rare_->pending_will || (!force && now < rare_->pending_will_due)) return {};
   drop_will_records_locked();
-  return std::move(pending_will_);
+  return std::move(rare_->pending_will);
 }
 
 void Session::drop_will_records_locked() {
-  if (armed_will_key_) {
-    ns_.disarm_will(armed_will_key_);
-    armed_will_key_ = 0;
+  if (rare_ && rare_->armed_will_key) {
+    ns_.disarm_will(rare_->armed_will_key);
+    rare_->armed_will_key = 0;
   }
   if (store_key_ != 0)
     if (Persistence* p = ns_.persistence()) {

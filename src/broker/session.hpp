@@ -23,6 +23,7 @@
 #include "broker/dispatch.hpp"
 #include "broker/message.hpp"
 #include "broker/persistence.hpp"
+#include "broker/small_mutex.hpp"
 #include "broker/will.hpp"
 
 namespace sluice::broker {
@@ -197,38 +198,46 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string client_id_;
   const uint64_t serial_;
   std::atomic<uint64_t> epoch_{0};
-  std::mutex mu_;
-  Client* client_ = nullptr;
+  SmallMutex mu_;
   std::atomic<bool> online_{false};
   uint16_t next_id_ = 0;
+  Client* client_ = nullptr;
   uint32_t id_seq_ = 0;
   Ring<Inflight> inflight_;
   Ring<Queued> queue_;
-  std::shared_ptr<QueueBudget> budget_;  // set at the first enqueue; released as the queue drains
-  int64_t queued_bytes_ = 0;             // queue_'s share of budget_->bytes
-  // Allocated at the first incoming QoS 2 message (an empty unordered_set is 56 bytes).
-  std::unique_ptr<std::unordered_set<uint16_t>> incoming_qos2_;
   std::map<std::string, SubOptions, std::less<>> subscriptions_;
   uint32_t expiry_interval_ = 0;
   bool clean_start_ = false;  // beside expiry_interval_: fills its padding (idle session bytes)
   bool ended_ = false;
   std::atomic<bool> moved_{false};
   int64_t disconnected_at_ = 0;
-  Will pending_will_;
-  int64_t pending_will_due_ = 0;
-  uint64_t armed_will_key_ = 0;  // pending_will_ came from a live-will record (restart)
   uint64_t dropped_ = 0;
   std::string peer_;
   uint64_t store_key_ = 0;
-  // Resumed from the cluster (hold / finish_replay).
-  struct Held {
+  // What most sessions never use, behind one pointer allocated at the first use
+  // (under mu_): an idle session is what a broker holds most of (issue 20,
+  // docs/benchmarks.md: 120 bytes of every idle connection).
+  struct Held {  // resumed from the cluster (hold / finish_replay)
     MessagePtr message;
     SubOptions options;
     uint64_t pseq;
   };
-  bool holding_ = false;
-  uint64_t replayed_upto_ = 0;
-  std::vector<Held> held_;
+  struct Rare {
+    std::shared_ptr<QueueBudget> budget;  // set at the first enqueue; released as the queue drains
+    int64_t queued_bytes = 0;             // queue_'s share of budget->bytes
+    std::unordered_set<uint16_t> incoming_qos2;
+    Will pending_will;
+    int64_t pending_will_due = 0;
+    uint64_t armed_will_key = 0;  // pending_will came from a live-will record (restart)
+    bool holding = false;
+    uint64_t replayed_upto = 0;
+    std::vector<Held> held;
+  };
+  Rare& rare() {
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    return *rare_;
+  }
+  std::unique_ptr<Rare> rare_;
 };
 
 using SessionPtr = std::shared_ptr<Session>;

@@ -18,6 +18,7 @@
 
 #include "broker/level_children.hpp"
 #include "broker/message.hpp"
+#include "broker/small_mutex.hpp"
 #include "broker/topic_levels.hpp"
 
 namespace sluice::broker {
@@ -63,7 +64,7 @@ class SubscriptionTrie {
   }
 
   size_t size() const { return count_.load(std::memory_order_relaxed); }
-  std::shared_mutex& mutex() const { return mu_; }
+  SmallSharedMutex& mutex() const { return mu_; }
 
  private:
   struct Entry {
@@ -99,7 +100,7 @@ class SubscriptionTrie {
   bool remove(Node& n, const std::vector<std::string_view>& levels, size_t i,
               std::string_view group, Session* s);
 
-  mutable std::shared_mutex mu_;
+  mutable SmallSharedMutex mu_;  // 4 bytes, reads inline (broker/small_mutex.hpp)
   std::unique_ptr<Node> root_;
   std::atomic<size_t> count_{0};
 };

@@ -21,8 +21,14 @@ void decode_publish(Reader& r, uint8_t flags, Version v, bool from_server, Packe
   } else {
     p.packet_id = 0;
   }
-  reset(p.props);
-  if (v == Version::V5) read_properties(r, p.props, from_server ? allow::kPublishToClient : allow::kPublishToServer, from_server);
+  if (v == Version::V5) {
+    reset(p.props);
+    p.props_set = true;
+    read_properties(r, p.props, from_server ? allow::kPublishToClient : allow::kPublishToServer, from_server);
+  } else if (p.props_set) {  // a v5 PUBLISH was decoded into this packet before
+    reset(p.props);
+    p.props_set = false;
+  }
   if (!r.ok()) return;
   switch (topic_check) {
     case NameCheck::Ok: break;

@@ -210,6 +210,32 @@ TEST(StreamRules, ReusedPacketIsFullyReset) {
   EXPECT_EQ(std::get<Subscribe>(pkt).subscriptions[0].filter, "z");
 }
 
+// One Packet shared by the connections of a loop (net::Worker::take_packet): a v3
+// PUBLISH decoded after a v5 one with properties has none (the decoder skips the
+// reset of properties for v3 unless a v5 decode may have set them; issue 20).
+TEST(StreamRules, PacketReusedAcrossVersionsDropsV5Properties) {
+  Parser v5 = test::server(Version::V5);
+  Parser v3 = test::server(Version::V3_1_1);
+  Packet pkt;
+  std::string a, b, c;
+  Publish rich;
+  rich.topic = "a";
+  rich.props.user_properties.push_back({"k", "v"});
+  rich.props.topic_alias = 2;
+  encode(rich, Version::V5, a);
+  Publish plain;
+  plain.topic = "b";
+  encode(plain, Version::V3_1_1, b);
+  encode(plain, Version::V3_1_1, c);
+  ASSERT_EQ(v5.parse(a, pkt).status, ParseStatus::Ok);
+  ASSERT_FALSE(std::get<Publish>(pkt).props.empty());
+  ASSERT_EQ(v3.parse(b, pkt).status, ParseStatus::Ok);
+  EXPECT_EQ(std::get<Publish>(pkt).topic, "b");
+  EXPECT_TRUE(std::get<Publish>(pkt).props.empty());
+  ASSERT_EQ(v3.parse(c, pkt).status, ParseStatus::Ok);  // and again, the fast way
+  EXPECT_TRUE(std::get<Publish>(pkt).props.empty());
+}
+
 TEST(StreamRules, ConnectSetsVersionForLaterPackets) {
   std::string s;
   Connect c;

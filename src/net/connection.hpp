@@ -84,57 +84,65 @@ class Connection final : public Pollable, public broker::Client {
   // Appends encoded MQTT bytes to the output and schedules a flush.
   std::string& out() { return out_; }
   void queued_output();
-  size_t pending_output() const { return out_.size() - out_off_ + (wire_ ? wire_->bytes.size() - wire_->off : 0); }
+  size_t pending_output() const { return out_.size() - out_off_ + (layers_ ? layers_->bytes.size() - layers_->off : 0); }
   bool write_socket();
 
-  // Members ordered by size so an idle connection leaves no padding holes: its
-  // bytes count at 15,000+ connections (docs/benchmarks.md, issue 20).
+  // Members ordered by size so an idle connection leaves no padding holes, and
+  // what few connections use (a partial packet, TLS/WebSocket, a will, held
+  // acks, topic aliases) behind pointers allocated at its first use: an idle
+  // connection's bytes count at 15,000+ connections (docs/benchmarks.md, issue 20).
   State state_ = State::AwaitConnect;
   const Transport transport_;
   mqtt::Version version_ = mqtt::Version::V3_1_1;
   bool will_suppressed_ = false;
   bool was_congested_ = false;
+  bool requested_problem_info_ = true;
+  uint16_t client_receive_max_ = 65535;
   int fd_;
-  mqtt::Parser parser_;
   uint32_t keep_alive_ms_ = 0;  // 0: none
+  mqtt::Parser parser_;
+  uint32_t client_max_packet_ = 0;  // 0: no limit
+  uint32_t held_acks_ = 0;          // acks waiting for durability (later ones queue behind: order)
+  uint16_t client_alias_max_ = 0;
+  uint16_t next_out_alias_ = 1;
   Worker& w_;
   const uint64_t id_;
+  int64_t last_rx_ms_ = 0;
 
-  std::string in_;     // MQTT bytes of a packet not yet complete
   std::string out_;    // encoded MQTT packets not yet written
   size_t out_off_ = 0;
-  // Bytes after TLS / WebSocket framing, not yet written: only layered
-  // transports have them, so plain TCP connections do not carry the buffer.
-  struct Wire {
+  // MQTT bytes of a packet not yet complete; freed at a tick once empty.
+  std::unique_ptr<std::string> in_;
+  // TLS / WebSocket: the sessions, and the bytes after their framing not yet
+  // written (only layered transports have them).
+  struct Layers {
     std::string bytes;
     size_t off = 0;
+    std::unique_ptr<TlsSession> tls;
+    std::unique_ptr<WebSocketSession> ws;
+    ~Layers();
   };
-  std::unique_ptr<Wire> wire_;
-  std::unique_ptr<TlsSession> tls_;
-  std::unique_ptr<WebSocketSession> ws_;
+  std::unique_ptr<Layers> layers_;
+  TlsSession* tls() const { return layers_ ? layers_->tls.get() : nullptr; }
+  WebSocketSession* ws() const { return layers_ ? layers_->ws.get() : nullptr; }
 
   std::shared_ptr<broker::Namespace> ns_;
   broker::SessionPtr session_;
   std::unique_ptr<broker::ClientAccess> access_;
-  broker::MessagePtr will_;
-  uint64_t will_key_ = 0;  // the will as recorded in the store while this connection is open
-  uint32_t will_delay_s_ = 0;
-  uint32_t held_acks_ = 0;       // acks waiting for durability (later ones queue behind: order)
-
-  int64_t opened_ms_ = 0;
-  int64_t last_rx_ms_ = 0;
-  uint32_t client_max_packet_ = 0;  // 0: no limit
-  uint16_t client_receive_max_ = 65535;
-  uint16_t client_alias_max_ = 0;
-  uint16_t next_out_alias_ = 1;
-  bool requested_problem_info_ = true;
-  uint64_t last_held_ticket_ = 0;
-  // Topic aliases, allocated at the first one used (v5 clients that use them).
-  struct Aliases {
-    std::vector<std::string> in;                    // topic per alias the client set (index = alias)
-    std::unordered_map<std::string, uint16_t> out;  // ours, per topic
+  // The will, held acks' ticket and topic aliases: allocated at the first use.
+  struct Rare {
+    broker::MessagePtr will;
+    uint64_t will_key = 0;  // the will as recorded in the store while this connection is open
+    uint32_t will_delay_s = 0;
+    uint64_t last_held_ticket = 0;
+    std::vector<std::string> aliases_in;                    // topic per alias the client set (index = alias)
+    std::unordered_map<std::string, uint16_t> aliases_out;  // ours, per topic
   };
-  std::unique_ptr<Aliases> aliases_;
+  std::unique_ptr<Rare> rare_;
+  Rare& rare() {
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    return *rare_;
+  }
 };
 
 }  // namespace sluice::net

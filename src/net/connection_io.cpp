@@ -21,17 +21,19 @@ using broker::WorkerStats;
 
 Connection::Connection(Worker& w, uint64_t id, int fd, Transport t)
     : Pollable(Kind::Connection), transport_(t), fd_(fd), w_(w), id_(id) {
-  opened_ms_ = last_rx_ms_ = w.now_ms();
+  last_rx_ms_ = w.now_ms();
   parser_.set_max_packet_size(w.server().broker().defaults().max_packet_size);
-  if (t != Transport::Tcp) wire_ = std::make_unique<Wire>();
-  if (t == Transport::Tls || t == Transport::Wss) tls_ = std::make_unique<TlsSession>(*w.server().tls());
+  if (t != Transport::Tcp) layers_ = std::make_unique<Layers>();
+  if (t == Transport::Tls || t == Transport::Wss) layers_->tls = std::make_unique<TlsSession>(*w.server().tls());
   if (t == Transport::Ws || t == Transport::Wss)
-    ws_ = std::make_unique<WebSocketSession>(w.server().options().ws_path);
+    layers_->ws = std::make_unique<WebSocketSession>(w.server().options().ws_path);
 }
 
 Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
 }
+
+Connection::Layers::~Layers() = default;
 
 void Connection::on_event(uint32_t events) {
   const bool awaiting_connect = state_ == State::AwaitConnect;
@@ -65,7 +67,7 @@ void Connection::on_readable() {
 }
 
 void Connection::on_bytes(std::string_view raw) {
-  if (!tls_ && !ws_) {
+  if (!layers_) {
     process(raw);
     return;
   }
@@ -76,9 +78,11 @@ void Connection::on_bytes(std::string_view raw) {
   std::string_view data = raw;
   bool open = true;
   std::string why;
+  TlsSession* tls_ = layers_->tls.get();
+  WebSocketSession* ws_ = layers_->ws.get();
   if (tls_) {
-    open = tls_->feed(raw, tls_plain, wire_->bytes);
-    if (!wire_->bytes.empty()) queued_output();
+    open = tls_->feed(raw, tls_plain, layers_->bytes);
+    if (!layers_->bytes.empty()) queued_output();
     if (!open) why = tls_->error();
     data = tls_plain;
   }
@@ -86,8 +90,8 @@ void Connection::on_bytes(std::string_view raw) {
     std::string payload, reply;
     const bool ws_open = ws_->feed(data, payload, reply);
     if (!reply.empty() && state_ != State::Closed) {
-      if (tls_) tls_->write(reply, wire_->bytes);
-      else wire_->bytes += reply;
+      if (tls_) tls_->write(reply, layers_->bytes);
+      else layers_->bytes += reply;
       queued_output();
     }
     process(payload);
@@ -106,9 +110,9 @@ void Connection::on_bytes(std::string_view raw) {
 
 void Connection::process(std::string_view data) {
   if (data.empty()) return;
-  const bool buffered = !in_.empty();
-  if (buffered) in_.append(data);
-  std::string_view buf = buffered ? std::string_view(in_) : data;
+  const bool buffered = in_ && !in_->empty();
+  if (buffered) in_->append(data);
+  std::string_view buf = buffered ? std::string_view(*in_) : data;
   size_t off = 0;
   struct PacketLease {
     Worker& w;
@@ -136,10 +140,11 @@ void Connection::process(std::string_view data) {
   if (state_ == State::Closed) return;
   // Keep only the incomplete tail; idle connections hold no input buffer.
   if (buffered) {
-    in_.erase(0, off);
-    if (in_.empty() && in_.capacity() > 65536) std::string().swap(in_);
+    in_->erase(0, off);
+    if (in_->empty() && in_->capacity() > 65536) in_.reset();
   } else if (off < buf.size()) {
-    in_.assign(buf.substr(off));
+    if (!in_) in_ = std::make_unique<std::string>();
+    in_->assign(buf.substr(off));
   }
 }
 
@@ -165,25 +170,25 @@ bool Connection::write_socket() {
   if (fd_ < 0) return false;
   std::string* buf = &out_;
   size_t* off = &out_off_;
-  if (tls_ || ws_) {
+  if (layers_) {
     // Layered transports: frame and encrypt everything encoded so far.
     if (out_.size() > out_off_) {
       std::string_view data(out_.data() + out_off_, out_.size() - out_off_);
       std::string framed;
-      if (ws_) {
+      if (layers_->ws) {
         WebSocketSession::frame(data, framed);
         data = framed;
       }
-      if (tls_) {
-        tls_->write(data, wire_->bytes);
+      if (layers_->tls) {
+        layers_->tls->write(data, layers_->bytes);
       } else {
-        wire_->bytes.append(data);
+        layers_->bytes.append(data);
       }
       out_.clear();
       out_off_ = 0;
     }
-    buf = &wire_->bytes;
-    off = &wire_->off;
+    buf = &layers_->bytes;
+    off = &layers_->off;
   }
   auto& stats = w_.server().broker().stats(w_.id());
   while (*off < buf->size()) {
@@ -229,9 +234,9 @@ void Connection::tick(int64_t now) {
   // one reallocates, nothing next to its writes).
   constexpr size_t kIdleKeep = 1024;
   if (out_.empty() && out_.capacity() > kIdleKeep) std::string().swap(out_);
-  if (in_.empty() && in_.capacity() > kIdleKeep) std::string().swap(in_);
+  if (in_ && in_->empty()) in_.reset();  // allocated again at the next partial packet
   if (state_ == State::AwaitConnect) {
-    if (now - opened_ms_ > int64_t(w_.server().options().connect_timeout_ms))
+    if (now - w_.pending_since(id_) > int64_t(w_.server().options().connect_timeout_ms))
       close(mqtt::Reason::Success, "no CONNECT before the connect timeout");
     return;
   }
@@ -266,9 +271,11 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
   w_.server().connection_counter().fetch_sub(1, std::memory_order_relaxed);
   if (was_connected && session_) {
     broker::Will will;
-    if (will_ && !will_suppressed_) will = {will_, access_ ? access_->will_guard() : nullptr};
-    ns_->disconnect(session_, this, std::move(will), will_delay_s_, w_.ctx());
-    if (will_key_) ns_->disarm_will(will_key_);  // after disconnect: a delayed will is stored by then
+    const Rare none;
+    const Rare& r = rare_ ? *rare_ : none;
+    if (r.will && !will_suppressed_) will = {r.will, access_ ? access_->will_guard() : nullptr};
+    ns_->disconnect(session_, this, std::move(will), r.will_delay_s, w_.ctx());
+    if (r.will_key) ns_->disarm_will(r.will_key);  // after disconnect: a delayed will is stored by then
     if (observer) observer->client_event(*ns_, broker::ClientEvent::TcpClean, session_->client_id(), peer, id_);
   }
   w_.retire(this);

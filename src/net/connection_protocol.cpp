@@ -134,6 +134,8 @@ void Connection::on_connect(mqtt::Connect& c) {
   const std::string peer = peer_address(fd_);
   info.peer_address = peer;
   std::string server_name;
+  TlsSession* tls_ = tls();
+  WebSocketSession* ws_ = ws();
   if (tls_) server_name = tls_->server_name();
   if (ws_ && server_name.empty()) server_name = ws_->host();
   info.server_name = server_name;
@@ -211,10 +213,11 @@ void Connection::on_connect(mqtt::Connect& c) {
     m->origin = session_->serial();
     if (v5) {
       copy_message_props(c.will->props, *m);
-      will_delay_s_ = c.will->props.will_delay_interval.value_or(0);
+      rare().will_delay_s = c.will->props.will_delay_interval.value_or(0);
     }
-    will_ = std::move(m);
-    will_key_ = ns_->arm_will(client_id, will_, will_delay_s_, access_.get());  // survives a crash of the server
+    Rare& r = rare();
+    r.will = std::move(m);
+    r.will_key = ns_->arm_will(client_id, r.will, r.will_delay_s, access_.get());  // survives a crash of the server
   }
 
   state_ = Connection::State::Connected;
@@ -257,8 +260,7 @@ void Connection::on_publish(mqtt::Publish& p) {
     const uint16_t alias = *p.props.topic_alias;
     if (alias == 0 || alias > cfg.topic_alias_maximum)
       return fail(Reason::TopicAliasInvalid, "topic alias out of range");
-    if (!aliases_) aliases_ = std::make_unique<Aliases>();
-    std::vector<std::string>& aliases = aliases_->in;
+    std::vector<std::string>& aliases = rare().aliases_in;
     if (aliases.size() <= alias) aliases.resize(size_t(cfg.topic_alias_maximum) + 1);
     if (topic.empty()) {
       if (aliases[alias].empty()) return fail(Reason::ProtocolError, "topic alias not set");
@@ -492,9 +494,9 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
     }
     pr.topic_alias.reset();
     if (client_alias_max_) {
-      if (!aliases_) aliases_ = std::make_unique<Aliases>();
-      auto it = aliases_->out.find(m.topic);
-      if (it != aliases_->out.end()) {
+      auto& out = rare().aliases_out;
+      auto it = out.find(m.topic);
+      if (it != out.end()) {
         pr.topic_alias = it->second;
         p.topic = {};
       } else if (next_out_alias_ <= client_alias_max_) {
@@ -508,7 +510,7 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
     return false;
   }
   if (new_alias) {
-    aliases_->out.emplace(m.topic, new_alias);
+    rare_->aliases_out.emplace(m.topic, new_alias);
     ++next_out_alias_;
   }
   mqtt::encode(p, version_, out_);

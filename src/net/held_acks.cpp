@@ -49,9 +49,10 @@ void Worker::acks_durable(uint64_t ticket) {
 void Connection::ack_publish(mqtt::PacketType type, uint16_t packet_id, uint64_t ticket) {
   // Once one ack is held, later ones queue behind it: acks leave in PUBLISH order.
   if (ticket != 0 || held_acks_ != 0) {
-    last_held_ticket_ = std::max(last_held_ticket_, ticket);
+    uint64_t& last = rare().last_held_ticket;
+    last = std::max(last, ticket);
     ++held_acks_;
-    w_.defer_ack(id_, last_held_ticket_, packet_id, type == mqtt::PacketType::Pubrec);
+    w_.defer_ack(id_, last, packet_id, type == mqtt::PacketType::Pubrec);
     return;
   }
   mqtt::encode(mqtt::Ack{type, packet_id, mqtt::Reason::Success, {}}, version_, out_);

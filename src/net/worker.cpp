@@ -95,9 +95,23 @@ void Worker::accept_all(Listener& l) {
       ++refused_.full;
       continue;
     }
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else if (conns_.size() < (size_t(1) << kSlotBits)) {
+      slot = static_cast<uint32_t>(conns_.size());
+      conns_.emplace_back();
+    } else {  // 16M connections on one loop
+      if (pending) pending->end(source);
+      ::close(fd);
+      ++refused_.full;
+      continue;
+    }
     counter.fetch_add(1, std::memory_order_relaxed);
     set_nodelay(fd);
-    const uint64_t id = (uint64_t(id_) << 48) | next_conn_id_++;
+    const uint64_t serial = next_conn_id_++ & ((uint64_t(1) << (48 - kSlotBits)) - 1);
+    const uint64_t id = (uint64_t(id_) << 48) | (serial << kSlotBits) | slot;
     auto c = std::make_unique<Connection>(*this, id, fd, l.transport);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -105,23 +119,34 @@ void Worker::accept_all(Listener& l) {
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       counter.fetch_sub(1, std::memory_order_relaxed);
       if (pending) pending->end(source);
+      free_slots_.push_back(slot);
       continue;  // the Connection closes fd
     }
-    conns_.emplace(id, Slot{std::move(c), source, now_ms_});
+    conns_[slot] = std::move(c);
+    ++live_;
+    pending_.emplace(id, Pending{source, now_ms_});
     pending_order_.push_back(id);
   }
 }
 
 void Worker::handshake_over(uint64_t id) {
-  auto it = conns_.find(id);
-  if (it == conns_.end() || it->second.pending_since < 0) return;
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
   if (PendingHandshakes* p = server_.pending_handshakes()) p->end(it->second.source);
-  it->second.pending_since = -1;
+  pending_.erase(it);
 }
 
-bool Worker::still_pending(uint64_t id) const {
-  auto it = conns_.find(id);
-  return it != conns_.end() && it->second.pending_since >= 0;
+bool Worker::still_pending(uint64_t id) const { return pending_.count(id) != 0; }
+
+int64_t Worker::pending_since(uint64_t id) const {
+  auto it = pending_.find(id);
+  return it == pending_.end() ? -1 : it->second.since;
+}
+
+Connection* Worker::slot_of(uint64_t id) const {
+  const size_t slot = id & ((uint64_t(1) << kSlotBits) - 1);
+  if (slot >= conns_.size() || !conns_[slot] || conns_[slot]->id() != id) return nullptr;
+  return conns_[slot].get();
 }
 
 bool Worker::shed_oldest_pending() {
@@ -133,10 +158,10 @@ bool Worker::shed_oldest_pending() {
   const int64_t grace = std::min<int64_t>(2000, server_.options().connect_timeout_ms / 2);
   while (!pending_order_.empty() && !still_pending(pending_order_.front())) pending_order_.pop_front();
   if (pending_order_.empty()) return false;
-  Slot& oldest = conns_.find(pending_order_.front())->second;
-  if (now_ms_ - oldest.pending_since < grace) return false;
+  const uint64_t oldest = pending_order_.front();
+  if (now_ms_ - pending_.find(oldest)->second.since < grace) return false;
   pending_order_.pop_front();
-  oldest.conn->close(mqtt::Reason::Success, "server full: the oldest connection without CONNECT makes room");
+  slot_of(oldest)->close(mqtt::Reason::Success, "server full: the oldest connection without CONNECT makes room");
   ++refused_.shed;
   return true;
 }
@@ -223,8 +248,8 @@ void Worker::mark_dirty(Connection* c) { dirty_.push_back(c); }
 void Worker::retire(Connection* c) { retired_.push_back(c); }
 
 Connection* Worker::find(uint64_t id) {
-  auto it = conns_.find(id);
-  return it == conns_.end() || it->second.conn->closed() ? nullptr : it->second.conn.get();
+  Connection* c = slot_of(id);
+  return c && !c->closed() ? c : nullptr;
 }
 
 void Worker::deliver(std::vector<broker::RemoteDelivery>&& batch) {
@@ -273,8 +298,8 @@ void Worker::drain_inbox() {
   }
   static const broker::SessionPtr kNone;
   for (auto& d : items) {
-    auto it = conns_.find(d.session.client);  // closed connections too: their session may be the one
-    d.session.ns->arrive(d, it == conns_.end() ? kNone : it->second.conn->session(), ctx_);
+    Connection* c = slot_of(d.session.client);  // closed connections too: their session may be the one
+    d.session.ns->arrive(d, c ? c->session() : kNone, ctx_);
   }
   for (auto& t : tasks) t();
 }
@@ -289,7 +314,8 @@ void Worker::tick() {
   if (!paused_listeners_.empty()) resume_listeners();
   report_refusals();
   while (!pending_order_.empty() && !still_pending(pending_order_.front())) pending_order_.pop_front();
-  for (auto& [id, s] : conns_) s.conn->tick(now_ms_);
+  for (size_t i = 0; i < conns_.size(); ++i)
+    if (conns_[i]) conns_[i]->tick(now_ms_);
   if (id_ == 0) {
     server_.broker().housekeeping(now_ms_, ctx_);
     if (now_ms_ - last_prune_ms_ >= 10000) {
@@ -301,18 +327,20 @@ void Worker::tick() {
 }
 
 void Worker::close_all(mqtt::Reason reason, std::string_view why) {
-  for (auto& [id, s] : conns_)
-    if (!s.conn->closed()) s.conn->close(reason, why);
+  for (auto& c : conns_)
+    if (c && !c->closed()) c->close(reason, why);
   ctx_.flush(server_);
   flush_dirty();
 }
 
 void Worker::shutdown_connections() {
-  for (auto& [id, s] : conns_) s.conn->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
+  for (auto& c : conns_)
+    if (c) c->close(mqtt::Reason::ServerShuttingDown, "server shutting down");
   ctx_.flush(server_);
   flush_dirty();
   retired_.clear();
   conns_.clear();
+  live_ = 0;
 }
 
 void Worker::run() {
@@ -354,7 +382,13 @@ void Worker::run() {
       flush_dirty();
       next_tick_ms_ = now_ms_ + kTickMs;
     }
-    for (Connection* c : retired_) conns_.erase(c->id());
+    for (Connection* c : retired_) {
+      const uint32_t slot = static_cast<uint32_t>(c->id() & ((uint64_t(1) << kSlotBits) - 1));
+      pending_.erase(c->id());  // closed before CONNECT (handshake_over ended its count)
+      conns_[slot].reset();
+      free_slots_.push_back(slot);
+      --live_;
+    }
     retired_.clear();
   }
   shutdown_connections();

@@ -55,10 +55,12 @@ class Worker {
   void retire(Connection* c);  // closed: destroy at the end of the iteration
   // The connection completed CONNECT or closed before it: no longer pending.
   void handshake_over(uint64_t connection_id);
+  // When a connection still without CONNECT was accepted (ms); -1 if it is not pending.
+  int64_t pending_since(uint64_t connection_id) const;
   Connection* find(uint64_t connection_id);
   // On the loop: closes every connection with `reason` (and `why` for v5).
   void close_all(mqtt::Reason reason, std::string_view why);
-  size_t connection_count() const { return conns_.size(); }
+  size_t connection_count() const { return live_; }
   std::string& read_buffer() { return read_buf_; }
   std::string& scratch() { return scratch_; }
   mqtt::Publish& publish_scratch() { return pub_; }
@@ -119,12 +121,21 @@ class Worker {
   std::vector<broker::RemoteDelivery> inbox_;
   std::vector<std::function<void()>> tasks_;
 
-  struct Slot {
-    std::unique_ptr<Connection> conn;
+  // Connections by slot, the low 24 bits of their id (a vector, not a hash map:
+  // an idle connection's bytes count, issue 20); the bits above the slot make an
+  // id that a reused slot does not take over. Freed slots are reused.
+  static constexpr unsigned kSlotBits = 24;
+  std::vector<std::unique_ptr<Connection>> conns_;
+  std::vector<uint32_t> free_slots_;
+  size_t live_ = 0;
+  Connection* slot_of(uint64_t id) const;  // closed ones too; nullptr if gone
+  // Connections accepted and still without CONNECT: where from and since when
+  // (only these need it, so connected ones do not carry it).
+  struct Pending {
     SourceAddress source;
-    int64_t pending_since = -1;  // accepted at (ms), until CONNECT completes; -1 after
+    int64_t since;  // accepted at (ms)
   };
-  std::unordered_map<uint64_t, Slot> conns_;
+  std::unordered_map<uint64_t, Pending> pending_;
   // Ids of connections accepted, oldest first, for shedding the oldest still
   // without CONNECT; those past it are dropped lazily (at ticks, when shedding).
   // Bounded: a connection is pending for at most the connect timeout.

@@ -493,7 +493,7 @@ void Session::set_pending_will(Will will, int64_t due_ms) {
       r.seq = epoch();           // its claim: a survivor tells the client's comeback from it
       r.message = rw.pending_will.message;
       r.wall_ms = wall_ms() + (due_ms - now_ms());
-      if (pending_will_.guard && p->wants_will_identity()) r.text = pending_will_.guard->identity();
+      if (rw.pending_will.guard && p->wants_will_identity()) r.text = rw.pending_will.guard->identity();
       p->submit(std::move(r));
     }
 }

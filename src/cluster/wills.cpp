@@ -14,6 +14,7 @@
 #include "cluster/leases.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/subjects.hpp"
+#include "common/fields.hpp"
 #include "common/log.hpp"
 #include "persist/message_codec.hpp"
 
@@ -23,21 +24,9 @@ namespace {
 
 // A value: length-prefixed fields ("<n>:<bytes>"), delay, namespace, client id,
 // the client's identity (empty: anonymous), then the encoded message.
-void put(std::string& out, std::string_view f) {
-  out += std::to_string(f.size());
-  out += ':';
-  out += f;
-}
-
-bool take(std::string_view& in, std::string_view& f) {
-  const size_t colon = in.find(':');
-  if (colon == std::string_view::npos) return false;
-  size_t n = 0;
-  if (std::from_chars(in.data(), in.data() + colon, n).ec != std::errc() || colon + 1 + n > in.size()) return false;
-  f = in.substr(colon + 1, n);
-  in.remove_prefix(colon + 1 + n);
-  return true;
-}
+// (common/fields.hpp; a damaged value reads as false, never past its end)
+using common::put_field;
+using common::take_field;
 
 std::string random_incarnation() {
   std::random_device rd;
@@ -86,10 +75,10 @@ void ClusterWills::record(const broker::PersistRecord& r) {
   const std::string key = escape_token(node_) + "." + incarnation_ + "." + std::to_string(r.key);
   if (r.kind == broker::PersistRecord::Kind::WillArmed && r.message) {
     std::string v;
-    put(v, std::to_string(r.expiry_s));
-    put(v, r.ns);
-    put(v, r.client_id);
-    put(v, r.text);
+    put_field(v, std::to_string(r.expiry_s));
+    put_field(v, r.ns);
+    put_field(v, r.client_id);
+    put_field(v, r.text);
     v += persist::encode_message(*r.message);
     stats_.armed.fetch_add(1, std::memory_order_relaxed);
     link_.kv_write_async(kBucket, key, v);
@@ -102,10 +91,10 @@ void ClusterWills::record(const broker::PersistRecord& r) {
     // this node dies first. "@<due wall ms>@<disconnected wall ms>" in place
     // of the delay.
     std::string v;
-    put(v, "@" + std::to_string(r.wall_ms) + "@" + std::to_string(broker::wall_ms()) + "@" + std::to_string(r.seq));
-    put(v, r.ns);
-    put(v, r.client_id);
-    put(v, r.text);
+    put_field(v, "@" + std::to_string(r.wall_ms) + "@" + std::to_string(broker::wall_ms()) + "@" + std::to_string(r.seq));
+    put_field(v, r.ns);
+    put_field(v, r.client_id);
+    put_field(v, r.text);
     v += persist::encode_message(*r.message);
     stats_.armed.fetch_add(1, std::memory_order_relaxed);
     link_.kv_write_async(kBucket, key + "s", v);
@@ -148,7 +137,7 @@ void ClusterWills::sweep() {
     // One claim wins: the entry's revision moves with it.
     if (!link_.kv_update(kBucket, key, "claimed " + node_, e.revision)) continue;
     std::string_view in = e.value, delay, ns, client, identity;
-    if (!take(in, delay) || !take(in, ns) || !take(in, client) || !take(in, identity)) continue;
+    if (!take_field(in, delay) || !take_field(in, ns) || !take_field(in, client) || !take_field(in, identity)) continue;
     auto m = persist::decode_message(in, broker::wall_ms(), now);
     if (!m) continue;
     int64_t delay_ms = 0, since = now;

@@ -8,23 +8,6 @@ namespace {
 constexpr std::string_view kVersion = "1";
 }
 
-void put_field(std::string& out, std::string_view f) {
-  out += std::to_string(f.size());
-  out += ':';
-  out += f;
-}
-
-bool take_field(std::string_view& in, std::string_view& f) {
-  const size_t colon = in.find(':');
-  if (colon == std::string_view::npos) return false;
-  size_t n = 0;
-  auto [end, ec] = std::from_chars(in.data(), in.data() + colon, n);
-  if (ec != std::errc() || end != in.data() + colon || n > in.size() - colon - 1) return false;
-  f = in.substr(colon + 1, n);
-  in.remove_prefix(colon + 1 + n);
-  return true;
-}
-
 std::string encode_identity(const ClientFacts& f, const PortableCredential& c) {
   std::string out;
   put_field(out, kVersion);

@@ -9,13 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/fields.hpp"
 #include "mq/auth_mode.hpp"
 
 namespace sluice::mq {
 
-// "<n>:<bytes>" fields, one after another.
-void put_field(std::string& out, std::string_view f);
-bool take_field(std::string_view& in, std::string_view& f);
+// "<n>:<bytes>" fields, one after another (common/fields.hpp).
+using common::put_field;
+using common::take_field;
 
 std::string encode_identity(const ClientFacts& f, const PortableCredential& c);
 // False for anything encode_identity did not make.

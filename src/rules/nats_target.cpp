@@ -58,6 +58,23 @@ natsConnection* connect(const std::string& url, std::string& error, bool backgro
   return nc;
 }
 
+// Makes a file-backed stream of one subject unless it exists (then it is used
+// as it is). Empty when it exists or was made, else what went wrong.
+std::string ensure_stream(jsCtx* js, const std::string& stream, const std::string& subject) {
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = stream.c_str();
+  const char* subjects[] = {subject.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  jsStreamInfo* si = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_AddStream(&si, js, &cfg, nullptr, &err);
+  if (si) jsStreamInfo_Destroy(si);
+  return s == NATS_OK || err == JSStreamNameExistErr ? std::string() : text(s);
+}
+
 class NatsTarget final : public Target {
  public:
   explicit NatsTarget(const mq::Rule& rule)
@@ -140,21 +157,9 @@ class NatsTarget final : public Target {
       close();
       return false;
     }
-    if (!stream_.empty()) {
-      jsStreamConfig cfg;
-      jsStreamConfig_Init(&cfg);
-      cfg.Name = stream_.c_str();
-      const char* subjects[] = {subject_.c_str()};
-      cfg.Subjects = subjects;
-      cfg.SubjectsLen = 1;
-      cfg.Storage = js_FileStorage;
-      jsStreamInfo* si = nullptr;
-      jsErrCode err = static_cast<jsErrCode>(0);
-      s = js_AddStream(&si, js_, &cfg, nullptr, &err);
-      if (si) jsStreamInfo_Destroy(si);
-      if (s != NATS_OK && err != JSStreamNameExistErr)
-        log::warn("rules: {}: stream {} not created: {}", rule_.name, stream_, text(s));
-    }
+    if (!stream_.empty())
+      if (std::string why = ensure_stream(js_, stream_, subject_); !why.empty())
+        log::warn("rules: {}: stream {} not created: {}", rule_.name, stream_, why);
     return true;
   }
   // A publish refused or not acknowledged in time (libnats' thread).
@@ -297,18 +302,8 @@ class JetStreamInflow final : public InflowSource {
     if (!nc_) nc_ = connect(url_, error, true);
     if (!nc_) return fail(error), false;
     if (!js_ && natsConnection_JetStream(&js_, nc_, nullptr) != NATS_OK) return fail("NATS JetStream context"), false;
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = stream_.c_str();
-    const char* subjects[] = {subject_.c_str()};
-    cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
-    cfg.Storage = js_FileStorage;
-    jsStreamInfo* si = nullptr;
-    jsErrCode err = static_cast<jsErrCode>(0);
-    natsStatus s = js_AddStream(&si, js_, &cfg, nullptr, &err);  // exists already: fine
-    if (si) jsStreamInfo_Destroy(si);
-    if (s != NATS_OK && err != JSStreamNameExistErr) return fail("NATS stream " + stream_ + ": " + text(s)), false;
+    if (std::string why = ensure_stream(js_, stream_, subject_); !why.empty())
+      return fail("NATS stream " + stream_ + ": " + why), false;
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = stream_.c_str();
@@ -316,7 +311,8 @@ class JetStreamInflow final : public InflowSource {
     so.Config.AckWait = int64_t(30) * 1000 * 1000 * 1000;  // ns: unacknowledged this long is redelivered
     so.Config.DeliverPolicy = js_DeliverNew;                // a new rule starts with what comes next
     so.Config.MaxAckPending = 1024;
-    s = js_PullSubscribe(&sub_, js_, subject_.c_str(), durable_.c_str(), nullptr, &so, &err);
+    jsErrCode err = static_cast<jsErrCode>(0);
+    const natsStatus s = js_PullSubscribe(&sub_, js_, subject_.c_str(), durable_.c_str(), nullptr, &so, &err);
     if (s != NATS_OK) return fail("NATS durable consumer " + durable_ + ": " + text(s)), false;
     return true;
   }

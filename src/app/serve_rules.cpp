@@ -44,7 +44,8 @@ std::shared_ptr<rules::RulesEngine> start_rules(net::Server& server, broker::Bro
     if (!ns || n == 0) return false;
     if (ns->tracing())
       if (auto t = ns->tracer()) t->published(*m, "rule");
-    server.run(lane % n, [ns = std::move(ns), m = std::move(m), routed = std::move(routed)](broker::WorkerContext& ctx) {
+    server.run(lane % n, [ns = std::move(ns), m = std::move(m),
+                          routed = std::move(routed)](broker::WorkerContext& ctx) {
       broker::WorkerStats::add(ctx.stats().messages_in);
       const uint64_t before = ctx.ticket();
       ns->publish(m, ctx);

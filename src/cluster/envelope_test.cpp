@@ -37,7 +37,8 @@ TEST(Envelope, RoundTrip) {
 // A stream outlives an upgrade: what nodes logged with headers still reads.
 TEST(Envelope, ReadsTheHeaderFormatOfEarlierNodes) {
   const std::string data = persist::encode_message(sample());
-  const std::map<std::string, std::string> h{{"Sl-N", "old"}, {"Sl-I", "7"}, {"Sl-Ns", "ns1"}, {"Sl-O", "12"}, {"Sl-K", "99"}};
+  const std::map<std::string, std::string> h{
+      {"Sl-N", "old"}, {"Sl-I", "7"}, {"Sl-Ns", "ns1"}, {"Sl-O", "12"}, {"Sl-K", "99"}};
   auto o = open_message(data, h);
   ASSERT_TRUE(o);
   EXPECT_EQ(o->envelope.node, "old");

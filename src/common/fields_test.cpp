@@ -6,7 +6,8 @@ using namespace sluice::common;
 
 TEST(Fields, RoundTripIncludingEmptyAndColons) {
   std::string v;
-  for (std::string_view f : {std::string_view("a"), std::string_view(""), std::string_view("x:y:z"), std::string_view("\0b", 2)})
+  using sv = std::string_view;
+  for (sv f : {sv("a"), sv(""), sv("x:y:z"), sv("\0b", 2)})
     put_field(v, f);
   std::string_view in = v, f;
   ASSERT_TRUE(take_field(in, f));

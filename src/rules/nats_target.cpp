@@ -93,13 +93,9 @@ class NatsTarget final : public Target {
     if (!js_ && !open(error)) return 0;
     failed_.store(0);
     for (const Entry& e : batch) {
-      const std::string body = rule_.type == "status" ? e.message->payload : message_json(rule_, e);
-      const std::string id = rule_.key() + "/" + std::to_string(e.seq);
-      jsPubOptions po;
-      jsPubOptions_Init(&po);
-      po.MsgId = id.c_str();
-      po.MaxWait = 5000;
-      natsStatus s = js_PublishAsync(js_, subject_.c_str(), body.data(), static_cast<int>(body.size()), &po);
+      const Publication p = publication(e);
+      jsPubOptions po = p.options();
+      natsStatus s = js_PublishAsync(js_, subject_.c_str(), p.body.data(), static_cast<int>(p.body.size()), &po);
       if (s != NATS_OK) {
         error = "NATS JetStream publish to " + subject_ + ": " + text(s);
         drain();
@@ -126,15 +122,11 @@ class NatsTarget final : public Target {
 
   Outcome deliver(const Entry& e, std::string& error) override {
     if (!js_ && !open(error)) return Outcome::Retry;
-    const std::string body = rule_.type == "status" ? e.message->payload : message_json(rule_, e);
-    const std::string id = rule_.key() + "/" + std::to_string(e.seq);
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = id.c_str();
-    po.MaxWait = 5000;
+    const Publication p = publication(e);
+    jsPubOptions po = p.options();
     jsPubAck* pa = nullptr;
     jsErrCode err = static_cast<jsErrCode>(0);
-    natsStatus s = js_Publish(&pa, js_, subject_.c_str(), body.data(), static_cast<int>(body.size()), &po, &err);
+    natsStatus s = js_Publish(&pa, js_, subject_.c_str(), p.body.data(), static_cast<int>(p.body.size()), &po, &err);
     if (pa) jsPubAck_Destroy(pa);
     if (s == NATS_OK) return Outcome::Delivered;
     error = "NATS JetStream publish to " + subject_ + ": " + text(s) + (err ? " (" + std::to_string(err) + ")" : "");
@@ -142,6 +134,23 @@ class NatsTarget final : public Target {
   }
 
  private:
+  // One entry as JetStream gets it: the body, and its id (rule key / seq), by
+  // which the stream drops a retry's duplicate within its window.
+  struct Publication {
+    std::string body, id;
+    jsPubOptions options() const {
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MsgId = id.c_str();
+      po.MaxWait = 5000;
+      return po;
+    }
+  };
+  Publication publication(const Entry& e) const {
+    return {rule_.type == "status" ? e.message->payload : message_json(rule_, e),
+            rule_.key() + "/" + std::to_string(e.seq)};
+  }
+
   bool open(std::string& error) {
     close();
     nc_ = connect(url_, error);

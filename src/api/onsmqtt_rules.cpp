@@ -41,29 +41,25 @@ void write_rule(JsonWriter& w, const mq::Rule& r, const mq::RuleStatus& st) {
   w.field("LastError", st.last_error);
 }
 
-void CreateRule(Call& c) {
-  auto [m, id] = instance_op(c, "CreateRule");
-  auto r = unwrap(m.CreateRule(c.account(), spec(c, id)));
+// The answer of CreateRule, UpdateRule and GetRule: the rule and its status as `Data`.
+void write_rule_data(Call& c, mq::MqService& m, const mq::Rule& r) {
   auto& w = c.out();
   w.key("Data").begin_object();
   write_rule(w, r, m.rule_status(r.instance_id, r.name));
   w.end_object();
+}
+
+void CreateRule(Call& c) {
+  auto [m, id] = instance_op(c, "CreateRule");
+  write_rule_data(c, m, unwrap(m.CreateRule(c.account(), spec(c, id))));
 }
 void UpdateRule(Call& c) {
   auto [m, id] = instance_op(c, "UpdateRule");
-  auto r = unwrap(m.UpdateRule(c.account(), spec(c, id)));
-  auto& w = c.out();
-  w.key("Data").begin_object();
-  write_rule(w, r, m.rule_status(r.instance_id, r.name));
-  w.end_object();
+  write_rule_data(c, m, unwrap(m.UpdateRule(c.account(), spec(c, id))));
 }
 void GetRule(Call& c) {
   auto [m, id] = instance_op(c, "GetRule");
-  auto r = unwrap(m.GetRule(c.account(), id, c.req("RuleName")));
-  auto& w = c.out();
-  w.key("Data").begin_object();
-  write_rule(w, r, m.rule_status(r.instance_id, r.name));
-  w.end_object();
+  write_rule_data(c, m, unwrap(m.GetRule(c.account(), id, c.req("RuleName"))));
 }
 void ListRules(Call& c) {
   auto [m, id] = instance_op(c, "ListRules");

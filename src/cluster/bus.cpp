@@ -14,6 +14,7 @@
 #include "cluster/subjects.hpp"
 #include "common/log.hpp"
 #include "mqtt/topic.hpp"
+#include "persist/message_codec.hpp"
 
 namespace sluice::cluster {
 
@@ -143,21 +144,25 @@ bool ClusterBus::seen_before(const std::string& node, uint64_t id) {
 
 void ClusterBus::receive(NatsMessage&& msg) {
   const bool logged = msg.stream_seq != 0;
-  auto opened = open_message(msg.data, msg.headers);
-  if (!opened) {
+  Envelope e;
+  std::string_view body;
+  if (!read_envelope(msg.data, msg.headers, e, body)) {
     stats_.undecodable.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const Envelope& e = opened->envelope;
   // A core message can come through several overlapping subscriptions; the
-  // stream's consumer delivers each message once.
+  // stream's consumer delivers each message once (checked before decoding it).
   if (!logged && seen_before(std::string(e.node), e.id)) {
     stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  auto m = persist::decode_message_mut(body, broker::wall_ms(), broker::now_ms());
+  if (!m) {
+    stats_.undecodable.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   // The origin names a session of the publishing node; elsewhere it means nothing
   // (and must not match a local session's serial: No Local).
-  auto& m = opened->message;
   m->origin = e.node == node_ ? e.origin : 0;
   m->route_key = e.route_key;
   m->log_seq = msg.stream_seq;

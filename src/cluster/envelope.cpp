@@ -68,20 +68,26 @@ std::string seal_message(const Envelope& e, const broker::Message& m) {
   return o;
 }
 
-std::optional<Opened> open_message(std::string_view data, const std::map<std::string, std::string>& headers) {
-  Opened out;
-  std::string_view body = data;
+bool read_envelope(std::string_view data, const std::map<std::string, std::string>& headers, Envelope& e,
+                   std::string_view& body) {
+  body = data;
   if (!data.empty() && static_cast<uint8_t>(data.front()) == kVersion) {
     data.remove_prefix(1);
-    Envelope& e = out.envelope;
     if (!get_bytes(data, e.node) || !get_varint(data, e.id) || !get_bytes(data, e.ns) ||
         !get_varint(data, e.origin) || !get_varint(data, e.route_key))
-      return std::nullopt;
+      return false;
     body = data;
   } else {  // logged before the envelope: the fields are headers
-    out.envelope = Envelope{text(headers, "Sl-N"), number(headers, "Sl-I"), text(headers, "Sl-Ns"),
-                            number(headers, "Sl-O"), number(headers, "Sl-K")};
+    e = Envelope{text(headers, "Sl-N"), number(headers, "Sl-I"), text(headers, "Sl-Ns"), number(headers, "Sl-O"),
+                 number(headers, "Sl-K")};
   }
+  return true;
+}
+
+std::optional<Opened> open_message(std::string_view data, const std::map<std::string, std::string>& headers) {
+  Opened out;
+  std::string_view body;
+  if (!read_envelope(data, headers, out.envelope, body)) return std::nullopt;
   out.message = persist::decode_message_mut(body, broker::wall_ms(), broker::now_ms());
   if (!out.message) return std::nullopt;
   return out;

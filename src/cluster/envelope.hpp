@@ -36,9 +36,13 @@ struct Envelope {
 // The payload for `m` (the envelope's fields, then persist::append_message).
 std::string seal_message(const Envelope& e, const broker::Message& m);
 
-// A received payload (or, for one logged before this format, the payload and
-// its headers) as the envelope and the message; nullopt when neither reads.
-// The envelope's views point into `data` / `headers`.
+// A received payload's envelope (for one logged before this format, read from
+// its headers) and `body`, the stored message it carries; false when it does
+// not read. The views point into `data` / `headers`.
+bool read_envelope(std::string_view data, const std::map<std::string, std::string>& headers, Envelope& e,
+                   std::string_view& body);
+
+// The same, with the message decoded; nullopt when either does not read.
 struct Opened {
   Envelope envelope;
   std::shared_ptr<broker::Message> message;

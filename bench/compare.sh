@@ -15,6 +15,7 @@
 # the fd limit), BROKERS ("mosquitto sluice", plus "flashmq" when FLASHMQ is set), BENCH,
 # SLUICE, MOSQUITTO, FLASHMQ (unset: FlashMQ is not run; CI never needs it), SLUICE_ARGS,
 # BROKER_CPU (0), LOAD_CPU (1), CALLGRIND_MSGS (5000), CALLGRIND_RATE (1000),
+# ISSUE20 (1: also QoS 0 fan-in at 50k/200k/400k, QoS 1 at 60k, fan-out QoS 1),
 # ONLY (regex of scenario ids to run, e.g. 'cost_.*|conns'; ids are in SCENARIOS and
 # DURABLE_SCENARIOS below, plus connrate, conns, callgrind).
 set -uo pipefail
@@ -240,6 +241,17 @@ SCENARIOS=(
   "lat_fanin_q0|fanin --pubs 4 --qos 0 --rate 5000 $D"
   "lat_fanin_q1|fanin --pubs 4 --qos 1 --rate 5000 $D"
 )
+
+# ISSUE20=1 adds the rates issue 20 asks for (CPU per delivered message at each offered load).
+if [[ ${ISSUE20:-0} == 1 ]]; then
+  SCENARIOS+=(
+    "cost_fanin_q0_50k|fanin --pubs 4 --qos 0 --rate 50000 $D"
+    "cost_fanin_q0_200k|fanin --pubs 4 --qos 0 --rate 200000 $D"
+    "cost_fanin_q0_400k|fanin --pubs 4 --qos 0 --rate 400000 $D"
+    "cost_fanin_q1_60k|fanin --pubs 4 --qos 1 --rate 60000 $D"
+    "cost_fanout_q1|fanout --subs 100 --qos 1 --rate 1000 $D"
+  )
+fi
 
 # QoS 1 to persistent sessions (subscribers with clean start off), brokers with their
 # persistence on: fresh brokers, after the runs above.
@@ -499,6 +511,11 @@ report_flashmq() {
   for row in "cost_fanin_q0|fan-in 4→1 QoS 0, 100k msg/s, µs/msg|broker_us_per_msg|2" \
              "cost_fanin_q1|fan-in 4→1 QoS 1, 30k msg/s, µs/msg|broker_us_per_msg|2" \
              "cost_fanout_q0|fan-out 1→100 QoS 0, 100k deliveries/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanin_q0_50k|fan-in 4→1 QoS 0, 50k msg/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanin_q0_200k|fan-in 4→1 QoS 0, 200k msg/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanin_q0_400k|fan-in 4→1 QoS 0, 400k msg/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanin_q1_60k|fan-in 4→1 QoS 1, 60k msg/s, µs/msg|broker_us_per_msg|2" \
+             "cost_fanout_q1|fan-out 1→100 QoS 1, 100k deliveries/s, µs/msg|broker_us_per_msg|2" \
              "max_fanin_q0|fan-in 4→1 QoS 0, closed loop, msg/s|rate|0" \
              "max_fanin_q1|fan-in 4→1 QoS 1, closed loop, msg/s|rate|0" \
              "max_fanout_q0|fan-out 1→100 QoS 0, closed loop, deliveries/s|rate|0" \

@@ -302,6 +302,10 @@ int serve(Config cfg) {
                "or a number of bytes (got {})", cfg.max_queued_bytes_total);
     return 1;
   }
+  if (cfg.mqtt.coalesce_us > 1000) {  // a longer sleep would be latency, not batching
+    log::error("[mqtt] coalesce_us must be between 0 and 1000 microseconds (got {})", cfg.mqtt.coalesce_us);
+    return 1;
+  }
   // A node of a cluster (docs/cluster.md): declared before the broker, which it
   // outlives (the namespaces hold its bus and retained mirror).
   std::unique_ptr<cluster::ClusterNode> node;

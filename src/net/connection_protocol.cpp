@@ -52,10 +52,12 @@ void copy_message_props(const mqtt::Properties& p, broker::Message& m) {
 
 void Connection::handle(mqtt::Packet& pkt) {
   if (state_ == State::AwaitConnect) {
+    w_.note_packet(true);
     if (auto* c = std::get_if<mqtt::Connect>(&pkt)) return on_connect(*c);
     return fail(Reason::ProtocolError, "first packet must be CONNECT");
   }
   using mqtt::index_of;
+  w_.note_packet(pkt.index() != index_of<mqtt::Publish> || std::get_if<mqtt::Publish>(&pkt)->qos != 0);
   switch (pkt.index()) {
     case index_of<mqtt::Publish>: return on_publish(*std::get_if<mqtt::Publish>(&pkt));
     case index_of<mqtt::Ack>: return on_ack(*std::get_if<mqtt::Ack>(&pkt));

@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <ctime>
 #include <cstring>
 #include <stdexcept>
 
@@ -343,14 +346,38 @@ void Worker::shutdown_connections() {
   live_ = 0;
 }
 
+// A busy loop fed a trickle of QoS 0 PUBLISHes (each read finds one or two
+// messages) pays a read, and the TCP ACK that read sends the publisher, per
+// message or two: at 100k msg/s and more that kernel work fills the core
+// whatever the broker does per message. When the last iteration found its input
+// already waiting (busy), decoded only QoS 0 PUBLISHes (no reply owed to anyone,
+// no connect, no cross-thread work) and only a few of them, the loop sleeps
+// `[mqtt] coalesce_us` (50 µs) so that the next reads each bring a batch. Output was flushed
+// before the sleep, so no message waits in Sluice; the next messages wait at most
+// that long in the socket. Closed-loop loads (full reads) and anything with a
+// reply (QoS 1/2, a synchronous publisher) never sleep.
+void Worker::maybe_coalesce(bool busy) {
+  const uint32_t us = server_.options().coalesce_us;
+  const bool sleep = should_coalesce(us, busy, iter_urgent_, iter_packets_);
+  iter_packets_ = 0;
+  iter_urgent_ = false;
+  if (!sleep) return;
+  timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+  nanosleep(&ts, nullptr);
+}
+
 void Worker::run() {
+  prctl(PR_SET_TIMERSLACK, 1000UL);  // maybe_coalesce's sleep: 1 µs slack, not the default 50
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   next_tick_ms_ = broker::now_ms() + kTickMs;
   while (!stopping_) {
     now_ms_ = broker::now_ms();
     int timeout = static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
+    const auto waited_from = std::chrono::steady_clock::now();
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+    // Input that was already there when we asked: the loop is busy.
+    const bool busy = n > 0 && std::chrono::steady_clock::now() - waited_from < std::chrono::microseconds(10);
     if (n < 0 && errno != EINTR) {
       log::error("epoll_wait: {}", strerror(errno));
       break;
@@ -361,6 +388,7 @@ void Worker::run() {
       auto* tag = static_cast<Pollable*>(events[i].data.ptr);
       switch (tag->kind) {
         case Pollable::Kind::Listener:
+          iter_urgent_ = true;
           accept_all(*static_cast<Listener*>(tag));
           break;
         case Pollable::Kind::Wakeup:
@@ -373,7 +401,10 @@ void Worker::run() {
         }
       }
     }
-    if (wake) drain_inbox();
+    if (wake) {
+      iter_urgent_ = true;
+      drain_inbox();
+    }
     ctx_.flush(server_);  // hand cross-thread deliveries over, one batch per thread
     flush_dirty();        // one write per connection with output
     if (now_ms_ >= next_tick_ms_) {
@@ -390,6 +421,7 @@ void Worker::run() {
       --live_;
     }
     retired_.clear();
+    maybe_coalesce(busy);
   }
   shutdown_connections();
 }

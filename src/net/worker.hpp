@@ -27,6 +27,14 @@ namespace sluice::net {
 class Server;
 class Connection;
 
+// Whether a loop iteration should be followed by a short sleep (coalescing,
+// Worker::maybe_coalesce): its input was already waiting (busy), all of it
+// QoS 0 PUBLISHes that owe no reply (not urgent), and only a few of them.
+inline bool should_coalesce(uint32_t coalesce_us, bool busy, bool urgent, uint32_t packets) {
+  constexpr uint32_t kFewPackets = 64;  // a full 64 KiB read holds hundreds: closed-loop loads never sleep
+  return coalesce_us > 0 && busy && !urgent && packets > 0 && packets < kFewPackets;
+}
+
 // Everything registered with epoll starts with this tag.
 struct Pollable {
   enum class Kind : uint8_t { Listener, Wakeup, Connection } kind;
@@ -74,6 +82,12 @@ class Worker {
   }
   void release_packet() { packet_taken_ = false; }
   int64_t now_ms() const { return now_ms_; }
+  // A packet was decoded this iteration; `urgent` unless it is a QoS 0 PUBLISH
+  // (which owes its sender nothing): decides whether the loop may coalesce.
+  void note_packet(bool urgent) {
+    ++iter_packets_;
+    iter_urgent_ |= urgent;
+  }
   void update_interest(Connection* c, bool want_write);
 
   // PUBACK / PUBREC held back until persistence ticket `ticket` is durable
@@ -155,6 +169,10 @@ class Worker {
   mqtt::Publish pub_;
   mqtt::Packet packet_;
   bool packet_taken_ = false;
+  // Coalescing (run()): packets decoded this iteration and whether any owed a reply.
+  uint32_t iter_packets_ = 0;
+  bool iter_urgent_ = false;
+  void maybe_coalesce(bool busy);
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
   int64_t last_prune_ms_ = 0;  // connect limiter and pending handshakes (loop 0)

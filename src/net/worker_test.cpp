@@ -15,7 +15,7 @@ TEST(Coalesce, BusyLoopOfFewQos0PublishesSleeps) {
 TEST(Coalesce, NeverWhenOffIdleUrgentEmptyOrFull) {
   EXPECT_FALSE(should_coalesce(0, true, false, 4));     // [mqtt] coalesce_us = 0
   EXPECT_FALSE(should_coalesce(50, false, false, 4));   // the wait blocked: a lone message, keep latency
-  EXPECT_FALSE(should_coalesce(50, true, true, 4));     // a PUBACK, CONNACK, SUBACK... is owed
+  EXPECT_FALSE(should_coalesce(50, true, true, 4));     // a sender may be waiting for our reply
   EXPECT_FALSE(should_coalesce(50, true, false, 0));    // only writes (EPOLLOUT) or hang-ups
   EXPECT_FALSE(should_coalesce(50, true, false, 64));   // reads already bring batches (closed loop)
 }

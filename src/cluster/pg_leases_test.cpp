@@ -13,8 +13,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cluster/leases.hpp"
+#include "cluster/nats_link.hpp"
 #include "cluster/pg_leases.hpp"
 #include "cluster/pg_link.hpp"
+#include "cluster/test_nats.hpp"
 #include "store/pg_test_util.hpp"
 
 namespace sluice::cluster {
@@ -101,6 +104,39 @@ TEST(PgLeases, EpochsExpiryAndRejoin) {
   EXPECT_EQ(a3.epoch(), 4);
   EXPECT_TRUE(wait_for([&] { return a2.losses() == 1; }, 3s));
   EXPECT_EQ(a.losses(), 0u);
+}
+
+// Dead if either says so (NodeLeases::alive): a node that still beats on NATS
+// but whose lease in PostgreSQL ran out is dead; alive again once it rejoins.
+TEST(NodeLeases, ANodeWhoseLeaseRanOutIsDeadThoughItStillBeats) {
+  auto& pg = TestPostgres::get();
+  if (!pg.ok()) GTEST_SKIP() << pg.error();
+  testing::TestNats nats;
+  NatsOptions oa;
+  oa.urls = nats.urls();
+  oa.name = "a";
+  NatsOptions ob = oa;
+  ob.name = "b";
+  NatsLink la(oa), lb(ob);
+  const std::string conn = pg.fresh_schema();
+  PgLeases pa(conn, "a", 3000);  // never renewed: its lease runs out 5 s on
+  PgLeases pb(conn, "b", 3000);
+  pb.start();
+  NodeLeases na(la, "a"), nb(lb, "b");
+  nb.set_pg(&pb);
+  na.start();
+  nb.start();
+  EXPECT_TRUE(nb.alive("a"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(NodeLeases::kExpireMs + 200));
+  EXPECT_TRUE(nb.alive("a")) << "heard on NATS, its lease still running";
+  ASSERT_TRUE(wait_for([&] { return pb.expired("a"); }, 8s));
+  EXPECT_FALSE(nb.alive("a")) << "its heartbeat goes on, its lease ran out";
+  EXPECT_FALSE(nb.alive("c")) << "no row and no heartbeat";
+  PgLeases pa2(conn, "a", 3000);
+  pa2.start();
+  EXPECT_TRUE(wait_for([&] { return nb.alive("a"); }, 3s)) << "rejoined";
+  nb.stop();
+  na.stop();
 }
 
 }  // namespace

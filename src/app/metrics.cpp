@@ -11,6 +11,7 @@
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/node.hpp"
+#include "cluster/pg_leases.hpp"
 #include "cluster/sessions.hpp"
 #include "cluster/wills.hpp"
 
@@ -157,6 +158,28 @@ void cluster_session_metrics(std::string& out, const cluster::ClusterNode& n) {
           {node + ",result=\"fenced\"", get(st.fenced)}});
 }
 
+// Node liveness (issue 17, docs/cluster.md "Node liveness and the split
+// brain"): whether this node serves, and with --postgres its lease's epoch and
+// the other nodes' leases as its last read of cluster_nodes found them.
+void cluster_lease_metrics(std::string& out, const cluster::ClusterNode& n) {
+  const std::string node = "node=\"" + n.options().node_name + "\"";
+  family(out, "sluice_cluster_serving", "gauge",
+         "1 while this node serves its clients; 0 while it is cut off from NATS or PostgreSQL (CONNECTs get 0x88).",
+         {{node, n.serving() ? 1u : 0u}});
+  const cluster::PgLeases* pg = n.pg_leases();
+  if (!pg) return;
+  family(out, "sluice_cluster_lease_epoch", "gauge",
+         "This node's epoch in PostgreSQL's cluster_nodes (one more at every rejoin).",
+         {{node, static_cast<uint64_t>(std::max<int64_t>(0, pg->epoch()))}});
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP sluice_cluster_peer_lease 1 while another node's lease in PostgreSQL runs, 0 once it ran "
+                 "out (that node is taken for dead), as this node's last read found.\n"
+                 "# TYPE sluice_cluster_peer_lease gauge\n");
+  for (const auto& peer : pg->peers())
+    fmt::format_to(std::back_inserter(out), "sluice_cluster_peer_lease{{{},peer=\"{}\"}} {}\n", node, peer.first,
+                   peer.second ? 1 : 0);
+}
+
 std::string render_metrics(broker::Broker& b, const net::Server& s, const cluster::ClusterNode* node) {
   const auto t = b.totals();
   std::string out;
@@ -184,6 +207,7 @@ std::string render_metrics(broker::Broker& b, const net::Server& s, const cluste
   render_instance_metrics(out, b);
   if (node) cluster_metrics(out, *node);
   if (node) cluster_session_metrics(out, *node);
+  if (node) cluster_lease_metrics(out, *node);
   return out;
 }
 

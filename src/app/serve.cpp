@@ -316,6 +316,7 @@ int serve(Config cfg) {
       co.node_name = cfg.cluster.node_name;
       co.replicas = static_cast<int>(cfg.cluster.replicas);
       co.message_max_age_s = cfg.cluster.message_max_age_s;
+      co.postgres = cfg.store.postgres;  // the node's lease in PostgreSQL (docs/cluster.md)
       node = std::make_unique<cluster::ClusterNode>(co);
     } catch (const std::exception& e) {
       log::error("cluster: {}", e.what());

@@ -8,6 +8,7 @@
 #include "broker/persistence.hpp"  // wall_ms
 #include "broker/namespace.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/pg_leases.hpp"
 #include "cluster/subjects.hpp"
 
 namespace sluice::cluster {
@@ -75,7 +76,7 @@ void NodeLeases::apply_counts() {
     const auto now = Clock::now();
     std::shared_lock lk(mu_);
     for (const auto& [node, counts] : counts_)
-      if (node != node_ && heard_locked(node, now)) {
+      if (node != node_ && heard_locked(node, now) && !(pg_ && pg_->expired(node))) {
         ++others;
         for (const auto& [ns, c] : counts) {
           sums[ns].connections += c.connections;
@@ -111,6 +112,7 @@ bool NodeLeases::heard_locked(const std::string& node, Clock::time_point now) co
 
 bool NodeLeases::alive(const std::string& node) const {
   if (node == node_) return true;
+  if (pg_ && pg_->expired(node)) return false;
   const auto now = Clock::now();
   if (now - started_ < std::chrono::milliseconds(kExpireMs)) return true;
   std::shared_lock lk(mu_);

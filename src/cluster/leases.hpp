@@ -8,6 +8,8 @@
 // (Namespace::remote_connections, a second old at most), and its publishes per
 // namespace in its last full second, from which each node takes its share of
 // the instance's message rate limit (broker/publish_rate.hpp).
+// With --postgres a node is also dead when its lease in PostgreSQL ran out
+// (PgLeases): dead if either says so.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -26,6 +28,7 @@ class Broker;
 namespace sluice::cluster {
 
 class NatsLink;
+class PgLeases;
 
 class NodeLeases {
  public:
@@ -39,8 +42,13 @@ class NodeLeases {
   void start(broker::Broker* broker = nullptr);
   void stop();
 
-  // This node, a node heard within kExpireMs, or any node during this node's
-  // first kExpireMs (before it could have heard the others).
+  // The leases in PostgreSQL (may be null: without --postgres). Before start().
+  void set_pg(const PgLeases* pg) { pg_ = pg; }
+
+  // This node; else not a node whose lease in PostgreSQL ran out (as this
+  // node's last fresh read of cluster_nodes found); else a node heard within
+  // kExpireMs, or any node during this node's first kExpireMs (before it
+  // could have heard the others).
   bool alive(const std::string& node) const;
 
  private:
@@ -55,6 +63,7 @@ class NodeLeases {
   };
   std::map<std::string, std::map<std::string, Counts>, std::less<>> counts_;  // by node, by namespace
   broker::Broker* broker_ = nullptr;
+  const PgLeases* pg_ = nullptr;
   void on_beat(const std::string& data);
   std::string beat() const;
   void apply_counts();

@@ -9,6 +9,7 @@
 #include "cluster/wills.hpp"
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/pg_leases.hpp"
 #include "cluster/retained.hpp"
 #include "cluster/sessions.hpp"
 #include "common/log.hpp"
@@ -33,6 +34,11 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   link_->ensure_stream(ClusterDirectory::kStream, {ClusterDirectory::kSubjects}, 600LL * 1000, 0, 1000);
   durability_ = std::make_unique<ClusterDurability>(*link_);
   leases_ = std::make_unique<NodeLeases>(*link_, opts_.node_name);
+  if (!opts_.postgres.empty()) {
+    pg_leases_ = std::make_unique<PgLeases>(opts_.postgres, opts_.node_name, opts_.cut_off_ms);
+    leases_->set_pg(pg_leases_.get());
+    pg_leases_->start();  // renewed from now on: the rest of the start-up may take longer than the lease
+  }
   shared_ = std::make_unique<SharedGroups>(*link_, *leases_, opts_.node_name);
   bus_ = std::make_shared<ClusterBus>(*link_, *durability_, *shared_, opts_.node_name);
   retained_ = std::make_unique<RetainedMirror>();
@@ -72,24 +78,40 @@ void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::func
   // The log's end before the bus follows it: where new sessions' positions start.
   sessions_->start(broker, d, link_->js_last_seq(ClusterBus::kStream).value_or(0));
   bus_->start(broker, d);
+  // Serves while NATS was lost less than cut_off_ms ago and (with --postgres)
+  // the lease was renewed within cut_off_ms. Having stopped, it serves again
+  // once NATS is back and the lease is taken again, with a new epoch.
   watchdog_ = std::thread([this] {
     using Clock = std::chrono::steady_clock;
     bool serving = true;
     Clock::time_point lost{};
+    uint64_t losses_seen = pg_leases_ ? pg_leases_->losses() : 0;  // lease losses this loop has acted on
     std::unique_lock lk(watch_mu_);
     while (!stopping_) {
       watch_cv_.wait_for(lk, std::chrono::milliseconds(250));
       const bool up = link_->connected();
       if (up) lost = {};
       else if (lost == Clock::time_point{}) lost = Clock::now();
-      const bool should = up || Clock::now() - lost < std::chrono::milliseconds(opts_.cut_off_ms);
+      const bool nats_ok = up || Clock::now() - lost < std::chrono::milliseconds(opts_.cut_off_ms);
+      const uint64_t losses = pg_leases_ ? pg_leases_->losses() : 0;
+      const bool pg_ok = !pg_leases_ || (pg_leases_->held() && losses == losses_seen);
+      const bool should = nats_ok && pg_ok;
+      if (!should) losses_seen = losses;
       if (should == serving) continue;
       serving = should;
-      if (serving)
-        log::warn("cluster: NATS is back: node {} serves again", opts_.node_name);
-      else
-        log::error("cluster: node {} cut off from NATS for {} ms: closing its clients (0x88) until it is back",
-                   opts_.node_name, opts_.cut_off_ms);
+      serving_.store(serving, std::memory_order_relaxed);
+      if (serving) {
+        if (pg_leases_)
+          log::warn("cluster: NATS and PostgreSQL are back: node {} serves again (lease epoch {})", opts_.node_name,
+                    pg_leases_->epoch());
+        else
+          log::warn("cluster: NATS is back: node {} serves again", opts_.node_name);
+      } else {
+        if (pg_leases_) pg_leases_->rejoin();  // the next lease is a new epoch
+        log::error("cluster: node {} cut off from {} for {} ms: closing its clients (0x88) until it is back",
+                   opts_.node_name, !nats_ok && !pg_ok ? "NATS and PostgreSQL" : !nats_ok ? "NATS" : "PostgreSQL",
+                   opts_.cut_off_ms);
+      }
       if (on_serving_) on_serving_(serving);
     }
   });
@@ -108,6 +130,7 @@ void ClusterNode::stop() {
   if (directory_) directory_->stop();
   if (shared_) shared_->stop();
   if (leases_) leases_->stop();
+  if (pg_leases_) pg_leases_->stop();
   if (retained_) retained_->stop();
 }
 

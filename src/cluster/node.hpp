@@ -3,6 +3,7 @@
 // message stream and retained bucket it makes sure exist, and what it plugs
 // into the broker: the bus, the session directory, the retained mirror, and the
 // durability that takes the place of broker.db.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -29,6 +30,7 @@ class ClusterBus;
 class RetainedMirror;
 class ClusterDirectory;
 class NodeLeases;
+class PgLeases;
 class SharedGroups;
 class ClusterWills;
 class ClusterSessions;
@@ -43,7 +45,10 @@ struct ClusterOptions {
   int replicas = 1;               // of the stream and the bucket (1 or 3)
   int64_t message_max_age_s = 3LL * 24 * 3600;  // how long the log keeps QoS 1/2 messages
   int64_t message_max_bytes = 0;                // and how much of them (0: no bound)
-  int64_t cut_off_ms = 3000;  // NATS lost this long: the node stops serving its clients
+  int64_t cut_off_ms = 3000;  // NATS lost, or the lease not renewed, this long: the node stops serving its clients
+  // The control store's conninfo (--postgres): the node's lease in
+  // cluster_nodes (pg_leases.hpp). Empty: NATS's heartbeat alone, as before.
+  std::string postgres;
 };
 
 class ClusterNode {
@@ -61,9 +66,10 @@ class ClusterNode {
   // Once the loops run: routes what the cluster sends; `on_durable(ticket)`
   // releases acknowledgements (net::Server::durable).
   void start(broker::Broker& broker, broker::Dispatcher& d, std::function<void(uint64_t)> on_durable);
-  // `f(false)` when this node has been cut off from NATS for cut_off_ms (it must
-  // stop serving its clients rather than run as a second brain), `f(true)` when
-  // it is back. Set before start().
+  // `f(false)` when this node has been cut off from NATS, or could not renew
+  // its lease in PostgreSQL, for cut_off_ms (it must stop serving its clients
+  // rather than run as a second brain), `f(true)` when both are back (and the
+  // lease taken again, with a new epoch). Set before start().
   void on_serving(std::function<void(bool)> f) { on_serving_ = std::move(f); }
   // What decides the wills of dead nodes this node sends (their clients'
   // rights when they go out). Set before start().
@@ -71,6 +77,9 @@ class ClusterNode {
   void stop();
 
   bool connected() const;
+  bool serving() const { return serving_.load(std::memory_order_relaxed); }
+  // The lease in PostgreSQL (null without --postgres).
+  const PgLeases* pg_leases() const { return pg_leases_.get(); }
   const BusStats& stats() const;
   const DirectoryStats& directory_stats() const;
   const WillStats& will_stats() const;
@@ -80,6 +89,7 @@ class ClusterNode {
   ClusterOptions opts_;
   std::unique_ptr<NatsLink> link_;
   std::unique_ptr<ClusterDurability> durability_;
+  std::unique_ptr<PgLeases> pg_leases_;  // before leases_, which reads it, so it is destroyed after
   std::unique_ptr<NodeLeases> leases_;
   std::unique_ptr<SharedGroups> shared_;
   std::shared_ptr<ClusterBus> bus_;
@@ -91,6 +101,7 @@ class ClusterNode {
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool stopping_ = false;
+  std::atomic<bool> serving_{true};
   std::thread watchdog_;
 };
 

@@ -10,10 +10,12 @@ docs/cluster.md "Session directory and takeover"), beyond its subscriptions and 
 - QoS 2 exchanges in the middle (MQTT 4.3.3): an incoming QoS 2 id received on the old node
   and not released (the client's resent PUBLISH with DUP is acknowledged, not routed a
   second time), and an outgoing QoS 2 message the client acknowledged with PUBREC (the new
-  node sends PUBREL again, not the PUBLISH). Moves here are a reconnect elsewhere after a
-  disconnect (the old node alive, hand-over); a node's death is not covered by these tests.
+  node sends PUBREL again, not the PUBLISH).
+`Handover`: a reconnect elsewhere after a disconnect (the old node alive: its hand-over);
+`Death`: the same three after kill -9 of the node that held them (from its last written entry).
 """
 import os
+import signal
 import sys
 import time
 import unittest
@@ -179,6 +181,67 @@ class Handover(unittest.TestCase):
         c.close()
         pub.close()
         Client(self.n[0], client_id=cid, clean=True).close()
+
+
+@harness.skip_on_mosquitto("the cluster is sluice's")
+class Death(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster(nodes=3, servers=1).start()
+        self.n = self.cluster.nodes
+
+    def tearDown(self):
+        self.cluster.stop()
+
+    def test_share_and_qos2_exchanges_survive_kill_9_of_their_node(self):
+        t_sh, t_in, t_out, g = uid("dsh"), uid("din"), uid("dout"), uid("g")
+        cid_sh, cid_in, cid_out = uid("dshc"), uid("dinc"), uid("doutc")
+        watch = Client(self.n[2])
+        watch.sub(t_in, qos=2)
+        sub = persistent(self.n[0], cid_sh)
+        sub.sub(f"$share/{g}/{t_sh}", qos=1)
+        sub.close()
+        a_out = raw.connected(self.n[0].port("tcp"), cid_out, clean=False, properties=EXPIRY)
+        a_out.send(raw.subscribe(1, [(t_out, 2)]))
+        self.assertEqual(a_out.expect(raw.SUBACK, 5).body[-1], 2)
+        time.sleep(0.5)
+        pub = Client(self.n[2])
+        # Incoming: PUBREC'd on node 1, not released.
+        a_in = raw.connected(self.n[0].port("tcp"), cid_in, clean=False, properties=EXPIRY)
+        a_in.send(raw.publish(t_in, b"once", qos=2, pid=9))
+        self.assertEqual(a_in.expect(raw.PUBREC, 5).reason, 0)
+        # Outgoing: PUBREC'd by the client, PUBCOMP not sent.
+        pub.pub(t_out, b"x", qos=2)
+        pid = a_out.expect(raw.PUBLISH, 5).publish_fields()[3]
+        a_out.send(raw.ack(raw.PUBREC, pid))
+        a_out.expect(raw.PUBREL, 5)
+        # The share of the only member, offline on node 1.
+        for i in range(20):
+            pub.pub(t_sh, f"{i}".encode(), qos=1)
+        time.sleep(1.0)  # every entry written (250 ms)
+        self.n[0].stop(signal.SIGKILL)
+        a_in.close()
+        a_out.close()
+        back = persistent(self.n[1], cid_sh, timeout=10)
+        self.assertTrue(back.connack["session_present"])
+        got = [m.payload.decode() for m in back.drain(6.0)]
+        self.assertEqual(got, [str(i) for i in range(20)], "the share of a killed node's offline member")
+        b_in = raw.connected(self.n[1].port("tcp"), cid_in, clean=False, properties=EXPIRY)
+        b_in.send(raw.publish(t_in, b"once", qos=2, pid=9, dup=True))
+        self.assertEqual(b_in.expect(raw.PUBREC, 5).reason, 0)
+        b_in.send(raw.ack(raw.PUBREL, 9))
+        self.assertEqual(b_in.expect(raw.PUBCOMP, 5).reason, 0, "the id was known on node 2")
+        b_out = raw.connected(self.n[1].port("tcp"), cid_out, clean=False, properties=EXPIRY)
+        seen = packets(b_out, 5.0)
+        self.assertEqual([q.publish_fields()[1] for q in seen if q.type == raw.PUBLISH], [],
+                         "the PUBREC'd message is not sent again")
+        self.assertEqual([int.from_bytes(q.body[:2], "big") for q in seen if q.type == raw.PUBREL], [pid])
+        self.assertEqual([m.payload for m in watch.drain(1.0)], [b"once"], "exactly once across the death")
+        for c in (b_in, b_out):
+            c.send(raw.disconnect())
+            c.close()
+        back.close()
+        watch.close()
+        pub.close()
 
 
 if __name__ == "__main__":

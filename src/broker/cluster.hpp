@@ -120,6 +120,10 @@ class SessionDirectory {
   // (Session::finish_replay). One node has nothing to resume from elsewhere.
   struct Resumable {
     std::vector<std::pair<std::string, SubOptions>> subscriptions;
+    // Its QoS 2 exchanges in the middle (Session::adopt_qos2): incoming ids not
+    // released yet; outgoing (packet id, log sequence) PUBREC'd, waiting for PUBCOMP.
+    std::vector<uint16_t> incoming_qos2;
+    std::vector<std::pair<uint16_t, uint64_t>> released;
   };
   virtual std::optional<Resumable> resumable(std::string_view ns, std::string_view client_id, bool clean_start) {
     (void)ns, (void)client_id, (void)clean_start;

@@ -44,8 +44,14 @@ struct SubOptions {
   uint8_t qos = 0;
   bool no_local = false;
   bool retain_as_published = false;
-  uint8_t retain_handling = 0;
+  uint8_t retain_handling : 7 = 0;
+  // Set by the trie on the copy it routes with for a $share member: a cluster
+  // keeps which queued messages a shared subscription brought (a session
+  // moving to another node takes its share along). A bit beside
+  // retain_handling (0..2): the options stay 8 bytes in every trie entry.
+  bool shared : 1 = false;
   uint32_t subscription_id = 0;  // 0 = none
 };
+static_assert(sizeof(SubOptions) == 8, "a trie entry's options stay 8 bytes");
 
 }  // namespace sluice::broker

@@ -35,10 +35,10 @@ void Session::deliver(const MessagePtr& m, const SubOptions& o, WorkerContext& c
   const bool retain = o.retain_as_published && m->retain;
   std::unique_lock lock(mu_);
   // Cluster: the replay from the log already brought this one (never on one node).
-  if (pseq == 0 && m->log_seq != 0 && rare_ && m->log_seq <= rare_->replayed_upto) return;
+  if (pseq == 0 && m->log_seq != 0 && rare_ && m->log_seq <= rare_->replayed_upto && replayed_locked(m->log_seq, o))
+    return;
   // Recorded here, on the publisher's thread, so that its PUBACK can wait for it.
-  if (pseq == 0 && qos > 0 && store_key_ != 0 && !ended_)
-    pseq = persist_queued_locked(m, qos, retain, o.subscription_id, ctx);
+  if (pseq == 0 && qos > 0 && store_key_ != 0 && !ended_) pseq = persist_queued_locked(m, qos, retain, o, ctx);
   if (rare_ && rare_->holding) {
     rare_->held.push_back(Held{m, o, pseq});
     return;
@@ -66,13 +66,22 @@ void Session::hold() {
   rare().holding = true;
 }
 
+bool Session::replayed_locked(uint64_t log_seq, const SubOptions& o) const {
+  return !o.shared || std::binary_search(rare_->replayed_shared.begin(), rare_->replayed_shared.end(), log_seq);
+}
+
 void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePtr, SubOptions>>& replay,
                             WorkerContext& ctx) {
   std::vector<Held> held;
   {
     std::lock_guard lock(mu_);
-    rare().holding = false;
-    held.swap(rare_->held);
+    Rare& r = rare();
+    r.holding = false;
+    held.swap(r.held);
+    r.replayed_shared.clear();
+    for (const auto& [m, o] : replay)
+      if (o.shared) r.replayed_shared.push_back(m->log_seq);
+    std::sort(r.replayed_shared.begin(), r.replayed_shared.end());
   }
   for (const auto& [m, o] : replay) deliver(m, o, ctx);
   {
@@ -80,12 +89,33 @@ void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePt
     rare().replayed_upto = std::max(rare_->replayed_upto, upto);
   }
   for (auto& h : held) {
-    if (h.message->log_seq != 0 && h.message->log_seq <= upto) {
+    bool brought;
+    {
+      std::lock_guard lock(mu_);
+      brought = h.message->log_seq != 0 && h.message->log_seq <= upto && replayed_locked(h.message->log_seq, h.options);
+    }
+    if (brought) {
       if (h.pseq) persist_done(h.pseq);
       continue;
     }
     deliver(h.message, h.options, ctx, h.pseq);
   }
+}
+
+void Session::adopt_qos2(const std::vector<uint16_t>& incoming,
+                         const std::vector<std::pair<uint16_t, uint64_t>>& released) {
+  std::lock_guard lock(mu_);
+  for (uint16_t id : incoming) rare().incoming_qos2.insert(id);
+  for (const auto& [id, log_seq] : released) {
+    // Only the id travels from here on (as after on_pubrec); the stand-in
+    // carries the log sequence for the records set_expiry_interval writes.
+    auto stub = std::make_shared<Message>();
+    stub->qos = 2;
+    stub->log_seq = log_seq;
+    inflight_.push_back(Inflight{id, std::move(stub), 2, false, true, 0, 0, 0});
+    next_id_ = id;
+  }
+  if (!released.empty()) id_seq_ = 65535;  // next_packet_id_locked() scans past these ids (as restore)
 }
 
 void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
@@ -164,7 +194,7 @@ void Session::enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
 }
 
 uint64_t Session::persist_queued_locked(const MessagePtr& m, uint8_t qos, bool retain,
-                                        uint32_t sub_id, WorkerContext& ctx) {
+                                        const SubOptions& o, WorkerContext& ctx) {
   Persistence* p = ns_.persistence();
   if (!p) return 0;
   PersistRecord r{PersistRecord::Kind::MessageQueued};
@@ -172,7 +202,8 @@ uint64_t Session::persist_queued_locked(const MessagePtr& m, uint8_t qos, bool r
   r.message = m;
   r.qos = qos;
   r.retain = retain;
-  r.options.subscription_id = sub_id;
+  r.options.subscription_id = o.subscription_id;
+  r.options.shared = o.shared;  // a cluster hands a share over with the session
   const uint64_t t = p->submit(std::move(r));
   ctx.note_ticket(t);
   return t;
@@ -434,6 +465,25 @@ void Session::set_expiry_interval(uint32_t s) {
     sr.options = o;
     p->submit(std::move(sr));
   }
+  // QoS 2 state this session brought from another node (adopt_qos2; never on one node):
+  // an outgoing message waiting for PUBCOMP, and incoming ids waiting for PUBREL.
+  for (size_t i = 0; i < inflight_.size(); ++i) {
+    Inflight& f = inflight_[i];
+    if (f.pseq != 0 || !f.released || !f.message) continue;
+    PersistRecord q{PersistRecord::Kind::MessageQueued};
+    q.key = store_key_;
+    q.message = std::move(f.message);
+    q.qos = 2;
+    f.pseq = p->submit(std::move(q));
+    persist_msg(PersistRecord::Kind::MessageReleased, f.pseq, f.id);
+  }
+  if (rare_)
+    for (uint16_t id : rare_->incoming_qos2) {
+      PersistRecord ir{PersistRecord::Kind::IncomingQos2};
+      ir.key = store_key_;
+      ir.packet_id = id;
+      p->submit(std::move(ir));
+    }
 }
 
 void Session::mark_ended() {

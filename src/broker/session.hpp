@@ -140,9 +140,21 @@ class Session : public std::enable_shared_from_this<Session> {
   // order, up to log sequence `upto`), then what was held, skipping what the
   // replay already brought, and from then on skips live messages at or below
   // `upto`. Called on the loop that routes the log (loop 0).
+  // A message a shared subscription brings (SubOptions::shared) is the
+  // exception: the replay brings only those the old node's members were given
+  // (the cluster decided the others for this node, or for another member), so
+  // a held or live one at or below `upto` is skipped only when the replay
+  // brought that very message.
   void hold();
   void finish_replay(uint64_t upto, const std::vector<std::pair<MessagePtr, SubOptions>>& replay,
                      WorkerContext& ctx);
+  // Cluster (SessionDirectory::resumable), before the session is attached:
+  // its QoS 2 state on the node it comes from (MQTT 4.3.3): ids of incoming
+  // messages received and not released yet (a resent PUBLISH is acknowledged,
+  // not routed again), and outgoing ones the client acknowledged with PUBREC
+  // as (packet id, log sequence): PUBREL is sent again, not the message. The
+  // records of both are written when the session gets its store key here.
+  void adopt_qos2(const std::vector<uint16_t>& incoming, const std::vector<std::pair<uint16_t, uint64_t>>& released);
 
   // Set (under the namespace's session lock) when the session has ended.
   bool ended() const { return ended_; }
@@ -182,8 +194,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void enqueue_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
                       WorkerContext& ctx, uint64_t pseq);
   // Persistence records (no-ops for a session without a store key).
-  uint64_t persist_queued_locked(const MessagePtr& m, uint8_t qos, bool retain, uint32_t sub_id,
+  uint64_t persist_queued_locked(const MessagePtr& m, uint8_t qos, bool retain, const SubOptions& o,
                                  WorkerContext& ctx);
+  // Cluster: the replay brought this log sequence (through a shared subscription).
+  bool replayed_locked(uint64_t log_seq, const SubOptions& o) const;
   void persist_done(uint64_t pseq);
   void persist_msg(PersistRecord::Kind kind, uint64_t pseq, uint16_t packet_id);
   void pump_locked(WorkerContext& ctx);
@@ -232,6 +246,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool holding = false;
     uint64_t replayed_upto = 0;
     std::vector<Held> held;
+    std::vector<uint64_t> replayed_shared;  // log sequences the replay brought through a share (sorted)
   };
   Rare& rare() {
     if (!rare_) rare_ = std::make_unique<Rare>();

@@ -46,13 +46,15 @@ bool SubscriptionTrie::subscribe(Session* s, std::string_view filter, const SubO
     }
     list = &g->members;
   }
+  SubOptions so = o;
+  so.shared = shared;  // what a delivery through this entry came through (a cluster's share)
   for (auto& e : *list) {
     if (e.session == s) {
-      e.options = o;
+      e.options = so;
       return false;
     }
   }
-  list->push_back(Entry{s, o});
+  list->push_back(Entry{s, so});
   count_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }

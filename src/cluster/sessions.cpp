@@ -60,6 +60,33 @@ std::string StoredSession::encode() const {
     for (const auto& [node, serial] : origins)
       out += std::to_string(serial) + " " + std::to_string(node.size()) + ":" + node + "\n";
   }
+  // Optional, in this order (older nodes stop reading before them):
+  // "H <runs> <gap> <length>...\n": the shared sequences as runs (a run starts
+  // <gap> after the previous run's last sequence, 0 at first);
+  // "I <n> <id>...\n": incoming QoS 2 ids; "R <n> <log seq> <id>...\n": PUBREC'd.
+  if (!shared.empty()) {
+    std::vector<std::pair<uint64_t, uint64_t>> runs;  // (first, length)
+    for (uint64_t q : shared)
+      if (!runs.empty() && runs.back().first + runs.back().second == q) ++runs.back().second;
+      else runs.emplace_back(q, 1);
+    out += "H " + std::to_string(runs.size());
+    uint64_t last = 0;
+    for (const auto& [first, len] : runs) {
+      out += " " + std::to_string(first - last) + " " + std::to_string(len);
+      last = first + len - 1;
+    }
+    out += "\n";
+  }
+  if (!incoming_qos2.empty()) {
+    out += "I " + std::to_string(incoming_qos2.size());
+    for (uint16_t id : incoming_qos2) out += " " + std::to_string(id);
+    out += "\n";
+  }
+  if (!pubrecd.empty()) {
+    out += "R " + std::to_string(pubrecd.size());
+    for (const auto& [seq, id] : pubrecd) out += " " + std::to_string(seq) + " " + std::to_string(id);
+    out += "\n";
+  }
   return out;
 }
 
@@ -108,6 +135,40 @@ std::optional<StoredSession> StoredSession::decode(std::string_view v) {
       std::string node;
       if (!read_num(v, pos, serial) || !read_lenstr(node)) return std::nullopt;
       s.origins.emplace_back(std::move(node), serial);
+    }
+  }
+  constexpr uint64_t kMaxListed = 1'000'000;  // a corrupt entry must not make a huge list
+  if (v.substr(pos, 2) == "H ") {
+    pos += 2;
+    uint64_t runs = 0, last = 0;
+    if (!read_num(v, pos, runs) || runs > kMaxListed) return std::nullopt;
+    for (uint64_t i = 0; i < runs; ++i) {
+      uint64_t gap = 0, len = 0;
+      if (!read_num(v, pos, gap) || !read_num(v, pos, len) || len == 0 || s.shared.size() + len > kMaxListed)
+        return std::nullopt;
+      for (uint64_t k = 0; k < len; ++k) s.shared.push_back(last + gap + k);
+      last = s.shared.back();
+    }
+  }
+  if (v.substr(pos, 2) == "I ") {
+    pos += 2;
+    size_t k = 0;
+    if (!read_num(v, pos, k) || k > 65535) return std::nullopt;
+    for (size_t i = 0; i < k; ++i) {
+      uint16_t id = 0;
+      if (!read_num(v, pos, id)) return std::nullopt;
+      s.incoming_qos2.push_back(id);
+    }
+  }
+  if (v.substr(pos, 2) == "R ") {
+    pos += 2;
+    size_t k = 0;
+    if (!read_num(v, pos, k) || k > 65535) return std::nullopt;
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t seq = 0;
+      uint16_t id = 0;
+      if (!read_num(v, pos, seq) || !read_num(v, pos, id)) return std::nullopt;
+      s.pubrecd.emplace_back(seq, id);
     }
   }
   return s;
@@ -206,17 +267,42 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
       if (r.message && r.message->log_seq != 0)
         if (auto it = local_.find(r.key); it != local_.end()) {
           it->second.pending.insert(r.message->log_seq);
-          queued_[r.seq] = {r.key, r.message->log_seq};
+          if (r.options.shared) {
+            it->second.shared.insert(r.message->log_seq);
+            it->second.dirty = true;  // a share the entry must list before a move
+          }
+          queued_[r.seq] = QueuedRef{r.key, r.message->log_seq, r.options.shared};
+        }
+      break;
+    case Kind::MessageReleased:
+      if (auto q = queued_.find(r.seq); q != queued_.end())
+        if (auto it = local_.find(q->second.key); it != local_.end()) {
+          it->second.released[r.seq] = {q->second.log_seq, r.packet_id};
+          it->second.dirty = true;
         }
       break;
     case Kind::MessageDone:
       if (auto q = queued_.find(r.seq); q != queued_.end()) {
-        if (auto it = local_.find(q->second.first); it != local_.end()) {
-          auto p = it->second.pending.find(q->second.second);
-          if (p != it->second.pending.end()) it->second.pending.erase(p);
+        if (auto it = local_.find(q->second.key); it != local_.end()) {
+          Local& l = it->second;
+          if (auto p = l.pending.find(q->second.log_seq); p != l.pending.end()) l.pending.erase(p);
+          if (q->second.shared)
+            if (auto p = l.shared.find(q->second.log_seq); p != l.shared.end()) {
+              l.shared.erase(p);
+              l.dirty = true;
+            }
+          if (l.released.erase(r.seq)) l.dirty = true;
         }
         queued_.erase(q);
       }
+      break;
+    case Kind::IncomingQos2:
+      if (auto it = local_.find(r.key); it != local_.end() && it->second.qos2_in.insert(r.packet_id).second)
+        it->second.dirty = true;
+      break;
+    case Kind::IncomingQos2Done:
+      if (auto it = local_.find(r.key); it != local_.end() && it->second.qos2_in.erase(r.packet_id))
+        it->second.dirty = true;
       break;
     case Kind::SessionEnded: {
       auto it = local_.find(r.key);
@@ -242,7 +328,7 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
         writes_.push_back(std::move(w));
       }
       for (auto q = queued_.begin(); q != queued_.end();)
-        q = q->second.first == r.key ? queued_.erase(q) : std::next(q);
+        q = q->second.key == r.key ? queued_.erase(q) : std::next(q);
       if (auto b = by_kv_.find(l.kv_key); b != by_kv_.end() && b->second == r.key) by_kv_.erase(b);
       local_.erase(it);
       run_cv_.notify_all();
@@ -274,8 +360,14 @@ bool ClusterSessions::overtaken_locked(const Write& w) const {
 
 uint64_t ClusterSessions::position_locked(const Local& l) const {
   if (l.replaying) return l.floor;
-  const uint64_t pos = l.pending.empty() ? frontier_.load(std::memory_order_acquire) : *l.pending.begin() - 1;
-  return std::max(pos, l.floor);
+  // Just below the lowest sequence still waiting here, shares aside (the
+  // entry lists those apart and a replay reads them wherever they lie). Not
+  // held at the floor then: after a replay the floor is the replay's end, and
+  // replayed messages not yet acknowledged lie below it (a second move must
+  // read them again). With nothing waiting: what this node has routed.
+  for (uint64_t q : l.pending)
+    if (!l.shared.count(q)) return q - 1;
+  return std::max(frontier_.load(std::memory_order_acquire), l.floor);
 }
 
 StoredSession ClusterSessions::stored_locked(const Local& l) const {
@@ -289,6 +381,11 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   if (l.serial) st.origins.emplace_back(node_, l.serial);
   for (const auto& o : l.inherited)
     if (st.origins.size() < 8 && o != std::pair<std::string, uint64_t>(node_, l.serial)) st.origins.push_back(o);
+  for (uint64_t q : l.shared)
+    if (st.shared.empty() || st.shared.back() != q) st.shared.push_back(q);
+  st.incoming_qos2.assign(l.qos2_in.begin(), l.qos2_in.end());
+  for (const auto& [pseq, r] : l.released) st.pubrecd.push_back(r);
+  std::sort(st.pubrecd.begin(), st.pubrecd.end());
   return st;
 }
 
@@ -480,9 +577,16 @@ std::optional<broker::SessionDirectory::Resumable> ClusterSessions::resumable(st
     if (expired) stats_.expired.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  resuming_[kv_key] = Resuming{st.position, st.origins};
+  Resuming rs{st.position, st.origins, {}};
   broker::SessionDirectory::Resumable r;
   r.subscriptions = st.subscriptions;
+  r.incoming_qos2 = st.incoming_qos2;
+  for (const auto& [seq, id] : st.pubrecd) {
+    r.released.emplace_back(id, seq);
+    rs.released.push_back(seq);
+  }
+  std::sort(rs.released.begin(), rs.released.end());
+  resuming_[kv_key] = std::move(rs);
   return r;
 }
 
@@ -531,6 +635,17 @@ void ClusterSessions::replay(Job job) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const uint64_t from = st.position;
+  // QoS 2 messages the session took along as PUBREC'd at its CONNECT
+  // (Session::adopt_qos2): PUBREL goes out again, the message does not.
+  std::vector<uint64_t> adopted;
+  {
+    std::lock_guard lk(mu_);
+    if (auto r = resuming_.find(job.kv_key); r != resuming_.end()) adopted = r->second.released;
+  }
+  // Its share of shared subscriptions not acknowledged yet may lie below the
+  // position (a position only moves past what every subscription is done with,
+  // but a holder's floor can pass a share): read from the lowest of them.
+  const uint64_t lo = st.shared.empty() ? from : std::min(from, st.shared.front() - 1);
   // 2. The log after the position, up to its end now; what comes later is live.
   std::optional<uint64_t> last;
   for (int i = 0; i < 50 && !(last = link_.js_last_seq(ClusterBus::kStream)); ++i)
@@ -538,18 +653,18 @@ void ClusterSessions::replay(Job job) {
   const uint64_t upto = last.value_or(from);
   std::vector<broker::MessagePtr> messages;
   std::vector<std::pair<std::string, uint64_t>> origin_of;  // per message: (Sl-N, Sl-O)
-  if (upto > from) {
+  if (upto > lo) {
     std::mutex mu;
     std::condition_variable cv;
     uint64_t seen = 0, pending = 0;
     bool got = false;
-    auto sub = link_.js_follow(ClusterBus::kStream, "sl1." + escape_token(job.ns) + ".>", from + 1,
+    auto sub = link_.js_follow(ClusterBus::kStream, "sl1." + escape_token(job.ns) + ".>", lo + 1,
                                [&](NatsMessage&& m) {
                                  std::lock_guard lk(mu);
                                  seen = std::max(seen, m.stream_seq);
                                  pending = m.pending;
                                  got = true;
-                                 if (m.stream_seq <= upto && m.stream_seq > from) {
+                                 if (m.stream_seq <= upto && m.stream_seq > lo) {
                                    if (auto opened = open_message(m.data, m.headers)) {
                                      auto& copy = opened->message;
                                      copy->log_seq = m.stream_seq;
@@ -573,7 +688,7 @@ void ClusterSessions::replay(Job job) {
       while (!nothing && !(seen >= upto || (got && pending == 0))) {
         const uint64_t before = seen;
         if (!cv.wait_for(lk, std::chrono::milliseconds(kReplayIdleMs), [&] { return seen != before; })) {
-          log::warn("cluster: session {}: the log stopped answering at {} of ({}, {}]", job.client_id, seen, from,
+          log::warn("cluster: session {}: the log stopped answering at {} of ({}, {}]", job.client_id, seen, lo,
                     upto);
           break;
         }
@@ -581,12 +696,13 @@ void ClusterSessions::replay(Job job) {
     }
     link_.unsubscribe(sub);
   }
-  log::info("cluster: session {} resumes on node {}: {} message(s) of the log in ({}, {}] read back",
-            job.client_id, node_, messages.size(), from, upto);
+  log::info("cluster: session {} resumes on node {}: {} message(s) of the log in ({}, {}] read back "
+            "({} of its share of shared subscriptions, {} QoS 2 PUBREC'd)",
+            job.client_id, node_, messages.size(), lo, upto, st.shared.size(), adopted.size());
   // 3. On loop 0 (where the log is routed): the replay, then what was held.
   if (!dispatcher_) return;
   stats_.replayed.fetch_add(messages.size(), std::memory_order_relaxed);
-  dispatcher_->run(0, [this, job, st, upto, messages = std::move(messages),
+  dispatcher_->run(0, [this, job, st, from, upto, adopted = std::move(adopted), messages = std::move(messages),
                        origin_of = std::move(origin_of)](broker::WorkerContext& ctx) {
     auto s = job.session.lock();
     auto ns = broker_->find(job.ns);
@@ -599,15 +715,28 @@ void ClusterSessions::replay(Job job) {
         // Published by this session itself on an earlier holder: No Local
         // subscriptions skip it there, as on one node.
         const bool own = std::find(st.origins.begin(), st.origins.end(), origin_of[i]) != st.origins.end();
-        std::optional<broker::SubOptions> best;
+        if (std::binary_search(adopted.begin(), adopted.end(), m->log_seq)) continue;  // PUBREC'd: PUBREL only
+        // Past the position: what its subscriptions match. Its shared
+        // subscriptions (one member cluster-wide) bring only what the
+        // cluster gave this session (its entry's list), at or below the
+        // position too; what went to other members is not replayed.
+        const bool after = m->log_seq > from;
+        const bool its_share = std::binary_search(st.shared.begin(), st.shared.end(), m->log_seq);
+        std::optional<broker::SubOptions> best, share;
         for (const auto& [f, o] : st.subscriptions) {
           std::string_view group, inner = f;
-          if (mqtt::parse_shared(f, group, inner)) continue;  // one member cluster-wide: not replayed
+          const bool is_shared = mqtt::parse_shared(f, group, inner);
+          if (is_shared ? !its_share : !after) continue;
           if (o.no_local && own) continue;
           if (!mqtt::topic_matches(inner, m->topic)) continue;
-          if (!best || o.qos > best->qos) best = o;
+          auto& b = is_shared ? share : best;
+          if (!b || o.qos > b->qos) b = o;
         }
-        if (!best && p2p) {
+        if (!best && share) {
+          best = share;
+          best->shared = true;  // Session::finish_replay: its live copy is not delivered again
+        }
+        if (!best && p2p && after) {
           const size_t slash = m->topic.find('/');
           if (slash != std::string::npos && m->topic.compare(slash, 5, "/p2p/") == 0 &&
               std::string_view(m->topic).substr(slash + 5) == job.client_id) {

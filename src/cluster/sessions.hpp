@@ -25,6 +25,12 @@
 //    holder end its session; it writes the final position and marks the entry
 //    released; the new node waits for that (at most 3 s, or not at all when
 //    the holder's lease ran out) before reading the log.
+//  - The entry also lists what a position cannot say: the log sequences its
+//    shared subscriptions brought it and it has not acknowledged (the
+//    cluster gave those to this member, not the others: a replay elsewhere
+//    brings exactly those back), and its QoS 2 exchanges in the middle
+//    (incoming ids not released; outgoing messages PUBREC'd, whose PUBREL the
+//    new node sends again instead of the message).
 //  - A session that ends (expiry, clean start anywhere) is marked ended ("-").
 //    Sessions of a dead node are marked offline by a survivor and expire as
 //    their expiry says.
@@ -75,6 +81,15 @@ struct StoredSession {
   // serial: the log's Sl-N and Sl-O headers), newest first: a replay on
   // another node honours No Local for messages it published there.
   std::vector<std::pair<std::string, uint64_t>> origins;
+  // Log sequences a shared subscription brought the session and it has not
+  // acknowledged (sorted): the cluster gave these to this session, so a
+  // replay elsewhere brings them back (the others went to other members).
+  std::vector<uint64_t> shared;
+  // QoS 2 in the middle of its exchange (MQTT 4.3.3): incoming ids received
+  // and not released; outgoing messages PUBREC'd, waiting for PUBCOMP, as
+  // (log sequence, packet id). Carried so a move keeps exactly once.
+  std::vector<uint16_t> incoming_qos2;
+  std::vector<std::pair<uint64_t, uint16_t>> pubrecd;
 
   std::string encode() const;
   static std::optional<StoredSession> decode(std::string_view v);
@@ -120,6 +135,9 @@ class ClusterSessions {
     int64_t offline_wall_ms = 0;
     std::map<std::string, broker::SubOptions, std::less<>> subs;
     std::multiset<uint64_t> pending;  // log sequences queued or in flight, not acknowledged
+    std::multiset<uint64_t> shared;   // those of them a shared subscription brought
+    std::set<uint16_t> qos2_in;       // incoming QoS 2 ids not released yet
+    std::map<uint64_t, std::pair<uint64_t, uint16_t>> released;  // by record seq: (log seq, id) PUBREC'd
     uint64_t floor = 0;               // the position is never below this
     bool replaying = false;           // resumed: the position stays at floor until the replay ends
     bool dirty = true;
@@ -173,10 +191,15 @@ class ClusterSessions {
   std::unordered_map<std::string, Mirrored> mirror_;     // by kv key
   std::unordered_map<uint64_t, Local> local_;            // by store key
   std::unordered_map<std::string, uint64_t> by_kv_;      // kv key -> store key
-  std::unordered_map<uint64_t, std::pair<uint64_t, uint64_t>> queued_;  // pseq -> (store key, log seq)
+  struct QueuedRef {
+    uint64_t key = 0, log_seq = 0;
+    bool shared = false;
+  };
+  std::unordered_map<uint64_t, QueuedRef> queued_;  // by pseq
   struct Resuming {
     uint64_t position = 0;
     std::vector<std::pair<std::string, uint64_t>> origins;
+    std::vector<uint64_t> released;  // log seqs of QoS 2 messages adopted as PUBREC'd (sorted): not replayed
   };
   std::unordered_map<std::string, Resuming> resuming_;   // kv key -> its entry when resumed (not saved yet)
   std::unordered_map<std::string, int64_t> handover_;    // kv key -> when (wall ms)

@@ -55,15 +55,8 @@ void PgLink::wait(short events, Clock::time_point deadline, const std::atomic<bo
 void PgLink::connect(Clock::time_point deadline, const std::atomic<bool>* stop) {
   close();
   // The store's keepalive and timeout defaults under the operator's conninfo.
-  auto [k, v] = store::PgDb::connect_params(conninfo_);
-  std::vector<const char*> kw, vals;
-  for (size_t i = 0; i < k.size(); ++i) {
-    kw.push_back(k[i].c_str());
-    vals.push_back(v[i].c_str());
-  }
-  kw.push_back(nullptr);
-  vals.push_back(nullptr);
-  conn_ = PQconnectStartParams(kw.data(), vals.data(), /*expand_dbname=*/1);
+  const store::PgDb::ConnectParams params(conninfo_);
+  conn_ = PQconnectStartParams(params.keywords(), params.values(), /*expand_dbname=*/1);
   if (!conn_) throw std::runtime_error("PostgreSQL (" + redacted_ + "): out of memory");
   if (PQstatus(conn_) == CONNECTION_BAD) fail(trimmed(PQerrorMessage(conn_)));
   PQsetNoticeProcessor(conn_, &store::PgDb::quiet, nullptr);

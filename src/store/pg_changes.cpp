@@ -164,15 +164,8 @@ class PgChangeFeed final : public ChangeFeed {
     if (conn_) PQfinish(conn_);
     conn_ = nullptr;
     next_attempt_ms_ = steady_ms() + kReconnectEveryMs;
-    auto [k, v] = PgDb::connect_params(db_.conninfo());
-    std::vector<const char*> kw, vals;
-    for (size_t i = 0; i < k.size(); ++i) {
-      kw.push_back(k[i].c_str());
-      vals.push_back(v[i].c_str());
-    }
-    kw.push_back(nullptr);
-    vals.push_back(nullptr);
-    conn_ = PQconnectStartParams(kw.data(), vals.data(), 1);
+    const PgDb::ConnectParams params(db_.conninfo());
+    conn_ = PQconnectStartParams(params.keywords(), params.values(), /*expand_dbname=*/1);
     if (!conn_ || PQstatus(conn_) == CONNECTION_BAD) {
       state_ = State::Down;
       return;

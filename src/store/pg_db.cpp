@@ -143,12 +143,11 @@ PgDb::~PgDb() {
   if (conn_) PQfinish(conn_);
 }
 
-std::pair<std::vector<std::string>, std::vector<std::string>> PgDb::connect_params(const std::string& conninfo) {
+PgDb::ConnectParams::ConnectParams(std::string conninfo) : conninfo_(std::move(conninfo)) {
   // Ours first: the operator's conninfo (expanded from dbname) overrides any of them.
-  std::vector<std::string> k = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-                                "keepalives_count", "tcp_user_timeout", "application_name", "dbname"};
-  std::vector<std::string> v = {"5", "1", "10", "3", "3", "15000", "sluice", conninfo};
-  return {k, v};
+  keywords_ = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+               "keepalives_count", "tcp_user_timeout", "application_name", "dbname", nullptr};
+  values_ = {"5", "1", "10", "3", "3", "15000", "sluice", conninfo_.c_str(), nullptr};
 }
 
 std::string PgDb::redact(const std::string& conninfo) {
@@ -224,15 +223,8 @@ void PgDb::connect() {
   prepared_.clear();
   lru_.clear();
   in_tx_ = false;
-  auto [k, v] = connect_params(conninfo_);
-  std::vector<const char*> kw, vals;
-  for (size_t i = 0; i < k.size(); ++i) {
-    kw.push_back(k[i].c_str());
-    vals.push_back(v[i].c_str());
-  }
-  kw.push_back(nullptr);
-  vals.push_back(nullptr);
-  conn_ = PQconnectdbParams(kw.data(), vals.data(), /*expand_dbname=*/1);
+  const ConnectParams params(conninfo_);
+  conn_ = PQconnectdbParams(params.keywords(), params.values(), /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
     std::string why = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
     if (conn_) PQfinish(conn_);

@@ -96,8 +96,20 @@ class PgDb final : public Db {
                           const std::vector<char>& null, const std::vector<char>& binary);
 
   // The conninfo libpq will be given: the operator's, over keepalive and
-  // timeout defaults (a dead server is noticed in seconds, not hours).
-  static std::pair<std::vector<std::string>, std::vector<std::string>> connect_params(const std::string& conninfo);
+  // timeout defaults (a dead server is noticed in seconds, not hours), as the
+  // null-terminated arrays PQconnectdbParams / PQconnectStartParams take (with
+  // expand_dbname = 1). Built in place: the arrays point into it.
+  struct ConnectParams {
+    explicit ConnectParams(std::string conninfo);
+    ConnectParams(const ConnectParams&) = delete;
+    ConnectParams& operator=(const ConnectParams&) = delete;
+    const char* const* keywords() const { return keywords_.data(); }
+    const char* const* values() const { return values_.data(); }
+
+   private:
+    std::string conninfo_;
+    std::vector<const char*> keywords_, values_;
+  };
   // The conninfo without its password, for logs and messages.
   static std::string redact(const std::string& conninfo);
   // `?` -> `$1..$n` outside quoted strings, quoted identifiers and comments.

@@ -9,6 +9,7 @@ import atexit
 import os
 import subprocess
 import tempfile
+import unittest
 
 import harness
 
@@ -75,6 +76,24 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class ClusterCase(unittest.TestCase):
+    """Three Sluice nodes on three nats-server for the whole class (self.n[0..2]);
+    after each test, every node must still be running."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(nodes=3, servers=3).start()
+        cls.n = cls.cluster.nodes
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cluster.stop()
+
+    def tearDown(self):
+        for i, node in enumerate(self.n):
+            self.assertTrue(node.alive(), f"node {i + 1} died:\n{node.log_tail()}")
 
 
 @atexit.register

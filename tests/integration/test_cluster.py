@@ -17,30 +17,20 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from cluster_harness import Cluster  # noqa: E402
+from cluster_harness import Cluster, ClusterCase  # noqa: E402
 import mqtt_raw as raw  # noqa: E402
 from paho_client import Client, PacketTypes, SubscribeOptions, props, uid  # noqa: E402
 
 
 @harness.skip_on_mosquitto("the cluster is sluice's")
-class CrossNode(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster(nodes=3, servers=3).start()
-        cls.n = cls.cluster.nodes
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.stop()
-
+class CrossNode(ClusterCase):
     def setUp(self):
         self.clients = []
 
     def tearDown(self):
         for c in self.clients:
             c.close()
-        for i, node in enumerate(self.n):
-            self.assertTrue(node.alive(), f"node {i + 1} died:\n{node.log_tail()}")
+        super().tearDown()
 
     def client(self, node, **kw):
         c = Client(self.n[node], **kw)

@@ -229,7 +229,40 @@ TEST(RuleRunner, ALingerFillsABatch) {
   }
   ASSERT_TRUE(eventually([&] { return f->size() == 5; }));
   std::lock_guard lk(f->mu);
-  EXPECT_EQ(f->sizes.size(), 1u) << "five entries 5 ms apart within a 200 ms linger: one batch";
+  // The first entry came after a quiet spell: at once, alone (deliver, not a batch).
+  EXPECT_EQ(f->sizes, std::vector<size_t>{4}) << "the next four 5 ms apart within a 200 ms linger: one batch";
+}
+
+// The linger holds a busy rule's entries, never a quiet one's: an entry after
+// a quiet spell goes at once, whatever the linger.
+TEST(RuleRunner, AQuietRulesEntryIsNotHeldByTheLinger) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 5000;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  r.enqueue(msg("alone"));
+  ASSERT_TRUE(eventually([&] { return f->size() == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+}
+
+// A batch that fills ends the linger at once (the enqueue that fills it wakes the worker).
+TEST(RuleRunner, AFullBatchEndsTheLinger) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 5000;
+  f->max = 10;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  r.enqueue(msg("first"));
+  ASSERT_TRUE(eventually([&] { return f->size() == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 11; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+  std::lock_guard lk(f->mu);
+  EXPECT_EQ(f->sizes, std::vector<size_t>{10});
 }
 
 // A store that counts what it is given.

@@ -1,5 +1,6 @@
 // The targets a rule may have, by TargetType: one line each.
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "common/crypto.hpp"
@@ -26,6 +27,11 @@ std::string config_field(const mq::Rule& rule, std::string_view key) {
   if (f->is_string()) return std::string(f->as_string());
   if (f->is_int64()) return std::to_string(f->as_int64());
   return {};
+}
+
+int linger_of(const mq::Rule& rule) {
+  const std::string v = config_field(rule, "LingerMs");
+  return v.empty() ? kDefaultLingerMs : std::atoi(v.c_str());
 }
 
 std::string json_string(std::string_view s) {

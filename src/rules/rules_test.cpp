@@ -8,7 +8,10 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/json.hpp>
+
 #include "broker/broker.hpp"
+#include "common/crypto.hpp"
 #include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/engine.hpp"
@@ -346,6 +349,36 @@ TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {
             "{\"clientId\":\"GID_a@@@d\\\"1\",\"channelId\":\"00000000000000010000000000000002\","
             "\"clientIp\":\"10.0.0.1:5555\",\"eventType\":\"tcpclean\",\"time\":1700000000000,"
             "\"instanceId\":\"mqtt-1\",\"seq\":42}");
+}
+
+}  // namespace
+}  // namespace sluice::rules
+
+namespace sluice::rules {
+namespace {
+
+// The outflow envelope, as a receiver parses it: every field, the payload's
+// bytes back from base64 (lengths 0-5 cover every padding), a topic that needs
+// escaping, a seq with bit 63 set (QoS 0).
+TEST(MessageJson, ParsesBackToTheMessage) {
+  mq::Rule r = rule();
+  r.instance_id = "mqtt-local-\"x\"";
+  for (size_t len = 0; len <= 5; ++len) {
+    auto m = std::make_shared<broker::Message>();
+    m->topic = "a/\"b\"\n";
+    m->payload = std::string("\x00\xff\x10 zq", len);
+    m->qos = 1;
+    m->retain = true;
+    const std::string j = message_json(r, Entry{(uint64_t(1) << 63) | 42, m});
+    auto v = boost::json::parse(j).as_object();
+    EXPECT_EQ(v["instanceId"].as_string(), r.instance_id);
+    EXPECT_EQ(v["ruleName"].as_string(), "r");
+    EXPECT_EQ(v["seq"].to_number<uint64_t>(), (uint64_t(1) << 63) | 42);
+    EXPECT_EQ(v["topic"].as_string(), m->topic);
+    EXPECT_EQ(v["qos"].as_int64(), 1);
+    EXPECT_TRUE(v["retain"].as_bool());
+    EXPECT_EQ(common::base64_decode(std::string(v["payload"].as_string())).value_or("?"), m->payload) << len;
+  }
 }
 
 }  // namespace

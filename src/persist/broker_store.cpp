@@ -230,7 +230,12 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
   // A message queued and acknowledged within one batch never touches the disk.
   // Likewise the will of a connection opened and closed within one batch.
   std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
-  for (const auto& r : batch) {
+  // Only a batch with an end in it can cancel anything (at a steady low rate a
+  // batch is one RuleQueued or MessageQueued: no sets to fill).
+  const bool ends = std::any_of(batch.begin(), batch.end(), [](const PersistRecord& r) {
+    return r.kind == Kind::MessageDone || r.kind == Kind::RuleDone || r.kind == Kind::WillDisarmed;
+  });
+  if (ends) for (const auto& r : batch) {
     if (r.kind == Kind::MessageQueued || r.kind == Kind::RuleQueued) queued.insert(r.seq);
     else if ((r.kind == Kind::MessageDone || r.kind == Kind::RuleDone) && queued.count(r.seq)) cancelled.insert(r.seq);
     else if (r.kind == Kind::WillArmed) armed.insert(r.key);

@@ -16,13 +16,24 @@ namespace sluice::persist {
 
 namespace {
 
-constexpr size_t kHeader = 8;  // u32 body length, u32 FNV-1a of the body
+constexpr size_t kHeader = 8;  // u32 body length, u32 checksum of the body
 constexpr uint32_t kMaxBody = 64u << 20;
 
-uint32_t fnv1a(const char* p, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 16777619u;
-  return h;
+// A checksum against torn and damaged writes (not an adversary): eight bytes
+// a step, multiply and fold (a byte at a time was a quarter of the writer's
+// instructions per entry).
+uint32_t checksum(const char* p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  return static_cast<uint32_t>(h ^ (h >> 29));
 }
 
 void put32(char* p, uint32_t v) {
@@ -32,9 +43,6 @@ uint32_t get32(const char* p) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
-}
-void append64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out += static_cast<char>(v >> (8 * i));
 }
 uint64_t get64(const char* p) {
   uint64_t v = 0;
@@ -81,7 +89,7 @@ void RuleLog::read_back() {
     const uint32_t len = get32(data.data() + pos);
     if (len < 9 || len > kMaxBody || pos + kHeader + len > data.size()) break;
     const char* body = data.data() + pos + kHeader;
-    if (fnv1a(body, len) != get32(data.data() + pos + 4)) break;
+    if (checksum(body, len) != get32(data.data() + pos + 4)) break;
     const char kind = body[0];
     const uint64_t seq = get64(body + 1);
     const auto rec = static_cast<uint32_t>(kHeader + len);
@@ -132,15 +140,16 @@ std::vector<broker::RecoveredRuleEntry> RuleLog::take_recovered(int64_t wall_now
 }
 
 void RuleLog::frame(char kind, uint64_t seq) {
-  buf_.append(kHeader, '\0');
-  buf_ += kind;
-  append64(buf_, seq);
+  char head[kHeader + 9] = {};
+  head[kHeader] = kind;
+  for (int i = 0; i < 8; ++i) head[kHeader + 1 + i] = static_cast<char>(seq >> (8 * i));
+  buf_.append(head, sizeof head);
 }
 
 void RuleLog::seal(size_t start) {
   const size_t len = buf_.size() - start - kHeader;
   put32(buf_.data() + start, static_cast<uint32_t>(len));
-  put32(buf_.data() + start + 4, fnv1a(buf_.data() + start + kHeader, len));
+  put32(buf_.data() + start + 4, checksum(buf_.data() + start + kHeader, len));
 }
 
 void RuleLog::queued(uint64_t seq, std::string_view rule, const broker::Message& m) {

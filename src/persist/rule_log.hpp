@@ -13,7 +13,7 @@
 // entries when it grows past `compact_at` while mostly done, so it stays about
 // the size of the backlogs.
 //
-// Record: u32 body length, u32 FNV-1a of the body, then the body: u8 kind,
+// Record: u32 body length, u32 checksum of the body, then the body: u8 kind,
 //   'Q' queued: u64 seq, u16 rule key length, rule key, the message (message_codec);
 //   'D' done:   u64 seq;
 //   'F' floor:  u64 seq, the highest seq ever made (kept across an emptying, so

@@ -142,7 +142,7 @@ class NatsTarget final : public Target {
     for (const Entry& e : batch) {
       const size_t before = p.body.size();
       if (rule_.type == "status") p.body += e.message->payload;
-      else append_message_json(p.body, rule_, e);
+      else append_message_json(p.body, prefix_, e);
       p.body += '\n';
       if (p.body.size() > max && n > 0) {
         p.body.resize(before);
@@ -167,7 +167,10 @@ class NatsTarget final : public Target {
     }
   };
   Publication publication(const Entry& e) const {
-    return {rule_.type == "status" ? e.message->payload : message_json(rule_, e),
+    std::string body;
+    if (rule_.type == "status") body = e.message->payload;
+    else append_message_json(body, prefix_, e);
+    return {std::move(body),
             rule_.key() + "/" + std::to_string(e.seq)};
   }
   // One publish, waiting for the stream's ack.
@@ -222,6 +225,7 @@ class NatsTarget final : public Target {
   }
 
   mq::Rule rule_;
+  std::string prefix_ = message_json_prefix(rule_);  // the envelope's fixed start
   std::string url_, subject_, stream_;
   int linger_ms_;
   int lines_;  // Batch: entries per JetStream message (0, 1: one each)

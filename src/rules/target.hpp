@@ -87,5 +87,9 @@ inline constexpr int kDefaultLingerMs = 20;
 // Body=json): instance, rule, seq, topic, qos, retain, payload in base64.
 std::string message_json(const mq::Rule& rule, const Entry& e);
 void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e);
+// The same with the rule's part made once (a target keeps it): the envelope's
+// fixed start, `{"instanceId":...,"ruleName":...,"seq":`.
+std::string message_json_prefix(const mq::Rule& rule);
+void append_message_json(std::string& out, std::string_view prefix, const Entry& e);
 
 }  // namespace sluice::rules

@@ -58,15 +58,24 @@ void quote_to(std::string& out, std::string_view s) {
 
 // Per entry on the rule's worker (the floor of a batched entry's cost): one
 // reservation, the seq without a temporary string, base64 straight into `out`.
-void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e) {
-  const broker::Message& m = *e.message;
-  const size_t b64 = 4 * ((m.payload.size() + 2) / 3);
-  out.reserve(out.size() + 100 + rule.instance_id.size() + rule.name.size() + 2 * m.topic.size() + b64);
-  out += "{\"instanceId\":";
+std::string message_json_prefix(const mq::Rule& rule) {
+  std::string out = "{\"instanceId\":";
   quote_to(out, rule.instance_id);
   out += ",\"ruleName\":";
   quote_to(out, rule.name);
   out += ",\"seq\":";
+  return out;
+}
+
+void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e) {
+  append_message_json(out, message_json_prefix(rule), e);
+}
+
+void append_message_json(std::string& out, std::string_view prefix, const Entry& e) {
+  const broker::Message& m = *e.message;
+  const size_t b64 = 4 * ((m.payload.size() + 2) / 3);
+  out.reserve(out.size() + 80 + prefix.size() + 2 * m.topic.size() + b64);
+  out.append(prefix);
   char digits[24];
   out.append(digits, std::to_chars(digits, digits + sizeof digits, e.seq).ptr);
   out += ",\"topic\":";

@@ -64,7 +64,7 @@ class WebhookTarget final : public Target {
       headers.emplace_back("Content-Type", "application/octet-stream");
       headers.emplace_back("X-Sluice-Topic", percent_encode(e.message->topic));
     } else {
-      body = message_json(rule_, e);
+      append_message_json(body, prefix_, e);
       headers.emplace_back("Content-Type", "application/json");
     }
     return post(std::move(headers), body, e.seq, 1, error);
@@ -79,7 +79,7 @@ class WebhookTarget final : public Target {
     body.reserve(bytes);
     for (const Entry& e : batch) {
       if (rule_.type == "status") body += e.message->payload;
-      else append_message_json(body, rule_, e);
+      else append_message_json(body, prefix_, e);
       body += '\n';
     }
     std::vector<std::pair<std::string, std::string>> headers;
@@ -119,6 +119,7 @@ class WebhookTarget final : public Target {
   }
 
   mq::Rule rule_;
+  std::string prefix_ = message_json_prefix(rule_);  // the envelope's fixed start
   UrlParts url_;
   std::string secret_;
   bool raw_;

@@ -13,6 +13,7 @@
 #include "persist/broker_store.hpp"
 #include "persist/message_codec.hpp"
 #include "persist/rule_log.hpp"
+#include "store/sqlite_db.hpp"
 #include "store/test_util.hpp"
 
 using namespace sluice;
@@ -453,4 +454,33 @@ TEST(RuleLog, CompactionKeepsOnlyTheOutstandingEntries) {
   EXPECT_EQ(r[0].seq, 99u);
   EXPECT_EQ(r[1].seq, 100u);
   EXPECT_EQ(r[2].message->payload, "after");
+}
+
+// A backlog an older version left in broker.db's rule_queue table (before the
+// rules log): read back at start, deleted there once delivered, and new seqs
+// stay above it.
+TEST(BrokerStore, ABacklogInTheOldTableIsReadBackAndDeletedWhenDelivered) {
+  TempDir dir;
+  { persist::BrokerStore st(dir.db(), {}); }  // makes the schema
+  {
+    auto db = store::SqliteDb::open(dir.db());
+    const std::string blob = persist::encode_message(*msg("t/old", "old", 1));
+    db->prepare("INSERT INTO rule_queue VALUES(?,?,?)").bind(1, uint64_t(500)).bind(2, std::string("acme/r1"))
+        .bind(3, store::Blob{blob}).run();
+  }
+  {
+    persist::BrokerStore st(dir.db(), {persist::FsyncMode::Always, 0});
+    auto r = st.recover();
+    ASSERT_EQ(r.rule_entries.size(), 1u);
+    EXPECT_EQ(r.rule_entries[0].seq, 500u);
+    EXPECT_EQ(r.rule_entries[0].message->payload, "old");
+    st.start(nullptr);
+    EXPECT_GT(rule_queued(st, "acme/r1", "new"), 500u);
+    rule_done(st, 500);
+    st.stop();
+  }
+  persist::BrokerStore st(dir.db(), {});
+  auto r = st.recover();
+  ASSERT_EQ(r.rule_entries.size(), 1u);
+  EXPECT_EQ(r.rule_entries[0].message->payload, "new");
 }

@@ -4,12 +4,14 @@
 # target.
 #
 #   bench/rules_cost.sh [SLUICE_BINARY]        (default: build/sluice)
+#   QOSES="0 1"  (the QoS levels of the cpu part)   KEEP=dir  (keeps each run's callgrind files)
 #   PARTS="cpu tput"  TARGETS="webhook nats"  MSGS=10000 RATE=1000  TPUT_MSGS=50000
 #
 # cpu: callgrind instruction counts, Signature mode, fan-in 4 -> 1 at RATE msg/s,
 #   --threads 1, QoS 0 and 1; no rule, then one rule `bench/#` to each target (a
-#   webhook on bench/rules_receiver.py, the same with LingerMs 5 (webhook-linger), a
-#   JetStream subject on a local nats-server; nats-linger: with LingerMs 5).
+#   webhook on bench/rules_receiver.py, a JetStream subject on a local nats-server;
+#   each with the target's default LingerMs, or with -lN "LingerMs": N, e.g.
+#   webhook-l0 (no linger), nats-l50; -linger is -l5; nats-bN: "Batch": N, NDJSON).
 #   Two runs of different lengths per case; the difference cancels start-up and
 #   shutdown: Ir/msg = (Ir_long - Ir_short) / (delivered_long - delivered_short).
 #   Threads are counted apart (--separate-threads): the broker's own (event loops,
@@ -23,7 +25,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 MSGS=${MSGS:-10000}; RATE=${RATE:-1000}; TPUT_MSGS=${TPUT_MSGS:-50000}
-PARTS=${PARTS:-cpu tput}; TARGETS=${TARGETS:-webhook webhook-linger nats}
+PARTS=${PARTS:-cpu tput}; TARGETS=${TARGETS:-webhook webhook-l0 nats nats-l0}
 BIN=${1:-$ROOT/build/sluice}
 log() { echo "rules_cost: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -52,12 +54,16 @@ fi
 DATA=$TMP/data
 make_bench_tenant "$BIN" "$DATA"
 cp -a "$DATA" "$TMP/norule"
-config_of() {
+config_of() {  # webhook | nats, with -lN: "LingerMs": N (-linger: 5); plain: the target's default linger
+  local linger=
   case $1 in
-    webhook) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\"}" ;;
-    webhook-linger) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\",\"LingerMs\":5}" ;;
-    nats) echo "{\"Url\":\"$NATS_URL\",\"Subject\":\"bench.out\",\"Stream\":\"BENCHOUT\"}" ;;
-    nats-linger) echo "{\"Url\":\"$NATS_URL\",\"Subject\":\"bench.out\",\"Stream\":\"BENCHOUT\",\"LingerMs\":5}" ;;
+    *-linger) linger=',"LingerMs":5' ;;
+    *-l[0-9]*) linger=",\"LingerMs\":${1##*-l}" ;;
+    *-b[0-9]*) linger=",\"Batch\":${1##*-b}" ;;  # nats: entries per JetStream message
+  esac
+  case $1 in
+    webhook*) echo "{\"Url\":\"http://127.0.0.1:$RPORT/hook\"$linger}" ;;
+    nats*) echo "{\"Url\":\"$NATS_URL\",\"Subject\":\"bench.out\",\"Stream\":\"BENCHOUT\"$linger}" ;;
   esac
 }
 for t in $TARGETS; do
@@ -86,6 +92,7 @@ cg_run() {  # template qos msgs -> "BROKER WORKER STORE LIB DELIVERED"
   line=$(publish "$port" "$qos" "$n" "$RATE")
   sleep 3  # the rule's worker delivers its backlog before the server stops
   kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
+  [[ -n ${KEEP:-} ]] && mkdir -p "$KEEP/$tpl-q$qos-$n" && cp "$out"/cg.* "$KEEP/$tpl-q$qos-$n/"
   local broker=0 worker=0 store=0 lib=0 f ir
   for f in "$out"/cg.*; do
     ir=$(ir_of "$f"); ir=${ir:-0}
@@ -106,7 +113,7 @@ if [[ " $PARTS " == *" cpu "* ]]; then
   echo
   echo "| QoS | rule | broker threads | ratio to no rule | whole process | ratio to no rule | rule worker | store writer | target library |"
   echo "|--:|---|--:|--:|--:|--:|--:|--:|--:|"
-  for qos in 0 1; do
+  for qos in ${QOSES:-0 1}; do
     declare -A B=() W=() S=() L=() T=()
     for tpl in norule $TARGETS; do
       read -r b1 w1 s1 l1 d1 < <(cg_run "$tpl" "$qos" $(( MSGS / 5 )))

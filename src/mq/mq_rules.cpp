@@ -114,17 +114,17 @@ std::optional<Error> check_rule(const Rule& r) {
     for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
     if (t.empty() || n > 1000) return bad("TargetConfig", "LingerMs must be an integer from 0 to 1000.");
   }
+  // Batch (webhook, nats): entries per POST / per JetStream message at most (NDJSON); 1: one each.
+  if (const auto* b = o.if_contains("Batch"); b && (r.target_type == "webhook" || r.target_type == "nats")) {
+    const std::string t = b->is_int64() ? std::to_string(b->as_int64()) : str_field(o, "Batch");
+    int n = 0;
+    for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
+    if (t.empty() || n < 1 || n > 1000) return bad("TargetConfig", "Batch must be an integer from 1 to 1000.");
+  }
   if (r.target_type == "webhook") {
     const std::string url = str_field(o, "Url");
     if (url.empty()) return bad("TargetConfig", "A webhook target needs {\"Url\": \"http[s]://host[:port]/path\"}.");
     if (auto e = check_url(url, {"http", "https"})) return e;
-    // Batch: entries per POST at most when a backlog exists (NDJSON); 1: one per POST.
-    if (const auto* b = o.if_contains("Batch")) {
-      const std::string t = b->is_int64() ? std::to_string(b->as_int64()) : str_field(o, "Batch");
-      int n = 0;
-      for (char ch : t) n = (ch >= '0' && ch <= '9' && n <= 1000) ? n * 10 + (ch - '0') : 100000;
-      if (t.empty() || n < 1 || n > 1000) return bad("TargetConfig", "Batch must be an integer from 1 to 1000.");
-    }
     // CaCert: the CA (PEM) an https receiver's certificate must chain to, instead of the system's.
     const std::string ca = str_field(o, "CaCert");
     if (!ca.empty() && (url.compare(0, 8, "https://") != 0 || ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos))

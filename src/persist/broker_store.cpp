@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "store/sqlite_db.hpp"
 #include "persist/message_codec.hpp"
+#include "persist/rule_log.hpp"
 
 namespace sluice::persist {
 
@@ -88,11 +89,10 @@ struct BrokerStore::Statements {
         will_del(db.prepare("UPDATE sessions SET will = NULL, will_due = 0 WHERE key = ?")),
         live_will_add(db.prepare("INSERT OR REPLACE INTO live_wills VALUES(?,?,?,?,?)")),
         live_will_del(db.prepare("DELETE FROM live_wills WHERE key = ?")),
-        rule_add(db.prepare("INSERT OR REPLACE INTO rule_queue VALUES(?,?,?)")),
         rule_del(db.prepare("DELETE FROM rule_queue WHERE seq = ?")) {}
   Stmt session_save, session_offline, session_del, session_subs_del, session_queue_del,
       session_qos2_del, sub_add, sub_del, msg_add, msg_state, msg_del, qos2_add, qos2_del,
-      retained_set, retained_del, will_set, will_del, live_will_add, live_will_del, rule_add, rule_del;
+      retained_set, retained_del, will_set, will_del, live_will_add, live_will_del, rule_del;
 };
 
 BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opts_(opts) {
@@ -112,6 +112,11 @@ BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opt
   auto q = db_->query("SELECT MAX(COALESCE((SELECT MAX(seq) FROM queue), 0), "
                       "COALESCE((SELECT MAX(seq) FROM rule_queue), 0))");
   if (q.step()) next_ticket_ = uint64_t(q.int64(0)) + 1;
+  RuleLogOptions ro;
+  if (opts_.rule_log_empty_at) ro.empty_at = opts_.rule_log_empty_at;
+  if (opts_.rule_log_compact_at) ro.compact_at = opts_.rule_log_compact_at;
+  rules_ = std::make_unique<RuleLog>(path + "-rules", ro);
+  next_ticket_ = std::max(next_ticket_, rules_->max_seq() + 1);
   // Session keys and live-will keys come from one counter (new_session_key).
   auto k = db_->query("SELECT MAX(COALESCE((SELECT MAX(key) FROM sessions), 0), "
                       "COALESCE((SELECT MAX(key) FROM live_wills), 0))");
@@ -177,9 +182,9 @@ void BrokerStore::sync_loop() {
       target = committed_;  // everything the writer committed up to now
     }
     if (fd < 0) fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fdatasync(fd) != 0) {
+    if (fd < 0 || ::fdatasync(fd) != 0 || !rules_->sync()) {
       // Acks are released anyway (the commit did reach the OS); counted, logged.
-      log::warn("broker store: fdatasync of the WAL failed");
+      log::warn("broker store: fdatasync of the WAL or the rules log failed");
       std::lock_guard lock(stats_mu_);
       ++stats_.errors;
     }
@@ -225,15 +230,41 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
   // A message queued and acknowledged within one batch never touches the disk.
   // Likewise the will of a connection opened and closed within one batch.
   std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
-  for (const auto& r : batch) {
+  // Only a batch with an end in it can cancel anything (at a steady low rate a
+  // batch is one RuleQueued or MessageQueued: no sets to fill).
+  const bool ends = std::any_of(batch.begin(), batch.end(), [](const PersistRecord& r) {
+    return r.kind == Kind::MessageDone || r.kind == Kind::RuleDone || r.kind == Kind::WillDisarmed;
+  });
+  if (ends) for (const auto& r : batch) {
     if (r.kind == Kind::MessageQueued || r.kind == Kind::RuleQueued) queued.insert(r.seq);
     else if ((r.kind == Kind::MessageDone || r.kind == Kind::RuleDone) && queued.count(r.seq)) cancelled.insert(r.seq);
     else if (r.kind == Kind::WillArmed) armed.insert(r.key);
     else if (r.kind == Kind::WillDisarmed && armed.count(r.key)) disarmed.insert(r.key);
   }
+  // Rules' backlog records go to their own file (rule_log.hpp); a batch of
+  // only those makes no SQLite transaction. A RuleDone the file does not know
+  // is a row of the table older versions wrote.
+  bool sql = false;
+  std::vector<uint64_t> table_done;
+  for (const auto& r : batch) {
+    if (r.kind == Kind::RuleQueued) {
+      if (!cancelled.count(r.seq)) rules_->queued(r.seq, r.text, *r.message);
+    } else if (r.kind == Kind::RuleDone) {
+      if (!cancelled.count(r.seq) && !rules_->done(r.seq)) table_done.push_back(r.seq);
+    } else {
+      sql = true;
+    }
+  }
+  const bool rules_written = rules_->pending();
+  if (!rules_->flush() || (rules_written && opts_.fsync == FsyncMode::Always && !rules_->sync())) {
+    log::error("broker store: rules log not written");
+    std::lock_guard lock(stats_mu_);
+    ++stats_.errors;
+  }
   auto& s = *st_;
-  try {
+  if (sql || !table_done.empty()) try {
     Transaction tx(*db_);
+    for (uint64_t seq : table_done) s.rule_del.reset().bind(1, seq).run();
     for (const auto& r : batch) {
       switch (r.kind) {
         case Kind::SessionSaved:
@@ -303,16 +334,9 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
           if (disarmed.count(r.key)) break;
           s.live_will_del.reset().bind(1, r.key).run();
           break;
-        case Kind::RuleQueued: {
-          if (cancelled.count(r.seq)) break;
-          const std::string blob = encode_message(*r.message);
-          s.rule_add.reset().bind(1, r.seq).bind(2, r.text).bind(3, Blob{blob}).run();
-          break;
-        }
+        case Kind::RuleQueued:
         case Kind::RuleDone:
-          if (cancelled.count(r.seq)) break;
-          s.rule_del.reset().bind(1, r.seq).run();
-          break;
+          break;  // above: the rules log
       }
     }
     tx.commit();
@@ -420,7 +444,9 @@ broker::Recovered BrokerStore::recover() {
   }
   {
     // Rules' backlogs (issue 19): expiry does not apply (a target archives what
-    // was published); an undecodable entry is dropped.
+    // was published); an undecodable entry is dropped. The table holds what
+    // versions before the rules log wrote (deleted as it is delivered).
+    out.rule_entries = rules_->take_recovered(wall, now);
     auto q = db_->query("SELECT seq, rule, message FROM rule_queue ORDER BY seq");
     while (q.step()) {
       broker::RecoveredRuleEntry e;
@@ -429,6 +455,8 @@ broker::Recovered BrokerStore::recover() {
       e.message = decode_message(q.blob(2), wall, now);
       if (e.message) out.rule_entries.push_back(std::move(e));
     }
+    std::sort(out.rule_entries.begin(), out.rule_entries.end(),
+              [](const auto& a, const auto& b) { return a.seq < b.seq; });
   }
   if (!dead.empty()) {
     Transaction tx(*db_);

@@ -17,6 +17,11 @@
 //                  what is still queued in memory).
 // Commits never wait on purpose: records that arrive while one commit runs
 // form the next batch (group commit).
+//
+// Rules' backlog records (RuleQueued / RuleDone, issue 19) go to an append-only
+// file beside it (<path>-rules, rule_log.hpp) in the same batch, synced by the
+// same fsync before the batch's tickets are reported durable; a batch of only
+// those makes no SQLite transaction at all.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -35,6 +40,8 @@ class SqliteDb;
 
 namespace sluice::persist {
 
+class RuleLog;
+
 enum class FsyncMode : uint8_t { Always, Batch, Off };
 // "always" | "batch" | "off"; false on anything else.
 bool parse_fsync_mode(std::string_view s, FsyncMode& out);
@@ -42,6 +49,8 @@ bool parse_fsync_mode(std::string_view s, FsyncMode& out);
 struct BrokerStoreOptions {
   FsyncMode fsync = FsyncMode::Batch;
   int window_ms = 0;  // batch mode: how long the syncer gathers commits before an fsync (<= 10)
+  // The rules' backlog file (rule_log.hpp): emptied / compacted past these sizes (0: the defaults).
+  uint64_t rule_log_empty_at = 0, rule_log_compact_at = 0;
 };
 
 struct BrokerStoreStats {
@@ -83,6 +92,8 @@ class BrokerStore final : public broker::Persistence {
   std::unique_ptr<store::SqliteDb> db_;
   struct Statements;
   std::unique_ptr<Statements> st_;
+  // Issue 19: RuleQueued / RuleDone go to <path>-rules, not to a table (rule_log.hpp).
+  std::unique_ptr<RuleLog> rules_;
 
   std::mutex mu_;
   std::condition_variable cv_;       // the writer waits for records

@@ -12,6 +12,8 @@
 #include "broker/namespace.hpp"
 #include "persist/broker_store.hpp"
 #include "persist/message_codec.hpp"
+#include "persist/rule_log.hpp"
+#include "store/sqlite_db.hpp"
 #include "store/test_util.hpp"
 
 using namespace sluice;
@@ -334,4 +336,151 @@ TEST(BrokerStore, FsyncModesParse) {
   EXPECT_TRUE(persist::parse_fsync_mode("batch", m));
   EXPECT_EQ(m, persist::FsyncMode::Batch);
   EXPECT_FALSE(persist::parse_fsync_mode("sometimes", m));
+}
+
+namespace {
+
+uint64_t rule_queued(persist::BrokerStore& st, const std::string& rule, const std::string& payload) {
+  PersistRecord r{PersistRecord::Kind::RuleQueued};
+  r.text = rule;
+  r.message = msg("t/" + payload, payload, 1);
+  return st.submit(std::move(r));
+}
+uint64_t rule_done(persist::BrokerStore& st, uint64_t seq) {
+  PersistRecord r{PersistRecord::Kind::RuleDone};
+  r.seq = seq;
+  return st.submit(std::move(r));
+}
+
+}  // namespace
+
+// Issue 19: a rule's backlog (the rules log beside broker.db) comes back after a
+// restart without what was delivered, and tickets stay above every seq ever
+// handed out, also once everything was delivered (receivers and JetStream
+// de-duplicate by seq: a seq used again would be dropped as a duplicate).
+TEST(BrokerStore, RuleBacklogSurvivesARestartAndSeqsNeverRepeat) {
+  for (uint64_t empty_at : {uint64_t(0), uint64_t(1)}) {  // 1: the file is emptied as soon as nothing is outstanding
+    TempDir dir;
+    persist::BrokerStoreOptions o{persist::FsyncMode::Always, 0};
+    o.rule_log_empty_at = empty_at;
+    std::vector<uint64_t> seqs;
+    {
+      persist::BrokerStore st(dir.db(), o);
+      st.recover();
+      st.start(nullptr);
+      for (int i = 0; i < 10; ++i) seqs.push_back(rule_queued(st, "acme/r1", "p" + std::to_string(i)));
+      wait_durable(st, seqs.back());
+      for (int i = 0; i < 4; ++i) rule_done(st, seqs[i]);
+      st.stop();
+    }
+    {
+      persist::BrokerStore st(dir.db(), o);
+      auto r = st.recover();
+      ASSERT_EQ(r.rule_entries.size(), 6u);
+      for (size_t i = 0; i < 6; ++i) {
+        EXPECT_EQ(r.rule_entries[i].seq, seqs[4 + i]);
+        EXPECT_EQ(r.rule_entries[i].rule, "acme/r1");
+        EXPECT_EQ(r.rule_entries[i].message->payload, "p" + std::to_string(4 + i));
+      }
+      st.start(nullptr);
+      for (size_t i = 4; i < seqs.size(); ++i) rule_done(st, seqs[i]);
+      st.stop();
+    }
+    persist::BrokerStore st(dir.db(), o);
+    EXPECT_TRUE(st.recover().rule_entries.empty());
+    EXPECT_GT(rule_queued(st, "acme/r1", "next"), seqs.back()) << "empty_at " << empty_at;
+    if (empty_at == 1) {
+      EXPECT_LT(std::filesystem::file_size(dir.db() + "-rules"), 64u);  // one floor record
+    }
+  }
+}
+
+// A write cut short by a crash leaves a torn record at the end: it is cut, what
+// came before reads back, and new records follow the whole ones.
+TEST(RuleLog, ATornTailIsCutAndTheRestReadBack) {
+  TempDir dir;
+  const std::string path = dir.path + "/rules";
+  uint64_t whole = 0;
+  {
+    persist::RuleLog log(path);
+    for (uint64_t s = 1; s <= 3; ++s) log.queued(s, "r", *msg("t", "payload", 1));
+    ASSERT_TRUE(log.flush());
+    whole = log.file_bytes();
+  }
+  {
+    FILE* f = std::fopen(path.c_str(), "ab");
+    std::fwrite("\x40\0\0\0torn", 1, 8, f);
+    std::fclose(f);
+  }
+  {
+    persist::RuleLog log(path);
+    EXPECT_EQ(log.file_bytes(), whole);
+    EXPECT_EQ(log.max_seq(), 3u);
+    EXPECT_EQ(log.take_recovered(broker::wall_ms(), broker::now_ms()).size(), 3u);
+    log.queued(4, "r", *msg("t", "four", 1));
+    ASSERT_TRUE(log.done(1));
+    EXPECT_FALSE(log.done(99));
+    ASSERT_TRUE(log.flush());
+  }
+  persist::RuleLog log(path);
+  auto r = log.take_recovered(broker::wall_ms(), broker::now_ms());
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].seq, 2u);
+  EXPECT_EQ(r[2].message->payload, "four");
+}
+
+// A file that grew large while mostly delivered is rewritten with only what is
+// outstanding (and the highest seq), so it stays about the size of the backlog.
+TEST(RuleLog, CompactionKeepsOnlyTheOutstandingEntries) {
+  TempDir dir;
+  const std::string path = dir.path + "/rules";
+  {
+    persist::RuleLog log(path, {uint64_t(1) << 30, 8192});
+    for (uint64_t s = 1; s <= 100; ++s) log.queued(s, "acme/r", *msg("t", std::string(100, 'x'), 1));
+    ASSERT_TRUE(log.flush());
+    EXPECT_GT(log.file_bytes(), 8192u);  // mostly outstanding: not compacted
+    for (uint64_t s = 1; s <= 97; ++s) ASSERT_TRUE(log.done(s));
+    ASSERT_TRUE(log.flush());
+    EXPECT_LT(log.file_bytes(), 1024u);
+    EXPECT_EQ(log.outstanding(), 3u);
+    log.queued(101, "acme/r", *msg("t", "after", 1));  // appended to the new file
+    ASSERT_TRUE(log.done(98));
+    ASSERT_TRUE(log.flush());
+  }
+  persist::RuleLog log(path);
+  EXPECT_EQ(log.max_seq(), 101u);
+  auto r = log.take_recovered(broker::wall_ms(), broker::now_ms());
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].seq, 99u);
+  EXPECT_EQ(r[1].seq, 100u);
+  EXPECT_EQ(r[2].message->payload, "after");
+}
+
+// A backlog an older version left in broker.db's rule_queue table (before the
+// rules log): read back at start, deleted there once delivered, and new seqs
+// stay above it.
+TEST(BrokerStore, ABacklogInTheOldTableIsReadBackAndDeletedWhenDelivered) {
+  TempDir dir;
+  { persist::BrokerStore st(dir.db(), {}); }  // makes the schema
+  {
+    auto db = store::SqliteDb::open(dir.db());
+    const std::string blob = persist::encode_message(*msg("t/old", "old", 1));
+    db->prepare("INSERT INTO rule_queue VALUES(?,?,?)").bind(1, uint64_t(500)).bind(2, std::string("acme/r1"))
+        .bind(3, store::Blob{blob}).run();
+  }
+  {
+    persist::BrokerStore st(dir.db(), {persist::FsyncMode::Always, 0});
+    auto r = st.recover();
+    ASSERT_EQ(r.rule_entries.size(), 1u);
+    EXPECT_EQ(r.rule_entries[0].seq, 500u);
+    EXPECT_EQ(r.rule_entries[0].message->payload, "old");
+    st.start(nullptr);
+    EXPECT_GT(rule_queued(st, "acme/r1", "new"), 500u);
+    rule_done(st, 500);
+    st.stop();
+  }
+  persist::BrokerStore st(dir.db(), {});
+  auto r = st.recover();
+  ASSERT_EQ(r.rule_entries.size(), 1u);
+  EXPECT_EQ(r.rule_entries[0].message->payload, "new");
 }

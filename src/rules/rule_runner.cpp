@@ -58,7 +58,8 @@ uint64_t RuleRunner::enqueue(const broker::MessagePtr& m) {
     std::lock_guard lk(mu_);
     queue_.push_back(Entry{seq, m});
     size_.store(queue_.size(), std::memory_order_relaxed);
-    wake = idle_;
+    // The worker sleeps (idle), or lingers for a batch that is now full.
+    wake = idle_ || (fill_ != 0 && queue_.size() >= fill_);
   }
   enqueued_.fetch_add(1, std::memory_order_relaxed);
   if (wake) cv_.notify_one();
@@ -125,11 +126,18 @@ void RuleRunner::run() {
     if (stopping_) break;
     std::shared_ptr<Target> target = target_;
     std::shared_ptr<const mq::Rule> rule = rule_;
-    // What the backlog holds now, up to the target's batch; a target with a
-    // linger waits that long for more (enqueue does not wake it: it is not idle).
+    // What the backlog holds now, up to the target's batch. A target with a
+    // linger waits up to that long for the batch to fill, but only while the
+    // rule is busy (its last delivery ended less than a linger ago): an entry
+    // after a quiet spell goes at once. Enqueue wakes the worker only when the
+    // batch is full, so a steady stream costs no wake-up per entry.
     const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
-    if (const int linger = target->linger_ms(); linger > 0 && want > 1 && queue_.size() < want) {
-      cv_.wait_for(lk, std::chrono::milliseconds(linger), [&] { return stopping_ || target_ != target; });
+    if (const auto linger = std::chrono::milliseconds(target->linger_ms());
+        linger.count() > 0 && want > 1 && queue_.size() < want &&
+        std::chrono::steady_clock::now() - last_sent_ < linger) {
+      fill_ = want;
+      cv_.wait_for(lk, linger, [&] { return stopping_ || target_ != target || queue_.size() >= want; });
+      fill_ = 0;
       if (stopping_) break;
       if (target_ != target) continue;
     }
@@ -148,6 +156,7 @@ void RuleRunner::run() {
       taken = 0;
     }
     taken = std::min(taken, batch.size());
+    last_sent_ = std::chrono::steady_clock::now();
     if (o == Outcome::Reject && taken == 0 && batch.size() > 1) {
       // A batch refused as a whole: which entry? Its entries go one at a time
       // (at once, no backoff), so the refused one is found and dead-lettered.

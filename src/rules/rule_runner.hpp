@@ -91,13 +91,18 @@ class RuleRunner {
   std::deque<Entry> queue_;
   bool stopping_ = false, drop_ = false;
   bool idle_ = false;                  // mu_: the worker waits for entries (enqueue wakes it)
+  size_t fill_ = 0;                    // mu_: the worker lingers for this many entries (enqueue wakes it then)
   std::atomic<size_t> size_{0};        // queue_.size(), read without the lock (the bound)
   std::atomic<bool> exited_{false};
-  std::atomic<uint64_t> local_seq_{1};  // entries' seq without a store
+  // Entries' seq without a store (QoS 0): from the wall clock in ms x 1000, so
+  // that it does not start again at 1 after a restart (the NATS target's
+  // Nats-Msg-Id would be dropped by JetStream as a duplicate within its window).
+  std::atomic<uint64_t> local_seq_{static_cast<uint64_t>(broker::wall_ms()) * 1000};
   std::atomic<uint64_t> enqueued_{0}, delivered_{0}, overflow_{0}, retries_{0}, dead_lettered_{0};
   std::string last_error_;  // mu_
   std::vector<uint64_t> done_;                          // worker thread: delivered, RuleDone not yet submitted
   std::chrono::steady_clock::time_point done_due_{};   // worker thread: when done_ goes to the store
+  std::chrono::steady_clock::time_point last_sent_{};  // worker thread: when the last delivery ended
   std::thread thread_;
 };
 

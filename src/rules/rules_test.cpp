@@ -8,7 +8,10 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/json.hpp>
+
 #include "broker/broker.hpp"
+#include "common/crypto.hpp"
 #include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/engine.hpp"
@@ -229,7 +232,40 @@ TEST(RuleRunner, ALingerFillsABatch) {
   }
   ASSERT_TRUE(eventually([&] { return f->size() == 5; }));
   std::lock_guard lk(f->mu);
-  EXPECT_EQ(f->sizes.size(), 1u) << "five entries 5 ms apart within a 200 ms linger: one batch";
+  // The first entry came after a quiet spell: at once, alone (deliver, not a batch).
+  EXPECT_EQ(f->sizes, std::vector<size_t>{4}) << "the next four 5 ms apart within a 200 ms linger: one batch";
+}
+
+// The linger holds a busy rule's entries, never a quiet one's: an entry after
+// a quiet spell goes at once, whatever the linger.
+TEST(RuleRunner, AQuietRulesEntryIsNotHeldByTheLinger) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 5000;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  r.enqueue(msg("alone"));
+  ASSERT_TRUE(eventually([&] { return f->size() == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+}
+
+// A batch that fills ends the linger at once (the enqueue that fills it wakes the worker).
+TEST(RuleRunner, AFullBatchEndsTheLinger) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 5000;
+  f->max = 10;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  r.enqueue(msg("first"));
+  ASSERT_TRUE(eventually([&] { return f->size() == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return f->size() == 11; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+  std::lock_guard lk(f->mu);
+  EXPECT_EQ(f->sizes, std::vector<size_t>{10});
 }
 
 // A store that counts what it is given.
@@ -313,6 +349,36 @@ TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {
             "{\"clientId\":\"GID_a@@@d\\\"1\",\"channelId\":\"00000000000000010000000000000002\","
             "\"clientIp\":\"10.0.0.1:5555\",\"eventType\":\"tcpclean\",\"time\":1700000000000,"
             "\"instanceId\":\"mqtt-1\",\"seq\":42}");
+}
+
+}  // namespace
+}  // namespace sluice::rules
+
+namespace sluice::rules {
+namespace {
+
+// The outflow envelope, as a receiver parses it: every field, the payload's
+// bytes back from base64 (lengths 0-5 cover every padding), a topic that needs
+// escaping, a seq with bit 63 set (QoS 0).
+TEST(MessageJson, ParsesBackToTheMessage) {
+  mq::Rule r = rule();
+  r.instance_id = "mqtt-local-\"x\"";
+  for (size_t len = 0; len <= 5; ++len) {
+    auto m = std::make_shared<broker::Message>();
+    m->topic = "a/\"b\"\n";
+    m->payload = std::string("\x00\xff\x10 zq", len);
+    m->qos = 1;
+    m->retain = true;
+    const std::string j = message_json(r, Entry{(uint64_t(1) << 63) | 42, m});
+    auto v = boost::json::parse(j).as_object();
+    EXPECT_EQ(v["instanceId"].as_string(), r.instance_id);
+    EXPECT_EQ(v["ruleName"].as_string(), "r");
+    EXPECT_EQ(v["seq"].to_number<uint64_t>(), (uint64_t(1) << 63) | 42);
+    EXPECT_EQ(v["topic"].as_string(), m->topic);
+    EXPECT_EQ(v["qos"].as_int64(), 1);
+    EXPECT_TRUE(v["retain"].as_bool());
+    EXPECT_EQ(common::base64_decode(std::string(v["payload"].as_string())).value_or("?"), m->payload) << len;
+  }
 }
 
 }  // namespace

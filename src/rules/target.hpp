@@ -55,7 +55,8 @@ class Target {
   // up gets one entry at a time, one that falls behind gets many.
   virtual size_t max_batch() const { return 1; }
   // Milliseconds the runner may wait for a batch to fill once an entry is
-  // there (0: never: each entry goes as soon as the target is free).
+  // there, while the rule is busy (0: never: each entry goes as soon as the
+  // target is free).
   virtual int linger_ms() const { return 0; }
   // Several entries, the backlog's front in order. Returns how many of them,
   // from the first, the target has taken; `o` is the outcome of the first one
@@ -77,9 +78,18 @@ class Target {
 // std::invalid_argument for a target this build cannot make.
 std::unique_ptr<Target> make_target(const mq::Rule& rule, const TargetEnv& env);
 
+// The webhook's and the NATS target's LingerMs when TargetConfig has none: how
+// long a busy rule's worker waits for a batch to fill (docs/rules.md, "Cost":
+// chosen from bench/rules_cost.sh; a quiet rule's entry never waits).
+inline constexpr int kDefaultLingerMs = 20;
+
 // The JSON envelope of an outflow message (webhook, NATS, mqtt targets with
 // Body=json): instance, rule, seq, topic, qos, retain, payload in base64.
 std::string message_json(const mq::Rule& rule, const Entry& e);
 void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e);
+// The same with the rule's part made once (a target keeps it): the envelope's
+// fixed start, `{"instanceId":...,"ruleName":...,"seq":`.
+std::string message_json_prefix(const mq::Rule& rule);
+void append_message_json(std::string& out, std::string_view prefix, const Entry& e);
 
 }  // namespace sluice::rules

@@ -1,5 +1,9 @@
 // The targets a rule may have, by TargetType: one line each.
+#include <openssl/evp.h>
+
 #include <boost/json.hpp>
+#include <charconv>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "common/crypto.hpp"
@@ -28,33 +32,68 @@ std::string config_field(const mq::Rule& rule, std::string_view key) {
   return {};
 }
 
+int linger_of(const mq::Rule& rule) {
+  const std::string v = config_field(rule, "LingerMs");
+  return v.empty() ? kDefaultLingerMs : std::atoi(v.c_str());
+}
+
 std::string json_string(std::string_view s) {
   std::string out;
   common::json_quote_to(out, s);
   return out;
 }
 
-void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e) {
-  const broker::Message& m = *e.message;
-  out += "{\"instanceId\":";
-  common::json_quote_to(out, rule.instance_id);
+namespace {
+
+// A JSON string literal of `s`: the common case (nothing to escape) as one append.
+void quote_to(std::string& out, std::string_view s) {
+  for (char ch : s)
+    if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) return common::json_quote_to(out, s);
+  out += '"';
+  out.append(s);
+  out += '"';
+}
+
+}  // namespace
+
+// Per entry on the rule's worker (the floor of a batched entry's cost): one
+// reservation, the seq without a temporary string, base64 straight into `out`.
+std::string message_json_prefix(const mq::Rule& rule) {
+  std::string out = "{\"instanceId\":";
+  quote_to(out, rule.instance_id);
   out += ",\"ruleName\":";
-  common::json_quote_to(out, rule.name);
+  quote_to(out, rule.name);
   out += ",\"seq\":";
-  out += std::to_string(e.seq);
+  return out;
+}
+
+void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e) {
+  append_message_json(out, message_json_prefix(rule), e);
+}
+
+void append_message_json(std::string& out, std::string_view prefix, const Entry& e) {
+  const broker::Message& m = *e.message;
+  const size_t b64 = 4 * ((m.payload.size() + 2) / 3);
+  out.reserve(out.size() + 80 + prefix.size() + 2 * m.topic.size() + b64);
+  out.append(prefix);
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, e.seq).ptr);
   out += ",\"topic\":";
-  common::json_quote_to(out, m.topic);
+  quote_to(out, m.topic);
   out += ",\"qos\":";
   out += static_cast<char>('0' + m.qos);
   out += m.retain ? ",\"retain\":true" : ",\"retain\":false";
   out += ",\"payload\":\"";
-  out += common::base64_encode(m.payload);
+  const size_t at = out.size();
+  out.resize(at + b64);
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
+                                reinterpret_cast<const unsigned char*>(m.payload.data()), static_cast<int>(m.payload.size()));
+  out.resize(at + static_cast<size_t>(n));
   out += "\"}";
 }
 
 std::string message_json(const mq::Rule& rule, const Entry& e) {
   std::string out;
-  out.reserve(160 + e.message->topic.size() + e.message->payload.size() * 4 / 3);
   append_message_json(out, rule, e);
   return out;
 }

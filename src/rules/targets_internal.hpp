@@ -21,5 +21,7 @@ std::unique_ptr<Target> make_postgres_target(const mq::Rule& rule);  // postgres
 std::string json_string(std::string_view s);
 // A string field of the rule's TargetConfig ("" if absent or not a string).
 std::string config_field(const mq::Rule& rule, std::string_view key);
+// TargetConfig's LingerMs (webhook, nats), kDefaultLingerMs when absent.
+int linger_of(const mq::Rule& rule);
 
 }  // namespace sluice::rules

@@ -6,8 +6,9 @@
 // receiver fell behind, or a burst), up to Batch (default 100) go in one POST
 // as NDJSON (application/x-ndjson): one line per entry, each line the body the
 // entry would have alone, with its own seq to de-duplicate by. Raw bodies are
-// never batched (no framing). LingerMs (default 0) lets the runner wait that
-// long for a batch to fill: fewer POSTs at a steady rate, for that latency.
+// never batched (no framing). LingerMs (default kDefaultLingerMs) lets the
+// runner of a busy rule wait that long for a batch to fill: fewer POSTs at a
+// steady rate, for that latency (a quiet rule's entry goes at once).
 // With a Secret, X-Sluice-Signature is "sha256=" + hex HMAC-SHA256(Secret,
 // X-Sluice-Timestamp + "." + body): a receiver checks both (and may refuse old
 // timestamps). 2xx is delivered; no answer, 408, 429 and 5xx are retried; any
@@ -46,7 +47,7 @@ class WebhookTarget final : public Target {
         secret_(config_field(rule, "Secret")),
         raw_(config_field(rule, "Body") == "raw"),
         batch_(raw_ ? 1 : batch_size(config_field(rule, "Batch"))),
-        linger_ms_(std::atoi(config_field(rule, "LingerMs").c_str())),
+        linger_ms_(linger_of(rule)),
         http_(url_, config_field(rule, "CaCert"), 5000) {}
 
   size_t max_batch() const override { return batch_; }
@@ -63,7 +64,7 @@ class WebhookTarget final : public Target {
       headers.emplace_back("Content-Type", "application/octet-stream");
       headers.emplace_back("X-Sluice-Topic", percent_encode(e.message->topic));
     } else {
-      body = message_json(rule_, e);
+      append_message_json(body, prefix_, e);
       headers.emplace_back("Content-Type", "application/json");
     }
     return post(std::move(headers), body, e.seq, 1, error);
@@ -78,7 +79,7 @@ class WebhookTarget final : public Target {
     body.reserve(bytes);
     for (const Entry& e : batch) {
       if (rule_.type == "status") body += e.message->payload;
-      else append_message_json(body, rule_, e);
+      else append_message_json(body, prefix_, e);
       body += '\n';
     }
     std::vector<std::pair<std::string, std::string>> headers;
@@ -118,6 +119,7 @@ class WebhookTarget final : public Target {
   }
 
   mq::Rule rule_;
+  std::string prefix_ = message_json_prefix(rule_);  // the envelope's fixed start
   UrlParts url_;
   std::string secret_;
   bool raw_;

@@ -203,6 +203,8 @@ class RulesTest(TenantTestCase):
                   TargetConfig='{"Url":"http://h/","Batch":"many"}'), "InvalidParameter.TargetConfig"),
             (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="webhook",
                   TargetConfig='{"Url":"http://h/","LingerMs":5000}'), "InvalidParameter.TargetConfig"),
+            (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="nats",
+                  TargetConfig='{"Url":"nats://h:4222","Subject":"a.b","Batch":5000}'), "InvalidParameter.TargetConfig"),
             (dict(RuleName="a", RuleType="sideways", SourceTopic="Sensors/#", TargetType="webhook",
                   TargetConfig='{"Url":"http://h/"}'), "InvalidParameter.RuleType"),
             (dict(RuleName="a", RuleType="outflow", SourceTopic="Sensors/#", TargetType="kafka",

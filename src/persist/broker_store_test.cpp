@@ -397,6 +397,17 @@ TEST(BrokerStore, RuleBacklogSurvivesARestartAndSeqsNeverRepeat) {
 
 // A write cut short by a crash leaves a torn record at the end: it is cut, what
 // came before reads back, and new records follow the whole ones.
+TEST(RuleLog, OnlyItsOwnerMayReadIt) {
+  TempDir dir;
+  const std::string path = dir.path + "/rules";
+  { persist::RuleLog log(path); }
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  { persist::RuleLog log(path); }  // an older copy left readable by all: payloads in plain text
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+}
+
 TEST(RuleLog, ATornTailIsCutAndTheRestReadBack) {
   TempDir dir;
   const std::string path = dir.path + "/rules";

@@ -60,6 +60,10 @@ std::string dir_of(const std::string& path) {
 RuleLog::RuleLog(std::string path, RuleLogOptions opts) : path_(std::move(path)), opts_(opts) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::runtime_error("cannot open " + path_ + ": " + std::strerror(errno));
+  // Payloads in plain text, as broker.db: only the owner reads them, whatever
+  // mode an older copy or an operator left (the databases are tightened the same way).
+  if (struct stat st {}; ::fstat(fd_, &st) == 0 && (st.st_mode & 077) != 0 && ::fchmod(fd_, 0600) == 0)
+    log::warn("tightened to mode 0600: {} (was {:o})", path_, st.st_mode & 0777);
   try {
     read_back();
   } catch (...) {

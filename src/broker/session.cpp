@@ -147,7 +147,7 @@ bool Session::resend_adopted(const MessagePtr& m, const SubOptions& o, WorkerCon
   const uint8_t qos = std::min(m->qos, o.qos);
   if (qos == 0 || m->expired(now_ms()) || (client_ && !client_->may_receive(*m))) {
     inflight_.erase_at(i);
-    return qos == 0 ? false : true;  // QoS 0 now: delivered as such; otherwise dropped as deliver_locked would
+    return qos != 0;  // QoS 0 now: delivered as such; otherwise dropped as deliver_locked would
   }
   Inflight& f = inflight_[i];
   f.message = m;

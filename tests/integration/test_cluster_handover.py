@@ -309,6 +309,36 @@ class Death(unittest.TestCase):
         watch.close()
         pub.close()
 
+    def test_sent_not_acknowledged_comes_again_with_its_id_after_kill_9(self):
+        t, cid = uid("dunack"), uid("dunackc")
+        a = raw.connected(self.n[0].port("tcp"), cid, clean=False, properties=EXPIRY)
+        a.send(raw.subscribe(1, [(t, 2)]))
+        self.assertEqual(a.expect(raw.SUBACK, 5).body[-1], 2)
+        time.sleep(0.5)
+        pub = Client(self.n[2])
+        pub.pub(t, b"done", qos=2)
+        done = a.expect(raw.PUBLISH, 5).publish_fields()[3]
+        a.send(raw.ack(raw.PUBREC, done))
+        a.expect(raw.PUBREL, 5)
+        a.send(raw.ack(raw.PUBCOMP, done))
+        pub.pub(t, b"pending", qos=2)
+        pid = a.expect(raw.PUBLISH, 5).publish_fields()[3]
+        self.assertNotEqual(pid, 1)
+        time.sleep(1.0)  # its entry written (250 ms), then its node killed
+        self.n[0].stop(signal.SIGKILL)
+        a.close()
+        b = raw.connected(self.n[1].port("tcp"), cid, clean=False, properties=EXPIRY)
+        self.assertEqual(b.connack.body[0] & 1, 1, "session present on node 2")
+        seen = [q for q in packets(b, 5.0) if q.type == raw.PUBLISH]
+        self.assertEqual([(q.publish_fields()[1], q.publish_fields()[3], bool(q.flags & 0x08)) for q in seen],
+                         [(b"pending", pid, True)], "once more, under its id, with DUP")
+        b.send(raw.ack(raw.PUBREC, pid))
+        self.assertEqual(b.expect(raw.PUBREL, 5).body[:2], pid.to_bytes(2, "big"))
+        b.send(raw.ack(raw.PUBCOMP, pid))
+        b.send(raw.disconnect())
+        b.close()
+        pub.close()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -182,6 +182,7 @@ void Session::send_adopted(WorkerContext& ctx) {
       client_->send_publish(*f.message, f.qos, f.id, f.retain, true, f.subscription_id);
   }
   rare_->resend_due.clear();
+  pump_locked(ctx);  // what the replay brought after them, queued meanwhile
 }
 
 void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
@@ -206,7 +207,10 @@ void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
     }
     return;
   }
-  if (!queue_.empty() || inflight_.size() >= window_locked() || client_->congested()) {
+  // (Cluster: messages adopted as sent wait for send_adopted on this loop: what comes
+  // after them waits in the queue so that they go out first.)
+  if (!queue_.empty() || inflight_.size() >= window_locked() || client_->congested() ||
+      (rare_ && !rare_->resend_due.empty())) {
     enqueue_locked(m, qos, retain, sub_id, ctx, pseq);
     return;
   }
@@ -314,6 +318,7 @@ void Session::pump_locked(WorkerContext& ctx) {
   // Only the client's own thread writes to it (a connection being taken over
   // may still ack on its old thread).
   if (!client_ || client_->worker() != ctx.id()) return;
+  if (rare_ && !rare_->resend_due.empty()) return;  // cluster: send_adopted goes first
   const int64_t now = now_ms();
   const size_t window = window_locked();
   while (!queue_.empty() && !client_->congested()) {

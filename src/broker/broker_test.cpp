@@ -5,6 +5,7 @@
 #include <atomic>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "broker/broker.hpp"
 #include "broker/clock.hpp"
@@ -638,4 +639,45 @@ TEST_F(Fixture, HandOverToAnotherLoopRacesADisconnectSafely) {
   flapper.join();
   ctx.flush(d);
   for (auto& [w, r] : d.remote) EXPECT_EQ(r.session.client, remote_client.id());
+}
+
+// Cluster (Session::adopt_qos2): messages the session's old node sent and the
+// client has not acknowledged keep their ids: nothing sent before the replay
+// takes one, and the replay sends each body again under its id with DUP.
+TEST_F(Fixture, AdoptedSentMessagesKeepTheirIdsAcrossTheReplay) {
+  FakeClient a;
+  auto s = ns.connect("moved", false, &a, 0).session;
+  s->hold();
+  s->adopt_qos2({}, {}, {{5, 300}, {2, 100}, {1, 101}});  // the counter goes on from the last: 1
+  ns.subscribe(s, "t", qos(2));
+  s->resume(ctx);
+  EXPECT_TRUE(a.sent.empty()) << "the bodies come with the replay";
+  EXPECT_FALSE(s->on_puback(2, ctx));  // a stand-in is not a message in flight yet
+  s->deliver_retained(msg("t", "retained", 2, true), qos(2), ctx);
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(a.sent[0].id, 3) << "ids 1 and 2 are reserved";
+  auto logged = [](const char* payload, uint8_t q, uint64_t seq) {
+    auto m = std::make_shared<Message>();
+    m->topic = "t";
+    m->payload = payload;
+    m->qos = q;
+    m->log_seq = seq;
+    return MessagePtr(m);
+  };
+  auto m100 = logged("m100", 2, 100), m101 = logged("m101", 1, 101), m150 = logged("m150", 2, 150);
+  s->finish_replay(150, {{m100, qos(2)}, {m101, qos(2)}, {m150, qos(2)}}, ctx);
+  ASSERT_EQ(a.sent.size(), 4u);
+  EXPECT_EQ((std::tuple{a.sent[1].payload, a.sent[1].id, a.sent[1].dup, a.sent[1].qos}),
+            (std::tuple{std::string("m100"), uint16_t{2}, true, uint8_t{2}}));
+  EXPECT_EQ((std::tuple{a.sent[2].payload, a.sent[2].id, a.sent[2].dup, a.sent[2].qos}),
+            (std::tuple{std::string("m101"), uint16_t{1}, true, uint8_t{1}}));
+  EXPECT_EQ(a.sent[3].payload, "m150");
+  EXPECT_FALSE(a.sent[3].dup);
+  EXPECT_NE(a.sent[3].id, 1);
+  EXPECT_NE(a.sent[3].id, 2);
+  EXPECT_NE(a.sent[3].id, 3);
+  EXPECT_TRUE(s->on_puback(1, ctx));
+  EXPECT_TRUE(s->on_pubrec(2, false, ctx));
+  EXPECT_TRUE(s->on_pubcomp(2, ctx));
+  EXPECT_FALSE(s->on_puback(5, ctx)) << "not brought by the replay: its id is free again";
 }

@@ -124,6 +124,9 @@ class SessionDirectory {
     // released yet; outgoing (packet id, log sequence) PUBREC'd, waiting for PUBCOMP.
     std::vector<uint16_t> incoming_qos2;
     std::vector<std::pair<uint16_t, uint64_t>> released;
+    // Outgoing QoS 1 / 2 (packet id, log sequence) sent and not acknowledged:
+    // the replay sends them again with that id and DUP set.
+    std::vector<std::pair<uint16_t, uint64_t>> sent;
   };
   virtual std::optional<Resumable> resumable(std::string_view ns, std::string_view client_id, bool clean_start) {
     (void)ns, (void)client_id, (void)clean_start;

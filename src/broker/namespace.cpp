@@ -85,7 +85,7 @@ Namespace::Attached Namespace::connect(std::string_view client_id, bool clean_st
   std::optional<SessionDirectory::Resumable> resumed = directory_->resumable(id_, client_id, clean_start);
   if (resumed) {
     s->hold();
-    s->adopt_qos2(resumed->incoming_qos2, resumed->released);
+    s->adopt_qos2(resumed->incoming_qos2, resumed->released, resumed->sent);
     std::unique_lock trie_lock(trie_.mutex());
     for (const auto& [filter, o] : resumed->subscriptions)
       if (trie_.subscribe(s.get(), filter, o)) bus_->interest_added(*this, filter);

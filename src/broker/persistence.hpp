@@ -27,7 +27,7 @@ struct PersistRecord {
     SubscriptionAdded,  // key, text = filter, options
     SubscriptionRemoved,  // key, text = filter
     MessageQueued,     // key, seq (= this record's ticket), message, qos, retain, options.subscription_id
-    MessageSent,       // seq, packet_id: a QoS 2 PUBLISH went out with this id
+    MessageSent,       // seq, packet_id: a QoS 2 PUBLISH went out with this id (QoS 1 too when keeps_qos1_ids())
     MessageReleased,   // seq, packet_id: PUBREC received (PUBREL sent), waiting for PUBCOMP
     MessageDone,       // seq: acknowledged, dropped or expired
     IncomingQos2,      // key, packet_id: a QoS 2 id received (until PUBREL)
@@ -78,6 +78,11 @@ class Persistence {
   // cluster, whose survivors re-check a dead node's wills. One node has the
   // guard itself and stores no identity.
   virtual bool wants_will_identity() const { return false; }
+  // True when MessageSent records are wanted for QoS 1 too: a cluster, whose
+  // sessions move to another node that resends them under the same id. One
+  // node keeps a QoS 1 message's id in memory only (a restart resends it
+  // under a new one) and stores no such record.
+  virtual bool keeps_qos1_ids() const { return false; }
 };
 
 // The state read back at start-up, before any client connects.

@@ -83,10 +83,19 @@ void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePt
       if (o.shared) r.replayed_shared.push_back(m->log_seq);
     std::sort(r.replayed_shared.begin(), r.replayed_shared.end());
   }
-  for (const auto& [m, o] : replay) deliver(m, o, ctx);
+  for (const auto& [m, o] : replay)
+    if (!resend_adopted(m, o, ctx)) deliver(m, o, ctx);
   {
     std::lock_guard lock(mu_);
     rare().replayed_upto = std::max(rare_->replayed_upto, upto);
+    if (rare_->reserved != 0) {
+      // Adopted as sent but not in the replay (gone from the log): the ids are free again.
+      for (size_t i = 0; i < inflight_.size();)
+        if (inflight_[i].qos == 0) inflight_.erase_at(i);
+        else ++i;
+      rare_->reserved = 0;
+      pump_locked(ctx);
+    }
   }
   for (auto& h : held) {
     bool brought;
@@ -103,7 +112,8 @@ void Session::finish_replay(uint64_t upto, const std::vector<std::pair<MessagePt
 }
 
 void Session::adopt_qos2(const std::vector<uint16_t>& incoming,
-                         const std::vector<std::pair<uint16_t, uint64_t>>& released) {
+                         const std::vector<std::pair<uint16_t, uint64_t>>& released,
+                         const std::vector<std::pair<uint16_t, uint64_t>>& sent) {
   std::lock_guard lock(mu_);
   for (uint16_t id : incoming) rare().incoming_qos2.insert(id);
   for (const auto& [id, log_seq] : released) {
@@ -115,7 +125,64 @@ void Session::adopt_qos2(const std::vector<uint16_t>& incoming,
     inflight_.push_back(Inflight{id, std::move(stub), 2, false, true, 0, 0, 0});
     next_id_ = id;
   }
-  if (!released.empty()) id_seq_ = 65535;  // next_packet_id_locked() scans past these ids (as restore)
+  for (const auto& [id, log_seq] : sent) {
+    // The id is taken from now on; the body comes with the replay (qos 0
+    // marks the stand-in: resume() and the acknowledgements pass it by).
+    auto stub = std::make_shared<Message>();
+    stub->log_seq = log_seq;
+    inflight_.push_back(Inflight{id, std::move(stub), 0, false, false, 0, 0, 0});
+    next_id_ = id;
+    ++rare().reserved;
+  }
+  if (!released.empty() || !sent.empty()) id_seq_ = 65535;  // next_packet_id_locked() scans past these ids (as restore)
+}
+
+bool Session::resend_adopted(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  if (!rare_ || rare_->reserved == 0 || m->log_seq == 0) return false;
+  const size_t i =
+      inflight_.find_if([&m](const Inflight& f) { return f.qos == 0 && f.message->log_seq == m->log_seq; });
+  if (i == inflight_.size()) return false;
+  --rare_->reserved;
+  const uint8_t qos = std::min(m->qos, o.qos);
+  if (qos == 0 || m->expired(now_ms()) || (client_ && !client_->may_receive(*m))) {
+    inflight_.erase_at(i);
+    return qos != 0;  // QoS 0 now: delivered as such; otherwise dropped as deliver_locked would
+  }
+  Inflight& f = inflight_[i];
+  f.message = m;
+  f.qos = qos;
+  f.retain = o.retain_as_published && m->retain;
+  f.subscription_id = o.subscription_id;
+  // This node's records of it, under the same id (a further move carries it again).
+  if (store_key_ != 0 && !ended_) {
+    f.pseq = persist_queued_locked(m, qos, f.retain, o, ctx);
+    persist_msg(PersistRecord::Kind::MessageSent, f.pseq, f.id);
+  }
+  if (client_ && client_->worker() == ctx.id()) client_->send_publish(*m, qos, f.id, f.retain, true, f.subscription_id);
+  else if (client_) rare_->resend_due.push_back(f.id);  // on the client's loop: send_adopted
+  return true;
+}
+
+std::optional<unsigned> Session::adopted_resend_worker() {
+  std::lock_guard lock(mu_);
+  if (!rare_ || rare_->resend_due.empty() || !client_) return std::nullopt;
+  return client_->worker();
+}
+
+void Session::send_adopted(WorkerContext& ctx) {
+  std::lock_guard lock(mu_);
+  // Not this loop's client any more: the next resume() sends them (they are in flight).
+  if (!rare_ || !client_ || client_->worker() != ctx.id()) return;
+  for (uint16_t id : rare_->resend_due) {
+    const size_t i = find_inflight(id);
+    if (i == inflight_.size()) continue;  // acknowledged meanwhile
+    const Inflight& f = inflight_[i];
+    if (f.qos != 0 && !f.released && f.message)
+      client_->send_publish(*f.message, f.qos, f.id, f.retain, true, f.subscription_id);
+  }
+  rare_->resend_due.clear();
+  pump_locked(ctx);  // what the replay brought after them, queued meanwhile
 }
 
 void Session::deliver_retained(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx) {
@@ -140,7 +207,10 @@ void Session::deliver_locked(const MessagePtr& m, uint8_t qos, bool retain, uint
     }
     return;
   }
-  if (!queue_.empty() || inflight_.size() >= window_locked() || client_->congested()) {
+  // (Cluster: messages adopted as sent wait for send_adopted on this loop: what comes
+  // after them waits in the queue so that they go out first.)
+  if (!queue_.empty() || inflight_.size() >= window_locked() || client_->congested() ||
+      (rare_ && !rare_->resend_due.empty())) {
     enqueue_locked(m, qos, retain, sub_id, ctx, pseq);
     return;
   }
@@ -156,8 +226,10 @@ bool Session::send_new_locked(const MessagePtr& m, uint8_t qos, bool retain, uin
   const uint16_t id = next_packet_id_locked();
   if (!client_->send_publish(*m, qos, id, retain, false, sub_id)) return false;
   inflight_.push_back(Inflight{id, m, qos, retain, false, sub_id, id_seq_, pseq});
-  // QoS 2 must resend under the same id after a restart (the client may hold it).
-  if (qos == 2) persist_msg(PersistRecord::Kind::MessageSent, pseq, id);
+  // QoS 2 must resend under the same id after a restart (the client may hold it);
+  // a cluster keeps QoS 1's too (the session may move to a node that resends it).
+  if (pseq != 0 && (qos == 2 || ns_.persistence()->keeps_qos1_ids()))
+    persist_msg(PersistRecord::Kind::MessageSent, pseq, id);
   return true;
 }
 
@@ -246,6 +318,7 @@ void Session::pump_locked(WorkerContext& ctx) {
   // Only the client's own thread writes to it (a connection being taken over
   // may still ack on its old thread).
   if (!client_ || client_->worker() != ctx.id()) return;
+  if (rare_ && !rare_->resend_due.empty()) return;  // cluster: send_adopted goes first
   const int64_t now = now_ms();
   const size_t window = window_locked();
   while (!queue_.empty() && !client_->congested()) {
@@ -323,8 +396,13 @@ void Session::resume(WorkerContext& ctx) {
   std::lock_guard lock(mu_);
   if (!client_ || client_->worker() != ctx.id()) return;
   const int64_t now = now_ms();
+  if (rare_) rare_->resend_due.clear();  // sent here, with the others
   for (size_t i = 0; i < inflight_.size();) {
     Inflight& f = inflight_[i];
+    if (f.qos == 0) {  // adopted as sent (cluster): its body comes with the replay
+      ++i;
+      continue;
+    }
     if (f.released) {
       client_->send_pubrel(f.id);
     } else if (f.message->expired(now) || !client_->may_receive(*f.message)) {

@@ -154,7 +154,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // not routed again), and outgoing ones the client acknowledged with PUBREC
   // as (packet id, log sequence): PUBREL is sent again, not the message. The
   // records of both are written when the session gets its store key here.
-  void adopt_qos2(const std::vector<uint16_t>& incoming, const std::vector<std::pair<uint16_t, uint64_t>>& released);
+  // Also the outgoing QoS 1 / 2 messages sent there and not acknowledged, as
+  // (packet id, log sequence): their ids are reserved (nothing sent meanwhile
+  // takes them) and finish_replay sends each again under its id with DUP set
+  // when the replay brings its body (MQTT 4.4); one the replay does not bring
+  // frees its id then.
+  void adopt_qos2(const std::vector<uint16_t>& incoming, const std::vector<std::pair<uint16_t, uint64_t>>& released,
+                  const std::vector<std::pair<uint16_t, uint64_t>>& sent);
 
   // Set (under the namespace's session lock) when the session has ended.
   bool ended() const { return ended_; }
@@ -198,6 +204,18 @@ class Session : public std::enable_shared_from_this<Session> {
                                  WorkerContext& ctx);
   // Cluster: the replay brought this log sequence (through a shared subscription).
   bool replayed_locked(uint64_t log_seq, const SubOptions& o) const;
+  // Cluster: the replay brought the body of a message adopted as sent
+  // (adopt_qos2): sent again under its id with DUP. False when it is not one.
+  bool resend_adopted(const MessagePtr& m, const SubOptions& o, WorkerContext& ctx);
+
+ public:
+  // Cluster, after finish_replay: the loop of the client when messages adopted
+  // as sent wait there to be sent again (the replay runs on loop 0), and the
+  // call that sends them on that loop.
+  std::optional<unsigned> adopted_resend_worker();
+  void send_adopted(WorkerContext& ctx);
+
+ private:
   void persist_done(uint64_t pseq);
   void persist_msg(PersistRecord::Kind kind, uint64_t pseq, uint16_t packet_id);
   void pump_locked(WorkerContext& ctx);
@@ -247,6 +265,10 @@ class Session : public std::enable_shared_from_this<Session> {
     uint64_t replayed_upto = 0;
     std::vector<Held> held;
     std::vector<uint64_t> replayed_shared;  // log sequences the replay brought through a share (sorted)
+    // In-flight entries adopted as sent whose body the replay has not brought
+    // yet (adopt_qos2): qos 0 there, the message a stand-in with the log sequence.
+    size_t reserved = 0;
+    std::vector<uint16_t> resend_due;  // bodies filled on loop 0 for a client on another loop
   };
   Rare& rare() {
     if (!rare_) rare_ = std::make_unique<Rare>();

@@ -56,6 +56,7 @@ class ClusterDurability final : public broker::Persistence {
   uint64_t durable() const override { return frontier_.load(std::memory_order_acquire); }
   // A survivor re-checks a dead node's wills against their clients' rights.
   bool wants_will_identity() const override { return true; }
+  bool keeps_qos1_ids() const override { return true; }  // a moving session resends under them
 
   // The retained-message bucket's name.
   static constexpr const char* kRetainedBucket = "SLUICE_RETAINED";

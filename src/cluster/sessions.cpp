@@ -63,7 +63,8 @@ std::string StoredSession::encode() const {
   // Optional, in this order (older nodes stop reading before them):
   // "H <runs> <gap> <length>...\n": the shared sequences as runs (a run starts
   // <gap> after the previous run's last sequence, 0 at first);
-  // "I <n> <id>...\n": incoming QoS 2 ids; "R <n> <log seq> <id>...\n": PUBREC'd.
+  // "I <n> <id>...\n": incoming QoS 2 ids; "R <n> <log seq> <id>...\n": PUBREC'd;
+  // "U <n> <log seq> <id>...\n": sent, not acknowledged.
   if (!shared.empty()) {
     std::vector<std::pair<uint64_t, uint64_t>> runs;  // (first, length)
     for (uint64_t q : shared)
@@ -85,6 +86,11 @@ std::string StoredSession::encode() const {
   if (!pubrecd.empty()) {
     out += "R " + std::to_string(pubrecd.size());
     for (const auto& [seq, id] : pubrecd) out += " " + std::to_string(seq) + " " + std::to_string(id);
+    out += "\n";
+  }
+  if (!sent.empty()) {
+    out += "U " + std::to_string(sent.size());
+    for (const auto& [seq, id] : sent) out += " " + std::to_string(seq) + " " + std::to_string(id);
     out += "\n";
   }
   return out;
@@ -169,6 +175,17 @@ std::optional<StoredSession> StoredSession::decode(std::string_view v) {
       uint16_t id = 0;
       if (!read_num(v, pos, seq) || !read_num(v, pos, id)) return std::nullopt;
       s.pubrecd.emplace_back(seq, id);
+    }
+  }
+  if (v.substr(pos, 2) == "U ") {
+    pos += 2;
+    size_t k = 0;
+    if (!read_num(v, pos, k) || k > 65535) return std::nullopt;
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t seq = 0;
+      uint16_t id = 0;
+      if (!read_num(v, pos, seq) || !read_num(v, pos, id)) return std::nullopt;
+      s.sent.emplace_back(seq, id);
     }
   }
   return s;
@@ -274,9 +291,18 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
           queued_[r.seq] = QueuedRef{r.key, r.message->log_seq, r.options.shared};
         }
       break;
+    case Kind::MessageSent:
+      // Its id travels with a move: the new node resends it under that id.
+      if (auto q = queued_.find(r.seq); q != queued_.end())
+        if (auto it = local_.find(q->second.key); it != local_.end()) {
+          it->second.sent[r.seq] = {q->second.log_seq, r.packet_id};
+          it->second.dirty = true;
+        }
+      break;
     case Kind::MessageReleased:
       if (auto q = queued_.find(r.seq); q != queued_.end())
         if (auto it = local_.find(q->second.key); it != local_.end()) {
+          it->second.sent.erase(r.seq);
           it->second.released[r.seq] = {q->second.log_seq, r.packet_id};
           it->second.dirty = true;
         }
@@ -292,6 +318,7 @@ void ClusterSessions::record(const broker::PersistRecord& r) {
               l.dirty = true;
             }
           if (l.released.erase(r.seq)) l.dirty = true;
+          if (l.sent.erase(r.seq)) l.dirty = true;
         }
         queued_.erase(q);
       }
@@ -386,6 +413,8 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   st.incoming_qos2.assign(l.qos2_in.begin(), l.qos2_in.end());
   for (const auto& [pseq, r] : l.released) st.pubrecd.push_back(r);
   std::sort(st.pubrecd.begin(), st.pubrecd.end());
+  for (const auto& [pseq, r] : l.sent) st.sent.push_back(r);
+  std::sort(st.sent.begin(), st.sent.end());
   return st;
 }
 
@@ -585,6 +614,7 @@ std::optional<broker::SessionDirectory::Resumable> ClusterSessions::resumable(st
     r.released.emplace_back(id, seq);
     rs.released.push_back(seq);
   }
+  for (const auto& [seq, id] : st.sent) r.sent.emplace_back(id, seq);
   std::sort(rs.released.begin(), rs.released.end());
   resuming_[kv_key] = std::move(rs);
   return r;
@@ -747,6 +777,9 @@ void ClusterSessions::replay(Job job) {
         if (best && std::min(m->qos, best->qos) > 0) replay.emplace_back(m, *best);
       }
       s->finish_replay(upto, replay, ctx);
+      // Sent on the old node, not acknowledged: again under their ids, from the client's loop.
+      if (auto w = s->adopted_resend_worker())
+        dispatcher_->run(*w, [s](broker::WorkerContext& c) { s->send_adopted(c); });
     }
     std::lock_guard lk(mu_);
     resuming_.erase(job.kv_key);

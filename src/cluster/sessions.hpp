@@ -90,6 +90,11 @@ struct StoredSession {
   // (log sequence, packet id). Carried so a move keeps exactly once.
   std::vector<uint16_t> incoming_qos2;
   std::vector<std::pair<uint64_t, uint16_t>> pubrecd;
+  // Outgoing QoS 1 / 2 messages sent and not acknowledged yet (no PUBACK /
+  // PUBREC), as (log sequence, packet id): the new node sends them again with
+  // the same id and DUP set (MQTT 4.4), so the client sees a duplicate, not a
+  // new message.
+  std::vector<std::pair<uint64_t, uint16_t>> sent;
 
   std::string encode() const;
   static std::optional<StoredSession> decode(std::string_view v);
@@ -138,6 +143,7 @@ class ClusterSessions {
     std::multiset<uint64_t> shared;   // those of them a shared subscription brought
     std::set<uint16_t> qos2_in;       // incoming QoS 2 ids not released yet
     std::map<uint64_t, std::pair<uint64_t, uint16_t>> released;  // by record seq: (log seq, id) PUBREC'd
+    std::map<uint64_t, std::pair<uint64_t, uint16_t>> sent;      // by record seq: (log seq, id) not acked
     uint64_t floor = 0;               // the position is never below this
     bool replaying = false;           // resumed: the position stays at floor until the replay ends
     bool dirty = true;

@@ -26,13 +26,16 @@ TEST(StoredSession, HandOverListsRoundTrip) {
   s.shared = {3, 4, 5, 9, 1000000, 1000001};
   s.incoming_qos2 = {7, 65535};
   s.pubrecd = {{50, 1}, {51, 300}};
+  s.sent = {{52, 301}, {60, 65535}};
   const std::string v = s.encode();
+  EXPECT_NE(v.find("U 2 52 301 60 65535\n"), std::string::npos) << v;
   EXPECT_NE(v.find("H 3 3 3 4 1 999991 2\n"), std::string::npos) << v;
   auto d = StoredSession::decode(v);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->shared, s.shared);
   EXPECT_EQ(d->incoming_qos2, s.incoming_qos2);
   EXPECT_EQ(d->pubrecd, s.pubrecd);
+  EXPECT_EQ(d->sent, s.sent);
   EXPECT_EQ(d->origins, s.origins);
   EXPECT_EQ(d->position, 41u);
   ASSERT_EQ(d->subscriptions.size(), 2u);
@@ -46,7 +49,7 @@ TEST(StoredSession, WithoutHandOverListsAsBefore) {
   EXPECT_EQ(v.find("\nH "), std::string::npos);
   auto d = StoredSession::decode(v);
   ASSERT_TRUE(d);
-  EXPECT_TRUE(d->shared.empty() && d->incoming_qos2.empty() && d->pubrecd.empty());
+  EXPECT_TRUE(d->shared.empty() && d->incoming_qos2.empty() && d->pubrecd.empty() && d->sent.empty());
 }
 
 TEST(StoredSession, CorruptListsAreRefused) {
@@ -55,4 +58,5 @@ TEST(StoredSession, CorruptListsAreRefused) {
   EXPECT_FALSE(StoredSession::decode(base + "H 1 5 99999999\n"));  // past the bound
   EXPECT_FALSE(StoredSession::decode(base + "I 2 7\n"));           // fewer ids than said
   EXPECT_FALSE(StoredSession::decode(base + "R 1 50\n"));
+  EXPECT_FALSE(StoredSession::decode(base + "U 2 52 301 60\n"));  // a sent message without its id
 }

@@ -182,6 +182,72 @@ class Handover(unittest.TestCase):
         pub.close()
         Client(self.n[0], client_id=cid, clean=True).close()
 
+    def unacknowledged_comes_back_with_its_id(self, qos):
+        """A QoS `qos` PUBLISH sent on node 1 and not acknowledged comes again on node 2 under
+        its packet id with DUP set (MQTT 4.4), not as a new message under a new id."""
+        t, cid = uid(f"unack{qos}"), uid(f"unack{qos}c")
+        a = raw.connected(self.n[0].port("tcp"), cid, clean=False, properties=EXPIRY)
+        a.send(raw.subscribe(1, [(t, qos)]))
+        self.assertEqual(a.expect(raw.SUBACK, 5).body[-1], qos)
+        time.sleep(0.3)
+        pub = Client(self.n[2])
+        # Two finished exchanges first: the unacknowledged one's id is not the first a
+        # fresh session would pick.
+        for body in (b"done1", b"done2"):
+            pub.pub(t, body, qos=qos)
+            _, payload, _, pid, _ = a.expect(raw.PUBLISH, 5).publish_fields()
+            self.assertEqual(payload, body)
+            if qos == 1:
+                a.send(raw.ack(raw.PUBACK, pid))
+            else:
+                a.send(raw.ack(raw.PUBREC, pid))
+                a.expect(raw.PUBREL, 5)
+                a.send(raw.ack(raw.PUBCOMP, pid))
+        pub.pub(t, b"pending", qos=qos)
+        p = a.expect(raw.PUBLISH, 5)
+        _, payload, got_qos, pid, _ = p.publish_fields()
+        self.assertEqual((payload, got_qos, p.flags & 0x08), (b"pending", qos, 0))
+        time.sleep(0.5)  # not acknowledged: it waits in the session (its entry is written)
+        a.close()
+        time.sleep(1.0)
+        b = raw.connected(self.n[1].port("tcp"), cid, clean=False, properties=EXPIRY)
+        self.assertEqual(b.connack.body[0] & 1, 1, "session present on node 2")
+        seen = [q for q in packets(b, 2.0) if q.type == raw.PUBLISH]
+        self.assertEqual([(q.publish_fields()[1], q.publish_fields()[2], q.publish_fields()[3], bool(q.flags & 0x08))
+                          for q in seen], [(b"pending", qos, pid, True)],
+                         "sent again once, with the same packet id and DUP")
+        # A new message on node 2 takes another id.
+        pub.pub(t, b"new", qos=qos)
+        n = b.expect(raw.PUBLISH, 5)
+        self.assertEqual(n.publish_fields()[1], b"new")
+        self.assertNotEqual(n.publish_fields()[3], pid, "the resent message's id stays reserved")
+        self.assertEqual(n.flags & 0x08, 0)
+        for q_pid in (pid, n.publish_fields()[3]):
+            if qos == 1:
+                b.send(raw.ack(raw.PUBACK, q_pid))
+            else:
+                b.send(raw.ack(raw.PUBREC, q_pid))
+                self.assertEqual(b.expect(raw.PUBREL, 5).body[:2], q_pid.to_bytes(2, "big"))
+                b.send(raw.ack(raw.PUBCOMP, q_pid))
+        self.assertEqual([q.name for q in packets(b, 1.0)], [], "nothing more on node 2")
+        time.sleep(0.6)  # node 2 writes the finished exchanges
+        b.send(raw.disconnect())
+        b.close()
+        time.sleep(0.5)
+        # Back on node 1: both exchanges are over, nothing comes again.
+        c = raw.connected(self.n[0].port("tcp"), cid, clean=False, properties=EXPIRY)
+        self.assertEqual(c.connack.body[0] & 1, 1)
+        self.assertEqual([q.name for q in packets(c, 1.5)], [], "nothing after the acknowledgements")
+        c.close()
+        pub.close()
+        Client(self.n[0], client_id=cid, clean=True).close()
+
+    def test_outgoing_qos2_not_pubrecd_comes_again_with_its_packet_id_after_a_move(self):
+        self.unacknowledged_comes_back_with_its_id(2)
+
+    def test_outgoing_qos1_not_pubacked_comes_again_with_its_packet_id_after_a_move(self):
+        self.unacknowledged_comes_back_with_its_id(1)
+
 
 @harness.skip_on_mosquitto("the cluster is sluice's")
 class Death(unittest.TestCase):
@@ -241,6 +307,36 @@ class Death(unittest.TestCase):
             c.close()
         back.close()
         watch.close()
+        pub.close()
+
+    def test_sent_not_acknowledged_comes_again_with_its_id_after_kill_9(self):
+        t, cid = uid("dunack"), uid("dunackc")
+        a = raw.connected(self.n[0].port("tcp"), cid, clean=False, properties=EXPIRY)
+        a.send(raw.subscribe(1, [(t, 2)]))
+        self.assertEqual(a.expect(raw.SUBACK, 5).body[-1], 2)
+        time.sleep(0.5)
+        pub = Client(self.n[2])
+        pub.pub(t, b"done", qos=2)
+        done = a.expect(raw.PUBLISH, 5).publish_fields()[3]
+        a.send(raw.ack(raw.PUBREC, done))
+        a.expect(raw.PUBREL, 5)
+        a.send(raw.ack(raw.PUBCOMP, done))
+        pub.pub(t, b"pending", qos=2)
+        pid = a.expect(raw.PUBLISH, 5).publish_fields()[3]
+        self.assertNotEqual(pid, 1)
+        time.sleep(1.0)  # its entry written (250 ms), then its node killed
+        self.n[0].stop(signal.SIGKILL)
+        a.close()
+        b = raw.connected(self.n[1].port("tcp"), cid, clean=False, properties=EXPIRY)
+        self.assertEqual(b.connack.body[0] & 1, 1, "session present on node 2")
+        seen = [q for q in packets(b, 5.0) if q.type == raw.PUBLISH]
+        self.assertEqual([(q.publish_fields()[1], q.publish_fields()[3], bool(q.flags & 0x08)) for q in seen],
+                         [(b"pending", pid, True)], "once more, under its id, with DUP")
+        b.send(raw.ack(raw.PUBREC, pid))
+        self.assertEqual(b.expect(raw.PUBREL, 5).body[:2], pid.to_bytes(2, "big"))
+        b.send(raw.ack(raw.PUBCOMP, pid))
+        b.send(raw.disconnect())
+        b.close()
         pub.close()
 
 

@@ -22,7 +22,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from cluster_harness import Cluster  # noqa: E402
+from cluster_harness import Cluster, ClusterCase  # noqa: E402
 import mqtt_raw as raw  # noqa: E402
 from paho_client import Client, uid  # noqa: E402
 
@@ -47,19 +47,7 @@ def packets(conn, seconds):
 
 
 @harness.skip_on_mosquitto("the cluster is sluice's")
-class Handover(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster(nodes=3, servers=3).start()
-        cls.n = cls.cluster.nodes
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.cluster.stop()
-
-    def tearDown(self):
-        for i, node in enumerate(self.n):
-            self.assertTrue(node.alive(), f"node {i + 1} died:\n{node.log_tail()}")
+class Handover(ClusterCase):
 
     def offline_member(self, node, cid, group, topic):
         sub = persistent(node, cid)

@@ -166,28 +166,21 @@ std::optional<StoredSession> StoredSession::decode(std::string_view v) {
       s.incoming_qos2.push_back(id);
     }
   }
-  if (v.substr(pos, 2) == "R ") {
+  // "R " (PUBREC'd) and "U " (sent, not acknowledged): a count, then (log seq, packet id) pairs.
+  auto read_pairs = [&](std::string_view tag, auto& out) {
+    if (v.substr(pos, 2) != tag) return true;  // absent: an older node's entry
     pos += 2;
     size_t k = 0;
-    if (!read_num(v, pos, k) || k > 65535) return std::nullopt;
+    if (!read_num(v, pos, k) || k > 65535) return false;
     for (size_t i = 0; i < k; ++i) {
       uint64_t seq = 0;
       uint16_t id = 0;
-      if (!read_num(v, pos, seq) || !read_num(v, pos, id)) return std::nullopt;
-      s.pubrecd.emplace_back(seq, id);
+      if (!read_num(v, pos, seq) || !read_num(v, pos, id)) return false;
+      out.emplace_back(seq, id);
     }
-  }
-  if (v.substr(pos, 2) == "U ") {
-    pos += 2;
-    size_t k = 0;
-    if (!read_num(v, pos, k) || k > 65535) return std::nullopt;
-    for (size_t i = 0; i < k; ++i) {
-      uint64_t seq = 0;
-      uint16_t id = 0;
-      if (!read_num(v, pos, seq) || !read_num(v, pos, id)) return std::nullopt;
-      s.sent.emplace_back(seq, id);
-    }
-  }
+    return true;
+  };
+  if (!read_pairs("R ", s.pubrecd) || !read_pairs("U ", s.sent)) return std::nullopt;
   return s;
 }
 

@@ -144,7 +144,8 @@ TEST(NatsLink, KeyValueWatchSeesValuesAndDeletions) {
   // watcher whose ordered consumer is reset (a missed heartbeat on a loaded
   // machine) starts again from each key's last value, so intermediate values
   // may be skipped: this failed once under ASan with a build beside it.
-  ASSERT_TRUE(w.wait_until([](const NatsMessage& m) { return m.subject == "ns.c" && m.headers.count("op"); }));
+  ASSERT_TRUE(w.wait_until([](const NatsMessage& m) { return m.subject == "ns.c" && m.headers.count("op"); },
+                           15000ms));  // a reset waits for missed heartbeats first
   std::lock_guard lk(w.mu);
   std::map<std::string, const NatsMessage*> last;
   for (const NatsMessage& m : w.got)  // each key's highest revision

@@ -107,6 +107,16 @@ def _host_args(binary):
     return ["--host", HOST] if "--host" in _HELP[binary] else []
 
 
+def wait_for(pred, timeout, step=0.05):
+    """Polls pred() until it is true or `timeout` seconds pass; its last answer."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
 def port_open(port, host=HOST):
     try:
         with socket.create_connection((host, port), timeout=0.5):

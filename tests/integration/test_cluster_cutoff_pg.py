@@ -161,13 +161,7 @@ def gauge(broker, name, **labels):
     return None
 
 
-def wait_for(pred, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
+wait_for = harness.wait_for
 
 
 def connack_reason(port):

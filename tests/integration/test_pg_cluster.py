@@ -76,13 +76,7 @@ def console_login(b, login, password):
         return e.code, json.loads(e.read())
 
 
-def wait_for(pred, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
+wait_for = harness.wait_for
 
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)

@@ -185,6 +185,18 @@ def drain(port, cid, quiet=1.0):
     return got
 
 
+@harness.skip_on_mosquitto("sluice's read coalescing")
+class CoalesceSettingTest(unittest.TestCase):
+    def test_a_sleep_too_long_to_be_batching_is_refused_with_a_clear_error(self):
+        env = dict(os.environ, SLUICE_MQTT_COALESCE_US="5000")
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run([harness.sluice_bin(), "serve", "--allow-anonymous", "--data-dir", d,
+                                "--mqtt-port", "0", "--http-port=-1"],
+                               env=env, capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("coalesce_us must be between 0 and 1000", r.stdout + r.stderr)
+
+
 @harness.skip_on_mosquitto("sluice's queue memory budgets")
 class QueueMemoryTest(unittest.TestCase):
     KB = 1024

@@ -20,8 +20,10 @@
 #                   on loopback TCP on this machine; floor / mosquitto is the best ratio any
 #                   such broker could show
 # Figures: broker CPU µs per delivered message, fan-in 4→1 QoS 0 at each of $RATES msg/s
-# (the same offered load for all); CONNECT+CONNACK+DISCONNECT cycles/s, 8 in flight, each
-# CONNECT with its own credentials. Medians of $REPS.
+# (the same offered load for all); with ISSUE20=1 also QoS 1 fan-in at 30k and 60k msg/s and
+# fan-out 1→100 at 100k deliveries/s, QoS 0 and 1 (issue 20's rows); CONNECT+CONNACK+
+# DISCONNECT cycles/s, 8 in flight, each CONNECT with its own credentials. Medians of $REPS.
+# BROKERS="sluice-sig flashmq-acl" runs only those (default: all of them).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
@@ -115,21 +117,31 @@ creds() {  # broker -> load-tool credential arguments
   esac
 }
 
+# Scenarios: key|what the row says|load-tool arguments.
+SCEN=()
+for rate in $RATES; do SCEN+=("cost$rate|fan-in 4→1 QoS 0 at $rate msg/s|fanin --pubs 4 --qos 0 --rate $rate"); done
+if [[ ${ISSUE20:-0} == 1 ]]; then
+  SCEN+=("q1_30k|fan-in 4→1 QoS 1 at 30,000 msg/s|fanin --pubs 4 --qos 1 --rate 30000"
+         "q1_60k|fan-in 4→1 QoS 1 at 60,000 msg/s|fanin --pubs 4 --qos 1 --rate 60000"
+         "fanout_q0|fan-out 1→100 QoS 0 at 100,000 deliveries/s|fanout --subs 100 --qos 0 --rate 1000"
+         "fanout_q1|fan-out 1→100 QoS 1 at 100,000 deliveries/s|fanout --subs 100 --qos 1 --rate 1000")
+fi
 RES=$TMP/results
 : >"$RES"
-BROKERS=(mosquitto-acl sluice-anon sluice-sig floor)
-[[ -n $FLASHMQ ]] && BROKERS+=(flashmq-acl)
+if [[ -n ${BROKERS:-} ]]; then read -ra BROKERS <<<"$BROKERS"
+else BROKERS=(mosquitto-acl sluice-anon sluice-sig floor); [[ -n $FLASHMQ ]] && BROKERS+=(flashmq-acl); fi
 for rep in $(seq "$REPS"); do
   for b in "${BROKERS[@]}"; do
     start "$b"
-    for rate in $RATES; do
-      # shellcheck disable=SC2046
-      line=$(taskset -c "$LOAD_CPU" "$BENCH" fanin --pubs 4 --qos 0 --rate "$rate" -d "$DURATION" --warmup "$WARMUP" \
+    for sc in "${SCEN[@]}"; do
+      IFS='|' read -r key _ args <<<"$sc"
+      # shellcheck disable=SC2046,SC2086
+      line=$(taskset -c "$LOAD_CPU" "$BENCH" $args -d "$DURATION" --warmup "$WARMUP" \
              --port "$BPORT" --broker-pid "$BPID" --quiet $(creds "$b") 2>&1 | grep '^RESULT' | tail -1)
       us=$(grep -oE 'broker_us_per_msg=[0-9.]+' <<<"$line" | cut -d= -f2)
       lost=$(grep -oE 'lost=[0-9]+' <<<"$line" | cut -d= -f2)
-      echo "cost$rate $b $rep ${us:-nan} ${lost:-?}" >>"$RES"
-      log "cost at $rate/s $b #$rep: ${us:-failed} us/msg lost=${lost:-?}"
+      echo "$key $b $rep ${us:-nan} ${lost:-?}" >>"$RES"
+      log "$key $b #$rep: ${us:-failed} us/msg lost=${lost:-?}"
     done
     # shellcheck disable=SC2046
     line=$(taskset -c "$LOAD_CPU" "$BENCH" connrate -d 4 --port "$BPORT" --broker-pid "$BPID" --quiet $(creds "$b") 2>&1 | grep '^RESULT' | tail -1)
@@ -157,18 +169,20 @@ rm_=$(med connrate mosquitto-acl); ra=$(med connrate sluice-anon); rs=$(med conn
   echo
   echo "| figure | mosquitto (password + ACL file) | Sluice anonymous | Sluice Signature mode | null broker (floor) | Sluice sig / anon | Sluice sig / mosquitto | floor / mosquitto |"
   echo "|---|--:|--:|--:|--:|--:|--:|--:|"
-  for rate in $RATES; do
-    cm=$(med "cost$rate" mosquitto-acl); ca=$(med "cost$rate" sluice-anon); cs=$(med "cost$rate" sluice-sig); cf=$(med "cost$rate" floor)
-    echo "| broker CPU µs per delivered message, fan-in 4→1 QoS 0 at $rate msg/s ($(all "cost$rate" mosquitto-acl) · $(all "cost$rate" sluice-anon) · $(all "cost$rate" sluice-sig) · $(all "cost$rate" floor)) | $cm | $ca | $cs | $cf | $(ratio "$cs" "$ca") | $(ratio "$cs" "$cm") | $(ratio "$cf" "$cm") |"
+  for sc in "${SCEN[@]}"; do
+    IFS='|' read -r k what _ <<<"$sc"
+    cm=$(med "$k" mosquitto-acl); ca=$(med "$k" sluice-anon); cs=$(med "$k" sluice-sig); cf=$(med "$k" floor)
+    echo "| broker CPU µs per delivered message, $what ($(all "$k" mosquitto-acl) · $(all "$k" sluice-anon) · $(all "$k" sluice-sig) · $(all "$k" floor)) | $cm | $ca | $cs | $cf | $(ratio "$cs" "$ca") | $(ratio "$cs" "$cm") | $(ratio "$cf" "$cm") |"
   done
   rf=$(med connrate floor)
   echo "| CONNECT + CONNACK + DISCONNECT per second, 8 in flight, own credentials each ($(all connrate mosquitto-acl) · $(all connrate sluice-anon) · $(all connrate sluice-sig) · $(all connrate floor)) | $rm_ | $ra | $rs | $rf | $(ratio "$rs" "$ra") | $(ratio "$rs" "$rm_") | $(ratio "$rf" "$rm_") |"
   echo
   echo "Paired ratios (per rep, then the median of the $REPS):"
   echo
-  for rate in $RATES; do
-    echo "- $rate msg/s: Sluice sig / anon $(pratio "cost$rate" sluice-sig sluice-anon), Sluice sig / mosquitto $(pratio "cost$rate" sluice-sig mosquitto-acl), floor / mosquitto $(pratio "cost$rate" floor mosquitto-acl)$(
-      [[ -n $FLASHMQ ]] && echo ", FlashMQ (password + ACL file) $(med "cost$rate" flashmq-acl) µs ($(all "cost$rate" flashmq-acl)), Sluice sig / FlashMQ $(pratio "cost$rate" sluice-sig flashmq-acl)")"
+  for sc in "${SCEN[@]}"; do
+    IFS='|' read -r k what _ <<<"$sc"
+    echo "- $what: Sluice sig / anon $(pratio "$k" sluice-sig sluice-anon), Sluice sig / mosquitto $(pratio "$k" sluice-sig mosquitto-acl), floor / mosquitto $(pratio "$k" floor mosquitto-acl)$(
+      [[ -n $FLASHMQ ]] && echo ", FlashMQ (password + ACL file) $(med "$k" flashmq-acl) µs ($(all "$k" flashmq-acl)), Sluice sig / FlashMQ $(pratio "$k" sluice-sig flashmq-acl)")"
   done
   echo "- connects: Sluice sig / mosquitto $(pratio connrate sluice-sig mosquitto-acl)$(
     [[ -n $FLASHMQ ]] && echo ", FlashMQ $(med connrate flashmq-acl)/s, Sluice sig / FlashMQ $(pratio connrate sluice-sig flashmq-acl)")"

@@ -37,6 +37,15 @@ std::string random_client_id() {
 bool has_wildcard(std::string_view f) { return f.find_first_of("+#") != std::string_view::npos; }
 
 // Copies the MQTT 5 properties a message carries to its subscribers.
+// What a decoded packet owes its sender, for coalescing (net/coalesce.hpp):
+// QoS 0 PUBLISHes nothing; QoS 1/2 PUBLISHes and acknowledgements a reply (or
+// a freed window) that this iteration queues; the rest needs the loop now.
+Owes owed_by(const mqtt::Packet& pkt) {
+  using mqtt::index_of;
+  if (const auto* p = std::get_if<mqtt::Publish>(&pkt)) return p->qos == 0 ? Owes::Nothing : Owes::Reply;
+  return pkt.index() == index_of<mqtt::Ack> ? Owes::Reply : Owes::Attention;
+}
+
 void copy_message_props(const mqtt::Properties& p, broker::Message& m) {
   m.payload_format = p.payload_format_indicator;
   if (p.content_type) m.content_type = std::string(*p.content_type);
@@ -52,12 +61,12 @@ void copy_message_props(const mqtt::Properties& p, broker::Message& m) {
 
 void Connection::handle(mqtt::Packet& pkt) {
   if (state_ == State::AwaitConnect) {
-    w_.note_packet(true);
+    w_.note_packet(Owes::Attention);
     if (auto* c = std::get_if<mqtt::Connect>(&pkt)) return on_connect(*c);
     return fail(Reason::ProtocolError, "first packet must be CONNECT");
   }
   using mqtt::index_of;
-  w_.note_packet(pkt.index() != index_of<mqtt::Publish> || std::get_if<mqtt::Publish>(&pkt)->qos != 0);
+  w_.note_packet(owed_by(pkt));
   switch (pkt.index()) {
     case index_of<mqtt::Publish>: return on_publish(*std::get_if<mqtt::Publish>(&pkt));
     case index_of<mqtt::Ack>: return on_ack(*std::get_if<mqtt::Ack>(&pkt));

@@ -346,21 +346,25 @@ void Worker::shutdown_connections() {
   live_ = 0;
 }
 
-// A busy loop fed a trickle of QoS 0 PUBLISHes (each read finds one or two
-// messages) pays a read, and the TCP ACK that read sends the publisher, per
-// message or two: at 100k msg/s and more that kernel work fills the core
-// whatever the broker does per message. When the last iteration found its input
-// already waiting (busy), decoded only QoS 0 PUBLISHes (no reply owed to anyone,
-// no connect, no cross-thread work) and only a few of them, the loop sleeps
-// `[mqtt] coalesce_us` (50 µs) so that the next reads each bring a batch. Output was flushed
-// before the sleep, so no message waits in Sluice; the next messages wait at most
-// that long in the socket. Closed-loop loads (full reads) and anything with a
-// reply (QoS 1/2, a synchronous publisher) never sleep.
-void Worker::maybe_coalesce(bool busy) {
+// After an iteration that found its input already waiting (busy), decoded only
+// a few PUBLISHes and acknowledgements and owes nothing unsent, the loop sleeps
+// `[mqtt] coalesce_us` (50 µs) so that the next reads each bring a batch: at
+// 100k msg/s and more, a read (and the TCP ACK it makes the kernel send) per
+// message or two fills the core whatever the broker does per message. Output
+// was flushed before the sleep. Iterations that owe replies sleep only while
+// the probe finds that sleeping keeps the senders' rate (paced senders, not
+// windows waiting on our replies) and saves CPU per packet (batched reads).
+// Policy and reasons: net/coalesce.hpp.
+void Worker::maybe_coalesce(bool busy, int64_t now_ns) {
   const uint32_t us = server_.options().coalesce_us;
-  const bool sleep = should_coalesce(us, busy, iter_urgent_, iter_packets_);
+  probe_.count(iter_packets_, now_ns, [] {
+    timespec cpu{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    return int64_t(cpu.tv_sec) * 1'000'000'000 + cpu.tv_nsec;
+  });
+  const bool sleep = should_coalesce(us, busy, iter_owes_, iter_packets_, probe_.replies_may_wait());
   iter_packets_ = 0;
-  iter_urgent_ = false;
+  iter_owes_ = Owes::Nothing;
   if (!sleep) return;
   timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
   nanosleep(&ts, nullptr);
@@ -371,24 +375,28 @@ void Worker::run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   next_tick_ms_ = broker::now_ms() + kTickMs;
+  // Two clock reads per iteration, around the wait (broker::now_ms's clock).
+  using std::chrono::duration_cast;
+  const auto ms = [](auto t) { return duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); };
   while (!stopping_) {
-    now_ms_ = broker::now_ms();
-    int timeout = static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
     const auto waited_from = std::chrono::steady_clock::now();
+    now_ms_ = ms(waited_from);
+    int timeout = static_cast<int>(std::max<int64_t>(0, next_tick_ms_ - now_ms_));
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     // Input that was already there when we asked: the loop is busy.
-    const bool busy = n > 0 && std::chrono::steady_clock::now() - waited_from < std::chrono::microseconds(10);
+    const auto woke = std::chrono::steady_clock::now();
+    const bool busy = n > 0 && woke - waited_from < std::chrono::microseconds(10);
     if (n < 0 && errno != EINTR) {
       log::error("epoll_wait: {}", strerror(errno));
       break;
     }
-    now_ms_ = broker::now_ms();
+    now_ms_ = ms(woke);
     bool wake = false;
     for (int i = 0; i < n; ++i) {
       auto* tag = static_cast<Pollable*>(events[i].data.ptr);
       switch (tag->kind) {
         case Pollable::Kind::Listener:
-          iter_urgent_ = true;
+          iter_owes_ = Owes::Attention;
           accept_all(*static_cast<Listener*>(tag));
           break;
         case Pollable::Kind::Wakeup:
@@ -402,7 +410,7 @@ void Worker::run() {
       }
     }
     if (wake) {
-      iter_urgent_ = true;
+      iter_owes_ = Owes::Attention;
       drain_inbox();
     }
     ctx_.flush(server_);  // hand cross-thread deliveries over, one batch per thread
@@ -421,7 +429,7 @@ void Worker::run() {
       --live_;
     }
     retired_.clear();
-    maybe_coalesce(busy);
+    maybe_coalesce(busy, duration_cast<std::chrono::nanoseconds>(woke.time_since_epoch()).count());
   }
   shutdown_connections();
 }

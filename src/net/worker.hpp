@@ -7,8 +7,8 @@
 // connection, hand cross-thread deliveries over in one batch per target
 // thread, then write every connection that has output (one write each, so
 // the packets produced by the iteration are coalesced). A loop kept busy by
-// a trickle of QoS 0 PUBLISHes sleeps [mqtt] coalesce_us between iterations
-// so each read brings a batch (maybe_coalesce).
+// a trickle of small PUBLISHes sleeps [mqtt] coalesce_us between iterations
+// so each read brings a batch (maybe_coalesce, net/coalesce.hpp).
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -21,6 +21,7 @@
 
 #include "broker/dispatch.hpp"
 #include "mqtt/packet.hpp"
+#include "net/coalesce.hpp"
 #include "net/options.hpp"
 #include "net/pending_handshakes.hpp"
 
@@ -28,14 +29,6 @@ namespace sluice::net {
 
 class Server;
 class Connection;
-
-// Whether a loop iteration should be followed by a short sleep (coalescing,
-// Worker::maybe_coalesce): its input was already waiting (busy), all of it
-// QoS 0 PUBLISHes that owe no reply (not urgent), and only a few of them.
-inline bool should_coalesce(uint32_t coalesce_us, bool busy, bool urgent, uint32_t packets) {
-  constexpr uint32_t kFewPackets = 64;  // a full 64 KiB read holds hundreds: closed-loop loads never sleep
-  return coalesce_us > 0 && busy && !urgent && packets > 0 && packets < kFewPackets;
-}
 
 // Everything registered with epoll starts with this tag.
 struct Pollable {
@@ -84,11 +77,11 @@ class Worker {
   }
   void release_packet() { packet_taken_ = false; }
   int64_t now_ms() const { return now_ms_; }
-  // A packet was decoded this iteration; `urgent` unless it is a QoS 0 PUBLISH
-  // (which owes its sender nothing): decides whether the loop may coalesce.
-  void note_packet(bool urgent) {
+  // A packet was decoded this iteration, owing its sender `owes`: decides
+  // whether the loop may coalesce (net/coalesce.hpp).
+  void note_packet(Owes owes) {
     ++iter_packets_;
-    iter_urgent_ |= urgent;
+    iter_owes_ = iter_owes_ | owes;
   }
   void update_interest(Connection* c, bool want_write);
 
@@ -171,10 +164,11 @@ class Worker {
   mqtt::Publish pub_;
   mqtt::Packet packet_;
   bool packet_taken_ = false;
-  // Coalescing (run()): packets decoded this iteration and whether any owed a reply.
+  // Coalescing (run()): packets decoded this iteration and the most any owed.
   uint32_t iter_packets_ = 0;
-  bool iter_urgent_ = false;
-  void maybe_coalesce(bool busy);
+  Owes iter_owes_ = Owes::Nothing;
+  CoalesceProbe probe_;
+  void maybe_coalesce(bool busy, int64_t now_ns);
   int64_t now_ms_ = 0;
   int64_t next_tick_ms_ = 0;
   int64_t last_prune_ms_ = 0;  // connect limiter and pending handshakes (loop 0)

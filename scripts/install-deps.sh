@@ -17,6 +17,8 @@ PKGS=(
   libpq-dev
   # the QR code of a virtual MFA device (issue 21): the API draws it
   libqrencode-dev
+  # io_uring: an event loop writes many sockets in one system call (issue 20)
+  liburing-dev
   # real peers and clients for tests and benchmarks
   mosquitto mosquitto-clients python3 python3-paho-mqtt openssl nodejs
   # HTTP load for the management API benchmarks (bench/api/run.sh)

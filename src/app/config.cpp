@@ -157,6 +157,7 @@ std::vector<Setting> settings(Config& c) {
       num("mqtt", "connect_burst_per_source", m.connect_burst_per_source),
       num("mqtt", "max_keep_alive", m.max_keep_alive),
       num("mqtt", "coalesce_us", m.coalesce_us),
+      flag("mqtt", "io_uring", m.io_uring),
       num("mqtt", "max_pending_connects_per_source", m.max_pending_connects_per_source),
       str("http", "host", c.http.host),
       num("http", "port", c.http.port),
@@ -295,7 +296,7 @@ std::string to_toml(const Config& c) {
      << "\nmax_pending_connects_per_source = " << c.mqtt.max_pending_connects_per_source
      << "\nconnect_rate_per_source = " << c.mqtt.connect_rate_per_source
      << "\nconnect_burst_per_source = " << c.mqtt.connect_burst_per_source
-     << "\ncoalesce_us = " << c.mqtt.coalesce_us
+     << "\ncoalesce_us = " << c.mqtt.coalesce_us << "\nio_uring = " << (c.mqtt.io_uring ? "true" : "false")
      << "\n\n[broker]\nmax_queued_messages = " << c.broker.max_queued_messages
      << "\nmax_queued_bytes = " << c.broker.max_queued_bytes
      << "\nmax_queued_bytes_total = " << c.max_queued_bytes_total

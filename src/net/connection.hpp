@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "broker/access.hpp"
@@ -34,6 +35,11 @@ class Connection final : public Pollable, public broker::Client {
   void on_event(uint32_t events);
   // Writes pending output; called by the worker once per loop iteration.
   void flush();
+  // The same in two halves, for the worker's batched flush (net/send_batch.hpp):
+  // the bytes to send now (empty: nothing, or closed), then what sending them
+  // returned (n bytes, or -1 and errno `err`).
+  std::string_view begin_flush();
+  void end_flush(long n, int err);
   // Four times a second: keep alive, CONNECT deadline, changed rights.
   void tick(int64_t now);
   // Closes the connection. For a v5 client that completed CONNECT, a DISCONNECT
@@ -86,6 +92,10 @@ class Connection final : public Pollable, public broker::Client {
   void queued_output();
   size_t pending_output() const { return out_.size() - out_off_ + (layers_ ? layers_->bytes.size() - layers_->off : 0); }
   bool write_socket();
+  enum class SendOutcome : uint8_t { Sent, Blocked, Closed };
+  std::pair<std::string*, size_t*> stage_output();
+  SendOutcome sent(size_t& off, long n, int err);
+  void after_write(std::string& buf, size_t& off);
 
   // Members ordered by size so an idle connection leaves no padding holes, and
   // what few connections use (a partial packet, TLS/WebSocket, a will, held

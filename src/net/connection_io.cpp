@@ -166,58 +166,91 @@ bool Connection::congested() const {
   return true;
 }
 
+// Layered transports (TLS, WebSocket) frame and encrypt everything encoded so
+// far; returns the buffer the socket takes bytes from and its read offset.
+std::pair<std::string*, size_t*> Connection::stage_output() {
+  if (!layers_) return {&out_, &out_off_};
+  if (out_.size() > out_off_) {
+    std::string_view data(out_.data() + out_off_, out_.size() - out_off_);
+    std::string framed;
+    if (layers_->ws) {
+      WebSocketSession::frame(data, framed);
+      data = framed;
+    }
+    if (layers_->tls) {
+      layers_->tls->write(data, layers_->bytes);
+    } else {
+      layers_->bytes.append(data);
+    }
+    out_.clear();
+    out_off_ = 0;
+  }
+  return {&layers_->bytes, &layers_->off};
+}
+
+// What one send() returned (n bytes, or -1 and errno `err`): Sent (more may
+// follow), Blocked (the socket is full) or Closed (the connection is gone).
+Connection::SendOutcome Connection::sent(size_t& off, long n, int err) {
+  if (n > 0) {
+    off += static_cast<size_t>(n);
+    WorkerStats::add(w_.server().broker().stats(w_.id()).bytes_out, static_cast<uint64_t>(n));
+    return SendOutcome::Sent;
+  }
+  if (n < 0 && err == EINTR) return SendOutcome::Sent;
+  if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) return SendOutcome::Blocked;
+  close(mqtt::Reason::Success, n < 0 ? strerror(err) : "write failed");
+  return SendOutcome::Closed;
+}
+
 bool Connection::write_socket() {
   if (fd_ < 0) return false;
-  std::string* buf = &out_;
-  size_t* off = &out_off_;
-  if (layers_) {
-    // Layered transports: frame and encrypt everything encoded so far.
-    if (out_.size() > out_off_) {
-      std::string_view data(out_.data() + out_off_, out_.size() - out_off_);
-      std::string framed;
-      if (layers_->ws) {
-        WebSocketSession::frame(data, framed);
-        data = framed;
-      }
-      if (layers_->tls) {
-        layers_->tls->write(data, layers_->bytes);
-      } else {
-        layers_->bytes.append(data);
-      }
-      out_.clear();
-      out_off_ = 0;
-    }
-    buf = &layers_->bytes;
-    off = &layers_->off;
-  }
-  auto& stats = w_.server().broker().stats(w_.id());
+  auto [buf, off] = stage_output();
   while (*off < buf->size()) {
-    ssize_t n = ::send(fd_, buf->data() + *off, buf->size() - *off, MSG_NOSIGNAL);
-    if (n > 0) {
-      *off += static_cast<size_t>(n);
-      WorkerStats::add(stats.bytes_out, static_cast<uint64_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    close(mqtt::Reason::Success, n < 0 ? strerror(errno) : "write failed");
-    return false;
+    const ssize_t n = ::send(fd_, buf->data() + *off, buf->size() - *off, MSG_NOSIGNAL);
+    const SendOutcome o = sent(*off, n, n < 0 ? errno : 0);
+    if (o == SendOutcome::Closed) return false;
+    if (o == SendOutcome::Blocked) break;
   }
-  const bool rest = *off < buf->size();
+  after_write(*buf, *off);
+  return true;
+}
+
+std::string_view Connection::begin_flush() {
+  dirty = false;
+  if (state_ == State::Closed || fd_ < 0) return {};
+  auto [buf, off] = stage_output();
+  return std::string_view(*buf).substr(*off);
+}
+
+void Connection::end_flush(long n, int err) {
+  if (fd_ < 0) return;
+  auto [buf, off] = stage_output();
+  const SendOutcome o = sent(*off, n, err);
+  if (o == SendOutcome::Closed) return;
+  if (o == SendOutcome::Sent && *off < buf->size()) {
+    write_socket();  // a partial send: go on as an unbatched flush would
+    return;
+  }
+  after_write(*buf, *off);
+}
+
+// After sending: frees what was sent, asks epoll for writability while output
+// remains, and lets a session that waited on a congested client send again.
+void Connection::after_write(std::string& buf, size_t& off) {
+  const bool rest = off < buf.size();
   if (!rest) {
-    buf->clear();
-    *off = 0;
-    if (buf->capacity() > (256u << 10)) std::string().swap(*buf);  // give back burst memory
-  } else if (*off > (1u << 20)) {
-    buf->erase(0, *off);
-    *off = 0;
+    buf.clear();
+    off = 0;
+    if (buf.capacity() > (256u << 10)) std::string().swap(buf);  // give back burst memory
+  } else if (off > (1u << 20)) {
+    buf.erase(0, off);
+    off = 0;
   }
   if (rest != want_write) w_.update_interest(this, rest);
   if (was_congested_ && !rest && session_) {
     was_congested_ = false;
     session_->pump(w_.ctx());  // the client reads again: send what waited
   }
-  return true;
 }
 
 void Connection::kick(mqtt::Reason reason) {

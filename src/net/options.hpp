@@ -29,9 +29,12 @@ struct ServerOptions {
   uint32_t connect_rate_per_source = 0;  // new connections per second per source address; 0: unlimited
   uint32_t connect_burst_per_source = 20;  // ... after a burst of this many
   uint16_t max_keep_alive = 0;           // 0: accept the client's; else cap (sent as Server Keep Alive)
-  // A busy loop fed only small QoS 0 PUBLISHes sleeps this long between
-  // iterations so its reads bring batches (Worker::maybe_coalesce); 0: never.
+  // A busy loop fed small PUBLISHes sleeps this long between iterations so
+  // its reads bring batches (net/coalesce.hpp); 0: never.
   uint32_t coalesce_us = 50;
+  // The loop's output to many connections in one system call (io_uring,
+  // net/send_batch.hpp) where the kernel allows it; false: a send() each.
+  bool io_uring = true;
 };
 
 }  // namespace sluice::net

@@ -18,6 +18,7 @@
 #include "net/connect_limiter.hpp"
 #include "net/connection.hpp"
 #include "net/pending_handshakes.hpp"
+#include "net/send_batch.hpp"
 #include "net/server.hpp"
 #include "net/socket.hpp"
 
@@ -39,6 +40,7 @@ Worker::Worker(Server& server, unsigned id)
   read_buf_.resize(64 * 1024);
   now_ms_ = broker::now_ms();
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (server.options().io_uring) sends_ = std::make_unique<SendBatch>();
 }
 
 Worker::~Worker() {
@@ -308,9 +310,29 @@ void Worker::drain_inbox() {
 }
 
 void Worker::flush_dirty() {
+  if (sends_ && sends_->ready() && dirty_.size() >= kBatchFrom) return flush_dirty_batched();
   // Index loop: flushing may resume sessions that queue more output.
   for (size_t i = 0; i < dirty_.size(); ++i) dirty_[i]->flush();
   dirty_.clear();
+}
+
+// Every connection with output in a few system calls (net/send_batch.hpp).
+// Output a result queues (a session resumed by a drained socket) waits for the
+// next round.
+void Worker::flush_dirty_batched() {
+  std::vector<Connection*>& round = flushing_;
+  while (!dirty_.empty()) {
+    round.swap(dirty_);
+    for (size_t from = 0; from < round.size(); from += SendBatch::kEntries) {
+      const size_t to = std::min(round.size(), from + SendBatch::kEntries);
+      for (size_t i = from; i < to; ++i) {
+        const std::string_view bytes = round[i]->begin_flush();
+        if (!bytes.empty()) sends_->add(round[i]->fd(), bytes, uint32_t(i));
+      }
+      sends_->run([&](uint32_t i, long n, int err) { round[i]->end_flush(n, err); });
+    }
+    round.clear();
+  }
 }
 
 void Worker::tick() {

@@ -29,6 +29,7 @@ namespace sluice::net {
 
 class Server;
 class Connection;
+class SendBatch;
 
 // Everything registered with epoll starts with this tag.
 struct Pollable {
@@ -107,6 +108,8 @@ class Worker {
   void report_refusals();                       // at a tick: one log line per 10 s for connections refused
   void drain_inbox();
   void flush_dirty();
+  void flush_dirty_batched();
+  static constexpr size_t kBatchFrom = 4;  // fewer connections with output: a send() each
   void tick();
   void shutdown_connections();
 
@@ -158,6 +161,8 @@ class Worker {
   } refused_;
   int64_t refusals_logged_ms_ = 0;
   std::vector<Connection*> dirty_;
+  std::vector<Connection*> flushing_;  // flush_dirty_batched's round
+  std::unique_ptr<SendBatch> sends_;   // null: [mqtt] io_uring = false
   std::vector<Connection*> retired_;
   std::string read_buf_;
   std::string scratch_;

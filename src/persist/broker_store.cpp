@@ -132,9 +132,29 @@ uint64_t BrokerStore::submit(PersistRecord&& r) {
   const uint64_t t = next_ticket_++;
   if (r.kind == Kind::MessageQueued || r.kind == Kind::RuleQueued) r.seq = t;
   const bool wake = queue_.empty();
-  queue_.push_back(std::move(r));
+  queue_.records.push_back(std::move(r));
   if (wake) cv_.notify_one();
   return t;
+}
+
+// A rule's entry: three words in the writer's next batch (no PersistRecord
+// built, moved and destroyed, no copy of the rule's key).
+uint64_t BrokerStore::submit_rule_queued(const std::shared_ptr<const std::string>& rule_key,
+                                         const broker::MessagePtr& m) {
+  std::lock_guard lock(mu_);
+  const uint64_t t = next_ticket_++;
+  const bool wake = queue_.empty();
+  queue_.rule_queued.push_back(RuleQueuedRec{t, rule_key, m});
+  if (wake) cv_.notify_one();
+  return t;
+}
+
+void BrokerStore::submit_rule_done(const uint64_t* seqs, size_t n) {
+  if (n == 0) return;
+  std::lock_guard lock(mu_);
+  const bool wake = queue_.empty();
+  queue_.rule_done.insert(queue_.rule_done.end(), seqs, seqs + n);
+  if (wake) cv_.notify_one();
 }
 
 void BrokerStore::start(std::function<void(uint64_t)> on_durable) {
@@ -200,7 +220,7 @@ void BrokerStore::report_durable(uint64_t ticket) {
 }
 
 void BrokerStore::run() {
-  std::vector<PersistRecord> batch;
+  Batch batch;
   for (;;) {
     uint64_t last;
     {
@@ -226,7 +246,37 @@ void BrokerStore::run() {
   }
 }
 
-void BrokerStore::apply(std::vector<PersistRecord>& batch) {
+void BrokerStore::apply_rules(Batch& b, const std::unordered_set<uint64_t>& cancelled) {
+  // The entries of submit_rule_queued are in seq order: a RuleDone of one of
+  // them in the same batch (a target faster than the writer) cancels both,
+  // found by binary search, with no set to fill.
+  std::vector<bool> gone;
+  if (!b.rule_queued.empty() && !b.rule_done.empty()) {
+    gone.assign(b.rule_queued.size(), false);
+    for (uint64_t& seq : b.rule_done) {
+      auto it = std::lower_bound(b.rule_queued.begin(), b.rule_queued.end(), seq,
+                                 [](const RuleQueuedRec& r, uint64_t s) { return r.seq < s; });
+      if (it != b.rule_queued.end() && it->seq == seq) {
+        gone[static_cast<size_t>(it - b.rule_queued.begin())] = true;
+        seq = 0;  // cancelled: nothing to write
+      }
+    }
+  }
+  for (size_t i = 0; i < b.rule_queued.size(); ++i) {
+    const RuleQueuedRec& r = b.rule_queued[i];
+    if (!gone.empty() && gone[i]) continue;
+    if (!cancelled.count(r.seq)) rules_->queued(r.seq, *r.rule, *r.message);
+  }
+  std::vector<uint64_t> done;
+  done.reserve(b.rule_done.size());
+  for (uint64_t seq : b.rule_done)
+    if (seq != 0) done.push_back(seq);
+  // A RuleDone the file does not know is a row of the table older versions wrote.
+  for (uint64_t seq : rules_->done_all(done)) table_done_.push_back(seq);
+}
+
+void BrokerStore::apply(Batch& b) {
+  std::vector<PersistRecord>& batch = b.records;
   // A message queued and acknowledged within one batch never touches the disk.
   // Likewise the will of a connection opened and closed within one batch.
   std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
@@ -245,7 +295,8 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
   // only those makes no SQLite transaction. A RuleDone the file does not know
   // is a row of the table older versions wrote.
   bool sql = false;
-  std::vector<uint64_t> table_done;
+  table_done_.clear();
+  std::vector<uint64_t>& table_done = table_done_;
   for (const auto& r : batch) {
     if (r.kind == Kind::RuleQueued) {
       if (!cancelled.count(r.seq)) rules_->queued(r.seq, r.text, *r.message);
@@ -255,6 +306,7 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
       sql = true;
     }
   }
+  apply_rules(b, cancelled);
   const bool rules_written = rules_->pending();
   if (!rules_->flush() || (rules_written && opts_.fsync == FsyncMode::Always && !rules_->sync())) {
     log::error("broker store: rules log not written");
@@ -349,7 +401,7 @@ void BrokerStore::apply(std::vector<PersistRecord>& batch) {
   }
   std::lock_guard lock(stats_mu_);
   ++stats_.batches;
-  stats_.records += batch.size();
+  stats_.records += batch.size() + b.rule_queued.size() + b.rule_done.size();
   stats_.cancelled += cancelled.size();
 }
 

@@ -90,6 +90,7 @@ class BrokerStore final : public broker::Persistence {
   void run();
   void sync_loop();  // batch mode: fdatasync what the writer committed, then report it
   void report_durable(uint64_t ticket);
+  void wake_writer();  // under mu_
   // A rule's entry (submit_rule_queued): what its RuleQueued record holds.
   struct RuleQueuedRec {
     uint64_t seq;
@@ -125,7 +126,8 @@ class BrokerStore final : public broker::Persistence {
   std::vector<uint64_t> table_done_;  // writer: RuleDone of rows in the old rule_queue table
 
   std::mutex mu_;
-  std::condition_variable cv_;       // the writer waits for records
+  std::atomic<uint32_t> wake_{0};    // the writer waits for records: bumped to wake it
+  bool writer_asleep_ = false;       // under mu_: the writer waits on wake_
   std::condition_variable sync_cv_;  // the syncer waits for its next window
   Batch queue_;
   uint64_t next_ticket_ = 1;  // under mu_

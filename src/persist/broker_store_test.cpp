@@ -107,6 +107,31 @@ TEST(MessageCodec, RoundTripKeepsPropertiesAndExpiry) {
   EXPECT_NEAR(double(back->expiry_at_ms), double(m.expiry_at_ms), 50.0);
 }
 
+// A message without MQTT 5 properties takes the writer's short path: the same
+// bytes as the general encoding (checked byte by byte), appended after what
+// the buffer already holds, and it reads back with its expiry.
+TEST(MessageCodec, PlainMessageHasTheGeneralLayout) {
+  broker::Message m;
+  m.topic = "a/b";
+  m.payload = std::string("bin\0ary", 7);
+  m.qos = 1;
+  m.retain = true;
+  std::string bytes = "xy";
+  persist::append_message(bytes, m);
+  const std::string want = std::string("xy") + std::string("\x01\x01\x01", 3) + std::string(8, '\0') + std::string(1, '\0') +
+                           std::string(4, '\0') + std::string("\x03\0\0\0a/b", 7) + std::string("\x07\0\0\0", 4) + m.payload;
+  EXPECT_EQ(bytes, want);
+  m.expiry_at_ms = broker::now_ms() + 60000;
+  auto back = persist::decode_message(persist::encode_message(m), broker::wall_ms(), broker::now_ms());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->topic, m.topic);
+  EXPECT_EQ(back->payload, m.payload);
+  EXPECT_EQ(back->qos, 1);
+  EXPECT_TRUE(back->retain);
+  EXPECT_FALSE(back->content_type);
+  EXPECT_NEAR(double(back->expiry_at_ms), double(m.expiry_at_ms), 50.0);
+}
+
 TEST(MessageCodec, DamagedBytesReadBackAsNothing) {
   broker::Message m;
   m.topic = "t";

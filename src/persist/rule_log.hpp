@@ -7,11 +7,11 @@
 // Why not a table: at a steady rate every QoS 1 message matching a rule was a
 // SQLite transaction of its own (BEGIN, an INSERT, a COMMIT writing whole 4 KB
 // pages into the WAL: ~13,000 instructions on the store's writer) and later a
-// DELETE. Here an entry is one framed record in the batch's single write(), and
-// its delivery a 13-byte record. The file is emptied whenever nothing is
-// outstanding (past `empty_at` bytes) and rewritten with only the outstanding
-// entries when it grows past `compact_at` while mostly done, so it stays about
-// the size of the backlogs.
+// DELETE. Here an entry is one framed record in the batch's single write(),
+// and a delivered batch one record of 8 bytes per entry. The file is emptied
+// whenever nothing is outstanding (past `empty_at` bytes) and rewritten with
+// only the outstanding entries when it grows past `compact_at` while mostly
+// done, so it stays about the size of the backlogs.
 //
 // Record: u32 body length, u32 checksum of the body, then the body: u8 kind,
 //   'Q' queued: u64 seq, u16 rule key length, rule key, the message (message_codec);

@@ -58,8 +58,8 @@ void quote_to(std::string& out, std::string_view s) {
 
 }  // namespace
 
-// Per entry on the rule's worker (the floor of a batched entry's cost): one
-// reservation, the seq without a temporary string, base64 straight into `out`.
+// The envelope's fixed start, made once per target; append_message_json below is
+// the per-entry part (the floor of a batched entry's cost).
 std::string message_json_prefix(const mq::Rule& rule) {
   std::string out = "{\"instanceId\":";
   quote_to(out, rule.instance_id);

@@ -1,6 +1,9 @@
 #include "broker/message_pool.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -22,6 +25,43 @@ constexpr bool kPooling = true;
 constexpr size_t kPoolMax = 256;       // per thread, of each kind
 constexpr size_t kKeepCapacity = 512;  // larger strings are freed, not kept: a queued
                                        // message holds at most this beyond its size
+constexpr size_t kDepotMax = 4096;     // of each kind, between threads
+constexpr size_t kMove = kPoolMax / 2;  // what one trip to the depot moves
+
+// Where a thread whose pool is full leaves half of it, and a thread whose pool
+// is empty takes from: messages that flow one way (made on an event loop,
+// dropped last on a rule's worker or the store's writer, issue 19) come back
+// to the loop that makes them instead of one malloc there and one free here
+// per message. One lock per kMove items. Never destroyed: threads may still
+// drop messages while the process exits.
+template <class Kind>
+struct Depot {
+  std::mutex mu;
+  std::vector<void*> items;
+  std::atomic<size_t> count{0};  // items.size(), read without the lock
+
+  static Depot& get() {
+    static Depot* d = new Depot;
+    return *d;
+  }
+  // A full pool's back half goes here, if there is room.
+  void put(std::vector<void*>& pool) {
+    std::lock_guard lk(mu);
+    const size_t n = std::min(kMove, kDepotMax - std::min(kDepotMax, items.size()));
+    items.insert(items.end(), pool.end() - static_cast<std::ptrdiff_t>(n), pool.end());
+    pool.resize(pool.size() - n);
+    count.store(items.size(), std::memory_order_relaxed);
+  }
+  // An empty pool takes up to kMove from here.
+  void take(std::vector<void*>& pool) {
+    if (count.load(std::memory_order_relaxed) == 0) return;
+    std::lock_guard lk(mu);
+    const size_t n = std::min(kMove, items.size());
+    pool.insert(pool.end(), items.end() - static_cast<std::ptrdiff_t>(n), items.end());
+    items.resize(items.size() - n);
+    count.store(items.size(), std::memory_order_relaxed);
+  }
+};
 
 // Set when this thread's pools are destroyed (thread exit): a message dropped
 // after that (by another thread-local's destructor) is simply deleted. Trivial
@@ -55,6 +95,7 @@ struct BlockAllocator {
   T* allocate(size_t n) {
     if (n == 1 && !t_pools_gone) {
       auto& pool = block_pool<sizeof(T)>();
+      if (pool.free.empty()) Depot<BlockPool<sizeof(T)>>::get().take(pool.free);
       if (!pool.free.empty()) {
         void* p = pool.free.back();
         pool.free.pop_back();
@@ -66,6 +107,7 @@ struct BlockAllocator {
   void deallocate(T* p, size_t n) {
     if (n == 1 && !t_pools_gone) {
       auto& pool = block_pool<sizeof(T)>();
+      if (pool.free.size() >= kPoolMax) Depot<BlockPool<sizeof(T)>>::get().put(pool.free);
       if (pool.free.size() < kPoolMax) {
         pool.free.push_back(p);
         return;
@@ -78,10 +120,10 @@ struct BlockAllocator {
 };
 
 struct MessagePool {
-  std::vector<Message*> free;
+  std::vector<void*> free;  // Message*
   MessagePool() { free.reserve(kPoolMax); }
   ~MessagePool() {
-    for (Message* m : free) delete m;
+    for (void* m : free) delete static_cast<Message*>(m);
     t_pools_gone = true;
   }
 };
@@ -121,6 +163,7 @@ struct Recycle {
       return;
     }
     auto& pool = message_pool();
+    if (pool.free.size() >= kPoolMax) Depot<MessagePool>::get().put(pool.free);
     if (pool.free.size() >= kPoolMax) {
       delete m;
       return;
@@ -139,8 +182,9 @@ std::shared_ptr<Message> make_pooled_message() {
     Message* m = nullptr;
     if (!t_pools_gone) {
       auto& pool = message_pool();
+      if (pool.free.empty()) Depot<MessagePool>::get().take(pool.free);
       if (!pool.free.empty()) {
-        m = pool.free.back();
+        m = static_cast<Message*>(pool.free.back());
         pool.free.pop_back();
       }
     }

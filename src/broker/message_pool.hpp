@@ -7,8 +7,9 @@
 // pooled message comes from, and goes back to, a small free list of the thread
 // that drops it last, with its strings' capacity kept, so a steady stream of
 // similar messages allocates nothing. Messages move freely between threads: a
-// thread that receives more than it publishes keeps at most kPoolMax of them
-// and frees the rest. Strings over 512 bytes are not kept, so a small message
+// thread that drops more than it makes (a rule's worker, issue 19) keeps at
+// most kPoolMax of them and leaves the rest, a half pool at a time, in a
+// shared depot (bounded) that a thread making more than it drops takes from. Strings over 512 bytes are not kept, so a small message
 // never sits in a queue on a large recycled buffer. Under AddressSanitizer the
 // pool is off, so a use after free is still caught.
 #include <memory>

@@ -51,3 +51,24 @@ TEST(MessagePool, DroppedOnAnotherThreadAndAfterItsPoolIsGone) {
   auto m = make_pooled_message();
   EXPECT_TRUE(m->payload.empty());
 }
+
+// Issue 19: messages made on one thread (an event loop) and dropped last on
+// another (a rule's worker) come back to the thread that makes them, buffers
+// and all, instead of a malloc there and a free here per message.
+TEST(MessagePool, MessagesDroppedElsewhereComeBackToTheThreadThatMakesThem) {
+  std::thread([] {  // fresh pools
+    std::vector<MessagePtr> made;
+    for (int i = 0; i < 1000; ++i) {
+      auto m = make_pooled_message();
+      m->payload.reserve(300);
+      made.push_back(std::move(m));
+    }
+    std::thread([&] { made.clear(); }).join();
+    std::vector<MessagePtr> again;
+    for (int i = 0; i < 100; ++i) again.push_back(make_pooled_message());
+    for (const auto& m : again) {
+      EXPECT_GE(m->payload.capacity(), 300u);
+      EXPECT_TRUE(m->payload.empty());
+    }
+  }).join();
+}

@@ -10,7 +10,9 @@
 // session with an expiry (clean_start=false / Session Expiry > 0), retained
 // messages, the sessions themselves, and the wills of open connections. QoS 0
 // and clean sessions without a will cost nothing.
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +69,23 @@ class Persistence {
   // Queues a record for the writer and returns its ticket (increasing; a
   // MessageQueued record's seq is its ticket). Never blocks on disk.
   virtual uint64_t submit(PersistRecord&& r) = 0;
+  // Issue 19, a rule's backlog records without a PersistRecord each (on the
+  // publishing loop, per message): RuleQueued of `m` for the rule whose key is
+  // `rule_key` (shared, not copied), returning its ticket (= the entry's seq);
+  // RuleDone of `n` seqs in one call (one lock, not one per entry).
+  virtual uint64_t submit_rule_queued(const std::shared_ptr<const std::string>& rule_key, const MessagePtr& m) {
+    PersistRecord r{PersistRecord::Kind::RuleQueued};
+    r.text = *rule_key;
+    r.message = m;
+    return submit(std::move(r));
+  }
+  virtual void submit_rule_done(const uint64_t* seqs, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      PersistRecord r{PersistRecord::Kind::RuleDone};
+      r.seq = seqs[i];
+      submit(std::move(r));
+    }
+  }
   // A fresh session key (unique across restarts).
   virtual uint64_t new_session_key() = 0;
   // True when PUBACK / PUBREC must wait until the message is durable

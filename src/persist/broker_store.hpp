@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/persistence.hpp"
@@ -76,6 +77,9 @@ class BrokerStore final : public broker::Persistence {
 
   // broker::Persistence
   uint64_t submit(broker::PersistRecord&& r) override;
+  uint64_t submit_rule_queued(const std::shared_ptr<const std::string>& rule_key,
+                              const broker::MessagePtr& m) override;
+  void submit_rule_done(const uint64_t* seqs, size_t n) override;
   uint64_t new_session_key() override { return next_key_.fetch_add(1); }
   bool acks_wait() const override { return opts_.fsync != FsyncMode::Off; }
   uint64_t durable() const override { return durable_.load(); }
@@ -86,7 +90,32 @@ class BrokerStore final : public broker::Persistence {
   void run();
   void sync_loop();  // batch mode: fdatasync what the writer committed, then report it
   void report_durable(uint64_t ticket);
-  void apply(std::vector<broker::PersistRecord>& batch);
+  void wake_writer();  // under mu_
+  // A rule's entry (submit_rule_queued): what its RuleQueued record holds.
+  struct RuleQueuedRec {
+    uint64_t seq;
+    std::shared_ptr<const std::string> rule;
+    broker::MessagePtr message;
+  };
+  // The records queued while the writer worked, taken in one swap.
+  struct Batch {
+    std::vector<broker::PersistRecord> records;
+    std::vector<RuleQueuedRec> rule_queued;  // in seq order
+    std::vector<uint64_t> rule_done;
+    bool empty() const { return records.empty() && rule_queued.empty() && rule_done.empty(); }
+    void swap(Batch& o) {
+      records.swap(o.records);
+      rule_queued.swap(o.rule_queued);
+      rule_done.swap(o.rule_done);
+    }
+    void clear() {
+      records.clear();
+      rule_queued.clear();
+      rule_done.clear();
+    }
+  };
+  void apply(Batch& batch);
+  void apply_rules(Batch& batch, const std::unordered_set<uint64_t>& cancelled);
 
   BrokerStoreOptions opts_;
   std::unique_ptr<store::SqliteDb> db_;
@@ -94,11 +123,13 @@ class BrokerStore final : public broker::Persistence {
   std::unique_ptr<Statements> st_;
   // Issue 19: RuleQueued / RuleDone go to <path>-rules, not to a table (rule_log.hpp).
   std::unique_ptr<RuleLog> rules_;
+  std::vector<uint64_t> table_done_;  // writer: RuleDone of rows in the old rule_queue table
 
   std::mutex mu_;
-  std::condition_variable cv_;       // the writer waits for records
+  std::atomic<uint32_t> wake_{0};    // the writer waits for records: bumped to wake it
+  bool writer_asleep_ = false;       // under mu_: the writer waits on wake_
   std::condition_variable sync_cv_;  // the syncer waits for its next window
-  std::vector<broker::PersistRecord> queue_;
+  Batch queue_;
   uint64_t next_ticket_ = 1;  // under mu_
   bool stopping_ = false;       // the writer stops
   bool sync_stopping_ = false;  // then the syncer

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "broker/broker.hpp"
@@ -102,6 +104,31 @@ TEST(MessageCodec, RoundTripKeepsPropertiesAndExpiry) {
   EXPECT_EQ(back->response_topic, m.response_topic);
   EXPECT_EQ(back->correlation_data, m.correlation_data);
   EXPECT_EQ(back->user_properties, m.user_properties);
+  EXPECT_NEAR(double(back->expiry_at_ms), double(m.expiry_at_ms), 50.0);
+}
+
+// A message without MQTT 5 properties takes the writer's short path: the same
+// bytes as the general encoding (checked byte by byte), appended after what
+// the buffer already holds, and it reads back with its expiry.
+TEST(MessageCodec, PlainMessageHasTheGeneralLayout) {
+  broker::Message m;
+  m.topic = "a/b";
+  m.payload = std::string("bin\0ary", 7);
+  m.qos = 1;
+  m.retain = true;
+  std::string bytes = "xy";
+  persist::append_message(bytes, m);
+  const std::string want = std::string("xy") + std::string("\x01\x01\x01", 3) + std::string(8, '\0') + std::string(1, '\0') +
+                           std::string(4, '\0') + std::string("\x03\0\0\0a/b", 7) + std::string("\x07\0\0\0", 4) + m.payload;
+  EXPECT_EQ(bytes, want);
+  m.expiry_at_ms = broker::now_ms() + 60000;
+  auto back = persist::decode_message(persist::encode_message(m), broker::wall_ms(), broker::now_ms());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->topic, m.topic);
+  EXPECT_EQ(back->payload, m.payload);
+  EXPECT_EQ(back->qos, 1);
+  EXPECT_TRUE(back->retain);
+  EXPECT_FALSE(back->content_type);
   EXPECT_NEAR(double(back->expiry_at_ms), double(m.expiry_at_ms), 50.0);
 }
 
@@ -494,4 +521,71 @@ TEST(BrokerStore, ABacklogInTheOldTableIsReadBackAndDeletedWhenDelivered) {
   auto r = st.recover();
   ASSERT_EQ(r.rule_entries.size(), 1u);
   EXPECT_EQ(r.rule_entries[0].message->payload, "new");
+}
+
+// Issue 19, the runners' path (submit_rule_queued / submit_rule_done: no
+// PersistRecord per entry, one RuleDone call and one 'M' record per delivered
+// batch): what is outstanding comes back after a restart, and an entry queued
+// and delivered within one writer batch never reaches the file.
+TEST(BrokerStore, RuleRecordsOfTheRunnersPathSurviveARestartAndCancelInOneBatch) {
+  TempDir dir;
+  persist::BrokerStoreOptions o{persist::FsyncMode::Always, 0};
+  auto key = std::make_shared<const std::string>("acme/r2");
+  std::vector<uint64_t> seqs;
+  {
+    persist::BrokerStore st(dir.db(), o);
+    st.recover();
+    // Before start(): these make one batch, in which the first is also done.
+    for (int i = 0; i < 3; ++i) seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1)));
+    st.submit_rule_done(&seqs[0], 1);
+    st.start(nullptr);
+    wait_durable(st, seqs.back());
+    for (int i = 3; i < 8; ++i) {
+      seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1)));
+      wait_durable(st, seqs.back());  // a batch each
+    }
+    const uint64_t done[] = {seqs[1], seqs[3], seqs[5], 999999};  // 999999: unknown, ignored
+    st.submit_rule_done(done, 4);
+    st.stop();
+  }
+  {
+    std::ifstream f(dir.db() + "-rules", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find("payload-0"), std::string::npos) << "queued and done in one batch: never written";
+    EXPECT_NE(bytes.find("payload-1"), std::string::npos);
+  }
+  persist::BrokerStore st(dir.db(), o);
+  auto r = st.recover();
+  ASSERT_EQ(r.rule_entries.size(), 4u);
+  const size_t left[] = {2, 4, 6, 7};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r.rule_entries[i].seq, seqs[left[i]]);
+    EXPECT_EQ(r.rule_entries[i].rule, "acme/r2");
+    EXPECT_EQ(r.rule_entries[i].message->payload, "payload-" + std::to_string(left[i]));
+  }
+}
+
+// The outstanding entries' index: seqs done out of order are dropped once the
+// front reaches them, and swept when an entry stuck at the front (a target
+// that is down) holds many done ones behind it, so memory follows what is
+// outstanding.
+TEST(LiveIndex, OutOfOrderDoneAndAStuckFront) {
+  persist::LiveIndex ix;
+  for (uint64_t s = 1; s <= 5000; ++s) ix.add(s, {s * 100, 100});
+  uint32_t len = 0;
+  for (uint64_t s = 2; s <= 5000; ++s) ASSERT_TRUE(ix.remove(s, len));
+  EXPECT_EQ(ix.size(), 1u);
+  EXPECT_LT(ix.slots(), 1100u);  // swept, not 5000
+  EXPECT_FALSE(ix.remove(3, len));
+  ix.add(7000, {1, 2});
+  ix.add(6000, {3, 4});  // out of order: kept sorted
+  std::vector<uint64_t> order;
+  ix.for_each([&](uint64_t s, persist::LiveIndex::Loc&) { order.push_back(s); });
+  EXPECT_EQ(order, (std::vector<uint64_t>{1, 6000, 7000}));
+  ASSERT_TRUE(ix.remove(1, len));
+  EXPECT_EQ(len, 100u);
+  ASSERT_TRUE(ix.remove(6000, len));
+  ASSERT_TRUE(ix.remove(7000, len));
+  EXPECT_TRUE(ix.empty());
+  EXPECT_EQ(ix.slots(), 0u);
 }

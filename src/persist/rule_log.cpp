@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -36,19 +37,27 @@ uint32_t checksum(const char* p, size_t n) {
   return static_cast<uint32_t>(h ^ (h >> 29));
 }
 
-void put32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+// Little-endian on disk; the host's own order (one move, not a byte loop) where it is that.
+template <class T>
+T to_le(T v) {
+  if constexpr (std::endian::native == std::endian::little) return v;
+  else if constexpr (sizeof v == 8) return __builtin_bswap64(v);
+  else return __builtin_bswap32(v);
 }
-uint32_t get32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
+template <class T>
+void put_le(char* p, T v) {
+  v = to_le(v);
+  std::memcpy(p, &v, sizeof v);
 }
-uint64_t get64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
+template <class T>
+T get_le(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return to_le(v);
 }
+void put32(char* p, uint32_t v) { put_le(p, v); }
+uint32_t get32(const char* p) { return get_le<uint32_t>(p); }
+uint64_t get64(const char* p) { return get_le<uint64_t>(p); }
 
 std::string dir_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -101,15 +110,17 @@ void RuleLog::read_back() {
       if (len < 11) break;
       const size_t rlen = static_cast<unsigned char>(body[9]) | (size_t(static_cast<unsigned char>(body[10])) << 8);
       if (11 + rlen > len) break;
-      live_[seq] = Loc{pos, rec};
+      live_.add(seq, Loc{pos, rec});
       live_bytes_ += rec;
       recovered_[seq] = {std::string(body + 11, rlen), std::string(body + 11 + rlen, len - 11 - rlen)};
-    } else if (kind == 'D') {
-      if (auto it = live_.find(seq); it != live_.end()) {
-        live_bytes_ -= it->second.length;
-        live_.erase(it);
+    } else if (kind == 'D' || kind == 'M') {
+      if (kind == 'M' && (len - 1) % 8 != 0) break;
+      for (size_t at = 1; at + 8 <= len; at += 8) {
+        const uint64_t s = get64(body + at);
+        if (uint32_t gone = 0; live_.remove(s, gone)) live_bytes_ -= gone;
+        recovered_.erase(s);
+        if (kind == 'D') break;
       }
-      recovered_.erase(seq);
     } else if (kind != 'F') {
       break;
     }
@@ -134,9 +145,8 @@ std::vector<broker::RecoveredRuleEntry> RuleLog::take_recovered(int64_t wall_now
     r.message = decode_message(e.second, wall_now, mono_now);
     if (r.message) {
       out.push_back(std::move(r));
-    } else if (auto it = live_.find(seq); it != live_.end()) {  // undecodable: dropped, and left out of compactions
-      live_bytes_ -= it->second.length;
-      live_.erase(it);
+    } else if (uint32_t gone = 0; live_.remove(seq, gone)) {  // undecodable: dropped, and left out of compactions
+      live_bytes_ -= gone;
     }
   }
   recovered_.clear();
@@ -146,7 +156,7 @@ std::vector<broker::RecoveredRuleEntry> RuleLog::take_recovered(int64_t wall_now
 void RuleLog::frame(char kind, uint64_t seq) {
   char head[kHeader + 9] = {};
   head[kHeader] = kind;
-  for (int i = 0; i < 8; ++i) head[kHeader + 1 + i] = static_cast<char>(seq >> (8 * i));
+  put_le(head + kHeader + 1, seq);
   buf_.append(head, sizeof head);
 }
 
@@ -166,21 +176,43 @@ void RuleLog::queued(uint64_t seq, std::string_view rule, const broker::Message&
   append_message(buf_, m);
   seal(start);
   const auto rec = static_cast<uint32_t>(buf_.size() - start);
-  live_[seq] = Loc{size_ + start, rec};
+  live_.add(seq, Loc{size_ + start, rec});
   live_bytes_ += rec;
   added_.push_back(seq);
   max_seq_ = std::max(max_seq_, seq);
 }
 
 bool RuleLog::done(uint64_t seq) {
-  auto it = live_.find(seq);
-  if (it == live_.end()) return false;
-  live_bytes_ -= it->second.length;
-  live_.erase(it);
+  uint32_t gone = 0;
+  if (!live_.remove(seq, gone)) return false;
+  live_bytes_ -= gone;
   const size_t start = buf_.size();
   frame('D', seq);
   seal(start);
   return true;
+}
+
+std::vector<uint64_t> RuleLog::done_all(const std::vector<uint64_t>& seqs) {
+  std::vector<uint64_t> unknown;
+  size_t start = std::string::npos;
+  for (uint64_t seq : seqs) {
+    uint32_t gone = 0;
+    if (!live_.remove(seq, gone)) {
+      unknown.push_back(seq);
+      continue;
+    }
+    live_bytes_ -= gone;
+    if (start == std::string::npos) {
+      start = buf_.size();
+      frame('M', seq);
+    } else {
+      char b[8];
+      put_le(b, seq);
+      buf_.append(b, sizeof b);
+    }
+  }
+  if (start != std::string::npos) seal(start);
+  return unknown;
 }
 
 bool RuleLog::write_all(int fd, const char* p, size_t n) {
@@ -204,10 +236,7 @@ bool RuleLog::flush() {
     // (their acknowledgements go out anyway, as for a failed SQLite commit).
     if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) log::warn("rules log {}: cannot cut a failed write", path_);
     for (uint64_t seq : added_)
-      if (auto it = live_.find(seq); it != live_.end()) {
-        live_bytes_ -= it->second.length;
-        live_.erase(it);
-      }
+      if (uint32_t gone = 0; live_.remove(seq, gone)) live_bytes_ -= gone;
   }
   buf_.clear();
   added_.clear();
@@ -244,8 +273,7 @@ bool RuleLog::compact() {
   if (nfd < 0) return false;
   std::vector<std::pair<uint64_t, Loc*>> order;
   order.reserve(live_.size());
-  for (auto& [seq, loc] : live_) order.emplace_back(seq, &loc);
-  std::sort(order.begin(), order.end());
+  live_.for_each([&](uint64_t seq, Loc& loc) { order.emplace_back(seq, &loc); });  // in seq order
   std::string out;
   frame('F', max_seq_);
   seal(0);

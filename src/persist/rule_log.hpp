@@ -7,15 +7,17 @@
 // Why not a table: at a steady rate every QoS 1 message matching a rule was a
 // SQLite transaction of its own (BEGIN, an INSERT, a COMMIT writing whole 4 KB
 // pages into the WAL: ~13,000 instructions on the store's writer) and later a
-// DELETE. Here an entry is one framed record in the batch's single write(), and
-// its delivery a 13-byte record. The file is emptied whenever nothing is
-// outstanding (past `empty_at` bytes) and rewritten with only the outstanding
-// entries when it grows past `compact_at` while mostly done, so it stays about
-// the size of the backlogs.
+// DELETE. Here an entry is one framed record in the batch's single write(),
+// and a delivered batch one record of 8 bytes per entry. The file is emptied
+// whenever nothing is outstanding (past `empty_at` bytes) and rewritten with
+// only the outstanding entries when it grows past `compact_at` while mostly
+// done, so it stays about the size of the backlogs.
 //
 // Record: u32 body length, u32 checksum of the body, then the body: u8 kind,
 //   'Q' queued: u64 seq, u16 rule key length, rule key, the message (message_codec);
 //   'D' done:   u64 seq;
+//   'M' done:   u64 seq, then more u64 seqs (the entries one batch delivered: one
+//               record and one checksum for all of them);
 //   'F' floor:  u64 seq, the highest seq ever made (kept across an emptying, so
 //               that the store's tickets never repeat after a restart: receivers
 //               and JetStream de-duplicate by seq).
@@ -26,10 +28,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "broker/persistence.hpp"
+#include "persist/live_index.hpp"
 
 namespace sluice::persist {
 
@@ -55,6 +57,8 @@ class RuleLog {
   void queued(uint64_t seq, std::string_view rule, const broker::Message& m);
   // False if `seq` is not an outstanding entry of this file.
   bool done(uint64_t seq);
+  // The same for several seqs, in one record; returns those it did not know.
+  std::vector<uint64_t> done_all(const std::vector<uint64_t>& seqs);
   // Writer thread: writes what was added (one write()), then empties or
   // compacts the file when due. False on an I/O error (what was added is lost).
   bool flush();
@@ -66,10 +70,7 @@ class RuleLog {
   uint64_t file_bytes() const { return size_; }
 
  private:
-  struct Loc {
-    uint64_t offset;
-    uint32_t length;  // the whole record
-  };
+  using Loc = LiveIndex::Loc;
   void read_back();
   void frame(char kind, uint64_t seq);     // starts a record in buf_
   void seal(size_t start);                 // fills in its header
@@ -84,7 +85,7 @@ class RuleLog {
   uint64_t size_ = 0;
   uint64_t max_seq_ = 0;
   uint64_t live_bytes_ = 0;
-  std::unordered_map<uint64_t, Loc> live_;  // outstanding entries: where their records are
+  LiveIndex live_;                          // outstanding entries: where their records are
   std::string buf_;                         // what the next flush writes
   std::vector<uint64_t> added_;             // seqs queued in buf_ (forgotten if the write fails)
   std::map<uint64_t, std::pair<std::string, std::string>> recovered_;  // seq -> rule, message bytes

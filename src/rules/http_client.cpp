@@ -6,13 +6,16 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <strings.h>
 
@@ -50,6 +53,7 @@ std::string ssl_error(const char* what) {
 
 HttpClient::HttpClient(UrlParts url, const std::string& ca_pem, int timeout_ms)
     : url_(std::move(url)), timeout_ms_(timeout_ms) {
+  host_line_ = "Host: " + url_.host + ":" + std::to_string(url_.port) + "\r\n";
   if (!url_.tls) return;
   ctx_ = SSL_CTX_new(TLS_client_method());
   if (!ctx_) {
@@ -158,18 +162,34 @@ bool HttpClient::connect_once(std::string& error) {
   return true;
 }
 
-bool HttpClient::send_all(const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    long n;
-    if (ssl_) {
+bool HttpClient::send_request(std::string_view body) {
+  if (ssl_) {
+    req_.append(body);
+    size_t off = 0;
+    while (off < req_.size()) {
       size_t w = 0;
-      n = SSL_write_ex(ssl_, data.data() + off, data.size() - off, &w) == 1 ? static_cast<long>(w) : -1;
-    } else {
-      n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (SSL_write_ex(ssl_, req_.data() + off, req_.size() - off, &w) != 1) return false;
+      off += w;
     }
+    return true;
+  }
+  iovec v[2] = {{req_.data(), req_.size()}, {const_cast<char*>(body.data()), body.size()}};
+  msghdr msg{};
+  msg.msg_iov = v;
+  msg.msg_iovlen = body.empty() ? 1 : 2;
+  while (msg.msg_iovlen > 0) {
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n <= 0) return false;
-    off += static_cast<size_t>(n);
+    auto left = static_cast<size_t>(n);
+    while (msg.msg_iovlen > 0 && left >= msg.msg_iov[0].iov_len) {
+      left -= msg.msg_iov[0].iov_len;
+      ++msg.msg_iov;
+      --msg.msg_iovlen;
+    }
+    if (msg.msg_iovlen > 0) {
+      msg.msg_iov[0].iov_base = static_cast<char*>(msg.msg_iov[0].iov_base) + left;
+      msg.msg_iov[0].iov_len -= left;
+    }
   }
   return true;
 }
@@ -180,13 +200,24 @@ long HttpClient::recv_some(char* buf, size_t n) {
   return SSL_read_ex(ssl_, buf, n, &r) == 1 ? static_cast<long>(r) : -1;
 }
 
+namespace {
+bool name_is(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+bool contains_nocase(std::string_view s, std::string_view what) {
+  for (size_t i = 0; i + what.size() <= s.size(); ++i)
+    if (strncasecmp(s.data() + i, what.data(), what.size()) == 0) return true;
+  return false;
+}
+}  // namespace
+
 bool HttpClient::read_response(int& status, bool& keep_alive, std::string& error) {
-  char tmp[8192];
   auto fill = [&]() {
-    const long n = recv_some(tmp, sizeof tmp);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<size_t>(n));
-    return true;
+    const size_t at = buf_.size();
+    buf_.resize(at + 8192);  // received straight into buf_
+    const long n = recv_some(buf_.data() + at, 8192);
+    buf_.resize(at + static_cast<size_t>(std::max(n, 0L)));
+    return n > 0;
   };
   size_t end;
   while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
@@ -195,30 +226,44 @@ bool HttpClient::read_response(int& status, bool& keep_alive, std::string& error
       return false;
     }
   }
-  const std::string head = buf_.substr(0, end);
-  buf_.erase(0, end + 4);
+  // The head is read in place (views into buf_), then dropped from it.
+  const std::string_view head(buf_.data(), end);
   // "HTTP/1.1 204 No Content"
   if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) {
     error = "malformed status line";
     return false;
   }
-  status = std::atoi(head.c_str() + head.find(' ') + 1);
+  const size_t sp = head.find(' ');
+  status = 0;
+  for (size_t i = sp + 1; i < head.size() && i < sp + 4 && head[i] >= '0' && head[i] <= '9'; ++i)
+    status = status * 10 + (head[i] - '0');
   keep_alive = head.compare(0, 8, "HTTP/1.1") == 0;
   long long length = -1;
   bool chunked = false;
   size_t pos = head.find("\r\n");
-  while (pos != std::string::npos) {
+  while (pos != std::string_view::npos) {
     const size_t next = head.find("\r\n", pos + 2);
-    const std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+    const std::string_view line = head.substr(pos + 2, next == std::string_view::npos ? std::string_view::npos : next - pos - 2);
     pos = next;
     const size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string name = line.substr(0, colon), value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    if (strcasecmp(name.c_str(), "content-length") == 0) length = std::atoll(value.c_str());
-    else if (strcasecmp(name.c_str(), "transfer-encoding") == 0) chunked = strcasestr(value.c_str(), "chunked");
-    else if (strcasecmp(name.c_str(), "connection") == 0) keep_alive = strcasestr(value.c_str(), "keep-alive") != nullptr;
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (name_is(name, "content-length")) {
+      length = 0;
+      for (char c : value) {
+        if (c < '0' || c > '9') break;
+        length = length * 10 + (c - '0');
+        if (length > (1LL << 40)) break;
+      }
+    } else if (name_is(name, "transfer-encoding")) {
+      chunked = contains_nocase(value, "chunked");
+    } else if (name_is(name, "connection")) {
+      keep_alive = contains_nocase(value, "keep-alive");
+    }
   }
+  buf_.erase(0, end + 4);
   if (chunked) {  // the body is not needed: read up to the last chunk, then drop the connection
     while (buf_.find("0\r\n\r\n") == std::string::npos)
       if (buf_.size() > (1 << 20) || !fill()) break;
@@ -236,13 +281,12 @@ bool HttpClient::read_response(int& status, bool& keep_alive, std::string& error
   return true;
 }
 
-HttpResult HttpClient::post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
-                            const std::string& body) {
-  std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + url_.host + ":" + std::to_string(url_.port) +
-                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: keep-alive\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  req += "\r\n";
-  req += body;
+HttpResult HttpClient::post(std::string_view path, std::string_view head, std::string_view body) {
+  char digits[24];
+  req_.assign("POST ").append(path).append(" HTTP/1.1\r\n").append(host_line_).append("Content-Length: ");
+  req_.append(digits, std::to_chars(digits, digits + sizeof digits, body.size()).ptr);
+  req_.append("\r\nConnection: keep-alive\r\n").append(head).append("\r\n");
+  const size_t head_size = req_.size();
   HttpResult r;
   // A kept-alive connection the server has closed meanwhile fails at once: one fresh try.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -250,7 +294,8 @@ HttpResult HttpClient::post(const std::string& path, const std::vector<std::pair
     if (fd_ < 0 && !connect_once(r.error)) return r;
     bool keep = false;
     int status = 0;
-    if (send_all(req) && read_response(status, keep, r.error)) {
+    req_.resize(head_size);  // a TLS try appended the body
+    if (send_request(body) && read_response(status, keep, r.error)) {
       r.status = status;
       r.error.clear();
       if (!keep) close_fd();

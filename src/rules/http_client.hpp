@@ -6,6 +6,7 @@
 // runs on a rule's worker thread, never on a broker thread.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,14 +37,17 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  HttpResult post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& headers,
-                  const std::string& body);
+  // `head`: the request's own header lines, each "Name: value\r\n" (Host,
+  // Content-Length and Connection are added here).
+  HttpResult post(std::string_view path, std::string_view head, std::string_view body);
 
  private:
   bool connect_once(std::string& error);
   bool tls_handshake(std::string& error);
   void close_fd();
-  bool send_all(const std::string& data);
+  // The request's head, then its body: one sendmsg over TCP (the body is not
+  // copied behind the head), one TLS write of both over TLS.
+  bool send_request(std::string_view body);
   long recv_some(char* buf, size_t n);
   // Reads one response; false (with error) on a timeout or a malformed answer.
   bool read_response(int& status, bool& keep_alive, std::string& error);
@@ -55,6 +59,8 @@ class HttpClient {
   ssl_st* ssl_ = nullptr;
   int fd_ = -1;
   std::string buf_;
+  std::string req_;        // the request being sent (its capacity reused)
+  std::string host_line_;  // "Host: host:port\r\n", made once
 };
 
 }  // namespace sluice::rules

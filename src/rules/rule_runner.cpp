@@ -11,6 +11,7 @@ namespace sluice::rules {
 RuleRunner::RuleRunner(mq::Rule rule, std::unique_ptr<Target> target, RunnerLimits limits, DeadLetters* dead,
                        broker::Persistence* persist)
     : key_(rule.key()),
+      key_shared_(std::make_shared<const std::string>(key_)),
       rule_(std::make_shared<const mq::Rule>(std::move(rule))),
       target_(std::move(target)),
       limits_(limits),
@@ -46,10 +47,7 @@ uint64_t RuleRunner::enqueue(const broker::MessagePtr& m) {
   const bool record = persist_ && m->qos > 0;
   uint64_t seq;
   if (record) {
-    broker::PersistRecord r{broker::PersistRecord::Kind::RuleQueued};
-    r.text = key_;
-    r.message = m;
-    seq = persist_->submit(std::move(r));
+    seq = persist_->submit_rule_queued(key_shared_, m);
   } else {
     seq = kUnrecorded | local_seq_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -93,13 +91,10 @@ void RuleRunner::done(const std::vector<uint64_t>& seqs) {
 }
 
 void RuleRunner::flush_done() {
-  // Back to back: the store's writer takes them in one batch, one transaction
-  // (with the RuleQueued records that came meanwhile), not one commit each.
-  for (uint64_t seq : done_) {
-    broker::PersistRecord r{broker::PersistRecord::Kind::RuleDone};
-    r.seq = seq;
-    persist_->submit(std::move(r));
-  }
+  // In one call: the store's writer takes them in one batch and writes one
+  // record for all of them (rule_log.hpp 'M'), not one each.
+  if (!persist_ || done_.empty()) return;
+  persist_->submit_rule_done(done_.data(), done_.size());
   done_.clear();
 }
 

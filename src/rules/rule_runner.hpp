@@ -81,6 +81,7 @@ class RuleRunner {
   void flush_done();
 
   const std::string key_;
+  const std::shared_ptr<const std::string> key_shared_;  // handed with each store record (no copy per entry)
   std::shared_ptr<const mq::Rule> rule_;     // mu_
   std::shared_ptr<Target> target_;            // mu_
   RunnerLimits limits_;

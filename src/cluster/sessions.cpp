@@ -27,6 +27,7 @@ namespace {
 constexpr int64_t kFlushMs = 250;
 constexpr int64_t kHandoverWaitMs = 3000;   // a live holder's final position
 constexpr int64_t kReplayIdleMs = 10000;    // the log stops answering during a replay
+constexpr int64_t kTakeMarginMs = 100;      // a dead holder's session taken: for the others' mirrors
 constexpr const char* kEnded = "-";
 
 int64_t wall_now() { return broker::wall_ms(); }
@@ -445,6 +446,11 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   return st;
 }
 
+uint64_t ClusterSessions::mirror_revision(const std::string& kv_key) const {
+  std::lock_guard lk(mu_);
+  return mirror_revision_locked(kv_key);
+}
+
 uint64_t ClusterSessions::mirror_revision_locked(const std::string& kv_key) const {
   auto m = mirror_.find(kv_key);
   return m == mirror_.end() ? 0 : m->second.revision;
@@ -684,9 +690,14 @@ void ClusterSessions::take_from_dead(const std::string& kv_key, const StoredSess
             it->second.rev = new_rev;
           }
       }
-      // Every node's mirror shows it before the log's end is taken: a message
-      // after that end is decided without the dead node (live, here).
-      std::this_thread::sleep_for(std::chrono::milliseconds(kFlushMs));
+      // The other nodes' mirrors show it before the log's end is taken, so a
+      // message after that end is decided without the dead node (live,
+      // here): this node's own mirror shows it (the bucket's watchers get a
+      // write at about the same time), then a margin for a busy node.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+      while (std::chrono::steady_clock::now() < until && mirror_revision(kv_key) < new_rev)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(kTakeMarginMs));
       return;
     }
     stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);

@@ -201,6 +201,7 @@ class ClusterSessions {
   uint64_t position_locked(const Local& l) const;
   StoredSession stored_locked(const Local& l) const;
   uint64_t mirror_revision_locked(const std::string& kv_key) const;
+  uint64_t mirror_revision(const std::string& kv_key) const;
   void writer_loop();
   void flush();
   void sweep();

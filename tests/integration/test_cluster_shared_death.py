@@ -13,7 +13,8 @@ must still reach the session when it resumes on a survivor: no acknowledged mess
 node 3 before the kill (some within its last 250 ms), right after it (node 1 not yet known
 dead) and after its lease ran out; the member resumes on node 2 and gets every one.
 `BesideALiveMember`: the same with a live member of the group on node 3 (MQTT 3.1.1 clean
-session 0 for the offline one): every message reaches at least one of the two.
+session 0 for the offline one): every message reaches at least one of the two; and a live
+member that joins on node 3 only after node 1 died.
 """
 import os
 import signal
@@ -120,6 +121,39 @@ class BesideALiveMember(DeathCase):
         self.assertEqual(len(to_back), len(set(to_back)), "none twice to the resumed session")
         back.close()
         live.close()
+        pub.close()
+
+    def test_a_member_that_joins_while_the_offline_member_is_parked_takes_nothing_from_it(self):
+        """A member joins on node 3 after node 1 died: from then on it gets its share, and the
+        offline member's recomputed share leaves it out (it may have won nothing before it
+        joined), so nothing is lost; what both got is counted."""
+        t, g, cid = uid("sdj"), uid("g"), uid("sdjc")
+        sub = persistent(self.n[0], cid)
+        sub.sub(f"$share/{g}/{t}", qos=1)
+        sub.close()
+        time.sleep(0.5)
+        pub = Client(self.n[2])
+        sent = self.publish_around_a_kill(pub, t)
+        late = Client(self.n[2])
+        late.sub(f"$share/{g}/{t}", qos=1)
+        time.sleep(0.5)
+        for i in range(30):
+            body = f"joined-{i}"
+            pub.pub(t, body.encode(), qos=1)
+            sent.append(body)
+        to_late = [m.payload.decode() for m in late.drain(0.5)]
+        back = persistent(self.n[1], cid, timeout=10)
+        self.assertTrue(back.connack["session_present"])
+        to_back = [m.payload.decode() for m in back.drain(3.0)]
+        both = set(to_late) & set(to_back)
+        missing = self.report("a member joined while the offline member was parked", sent, to_late + to_back,
+                              f"; {len(to_late)} to the new member, {len(to_back)} to the resumed one, "
+                              f"{len(both)} to both")
+        self.assertEqual(missing, [], "each acknowledged message reaches at least one member")
+        self.assertGreater(len(to_late), 0, "the new member gets its share")
+        self.assertEqual(len(to_back), len(set(to_back)), "none twice to the resumed session")
+        back.close()
+        late.close()
         pub.close()
 
 

@@ -49,6 +49,12 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   durability_->set_sessions(sessions_.get());
   bus_->set_sessions(sessions_.get());
   directory_->set_sessions(sessions_.get());
+  // A dead node that parks an offline member goes on counting in its groups,
+  // and a member's announcement says from where in the log it counts.
+  ClusterSessions* sessions = sessions_.get();
+  shared_->set_parks([sessions](const std::string& d, const std::string& n) { return sessions->parks(d, n); });
+  shared_->set_frontier([sessions] { return sessions->frontier(); });
+  sessions_->set_shared(shared_.get());
   log::info("cluster: node {} joined NATS at {} (stream {}, {} replica(s))", opts_.node_name,
             opts_.nats.empty() ? std::string() : opts_.nats.front(), ClusterBus::kStream, opts_.replicas);
 }

@@ -14,6 +14,7 @@
 #include "cluster/envelope.hpp"
 #include "cluster/leases.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/shared_groups.hpp"
 #include "cluster/subjects.hpp"
 #include "common/crypto.hpp"
 #include "common/log.hpp"
@@ -26,6 +27,7 @@ namespace {
 constexpr int64_t kFlushMs = 250;
 constexpr int64_t kHandoverWaitMs = 3000;   // a live holder's final position
 constexpr int64_t kReplayIdleMs = 10000;    // the log stops answering during a replay
+constexpr int64_t kTakeMarginMs = 100;      // a dead holder's session taken: for the others' mirrors
 constexpr const char* kEnded = "-";
 
 int64_t wall_now() { return broker::wall_ms(); }
@@ -93,6 +95,8 @@ std::string StoredSession::encode() const {
     for (const auto& [seq, id] : sent) out += " " + std::to_string(seq) + " " + std::to_string(id);
     out += "\n";
   }
+  // Optional, last: "F <frontier> <dead>\n".
+  if (frontier || dead) out += "F " + std::to_string(frontier) + " " + std::to_string(dead ? 1 : 0) + "\n";
   return out;
 }
 
@@ -181,6 +185,12 @@ std::optional<StoredSession> StoredSession::decode(std::string_view v) {
     return true;
   };
   if (!read_pairs("R ", s.pubrecd) || !read_pairs("U ", s.sent)) return std::nullopt;
+  if (v.substr(pos, 2) == "F ") {
+    pos += 2;
+    int dead = 0;
+    if (!read_num(v, pos, s.frontier) || !read_num(v, pos, dead) || (dead != 0 && dead != 1)) return std::nullopt;
+    s.dead = dead != 0;
+  }
   return s;
 }
 
@@ -223,8 +233,30 @@ void ClusterSessions::apply(NatsMessage&& e) {
   Mirrored& m = mirror_[e.subject];
   if (e.stream_seq < m.revision) return;
   m.revision = e.stream_seq;
+  std::unique_lock pk(parked_mu_);
+  if (m.st) index_parked_locked(e.subject, *m.st, -1);
   if (e.headers.count("op") || e.data == kEnded) m.st.reset();
   else m.st = StoredSession::decode(e.data);
+  if (m.st) index_parked_locked(e.subject, *m.st, +1);
+}
+
+void ClusterSessions::index_parked_locked(const std::string& kv_key, const StoredSession& st, int delta) {
+  std::optional<std::string> ns;
+  for (const auto& [f, o] : st.subscriptions) {
+    std::string_view group, inner = f;
+    if (!mqtt::parse_shared(f, group, inner)) continue;
+    if (!ns && !(ns = unescape_token(std::string_view(kv_key).substr(0, kv_key.find('.'))))) return;
+    const std::string d = SharedGroups::digest(*ns, group, inner);
+    auto& owners = parked_[d];
+    if ((owners[st.owner] += delta) <= 0) owners.erase(st.owner);
+    if (owners.empty()) parked_.erase(d);
+  }
+}
+
+bool ClusterSessions::parks(const std::string& digest, const std::string& node) const {
+  std::shared_lock lk(parked_mu_);
+  auto it = parked_.find(digest);
+  return it != parked_.end() && it->second.count(node) != 0;
 }
 
 // ---- what the broker records ----
@@ -397,6 +429,9 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   st.offline_wall_ms = l.offline_wall_ms;
   st.written_wall_ms = wall_now();
   st.position = position_locked(l);
+  // Every share decided here up to the frontier was recorded before it moved
+  // (ClusterBus::drain routes, then calls routed()).
+  st.frontier = std::max(frontier_.load(std::memory_order_acquire), l.floor);
   for (const auto& [f, o] : l.subs) st.subscriptions.emplace_back(f, o);
   if (l.serial) st.origins.emplace_back(node_, l.serial);
   for (const auto& o : l.inherited)
@@ -409,6 +444,11 @@ StoredSession ClusterSessions::stored_locked(const Local& l) const {
   for (const auto& [pseq, r] : l.sent) st.sent.push_back(r);
   std::sort(st.sent.begin(), st.sent.end());
   return st;
+}
+
+uint64_t ClusterSessions::mirror_revision(const std::string& kv_key) const {
+  std::lock_guard lk(mu_);
+  return mirror_revision_locked(kv_key);
 }
 
 uint64_t ClusterSessions::mirror_revision_locked(const std::string& kv_key) const {
@@ -554,6 +594,7 @@ void ClusterSessions::sweep() {
     if (!st.released) {
       StoredSession s2 = st;
       s2.released = true;
+      s2.dead = true;  // its holder's last share was not written: recomputed on resume
       s2.offline_wall_ms = st.offline_wall_ms ? st.offline_wall_ms : now;
       w.value = s2.encode();
     } else if (st.expiry_s != 0xFFFFFFFF && st.offline_wall_ms &&
@@ -622,6 +663,49 @@ void ClusterSessions::resume(broker::Namespace& ns, const std::shared_ptr<broker
   stats_.resumed.fetch_add(1, std::memory_order_relaxed);
 }
 
+void ClusterSessions::take_from_dead(const std::string& kv_key, const StoredSession& st) {
+  StoredSession mine = st;
+  mine.owner = node_;
+  mine.released = false;
+  mine.dead = false;
+  mine.offline_wall_ms = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    uint64_t rev = 0;
+    {
+      std::lock_guard lk(mu_);
+      auto m = mirror_.find(kv_key);
+      if (m == mirror_.end() || !m->second.st) return;  // ended meanwhile
+      if (m->second.st->owner == node_ && !m->second.st->dead) return;  // this node's own already
+      rev = m->second.revision;
+    }
+    mine.written_wall_ms = wall_now();
+    uint64_t new_rev = 0;
+    stats_.writes.fetch_add(1, std::memory_order_relaxed);
+    if (link_.kv_update(kBucket, kv_key, mine.encode(), rev, &new_rev)) {
+      {
+        std::lock_guard lk(mu_);
+        if (auto b = by_kv_.find(kv_key); b != by_kv_.end())
+          if (auto it = local_.find(b->second); it != local_.end()) {
+            it->second.took = true;
+            it->second.rev = new_rev;
+          }
+      }
+      // The other nodes' mirrors show it before the log's end is taken, so a
+      // message after that end is decided without the dead node (live,
+      // here): this node's own mirror shows it (the bucket's watchers get a
+      // write at about the same time), then a margin for a busy node.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+      while (std::chrono::steady_clock::now() < until && mirror_revision(kv_key) < new_rev)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::this_thread::sleep_for(std::chrono::milliseconds(kTakeMarginMs));
+      return;
+    }
+    stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a survivor's sweep released it meanwhile
+  }
+  log::warn("cluster: session {}: could not write it as node {}'s before its replay", kv_key, node_);
+}
+
 void ClusterSessions::replay_loop() {
   std::unique_lock lk(run_mu_);
   while (true) {
@@ -639,6 +723,7 @@ void ClusterSessions::replay(Job job) {
   using Clock = std::chrono::steady_clock;
   // 1. A live holder hands the session over first: its final position.
   StoredSession st;
+  bool timed_out = false;
   const auto wait_until = Clock::now() + std::chrono::milliseconds(kHandoverWaitMs);
   while (true) {
     {
@@ -653,11 +738,44 @@ void ClusterSessions::replay(Job job) {
     if (Clock::now() >= wait_until) {
       log::warn("cluster: session {}: node {} did not hand it over in {} ms; resuming from its last position",
                 job.client_id, st.owner, kHandoverWaitMs);
+      timed_out = true;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const uint64_t from = st.position;
+  // Its holder died (or never handed it over): the shares it decided after
+  // its last write, and those decided for it since (a dead node that parks a
+  // member goes on counting in the group: SharedGroups), were never written.
+  // They are the messages after the holder's frontier that the holder wins
+  // among the group's member nodes known then (docs/cluster.md, "A dead
+  // holder's share").
+  const bool previous_incarnation = st.owner == node_ && st.written_wall_ms < started_wall_;
+  const bool died = !st.owner.empty() && (st.dead || previous_incarnation ||
+                                          (st.owner != node_ && (timed_out || !leases_.alive(st.owner))));
+  const uint64_t frontier = st.frontier ? st.frontier : st.position;
+  // Per subscription of the entry: the nodes the holder's share is decided
+  // among (empty: not a shared subscription, or nothing to recompute).
+  std::vector<std::vector<std::string>> deciders(st.subscriptions.size());
+  if (died && shared_groups_) {
+    bool any = false;
+    for (size_t i = 0; i < st.subscriptions.size(); ++i) {
+      std::string_view group, inner = st.subscriptions[i].first;
+      if (!mqtt::parse_shared(st.subscriptions[i].first, group, inner)) continue;
+      any = true;
+      // The member nodes that count now and were members at the frontier
+      // already (those that joined later, this one for this resume included,
+      // may have won nothing then); the holder itself always. With
+      // rendezvous hashing, a node that won a message among the members of
+      // its time wins it among any of them that stayed: none is lost, and a
+      // node that left since only adds duplicates.
+      auto& d = deciders[i];
+      for (const auto& m : shared_groups_->members(job.ns, group, inner))
+        if (m.node != st.owner && m.joined <= frontier) d.push_back(m.node);
+      d.push_back(st.owner);
+    }
+    if (any) take_from_dead(job.kv_key, st);
+  }
   // QoS 2 messages the session took along as PUBREC'd at its CONNECT
   // (Session::adopt_qos2): PUBREL goes out again, the message does not.
   std::vector<uint64_t> adopted;
@@ -720,12 +838,15 @@ void ClusterSessions::replay(Job job) {
     link_.unsubscribe(sub);
   }
   log::info("cluster: session {} resumes on node {}: {} message(s) of the log in ({}, {}] read back "
-            "({} of its share of shared subscriptions, {} QoS 2 PUBREC'd)",
-            job.client_id, node_, messages.size(), lo, upto, st.shared.size(), adopted.size());
+            "({} of its share of shared subscriptions, {} QoS 2 PUBREC'd{})",
+            job.client_id, node_, messages.size(), lo, upto, st.shared.size(), adopted.size(),
+            died ? ", its holder " + st.owner + " died: its share after " + std::to_string(frontier) + " recomputed"
+                 : std::string());
   // 3. On loop 0 (where the log is routed): the replay, then what was held.
   if (!dispatcher_) return;
   stats_.replayed.fetch_add(messages.size(), std::memory_order_relaxed);
-  dispatcher_->run(0, [this, job, st, from, upto, adopted = std::move(adopted), messages = std::move(messages),
+  dispatcher_->run(0, [this, job, st, from, upto, frontier, deciders = std::move(deciders),
+                       adopted = std::move(adopted), messages = std::move(messages),
                        origin_of = std::move(origin_of)](broker::WorkerContext& ctx) {
     auto s = job.session.lock();
     auto ns = broker_->find(job.ns);
@@ -744,11 +865,18 @@ void ClusterSessions::replay(Job job) {
         // cluster gave this session (its entry's list), at or below the
         // position too; what went to other members is not replayed.
         const bool after = m->log_seq > from;
-        const bool its_share = std::binary_search(st.shared.begin(), st.shared.end(), m->log_seq);
+        const bool listed = std::binary_search(st.shared.begin(), st.shared.end(), m->log_seq);
         std::optional<broker::SubOptions> best, share;
-        for (const auto& [f, o] : st.subscriptions) {
+        for (size_t k = 0; k < st.subscriptions.size(); ++k) {
+          const auto& [f, o] = st.subscriptions[k];
           std::string_view group, inner = f;
           const bool is_shared = mqtt::parse_shared(f, group, inner);
+          bool its_share = listed;
+          if (is_shared && !its_share && !deciders[k].empty() && m->log_seq > frontier) {
+            std::vector<const std::string*> nodes;
+            for (const auto& n : deciders[k]) nodes.push_back(&n);
+            its_share = SharedGroups::winner(nodes, SharedGroups::key_of(m->route_key, m->topic)) == st.owner;
+          }
           if (is_shared ? !its_share : !after) continue;
           if (o.no_local && own) continue;
           if (!mqtt::topic_matches(inner, m->topic)) continue;

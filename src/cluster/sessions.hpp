@@ -43,6 +43,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -61,6 +62,7 @@ namespace sluice::cluster {
 
 class NatsLink;
 class NodeLeases;
+class SharedGroups;
 struct NatsMessage;
 
 struct SessionStats {
@@ -95,6 +97,14 @@ struct StoredSession {
   // the same id and DUP set (MQTT 4.4), so the client sees a duplicate, not a
   // new message.
   std::vector<std::pair<uint64_t, uint16_t>> sent;
+  // The log sequence its holder had routed when it wrote the entry: every
+  // share the holder decided up to there is in `shared` (or acknowledged).
+  // 0: not said (an older node's entry; the position stands in).
+  uint64_t frontier = 0;
+  // Released by a survivor because its holder died: the holder's share
+  // decided after `frontier` was never written (docs/cluster.md, "A dead
+  // holder's share").
+  bool dead = false;
 
   std::string encode() const;
   static std::optional<StoredSession> decode(std::string_view v);
@@ -112,6 +122,14 @@ class ClusterSessions {
   void start(broker::Broker& broker, broker::Dispatcher& d, uint64_t log_start);
   void stop();
   const SessionStats& stats() const { return stats_; }
+  // Before start(): the groups' views, for recomputing a dead holder's share.
+  void set_shared(const SharedGroups* g) { shared_groups_ = g; }
+  // Whether an entry of `node` (not ended) lists a member of the shared
+  // group `digest` (SharedGroups::digest): a dead node that still parks an
+  // offline member goes on counting in the group (its share waits in the log).
+  bool parks(const std::string& digest, const std::string& node) const;
+  // What this node has routed of the log.
+  uint64_t frontier() const { return frontier_.load(std::memory_order_acquire); }
 
   // A persistence record (any loop; cheap, no I/O).
   void record(const broker::PersistRecord& r);
@@ -172,11 +190,18 @@ class ClusterSessions {
   };
 
   void apply(NatsMessage&& e);
+  // Counts (delta +1) or uncounts (-1) the groups `st` parks (parked_mu_ held).
+  void index_parked_locked(const std::string& kv_key, const StoredSession& st, int delta);
+  // A resume of a dead holder's session with shared subscriptions: this node
+  // writes the entry as its own first, so the dead node stops counting in the
+  // groups, before the replay takes the log's end.
+  void take_from_dead(const std::string& kv_key, const StoredSession& st);
   // An end by a clean start here that a later claim of another node overtook (mu_ held).
   bool overtaken_locked(const Write& w) const;
   uint64_t position_locked(const Local& l) const;
   StoredSession stored_locked(const Local& l) const;
   uint64_t mirror_revision_locked(const std::string& kv_key) const;
+  uint64_t mirror_revision(const std::string& kv_key) const;
   void writer_loop();
   void flush();
   void sweep();
@@ -190,6 +215,7 @@ class ClusterSessions {
   std::atomic<uint64_t> frontier_{0};
   broker::Broker* broker_ = nullptr;
   broker::Dispatcher* dispatcher_ = nullptr;
+  const SharedGroups* shared_groups_ = nullptr;
   uint64_t watch_ = 0;
   int64_t started_wall_ = 0;
 
@@ -211,6 +237,9 @@ class ClusterSessions {
   std::unordered_map<std::string, int64_t> handover_;    // kv key -> when (wall ms)
   std::unordered_map<std::string, int64_t> overtaken_;   // kv key -> when another node's later claim came (wall ms)
   std::deque<Write> writes_;                             // one-off writes
+  // By group digest: the owners of entries listing a member, with their count.
+  mutable std::shared_mutex parked_mu_;
+  std::unordered_map<std::string, std::map<std::string, int>> parked_;
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;

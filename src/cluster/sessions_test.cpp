@@ -60,3 +60,26 @@ TEST(StoredSession, CorruptListsAreRefused) {
   EXPECT_FALSE(StoredSession::decode(base + "R 1 50\n"));
   EXPECT_FALSE(StoredSession::decode(base + "U 2 52 301 60\n"));  // a sent message without its id
 }
+
+// A survivor's release of a dead holder's entry says so, with the frontier the
+// holder had written: a resume recomputes the share after it.
+TEST(StoredSession, FrontierAndDeathRoundTrip) {
+  StoredSession s = sample();
+  s.sent = {{52, 301}};
+  s.frontier = 977;
+  s.dead = true;
+  const std::string v = s.encode();
+  EXPECT_NE(v.find("U 1 52 301\nF 977 1\n"), std::string::npos) << v;
+  auto d = StoredSession::decode(v);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->frontier, 977u);
+  EXPECT_TRUE(d->dead);
+  EXPECT_EQ(d->sent, s.sent);
+  auto older = StoredSession::decode(sample().encode());  // an older node's entry: none
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->frontier, 0u);
+  EXPECT_FALSE(older->dead);
+  const std::string base = sample().encode();
+  EXPECT_FALSE(StoredSession::decode(base + "F 12\n"));    // without its flag
+  EXPECT_FALSE(StoredSession::decode(base + "F 12 2\n"));  // a flag is 0 or 1
+}

@@ -1,5 +1,6 @@
 #include "cluster/shared_groups.hpp"
 
+#include <charconv>
 #include <functional>
 #include <vector>
 
@@ -48,8 +49,11 @@ std::string SharedGroups::digest(std::string_view ns, std::string_view group, st
 }
 
 // Asynchronous, in this node's order: interest changes never wait for NATS.
-void SharedGroups::announce(const std::string& d, bool present) {
-  link_.kv_write_async(kBucket, d + "." + escape_token(node_), present ? std::string_view(node_) : std::string_view());
+// The value is "<node> <log sequence routed here when it joined>" (an older
+// node wrote the name alone; the key names the node either way).
+void SharedGroups::announce(const std::string& d, bool present, uint64_t joined) {
+  const std::string value = present ? node_ + " " + std::to_string(joined) : std::string();
+  link_.kv_write_async(kBucket, d + "." + escape_token(node_), value);
 }
 
 void SharedGroups::added(std::string_view ns, std::string_view group, std::string_view filter) {
@@ -58,11 +62,12 @@ void SharedGroups::added(std::string_view ns, std::string_view group, std::strin
     std::lock_guard lk(local_mu_);
     if (local_[d]++ != 0) return;
   }
+  const uint64_t joined = frontier_ ? frontier_() : 0;
   {
     std::unique_lock lk(view_mu_);
-    view_[d].insert(node_);
+    view_[d][node_] = joined;
   }
-  announce(d, true);
+  announce(d, true, joined);
 }
 
 void SharedGroups::removed(std::string_view ns, std::string_view group, std::string_view filter) {
@@ -80,7 +85,7 @@ void SharedGroups::removed(std::string_view ns, std::string_view group, std::str
       if (it->second.empty()) view_.erase(it);
     }
   }
-  announce(d, false);
+  announce(d, false, 0);
 }
 
 void SharedGroups::on_entry(NatsMessage&& e) {
@@ -98,37 +103,79 @@ void SharedGroups::on_entry(NatsMessage&& e) {
       std::lock_guard lk(local_mu_);
       mine = local_.count(d) != 0;
     }
-    if (present && !mine) announce(d, false);
+    if (present && !mine) announce(d, false, 0);
     return;
   }
+  uint64_t joined = 0;
+  if (const size_t sp = e.data.rfind(' '); present && sp != std::string::npos)
+    std::from_chars(e.data.data() + sp + 1, e.data.data() + e.data.size(), joined);
   std::unique_lock lk(view_mu_);
   if (present) {
-    view_[d].insert(*node);
+    view_[d][*node] = joined;
   } else if (auto it = view_.find(d); it != view_.end()) {
     it->second.erase(*node);
     if (it->second.empty()) view_.erase(it);
   }
 }
 
+bool SharedGroups::counts_locked(const std::string& d, const std::string& node) const {
+  return node == node_ || leases_.alive(node) || (parks_ && parks_(d, node));
+}
+
+uint64_t SharedGroups::key_of(uint64_t route_key, std::string_view topic) {
+  return route_key ? route_key : std::hash<std::string_view>{}(topic) * 0x9E3779B97F4A7C15ull;
+}
+
+// Rendezvous (highest random weight) hashing: each node's score for the key,
+// the highest wins. Removing a node other than the winner never changes the
+// winner, which a modulo over the member count does for most keys.
+const std::string& SharedGroups::winner(const std::vector<const std::string*>& nodes, uint64_t key) {
+  const std::string* best = nodes.front();
+  uint64_t best_score = 0;
+  bool first = true;
+  for (const std::string* n : nodes) {
+    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a of the name
+    for (unsigned char c : *n) h = (h ^ c) * 0x100000001b3ull;
+    uint64_t x = h ^ key;  // splitmix64's finaliser
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    if (first || x > best_score || (x == best_score && *n < *best)) {
+      best = n;
+      best_score = x;
+      first = false;
+    }
+  }
+  return *best;
+}
+
 bool SharedGroups::serves(std::string_view ns, std::string_view group, std::string_view filter,
                           uint64_t route_key, std::string_view topic) const {
   const std::string d = digest(ns, group, filter);
   std::vector<const std::string*> members;
-  {
-    std::shared_lock lk(view_mu_);
-    auto it = view_.find(d);
-    if (it == view_.end()) return true;  // only here, as far as this node knows
-    members.reserve(it->second.size() + 1);
-    bool self = false;
-    for (const auto& n : it->second) {
-      if (n == node_) self = true;
-      if (n == node_ || leases_.alive(n)) members.push_back(&n);
-    }
-    if (!self) return true;  // not announced yet: the view is being built
-    if (members.size() <= 1) return true;
-    const uint64_t key = route_key ? route_key : std::hash<std::string_view>{}(topic) * 0x9E3779B97F4A7C15ull;
-    return *members[(key >> 32) % members.size()] == node_;
+  std::shared_lock lk(view_mu_);
+  auto it = view_.find(d);
+  if (it == view_.end()) return true;  // only here, as far as this node knows
+  members.reserve(it->second.size());
+  bool self = false;
+  for (const auto& [n, joined] : it->second) {
+    if (n == node_) self = true;
+    if (counts_locked(d, n)) members.push_back(&n);
   }
+  if (!self) return true;  // not announced yet: the view is being built
+  if (members.size() <= 1) return true;
+  return winner(members, key_of(route_key, topic)) == node_;
+}
+
+std::vector<SharedGroups::Member> SharedGroups::members(std::string_view ns, std::string_view group,
+                                                        std::string_view filter) const {
+  const std::string d = digest(ns, group, filter);
+  std::vector<Member> out;
+  std::shared_lock lk(view_mu_);
+  if (auto it = view_.find(d); it != view_.end())
+    for (const auto& [n, joined] : it->second)
+      if (counts_locked(d, n)) out.push_back(Member{n, joined});
+  return out;
 }
 
 }  // namespace sluice::cluster

@@ -7,21 +7,29 @@
 // <node>), and watches the bucket, so every node knows which nodes have
 // members of each group. Every node receives each matching message anyway (for
 // its other subscriptions); for a group, the one node that delivers it is the
-// message's route_key modulo the live member nodes, in name order: the same
-// choice on every node, no message sent twice, no round trip per message. A
-// node that dies stops counting when its lease runs out (NodeLeases).
+// member node that wins the message's route_key by rendezvous hashing (each
+// node scores hash(node, key), the highest wins): the same choice on every
+// node, no message sent twice, no round trip per message. A node that dies
+// stops counting when its lease runs out (NodeLeases), unless it held an
+// offline persistent member that no node holds since (its session entry is
+// still the dead node's): then it goes on counting, nobody delivers its
+// share, and the member's replay on resume recomputes that share from the log
+// (docs/cluster.md, "A dead holder's share"). Rendezvous hashing, not a
+// modulo, so that a view with fewer nodes gives the dead node every message
+// it won in a larger one: the replay may leave out nodes that joined later.
 // While the nodes' views differ (a member joining or leaving another node, in
 // the few milliseconds the bucket takes to tell everyone), a message can reach
 // two members or none: as with a member that leaves a group on one node.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace sluice::cluster {
 
@@ -33,8 +41,21 @@ class SharedGroups {
  public:
   static constexpr const char* kBucket = "SLUICE_SHARED";
 
+  // Whether the dead node `node` still holds an offline member of the group
+  // `digest` (ClusterSessions::parks); called under the view's lock.
+  using Parks = std::function<bool(const std::string& digest, const std::string& node)>;
+  // A member node as the view has it: its name and the log sequence it had
+  // routed when it announced the group (0: not said, an older node).
+  struct Member {
+    std::string node;
+    uint64_t joined = 0;
+  };
+
   SharedGroups(NatsLink& link, NodeLeases& leases, std::string node);
   ~SharedGroups();
+  // Both before start().
+  void set_parks(Parks p) { parks_ = std::move(p); }
+  void set_frontier(std::function<uint64_t()> f) { frontier_ = std::move(f); }
   void start();
   void stop();
 
@@ -45,10 +66,19 @@ class SharedGroups {
   // to the group (it has members here).
   bool serves(std::string_view ns, std::string_view group, std::string_view filter, uint64_t route_key,
               std::string_view topic) const;
+  // The group's member nodes that count now (this one, live ones, dead ones
+  // that park a member), in name order.
+  std::vector<Member> members(std::string_view ns, std::string_view group, std::string_view filter) const;
+
+  static std::string digest(std::string_view ns, std::string_view group, std::string_view filter);
+  // The key a message is decided by (its route key, else its topic's hash).
+  static uint64_t key_of(uint64_t route_key, std::string_view topic);
+  // Of `nodes` (not empty), the one that delivers the message with `key`.
+  static const std::string& winner(const std::vector<const std::string*>& nodes, uint64_t key);
 
  private:
-  static std::string digest(std::string_view ns, std::string_view group, std::string_view filter);
-  void announce(const std::string& digest, bool present);
+  bool counts_locked(const std::string& digest, const std::string& node) const;
+  void announce(const std::string& digest, bool present, uint64_t joined);
   void on_entry(NatsMessage&& e);
 
   NatsLink& link_;
@@ -57,7 +87,9 @@ class SharedGroups {
   std::mutex local_mu_;
   std::unordered_map<std::string, size_t> local_;  // by digest: members here
   mutable std::shared_mutex view_mu_;
-  std::unordered_map<std::string, std::set<std::string>> view_;  // by digest: nodes with members
+  std::unordered_map<std::string, std::map<std::string, uint64_t>> view_;  // by digest: nodes with members, joined
+  Parks parks_;
+  std::function<uint64_t()> frontier_;
   uint64_t watch_ = 0;
 };
 

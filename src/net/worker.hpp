@@ -131,6 +131,8 @@ class Worker {
   bool inbox_signaled_ = false;
   bool stopping_ = false;
   std::vector<broker::RemoteDelivery> inbox_;
+  std::vector<broker::RemoteDelivery> drained_items_;  // drain_inbox's, empty between drains
+  std::vector<std::function<void()>> drained_tasks_;
   std::vector<std::function<void()>> tasks_;
 
   // Connections by slot, the low 24 bits of their id (a vector, not a hash map:

@@ -74,6 +74,19 @@ class DeathCase(unittest.TestCase):
               file=sys.stderr)
         return missing
 
+    def resume_beside(self, what, cid, sent, to_other, other, **kw):
+        """Resumes the offline member on node 2; every acknowledged message must have reached
+        it or the other member, none twice to it. Returns the client and what it got."""
+        back = persistent(self.n[1], cid, timeout=10, **kw)
+        self.assertTrue(back.connack["session_present"])
+        to_back = [m.payload.decode() for m in back.drain(3.0)]
+        both = set(to_other) & set(to_back)
+        missing = self.report(what, sent, to_other + to_back,
+                              f"; {len(to_other)} to {other}, {len(to_back)} to the resumed one, {len(both)} to both")
+        self.assertEqual(missing, [], "each acknowledged message reaches at least one member")
+        self.assertEqual(len(to_back), len(set(to_back)), "none twice to the resumed session")
+        return back, to_back
+
 
 @harness.skip_on_mosquitto("the cluster is sluice's")
 class OnlyMember(DeathCase):
@@ -110,15 +123,8 @@ class BesideALiveMember(DeathCase):
         pub = Client(self.n[2])
         sent = self.publish_around_a_kill(pub, t)
         to_live = [m.payload.decode() for m in live.drain(0.5)]
-        back = persistent(self.n[1], cid, version=4, timeout=10)
-        self.assertTrue(back.connack["session_present"])
-        to_back = [m.payload.decode() for m in back.drain(3.0)]
-        both = set(to_live) & set(to_back)
-        missing = self.report("beside a live member, the offline member's node killed", sent, to_live + to_back,
-                              f"; {len(to_live)} to the live member, {len(to_back)} to the resumed one, "
-                              f"{len(both)} to both")
-        self.assertEqual(missing, [], "each acknowledged message reaches at least one member")
-        self.assertEqual(len(to_back), len(set(to_back)), "none twice to the resumed session")
+        back, _ = self.resume_beside("beside a live member, the offline member's node killed", cid, sent,
+                                     to_live, "the live member", version=4)
         back.close()
         live.close()
         pub.close()
@@ -142,16 +148,9 @@ class BesideALiveMember(DeathCase):
             pub.pub(t, body.encode(), qos=1)
             sent.append(body)
         to_late = [m.payload.decode() for m in late.drain(0.5)]
-        back = persistent(self.n[1], cid, timeout=10)
-        self.assertTrue(back.connack["session_present"])
-        to_back = [m.payload.decode() for m in back.drain(3.0)]
-        both = set(to_late) & set(to_back)
-        missing = self.report("a member joined while the offline member was parked", sent, to_late + to_back,
-                              f"; {len(to_late)} to the new member, {len(to_back)} to the resumed one, "
-                              f"{len(both)} to both")
-        self.assertEqual(missing, [], "each acknowledged message reaches at least one member")
+        back, _ = self.resume_beside("a member joined while the offline member was parked", cid, sent,
+                                     to_late, "the new member")
         self.assertGreater(len(to_late), 0, "the new member gets its share")
-        self.assertEqual(len(to_back), len(set(to_back)), "none twice to the resumed session")
         back.close()
         late.close()
         pub.close()

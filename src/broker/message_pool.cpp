@@ -175,6 +175,8 @@ struct Recycle {
 
 }  // namespace
 
+bool message_pooling() { return kPooling; }
+
 std::shared_ptr<Message> make_pooled_message() {
   if constexpr (!kPooling) {
     return std::make_shared<Message>();

@@ -21,4 +21,8 @@ namespace sluice::broker {
 // An empty message (as a default-constructed one) that returns to a pool.
 std::shared_ptr<Message> make_pooled_message();
 
+// False under AddressSanitizer: every message is a fresh allocation there, so a
+// use after free is caught rather than hidden by a recycled block.
+bool message_pooling();
+
 }  // namespace sluice::broker

@@ -185,16 +185,20 @@ def drain(port, cid, quiet=1.0):
     return got
 
 
+def refused_at_start(test, **env):
+    """Starts sluice with these environment settings; it must exit non-zero. Returns its output."""
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run([harness.sluice_bin(), "serve", "--allow-anonymous", "--data-dir", d,
+                            "--mqtt-port", "0", "--http-port=-1"],
+                           env=dict(os.environ, **env), capture_output=True, text=True, timeout=20)
+    test.assertNotEqual(r.returncode, 0)
+    return r.stdout + r.stderr
+
+
 @harness.skip_on_mosquitto("sluice's read coalescing")
 class CoalesceSettingTest(unittest.TestCase):
     def test_a_sleep_too_long_to_be_batching_is_refused_with_a_clear_error(self):
-        env = dict(os.environ, SLUICE_MQTT_COALESCE_US="5000")
-        with tempfile.TemporaryDirectory() as d:
-            r = subprocess.run([harness.sluice_bin(), "serve", "--allow-anonymous", "--data-dir", d,
-                                "--mqtt-port", "0", "--http-port=-1"],
-                               env=env, capture_output=True, text=True, timeout=20)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("coalesce_us must be between 0 and 1000", r.stdout + r.stderr)
+        self.assertIn("coalesce_us must be between 0 and 1000", refused_at_start(self, SLUICE_MQTT_COALESCE_US="5000"))
 
 
 @harness.skip_on_mosquitto("sluice's queue memory budgets")
@@ -202,13 +206,8 @@ class QueueMemoryTest(unittest.TestCase):
     KB = 1024
 
     def test_a_bad_server_budget_is_refused_with_a_clear_error(self):
-        env = dict(os.environ, SLUICE_BROKER_MAX_QUEUED_BYTES_TOTAL="-5")
-        with tempfile.TemporaryDirectory() as d:
-            r = subprocess.run([harness.sluice_bin(), "serve", "--allow-anonymous", "--data-dir", d,
-                                "--mqtt-port", "0", "--http-port=-1"],
-                               env=env, capture_output=True, text=True, timeout=20)
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("max_queued_bytes_total must be -1", r.stdout + r.stderr)
+        self.assertIn("max_queued_bytes_total must be -1",
+                      refused_at_start(self, SLUICE_BROKER_MAX_QUEUED_BYTES_TOTAL="-5"))
 
     def test_queues_stay_within_their_memory_budgets(self):
         conf = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)

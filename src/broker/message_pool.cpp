@@ -1,5 +1,7 @@
 #include "broker/message_pool.hpp"
 
+#include "common/sanitizer.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -10,17 +12,9 @@
 namespace sluice::broker {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kPooling = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kPooling = false;
-#else
-constexpr bool kPooling = true;
-#endif
-#else
-constexpr bool kPooling = true;
-#endif
+// Under AddressSanitizer every message is a fresh allocation, so a use after
+// free is caught rather than hidden by a recycled object.
+constexpr bool kPooling = !common::kAddressSanitizer;
 
 constexpr size_t kPoolMax = 256;       // per thread, of each kind
 constexpr size_t kKeepCapacity = 512;  // larger strings are freed, not kept: a queued

@@ -204,6 +204,9 @@ std::string render_metrics(broker::Broker& b, const net::Server& s, const cluste
   metric(out, "sluice_connects_total", "counter", "Successful CONNECTs.", t.connects);
   metric(out, "sluice_protocol_errors_total", "counter", "Connections closed for a protocol error.",
          t.protocol_errors);
+  metric(out, "sluice_sends_batched_total", "counter",
+         "Socket writes that went out with other connections' in one io_uring submission ([mqtt] io_uring).",
+         t.batched_sends);
   render_instance_metrics(out, b);
   if (node) cluster_metrics(out, *node);
   if (node) cluster_session_metrics(out, *node);

@@ -58,6 +58,7 @@ Totals Broker::totals() {
     t.dropped += s->dropped.load(std::memory_order_relaxed);
     t.connects += s->connects.load(std::memory_order_relaxed);
     t.protocol_errors += s->protocol_errors.load(std::memory_order_relaxed);
+    t.batched_sends += s->batched_sends.load(std::memory_order_relaxed);
   }
   std::vector<std::shared_ptr<Namespace>> all;
   {

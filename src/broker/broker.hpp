@@ -16,7 +16,7 @@ namespace sluice::broker {
 
 struct Totals {
   uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0, dropped = 0;
-  uint64_t connects = 0, protocol_errors = 0;
+  uint64_t connects = 0, protocol_errors = 0, batched_sends = 0;
   size_t sessions = 0, subscriptions = 0, retained = 0;
   int64_t queued = 0, queued_bytes = 0;  // in session queues, all namespaces
   uint64_t queue_refused = 0;            // messages not queued: the server's memory budget was full

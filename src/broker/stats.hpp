@@ -15,6 +15,7 @@ struct alignas(64) WorkerStats {
   std::atomic<uint64_t> dropped{0};          // queue overflow, expiry, oversize
   std::atomic<uint64_t> connects{0};
   std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> batched_sends{0};    // socket writes sent in an io_uring batch
 
   static void add(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

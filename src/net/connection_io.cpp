@@ -49,7 +49,7 @@ void Connection::on_readable() {
   for (int i = 0; i < 4; ++i) {
     ssize_t n = ::read(fd_, buf.data(), buf.size());
     if (n > 0) {
-      WorkerStats::add(w_.server().broker().stats(w_.id()).bytes_in, static_cast<uint64_t>(n));
+      WorkerStats::add(w_.ctx().stats().bytes_in, static_cast<uint64_t>(n));
       last_rx_ms_ = w_.now_ms();
       on_bytes(std::string_view(buf.data(), static_cast<size_t>(n)));
       if (state_ == State::Closed || static_cast<size_t>(n) < buf.size()) return;
@@ -130,7 +130,7 @@ void Connection::process(std::string_view data) {
     auto r = parser_.parse(buf.substr(off), pkt);
     if (r.status == mqtt::ParseStatus::NeedMore) break;
     if (r.status == mqtt::ParseStatus::Error) {
-      WorkerStats::add(w_.server().broker().stats(w_.id()).protocol_errors);
+      WorkerStats::add(w_.ctx().stats().protocol_errors);
       fail(r.reason, r.detail ? r.detail : "malformed packet");
       return;
     }
@@ -193,7 +193,7 @@ std::pair<std::string*, size_t*> Connection::stage_output() {
 Connection::SendOutcome Connection::sent(size_t& off, long n, int err) {
   if (n > 0) {
     off += static_cast<size_t>(n);
-    WorkerStats::add(w_.server().broker().stats(w_.id()).bytes_out, static_cast<uint64_t>(n));
+    WorkerStats::add(w_.ctx().stats().bytes_out, static_cast<uint64_t>(n));
     return SendOutcome::Sent;
   }
   if (n < 0 && err == EINTR) return SendOutcome::Sent;

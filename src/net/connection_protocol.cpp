@@ -235,7 +235,7 @@ void Connection::on_connect(mqtt::Connect& c) {
   if (auto* o = ns_->observer())  // issue 19: status events
     o->client_event(*ns_, broker::ClientEvent::Connect, client_id, peer_endpoint(fd_), id_);
   parser_.set_max_packet_size(cfg.max_packet_size);
-  WorkerStats::add(w_.server().broker().stats(w_.id()).connects);
+  WorkerStats::add(w_.ctx().stats().connects);
 
   mqtt::Connack ack;
   ack.session_present = attached.session_present;
@@ -318,7 +318,7 @@ void Connection::on_publish(mqtt::Publish& p) {
   m->origin = session_->serial();
   m->route_key = next_route_key();
   if (v5) copy_message_props(p.props, *m);
-  WorkerStats::add(w_.server().broker().stats(w_.id()).messages_in);
+  WorkerStats::add(w_.ctx().stats().messages_in);
   const uint64_t ticket_before = w_.ctx().ticket();
   ns_->publish(m, w_.ctx());
   if (ns_->tracing())
@@ -525,7 +525,7 @@ bool Connection::send_publish(const broker::Message& m, uint8_t qos, uint16_t pa
     ++next_out_alias_;
   }
   mqtt::encode(p, version_, out_);
-  WorkerStats::add(w_.server().broker().stats(w_.id()).messages_out);
+  WorkerStats::add(w_.ctx().stats().messages_out);
   if (ns_->tracing())
     if (auto t = ns_->tracer()) t->delivered(m, session_->client_id(), qos);
   queued_output();

@@ -334,6 +334,7 @@ void Worker::flush_dirty_batched() {
         const std::string_view bytes = round[i]->begin_flush();
         if (!bytes.empty()) sends_->add(round[i]->fd(), bytes, uint32_t(i));
       }
+      broker::WorkerStats::add(ctx_.stats().batched_sends, sends_->size());
       sends_->run([&](uint32_t i, long n, int err) { round[i]->end_flush(n, err); });
     }
     round.clear();

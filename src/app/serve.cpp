@@ -332,6 +332,7 @@ int serve(Config cfg) {
   std::unique_ptr<iam::Authorizer> authz;
   std::unique_ptr<mq::MqService> mq;
   std::unique_ptr<broker::AccessControl> access;
+  mq::MqAccessControl* audit_mqtt = nullptr;  // `access`, when it audits (authentication on)
   std::shared_ptr<api::AuditLog> audit;  // API calls and MQTT denials (LookupEvents)
   std::unique_ptr<api::NonceLedger> nonces;  // PostgreSQL: signature nonces of every node
   if (cfg.allow_anonymous) {
@@ -381,7 +382,9 @@ int serve(Config cfg) {
     ao.auth_fail_burst = static_cast<double>(cfg.mq.auth_fail_burst);
     ao.auth_fail_per_second = static_cast<double>(cfg.mq.auth_fail_per_second);
     ao.store_grace_ms = cfg.store.unavailable_grace_s < 0 ? -1 : cfg.store.unavailable_grace_s * 1000;
-    access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
+    auto mq_access = std::make_unique<mq::MqAccessControl>(broker, *mq, *authz, ao, api::make_mq_audit_sink(audit));
+    audit_mqtt = mq_access.get();
+    access = std::move(mq_access);
     log::info("authentication required (Signature, Token, DeviceCredential, Custom); region {}", cfg.mq.region);
   }
 
@@ -429,6 +432,13 @@ int serve(Config cfg) {
       const auto st = m->state();
       return st ? mq::handshake_trust(*st, name) : nullptr;
     });
+  // ... and a client refused there is audited as a denial of that instance.
+  if (mq && audit_mqtt)
+    server.set_tls_refusal_reporter(
+        [m = mq.get(), a = audit_mqtt](std::string_view name, std::string_view peer, std::string_view why) {
+          const auto st = m->state();
+          if (auto e = st ? mq::handshake_refusal(*st, name, peer, why, m->now_ms()) : std::nullopt) a->audit(std::move(*e));
+        });
   server.set_persistence(node ? &node->durability() : static_cast<broker::Persistence*>(persist.get()));
   // Data rules and client status events (issue 19, docs/rules.md; wired in
   // serve_rules.cpp): before the listeners open, so backlogs resume at once.

@@ -56,7 +56,10 @@ bool device_certificate_still_valid(const InstanceState& inst, const std::string
   return true;
 }
 
-std::shared_ptr<x509_store_st> handshake_trust(const MqState& state, std::string_view server_name) {
+namespace {
+// The mutual-TLS instance with a CA registered that a server name's first
+// label names, or null.
+const InstanceState* mutual_instance(const MqState& state, std::string_view server_name) {
   const std::string_view label = server_name.substr(0, server_name.find('.'));
   if (label.empty() || label.size() > 64) return nullptr;
   std::string id(label);
@@ -64,8 +67,30 @@ std::shared_ptr<x509_store_st> handshake_trust(const MqState& state, std::string
   const InstanceState* inst = state.instance(id);
   if (!inst || !inst->inst.settings.mutual_tls) return nullptr;
   const auto& trust = inst->certs.trust;
-  if (!trust || trust->empty()) return nullptr;
+  return trust && !trust->empty() ? inst : nullptr;
+}
+}  // namespace
+
+std::shared_ptr<x509_store_st> handshake_trust(const MqState& state, std::string_view server_name) {
+  const InstanceState* inst = mutual_instance(state, server_name);
+  if (!inst) return nullptr;
+  const auto& trust = inst->certs.trust;
   return std::shared_ptr<x509_store_st>(trust, trust->native());  // shares the trust store's lifetime
+}
+
+std::optional<AuditEvent> handshake_refusal(const MqState& state, std::string_view server_name,
+                                            std::string_view peer, std::string_view why, int64_t now_ms) {
+  const InstanceState* inst = mutual_instance(state, server_name);
+  if (!inst) return std::nullopt;
+  AuditEvent e;
+  e.time_ms = now_ms;
+  e.account_id = inst->inst.account_id;
+  e.instance_id = inst->inst.id;
+  e.event = "mqtt.tls.denied";
+  e.source_ip = std::string(peer);
+  e.resource = std::string(server_name);
+  e.reason = std::string(why);
+  return e;
 }
 
 }  // namespace sluice::mq

@@ -7,10 +7,12 @@
 // instance the CONNECT names.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "broker/access.hpp"
+#include "mq/audit.hpp"
 #include "mq/x509.hpp"
 
 namespace sluice::mq {
@@ -44,5 +46,13 @@ bool device_certificate_still_valid(const InstanceState& inst, const std::string
 // handshake then checks nothing and the CONNECT decides). The pointer keeps
 // the instance's trust store alive.
 std::shared_ptr<x509_store_st> handshake_trust(const MqState& state, std::string_view server_name);
+
+// The audit record of a TLS handshake refused for an instance that
+// handshake_trust verified (no certificate, another CA, expired...): the
+// client never reaches CONNECT, so no other denial names it. Null when the
+// server name is not such an instance (a handshake failure that is nobody's
+// denial: a port scan, a client speaking plain MQTT to the TLS port).
+std::optional<AuditEvent> handshake_refusal(const MqState& state, std::string_view server_name,
+                                            std::string_view peer, std::string_view why, int64_t now_ms);
 
 }  // namespace sluice::mq

@@ -66,6 +66,7 @@ class Connection final : public Pollable, public broker::Client {
   void on_readable();
   void on_bytes(std::string_view raw);
   void process(std::string_view data);
+  void report_tls_refusal(const TlsSession& tls, std::string_view why);
   void handle(mqtt::Packet& p);
   void on_connect(mqtt::Connect& c);
   void on_publish(mqtt::Publish& p);

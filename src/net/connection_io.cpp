@@ -83,7 +83,10 @@ void Connection::on_bytes(std::string_view raw) {
   if (tls_) {
     open = tls_->feed(raw, tls_plain, layers_->bytes);
     if (!layers_->bytes.empty()) queued_output();
-    if (!open) why = tls_->error();
+    if (!open) {
+      why = tls_->error();
+      report_tls_refusal(*tls_, why);
+    }
     data = tls_plain;
   }
   if (ws_ && !data.empty()) {
@@ -106,6 +109,12 @@ void Connection::on_bytes(std::string_view raw) {
     write_socket();
     close(mqtt::Reason::Success, why);
   }
+}
+
+void Connection::report_tls_refusal(const TlsSession& tls, std::string_view why) {
+  if (tls.handshake_done() || !w_.server().tls_refusal_reporter()) return;
+  const std::string name = tls.server_name();
+  if (!name.empty()) w_.server().tls_refusal_reporter()(name, peer_address(fd_), why);
 }
 
 void Connection::process(std::string_view data) {

@@ -63,6 +63,8 @@ class Server final : public broker::Dispatcher {
   // Issue 18: client certificates checked at the TLS handshake when the SNI
   // names a mutual-TLS instance (net/tls.hpp). Set before start().
   void set_client_ca_selector(ClientCaSelector s) { client_ca_selector_ = std::move(s); }
+  void set_tls_refusal_reporter(TlsRefusalReporter r) { tls_refusals_ = std::move(r); }
+  const TlsRefusalReporter& tls_refusal_reporter() const { return tls_refusals_; }
 
   // Durable state: acks wait for it when it says so (set before start()).
   void set_persistence(broker::Persistence* p) { persist_ = p; }
@@ -85,6 +87,7 @@ class Server final : public broker::Dispatcher {
   broker::AccessControl& access_;
   std::unique_ptr<TlsContext> tls_;
   ClientCaSelector client_ca_selector_;
+  TlsRefusalReporter tls_refusals_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   int ports_[4] = {-1, -1, -1, -1};

@@ -22,6 +22,12 @@ namespace sluice::net {
 // connection, so the pointer need only live through the call.
 using ClientCaSelector = std::function<std::shared_ptr<x509_store_st>(std::string_view server_name)>;
 
+// Told of every TLS handshake that failed after the client sent a server name
+// (on the event loop): where a selector verified the client for that name,
+// the refusal is a denial to audit, since the client never reaches CONNECT.
+using TlsRefusalReporter =
+    std::function<void(std::string_view server_name, std::string_view peer, std::string_view why)>;
+
 class TlsContext {
  public:
   // Loads a PEM certificate chain and key. ca_file (optional) enables client

@@ -187,6 +187,17 @@ class MutualTls(TenantTestCase):
             time.sleep(0.2)
         return False
 
+    def audit_rows(self, event):
+        db = os.path.join(self.b.data_dir, "sluice.db")
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)
+        try:
+            return con.execute("SELECT event_name, error_message, source_ip, parameters FROM audit_events "
+                               "WHERE event_name = ?", (event,)).fetchall()
+        except sqlite3.Error:
+            return []
+        finally:
+            con.close()
+
     def devices(self):
         status, body = self.t.rpc("OnsMqtt", "ListDeviceCertificate", MqttInstanceId=self.t.instance,
                                   PageNo=1, PageSize=100)
@@ -352,6 +363,17 @@ class MutualTls(TenantTestCase):
             for got in self.sni_cycle(device, cert, sni):
                 self.assertIsInstance(got, str, f"{device}: the handshake completed (CONNACK {got})")
                 self.assertTrue(any(a in got.upper() for a in alert), f"{device}: {got}")
+        # Each refusal is a denial of the instance, audited though no CONNECT was read
+        # (ActionTrail LookupEvents shows it), with the client's address and why.
+        deadline, rows = time.monotonic() + 5, []
+        while time.monotonic() < deadline and not rows:
+            rows = self.audit_rows("mqtt.tls.denied")
+            time.sleep(0.2)
+        self.assertTrue(rows, "a refused handshake was not audited")
+        for _, message, source_ip, params in rows:
+            self.assertEqual(source_ip, HOST)
+            self.assertIn(self.t.instance, params)
+            self.assertTrue(message, "no reason recorded")
         # A name that is no instance, or an IP address (no SNI): the CONNECT decides, as before.
         self.assertEqual(self.sni_cycle("sni-other", "wrong", "nothing.mqtt.example.com"), [5, 5])
         self.assertEqual(self.sni_cycle("sni-ip", "wrong", None), [5, 5])

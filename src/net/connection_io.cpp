@@ -302,6 +302,11 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
     write_socket();  // best effort; the socket closes right after
     if (fd_ < 0) return;
   }
+  // Once: a failed write closes again from inside write_socket.
+  if (layers_ && layers_->tls && fd_ >= 0 && layers_->tls->close_notify(layers_->bytes)) {
+    write_socket();  // best effort, as above
+    if (fd_ < 0) return;
+  }
   log::debug("connection {} closed: {}", id_, why);
   if (state_ == State::AwaitConnect) w_.handshake_over(id_);
   if (access_) access_->on_close(why);

@@ -220,6 +220,16 @@ bool TlsSession::write(std::string_view plain, std::string& wire) {
   return true;
 }
 
+bool TlsSession::close_notify(std::string& wire) {
+  if (!done_ || !error_.empty() || notified_) return false;
+  notified_ = true;
+  // One call sends ours; the peer's reply is not waited for (the socket
+  // closes next), which RFC 8446 allows the side that closes.
+  if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+  drain(wire);
+  return true;
+}
+
 std::string TlsSession::server_name() const {
   const char* n = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
   return n ? n : "";

@@ -61,6 +61,11 @@ class TlsSession {
   bool feed(std::string_view cipher, std::string& plain, std::string& wire);
   // Encrypts application bytes into TLS records appended to `wire`.
   bool write(std::string_view plain, std::string& wire);
+  // Appends a close_notify alert to `wire` (RFC 8446 6.1): the server is
+  // ending the connection, and a client must be able to tell that from a cut
+  // (OpenSSL 3 reports a bare TCP close as "unexpected eof"). Nothing after a
+  // failed handshake or a fatal error, nor a second time: false then.
+  bool close_notify(std::string& wire);
   bool handshake_done() const { return done_; }
   std::string server_name() const;  // SNI, or empty
   // The certificate chain the client presented (DER, its own first; empty if none).
@@ -76,6 +81,7 @@ class TlsSession {
   bio_st* rbio_ = nullptr;  // network -> OpenSSL
   bio_st* wbio_ = nullptr;  // OpenSSL -> network
   bool done_ = false;
+  bool notified_ = false;   // close_notify sent
   std::string pending_;     // plaintext written before the handshake finished
   std::string error_;
 };

@@ -58,12 +58,14 @@ class TlsFailures(unittest.TestCase):
     def tearDown(self):
         self.assertTrue(self.b.alive(), "broker died:\n" + self.b.log_tail())
 
-    def tls(self, cert=None, key=None):
+    def tls(self, cert=None, key=None, ragged_eof_ok=True):
         ctx = ssl.create_default_context(cafile=self.b.ca_file)
+        if not ragged_eof_ok:  # Python ignores a close without close_notify by default; OpenSSL does not
+            ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
         if cert:
             ctx.load_cert_chain(cert, key)
         s = socket.create_connection((harness.HOST, self.b.mqtts_port), timeout=5)
-        return ctx.wrap_socket(s, server_hostname="localhost")
+        return ctx.wrap_socket(s, server_hostname="localhost", suppress_ragged_eofs=ragged_eof_ok)
 
     def mqtt_over(self, s, cid):
         """CONNECT, then the first packet back (None: the server closed or reset)."""
@@ -129,6 +131,30 @@ class TlsFailures(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 6)
         stalled.close()
         self.good_client_works()
+
+    def test_a_connection_the_server_ends_is_closed_with_close_notify(self):
+        # The server ends a connection (here: the same client id connects again, MQTT 5
+        # DISCONNECT 0x8E): the client reads the DISCONNECT, then a clean TLS end (close_notify),
+        # not a truncation: OpenSSL 3 clients report a bare TCP close as "unexpected eof".
+        first = self.tls(self.good_cert, self.good_key, ragged_eof_ok=False)
+        self.addCleanup(first.close)
+        first.sendall(raw.connect("notify", version=5))
+        self.assertEqual(first.recv(64)[0] >> 4, raw.CONNACK)
+        second = self.tls(self.good_cert, self.good_key)
+        self.addCleanup(second.close)
+        second.sendall(raw.connect("notify", version=5))
+        got = b""
+        first.settimeout(5)
+        try:
+            while True:
+                data = first.recv(4096)
+                if not data:
+                    break  # close_notify: recv returns b""
+                got += data
+        except ssl.SSLError as e:
+            self.fail(f"the server closed without close_notify ({e}); read {got!r}")
+        self.assertEqual(got[0] >> 4, raw.DISCONNECT)
+        self.assertEqual(got[2], 0x8E)
 
 
 if __name__ == "__main__":

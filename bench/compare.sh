@@ -367,7 +367,9 @@ fmt() {  # number decimals
 }
 ratio() {  # sluice mosquitto
   [[ $1 == n/a || $2 == n/a ]] && { echo "—"; return; }
-  awk -v s="$1" -v m="$2" 'BEGIN { if (m > 0) printf "%.2f", s / m; else print "—" }'
+  # A zero on either side is a run that measured nothing (no message delivered), not a
+  # ratio of 0: "—" rather than a figure that reads as infinitely better.
+  awk -v s="$1" -v m="$2" 'BEGIN { if (m > 0 && s > 0) printf "%.2f", s / m; else print "—" }'
 }
 # Which side held a closed-loop run back: the one near 100 % of its core. Neither
 # means the machine was busy (both starved) — rerun when it is quiet.
@@ -492,7 +494,7 @@ pratio() {  # id A B key
   { grep -E "^$1 ($2|$3) " "$RESULTS" | grep -v -- ' failed=[1-9]' || true; } |
     awk -v a="$2" -v b="$3" -v k="$4" '{ v = ""; for (i = 4; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2)
         if (v == "") next; if ($2 == a) x[$3] = v; else y[$3] = v }
-      END { for (r in x) if ((r in y) && y[r] + 0 > 0) print x[r] / y[r] }' | sort -g |
+      END { for (r in x) if ((r in y) && y[r] + 0 > 0 && x[r] + 0 > 0) print x[r] / y[r] }' | sort -g |
     awk '{a[NR]=$1} END { if (NR == 0) print "—"; else if (NR % 2) printf "%.2f", a[(NR+1)/2]; else printf "%.2f", (a[NR/2]+a[NR/2+1])/2 }'
 }
 

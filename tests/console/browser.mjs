@@ -72,6 +72,14 @@ export async function screenshot(page, name) {
   return file;
 }
 
+// Fills the sign-in form shown and submits it, as a user would (labels and the
+// button's name, not selectors: the form's accessibility is part of the test).
+export async function submitSignIn(page, login, password) {
+  await page.getByLabel('Login name').fill(login);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 // The console JSON API from inside the signed-in page (cookie + CSRF token).
 export async function apiCall(page, product, action, params = {}) {
   return page.evaluate(

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Sluice } from '../node/api_harness.mjs';
-import { BIN, SRC, apiCall, launch, newPage, screenshot, timeToReady } from './browser.mjs';
+import { BIN, SRC, apiCall, launch, newPage, screenshot, submitSignIn, timeToReady } from './browser.mjs';
 
 const ROOT_PW = 'Bootstrap-Pw-1!';
 const ROOT_NEW_PW = 'Root-Console-Pw-2!';
@@ -59,9 +59,7 @@ test('console: a new customer from sign-in to the audit log', { timeout: 240000 
   try {
     const signIn = async (login, pw) => {
       await page.goto(base);
-      await page.getByLabel('Login name').fill(login);
-      await page.getByLabel('Password', { exact: true }).fill(pw);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(page, login, pw);
     };
     const signOut = async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();

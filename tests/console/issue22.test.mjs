@@ -17,7 +17,7 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Sluice, HOST } from '../node/api_harness.mjs';
-import { SRC, apiCall, launch, newPage, screenshot } from './browser.mjs';
+import { SRC, apiCall, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
 
 const PW = 'Issue22-Boot-1!';
 const NEW_PW = 'Issue22-Root-2!';
@@ -80,11 +80,7 @@ test('console: issue 22, items 1-12', { timeout: 300000 }, async (t) => {
   const base = `${s.endpoint}/console/`;
   const nav = (name) => page.getByRole('navigation', { name: 'Console navigation' }).getByRole('link', { name, exact: true }).click();
   const ready = (name) => page.waitForSelector(`main[data-ready="${name}"]`);
-  const signIn = async (login, pw) => {
-    await page.getByLabel('Login name').fill(login);
-    await page.getByLabel('Password', { exact: true }).fill(pw);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const signIn = (login, pw) => submitSignIn(page, login, pw);
   const signOut = async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await ready('signin');

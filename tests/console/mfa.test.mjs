@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Sluice } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot } from './browser.mjs';
+import { SRC, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
 
 const RPCClient = createRequire(path.join(SRC, 'tests', 'node', 'package.json'))('@alicloud/pop-core');
 
@@ -51,11 +51,7 @@ test('console: MFA enrolment on the user page and in Security settings, sign-in 
   const base = `${s.endpoint}/console/`;
   const ram = new RPCClient({ accessKeyId: s.rootKeyId, accessKeySecret: s.rootSecret, endpoint: s.endpoint,
     apiVersion: '2015-05-01' });
-  const signIn = async (login, pw) => {
-    await page.getByLabel('Login name').fill(login);
-    await page.getByLabel('Password', { exact: true }).fill(pw);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const signIn = (login, pw) => submitSignIn(page, login, pw);
   const mfa = () => page.getByTestId('mfa');
   // Enable MFA in the card shown: the QR code decodes, the key is text, two codes bind.
   const enrol = async (shot, self = false) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Sluice } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot } from './browser.mjs';
+import { SRC, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
 
 // The cloud's SDK, from the API tests' packages (tests/node), as the root's admin tool.
 const RPCClient = createRequire(path.join(SRC, 'tests', 'node', 'package.json'))('@alicloud/pop-core');
@@ -26,11 +26,7 @@ test('console: a session ended by a password reset returns to sign-in and says w
   const base = `${s.endpoint}/console/`;
   const ram = new RPCClient({ accessKeyId: s.rootKeyId, accessKeySecret: s.rootSecret, endpoint: s.endpoint,
     apiVersion: '2015-05-01' });
-  const signIn = async (login, pw) => {
-    await page.getByLabel('Login name').fill(login);
-    await page.getByLabel('Password', { exact: true }).fill(pw);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const signIn = (login, pw) => submitSignIn(page, login, pw);
   const ended = () => page.getByRole('status').filter({ hasText: 'Your console session has ended' });
   try {
     await page.goto(base);

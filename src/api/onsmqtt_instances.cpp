@@ -261,16 +261,39 @@ void ListTagResources(Call& c) {
 }
 
 // ---- Sluice extension: the console's Overview and live charts ----
+// Sluice's extension in a cluster: the instance's figures on each node.
+void write_nodes(JsonWriter& w, const std::vector<RpcServices::NodeCounters>& nodes) {
+  w.key("Nodes").begin_array();
+  for (const auto& n : nodes) {
+    w.begin_object();
+    w.field("Node", n.node);
+    w.field("Status", n.alive ? "alive" : "dead");
+    w.field("ThisNode", n.self);
+    w.field("OnlineClientCount", n.online_clients);
+    w.field("MessagesLastSecond", n.messages_last_second);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void DescribeMqttMetaData(Call& c) {
   auto& m = mqs(c);
   c.authorize("mq:MqttMetaData", c.arn("mq", "*"));
   auto instances = unwrap(m.ListInstances(c.account()));
   uint64_t topics = 0, groups = 0, online = 0, subs = 0, in = 0, out = 0;
   std::vector<RpcServices::NamespaceCounters> per;
+  std::vector<std::vector<RpcServices::NodeCounters>> nodes;  // per instance, in a cluster
   for (const auto& i : instances) {
     if (auto t = m.ListTopic(c.account(), i.id)) topics += t->size();
     if (auto g = m.ListGroupId(c.account(), i.id)) groups += g->size();
     RpcServices::NamespaceCounters k = c.svc().counters ? c.svc().counters(i.id) : RpcServices::NamespaceCounters{};
+    if (c.svc().node_counters) {
+      // The instance's clients on every live node (the others' as their last
+      // beat said, a second old at most); the message counts stay this node's.
+      nodes.push_back(c.svc().node_counters(i.id));
+      for (const auto& n : nodes.back())
+        if (n.alive && !n.self) k.online_clients += static_cast<uint64_t>(std::max<int64_t>(0, n.online_clients));
+    }
     online += k.online_clients;
     subs += k.subscriptions;
     in += k.messages_in;
@@ -297,6 +320,7 @@ void DescribeMqttMetaData(Call& c) {
     w.field("MessagesOut", static_cast<int64_t>(per[n].messages_out));
     w.field("Denied", static_cast<int64_t>(per[n].denied));
     w.field("QueuedMessages", static_cast<int64_t>(per[n].queued));
+    if (n < nodes.size()) write_nodes(w, nodes[n]);
     w.end_object();
   }
   w.end_array();

@@ -55,6 +55,14 @@ struct RpcServices {
     uint64_t online_clients = 0, subscriptions = 0, messages_in = 0, messages_out = 0, denied = 0, queued = 0;
   };
   std::function<NamespaceCounters(const std::string& ns)> counters;
+  // In a cluster (issue 17): each node's figures for namespace `ns` from its
+  // last heartbeat, and the answering node's name; unset on a single node.
+  struct NodeCounters {
+    std::string node;
+    bool alive = false, self = false;
+    int64_t online_clients = 0, messages_last_second = 0;
+  };
+  std::function<std::vector<NodeCounters>(const std::string& ns)> node_counters;
   // Where clients connect ("host:port" per transport; empty: that listener is
   // off), shown in the instance description as the cloud shows its endpoints.
   struct Endpoints {

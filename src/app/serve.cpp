@@ -25,6 +25,7 @@
 #include "app/mq_binding.hpp"
 #include "app/serve_rules.hpp"
 #include "broker/broker.hpp"
+#include "cluster/leases.hpp"
 #include "cluster/node.hpp"
 #include "rules/engine.hpp"
 #include "common/log.hpp"
@@ -485,6 +486,13 @@ int serve(Config cfg) {
       rs.publish = [&server](const std::string& ns, broker::MessagePtr m, const std::string& origin) {
         return server.publish_from_outside(ns, std::move(m), origin);
       };
+      if (node)
+        rs.node_counters = [n = node.get()](const std::string& id) {
+          std::vector<api::RpcServices::NodeCounters> out;
+          for (const auto& f : n->leases().figures(id))
+            out.push_back({f.node, f.alive, f.node == n->options().node_name, f.connections, f.publishes_last_second});
+          return out;
+        };
       rs.counters = [&broker](const std::string& id) {
         api::RpcServices::NamespaceCounters k;
         if (auto ns = broker.find(id)) {

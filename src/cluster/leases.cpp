@@ -26,7 +26,9 @@ void NodeLeases::start(broker::Broker* broker) {
     const std::string subject = "sln." + escape_token(node_);
     std::unique_lock lk(beat_mu_);
     while (!stopping_) {
-      link_.publish(subject, beat());
+      const std::string b = beat();
+      link_.publish(subject, b);
+      on_beat(b);  // NATS does not echo a connection's own messages: this node's figures too
       apply_counts();
       beat_cv_.wait_for(lk, std::chrono::milliseconds(kBeatMs));
     }
@@ -117,6 +119,24 @@ bool NodeLeases::alive(const std::string& node) const {
   if (now - started_ < std::chrono::milliseconds(kExpireMs)) return true;
   std::shared_lock lk(mu_);
   return heard_locked(node, now);
+}
+
+std::vector<NodeLeases::NodeFigures> NodeLeases::figures(std::string_view ns) const {
+  std::vector<NodeFigures> out;
+  const auto now = Clock::now();
+  std::shared_lock lk(mu_);
+  for (const auto& [node, at] : seen_) {
+    const int64_t ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - at).count();
+    if (ago >= kForgetMs) continue;
+    NodeFigures f{node, node == node_ || (heard_locked(node, now) && !(pg_ && pg_->expired(node))), ago};
+    if (auto c = counts_.find(node); c != counts_.end())
+      if (auto it = c->second.find(std::string(ns)); it != c->second.end()) {
+        f.connections = it->second.connections;
+        f.publishes_last_second = it->second.publishes;
+      }
+    out.push_back(std::move(f));
+  }
+  return out;  // seen_ is a map: name order
 }
 
 }  // namespace sluice::cluster

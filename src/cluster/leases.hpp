@@ -18,6 +18,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,6 +51,18 @@ class NodeLeases {
   // kExpireMs, or any node during this node's first kExpireMs (before it
   // could have heard the others).
   bool alive(const std::string& node) const;
+
+  // What each node's last beat said of namespace `ns`, this node's own too, in
+  // name order: the per-node figures of DescribeMqttMetaData and the console
+  // (issue 17). A node not heard for kForgetMs is left out.
+  struct NodeFigures {
+    std::string node;
+    bool alive = false;
+    int64_t heard_ms_ago = 0;
+    int64_t connections = 0, publishes_last_second = 0;
+  };
+  static constexpr int64_t kForgetMs = 300000;
+  std::vector<NodeFigures> figures(std::string_view ns) const;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -80,6 +80,8 @@ class ClusterNode {
   bool serving() const { return serving_.load(std::memory_order_relaxed); }
   // The lease in PostgreSQL (null without --postgres).
   const PgLeases* pg_leases() const { return pg_leases_.get(); }
+  // Which nodes are alive and what their beats say (cluster/leases.hpp).
+  const NodeLeases& leases() const { return *leases_; }
   const BusStats& stats() const;
   const DirectoryStats& directory_stats() const;
   const WillStats& will_stats() const;

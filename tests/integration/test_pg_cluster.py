@@ -385,6 +385,27 @@ class OneService(SharedStoreNodes):
                       InstanceId=self.t.instance, MaxConnections="0")
         self.assertEqual(s, 200, body)
 
+    def test_instance_figures_per_node_and_cluster_wide_from_any_node(self):
+        def connect(i, device):
+            cid = self.t.cid(device)
+            return MqttClient(self.n[i], cid, self.t.sig_user(self.t.key_id), sign(self.t.secret, cid))
+
+        clients = [connect(0, "fig-a"), connect(0, "fig-b"), connect(2, "fig-c")]
+        self.assertEqual([c.rc for c in clients], [0, 0, 0])
+        time.sleep(2.2)  # the nodes' beats carry their counts
+        for i in range(3):  # any node answers for the whole service
+            s, body = rpc(self.n[i], self.t.key_id, self.t.secret, "OnsMqtt", "DescribeMqttMetaData")
+            self.assertEqual(s, 200, body)
+            inst = next(x for x in body["Instances"] if x["InstanceId"] == self.t.instance)
+            nodes = {x["Node"]: x for x in inst["Nodes"]}
+            self.assertEqual(sorted(nodes), ["n1", "n2", "n3"], body)
+            self.assertEqual([nodes[n]["OnlineClientCount"] for n in ("n1", "n2", "n3")], [2, 0, 1], body)
+            self.assertTrue(all(x["Status"] == "alive" for x in nodes.values()), body)
+            self.assertEqual([n for n, x in nodes.items() if x["ThisNode"]], [f"n{i + 1}"])
+            self.assertEqual(inst["OnlineClientCount"], 3, f"node {i + 1}: {body}")
+        for c in clients:
+            c.close()
+
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")

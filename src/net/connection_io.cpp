@@ -302,7 +302,17 @@ void Connection::close(mqtt::Reason reason, std::string_view why) {
     write_socket();  // best effort; the socket closes right after
     if (fd_ < 0) return;
   }
-  // Once: a failed write closes again from inside write_socket.
+  // The transports' own endings, innermost first, each once (a failed write
+  // closes again from inside write_socket): a WebSocket Close frame, then a
+  // TLS close_notify.
+  std::string ws_close;
+  if (layers_ && layers_->ws && fd_ >= 0 && layers_->ws->close_frame(ws_close)) {
+    stage_output();  // what was encoded before goes first
+    if (layers_->tls) layers_->tls->write(ws_close, layers_->bytes);
+    else layers_->bytes += ws_close;
+    write_socket();
+    if (fd_ < 0) return;
+  }
   if (layers_ && layers_->tls && fd_ >= 0 && layers_->tls->close_notify(layers_->bytes)) {
     write_socket();  // best effort, as above
     if (fd_ < 0) return;

@@ -226,6 +226,17 @@ bool WebSocketSession::deframe(std::string& payload, std::string& reply) {
   return true;
 }
 
+bool WebSocketSession::close_frame(std::string& out) {
+  if (!open_ || closing_) return false;
+  closing_ = true;
+  const uint16_t code = error_.empty() ? 1000 : 1002;
+  out += static_cast<char>(0x88);
+  out += static_cast<char>(2);
+  out += static_cast<char>(code >> 8);
+  out += static_cast<char>(code & 0xFF);
+  return true;
+}
+
 void WebSocketSession::frame(std::string_view data, std::string& out) {
   out += static_cast<char>(0x82);  // FIN + binary
   const size_t n = data.size();

@@ -22,6 +22,11 @@ class WebSocketSession {
 
   // Appends `data` as one unmasked binary frame.
   static void frame(std::string_view data, std::string& out);
+  // Appends the server's Close frame (RFC 6455 5.5.1) when the server ends
+  // the connection: 1000 (normal) for an MQTT ending, 1002 (protocol error)
+  // after a bad frame. Nothing before the upgrade, after the peer's Close
+  // (already answered) or a second time: false then.
+  bool close_frame(std::string& out);
 
   bool open() const { return open_; }
   const std::string& host() const { return host_; }
@@ -36,7 +41,7 @@ class WebSocketSession {
   std::string host_;
   std::string error_;
   bool open_ = false;
-  bool closing_ = false;
+  bool closing_ = false;   // a Close frame sent (ours, or the answer to the peer's)
   uint64_t data_left_ = 0;  // bytes of the current data frame still to come
   uint8_t mask_[4] = {0, 0, 0, 0};
   size_t mask_pos_ = 0;

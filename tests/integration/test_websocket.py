@@ -258,6 +258,20 @@ class WebSocketTest(unittest.TestCase):
         self.assertEqual(p.publish_fields()[:2], (wt, b"marker"),
                          "no will after DISCONNECT followed by a close frame")
 
+    def test_a_connection_the_server_ends_gets_a_close_frame(self):
+        # RFC 6455 7.1.2: the server ends the connection (here: the client id connects again,
+        # MQTT 5 DISCONNECT 0x8E) with a Close frame, status 1000, after the DISCONNECT: a
+        # browser client sees a normal closure, not 1006 (abnormal).
+        if harness.IS_MOSQUITTO:
+            self.skipTest("mosquitto sends no DISCONNECT on a takeover")
+        cid = uid("wstake")[:20]
+        c = self.ws_connected(cid)
+        self.ws_connected(cid)
+        p = c.read(5)
+        self.assertEqual((p.type, p.reason), (m.DISCONNECT, 0x8E))
+        op, payload = c.read_control(5)
+        self.assertEqual((op, payload), (OP_CLOSE, struct.pack("!H", 1000)))
+
     def test_close_frame_without_disconnect_publishes_will(self):
         wt = uid("wswill")
         s = self.tcp_sub(wt)
@@ -293,7 +307,7 @@ class WebSocketTest(unittest.TestCase):
             p = c.read(5)
             self.fail(f"unmasked frame accepted: got {p}")
         except m.Closed:
-            pass
+            self.assertIn((OP_CLOSE, struct.pack("!H", 1002)), c.frames, "a Close frame, 1002 protocol error")
         except TimeoutError:
             self.fail("connection still open 5 s after an unmasked frame")
         self.ws_connected(uid("after")[:20])

@@ -11,6 +11,8 @@
 # As bench/callgrind_auth.sh: two runs of different lengths per case, the difference
 # cancels start-up and shutdown: Ir/msg = (Ir_long - Ir_short) / (delivered_long - delivered_short).
 set -uo pipefail
+# The receivers run on loopback, which rules reach only when the operator allows it.
+export SLUICE_RULES_ALLOWED_TARGET_NETWORKS=${SLUICE_RULES_ALLOWED_TARGET_NETWORKS:-127.0.0.0/8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 MSGS=${MSGS:-10000}; RATE=${RATE:-1000}

@@ -22,6 +22,8 @@
 #   sluice_rule_delivered_total reaches TPUT_MSGS (wall clock: noisy on a shared
 #   machine), with the number of POSTs the receiver got (batching).
 set -uo pipefail
+# The receivers run on loopback, which rules reach only when the operator allows it.
+export SLUICE_RULES_ALLOWED_TARGET_NETWORKS=${SLUICE_RULES_ALLOWED_TARGET_NETWORKS:-127.0.0.0/8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 MSGS=${MSGS:-10000}; RATE=${RATE:-1000}; TPUT_MSGS=${TPUT_MSGS:-50000}

@@ -2,6 +2,7 @@
 #include "app/admin_audit.hpp"
 #include "app/admin_store.hpp"
 #include "app/admin_mq.hpp"
+#include "app/egress_config.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -127,6 +128,16 @@ int admin_main(int argc, char** argv) {
   app.add_option("--postgres", c.postgres,
                  "The control store in PostgreSQL (libpq conninfo or postgresql:// URI; also SLUICE_POSTGRES); "
                  "default: SQLite in the data directory");
+  // Rules made here are checked against the same egress policy as the
+  // server's ([rules] allowed_target_networks from the environment; the
+  // server checks again at every connection, with its cluster's endpoints).
+  try {
+    Config env_cfg;
+    load_env(env_cfg);
+    common::set_egress_policy(egress_policy(env_cfg));
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
   int rc = 0;
   std::string account, name, display, comments, password, login, alias, user, group, file, type, rg, id, principal,
       policy_name, action, description, to;

@@ -204,6 +204,7 @@ std::vector<Setting> settings(Config& c) {
       num("console", "login_failures_per_minute", c.console.login_failures_per_minute),
       num("console", "login_failures_per_name_per_minute", c.console.login_failures_per_name_per_minute),
       ip_list("console", "trusted_proxies", c.console.trusted_proxies),
+      ip_list("rules", "allowed_target_networks", c.rules.allowed_target_networks),
       url_list("cluster", "nats", c.cluster.nats),
       str("cluster", "node_name", c.cluster.node_name),
       str("store", "postgres", c.store.postgres),
@@ -318,6 +319,9 @@ std::string to_toml(const Config& c) {
      << "\ntrusted_proxies = [";
   for (size_t i = 0; i < c.console.trusted_proxies.size(); ++i)
     os << (i ? ", " : "") << '"' << c.console.trusted_proxies[i] << '"';
+  os << "]\n\n[rules]\nallowed_target_networks = [";
+  for (size_t i = 0; i < c.rules.allowed_target_networks.size(); ++i)
+    os << (i ? ", " : "") << '"' << c.rules.allowed_target_networks[i] << '"';
   os << "]\n\n[cluster]\nnats = [";
   for (size_t i = 0; i < c.cluster.nats.size(); ++i) os << (i ? ", " : "") << '"' << c.cluster.nats[i] << '"';
   os << "]\nnode_name = \"" << c.cluster.node_name << "\"\nreplicas = " << c.cluster.replicas

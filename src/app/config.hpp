@@ -71,6 +71,12 @@ struct ConsoleSettings {
   std::vector<std::string> trusted_proxies;
 };
 
+// Data rules (docs/rules.md). Loopback, link-local and other addresses a
+// tenant's rule may not reach (common/egress.hpp) unless listed here.
+struct RulesSettings {
+  std::vector<std::string> allowed_target_networks;  // addresses or CIDR blocks
+};
+
 struct Config {
   std::string data_dir = "./data";
   bool allow_anonymous = false;  // development only: --allow-anonymous
@@ -95,6 +101,7 @@ struct Config {
   StoreSettings store;
   IamSettings iam;
   ConsoleSettings console;
+  RulesSettings rules;
   // [http] refused_audit_window_s: malformed / oversized requests are audited as
   // one row per source and reason as they start, then one with the count per window.
   int64_t refused_audit_window_s = 60;

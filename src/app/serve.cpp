@@ -1,3 +1,4 @@
+#include "app/egress_config.hpp"
 #include "app/serve.hpp"
 
 #include <fcntl.h>
@@ -307,6 +308,8 @@ int serve(Config cfg) {
     log::error("[mqtt] coalesce_us must be between 0 and 1000 microseconds (got {})", cfg.mqtt.coalesce_us);
     return 1;
   }
+  // Where tenants' rules may connect (common/egress.hpp): before anything reads it.
+  common::set_egress_policy(egress_policy(cfg));
   // A node of a cluster (docs/cluster.md): declared before the broker, which it
   // outlives (the namespaces hold its bus and retained mirror).
   std::unique_ptr<cluster::ClusterNode> node;

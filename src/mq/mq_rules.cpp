@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/crypto.hpp"
+#include "common/egress.hpp"
 #include "mq/internal.hpp"
 #include "mq/sealed_config.hpp"
 #include "store/crypto.hpp"
@@ -30,13 +31,25 @@ std::string str_field(const json::object& o, std::string_view k) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
+// A URL as it may be shown (errors, which are audited): a password in it
+// (postgresql://user:pw@host) hidden.
+std::string shown_url(std::string_view url) {
+  std::string s(url);
+  const auto scheme = s.find("://"), at = s.rfind('@');
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const auto colon = s.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "******");
+  }
+  return s;
+}
+
 // "scheme://host[:port][/path]": the scheme one of `schemes`, a host, a port 1..65535.
 std::optional<Error> check_url(std::string_view url, std::initializer_list<std::string_view> schemes) {
   const auto sep = url.find("://");
   std::string allowed;
   for (auto s : schemes) allowed += (allowed.empty() ? "" : ", ") + std::string(s) + "://";
   if (sep == std::string_view::npos || !one_of(url.substr(0, sep), schemes))
-    return bad("TargetConfig", "The Url \"" + std::string(url) + "\" must start with " + allowed + ".");
+    return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" must start with " + allowed + ".");
   std::string_view rest = url.substr(sep + 3);
   std::string_view hostport = rest.substr(0, rest.find('/'));
   if (auto at = hostport.rfind('@'); at != std::string_view::npos) hostport = hostport.substr(at + 1);
@@ -45,19 +58,29 @@ std::optional<Error> check_url(std::string_view url, std::initializer_list<std::
     host = hostport.substr(0, colon);
     port = hostport.substr(colon + 1);
   }
-  if (host.empty()) return bad("TargetConfig", "The Url \"" + std::string(url) + "\" has no host.");
+  if (host.empty()) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has no host.");
   for (char ch : host)
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '[' || ch == ']' || ch == ':'))
-      return bad("TargetConfig", "The Url \"" + std::string(url) + "\" has an invalid host.");
+      return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has an invalid host.");
   if (!port.empty()) {
     int p = 0;
     for (char ch : port) {
-      if (ch < '0' || ch > '9' || p > 65535) return bad("TargetConfig", "The Url \"" + std::string(url) + "\" has an invalid port.");
+      if (ch < '0' || ch > '9' || p > 65535) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has an invalid port.");
       p = p * 10 + (ch - '0');
     }
-    if (p < 1 || p > 65535) return bad("TargetConfig", "The Url \"" + std::string(url) + "\" has an invalid port.");
+    if (p < 1 || p > 65535) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has an invalid port.");
   }
   return std::nullopt;
+}
+
+// The Url's host must be one the server may connect to for a tenant
+// (common/egress.hpp): checked again at every connection.
+std::optional<Error> check_egress(std::string_view url, int default_port) {
+  const auto u = common::split_url_host(url);
+  if (!u) return std::nullopt;  // check_url has refused it
+  const std::string why = common::egress_policy().refused_host(u->host, u->port ? u->port : default_port);
+  if (why.empty()) return std::nullopt;
+  return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" is refused: " + why + ".");
 }
 
 bool sql_identifier(std::string_view s) {
@@ -125,6 +148,7 @@ std::optional<Error> check_rule(const Rule& r) {
     const std::string url = str_field(o, "Url");
     if (url.empty()) return bad("TargetConfig", "A webhook target needs {\"Url\": \"http[s]://host[:port]/path\"}.");
     if (auto e = check_url(url, {"http", "https"})) return e;
+    if (auto e = check_egress(url, url.compare(0, 8, "https://") == 0 ? 443 : 80)) return e;
     // CaCert: the CA (PEM) an https receiver's certificate must chain to, instead of the system's.
     const std::string ca = str_field(o, "CaCert");
     if (!ca.empty() && (url.compare(0, 8, "https://") != 0 || ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos))
@@ -136,12 +160,19 @@ std::optional<Error> check_rule(const Rule& r) {
     const std::string url = str_field(o, "Url");
     if (url.empty()) return bad("TargetConfig", "A nats target needs {\"Url\": \"nats://host:4222\", \"Subject\": \"a.b\"}.");
     if (auto e = check_url(url, {"nats"})) return e;
+    if (auto e = check_egress(url, 4222)) return e;
+    if (const auto u = common::split_url_host(url); u && !u->rest.empty() && u->rest != "/")
+      return bad("TargetConfig", "A NATS Url is nats://[user:password@]host[:port], one server, nothing after it.");
     if (!nats_subject(str_field(o, "Subject")))
       return bad("TargetConfig", "Subject must be a NATS subject without wildcards, e.g. \"devices.telemetry\".");
   } else if (r.target_type == "postgres") {
     const std::string url = str_field(o, "Url");
     if (url.empty()) return bad("TargetConfig", "A postgres target needs {\"Url\": \"postgresql://user@host/db\", \"Table\": \"t\"}.");
     if (auto e = check_url(url, {"postgres", "postgresql"})) return e;
+    if (auto e = check_egress(url, 5432)) return e;
+    if (const std::string p = common::postgres_param_refused(url); !p.empty())
+      return bad("TargetConfig", "The PostgreSQL Url's parameter \"" + p + "\" is not allowed in a rule (allowed: "
+                                 "sslmode, application_name, connect_timeout, target_session_attrs, options).");
     if (!sql_identifier(str_field(o, "Table")))
       return bad("TargetConfig", "Table must be an SQL identifier (letters, digits, '_'; at most 63).");
   } else if (r.target_type == "mqtt") {
@@ -253,15 +284,7 @@ std::string shown_target_config(const std::string& cfg) {
   auto& o = v.as_object();
   if (o.contains("Secret")) o["Secret"] = "******";
   for (const char* k : {"Url"}) {  // a password in a URL (postgres://user:pw@host) is hidden too
-    if (auto* u = o.if_contains(k); u && u->is_string()) {
-      std::string s(u->as_string());
-      const auto scheme = s.find("://"), at = s.rfind('@');
-      if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
-        const auto colon = s.find(':', scheme + 3);
-        if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "******");
-      }
-      o[k] = s;
-    }
+    if (auto* u = o.if_contains(k); u && u->is_string()) o[k] = shown_url(u->as_string());
   }
   return boost::json::serialize(v);
 }

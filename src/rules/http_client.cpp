@@ -1,5 +1,7 @@
 #include "rules/http_client.hpp"
 
+#include "common/egress.hpp"
+
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -118,20 +120,16 @@ bool HttpClient::tls_handshake(std::string& error) {
 }
 
 bool HttpClient::connect_once(std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
+  // Only to addresses a tenant's rule may reach (common/egress.hpp), checked
+  // on every connection: a name that resolves elsewhere later is refused too.
   const std::string port = std::to_string(url_.port);
-  if (int rc = ::getaddrinfo(url_.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    error = std::string("cannot resolve ") + url_.host + ": " + gai_strerror(rc);
-    return false;
-  }
+  const std::vector<common::EgressAddress> addrs = common::egress_policy().resolve(url_.host, url_.port, error);
+  if (addrs.empty()) return false;
   error = "cannot connect to " + url_.host + ":" + port;
-  for (addrinfo* a = res; a; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+  for (const auto& a : addrs) {
+    int fd = ::socket(a.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) continue;
-    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len);
     if (rc != 0 && errno == EINPROGRESS) {
       pollfd p{fd, POLLOUT, 0};
       rc = ::poll(&p, 1, timeout_ms_) == 1 ? 0 : -1;
@@ -152,7 +150,6 @@ bool HttpClient::connect_once(std::string& error) {
     }
     ::close(fd);
   }
-  ::freeaddrinfo(res);
   if (fd_ < 0) return false;
   if (url_.tls && !tls_handshake(error)) {
     close_fd();

@@ -26,6 +26,7 @@
 
 #include "common/crypto.hpp"
 #include "common/log.hpp"
+#include "common/egress.hpp"
 #include "rules/source.hpp"
 #include "rules/targets_internal.hpp"
 
@@ -43,11 +44,37 @@ std::string text(natsStatus s) { return natsStatus_GetText(s); }
 // One connection; libnats reconnects by itself.
 // `background`: do not wait for the server (an inflow made while NATS is down
 // subscribes once it is up; never blocks the caller).
+// The rule's Url with its host replaced by an address a tenant's rule may
+// reach (common/egress.hpp): libnats reconnects to that address, never to a
+// name that could resolve elsewhere later. Empty with `error` when refused.
+std::string pinned_url(const std::string& url, std::string& error) {
+  const auto u = common::split_url_host(url);
+  if (!u) {
+    error = "the NATS Url \"" + url + "\" has no host";
+    return {};
+  }
+  const int port = u->port ? u->port : 4222;
+  const auto addrs = common::egress_policy().resolve(u->host, port, error);
+  if (addrs.empty()) return {};
+  const std::string& ip = addrs.front().text;
+  return u->scheme + "://" + (u->userinfo.empty() ? "" : u->userinfo + "@") +
+         (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+  // Nothing after host:port: libnats reads "url1,url2" as two servers, and a
+  // second one here would be unchecked.
+}
+
 natsConnection* connect(const std::string& url, std::string& error, bool background = false) {
   open_nats();
+  const std::string pinned = pinned_url(url, error);
+  if (pinned.empty()) {
+    error = "NATS: " + error;
+    return nullptr;
+  }
   natsOptions* o = nullptr;
   natsOptions_Create(&o);
-  natsOptions_SetURL(o, url.c_str());
+  natsOptions_SetURL(o, pinned.c_str());
+  // The servers a NATS server tells of are not the rule's Url: never followed.
+  natsOptions_SetIgnoreDiscoveredServers(o, true);
   natsOptions_SetName(o, "sluice-rules");
   natsOptions_SetMaxReconnect(o, -1);
   natsOptions_SetReconnectWait(o, 250);
@@ -57,7 +84,9 @@ natsConnection* connect(const std::string& url, std::string& error, bool backgro
   natsStatus s = natsConnection_Connect(&nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK && !(background && s == NATS_NOT_YET_CONNECTED)) {
-    error = "cannot reach NATS at " + url + ": " + text(s);
+    // The host, not the Url: it may carry a password, and errors are shown and logged.
+    const auto u = common::split_url_host(url);
+    error = "cannot reach NATS at " + (u ? u->host : std::string("the rule's Url")) + ": " + text(s);
     return nullptr;
   }
   return nc;

@@ -8,6 +8,7 @@
 // TargetConfig: {"Url": "postgresql://user:pw@host:5432/db", "Table": "mqtt_archive"}.
 #include <libpq-fe.h>
 
+#include "common/egress.hpp"
 #include "rules/targets_internal.hpp"
 
 namespace sluice::rules {
@@ -50,7 +51,24 @@ class PostgresTarget final : public Target {
   bool ready(std::string& error) {
     if (conn_ && PQstatus(conn_) == CONNECTION_OK) return true;
     if (conn_) PQfinish(conn_);
-    const std::string info = url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
+    // Connected to an address a tenant's rule may reach (common/egress.hpp),
+    // pinned with hostaddr (libpq connects there; host stays for TLS and auth).
+    const auto u = common::split_url_host(url_);
+    if (!u) {
+      error = "the PostgreSQL Url has no host";
+      return false;
+    }
+    if (const std::string p = common::postgres_param_refused(url_); !p.empty()) {
+      error = "the PostgreSQL Url's parameter " + p + " is not allowed in a rule";
+      return false;
+    }
+    const auto addrs = common::egress_policy().resolve(u->host, u->port ? u->port : 5432, error);
+    if (addrs.empty()) {
+      error = "PostgreSQL: " + error;
+      return false;
+    }
+    const std::string info = url_ + (url_.find('?') == std::string::npos ? "?" : "&") +
+                             "connect_timeout=5&hostaddr=" + addrs.front().text;
     conn_ = PQconnectdb(info.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) {
       error = std::string("cannot reach PostgreSQL: ") + PQerrorMessage(conn_);

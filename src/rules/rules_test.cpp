@@ -12,12 +12,14 @@
 
 #include "broker/broker.hpp"
 #include "common/crypto.hpp"
+#include "common/egress.hpp"
 #include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/engine.hpp"
 #include "rules/rule_runner.hpp"
 #include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
+#include "rules/target.hpp"
 
 namespace sluice::rules {
 namespace {
@@ -330,6 +332,37 @@ TEST(RulesEngine, ReplacedObserversAreFreedAfterTheLoopsLeaveThem) {
   engine.apply(s);
   for (auto& f : pending) f();
   EXPECT_EQ(engine.observers_alive(), 0u);
+}
+
+// Every connection a rule's target makes is checked against the egress policy
+// (common/egress.hpp), not only the Url when the rule was made: a rule made
+// while loopback was allowed, or a name that now resolves to loopback, is
+// refused at delivery with the reason in the rule's error.
+TEST(TargetEgress, ConnectionsToRefusedAddressesAreNotMade) {
+  common::set_egress_policy(common::EgressPolicy{});  // the default: loopback refused
+  auto entry = [] {
+    Entry e;
+    e.seq = 1;
+    auto m = std::make_shared<broker::Message>();
+    m->topic = "a/b";
+    m->payload = "x";
+    e.message = m;
+    return e;
+  };
+  TargetEnv env;
+  for (const auto& [type, config] : std::vector<std::pair<std::string, std::string>>{
+           {"webhook", R"({"Url":"http://localhost:9/hook"})"},
+           {"nats", R"({"Url":"nats://127.0.0.1:4222","Subject":"a.b"})"},
+           {"postgres", R"({"Url":"postgresql://u@127.0.0.1/db","Table":"t"})"}}) {
+    mq::Rule r = rule();
+    r.target_type = type;
+    r.target_config = config;
+    std::string error;
+    auto t = make_target(r, env);
+    ASSERT_TRUE(t) << type;
+    EXPECT_EQ(t->deliver(entry(), error), Outcome::Retry) << type;
+    EXPECT_NE(error.find("loopback"), std::string::npos) << type << ": " << error;
+  }
 }
 
 // The fast paths (exact, "parent/#") agree with mqtt::topic_matches everywhere.

@@ -255,5 +255,50 @@ class WildcardTrust(TenantTestCase):
         self.assertEqual(len(events(acme, "CrossAccountAssumeRole")), before)
 
 
+@harness.skip_on_mosquitto("data rules are sluice's")
+class RuleTargetsAreNoProxy(TenantTestCase):
+    """A tenant's rule Url made the server connect anywhere on the tenant's behalf: the
+    node's loopback services, the cloud's metadata address, and (in a cluster) the
+    cluster's own NATS, where an inflow rule could read other tenants' messages. Each
+    Url below was accepted before (CreateRule 200); refused now, with the reason."""
+
+    def refused(self, target_type, config):
+        t = self.t
+        status, body = t.rpc("OnsMqtt", "CreateRule", InstanceId=t.instance, RuleName="probe",
+                             RuleType="inflow" if target_type == "nats" else "outflow",
+                             SourceTopic="Sensors/in" if target_type == "nats" else f"{t.topic}/#",
+                             TargetType=target_type, TargetConfig=json.dumps(config))
+        self.assertEqual(status, 400, f"{config}: {body}")
+        return body["Message"]
+
+    def test_loopback_metadata_and_unspecified_addresses_are_refused(self):
+        for url in ("http://127.0.0.1:8080/x", "http://localhost:9/x", "http://[::1]/x",
+                    "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0:80/",
+                    "http://[::ffff:127.0.0.1]/x", "https://127.1.2.3/x"):
+            message = self.refused("webhook", {"Url": url})
+            self.assertIn("is refused", message, url)
+            self.assertIn("allowed_target_networks", message, url)
+        self.assertIn("loopback", self.refused("nats", {"Url": "nats://localhost:4222", "Subject": "a.b"}))
+        message = self.refused("postgres", {"Url": "postgresql://u:s3cr3t-pw@127.0.0.1/db", "Table": "t"})
+        self.assertIn("loopback", message)
+        self.assertNotIn("s3cr3t-pw", message, "the error (audited) repeats the password")
+
+    def test_urls_that_would_send_the_client_elsewhere_are_refused(self):
+        # libnats reads "url1,url2" as two servers; libpq's hostaddr/host/port override the host.
+        self.assertIn("one server", self.refused(
+            "nats", {"Url": "nats://10.0.0.1:4222/,nats://127.0.0.1:4222", "Subject": "a.b"}))
+        for q in ("hostaddr=127.0.0.1", "host=/var/run/postgresql", "port=5433", "service=ctl"):
+            self.assertIn("not allowed", self.refused(
+                "postgres", {"Url": f"postgresql://u@10.0.0.1/db?{q}", "Table": "t"}), q)
+
+    def test_a_private_network_backend_is_accepted(self):
+        t = self.t
+        status, body = t.rpc("OnsMqtt", "CreateRule", InstanceId=t.instance, RuleName="backend",
+                             RuleType="outflow", SourceTopic=f"{t.topic}/#", TargetType="webhook",
+                             TargetConfig=json.dumps({"Url": "http://10.11.12.13:8080/hook"}))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(t.rpc("OnsMqtt", "DeleteRule", InstanceId=t.instance, RuleName="backend")[0], 200)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -12,6 +12,7 @@ with a clear message.
 
 Skipped (with the reason) only when Debian's postgresql server is not installed."""
 import base64
+import json
 import glob
 import os
 import shutil
@@ -50,6 +51,12 @@ class Postgres:
 
     def stop(self):
         subprocess.run([PG_SH, "stop", self.dir], capture_output=True, timeout=120)
+
+
+def pg_uri(conninfo):
+    """The keyword=value conninfo pg.sh prints, as a postgresql:// URL (what a rule takes)."""
+    kv = dict(x.split("=", 1) for x in conninfo.split())
+    return f"postgresql://{kv['user']}:{kv['password']}@{kv['host']}:{kv['port']}/{kv['dbname']}"
 
 
 def master_key():
@@ -303,7 +310,13 @@ class OneService(SharedStoreNodes):
     def setUpClass(cls):
         from cluster_harness import NatsCluster
         cls.nats = NatsCluster(3).start()
-        super().setUpClass()
+        # Loopback allowed for rules, as an operator testing on one machine would: the
+        # cluster's own NATS servers and control store stay refused.
+        os.environ["SLUICE_RULES_ALLOWED_TARGET_NETWORKS"] = "127.0.0.0/8"
+        try:
+            super().setUpClass()
+        finally:
+            del os.environ["SLUICE_RULES_ALLOWED_TARGET_NETWORKS"]
 
     @classmethod
     def tearDownClass(cls):
@@ -384,6 +397,29 @@ class OneService(SharedStoreNodes):
         s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "OnsMqtt", "UpdateInstance",
                       InstanceId=self.t.instance, MaxConnections="0")
         self.assertEqual(s, 200, body)
+
+    def test_rules_may_not_reach_the_clusters_own_nats_or_control_store(self):
+        # An inflow rule subscribed to the cluster's NATS would read every tenant's messages
+        # off its internal subjects; a target there could inject into them. Refused by every
+        # node even with loopback allowed, named as the server's own.
+        own = [u.strip() for u in self.nats.urls.split(",")]
+        for i, url in enumerate(own):
+            s, body = rpc(self.n[i % 3], self.t.key_id, self.t.secret, "OnsMqtt", "CreateRule",
+                          InstanceId=self.t.instance, RuleName="tap", RuleType="inflow", SourceTopic="Sensors/in",
+                          TargetType="nats", TargetConfig=json.dumps({"Url": url, "Subject": ">x"}))
+            self.assertEqual(s, 400, body)
+            self.assertIn("this server's own", body["Message"])
+        s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "OnsMqtt", "CreateRule",
+                      InstanceId=self.t.instance, RuleName="pgtap", RuleType="outflow", SourceTopic=f"{self.t.topic}/#",
+                      TargetType="postgres", TargetConfig=json.dumps({"Url": pg_uri(self.pg.conninfo), "Table": "iam_users"}))
+        self.assertEqual(s, 400, body)
+        self.assertIn("this server's own", body["Message"])
+        s, body = rpc(self.n[0], self.t.key_id, self.t.secret, "OnsMqtt", "CreateRule",
+                      InstanceId=self.t.instance, RuleName="local", RuleType="outflow", SourceTopic=f"{self.t.topic}/#",
+                      TargetType="webhook", TargetConfig=json.dumps({"Url": "http://127.0.0.1:9/hook"}))
+        self.assertEqual(s, 200, body)  # loopback itself is allowed here
+        self.assertEqual(rpc(self.n[0], self.t.key_id, self.t.secret, "OnsMqtt", "DeleteRule",
+                             InstanceId=self.t.instance, RuleName="local")[0], 200)
 
     def test_instance_figures_per_node_and_cluster_wide_from_any_node(self):
         def connect(i, device):

@@ -33,6 +33,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+
+# The receivers these tests start listen on loopback, which a tenant's rule may
+# not reach by default (common/egress.hpp); the operator's setting allows it.
+os.environ.setdefault("SLUICE_RULES_ALLOWED_TARGET_NETWORKS", "127.0.0.0/8")
 import mqtt_raw as raw  # noqa: E402
 from auth_harness import MqttClient, TenantTestCase, sign  # noqa: E402
 

@@ -80,6 +80,21 @@ export async function submitSignIn(page, login, password) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+// The root's first step, through the console API from the sign-in page at
+// `base`: sign in with the bootstrap password and change it; signed in
+// afterwards unless `signOut`.
+export async function changeBootstrapPassword(page, base, password, newPassword, { signOut = false } = {}) {
+  await page.goto(base);
+  await page.waitForSelector('main[data-ready="signin"]');
+  await page.evaluate(async ({ password, newPassword, signOut }) => {
+    const json = { 'Content-Type': 'application/json' };
+    const r = await (await fetch('/console/api/login', { method: 'POST', headers: json, body: JSON.stringify({ login: 'root', password }) })).json();
+    const h = { ...json, 'X-CSRF-Token': r.csrfToken };
+    await fetch('/console/api/password', { method: 'POST', headers: h, body: JSON.stringify({ oldPassword: password, newPassword }) });
+    if (signOut) await fetch('/console/api/logout', { method: 'POST', headers: h, body: '{}' });
+  }, { password, newPassword, signOut });
+}
+
 // The console JSON API from inside the signed-in page (cookie + CSRF token).
 export async function apiCall(page, product, action, params = {}) {
   return page.evaluate(

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { HOST, Sluice, mqttPassword } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot } from './browser.mjs';
+import { SRC, launch, newPage, screenshot, changeBootstrapPassword } from './browser.mjs';
 
 const RPCClient = createRequire(path.join(SRC, 'tests', 'node', 'package.json'))('@alicloud/pop-core');
 const PW = 'Certs-Boot-1!';
@@ -62,14 +62,7 @@ test('console: Certificates page — register a CA with the code shown, devices,
     await mq.request('CreateTopic', { InstanceId: inst, Topic: 'Sensors' }, post);
     await mq.request('CreateGroupId', { InstanceId: inst, GroupId: 'GID_dev' }, post);
 
-    await page.goto(base);
-    await page.waitForSelector('main[data-ready="signin"]');
-    await page.evaluate(async ({ PW, NEW_PW }) => {
-      const json = { 'Content-Type': 'application/json' };
-      const r = await (await fetch('/console/api/login', { method: 'POST', headers: json, body: JSON.stringify({ login: 'root', password: PW }) })).json();
-      const h = { ...json, 'X-CSRF-Token': r.csrfToken };
-      await fetch('/console/api/password', { method: 'POST', headers: h, body: JSON.stringify({ oldPassword: PW, newPassword: NEW_PW }) });
-    }, { PW, NEW_PW });
+    await changeBootstrapPassword(page, base, PW, NEW_PW);
 
     const certsUrl = `${base}instances/${encodeURIComponent(inst)}/certificates`;
     await page.goto(certsUrl);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { Sluice, mqttPassword, HOST } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
+import { SRC, changeBootstrapPassword, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
 
 const nodeRequire = createRequire(path.join(SRC, 'tests', 'node', 'package.json'));
 const RPCClient = nodeRequire('@alicloud/pop-core');
@@ -47,15 +47,7 @@ test('console: an instance\'s figures by node in a cluster', { timeout: 120000 }
 
     b = await launch();
     const { page, errors } = await newPage(b.browser);
-    await page.goto(`${s.endpoint}/console/`);
-    await page.waitForSelector('main[data-ready="signin"]');
-    await page.evaluate(async ({ PW, NEW_PW }) => {
-      const json = { 'Content-Type': 'application/json' };
-      const r = await (await fetch('/console/api/login', { method: 'POST', headers: json, body: JSON.stringify({ login: 'root', password: PW }) })).json();
-      const h = { ...json, 'X-CSRF-Token': r.csrfToken };
-      await fetch('/console/api/password', { method: 'POST', headers: h, body: JSON.stringify({ oldPassword: PW, newPassword: NEW_PW }) });
-      await fetch('/console/api/logout', { method: 'POST', headers: h, body: '{}' });
-    }, { PW, NEW_PW });
+    await changeBootstrapPassword(page, `${s.endpoint}/console/`, PW, NEW_PW, { signOut: true });
     await page.goto(`${s.endpoint}/console/`);
     await submitSignIn(page, 'root', NEW_PW);
     await page.getByRole('button', { name: 'Sign out' }).waitFor();

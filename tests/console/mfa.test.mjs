@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Sluice } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
+import { SRC, launch, newPage, screenshot, submitSignIn, changeBootstrapPassword } from './browser.mjs';
 
 const RPCClient = createRequire(path.join(SRC, 'tests', 'node', 'package.json'))('@alicloud/pop-core');
 
@@ -74,15 +74,7 @@ test('console: MFA enrolment on the user page and in Security settings, sign-in 
     return seed;
   };
   try {
-    await page.goto(base);
-    await page.waitForSelector('main[data-ready="signin"]');
-    await page.evaluate(async ({ PW, NEW_PW }) => {
-      const json = { 'Content-Type': 'application/json' };
-      const r = await (await fetch('/console/api/login', { method: 'POST', headers: json, body: JSON.stringify({ login: 'root', password: PW }) })).json();
-      const h = { ...json, 'X-CSRF-Token': r.csrfToken };
-      await fetch('/console/api/password', { method: 'POST', headers: h, body: JSON.stringify({ oldPassword: PW, newPassword: NEW_PW }) });
-      await fetch('/console/api/logout', { method: 'POST', headers: h, body: '{}' });
-    }, { PW, NEW_PW });
+    await changeBootstrapPassword(page, base, PW, NEW_PW, { signOut: true });
     const alias = (await ram.request('GetAccountAlias', {}, { method: 'POST' })).AccountAlias;
     await ram.request('CreateUser', { UserName: 'erin' }, { method: 'POST' });
     await ram.request('CreateLoginProfile', { UserName: 'erin', Password: USER_PW }, { method: 'POST' });

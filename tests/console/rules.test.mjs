@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Sluice } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot } from './browser.mjs';
+import { SRC, launch, newPage, screenshot, changeBootstrapPassword } from './browser.mjs';
 
 const RPCClient = createRequire(path.join(SRC, 'tests', 'node', 'package.json'))('@alicloud/pop-core');
 const PW = 'Rules-Boot-1!';
@@ -27,14 +27,7 @@ test('console: rules of an instance are made, listed, refused and deleted', { ti
     await ons.request('OpenOnsService', {}, { method: 'POST' });
     const inst = (await mq.request('CreateInstance', { InstanceName: 'rules-demo' }, { method: 'POST' })).InstanceId;
     assert.ok(inst);
-    await page.goto(base);
-    await page.waitForSelector('main[data-ready="signin"]');
-    await page.evaluate(async ({ PW, NEW_PW }) => {
-      const json = { 'Content-Type': 'application/json' };
-      const r = await (await fetch('/console/api/login', { method: 'POST', headers: json, body: JSON.stringify({ login: 'root', password: PW }) })).json();
-      const h = { ...json, 'X-CSRF-Token': r.csrfToken };
-      await fetch('/console/api/password', { method: 'POST', headers: h, body: JSON.stringify({ oldPassword: PW, newPassword: NEW_PW }) });
-    }, { PW, NEW_PW });
+    await changeBootstrapPassword(page, base, PW, NEW_PW);
     await page.goto(`${base}instances/${encodeURIComponent(inst)}/rules`);
     await page.waitForSelector('main[data-ready="rules"]');
     await page.getByText('No rule on this instance.').waitFor();

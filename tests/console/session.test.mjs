@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Sluice } from '../node/api_harness.mjs';
-import { SRC, launch, newPage, screenshot, submitSignIn } from './browser.mjs';
+import { SRC, launch, newPage, screenshot, submitSignIn, changeBootstrapPassword } from './browser.mjs';
 
 // The cloud's SDK, from the API tests' packages (tests/node), as the root's admin tool.
 const RPCClient = createRequire(path.join(SRC, 'tests', 'node', 'package.json'))('@alicloud/pop-core');
@@ -29,16 +29,8 @@ test('console: a session ended by a password reset returns to sign-in and says w
   const signIn = (login, pw) => submitSignIn(page, login, pw);
   const ended = () => page.getByRole('status').filter({ hasText: 'Your console session has ended' });
   try {
-    await page.goto(base);
-    await page.waitForSelector('main[data-ready="signin"]');
     // The root's bootstrap password change, through the console API, then signed out.
-    await page.evaluate(async ({ PW, NEW_PW }) => {
-      const json = { 'Content-Type': 'application/json' };
-      const r = await (await fetch('/console/api/login', { method: 'POST', headers: json, body: JSON.stringify({ login: 'root', password: PW }) })).json();
-      const h = { ...json, 'X-CSRF-Token': r.csrfToken };
-      await fetch('/console/api/password', { method: 'POST', headers: h, body: JSON.stringify({ oldPassword: PW, newPassword: NEW_PW }) });
-      await fetch('/console/api/logout', { method: 'POST', headers: h, body: '{}' });
-    }, { PW, NEW_PW });
+    await changeBootstrapPassword(page, base, PW, NEW_PW, { signOut: true });
     const alias = (await ram.request('GetAccountAlias', {}, { method: 'POST' })).AccountAlias;
     await ram.request('CreateUser', { UserName: 'dana' }, { method: 'POST' });
     await ram.request('CreateLoginProfile', { UserName: 'dana', Password: USER_PW }, { method: 'POST' });

@@ -6,7 +6,10 @@
 // recomputes, by rendezvous hashing, which messages were the dead node's.
 //
 // Used by a persistent session's resume (ClusterSessions::replay: its share
-// of shared subscriptions after its dead holder's written frontier).
+// of shared subscriptions after its dead holder's written frontier) and by a
+// survivor re-deciding a dead member node's share (SharedFailover: after the
+// frontier of the dead node's last heartbeat, docs/cluster.md "A dead member
+// node's share").
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -25,17 +25,20 @@ void NodeLeases::start(broker::Broker* broker) {
   beat_ = std::thread([this] {
     const std::string subject = "sln." + escape_token(node_);
     std::unique_lock lk(beat_mu_);
+    // The frontier a beat carries is sampled kFrontierLagMs before it goes
+    // out: what was routed by then has had time to reach the clients, so a
+    // survivor re-deciding the node's share after it misses nothing the node
+    // routed and its clients did not get (at the cost of duplicates). The
+    // beats keep their rhythm (one at the start, then every kBeatMs): the
+    // survivors' timing of a death (wills, sessions) is unchanged.
+    uint64_t f = frontier_ ? frontier_() : 0;
     while (!stopping_) {
-      // The frontier a beat carries is sampled kFrontierLagMs before it goes
-      // out: what was routed by then has had time to reach the clients, so a
-      // survivor re-deciding the node's share after it misses nothing the
-      // node routed and its clients did not get (at the cost of duplicates).
-      const uint64_t f = frontier_ ? frontier_() : 0;
-      beat_cv_.wait_for(lk, std::chrono::milliseconds(kFrontierLagMs));
-      if (stopping_) break;
       link_.publish(subject, beat(f));
       apply_counts();
       beat_cv_.wait_for(lk, std::chrono::milliseconds(kBeatMs - kFrontierLagMs));
+      if (stopping_) break;
+      f = frontier_ ? frontier_() : 0;
+      beat_cv_.wait_for(lk, std::chrono::milliseconds(kFrontierLagMs));
     }
   });
 }

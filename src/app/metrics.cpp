@@ -13,6 +13,7 @@
 #include "cluster/node.hpp"
 #include "cluster/pg_leases.hpp"
 #include "cluster/sessions.hpp"
+#include "cluster/shared_failover.hpp"
 #include "cluster/wills.hpp"
 
 namespace sluice::app {
@@ -156,6 +157,17 @@ void cluster_session_metrics(std::string& out, const cluster::ClusterNode& n) {
          {{node + ",result=\"all\"", get(st.writes)},
           {node + ",result=\"lost\"", get(st.failed_writes)},
           {node + ",result=\"fenced\"", get(st.fenced)}});
+  // A dead member node's share of shared subscriptions (docs/cluster.md):
+  // recovered messages are the re-decided ones delivered here, an upper bound
+  // of the duplicates a death cost (the dead node may have sent some).
+  const auto& fo = n.failover_stats();
+  family(out, "sluice_cluster_shared_failover_total", "counter",
+         "Shared subscriptions after a member node's death: member nodes this node stopped counting (deaths), "
+         "messages of their share re-decided and delivered here (recovered), deaths whose routed frontier was "
+         "never heard (unknown: nothing recovered).",
+         {{node + ",what=\"deaths\"", get(fo.deaths)},
+          {node + ",what=\"recovered\"", get(fo.recovered)},
+          {node + ",what=\"unknown\"", get(fo.unknown)}});
 }
 
 // Node liveness (issue 17, docs/cluster.md "Node liveness and the split

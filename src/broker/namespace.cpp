@@ -245,6 +245,24 @@ void Namespace::route_local(const MessagePtr& m, WorkerContext& ctx) {
   if (routed) WorkerStats::add(counts_[ctx.id() % kCountSlots].out, routed);
 }
 
+bool Namespace::deliver_to_group(const MessagePtr& m, std::string_view group, std::string_view filter,
+                                 WorkerContext& ctx) {
+  uint64_t routed = 0;
+  {
+    std::shared_lock lock(trie_.mutex());
+    trie_.match_groups(
+        m->topic,
+        [&](Session* s, const SubOptions& o) {
+          if (!o.shared) return;  // the other subscriptions had it when it was routed
+          s->deliver(m, o, ctx);
+          ++routed;
+        },
+        [&](std::string_view g, std::string_view f) { return g == group && f == filter; });
+  }
+  if (routed) WorkerStats::add(counts_[ctx.id() % kCountSlots].out, routed);
+  return routed != 0;
+}
+
 void Namespace::arrive(RemoteDelivery& d, const SessionPtr& hint, WorkerContext& ctx) {
   SessionPtr s = hint && hint->serial() == d.session.serial ? hint : find_session(d.session.serial);
   if (s) return s->deliver(d.message, d.options, ctx, d.pseq);

@@ -92,6 +92,12 @@ class Namespace {
   // A message another node published (from the bus): this node's subscribers
   // only; its retained state is the publishing node's to record.
   void publish_local(const MessagePtr& m, WorkerContext& ctx);
+  // Cluster: a logged message of the shared group $share/<group>/<filter>
+  // that a member node won and never delivered because it died, re-decided
+  // for this node (cluster/shared_failover.hpp): to one member of that group
+  // here, picked as routing picks one (connected members first); nobody
+  // else. False when the group has no member here now.
+  bool deliver_to_group(const MessagePtr& m, std::string_view group, std::string_view filter, WorkerContext& ctx);
   // A hand-over from another loop arrives: `hint` is the session of the
   // connection the delivery was addressed to (null if it is gone); the session
   // is found by its key otherwise, and a delivery to a session that has ended

@@ -25,20 +25,32 @@ void NodeLeases::start(broker::Broker* broker) {
   beat_ = std::thread([this] {
     const std::string subject = "sln." + escape_token(node_);
     std::unique_lock lk(beat_mu_);
+    // The frontier a beat carries is sampled kFrontierLagMs before it goes
+    // out: what was routed by then has had time to reach the clients, so a
+    // survivor re-deciding the node's share after it misses nothing the node
+    // routed and its clients did not get (at the cost of duplicates). The
+    // beats keep their rhythm (one at the start, then every kBeatMs): the
+    // survivors' timing of a death (wills, sessions) is unchanged.
+    uint64_t f = frontier_ ? frontier_() : 0;
     while (!stopping_) {
-      const std::string b = beat();
+      const std::string b = beat(f);
       link_.publish(subject, b);
       on_beat(b);  // NATS does not echo a connection's own messages: this node's figures too
       apply_counts();
-      beat_cv_.wait_for(lk, std::chrono::milliseconds(kBeatMs));
+      beat_cv_.wait_for(lk, std::chrono::milliseconds(kBeatMs - kFrontierLagMs));
+      if (stopping_) break;
+      f = frontier_ ? frontier_() : 0;
+      beat_cv_.wait_for(lk, std::chrono::milliseconds(kFrontierLagMs));
     }
   });
 }
 
 // "<node>\n" then "<namespace>\t<connections>\t<publishes last second>\n"
-// for each namespace with either.
-std::string NodeLeases::beat() const {
+// for each namespace with either, and "F\t<frontier>\n" (one tab: an older
+// node, which reads lines with two, skips it).
+std::string NodeLeases::beat(uint64_t frontier) const {
   std::string out = node_ + "\n";
+  if (frontier_) out += "F\t" + std::to_string(frontier) + "\n";
   const int64_t now_s = broker::wall_ms() / 1000;
   if (broker_)
     broker_->for_each([&out, now_s](broker::Namespace& ns) {
@@ -53,11 +65,16 @@ void NodeLeases::on_beat(const std::string& data) {
   size_t nl = data.find('\n');
   const std::string node = data.substr(0, nl);
   std::map<std::string, Counts> counts;
+  std::optional<uint64_t> frontier;
   while (nl != std::string::npos && nl + 1 < data.size()) {
     const size_t start = nl + 1;
     nl = data.find('\n', start);
     const std::string line = data.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
     const size_t tab2 = line.rfind('\t');
+    if (tab2 == 1 && line[0] == 'F') {
+      frontier = std::strtoull(line.c_str() + 2, nullptr, 10);
+      continue;
+    }
     const size_t tab = tab2 == std::string::npos || tab2 == 0 ? std::string::npos : line.rfind('\t', tab2 - 1);
     if (tab != std::string::npos)
       counts[line.substr(0, tab)] = Counts{std::strtoll(line.c_str() + tab + 1, nullptr, 10),
@@ -66,6 +83,14 @@ void NodeLeases::on_beat(const std::string& data) {
   std::unique_lock lk(mu_);
   seen_[node] = Clock::now();
   counts_[node] = std::move(counts);
+  if (frontier) frontiers_[node] = *frontier;
+}
+
+std::optional<uint64_t> NodeLeases::frontier_of(const std::string& node) const {
+  std::shared_lock lk(mu_);
+  auto it = frontiers_.find(node);
+  if (it == frontiers_.end()) return std::nullopt;
+  return it->second;
 }
 
 // Each namespace learns how many connections the other live nodes hold, how

@@ -10,11 +10,16 @@
 // the instance's message rate limit (broker/publish_rate.hpp).
 // With --postgres a node is also dead when its lease in PostgreSQL ran out
 // (PgLeases): dead if either says so.
+// The beat also says what the node had routed of the message log a moment
+// before (its frontier): a survivor recomputes a dead node's share of shared
+// subscriptions after it (SharedFailover).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -35,6 +40,7 @@ class NodeLeases {
  public:
   static constexpr int64_t kBeatMs = 1000;
   static constexpr int64_t kExpireMs = 4000;
+  static constexpr int64_t kFrontierLagMs = 250;  // a beat carries the frontier sampled this long before
 
   NodeLeases(NatsLink& link, std::string node);
   ~NodeLeases();
@@ -45,6 +51,12 @@ class NodeLeases {
 
   // The leases in PostgreSQL (may be null: without --postgres). Before start().
   void set_pg(const PgLeases* pg) { pg_ = pg; }
+  // What this node has routed of the log (ClusterSessions::frontier), for
+  // the beat. Before start().
+  void set_frontier(std::function<uint64_t()> f) { frontier_ = std::move(f); }
+  // The frontier `node`'s last beat carried (nullopt: none heard since this
+  // node started, or an older node that does not say).
+  std::optional<uint64_t> frontier_of(const std::string& node) const;
 
   // This node; else not a node whose lease in PostgreSQL ran out (as this
   // node's last fresh read of cluster_nodes found); else a node heard within
@@ -77,8 +89,10 @@ class NodeLeases {
   std::map<std::string, std::map<std::string, Counts>, std::less<>> counts_;  // by node, by namespace
   broker::Broker* broker_ = nullptr;
   const PgLeases* pg_ = nullptr;
+  std::map<std::string, uint64_t, std::less<>> frontiers_;  // by node, from its last beat
+  std::function<uint64_t()> frontier_;
   void on_beat(const std::string& data);
-  std::string beat() const;
+  std::string beat(uint64_t frontier) const;
   void apply_counts();
   // `node` was heard within kExpireMs of `now` (mu_ held).
   bool heard_locked(const std::string& node, Clock::time_point now) const;

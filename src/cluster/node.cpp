@@ -5,6 +5,7 @@
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/leases.hpp"
+#include "cluster/shared_failover.hpp"
 #include "cluster/shared_groups.hpp"
 #include "cluster/wills.hpp"
 #include "cluster/durability.hpp"
@@ -39,7 +40,8 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
     leases_->set_pg(pg_leases_.get());
     pg_leases_->start();  // renewed from now on: the rest of the start-up may take longer than the lease
   }
-  shared_ = std::make_unique<SharedGroups>(*link_, *leases_, opts_.node_name);
+  shared_ = std::make_unique<SharedGroups>(*link_, opts_.node_name);
+  failover_ = std::make_unique<SharedFailover>(*link_, *leases_, *shared_, opts_.node_name);
   bus_ = std::make_shared<ClusterBus>(*link_, *durability_, *shared_, opts_.node_name);
   retained_ = std::make_unique<RetainedMirror>();
   directory_ = std::make_shared<ClusterDirectory>(*link_, opts_.node_name);
@@ -54,6 +56,8 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   ClusterSessions* sessions = sessions_.get();
   shared_->set_parks([sessions](const std::string& d, const std::string& n) { return sessions->parks(d, n); });
   shared_->set_frontier([sessions] { return sessions->frontier(); });
+  // The beat says it too: a survivor re-decides this node's share after it (SharedFailover).
+  leases_->set_frontier([sessions] { return sessions->frontier(); });
   sessions_->set_shared(shared_.get());
   log::info("cluster: node {} joined NATS at {} (stream {}, {} replica(s))", opts_.node_name,
             opts_.nats.empty() ? std::string() : opts_.nats.front(), ClusterBus::kStream, opts_.replicas);
@@ -82,7 +86,10 @@ void ClusterNode::start(broker::Broker& broker, broker::Dispatcher& d, std::func
   directory_->start(broker, d);
   wills_->start(broker, d);
   // The log's end before the bus follows it: where new sessions' positions start.
-  sessions_->start(broker, d, link_->js_last_seq(ClusterBus::kStream).value_or(0));
+  const uint64_t log_start = link_->js_last_seq(ClusterBus::kStream).value_or(0);
+  sessions_->start(broker, d, log_start);
+  ClusterSessions* sessions = sessions_.get();
+  failover_->start(broker, d, [sessions] { return sessions->frontier(); }, log_start);
   bus_->start(broker, d);
   // Serves while NATS was lost less than cut_off_ms ago and (with --postgres)
   // the lease was renewed within cut_off_ms. Having stopped, it serves again
@@ -131,6 +138,7 @@ void ClusterNode::stop() {
   watch_cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
   if (bus_) bus_->stop();
+  if (failover_) failover_->stop();
   if (sessions_) sessions_->stop();
   if (wills_) wills_->stop();
   if (directory_) directory_->stop();
@@ -149,5 +157,7 @@ const DirectoryStats& ClusterNode::directory_stats() const { return directory_->
 const WillStats& ClusterNode::will_stats() const { return wills_->stats(); }
 
 const SessionStats& ClusterNode::session_stats() const { return sessions_->stats(); }
+
+const FailoverStats& ClusterNode::failover_stats() const { return failover_->stats(); }
 
 }  // namespace sluice::cluster

@@ -32,9 +32,11 @@ class ClusterDirectory;
 class NodeLeases;
 class PgLeases;
 class SharedGroups;
+class SharedFailover;
 class ClusterWills;
 class ClusterSessions;
 struct SessionStats;
+struct FailoverStats;
 struct WillStats;
 struct BusStats;
 struct DirectoryStats;
@@ -86,6 +88,7 @@ class ClusterNode {
   const DirectoryStats& directory_stats() const;
   const WillStats& will_stats() const;
   const SessionStats& session_stats() const;
+  const FailoverStats& failover_stats() const;
 
  private:
   ClusterOptions opts_;
@@ -94,6 +97,7 @@ class ClusterNode {
   std::unique_ptr<PgLeases> pg_leases_;  // before leases_, which reads it, so it is destroyed after
   std::unique_ptr<NodeLeases> leases_;
   std::unique_ptr<SharedGroups> shared_;
+  std::unique_ptr<SharedFailover> failover_;  // after shared_ and leases_, which it uses
   std::shared_ptr<ClusterBus> bus_;
   std::unique_ptr<RetainedMirror> retained_;
   std::shared_ptr<ClusterDirectory> directory_;

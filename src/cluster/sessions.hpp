@@ -113,6 +113,7 @@ struct StoredSession {
 class ClusterSessions {
  public:
   static constexpr const char* kBucket = "SLUICE_SESSIONS";
+  static constexpr const char* kEnded = "-";  // an entry's value once the session ended
 
   ClusterSessions(NatsLink& link, NodeLeases& leases, std::string node);
   ~ClusterSessions();
@@ -205,6 +206,7 @@ class ClusterSessions {
   void writer_loop();
   void flush();
   void sweep();
+  // session_resume.cpp: the worker that reads a resumed session's messages back.
   void replay(Job job);
   void replay_loop();
 

@@ -4,14 +4,12 @@
 #include <functional>
 #include <vector>
 
-#include "cluster/leases.hpp"
 #include "cluster/nats_link.hpp"
 #include "cluster/subjects.hpp"
 
 namespace sluice::cluster {
 
-SharedGroups::SharedGroups(NatsLink& link, NodeLeases& leases, std::string node)
-    : link_(link), leases_(leases), node_(std::move(node)) {}
+SharedGroups::SharedGroups(NatsLink& link, std::string node) : link_(link), node_(std::move(node)) {}
 
 SharedGroups::~SharedGroups() { stop(); }
 
@@ -61,6 +59,7 @@ void SharedGroups::added(std::string_view ns, std::string_view group, std::strin
   {
     std::lock_guard lk(local_mu_);
     if (local_[d]++ != 0) return;
+    names_[d] = Name{std::string(ns), std::string(group), std::string(filter)};
   }
   const uint64_t joined = frontier_ ? frontier_() : 0;
   {
@@ -77,6 +76,7 @@ void SharedGroups::removed(std::string_view ns, std::string_view group, std::str
     auto it = local_.find(d);
     if (it == local_.end() || --it->second != 0) return;
     local_.erase(it);
+    names_.erase(d);
   }
   {
     std::unique_lock lk(view_mu_);
@@ -118,8 +118,45 @@ void SharedGroups::on_entry(NatsMessage&& e) {
   }
 }
 
+// Taken for dead only through set_gone (on loop 0), not by asking NodeLeases
+// here: the moment a node stops counting is then a point in the log's order,
+// which SharedFailover re-decides the node's share up to.
 bool SharedGroups::counts_locked(const std::string& d, const std::string& node) const {
-  return node == node_ || leases_.alive(node) || (parks_ && parks_(d, node));
+  return node == node_ || !gone_.count(node) || (parks_ && parks_(d, node));
+}
+
+std::vector<std::string> SharedGroups::other_nodes() const {
+  std::set<std::string> nodes;
+  {
+    std::shared_lock lk(view_mu_);
+    for (const auto& [d, members] : view_)
+      for (const auto& [n, joined] : members)
+        if (n != node_) nodes.insert(n);
+    for (const auto& n : gone_) nodes.insert(n);  // to learn that it came back
+  }
+  return {nodes.begin(), nodes.end()};
+}
+
+std::vector<SharedGroups::Orphaned> SharedGroups::orphaned(const std::string& node) const {
+  std::vector<Orphaned> out;
+  std::lock_guard lk(local_mu_);
+  std::shared_lock vk(view_mu_);
+  for (const auto& [d, name] : names_) {
+    auto it = view_.find(d);
+    if (it == view_.end() || !it->second.count(node) || !it->second.count(node_)) continue;
+    if (parks_ && parks_(d, node)) continue;
+    Orphaned o{name.ns, name.group, name.filter, {}};
+    for (const auto& [n, joined] : it->second)
+      if (counts_locked(d, n)) o.members.push_back(Member{n, joined});
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+void SharedGroups::set_gone(const std::string& node, bool gone) {
+  std::unique_lock lk(view_mu_);
+  if (gone) gone_.insert(node);
+  else gone_.erase(node);
 }
 
 uint64_t SharedGroups::key_of(uint64_t route_key, std::string_view topic) {

@@ -10,7 +10,9 @@
 // member node that wins the message's route_key by rendezvous hashing (each
 // node scores hash(node, key), the highest wins): the same choice on every
 // node, no message sent twice, no round trip per message. A node that dies
-// stops counting when its lease runs out (NodeLeases), unless it held an
+// stops counting when its lease runs out (NodeLeases: SharedFailover calls
+// set_gone on loop 0, and re-decides the share it won and never delivered,
+// docs/cluster.md "A dead member node's share"), unless it held an
 // offline persistent member that no node holds since (its session entry is
 // still the dead node's): then it goes on counting, nobody delivers its
 // share, and the member's replay on resume recomputes that share from the log
@@ -25,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -34,7 +37,6 @@
 namespace sluice::cluster {
 
 class NatsLink;
-class NodeLeases;
 struct NatsMessage;
 
 class SharedGroups {
@@ -50,8 +52,14 @@ class SharedGroups {
     std::string node;
     uint64_t joined = 0;
   };
+  // A group with members here whose view lists a node about to stop
+  // counting: what SharedFailover re-decides that node's share by.
+  struct Orphaned {
+    std::string ns, group, filter;
+    std::vector<Member> members;  // those that count, the dead node included
+  };
 
-  SharedGroups(NatsLink& link, NodeLeases& leases, std::string node);
+  SharedGroups(NatsLink& link, std::string node);
   ~SharedGroups();
   // Both before start().
   void set_parks(Parks p) { parks_ = std::move(p); }
@@ -70,6 +78,16 @@ class SharedGroups {
   // that park a member), in name order.
   std::vector<Member> members(std::string_view ns, std::string_view group, std::string_view filter) const;
 
+  // The other nodes any group's view lists (SharedFailover asks NodeLeases about each).
+  std::vector<std::string> other_nodes() const;
+  // The groups with members here whose view lists `node` and where `node`
+  // parks no offline member (that share waits for its session), each with
+  // the member nodes that count now. Called on loop 0, before set_gone.
+  std::vector<Orphaned> orphaned(const std::string& node) const;
+  // `node` stops (true) or starts again (false) counting in every group
+  // (unless it parks a member). On loop 0: between two routed messages.
+  void set_gone(const std::string& node, bool gone);
+
   static std::string digest(std::string_view ns, std::string_view group, std::string_view filter);
   // The key a message is decided by (its route key, else its topic's hash).
   static uint64_t key_of(uint64_t route_key, std::string_view topic);
@@ -82,12 +100,16 @@ class SharedGroups {
   void on_entry(NatsMessage&& e);
 
   NatsLink& link_;
-  NodeLeases& leases_;
   const std::string node_;
-  std::mutex local_mu_;
+  mutable std::mutex local_mu_;
   std::unordered_map<std::string, size_t> local_;  // by digest: members here
+  struct Name {
+    std::string ns, group, filter;
+  };
+  std::unordered_map<std::string, Name> names_;  // by digest: the groups with members here
   mutable std::shared_mutex view_mu_;
   std::unordered_map<std::string, std::map<std::string, uint64_t>> view_;  // by digest: nodes with members, joined
+  std::set<std::string, std::less<>> gone_;  // nodes taken for dead: they count only where they park a member
   Parks parks_;
   std::function<uint64_t()> frontier_;
   uint64_t watch_ = 0;

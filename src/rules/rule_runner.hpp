@@ -79,6 +79,7 @@ class RuleRunner {
   // submitted back to back by flush_done (one writer batch).
   void done(const std::vector<uint64_t>& seqs);
   void flush_done();
+  void put_back(std::vector<Entry>& batch, size_t taken);
 
   const std::string key_;
   const std::shared_ptr<const std::string> key_shared_;  // handed with each store record (no copy per entry)
@@ -90,6 +91,7 @@ class RuleRunner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Entry> queue_;
+  size_t in_flight_ = 0;               // mu_: entries moved out to the target (counted in the backlog)
   bool stopping_ = false, drop_ = false;
   bool idle_ = false;                  // mu_: the worker waits for entries (enqueue wakes it)
   size_t fill_ = 0;                    // mu_: the worker lingers for this many entries (enqueue wakes it then)

@@ -15,6 +15,7 @@
 #include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/engine.hpp"
+#include "rules/envelope.hpp"
 #include "rules/rule_runner.hpp"
 #include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
@@ -379,6 +380,53 @@ TEST(MessageJson, ParsesBackToTheMessage) {
     EXPECT_TRUE(v["retain"].as_bool());
     EXPECT_EQ(common::base64_decode(std::string(v["payload"].as_string())).value_or("?"), m->payload) << len;
   }
+}
+
+}  // namespace
+}  // namespace sluice::rules
+
+namespace sluice::rules {
+namespace {
+
+// A target's envelope writer gives, entry by entry and as an NDJSON batch,
+// exactly what message_json gives for each entry: consecutive seqs (carried in
+// place), jumps, a topic that needs escaping in the middle of a batch, every
+// payload length 0-40 (the SSSE3 base64 from 16 bytes on), both QoS and retain.
+TEST(MessageEnvelope, WritesWhatMessageJsonWrites) {
+  const mq::Rule r = rule();
+  MessageEnvelope env(r);
+  std::vector<Entry> batch;
+  uint64_t seq = (uint64_t(1) << 63) | 98;
+  for (size_t i = 0; i < 41; ++i) {
+    auto m = std::make_shared<broker::Message>();
+    m->topic = i == 17 ? "a/\"b\"\n" : "bench/s" + std::to_string(i % 4);
+    for (size_t k = 0; k < i; ++k) m->payload += static_cast<char>((k * 37 + i) & 0xff);
+    m->qos = static_cast<uint8_t>(i % 2);
+    m->retain = i % 3 == 0;
+    seq += i == 20 ? 1000 : 1;
+    batch.push_back(Entry{seq, m});
+  }
+  std::string want;
+  common::OutBuffer one;
+  for (const Entry& e : batch) {
+    one.clear();
+    env.append(one, e);
+    ASSERT_EQ(one.view(), message_json(r, e)) << e.seq;
+    want += message_json(r, e) + "\n";
+  }
+  common::OutBuffer got;
+  got.append("x");  // appended to, not replaced
+  env.append_lines(got, batch.data(), batch.size());
+  EXPECT_EQ(got.view(), "x" + want);
+  // And again from a fresh writer (its first seq written in full), twice
+  // into the same buffer (a second batch's body after the first's).
+  MessageEnvelope again(r);
+  got.clear();
+  again.append_lines(got, batch.data() + 10, 20);
+  again.append_lines(got, batch.data() + 30, 11);
+  std::string part;
+  for (size_t i = 10; i < 41; ++i) part += message_json(r, batch[i]) + "\n";
+  EXPECT_EQ(got.view(), part);
 }
 
 }  // namespace

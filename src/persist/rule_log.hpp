@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "broker/persistence.hpp"
+#include "common/out_buffer.hpp"
 #include "persist/live_index.hpp"
 
 namespace sluice::persist {
@@ -86,7 +87,7 @@ class RuleLog {
   uint64_t max_seq_ = 0;
   uint64_t live_bytes_ = 0;
   LiveIndex live_;                          // outstanding entries: where their records are
-  std::string buf_;                         // what the next flush writes
+  common::OutBuffer buf_;                   // what the next flush writes
   std::vector<uint64_t> added_;             // seqs queued in buf_ (forgotten if the write fails)
   std::map<uint64_t, std::pair<std::string, std::string>> recovered_;  // seq -> rule, message bytes
 };

@@ -1,7 +1,7 @@
 #pragma once
 // The rules' backlog records (issue 19, docs/rules.md) in an append-only file
 // beside broker.db (`<broker.db>-rules`), written by the broker store's writer
-// in its batch and made durable by the same fsync as the batch's SQLite commit,
+// in its batch and made durable in the same sync step as the batch's SQLite commit,
 // before any acknowledgement waiting for them goes out.
 //
 // Why not a table: at a steady rate every QoS 1 message matching a rule was a

@@ -1,8 +1,8 @@
 #pragma once
 // Base64 (RFC 4648, with padding) written straight into a caller's buffer, for
 // hot paths: a rule's JSON envelope encodes every payload it sends (issue 19).
-// On x86-64 with SSSE3 (checked once at start), twelve bytes become sixteen
-// characters per step (base64_simd.cpp: ~12 instructions a step); the rest, and
+// On x86-64 with AVX2 or SSSE3 (checked once at start), 24 or 12 bytes become
+// 32 or 16 characters per step (base64_simd.cpp: ~25 instructions a step); the rest, and
 // other machines, two characters per table lookup (12 bits), so three bytes
 // cost two loads and two stores. For a 64-byte payload (callgrind): OpenSSL's
 // EVP_EncodeBlock ~690 instructions, the pair table ~420, with SSSE3 ~110.
@@ -29,8 +29,8 @@ struct Base64Pairs {
 inline constexpr Base64Pairs kBase64Pairs;
 
 // Whole 12-byte blocks of `s` (while 16 bytes are readable: each step loads
-// 16) encoded into `out` with SSSE3; returns the bytes consumed (a multiple of
-// 12; 0 where SSSE3 is missing or n < 16). base64_simd.cpp.
+// 16) encoded into `out` with AVX2 / SSSE3; returns the bytes consumed (a
+// multiple of 12; 0 where neither is there or n < 16). base64_simd.cpp.
 size_t base64_blocks_simd(char* out, const unsigned char* s, size_t n);
 
 // The table path from byte `i` on; returns the characters written.

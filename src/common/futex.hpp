@@ -26,4 +26,32 @@ inline void futex_wake_one(std::atomic<uint32_t>& word) {
   ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
+// A mutex of one word (Drepper, "Futexes are tricky", mutex 2): taking it free
+// is one compare-and-swap and giving it back one exchange, a system call only
+// when a thread waits. pthread_mutex_lock + unlock cost ~57 instructions per
+// message on the publishing loop for a rule's append (callgrind, issue 19);
+// this ~8. With std::condition_variable_any where a condition is needed.
+class FutexMutex {
+ public:
+  void lock() {
+    uint32_t c = 0;
+    if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+    if (c != 2) c = state_.exchange(2, std::memory_order_acquire);
+    while (c != 0) {  // 2: held, and this thread may sleep on it
+      futex_wait(state_, 2);
+      c = state_.exchange(2, std::memory_order_acquire);
+    }
+  }
+  bool try_lock() {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  }
+  void unlock() {
+    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake_one(state_);
+  }
+
+ private:
+  std::atomic<uint32_t> state_{0};  // 0 free, 1 held, 2 held and maybe waited for
+};
+
 }  // namespace sluice::common

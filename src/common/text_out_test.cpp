@@ -1,11 +1,16 @@
 // The rules envelope's helpers, each against the plain way of doing the same, on
-// the edges: DecimalCounter (the seq text), json_plain (the topic check), OutBuffer.
+// the edges: DecimalCounter (the seq text), json_plain (the topic check), OutBuffer;
+// and FutexMutex (the rule runner's lock).
 #include "common/decimal_counter.hpp"
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "common/futex.hpp"
 #include "common/json_string.hpp"
 #include "common/out_buffer.hpp"
 
@@ -80,6 +85,34 @@ TEST(OutBuffer, KeepsContentsAcrossGrowth) {
   EXPECT_EQ(b.capacity(), 0u);
   b.append("again");
   EXPECT_EQ(b.view(), "again");
+}
+
+}  // namespace
+}  // namespace sluice::common
+
+namespace sluice::common {
+namespace {
+
+// FutexMutex excludes: four threads adding to one plain counter under it,
+// with waits (the contended path) forced by holding it across a yield.
+TEST(FutexMutex, Excludes) {
+  FutexMutex mu;
+  long counter = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) {
+        std::lock_guard lk(mu);
+        const long seen = counter;
+        if (i % 1000 == 0) std::this_thread::yield();
+        counter = seen + 1;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(counter, 80000);
+  EXPECT_TRUE(mu.try_lock());
+  EXPECT_FALSE(mu.try_lock());
+  mu.unlock();
 }
 
 }  // namespace

@@ -16,7 +16,6 @@
 #include <nats/nats.h>
 
 #include <algorithm>
-#include <charconv>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -175,8 +174,7 @@ class NatsTarget final : public Target {
     body_.clear();
     if (rule_.type == "status") body_.append(e.message->payload);
     else envelope_.append(body_, e);
-    char digits[24];
-    id_.assign(key_slash_).append(digits, std::to_chars(digits, digits + sizeof digits, e.seq).ptr);
+    id_.assign(key_slash_).append(id_seq_.of(e.seq));  // consecutive seqs: digits carried in place
     return {body_.view(), id_.c_str()};
   }
   // One publish, waiting for the stream's ack.
@@ -235,6 +233,7 @@ class NatsTarget final : public Target {
   const std::string key_slash_ = rule_.key() + "/";  // the start of every Nats-Msg-Id
   common::OutBuffer body_;                            // reused for every publish
   std::string id_;
+  common::DecimalCounter id_seq_;
   std::string url_, subject_, stream_;
   int linger_ms_;
   int lines_;  // Batch: entries per JetStream message (0, 1: one each)

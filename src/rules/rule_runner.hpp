@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "broker/persistence.hpp"
+#include "common/futex.hpp"
 #include "mq/rule_model.hpp"
 #include "rules/target.hpp"
 
@@ -88,8 +89,10 @@ class RuleRunner {
   RunnerLimits limits_;
   DeadLetters* dead_;
   broker::Persistence* const persist_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  // One word and a compare-and-swap for the loops' append (common/futex.hpp);
+  // the worker's waits go through condition_variable_any, once per batch.
+  mutable common::FutexMutex mu_;
+  std::condition_variable_any cv_;
   std::deque<Entry> queue_;
   size_t in_flight_ = 0;               // mu_: entries moved out to the target (counted in the backlog)
   bool stopping_ = false, drop_ = false;

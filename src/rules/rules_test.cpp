@@ -343,6 +343,19 @@ TEST(SourceFilter, AgreesWithTopicMatches) {
       EXPECT_EQ(SourceFilter(f).matches(t), mqtt::topic_matches(f, t)) << f << " vs " << t;
 }
 
+// Parents of up to 8 bytes are compared as one masked word when the topic has
+// 8 bytes: every parent length 1-9 against topics around it, longer and shorter.
+TEST(SourceFilter, WordCompareOfShortParentsAgrees) {
+  const char* filters[] = {"b/#",        "be/#",     "ben/#",       "benc/#",      "bench/#",  "bench1/#",
+                           "bench12/#",  "bench123/#", "bench1234/#", "sensors/#", "Bench/#", "bench/s0/#"};
+  const char* topics[] = {"bench/s0",     "bench/s0/x", "bench1/aaaa", "bench12/a/b", "bench123/xy", "bench123",
+                          "bench1234/zz", "bench1234",  "benchmark/1", "bench/",      "bench",       "sensors/temp",
+                          "sensorsX/a",   "Bench/s0xx", "b/cdefghij",  "bx/cdefghij", "bench12",     "bench/s0x"};
+  for (const char* f : filters)
+    for (const char* t : topics)
+      EXPECT_EQ(SourceFilter(f).matches(t), mqtt::topic_matches(f, t)) << f << " vs " << t;
+}
+
 TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {
   const std::string j = status_event_json("mqtt-1", broker::ClientEvent::TcpClean, "GID_a@@@d\"1", channel_id(1, 2),
                                           "10.0.0.1:5555", 1700000000000, 42);
@@ -399,7 +412,12 @@ TEST(MessageEnvelope, WritesWhatMessageJsonWrites) {
   uint64_t seq = (uint64_t(1) << 63) | 98;
   for (size_t i = 0; i < 41; ++i) {
     auto m = std::make_shared<broker::Message>();
-    m->topic = i == 17 ? "a/\"b\"\n" : "bench/s" + std::to_string(i % 4);
+    // Topics of 3, 8-9, 12 and 30 bytes (each copy path), one needing escapes.
+    m->topic = i == 17     ? "a/\"b\"\n"
+               : i % 5 == 0 ? "a/b"
+               : i % 7 == 0 ? "a/much/longer/topic/than/16/b"
+               : i % 3 == 0 ? "bench/s" + std::to_string(i)
+                            : "bench/s" + std::to_string(i % 4) + "/xyz";
     for (size_t k = 0; k < i; ++k) m->payload += static_cast<char>((k * 37 + i) & 0xff);
     m->qos = static_cast<uint8_t>(i % 2);
     m->retain = i % 3 == 0;

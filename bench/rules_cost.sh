@@ -15,8 +15,9 @@
 #   Two runs of different lengths per case; the difference cancels start-up and
 #   shutdown: Ir/msg = (Ir_long - Ir_short) / (delivered_long - delivered_short).
 #   Threads are counted apart (--separate-threads): the broker's own (event loops,
-#   main), the rule's worker (RuleRunner::run), the broker store's writer and syncer,
-#   and the target client library's threads (libnats).
+#   main), the rule's worker (RuleRunner::run), the broker store's writer
+#   (BrokerStore::run) and its syncer (sync_loop), and the target client
+#   library's threads (libnats).
 # tput: TPUT_MSGS QoS 1 messages published as fast as they go (closed loop, fan-in
 #   4 -> 1), through one rule; messages/s from the first publish until the rule's
 #   sluice_rule_delivered_total reaches TPUT_MSGS (wall clock: noisy on a shared
@@ -81,7 +82,7 @@ publish() {  # port qos count rate
 # Ir of a callgrind file (one thread's).
 ir_of() { grep -E '^(summary|totals):' "$1" | head -1 | awk '{print $2+0}'; }
 
-cg_run() {  # template qos msgs -> "BROKER WORKER STORE LIB DELIVERED"
+cg_run() {  # template qos msgs -> "BROKER WORKER WRITER SYNCER LIB DELIVERED"
   local tpl=$1 qos=$2 n=$3 port dir=$TMP/run out=$TMP/cg
   port=$(free_port)
   rm -rf "$dir" "$out"; mkdir -p "$out"
@@ -95,16 +96,17 @@ cg_run() {  # template qos msgs -> "BROKER WORKER STORE LIB DELIVERED"
   sleep 3  # the rule's worker delivers its backlog before the server stops
   kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
   [[ -n ${KEEP:-} ]] && mkdir -p "$KEEP/$tpl-q$qos-$n" && cp "$out"/cg.* "$KEEP/$tpl-q$qos-$n/"
-  local broker=0 worker=0 store=0 lib=0 f ir
+  local broker=0 worker=0 store=0 syncer=0 lib=0 f ir
   for f in "$out"/cg.*; do
     ir=$(ir_of "$f"); ir=${ir:-0}
     if grep -q 'RuleRunner::run()' "$f"; then worker=$(( worker + ir ))
-    elif grep -qE 'BrokerStore::(run|sync_loop)\(\)' "$f"; then store=$(( store + ir ))
+    elif grep -q 'BrokerStore::sync_loop()' "$f"; then syncer=$(( syncer + ir ))
+    elif grep -q 'BrokerStore::run()' "$f"; then store=$(( store + ir ))
     elif grep -qE 'fn=.*(_readLoop|_flusher|_timerThread|_asyncCbsThread|_garbageCollector|natsThread|_deliverMsgs)' "$f" &&
          ! grep -q 'net::Worker::run()' "$f"; then lib=$(( lib + ir ))
     else broker=$(( broker + ir )); fi
   done
-  echo "$broker $worker $store $lib $(grep -oE ' delivered=[0-9]+' <<<"$line" | cut -d= -f2)"
+  echo "$broker $worker $store $syncer $lib $(grep -oE ' delivered=[0-9]+' <<<"$line" | cut -d= -f2)"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 == 0) print "n/a"; else printf "%.2f", b/a }'; }
@@ -113,23 +115,23 @@ if [[ " $PARTS " == *" cpu "* ]]; then
   command -v valgrind >/dev/null || die "needs valgrind"
   echo "### Instructions per message (callgrind; MSGS=$MSGS at $RATE msg/s, fan-in 4 -> 1)"
   echo
-  echo "| QoS | rule | broker threads | ratio to no rule | whole process | ratio to no rule | rule worker | store writer | target library |"
-  echo "|--:|---|--:|--:|--:|--:|--:|--:|--:|"
+  echo "| QoS | rule | broker threads | ratio to no rule | whole process | ratio to no rule | rule worker | store writer | syncer | target library |"
+  echo "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|"
   for qos in ${QOSES:-0 1}; do
-    declare -A B=() W=() S=() L=() T=()
+    declare -A B=() W=() S=() Y=() L=() T=()
     for tpl in norule $TARGETS; do
-      read -r b1 w1 s1 l1 d1 < <(cg_run "$tpl" "$qos" $(( MSGS / 5 )))
-      read -r b2 w2 s2 l2 d2 < <(cg_run "$tpl" "$qos" "$MSGS")
+      read -r b1 w1 s1 y1 l1 d1 < <(cg_run "$tpl" "$qos" $(( MSGS / 5 )))
+      read -r b2 w2 s2 y2 l2 d2 < <(cg_run "$tpl" "$qos" "$MSGS")
       if [[ -n ${d1:-} && -n ${d2:-} ]] && (( d2 > d1 )); then
         local_d=$(( d2 - d1 ))
         B[$tpl]=$(( (b2 - b1) / local_d )); W[$tpl]=$(( (w2 - w1) / local_d ))
-        S[$tpl]=$(( (s2 - s1) / local_d )); L[$tpl]=$(( (l2 - l1) / local_d ))
-        T[$tpl]=$(( B[$tpl] + W[$tpl] + S[$tpl] + L[$tpl] ))
+        S[$tpl]=$(( (s2 - s1) / local_d )); Y[$tpl]=$(( (y2 - y1) / local_d )); L[$tpl]=$(( (l2 - l1) / local_d ))
+        T[$tpl]=$(( B[$tpl] + W[$tpl] + S[$tpl] + Y[$tpl] + L[$tpl] ))
       else
-        B[$tpl]=nan; W[$tpl]=nan; S[$tpl]=nan; L[$tpl]=nan; T[$tpl]=nan; log "$tpl qos $qos failed"
+        B[$tpl]=nan; W[$tpl]=nan; S[$tpl]=nan; Y[$tpl]=nan; L[$tpl]=nan; T[$tpl]=nan; log "$tpl qos $qos failed"
       fi
-      log "qos $qos $tpl: broker ${B[$tpl]} worker ${W[$tpl]} store ${S[$tpl]} lib ${L[$tpl]} Ir/msg"
-      echo "| $qos | $tpl | ${B[$tpl]} | $(ratio "${B[norule]}" "${B[$tpl]}") | ${T[$tpl]} | $(ratio "${T[norule]}" "${T[$tpl]}") | ${W[$tpl]} | ${S[$tpl]} | ${L[$tpl]} |"
+      log "qos $qos $tpl: broker ${B[$tpl]} worker ${W[$tpl]} writer ${S[$tpl]} syncer ${Y[$tpl]} lib ${L[$tpl]} Ir/msg"
+      echo "| $qos | $tpl | ${B[$tpl]} | $(ratio "${B[norule]}" "${B[$tpl]}") | ${T[$tpl]} | $(ratio "${T[norule]}" "${T[$tpl]}") | ${W[$tpl]} | ${S[$tpl]} | ${Y[$tpl]} | ${L[$tpl]} |"
     done
   done
   echo

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "store/sqlite_db.hpp"
 #include "persist/message_codec.hpp"
+#include "common/futex.hpp"
 #include "persist/rule_log.hpp"
 
 namespace sluice::persist {
@@ -160,15 +161,16 @@ void BrokerStore::start(std::function<void(uint64_t)> on_durable) {
   if (opts_.fsync == FsyncMode::Batch) syncer_ = std::thread([this] { sync_loop(); });
 }
 
-// Under mu_. The writer sleeps on wake_ (an atomic wait: a futex), not on a
-// condition variable: waking it is one increment and one futex call, where
+// Under mu_. The writer sleeps on wake_ (a futex), not on a condition
+// variable: waking it is one increment and one futex call, where
 // pthread_cond_signal cost the publishing loop ~300 instructions per QoS 1
 // message of a rule (callgrind, issue 19; at a steady rate every record
-// starts a batch, so every one wakes the writer).
+// starts a batch, so every one wakes the writer). A raw futex, not
+// std::atomic::wait, whose spinning before it sleeps cost the writer ~250 more.
 void BrokerStore::wake_writer() {
   writer_asleep_ = false;
   wake_.fetch_add(1);
-  wake_.notify_one();  // a writer not yet in wait() sees wake_ changed and does not sleep
+  common::futex_wake_one(wake_);  // a writer not yet asleep sees wake_ changed and does not sleep
 }
 
 void BrokerStore::stop() {
@@ -199,6 +201,7 @@ void BrokerStore::sync_loop() {
   uint64_t synced = durable_.load();
   for (;;) {
     uint64_t target;
+    unsigned wrote;
     {
       std::unique_lock lock(mu_);
       sync_idle_ = true;
@@ -208,9 +211,15 @@ void BrokerStore::sync_loop() {
       if (opts_.window_ms > 0 && !sync_stopping_)
         sync_cv_.wait_for(lock, std::chrono::milliseconds(opts_.window_ms), [&] { return sync_stopping_; });
       target = committed_;  // everything the writer committed up to now
+      wrote = unsynced_;
+      unsynced_ = 0;
     }
-    if (fd < 0) fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fdatasync(fd) != 0 || !rules_->sync()) {
+    // Only the files written since the last sync: a batch of only rule records
+    // made no SQLite commit, and one of only SQL records wrote no rules log
+    // (at a steady rate each QoS 1 entry of a rule is its own batch: one
+    // fdatasync and its system-call wrapping instead of two).
+    if ((wrote & kWroteWal) && fd < 0) fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (((wrote & kWroteWal) && (fd < 0 || ::fdatasync(fd) != 0)) || ((wrote & kWroteRules) && !rules_->sync())) {
       // Acks are released anyway (the commit did reach the OS); counted, logged.
       log::warn("broker store: fdatasync of the WAL or the rules log failed");
       std::lock_guard lock(stats_mu_);
@@ -237,7 +246,7 @@ void BrokerStore::run() {
         const uint32_t seen = wake_.load();
         writer_asleep_ = true;
         lock.unlock();
-        wake_.wait(seen);  // returns once wake_ differs from `seen` (a submit or stop since)
+        common::futex_wait(wake_, seen);  // returns once wake_ differs from `seen` (or spuriously: the loop checks)
         lock.lock();
       }
       writer_asleep_ = false;
@@ -245,7 +254,7 @@ void BrokerStore::run() {
       batch.swap(queue_);
       last = next_ticket_ - 1;
     }
-    apply(batch);
+    const unsigned wrote = apply(batch);
     batch.clear();
     if (opts_.fsync != FsyncMode::Batch) {
       report_durable(last);  // always: the commit was fsynced; off: nobody waits
@@ -255,6 +264,7 @@ void BrokerStore::run() {
     {
       std::lock_guard lock(mu_);
       committed_ = last;
+      unsynced_ |= wrote;
       wake_syncer = sync_idle_;
     }
     if (wake_syncer) sync_cv_.notify_one();
@@ -290,7 +300,7 @@ void BrokerStore::apply_rules(Batch& b, const std::unordered_set<uint64_t>& canc
   for (uint64_t seq : rules_->done_all(done)) table_done_.push_back(seq);
 }
 
-void BrokerStore::apply(Batch& b) {
+unsigned BrokerStore::apply(Batch& b) {
   std::vector<PersistRecord>& batch = b.records;
   // A message queued and acknowledged within one batch never touches the disk.
   // Likewise the will of a connection opened and closed within one batch.
@@ -418,6 +428,7 @@ void BrokerStore::apply(Batch& b) {
   ++stats_.batches;
   stats_.records += batch.size() + b.rule_queued.size() + b.rule_done.size();
   stats_.cancelled += cancelled.size();
+  return (sql || !table_done.empty() ? kWroteWal : 0u) | (rules_written ? kWroteRules : 0u);
 }
 
 BrokerStoreStats BrokerStore::stats() const {

@@ -114,7 +114,9 @@ class BrokerStore final : public broker::Persistence {
       rule_done.clear();
     }
   };
-  void apply(Batch& batch);
+  // Returns which files it wrote (kWroteWal, kWroteRules): what the next sync must cover.
+  unsigned apply(Batch& batch);
+  static constexpr unsigned kWroteWal = 1, kWroteRules = 2;
   void apply_rules(Batch& batch, const std::unordered_set<uint64_t>& cancelled);
 
   BrokerStoreOptions opts_;
@@ -140,6 +142,7 @@ class BrokerStore final : public broker::Persistence {
   std::thread syncer_;
   std::string wal_path_;
   uint64_t committed_ = 0;  // under mu_, batch mode: newest ticket committed to the OS
+  unsigned unsynced_ = 0;   // under mu_, batch mode: files written since the syncer last took a target
   bool sync_idle_ = false;  // under mu_: the syncer waits for a commit
 
   mutable std::mutex stats_mu_;

@@ -157,7 +157,7 @@ void RuleLog::frame(char kind, uint64_t seq) {
   char head[kHeader + 9] = {};
   head[kHeader] = kind;
   put_le(head + kHeader + 1, seq);
-  buf_.append(head, sizeof head);
+  buf_.append(std::string_view(head, sizeof head));
 }
 
 void RuleLog::seal(size_t start) {
@@ -166,14 +166,29 @@ void RuleLog::seal(size_t start) {
   put32(buf_.data() + start + 4, checksum(buf_.data() + start + kHeader, len));
 }
 
+// The record written in place in one growth of buf_ (nothing zeroed first).
 void RuleLog::queued(uint64_t seq, std::string_view rule, const broker::Message& m) {
   const size_t start = buf_.size();
-  frame('Q', seq);
   const size_t rlen = std::min<size_t>(rule.size(), 0xffff);
-  buf_ += static_cast<char>(rlen & 0xff);
-  buf_ += static_cast<char>(rlen >> 8);
-  buf_.append(rule.data(), rlen);
-  append_message(buf_, m);
+  const size_t plain = plain_message_size(m);
+  std::string other;  // a message with MQTT 5 properties (rare): encoded apart, then copied
+  if (plain == 0) append_message(other, m);
+  const size_t mlen = plain != 0 ? plain : other.size();
+  char* p = buf_.room(kHeader + 11 + rlen + mlen);
+  std::memset(p, 0, kHeader);  // filled in by seal()
+  p[kHeader] = 'Q';
+  put_le(p + kHeader + 1, seq);
+  p[kHeader + 9] = static_cast<char>(rlen & 0xff);
+  p[kHeader + 10] = static_cast<char>(rlen >> 8);
+  std::memcpy(p + kHeader + 11, rule.data(), rlen);
+  char* q = p + kHeader + 11 + rlen;
+  if (plain != 0) {
+    q = write_plain_message(q, m);
+  } else {
+    std::memcpy(q, other.data(), mlen);
+    q += mlen;
+  }
+  buf_.commit(q);
   seal(start);
   const auto rec = static_cast<uint32_t>(buf_.size() - start);
   live_.add(seq, Loc{size_ + start, rec});
@@ -208,7 +223,7 @@ std::vector<uint64_t> RuleLog::done_all(const std::vector<uint64_t>& seqs) {
     } else {
       char b[8];
       put_le(b, seq);
-      buf_.append(b, sizeof b);
+      buf_.append(std::string_view(b, sizeof b));
     }
   }
   if (start != std::string::npos) seal(start);
@@ -274,10 +289,10 @@ bool RuleLog::compact() {
   std::vector<std::pair<uint64_t, Loc*>> order;
   order.reserve(live_.size());
   live_.for_each([&](uint64_t seq, Loc& loc) { order.emplace_back(seq, &loc); });  // in seq order
-  std::string out;
   frame('F', max_seq_);
   seal(0);
-  out.swap(buf_);
+  std::string out(buf_.view());
+  buf_.clear();
   bool ok = true;
   std::string rec;
   std::vector<uint64_t> offsets;  // in the new file, applied only once it replaced the old one

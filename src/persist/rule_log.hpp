@@ -1,7 +1,7 @@
 #pragma once
 // The rules' backlog records (issue 19, docs/rules.md) in an append-only file
 // beside broker.db (`<broker.db>-rules`), written by the broker store's writer
-// in its batch and made durable by the same fsync as the batch's SQLite commit,
+// in its batch and made durable in the same sync step as the batch's SQLite commit,
 // before any acknowledgement waiting for them goes out.
 //
 // Why not a table: at a steady rate every QoS 1 message matching a rule was a
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "broker/persistence.hpp"
+#include "common/out_buffer.hpp"
 #include "persist/live_index.hpp"
 
 namespace sluice::persist {
@@ -86,7 +87,7 @@ class RuleLog {
   uint64_t max_seq_ = 0;
   uint64_t live_bytes_ = 0;
   LiveIndex live_;                          // outstanding entries: where their records are
-  std::string buf_;                         // what the next flush writes
+  common::OutBuffer buf_;                   // what the next flush writes
   std::vector<uint64_t> added_;             // seqs queued in buf_ (forgotten if the write fails)
   std::map<uint64_t, std::pair<std::string, std::string>> recovered_;  // seq -> rule, message bytes
 };

@@ -25,8 +25,9 @@
 #include <thread>
 
 #include "common/crypto.hpp"
-#include "common/log.hpp"
 #include "common/egress.hpp"
+#include "common/log.hpp"
+#include "rules/envelope.hpp"
 #include "rules/source.hpp"
 #include "rules/targets_internal.hpp"
 
@@ -166,41 +167,44 @@ class NatsTarget final : public Target {
   size_t deliver_lines(const std::vector<Entry>& batch, Outcome& o, std::string& error) {
     // Within the server's max_payload: the rest goes in the next message.
     const auto max = static_cast<size_t>(std::max<int64_t>(natsConnection_GetMaxPayload(nc_), 1024));
-    Publication p;
+    body_.clear();
     size_t n = 0;
     for (const Entry& e : batch) {
-      const size_t before = p.body.size();
-      if (rule_.type == "status") p.body += e.message->payload;
-      else append_message_json(p.body, prefix_, e);
-      p.body += '\n';
-      if (p.body.size() > max && n > 0) {
-        p.body.resize(before);
+      const size_t before = body_.size();
+      if (rule_.type == "status") body_.append(e.message->payload);
+      else envelope_.append(body_, e);
+      body_.push_back('\n');
+      if (body_.size() > max && n > 0) {
+        body_.resize_down(before);
         break;
       }
       ++n;
     }
-    p.id = rule_.key() + "/" + std::to_string(batch.front().seq) + "-" + std::to_string(batch[n - 1].seq);
-    o = publish_sync(p, error);
+    id_ = key_slash_ + std::to_string(batch.front().seq) + "-" + std::to_string(batch[n - 1].seq);
+    o = publish_sync(Publication{body_.view(), id_.c_str()}, error);
+    if (body_.capacity() > (size_t(1) << 20)) body_.release();  // a burst's big body is not kept
     return o == Outcome::Delivered ? n : 0;
   }
   // One entry as JetStream gets it: the body, and its id (rule key / seq), by
-  // which the stream drops a retry's duplicate within its window.
+  // which the stream drops a retry's duplicate within its window. Both are
+  // views of the target's reused buffers (body_, id_): valid until the next.
   struct Publication {
-    std::string body, id;
+    std::string_view body;
+    const char* id;
     jsPubOptions options() const {
       jsPubOptions po;
       jsPubOptions_Init(&po);
-      po.MsgId = id.c_str();
+      po.MsgId = id;
       po.MaxWait = 5000;
       return po;
     }
   };
-  Publication publication(const Entry& e) const {
-    std::string body;
-    if (rule_.type == "status") body = e.message->payload;
-    else append_message_json(body, prefix_, e);
-    return {std::move(body),
-            rule_.key() + "/" + std::to_string(e.seq)};
+  Publication publication(const Entry& e) {
+    body_.clear();
+    if (rule_.type == "status") body_.append(e.message->payload);
+    else envelope_.append(body_, e);
+    id_.assign(key_slash_).append(id_seq_.of(e.seq));  // consecutive seqs: digits carried in place
+    return {body_.view(), id_.c_str()};
   }
   // One publish, waiting for the stream's ack.
   Outcome publish_sync(const Publication& p, std::string& error) {
@@ -254,7 +258,11 @@ class NatsTarget final : public Target {
   }
 
   mq::Rule rule_;
-  std::string prefix_ = message_json_prefix(rule_);  // the envelope's fixed start
+  MessageEnvelope envelope_{rule_};
+  const std::string key_slash_ = rule_.key() + "/";  // the start of every Nats-Msg-Id
+  common::OutBuffer body_;                            // reused for every publish
+  std::string id_;
+  common::DecimalCounter id_seq_;
   std::string url_, subject_, stream_;
   int linger_ms_;
   int lines_;  // Batch: entries per JetStream message (0, 1: one each)

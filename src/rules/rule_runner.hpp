@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "broker/persistence.hpp"
+#include "common/futex.hpp"
 #include "mq/rule_model.hpp"
 #include "rules/target.hpp"
 
@@ -79,6 +80,7 @@ class RuleRunner {
   // submitted back to back by flush_done (one writer batch).
   void done(const std::vector<uint64_t>& seqs);
   void flush_done();
+  void put_back(std::vector<Entry>& batch, size_t taken);
 
   const std::string key_;
   const std::shared_ptr<const std::string> key_shared_;  // handed with each store record (no copy per entry)
@@ -87,9 +89,12 @@ class RuleRunner {
   RunnerLimits limits_;
   DeadLetters* dead_;
   broker::Persistence* const persist_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  // One word and a compare-and-swap for the loops' append (common/futex.hpp);
+  // the worker's waits go through condition_variable_any, once per batch.
+  mutable common::FutexMutex mu_;
+  std::condition_variable_any cv_;
   std::deque<Entry> queue_;
+  size_t in_flight_ = 0;               // mu_: entries moved out to the target (counted in the backlog)
   bool stopping_ = false, drop_ = false;
   bool idle_ = false;                  // mu_: the worker waits for entries (enqueue wakes it)
   size_t fill_ = 0;                    // mu_: the worker lingers for this many entries (enqueue wakes it then)

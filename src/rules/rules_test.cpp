@@ -16,6 +16,7 @@
 #include "mq/mq_service.hpp"
 #include "rules/dead_letters.hpp"
 #include "rules/engine.hpp"
+#include "rules/envelope.hpp"
 #include "rules/rule_runner.hpp"
 #include "rules/source_filter.hpp"
 #include "rules/status_event.hpp"
@@ -375,6 +376,19 @@ TEST(SourceFilter, AgreesWithTopicMatches) {
       EXPECT_EQ(SourceFilter(f).matches(t), mqtt::topic_matches(f, t)) << f << " vs " << t;
 }
 
+// Parents of up to 8 bytes are compared as one masked word when the topic has
+// 8 bytes: every parent length 1-9 against topics around it, longer and shorter.
+TEST(SourceFilter, WordCompareOfShortParentsAgrees) {
+  const char* filters[] = {"b/#",        "be/#",     "ben/#",       "benc/#",      "bench/#",  "bench1/#",
+                           "bench12/#",  "bench123/#", "bench1234/#", "sensors/#", "Bench/#", "bench/s0/#"};
+  const char* topics[] = {"bench/s0",     "bench/s0/x", "bench1/aaaa", "bench12/a/b", "bench123/xy", "bench123",
+                          "bench1234/zz", "bench1234",  "benchmark/1", "bench/",      "bench",       "sensors/temp",
+                          "sensorsX/a",   "Bench/s0xx", "b/cdefghij",  "bx/cdefghij", "bench12",     "bench/s0x"};
+  for (const char* f : filters)
+    for (const char* t : topics)
+      EXPECT_EQ(SourceFilter(f).matches(t), mqtt::topic_matches(f, t)) << f << " vs " << t;
+}
+
 TEST(StatusEvent, HasTheCloudsFieldsAndASequence) {
   const std::string j = status_event_json("mqtt-1", broker::ClientEvent::TcpClean, "GID_a@@@d\"1", channel_id(1, 2),
                                           "10.0.0.1:5555", 1700000000000, 42);
@@ -412,6 +426,58 @@ TEST(MessageJson, ParsesBackToTheMessage) {
     EXPECT_TRUE(v["retain"].as_bool());
     EXPECT_EQ(common::base64_decode(std::string(v["payload"].as_string())).value_or("?"), m->payload) << len;
   }
+}
+
+}  // namespace
+}  // namespace sluice::rules
+
+namespace sluice::rules {
+namespace {
+
+// A target's envelope writer gives, entry by entry and as an NDJSON batch,
+// exactly what message_json gives for each entry: consecutive seqs (carried in
+// place), jumps, a topic that needs escaping in the middle of a batch, every
+// payload length 0-40 (the SSSE3 base64 from 16 bytes on), both QoS and retain.
+TEST(MessageEnvelope, WritesWhatMessageJsonWrites) {
+  const mq::Rule r = rule();
+  MessageEnvelope env(r);
+  std::vector<Entry> batch;
+  uint64_t seq = (uint64_t(1) << 63) | 98;
+  for (size_t i = 0; i < 41; ++i) {
+    auto m = std::make_shared<broker::Message>();
+    // Topics of 3, 8-9, 12 and 30 bytes (each copy path), one needing escapes.
+    m->topic = i == 17     ? "a/\"b\"\n"
+               : i % 5 == 0 ? "a/b"
+               : i % 7 == 0 ? "a/much/longer/topic/than/16/b"
+               : i % 3 == 0 ? "bench/s" + std::to_string(i)
+                            : "bench/s" + std::to_string(i % 4) + "/xyz";
+    for (size_t k = 0; k < i; ++k) m->payload += static_cast<char>((k * 37 + i) & 0xff);
+    m->qos = static_cast<uint8_t>(i % 2);
+    m->retain = i % 3 == 0;
+    seq += i == 20 ? 1000 : 1;
+    batch.push_back(Entry{seq, m});
+  }
+  std::string want;
+  common::OutBuffer one;
+  for (const Entry& e : batch) {
+    one.clear();
+    env.append(one, e);
+    ASSERT_EQ(one.view(), message_json(r, e)) << e.seq;
+    want += message_json(r, e) + "\n";
+  }
+  common::OutBuffer got;
+  got.append("x");  // appended to, not replaced
+  env.append_lines(got, batch.data(), batch.size());
+  EXPECT_EQ(got.view(), "x" + want);
+  // And again from a fresh writer (its first seq written in full), twice
+  // into the same buffer (a second batch's body after the first's).
+  MessageEnvelope again(r);
+  got.clear();
+  again.append_lines(got, batch.data() + 10, 20);
+  again.append_lines(got, batch.data() + 30, 11);
+  std::string part;
+  for (size_t i = 10; i < 41; ++i) part += message_json(r, batch[i]) + "\n";
+  EXPECT_EQ(got.view(), part);
 }
 
 }  // namespace

@@ -84,7 +84,8 @@ std::unique_ptr<Target> make_target(const mq::Rule& rule, const TargetEnv& env);
 inline constexpr int kDefaultLingerMs = 20;
 
 // The JSON envelope of an outflow message (webhook, NATS, mqtt targets with
-// Body=json): instance, rule, seq, topic, qos, retain, payload in base64.
+// Body=json): instance, rule, seq, topic, qos, retain, payload in base64
+// (envelope.cpp; a target writes it with MessageEnvelope, envelope.hpp).
 std::string message_json(const mq::Rule& rule, const Entry& e);
 void append_message_json(std::string& out, const mq::Rule& rule, const Entry& e);
 // The same with the rule's part made once (a target keeps it): the envelope's

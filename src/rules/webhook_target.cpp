@@ -18,6 +18,7 @@
 #include <cstdlib>
 
 #include "common/crypto.hpp"
+#include "rules/envelope.hpp"
 #include "rules/http_client.hpp"
 #include "rules/targets_internal.hpp"
 
@@ -61,21 +62,24 @@ class WebhookTarget final : public Target {
       return post("application/octet-stream", topic, e.message->payload, e.seq, 1, error);
     }
     body_.clear();
-    append_message_json(body_, prefix_, e);
-    return post("application/json", {}, body_, e.seq, 1, error);
+    envelope_.append(body_, e);
+    return post("application/json", {}, body_.view(), e.seq, 1, error);
   }
 
   // Several entries: one JSON object a line (NDJSON), each line exactly the
   // body one entry alone would have, with its own seq.
   size_t deliver_batch(const std::vector<Entry>& batch, Outcome& o, std::string& error) override {
     body_.clear();  // its capacity stays: no allocation per POST at a steady rate
-    for (const Entry& e : batch) {
-      if (rule_.type == "status") body_ += e.message->payload;
-      else append_message_json(body_, prefix_, e);
-      body_ += '\n';
+    if (rule_.type == "status") {
+      for (const Entry& e : batch) {
+        body_.append(e.message->payload);
+        body_.push_back('\n');
+      }
+    } else {
+      envelope_.append_lines(body_, batch.data(), batch.size());  // one growth of the body for all
     }
-    o = post("application/x-ndjson", {}, body_, batch.front().seq, batch.size(), error);
-    if (body_.capacity() > kKeepBody) std::string().swap(body_);  // a burst's big body is not kept
+    o = post("application/x-ndjson", {}, body_.view(), batch.front().seq, batch.size(), error);
+    if (body_.capacity() > kKeepBody) body_.release();  // a burst's big body is not kept
     return o == Outcome::Delivered ? batch.size() : 0;
   }
 
@@ -118,7 +122,7 @@ class WebhookTarget final : public Target {
   }
 
   mq::Rule rule_;
-  std::string prefix_ = message_json_prefix(rule_);  // the envelope's fixed start
+  MessageEnvelope envelope_{rule_};
   UrlParts url_;
   std::string secret_;
   bool raw_;
@@ -126,7 +130,8 @@ class WebhookTarget final : public Target {
   int linger_ms_;
   HttpClient http_;
   const std::string rule_line_ = "X-Sluice-Rule: " + rule_.name + "\r\n";
-  std::string body_, head_;  // reused for every POST
+  common::OutBuffer body_;  // reused for every POST
+  std::string head_;
 };
 
 }  // namespace

@@ -173,8 +173,16 @@ std::string EgressPolicy::refusal(const sockaddr* a, int port) const {
 }
 
 std::vector<EgressAddress> EgressPolicy::resolve(const std::string& host, int port, std::string& error) const {
+  bool refused = false;
+  return resolve(host, port, error, refused);
+}
+
+std::vector<EgressAddress> EgressPolicy::resolve(const std::string& host, int port, std::string& error,
+                                                 bool& refused) const {
+  refused = false;
   for (const auto& r : reserved_)
     if (r.host == host && r.port == port) {
+      refused = true;
       error = host + ":" + std::to_string(port) + " is this server's own (the cluster's NATS or control store), never a rule's";
       return {};
     }
@@ -186,14 +194,18 @@ std::vector<EgressAddress> EgressPolicy::resolve(const std::string& host, int po
     if (why.empty()) out.push_back(std::move(e));
     else if (first.empty()) first = std::move(why);
   }
-  if (out.empty() && !found.empty()) error = host + ": " + first;
+  if (out.empty() && !found.empty()) {
+    refused = true;
+    error = host + ": " + first;
+  }
   return out;
 }
 
 std::string EgressPolicy::refused_host(const std::string& host, int port) const {
   std::string error;
-  if (!resolve(host, port, error).empty() || error.rfind("cannot resolve ", 0) == 0) return {};
-  return error;
+  bool refused = false;
+  resolve(host, port, error, refused);
+  return refused ? error : std::string();
 }
 
 // Set at start-up before any thread reads it (app/serve.cpp), so no lock.

@@ -63,6 +63,9 @@ class EgressPolicy {
   std::string refused_host(const std::string& host, int port) const;
 
  private:
+  // The same; `refused` tells a refusal (reserved, or every address refused)
+  // from a name that does not resolve.
+  std::vector<EgressAddress> resolve(const std::string& host, int port, std::string& error, bool& refused) const;
   std::vector<IpBlock> allowed_;
   struct Reserved {
     std::string host;

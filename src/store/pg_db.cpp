@@ -169,6 +169,39 @@ std::string PgDb::redact(const std::string& conninfo) {
   return out.empty() ? "(the libpq defaults)" : out;
 }
 
+std::vector<std::pair<std::string, int>> PgDb::endpoints(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (!opts) {
+    if (err) PQfreemem(err);
+    return {};
+  }
+  std::string host, hostaddr, port;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (!o->val) continue;
+    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "hostaddr") == 0) hostaddr = o->val;
+    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
+  }
+  PQconninfoFree(opts);
+  auto split = [](const std::string& list) {
+    std::vector<std::string> out;
+    size_t from = 0;
+    for (size_t comma; (comma = list.find(',', from)) != std::string::npos; from = comma + 1)
+      out.push_back(list.substr(from, comma - from));
+    out.push_back(list.substr(from));
+    return out;
+  };
+  const std::vector<std::string> hosts = split(hostaddr.empty() ? host : hostaddr), ports = split(port);
+  std::vector<std::pair<std::string, int>> out;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    const std::string& h = hosts[i];
+    const std::string& p = ports.size() == hosts.size() ? ports[i] : ports.front();
+    out.emplace_back(h.empty() || h.front() == '/' ? "localhost" : h, p.empty() ? 5432 : std::atoi(p.c_str()));
+  }
+  return out;
+}
+
 std::string PgDb::rewrite_placeholders(std::string_view sql, int* count) {
   std::string out;
   out.reserve(sql.size() + 16);

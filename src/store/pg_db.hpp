@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "store/db.hpp"
@@ -112,6 +113,11 @@ class PgDb final : public Db {
   };
   // The conninfo without its password, for logs and messages.
   static std::string redact(const std::string& conninfo);
+  // The host:port endpoints a conninfo (keyword=value or postgresql:// URI)
+  // connects to, as libpq reads it: each of a multi-host list, hostaddr over
+  // host, port 5432 unless given. No host, or a socket directory: localhost
+  // (the same server over TCP). Empty if it does not parse.
+  static std::vector<std::pair<std::string, int>> endpoints(const std::string& conninfo);
   // `?` -> `$1..$n` outside quoted strings, quoted identifiers and comments.
   static std::string rewrite_placeholders(std::string_view sql, int* count);
   // libpq's notice processor for Sluice's connections: says nothing.

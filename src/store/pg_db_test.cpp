@@ -75,6 +75,18 @@ TEST(PgText, TheConninfoInMessagesHasNoPassword) {
   EXPECT_NE(uri.find("host=db"), std::string::npos) << uri;
 }
 
+// What the node's own control store is, for the rules' egress policy (app/egress_config.cpp).
+TEST(PgText, TheEndpointsAConninfoConnectsTo) {
+  using E = std::vector<std::pair<std::string, int>>;
+  EXPECT_EQ(PgDb::endpoints("host=127.0.0.1 port=5433 dbname=s user=u password=x"), (E{{"127.0.0.1", 5433}}));
+  EXPECT_EQ(PgDb::endpoints("host='db.example' dbname=s"), (E{{"db.example", 5432}}));
+  EXPECT_EQ(PgDb::endpoints("host=db hostaddr=10.0.0.5 port=6000"), (E{{"10.0.0.5", 6000}}));
+  EXPECT_EQ(PgDb::endpoints("postgresql://u:pw@h1:5001,h2:5002/s"), (E{{"h1", 5001}, {"h2", 5002}}));
+  EXPECT_EQ(PgDb::endpoints("host=/var/run/postgresql dbname=s"), (E{{"localhost", 5432}}));
+  EXPECT_EQ(PgDb::endpoints("dbname=s"), (E{{"localhost", 5432}}));
+  EXPECT_TRUE(PgDb::endpoints("host='unterminated").empty());
+}
+
 TEST_F(Pg, BindsAndReadsEveryKindAsSqliteDoes) {
   EXPECT_EQ(db_->dialect(), Dialect::Postgres);
   EXPECT_EQ(db_->path().find("password"), std::string::npos);

@@ -316,6 +316,13 @@ keyfile {self.key_file}
         with urllib.request.urlopen(f"http://{HOST}:{self.http_port}/metrics", timeout=5) as r:
             return r.read().decode()
 
+    def metric(self, name):
+        """The value of an unlabelled /metrics line `name`, as an int; KeyError if absent."""
+        for line in self.metrics_text().splitlines():
+            if line.startswith(name + " "):
+                return int(line.split()[1])
+        raise KeyError(name)
+
     def port(self, transport):
         return {"tcp": self.mqtt_port, "tls": self.mqtts_port, "ws": self.ws_port,
                 "wss": self.wss_port}[transport]

@@ -146,13 +146,6 @@ class DescriptorLimitTest(unittest.TestCase):
             os.unlink(conf.name)
 
 
-def metric(b, name):
-    for line in b.metrics_text().splitlines():
-        if line.startswith(name + " "):
-            return int(line.split()[1])
-    raise KeyError(name)
-
-
 def persistent_subscriber(port, cid, topic):
     """Subscribes with a persistent session, then goes away (the queue fills while offline)."""
     c = mqtt.Client(cid, clean_session=False, protocol=mqtt.MQTTv311)
@@ -216,7 +209,7 @@ class QueueMemoryTest(unittest.TestCase):
         conf.close()
         b = harness.Broker(extra_args=["--config", conf.name]).start()
         try:
-            self.assertEqual(metric(b, "sluice_queued_bytes_limit"), 307200)
+            self.assertEqual(b.metric("sluice_queued_bytes_limit"), 307200)
             for i in range(5):
                 persistent_subscriber(b.mqtt_port, f"mem-sub-{i}", f"mem/{i}")
             pub = mqtt.Client("mem-pub", protocol=mqtt.MQTTv311)
@@ -230,10 +223,10 @@ class QueueMemoryTest(unittest.TestCase):
             for info in infos:
                 info.wait_for_publish(timeout=10)
             self.assertTrue(all(i.is_published() for i in infos), "every publish acknowledged")
-            queued = metric(b, "sluice_queued_bytes")
+            queued = b.metric("sluice_queued_bytes")
             self.assertLessEqual(queued, 307200, "all queues within the server's budget")
             self.assertGreater(queued, 200 * self.KB, "the budget is used, not refused early")
-            self.assertGreater(metric(b, "sluice_queue_refused_total"), 0)
+            self.assertGreater(b.metric("sluice_queue_refused_total"), 0)
             # The broker still serves: a new client publishes and receives.
             echo = []
             c = mqtt.Client("mem-echo", protocol=mqtt.MQTTv311)
@@ -257,7 +250,7 @@ class QueueMemoryTest(unittest.TestCase):
                 self.assertLessEqual(len(got) * self.KB, 102400, "within one session's budget")
                 total += len(got)
             self.assertGreater(total, 200)
-            self.assertEqual(metric(b, "sluice_queued_bytes"), 0)
+            self.assertEqual(b.metric("sluice_queued_bytes"), 0)
             pub.loop_stop()
             self.assertTrue(b.alive())
         finally:

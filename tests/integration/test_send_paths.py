@@ -21,12 +21,6 @@ MESSAGES = 300
 PAYLOAD = 4096       # 300 x 4 KiB = 1.2 MiB each: more than a small socket buffer holds
 
 
-def metric(b, name):
-    for line in b.metrics_text().splitlines():
-        if line.startswith(name + " "):
-            return int(line.split()[1])
-    raise KeyError(name)
-
 
 def receive_all(conn, count, out, timeout=30):
     """Reads `count` QoS 1 PUBLISHes, acknowledging each; appends their sequence numbers."""
@@ -87,7 +81,7 @@ class SendPathsTest(unittest.TestCase):
         for i, seqs in enumerate(got):
             self.assertEqual(seqs, list(range(MESSAGES)), f"subscriber {i} (slow={i < SLOW})")
         self.assertTrue(b.alive(), b.log_tail())
-        return metric(b, "sluice_sends_batched_total"), b.log_tail()
+        return b.metric("sluice_sends_batched_total"), b.log_tail()
 
     def test_batched_sends_deliver_everything_in_order(self):
         batched, log = self.fan_out(io_uring=True)

@@ -21,7 +21,6 @@ MESSAGES = 300
 PAYLOAD = 4096       # 300 x 4 KiB = 1.2 MiB each: more than a small socket buffer holds
 
 
-
 def receive_all(conn, count, out, timeout=30):
     """Reads `count` QoS 1 PUBLISHes, acknowledging each; appends their sequence numbers."""
     try:

@@ -1,4 +1,3 @@
-#include "app/egress_config.hpp"
 #include "app/serve.hpp"
 
 #include <fcntl.h>
@@ -23,6 +22,7 @@
 #include "api/rpc.hpp"
 #include "app/initial_credentials.hpp"
 #include "app/metrics.hpp"
+#include "app/egress_config.hpp"
 #include "app/mq_binding.hpp"
 #include "app/serve_rules.hpp"
 #include "broker/broker.hpp"

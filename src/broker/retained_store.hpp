@@ -2,6 +2,7 @@
 // Retained messages of one namespace. The single node keeps them in a trie of
 // topic levels, so that a wildcard subscription finds its retained messages
 // without scanning all.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +27,14 @@ class RetainedMessages {
   virtual size_t size() const = 0;
   // Every retained message (for persistence and tests).
   virtual std::vector<MessagePtr> all() const = 0;
+  // A store that mirrors retained messages kept elsewhere (a cluster's) may
+  // lag behind a write another node has already acknowledged. False for this
+  // process's own store, whose match() is always up to date.
+  virtual bool mirrored() const { return false; }
+  // A mirrored store calls `ready`, on some other thread, once it holds every
+  // retained message written anywhere before this call (or has given up
+  // waiting for it); this process's store calls it at once.
+  virtual void when_current(std::function<void()> ready) { ready(); }
 };
 
 // In this process's memory: the single node's retained messages.

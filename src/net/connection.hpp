@@ -72,6 +72,10 @@ class Connection final : public Pollable, public broker::Client {
   void on_publish(mqtt::Publish& p);
   void refuse_publish(const mqtt::Publish& p, mqtt::Reason r);
   void on_subscribe(mqtt::Subscribe& s);
+  using RetainedAsked = std::vector<std::pair<std::string, broker::SubOptions>>;  // filter, options
+  // After the SUBACK: the retained messages the new subscriptions ask for, now
+  // or, when the namespace's store may lag (a cluster), once it has caught up.
+  void send_retained(RetainedAsked asked, bool caught_up = false);
   void on_unsubscribe(mqtt::Unsubscribe& u);
   void on_ack(mqtt::Ack& a);
   void on_disconnect(mqtt::Disconnect& d);

@@ -381,7 +381,7 @@ void Connection::on_subscribe(mqtt::Subscribe& s) {
   mqtt::SubAck ack;
   ack.type = mqtt::PacketType::Suback;
   ack.packet_id = s.packet_id;
-  std::vector<std::pair<std::string_view, broker::SubOptions>> retained;
+  RetainedAsked retained;
   for (const auto& sub : s.subscriptions) {
     const std::string_view filter = sub.filter;
     Reason r;
@@ -422,7 +422,27 @@ void Connection::on_subscribe(mqtt::Subscribe& s) {
   }
   mqtt::encode(ack, version_, out_);
   queued_output();
-  for (const auto& [filter, o] : retained) ns_->send_retained(session_, filter, o, w_.ctx());
+  if (!retained.empty()) send_retained(std::move(retained));
+}
+
+void Connection::send_retained(RetainedAsked asked, bool caught_up) {
+  // In a cluster the retained messages are a mirror of a bucket another node
+  // may have written a moment ago (its publisher already has its PUBACK): the
+  // mirror says when it has caught up, and the messages go out then, on this
+  // loop, if this connection still holds the session (docs/cluster.md).
+  auto& store = ns_->retained();
+  if (!caught_up && store.mirrored()) {
+    store.when_current([w = &w_, id = id_, session = std::weak_ptr<broker::Session>(session_),
+                        asked = std::move(asked)]() mutable {
+      w->post([w, id, session = std::move(session), asked = std::move(asked)]() mutable {
+        Connection* c = w->find(id);
+        if (c && c->state_ == State::Connected && c->session_ == session.lock())
+          c->send_retained(std::move(asked), true);
+      });
+    });
+    return;
+  }
+  for (const auto& [filter, o] : asked) ns_->send_retained(session_, filter, o, w_.ctx());
 }
 
 void Connection::on_unsubscribe(mqtt::Unsubscribe& u) {

@@ -420,6 +420,17 @@ bool NatsLink::kv_delete(const std::string& bucket, const std::string& key) {
   return kv && kvStore_Delete(kv, key.c_str()) == NATS_OK;
 }
 
+std::vector<std::string> NatsLink::kv_keys(const std::string& bucket) {
+  std::vector<std::string> out;
+  kvStore* kv = impl_->kv(bucket);
+  if (!kv) return out;
+  kvKeysList list{};
+  if (kvStore_Keys(&list, kv, nullptr) != NATS_OK) return out;  // NATS_NOT_FOUND: none
+  for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
+  kvKeysList_Destroy(&list);
+  return out;
+}
+
 uint64_t NatsLink::kv_watch(const std::string& bucket, Handler h) {
   kvStore* kv = impl_->kv(bucket);
   if (!kv) throw std::runtime_error("JetStream bucket " + bucket + " not open");

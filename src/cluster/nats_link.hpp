@@ -91,6 +91,9 @@ class NatsLink {
   // ---- key-value ----
   void ensure_kv(const std::string& bucket);
   bool kv_delete(const std::string& bucket, const std::string& key);
+  // The bucket's keys that hold a value now (deleted ones left out); empty
+  // when there are none or JetStream does not answer.
+  std::vector<std::string> kv_keys(const std::string& bucket);
   // Asynchronous: a put (or, `value` empty, a delete) is a message on the
   // bucket's stream, sent in this connection's order; `done(ok)` runs once
   // JetStream stored it or failed (may be null). Nothing waits on the caller's

@@ -125,6 +125,22 @@ static bool kv_write(NatsLink& l, const std::string& bucket, const std::string& 
   return f.wait_for(5s) == std::future_status::ready && f.get();
 }
 
+// A restarted node asks which group entries its earlier process left
+// (SharedGroups::lists): the keys holding a value, deleted ones left out.
+TEST(NatsLink, KeyValueKeysLeaveDeletedOnesOut) {
+  sluice::cluster::testing::TestNats nats;
+  NatsLink a(opts(nats, "a"));
+  a.ensure_kv("T_KEYS");
+  EXPECT_TRUE(a.kv_keys("T_KEYS").empty());
+  ASSERT_TRUE(kv_write(a, "T_KEYS", "g1.n1", "1"));
+  ASSERT_TRUE(kv_write(a, "T_KEYS", "g1.n2", "1"));
+  ASSERT_TRUE(kv_write(a, "T_KEYS", "g2.n1", "1"));
+  ASSERT_TRUE(kv_write(a, "T_KEYS", "g2.n1", ""));  // deleted, as a member leaving writes it
+  auto keys = a.kv_keys("T_KEYS");
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"g1.n1", "g1.n2"}));
+}
+
 TEST(NatsLink, KeyValueWatchSeesValuesAndDeletions) {
   sluice::cluster::testing::TestNats nats;
   NatsLink a(opts(nats, "a")), b(opts(nats, "b"));

@@ -1,6 +1,7 @@
 #include "cluster/node.hpp"
 
 #include <chrono>
+#include <thread>
 
 #include "cluster/bus.hpp"
 #include "cluster/directory.hpp"
@@ -33,6 +34,7 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
   // per client id (a limit of 1 would drop a claim before the nodes read it
   // when several connects of one client id race).
   link_->ensure_stream(ClusterDirectory::kStream, {ClusterDirectory::kSubjects}, 600LL * 1000, 0, 1000);
+  wait_out_earlier_process();
   durability_ = std::make_unique<ClusterDurability>(*link_);
   leases_ = std::make_unique<NodeLeases>(*link_, opts_.node_name);
   if (!opts_.postgres.empty()) {
@@ -64,6 +66,21 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
 }
 
 ClusterNode::~ClusterNode() { stop(); }
+
+// A process under this name killed a moment ago, with members of shared
+// groups here, is still alive to the others until its lease runs out; were
+// this one to beat and take its group entries back now, they would never take
+// it for dead and never re-decide what it won and had not delivered
+// (docs/cluster.md, "A restart under the same name"). So it waits the lease
+// out first, before it beats, serves or touches the cluster's state.
+void ClusterNode::wait_out_earlier_process() {
+  if (!SharedGroups::lists(*link_, opts_.node_name)) return;
+  const int64_t wait_ms = NodeLeases::kExpireMs + kDeathNoticeMs;
+  log::warn("cluster: an earlier process of node {} was a member of shared subscriptions: waiting {} ms, until the "
+            "other nodes have taken it for dead and taken over its share",
+            opts_.node_name, wait_ms);
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+}
 
 broker::ClusterSeams ClusterNode::seams() {
   broker::ClusterSeams s = broker::ClusterSeams::single_node();

@@ -91,6 +91,11 @@ class ClusterNode {
   const FailoverStats& failover_stats() const;
 
  private:
+  // Beyond a lease, how long the others may take to act on a node's death
+  // (their check every 100 ms, on a busy machine).
+  static constexpr int64_t kDeathNoticeMs = 1000;
+  void wait_out_earlier_process();
+
   ClusterOptions opts_;
   std::unique_ptr<NatsLink> link_;
   std::unique_ptr<ClusterDurability> durability_;

@@ -88,6 +88,13 @@ void SharedGroups::removed(std::string_view ns, std::string_view group, std::str
   announce(d, false, 0);
 }
 
+bool SharedGroups::lists(NatsLink& link, const std::string& node) {
+  const std::string suffix = "." + escape_token(node);
+  for (const auto& key : link.kv_keys(kBucket))
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
+  return false;
+}
+
 void SharedGroups::on_entry(NatsMessage&& e) {
   const size_t dot = e.subject.find('.');
   if (dot == std::string::npos) return;

@@ -88,6 +88,10 @@ class SharedGroups {
   // (unless it parks a member). On loop 0: between two routed messages.
   void set_gone(const std::string& node, bool gone);
 
+  // Whether the bucket still lists `node` as a member of a group: entries an
+  // earlier process under that name left when it was killed.
+  static bool lists(NatsLink& link, const std::string& node);
+
   static std::string digest(std::string_view ns, std::string_view group, std::string_view filter);
   // The key a message is decided by (its route key, else its topic's hash).
   static uint64_t key_of(uint64_t route_key, std::string_view topic);

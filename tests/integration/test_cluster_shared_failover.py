@@ -13,7 +13,9 @@ printed), nothing acknowledged lost.
 on node 2; a publisher on node 3 sends QoS 1 at a steady rate (each acknowledged before the
 next) across a kill -9 of node 1. Every acknowledged message the dead member did not receive
 must reach the live one. The same with live members on nodes 2 and 3: the dead node's share
-is split between the two survivors.
+is split between the two survivors. And with node 1 started again at once under its name
+(before its lease ran out): the new process waits the old one's lease out, so the others
+re-decide its share as for a death (docs/cluster.md "A restart under the same name").
 """
 import os
 import signal
@@ -42,9 +44,10 @@ class CleanMemberNodeKilled(unittest.TestCase):
     def tearDown(self):
         self.cluster.stop()
 
-    def publish_across_a_kill(self, t, pub):
+    def publish_across_a_kill(self, t, pub, restart=False):
         """QoS 1 on `t` every RATE_S (each acknowledged before the next), BEFORE_S before a
-        kill -9 of node 1 and AFTER_S after it. Returns [(payload, published after the kill)]."""
+        kill -9 of node 1 (`restart`: started again at once, under the same name) and AFTER_S
+        after it. Returns [(payload, published after the kill)]."""
         acked = []
         killed = threading.Event()
         stop = threading.Event()
@@ -63,7 +66,10 @@ class CleanMemberNodeKilled(unittest.TestCase):
         th.start()
         try:
             time.sleep(BEFORE_S)
-            self.n[0].stop(signal.SIGKILL)
+            if restart:
+                self.n[0].crash_and_restart()
+            else:
+                self.n[0].stop(signal.SIGKILL)
             killed.set()
             time.sleep(AFTER_S)
         finally:
@@ -138,6 +144,24 @@ class CleanMemberNodeKilled(unittest.TestCase):
         pub.close()
         on2.close()
         on3.close()
+
+    def test_a_node_restarted_at_once_under_its_name_loses_nothing_of_its_share(self):
+        """kill -9 and an immediate restart under the same name, well within its lease (a
+        crash under systemd, a rolling upgrade): the others never take it for dead, yet its
+        members are gone with the old process."""
+        t, g = uid("sfr"), uid("g")
+        doomed = self.member(self.n[0], "sfrd", g, t)
+        live = self.member(self.n[1], "sfrl", g, t)
+        time.sleep(0.5)
+        pub = Client(self.n[2], timeout=10)
+        acked = self.publish_across_a_kill(t, pub, restart=True)
+        to_live = [m.payload.decode() for m in live.drain(3.0)]
+        to_doomed = [m.payload.decode() for m in doomed.drain(0.1)]
+        self.forget(doomed)
+        self.check("clean member's node killed and restarted at once, a live member on node 2", acked,
+                   to_doomed, {"node 2's member": to_live})
+        pub.close()
+        live.close()
 
 
 if __name__ == "__main__":

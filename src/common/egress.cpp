@@ -10,49 +10,15 @@ namespace sluice::common {
 
 namespace {
 
-// An address as (v6, 16 bytes), IPv4-mapped IPv6 as the IPv4 it carries.
-struct Ip {
-  bool v6 = false;
-  std::array<uint8_t, 16> b{};
-};
-
-std::optional<Ip> ip_of(const sockaddr* a) {
-  Ip ip;
-  if (a->sa_family == AF_INET) {
-    std::memcpy(ip.b.data(), &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, 4);
-    return ip;
-  }
-  if (a->sa_family != AF_INET6) return std::nullopt;
-  const auto* s6 = reinterpret_cast<const sockaddr_in6*>(a);
-  if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-    std::memcpy(ip.b.data(), s6->sin6_addr.s6_addr + 12, 4);
-    return ip;
-  }
-  ip.v6 = true;
-  std::memcpy(ip.b.data(), s6->sin6_addr.s6_addr, 16);
-  return ip;
-}
-
-std::string text_of(const Ip& ip) {
+std::string text_of(const IpNet& ip) {
   char buf[INET6_ADDRSTRLEN] = {0};
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.b.data(), buf, sizeof buf);
+  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.addr.data(), buf, sizeof buf);
   return buf;
 }
 
-bool in_block(const Ip& ip, bool v6, const std::array<uint8_t, 16>& net, unsigned prefix) {
-  if (ip.v6 != v6) return false;
-  for (unsigned i = 0; i < prefix / 8; ++i)
-    if (ip.b[i] != net[i]) return false;
-  if (const unsigned rest = prefix % 8) {
-    const uint8_t mask = static_cast<uint8_t>(0xFF << (8 - rest));
-    if ((ip.b[prefix / 8] & mask) != (net[prefix / 8] & mask)) return false;
-  }
-  return true;
-}
-
 // The kinds refused unless allowed: what a tenant must not reach through us.
-const char* refused_kind(const Ip& ip) {
-  const auto& b = ip.b;
+const char* refused_kind(const IpNet& ip) {
+  const auto& b = ip.addr;
   if (!ip.v6) {
     if (b[0] == 127) return "a loopback address";
     if (b[0] == 0) return "an unspecified address";
@@ -106,44 +72,12 @@ EgressPolicy g_policy;
 
 }  // namespace
 
-std::optional<IpBlock> IpBlock::parse(std::string_view text) {
-  IpBlock blk;
-  std::string addr(text.substr(0, text.find('/')));
-  int max = 32;
-  if (inet_pton(AF_INET, addr.c_str(), blk.addr.data()) == 1) {
-    blk.v6 = false;
-  } else if (inet_pton(AF_INET6, addr.c_str(), blk.addr.data()) == 1) {
-    blk.v6 = true;
-    max = 128;
-  } else {
-    return std::nullopt;
-  }
-  int prefix = max;
-  if (auto slash = text.find('/'); slash != std::string_view::npos) {
-    const std::string_view p = text.substr(slash + 1);
-    if (p.empty() || p.size() > 3) return std::nullopt;
-    prefix = 0;
-    for (char ch : p) {
-      if (ch < '0' || ch > '9') return std::nullopt;
-      prefix = prefix * 10 + (ch - '0');
-    }
-    if (prefix > max) return std::nullopt;
-  }
-  blk.prefix = static_cast<uint8_t>(prefix);
-  return blk;
-}
-
-bool IpBlock::contains(const sockaddr* a) const {
-  const auto ip = ip_of(a);
-  return ip && in_block(*ip, v6, addr, prefix);
-}
-
 std::optional<std::string> EgressPolicy::allow(const std::vector<std::string>& blocks) {
-  std::vector<IpBlock> parsed;
+  std::vector<IpNet> parsed;
   for (const auto& b : blocks) {
-    auto blk = IpBlock::parse(b);
-    if (!blk) return b;
-    parsed.push_back(*blk);
+    IpNet net;
+    if (!parse_ip_net(b, net)) return b;
+    parsed.push_back(net);
   }
   allowed_.insert(allowed_.end(), parsed.begin(), parsed.end());
   return std::nullopt;
@@ -160,14 +94,14 @@ std::string EgressPolicy::refusal(const sockaddr* a, int port) const {
   for (const auto& r : reserved_)
     for (const auto& e : r.addrs) {
       const auto rip = ip_of(reinterpret_cast<const sockaddr*>(&e.addr));
-      if (rip && rip->v6 == ip->v6 && rip->b == ip->b && r.port == port)
+      if (rip && rip->v6 == ip->v6 && rip->addr == ip->addr && r.port == port)
         return text_of(*ip) + ":" + std::to_string(port) + " is this server's own " + r.host + ":" +
                std::to_string(r.port) + " (the cluster's NATS or control store), never a rule's";
     }
   const char* kind = refused_kind(*ip);
   if (!kind) return {};
-  for (const auto& blk : allowed_)
-    if (in_block(*ip, blk.v6, blk.addr, blk.prefix)) return {};
+  for (const auto& net : allowed_)
+    if (ip_in_net(*ip, net)) return {};
   return text_of(*ip) + " is " + kind +
          "; a rule may connect there only if the operator allows it ([rules] allowed_target_networks)";
 }

@@ -25,16 +25,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::common {
+#include "common/ip_net.hpp"
 
-struct IpBlock {
-  bool v6 = false;
-  uint8_t prefix = 0;
-  std::array<uint8_t, 16> addr{};  // masked; v4 in the first 4 bytes
-  // "10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"; nullopt if it does not parse.
-  static std::optional<IpBlock> parse(std::string_view text);
-  bool contains(const sockaddr* a) const;
-};
+namespace sluice::common {
 
 // One address a name resolved to, allowed: connect to exactly this.
 struct EgressAddress {
@@ -66,7 +59,7 @@ class EgressPolicy {
   // The same; `refused` tells a refusal (reserved, or every address refused)
   // from a name that does not resolve.
   std::vector<EgressAddress> resolve(const std::string& host, int port, std::string& error, bool& refused) const;
-  std::vector<IpBlock> allowed_;
+  std::vector<IpNet> allowed_;
   struct Reserved {
     std::string host;
     int port;

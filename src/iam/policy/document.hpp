@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_net.hpp"
 #include "iam/policy/policy.hpp"
 
 namespace sluice::iam::policy {
@@ -44,12 +45,8 @@ std::string_view condition_op_name(ConditionOp op);
 // False if `name` is not an operator (names are case-sensitive, as in RAM).
 bool condition_op_from_name(std::string_view name, ConditionOp& out);
 
-// An address or a network; a bare address is a /32 (or /128).
-struct IpNet {
-  bool v6 = false;
-  uint8_t prefix = 0;                 // bits that must match
-  std::array<uint8_t, 16> addr{};     // network bytes (v4 uses the first 4), masked
-};
+// An address or a network (common/ip_net.hpp).
+using IpNet = common::IpNet;
 
 struct ConditionValue {
   std::string text;        // the value as written (numbers/bools in their JSON spelling)

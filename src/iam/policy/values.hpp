@@ -17,11 +17,9 @@ bool parse_number(std::string_view s, double& out);
 bool parse_date(std::string_view s, int64_t& ms_out);
 // "true" / "false", ASCII case-insensitive.
 bool parse_bool(std::string_view s, bool& out);
-// "10.0.0.0/8", "10.1.2.3", "2001:db8::/32", "::1". Host bits are masked off.
-bool parse_ip_net(std::string_view s, IpNet& out);
-// A single address (no prefix); IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4.
-bool parse_ip_addr(std::string_view s, IpNet& out);
-// True if `addr` (a parse_ip_addr result) lies in `net`.
-bool ip_in_net(const IpNet& addr, const IpNet& net);
+// Addresses and networks: common/ip_net.hpp.
+using common::ip_in_net;
+using common::parse_ip_addr;
+using common::parse_ip_net;
 
 }  // namespace sluice::iam::policy

@@ -2,11 +2,8 @@
 // blanks, full consumption), allocation-free, so they can run per decision.
 #include "iam/policy/values.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cmath>
-#include <cstring>
 
 namespace sluice::iam::policy {
 

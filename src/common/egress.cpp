@@ -146,10 +146,14 @@ std::string EgressPolicy::refused_host(const std::string& host, int port) const 
 const EgressPolicy& egress_policy() { return g_policy; }
 void set_egress_policy(EgressPolicy p) { g_policy = std::move(p); }
 
-std::optional<UrlHost> split_url_host(std::string_view url) {
+std::optional<UrlHost> split_url_host(std::string_view url, std::string* why) {
+  auto fail = [why](const char* reason) {
+    if (why) *why = reason;
+    return std::nullopt;
+  };
   UrlHost u;
   const auto sep = url.find("://");
-  if (sep == std::string_view::npos) return std::nullopt;
+  if (sep == std::string_view::npos) return fail("has no scheme");
   u.scheme = std::string(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   const auto end = rest.find_first_of("/?");
@@ -160,20 +164,29 @@ std::optional<UrlHost> split_url_host(std::string_view url) {
     authority = authority.substr(at + 1);
   }
   std::string_view host = authority, port;
+  bool has_port = false;
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
+    if (close == std::string_view::npos) return fail("has an invalid host");
     host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return fail("has an invalid host");
+      port = authority.substr(close + 2);
+      has_port = true;
+    }
   } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
+    has_port = true;
   }
-  if (host.empty()) return std::nullopt;
+  if (host.empty()) return fail("has no host");
   u.host = std::string(host);
-  for (char ch : port) {
-    if (ch < '0' || ch > '9' || u.port > 65535) return std::nullopt;
-    u.port = u.port * 10 + (ch - '0');
+  if (has_port && !port.empty()) {  // "host:" is the default port, as browsers read it
+    for (char ch : port) {
+      if (ch < '0' || ch > '9' || u.port > 65535) return fail("has an invalid port");
+      u.port = u.port * 10 + (ch - '0');
+    }
+    if (u.port < 1 || u.port > 65535) return fail("has an invalid port");
   }
   return u;
 }

@@ -74,13 +74,15 @@ class EgressPolicy {
 const EgressPolicy& egress_policy();
 void set_egress_policy(EgressPolicy p);
 
-// "scheme://[user[:pw]@]host[:port][/rest]" split at the host; port 0 when
-// absent. nullopt when there is no host.
+// "scheme://[user[:pw]@]host[:port][/rest]" split at the host ("[v6]" without
+// its brackets); port 0 when absent. nullopt when there is no "://", no host,
+// an unclosed '[' or a port outside 1..65535; `why` (may be null) then says
+// which ("has no host", ...), for an error message.
 struct UrlHost {
   std::string scheme, userinfo, host, rest;  // rest from the first '/' or '?'
   int port = 0;
 };
-std::optional<UrlHost> split_url_host(std::string_view url);
+std::optional<UrlHost> split_url_host(std::string_view url, std::string* why = nullptr);
 
 // A PostgreSQL URL's query parameters other than these could send libpq
 // elsewhere than the host checked (host, hostaddr, port, service...): the

@@ -91,6 +91,21 @@ TEST(Egress, UrlHosts) {
   EXPECT_FALSE(split_url_host("no scheme"));
   EXPECT_FALSE(split_url_host("http://:80/"));
   EXPECT_FALSE(split_url_host("http://host:99999999/"));
+  std::string why;
+  EXPECT_FALSE(split_url_host("http://host:0/", &why));
+  EXPECT_EQ(why, "has an invalid port");
+  EXPECT_FALSE(split_url_host("http://[::1/", &why));
+  EXPECT_EQ(why, "has an invalid host");
+  EXPECT_FALSE(split_url_host("http://[::1]x/", &why));
+  EXPECT_EQ(why, "has an invalid host");
+  EXPECT_FALSE(split_url_host("http://u@/", &why));
+  EXPECT_EQ(why, "has no host");
+  u = split_url_host("postgres://10.0.0.5?sslmode=disable");  // a query without a path
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "10.0.0.5");
+  u = split_url_host("http://host:/x");  // an empty port is the default one
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, 0);
 }
 
 TEST(Egress, PostgresParametersThatCouldRedirectLibpqAreRefused) {

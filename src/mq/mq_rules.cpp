@@ -43,33 +43,20 @@ std::string shown_url(std::string_view url) {
   return s;
 }
 
-// "scheme://host[:port][/path]": the scheme one of `schemes`, a host, a port 1..65535.
+// "scheme://host[:port][/path]": the scheme one of `schemes`, a host, a port
+// 1..65535 (split as the connections split it: common::split_url_host).
 std::optional<Error> check_url(std::string_view url, std::initializer_list<std::string_view> schemes) {
   const auto sep = url.find("://");
   std::string allowed;
   for (auto s : schemes) allowed += (allowed.empty() ? "" : ", ") + std::string(s) + "://";
   if (sep == std::string_view::npos || !one_of(url.substr(0, sep), schemes))
     return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" must start with " + allowed + ".");
-  std::string_view rest = url.substr(sep + 3);
-  std::string_view hostport = rest.substr(0, rest.find('/'));
-  if (auto at = hostport.rfind('@'); at != std::string_view::npos) hostport = hostport.substr(at + 1);
-  std::string_view host = hostport, port;
-  if (auto colon = hostport.rfind(':'); colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
-    host = hostport.substr(0, colon);
-    port = hostport.substr(colon + 1);
-  }
-  if (host.empty()) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has no host.");
-  for (char ch : host)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '[' || ch == ']' || ch == ':'))
+  std::string why;
+  const auto u = common::split_url_host(url, &why);
+  if (!u) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" " + why + ".");
+  for (char ch : u->host)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':'))
       return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has an invalid host.");
-  if (!port.empty()) {
-    int p = 0;
-    for (char ch : port) {
-      if (ch < '0' || ch > '9' || p > 65535) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has an invalid port.");
-      p = p * 10 + (ch - '0');
-    }
-    if (p < 1 || p > 65535) return bad("TargetConfig", "The Url \"" + shown_url(url) + "\" has an invalid port.");
-  }
   return std::nullopt;
 }
 

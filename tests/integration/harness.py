@@ -214,6 +214,19 @@ class Broker:
                 time.sleep(0.05)
         return self
 
+    def restart(self, timeout=20.0):
+        """Stop the broker as an operator does (SIGTERM), then start it again on the same data
+        dir and ports."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"broker still running 15 s after SIGTERM:\n{self.log_tail()}") from None
+        if self._log:
+            self._log.close()
+            self._log = None
+        return self._launch(timeout, cleanup_on_fail=False)
+
     def crash_and_restart(self, timeout=20.0):
         """kill -9 the broker, then start it again on the same data dir and ports."""
         self.proc.kill()

@@ -11,8 +11,14 @@
 //                  without fsync and goes on with the next batch while a syncer
 //                  thread fdatasyncs the WAL; acks go out once the fdatasync
 //                  that covers them returns. Commits made during one fdatasync
-//                  share the next (group commit). `window_ms` (0..10, default
-//                  0) lets the syncer wait that long to gather more first.
+//                  share the next (group commit). Records that arrive while
+//                  an fdatasync is in flight and the writer has caught up do
+//                  not wake it: the syncer wakes it when the fdatasync returns,
+//                  and it writes all of them at once (at a steady 1,000 QoS 1
+//                  rule entries a second and a 4 ms fdatasync: one write()
+//                  per ~4 entries instead of one each). `window_ms` (0..10,
+//                  default 0): after a quiet spell the writer waits that long
+//                  for more records before it writes and the sync starts.
 //        off     - no fsync, acks do not wait for the writer (a kill -9 loses
 //                  what is still queued in memory).
 // Commits never wait on purpose: records that arrive while one commit runs
@@ -49,9 +55,11 @@ bool parse_fsync_mode(std::string_view s, FsyncMode& out);
 
 struct BrokerStoreOptions {
   FsyncMode fsync = FsyncMode::Batch;
-  int window_ms = 0;  // batch mode: how long the syncer gathers commits before an fsync (<= 10)
+  int window_ms = 0;  // batch mode: how long the writer gathers records after a quiet spell (<= 10)
   // The rules' backlog file (rule_log.hpp): emptied / compacted past these sizes (0: the defaults).
   uint64_t rule_log_empty_at = 0, rule_log_compact_at = 0;
+  // Tests: runs on the syncer before each fdatasync (to hold one in flight).
+  std::function<void()> before_sync;
 };
 
 struct BrokerStoreStats {
@@ -144,6 +152,11 @@ class BrokerStore final : public broker::Persistence {
   uint64_t committed_ = 0;  // under mu_, batch mode: newest ticket committed to the OS
   unsigned unsynced_ = 0;   // under mu_, batch mode: files written since the syncer last took a target
   bool sync_idle_ = false;  // under mu_: the syncer waits for a commit
+  // Under mu_, batch mode: the syncer has taken a target and not yet reported
+  // it; a sleeping writer is then left asleep by submits (the syncer wakes it).
+  bool sync_busy_ = false;
+  bool woken_by_sync_ = false;  // under mu_: the writer's wake-up came from the syncer
+  std::condition_variable window_cv_;  // the writer's window (window_ms), cut short by stop()
 
   mutable std::mutex stats_mu_;
   BrokerStoreStats stats_;

@@ -134,6 +134,10 @@ class BrokerStore final : public broker::Persistence {
   // Issue 19: RuleQueued / RuleDone go to <path>-rules, not to a table (rule_log.hpp).
   std::unique_ptr<RuleLog> rules_;
   std::vector<uint64_t> table_done_;  // writer: RuleDone of rows in the old rule_queue table
+  // Writer: what a batch with an end in it cancels (apply()).
+  struct Ends {
+    std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
+  } ends_;
 
   std::mutex mu_;
   std::atomic<uint32_t> wake_{0};    // the writer waits for records: bumped to wake it
@@ -150,6 +154,7 @@ class BrokerStore final : public broker::Persistence {
   std::thread syncer_;
   std::string wal_path_;
   uint64_t committed_ = 0;  // under mu_, batch mode: newest ticket committed to the OS
+  uint64_t synced_ = 0;     // under mu_, batch mode: newest ticket fdatasynced and reported
   unsigned unsynced_ = 0;   // under mu_, batch mode: files written since the syncer last took a target
   bool sync_idle_ = false;  // under mu_: the syncer waits for a commit
   // Under mu_, batch mode: the syncer has taken a target and not yet reported

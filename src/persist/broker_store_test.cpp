@@ -567,11 +567,11 @@ TEST(BrokerStore, RuleRecordsOfTheRunnersPathSurviveARestartAndCancelInOneBatch)
   }
 }
 
-// Group commit of a writer that has caught up (issue 19): records submitted
-// while an fdatasync is in flight do not wake the writer one by one (at a
-// steady rate each was a batch, a write() and a wake-up of its own); the
-// syncer wakes it when the fdatasync returns and they go in one batch, and
-// none is reported durable before the fdatasync that covers it.
+// Group commit (issue 19): records submitted while an fdatasync is in flight
+// (the writer's own, for a batch of only rule records, or the syncer's) do
+// not make a batch, a write() and a wake-up each, as they did at a steady
+// rate: they go in one batch once it returns, and none is reported durable
+// before the fdatasync that covers it.
 TEST(BrokerStore, RecordsArrivingDuringAnFdatasyncAreWrittenTogetherAfterIt) {
   TempDir dir;
   std::mutex mu;

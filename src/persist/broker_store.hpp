@@ -163,8 +163,9 @@ class BrokerStore final : public broker::Persistence {
   bool woken_by_sync_ = false;  // under mu_: the writer's wake-up came from the syncer
   std::condition_variable window_cv_;  // the writer's window (window_ms), cut short by stop()
 
-  mutable std::mutex stats_mu_;
-  BrokerStoreStats stats_;
+  struct {
+    std::atomic<uint64_t> batches{0}, records{0}, cancelled{0}, errors{0};
+  } stats_;
 };
 
 }  // namespace sluice::persist

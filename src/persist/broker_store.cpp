@@ -199,11 +199,13 @@ void BrokerStore::sync_loop() {
   // fdatasync then covers all of them at once. A writer that has caught up is
   // not woken by records arriving during the fdatasync (sync_busy_): they
   // gather in the queue and this thread wakes the writer once it returns, so
-  // they make one batch, one write() and one wake-up, not one each. (Issue 19:
-  // at a steady 1,000 QoS 1 rule entries a second each entry was a batch of
-  // its own, ~1,500 instructions of the writer per message; a fdatasync here
-  // takes ~4 ms.) Those records' write moves from during the fdatasync to just
-  // after it; their own fdatasync could not start before it returned anyway.
+  // they make one batch, one write() and one wake-up, not one each (issue 19:
+  // at a steady rate each QoS 1 rule entry was a batch of its own, ~1,600
+  // instructions of the writer per message; an fdatasync on this machine's
+  // disk takes 0.3-4 ms). Those records' write moves from during the
+  // fdatasync to just after it; their own fdatasync could not start before it
+  // returned anyway. (A batch of only rule records the writer usually syncs
+  // itself: run().)
   int fd = -1;
   std::unique_lock lock(mu_);
   for (;;) {

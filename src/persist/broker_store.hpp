@@ -14,11 +14,12 @@
 //                  share the next (group commit). Records that arrive while
 //                  an fdatasync is in flight and the writer has caught up do
 //                  not wake it: the syncer wakes it when the fdatasync returns,
-//                  and it writes all of them at once (at a steady 1,000 QoS 1
-//                  rule entries a second and a 4 ms fdatasync: one write()
-//                  per ~4 entries instead of one each). `window_ms` (0..10,
-//                  default 0): after a quiet spell the writer waits that long
-//                  for more records before it writes and the sync starts.
+//                  and it writes all of them at once. A batch of only rules-log
+//                  records, with the syncer idle, the writer fdatasyncs itself
+//                  (no hand-off; what arrives meanwhile forms the next batch).
+//                  `window_ms` (0..10, default 0): after a quiet spell the
+//                  writer waits that long for more records before it writes
+//                  and the sync starts (one write and one fdatasync for all).
 //        off     - no fsync, acks do not wait for the writer (a kill -9 loses
 //                  what is still queued in memory).
 // Commits never wait on purpose: records that arrive while one commit runs

@@ -437,6 +437,24 @@ TEST(RuleLog, OnlyItsOwnerMayReadIt) {
   EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 }
 
+// The on-disk checksum is fixed: records written by earlier versions (bytes
+// and checksums below, made by the first implementation) are read back.
+TEST(RuleLog, RecordsOfEarlierVersionsAreReadBack) {
+  TempDir dir;
+  const std::string path = dir.path + "/old-rules";
+  {
+    std::string bytes;
+    auto u32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) bytes.push_back(char(v >> (8 * i))); };
+    auto u64 = [&](uint64_t v) { for (int i = 0; i < 8; ++i) bytes.push_back(char(v >> (8 * i))); };
+    u32(25), u32(0x8b430568), bytes.push_back('M'), u64(50), u64(51), u64(52);  // 25 bytes: a 1-byte tail
+    u32(9), u32(0xbe3729a4), bytes.push_back('F'), u64(60);                     // 9 bytes: the shortest
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  persist::RuleLog log(path);
+  EXPECT_EQ(log.max_seq(), 60u) << "both records read (a checksum mismatch would cut the file)";
+  EXPECT_EQ(log.file_bytes(), 8u + 25 + 8 + 9);
+}
+
 TEST(RuleLog, ATornTailIsCutAndTheRestReadBack) {
   TempDir dir;
   const std::string path = dir.path + "/rules";

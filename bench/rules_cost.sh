@@ -6,6 +6,7 @@
 #   bench/rules_cost.sh [SLUICE_BINARY]        (default: build/sluice)
 #   QOSES="0 1"  (the QoS levels of the cpu part)   KEEP=dir  (keeps each run's callgrind files)
 #   PARTS="cpu tput"  TARGETS="webhook nats"  MSGS=10000 RATE=1000  TPUT_MSGS=50000
+#   RUN_DIR=/tmp (where the brokers' data directories go; /dev/shm takes the disk out)
 #
 # cpu: callgrind instruction counts, Signature mode, fan-in 4 -> 1 at RATE msg/s,
 #   --threads 1, QoS 0 and 1; no rule, then one rule `bench/#` to each target (a
@@ -37,7 +38,7 @@ BIN=${1:-$ROOT/build/sluice}
 log() { echo "rules_cost: $*" >&2; }
 die() { log "$*"; exit 1; }
 [[ -x $BENCH ]] || die "build first: ninja -C build sluice sluice-bench"
-TMP=$(mktemp -d /tmp/sluice-rcost.XXXXXX)
+TMP=$(mktemp -d "${RUN_DIR:-/tmp}/sluice-rcost.XXXXXX")  # RUN_DIR=/dev/shm: data on tmpfs (fdatasync ~free)
 BPID= RPID= NATSDIR=
 cleanup() {
   [[ -n $BPID ]] && kill "$BPID" 2>/dev/null

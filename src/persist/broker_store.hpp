@@ -59,7 +59,7 @@ struct BrokerStoreOptions {
   int window_ms = 0;  // batch mode: how long the writer gathers records after a quiet spell (<= 10)
   // The rules' backlog file (rule_log.hpp): emptied / compacted past these sizes (0: the defaults).
   uint64_t rule_log_empty_at = 0, rule_log_compact_at = 0;
-  // Tests: runs on the syncer before each fdatasync (to hold one in flight).
+  // Tests: runs before each fdatasync of a batch, on the syncer or the writer (to hold one in flight).
   std::function<void()> before_sync;
 };
 

@@ -6,6 +6,7 @@
 #   bench/rules_cost.sh [SLUICE_BINARY]        (default: build/sluice)
 #   QOSES="0 1"  (the QoS levels of the cpu part)   KEEP=dir  (keeps each run's callgrind files)
 #   PARTS="cpu tput"  TARGETS="webhook nats"  MSGS=10000 RATE=1000  TPUT_MSGS=50000
+#   RUN_DIR=/tmp (where the brokers' data directories go; /dev/shm takes the disk out)
 #
 # cpu: callgrind instruction counts, Signature mode, fan-in 4 -> 1 at RATE msg/s,
 #   --threads 1, QoS 0 and 1; no rule, then one rule `bench/#` to each target (a
@@ -22,18 +23,22 @@
 #   4 -> 1), through one rule; messages/s from the first publish until the rule's
 #   sluice_rule_delivered_total reaches TPUT_MSGS (wall clock: noisy on a shared
 #   machine), with the number of POSTs the receiver got (batching).
+# rtt: one synchronous QoS 1 publisher (--inflight 1, closed loop, RTT_SECONDS,
+#   default 5) with no rule and through each target: its messages/s (= 1 / the
+#   round trip PUBLISH -> PUBACK, which waits for the store's fdatasync when a
+#   rule matches) and the delivery latency percentiles. Not under callgrind.
 set -uo pipefail
 # The receivers run on loopback, which rules reach only when the operator allows it.
 export SLUICE_RULES_ALLOWED_TARGET_NETWORKS=${SLUICE_RULES_ALLOWED_TARGET_NETWORKS:-127.0.0.0/8}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${BENCH:-$ROOT/build/sluice-bench}
 MSGS=${MSGS:-10000}; RATE=${RATE:-1000}; TPUT_MSGS=${TPUT_MSGS:-50000}
-PARTS=${PARTS:-cpu tput}; TARGETS=${TARGETS:-webhook webhook-l0 nats nats-l0}
+PARTS=${PARTS:-cpu tput}; RTT_SECONDS=${RTT_SECONDS:-5}; TARGETS=${TARGETS:-webhook webhook-l0 nats nats-l0}
 BIN=${1:-$ROOT/build/sluice}
 log() { echo "rules_cost: $*" >&2; }
 die() { log "$*"; exit 1; }
 [[ -x $BENCH ]] || die "build first: ninja -C build sluice sluice-bench"
-TMP=$(mktemp -d /tmp/sluice-rcost.XXXXXX)
+TMP=$(mktemp -d "${RUN_DIR:-/tmp}/sluice-rcost.XXXXXX")  # RUN_DIR=/dev/shm: data on tmpfs (fdatasync ~free)
 BPID= RPID= NATSDIR=
 cleanup() {
   [[ -n $BPID ]] && kill "$BPID" 2>/dev/null
@@ -169,5 +174,29 @@ if [[ " $PARTS " == *" tput "* ]]; then
     del=$(awk -v n="$got" -v a="$t0" -v b="$t2" 'BEGIN { printf "%.0f", n/(b-a) }')
     log "$t: published in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s, $got delivered in $(awk -v a="$t0" -v b="$t2" 'BEGIN{printf "%.2f", b-a}') s"
     echo "| $t | $pub | $del | $(ratio "$pub" "$del") | $posts |"
+  done
+fi
+
+if [[ " $PARTS " == *" rtt "* ]]; then
+  echo "### One synchronous QoS 1 publisher (--inflight 1, closed loop, ${RTT_SECONDS} s)"
+  echo
+  echo "| rule | publishes/s | round trip µs (1/rate) | delivery latency p50 / p99 µs |"
+  echo "|---|--:|--:|--:|"
+  for t in norule $TARGETS; do
+    port=$(free_port)
+    rm -rf "$TMP/run"; cp -a "$TMP/$t" "$TMP/run"
+    "$BIN" serve --threads 1 --host 127.0.0.1 --mqtt-port "$port" --http-port=-1 --log-level warn \
+      --data-dir "$TMP/run" >/dev/null 2>&1 &
+    BPID=$!
+    wait_port "$port" "$BPID" 30 || die "$BIN did not start"
+    line=$("$BENCH" fanin --pubs 1 --qos 1 --inflight 1 --window 1 --duration "$RTT_SECONDS" --warmup 1 --port "$port" \
+      --quiet -u "Signature|$AK|$INST" --sign-secret "$SK" --client-id-prefix GID_bench@@@ --topic-prefix bench/s |
+      grep '^RESULT ')
+    kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=
+    val() { grep -oE " $1=[0-9.]+" <<<"$line" | head -1 | cut -d= -f2; }
+    rate=$(val pub_rate)
+    rtt=$(awk -v r="${rate:-0}" 'BEGIN { if (r > 0) printf "%.0f", 1e6 / r; else print "n/a" }')
+    log "rtt $t: $line"
+    echo "| $t | ${rate:-?} | $rtt | $(val p50_us) / $(val p99_us) |"
   done
 fi

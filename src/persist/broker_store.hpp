@@ -11,8 +11,15 @@
 //                  without fsync and goes on with the next batch while a syncer
 //                  thread fdatasyncs the WAL; acks go out once the fdatasync
 //                  that covers them returns. Commits made during one fdatasync
-//                  share the next (group commit). `window_ms` (0..10, default
-//                  0) lets the syncer wait that long to gather more first.
+//                  share the next (group commit). Records that arrive while
+//                  an fdatasync is in flight and the writer has caught up do
+//                  not wake it: the syncer wakes it when the fdatasync returns,
+//                  and it writes all of them at once. A batch of only rules-log
+//                  records, with the syncer idle, the writer fdatasyncs itself
+//                  (no hand-off; what arrives meanwhile forms the next batch).
+//                  `window_ms` (0..10, default 0): after a quiet spell the
+//                  writer waits that long for more records before it writes
+//                  and the sync starts (one write and one fdatasync for all).
 //        off     - no fsync, acks do not wait for the writer (a kill -9 loses
 //                  what is still queued in memory).
 // Commits never wait on purpose: records that arrive while one commit runs
@@ -49,9 +56,11 @@ bool parse_fsync_mode(std::string_view s, FsyncMode& out);
 
 struct BrokerStoreOptions {
   FsyncMode fsync = FsyncMode::Batch;
-  int window_ms = 0;  // batch mode: how long the syncer gathers commits before an fsync (<= 10)
+  int window_ms = 0;  // batch mode: how long the writer gathers records after a quiet spell (<= 10)
   // The rules' backlog file (rule_log.hpp): emptied / compacted past these sizes (0: the defaults).
   uint64_t rule_log_empty_at = 0, rule_log_compact_at = 0;
+  // Tests: runs before each fdatasync of a batch, on the syncer or the writer (to hold one in flight).
+  std::function<void()> before_sync;
 };
 
 struct BrokerStoreStats {
@@ -126,6 +135,10 @@ class BrokerStore final : public broker::Persistence {
   // Issue 19: RuleQueued / RuleDone go to <path>-rules, not to a table (rule_log.hpp).
   std::unique_ptr<RuleLog> rules_;
   std::vector<uint64_t> table_done_;  // writer: RuleDone of rows in the old rule_queue table
+  // Writer: what a batch with an end in it cancels (apply()).
+  struct Ends {
+    std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
+  } ends_;
 
   std::mutex mu_;
   std::atomic<uint32_t> wake_{0};    // the writer waits for records: bumped to wake it
@@ -142,11 +155,18 @@ class BrokerStore final : public broker::Persistence {
   std::thread syncer_;
   std::string wal_path_;
   uint64_t committed_ = 0;  // under mu_, batch mode: newest ticket committed to the OS
+  uint64_t synced_ = 0;     // under mu_, batch mode: newest ticket fdatasynced and reported
   unsigned unsynced_ = 0;   // under mu_, batch mode: files written since the syncer last took a target
   bool sync_idle_ = false;  // under mu_: the syncer waits for a commit
+  // Under mu_, batch mode: the syncer has taken a target and not yet reported
+  // it; a sleeping writer is then left asleep by submits (the syncer wakes it).
+  bool sync_busy_ = false;
+  bool woken_by_sync_ = false;  // under mu_: the writer's wake-up came from the syncer
+  std::condition_variable window_cv_;  // the writer's window (window_ms), cut short by stop()
 
-  mutable std::mutex stats_mu_;
-  BrokerStoreStats stats_;
+  struct {
+    std::atomic<uint64_t> batches{0}, records{0}, cancelled{0}, errors{0};
+  } stats_;
 };
 
 }  // namespace sluice::persist

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -435,6 +437,24 @@ TEST(RuleLog, OnlyItsOwnerMayReadIt) {
   EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 }
 
+// The on-disk checksum is fixed: records written by earlier versions (bytes
+// and checksums below, made by the first implementation) are read back.
+TEST(RuleLog, RecordsOfEarlierVersionsAreReadBack) {
+  TempDir dir;
+  const std::string path = dir.path + "/old-rules";
+  {
+    std::string bytes;
+    auto u32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) bytes.push_back(char(v >> (8 * i))); };
+    auto u64 = [&](uint64_t v) { for (int i = 0; i < 8; ++i) bytes.push_back(char(v >> (8 * i))); };
+    u32(25), u32(0x8b430568), bytes.push_back('M'), u64(50), u64(51), u64(52);  // 25 bytes: a 1-byte tail
+    u32(9), u32(0xbe3729a4), bytes.push_back('F'), u64(60);                     // 9 bytes: the shortest
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  persist::RuleLog log(path);
+  EXPECT_EQ(log.max_seq(), 60u) << "both records read (a checksum mismatch would cut the file)";
+  EXPECT_EQ(log.file_bytes(), 8u + 25 + 8 + 9);
+}
+
 TEST(RuleLog, ATornTailIsCutAndTheRestReadBack) {
   TempDir dir;
   const std::string path = dir.path + "/rules";
@@ -563,6 +583,88 @@ TEST(BrokerStore, RuleRecordsOfTheRunnersPathSurviveARestartAndCancelInOneBatch)
     EXPECT_EQ(r.rule_entries[i].rule, "acme/r2");
     EXPECT_EQ(r.rule_entries[i].message->payload, "payload-" + std::to_string(left[i]));
   }
+}
+
+// Group commit (issue 19): records submitted while an fdatasync is in flight
+// (the writer's own, for a batch of only rule records, or the syncer's) do
+// not make a batch, a write() and a wake-up each, as they did at a steady
+// rate: they go in one batch once it returns, and none is reported durable
+// before the fdatasync that covers it.
+TEST(BrokerStore, RecordsArrivingDuringAnFdatasyncAreWrittenTogetherAfterIt) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  int started = 0, released = 0;  // fdatasyncs begun / let through
+  persist::BrokerStoreOptions o{persist::FsyncMode::Batch, 0};
+  o.before_sync = [&] {
+    std::unique_lock l(mu);
+    const int me = ++started;
+    cv.notify_all();
+    cv.wait(l, [&] { return released >= me; });
+  };
+  auto wait_started = [&](int n) {
+    std::unique_lock l(mu);
+    return cv.wait_for(l, std::chrono::seconds(5), [&] { return started >= n; });
+  };
+  auto release = [&] {
+    std::lock_guard l(mu);
+    ++released;
+    cv.notify_all();
+  };
+  auto key = std::make_shared<const std::string>("acme/r1");
+  std::vector<uint64_t> seqs;
+  {
+    persist::BrokerStore st(dir.db(), o);
+    st.recover();
+    st.start(nullptr);
+    seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-0", 1)));
+    ASSERT_TRUE(wait_started(1));  // its fdatasync is in flight (held)
+    EXPECT_EQ(st.stats().batches, 1u);
+    for (int i = 1; i <= 20; ++i) {  // a steady rate while it is held
+      seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(st.stats().batches, 1u) << "nothing written while the fdatasync is in flight";
+    EXPECT_LT(st.durable(), seqs[0]) << "not durable before its fdatasync returned";
+    release();
+    ASSERT_TRUE(wait_started(2));  // the 20: written, their fdatasync in flight (held)
+    EXPECT_EQ(st.stats().batches, 2u) << "the 20 in one batch: one write()";
+    EXPECT_EQ(st.stats().records, 21u);
+    EXPECT_EQ(st.durable(), seqs[0]) << "the first reported; the 20 not before their fdatasync";
+    release();
+    wait_durable(st, seqs.back());
+    {
+      std::lock_guard l(mu);
+      released = 1000;  // the rest (stop) goes through
+      cv.notify_all();
+    }
+    EXPECT_EQ(st.stats().batches, 2u);
+    st.stop();
+  }
+  persist::BrokerStore st(dir.db(), {persist::FsyncMode::Batch, 0});
+  auto r = st.recover();
+  ASSERT_EQ(r.rule_entries.size(), seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(r.rule_entries[i].seq, seqs[i]);
+}
+
+// The window (window_ms): after a quiet spell the writer waits that long for
+// more records, so a record and those that follow it within the window make
+// one batch (one write(), one fdatasync), not one each.
+TEST(BrokerStore, TheWindowGathersRecordsThatFollowTheFirstIntoOneBatch) {
+  TempDir dir;
+  persist::BrokerStoreOptions o{persist::FsyncMode::Batch, 10};
+  auto key = std::make_shared<const std::string>("acme/r1");
+  persist::BrokerStore st(dir.db(), o);
+  st.recover();
+  st.start(nullptr);
+  uint64_t last = st.submit_rule_queued(key, msg("t/a", "first", 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a writer without a window has written it by now
+  for (int i = 0; i < 4; ++i) last = st.submit_rule_queued(key, msg("t/a", "next", 1));
+  wait_durable(st, last);
+  EXPECT_EQ(st.stats().batches, 1u);
+  EXPECT_EQ(st.stats().records, 5u);
+  st.stop();
 }
 
 // The outstanding entries' index: seqs done out of order are dropped once the

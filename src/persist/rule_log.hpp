@@ -23,6 +23,8 @@
 //               and JetStream de-duplicate by seq).
 // A torn or damaged tail (a crash in the middle of a write) ends the reading;
 // the file is cut there.
+#include <unistd.h>
+
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -65,6 +67,9 @@ class RuleLog {
   bool flush();
   // Any thread: fdatasync of what was written. False on an error.
   bool sync();
+  // The same on the writer's thread, the only one that swaps the descriptor
+  // (compact()): no lock.
+  bool sync_on_writer() { return ::fdatasync(fd_) == 0; }
 
   bool pending() const { return !buf_.empty(); }  // something for the next flush
   size_t outstanding() const { return live_.size(); }

@@ -323,6 +323,11 @@ void NatsLink::ensure_stream(const std::string& name, const std::vector<std::str
                              std::to_string(static_cast<int>(err)) + ")");
 }
 
+namespace {
+constexpr int64_t kPubAckWaitMs = 2000;
+constexpr int64_t kFollowHeartbeatNs = 1'000'000'000;
+}  // namespace
+
 void NatsLink::js_publish(const std::string& subject, std::string_view data,
                           const std::map<std::string, std::string>& headers, const std::string& msg_id, PubDone done) {
   natsMsg* m = make_message(subject, data, headers);
@@ -335,6 +340,11 @@ void NatsLink::js_publish(const std::string& subject, std::string_view data,
   jsPubOptions po;
   jsPubOptions_Init(&po);
   if (!msg_id.empty()) po.MsgId = msg_id.c_str();
+  // An acknowledgement lost with a nats-server that died (the message may or
+  // may not be stored) would otherwise be waited for forever, and the MQTT
+  // publisher with it: after kPubAckWaitMs `done(false)` runs and the caller
+  // sends it again (with its msg_id, JetStream drops a stored duplicate).
+  po.MaxWait = kPubAckWaitMs;
   if (natsStatus s = js_PublishMsgAsync(impl_->js, &m, &po); s != NATS_OK) {
     if (m) natsMsg_Destroy(m);
     PubDone d;
@@ -356,6 +366,12 @@ uint64_t NatsLink::js_follow(const std::string& stream, const std::string& filte
     jsSubOptions_Init(&so);
     so.Stream = stream.c_str();
     so.Ordered = true;
+    // The server's idle heartbeat, by which libnats notices that the consumer
+    // is gone (its server died) and makes it again from the last sequence
+    // seen: libnats's default for an ordered consumer is 5 s, which left
+    // delivery stalled 16-19 s after a nats-server kill; 1 s is cheap
+    // (one small message a second per idle node).
+    so.Config.Heartbeat = kFollowHeartbeatNs;
     if (start_seq > 0) {
       so.Config.DeliverPolicy = js_DeliverByStartSequence;
       so.Config.OptStartSeq = start_seq;

@@ -84,7 +84,7 @@ struct Config {
   std::string console_dir;       // the built console; "" = <directory of the sluice binary>/console
   // Broker state (<data-dir>/broker.db): "always" | "batch" | "off" (see docs/reliability.md).
   std::string fsync = "batch";
-  int fsync_window_ms = 0;       // batch: how long commits gather before one fdatasync (0..10)
+  int fsync_window_ms = 0;       // batch: after a quiet spell, how long the store's writer gathers records before one write and fdatasync (0..10)
   std::string log_level = "info";
   bool log_json = false;
   net::ServerOptions mqtt;

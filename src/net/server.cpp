@@ -71,7 +71,9 @@ void Server::stop() {
   for (auto& w : workers_) w->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  workers_.clear();
+  // The workers stay (stopped) until the server goes: the store's threads
+  // report durable tickets to them (durable()) until the store stops, which
+  // is after this (app/serve.cpp); clearing them here raced with that (TSan).
 }
 
 void Server::set_serving(bool serving) {

@@ -20,11 +20,13 @@
 namespace sluice::net {
 
 void Server::durable(uint64_t ticket) {
-  if (ack_posted_.size() != workers_.size()) ack_posted_.assign(workers_.size(), 0);
+  // Two callers at once (a cluster) may both post, or store their tickets out
+  // of order: a post too many, never one missing (what a worker waits for is
+  // at most a ticket that was posted there).
   for (unsigned i = 0; i < workers_.size(); ++i) {
     Worker* w = workers_[i].get();
-    if (w->ack_wanted() <= ack_posted_[i]) continue;  // nothing new waits there
-    ack_posted_[i] = ticket;
+    if (w->ack_wanted() <= ack_posted_[i].load()) continue;  // nothing new waits there
+    ack_posted_[i].store(ticket);
     w->post([w, ticket] { w->acks_durable(ticket); });
   }
 }

@@ -44,6 +44,7 @@ void Server::start() {
       tls_->set_client_ca_selector(client_ca_selector_);
   }
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  ack_posted_ = std::make_unique<std::atomic<uint64_t>[]>(n);
   const std::pair<Transport, int> wanted[] = {{Transport::Tcp, opts_.mqtt_port},
                                               {Transport::Tls, opts_.mqtts_port},
                                               {Transport::Ws, opts_.ws_port},

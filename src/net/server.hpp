@@ -97,7 +97,10 @@ class Server final : public broker::Dispatcher {
   broker::Persistence* persist_ = nullptr;
   std::unique_ptr<ConnectLimiter> limiter_;  // null: no per-source connect rate limit
   std::unique_ptr<PendingHandshakes> pending_;  // null: no per-source cap on connections without CONNECT
-  std::vector<uint64_t> ack_posted_;  // per worker, the durable() thread only
+  // Per worker, the last ticket durable() posted there. Atomic: durable() is
+  // called by the store's writer or syncer on one node, but by libnats's
+  // threads and the retry thread at once in a cluster (ClusterDurability).
+  std::unique_ptr<std::atomic<uint64_t>[]> ack_posted_;
   bool started_ = false;
   std::atomic<bool> serving_{true};
 };

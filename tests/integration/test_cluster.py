@@ -5,7 +5,7 @@ on one node reaches matching subscribers on every node, for each QoS and protoco
 in order per publisher; a shared subscription's message goes to one member cluster-wide; a
 client id is unique cluster-wide (a connection on another node takes it over: 0x8E, its will
 goes out; of 100 simultaneous connects one survives); retained messages are seen from every
-node; No Local, subscription identifiers and retain-as-published hold as on one node; topics that NATS subjects cannot
+node; No Local, subscription identifiers, retain-as-published and topic aliases hold as on one node; topics that NATS subjects cannot
 carry as they are (levels with '.', '*', '>', spaces, empty levels, '$', 4 KB) arrive
 intact."""
 import os
@@ -106,6 +106,23 @@ class CrossNode(ClusterCase):
         self.assertTrue(got[0].retain, "retain as published")
         self.assertEqual(got[0].properties.SubscriptionIdentifier, [7])
         other.pub(f"{t}/theirs", b"", qos=1, retain=True)
+
+    def test_topic_aliases_are_the_publishers_connections_own(self):
+        """MQTT 5 topic aliases (3.3.2.3.4) belong to one connection: a message published on
+        node 1 with an alias reaches a subscriber on node 2 under its full topic, the alias's
+        first use and a later use with an empty topic alike."""
+        t = uid("al")
+        sub = self.client(1)
+        sub.sub(f"{t}/#", qos=1)
+        time.sleep(0.3)
+        pub = raw.connected(self.n[0].port("tcp"), uid("alp"))
+        pub.send(raw.publish(f"{t}/a", b"one", qos=1, pid=1, properties=raw.p_u16(raw.TOPIC_ALIAS, 1)))
+        self.assertEqual(pub.read(3.0).name, "PUBACK")
+        pub.send(raw.publish("", b"two", qos=1, pid=2, properties=raw.p_u16(raw.TOPIC_ALIAS, 1)))
+        self.assertEqual(pub.read(3.0).name, "PUBACK")
+        got = [sub.get(5), sub.get(5)]
+        self.assertEqual([(m.topic, m.payload) for m in got], [(f"{t}/a", b"one"), (f"{t}/a", b"two")])
+        pub.close()
 
     def test_topics_nats_cannot_carry_as_they_are(self):
         t = uid("e")

@@ -1,6 +1,9 @@
 #include "cluster/bus.hpp"
 
 #include <chrono>
+#include <random>
+
+#include <fmt/format.h>
 
 #include "broker/broker.hpp"
 #include "broker/clock.hpp"
@@ -32,7 +35,11 @@ ClusterBus::ClusterBus(NatsLink& link, ClusterDurability& durability, SharedGrou
       link_(link),
       durability_(durability),
       shared_(shared),
-      node_(std::move(node)) {}
+      node_(std::move(node)),
+      msg_id_prefix_(node_ + "-" + [] {
+        std::random_device rd;
+        return fmt::format("{:08x}{:08x}", rd(), rd());
+      }() + "-") {}
 
 ClusterBus::~ClusterBus() { stop(); }
 
@@ -74,7 +81,7 @@ void ClusterBus::forward(broker::Namespace& ns, const broker::MessagePtr& m, bro
   // Logged once; the publisher's acknowledgement waits for JetStream's. The id
   // lets JetStream drop a resend of the same write (a retry after a lost ack).
   std::string subject = topic_subject(kLogged, ns.id(), m->topic);
-  std::string msg_id = node_ + "-" + std::to_string(e.id);
+  std::string msg_id = msg_id_prefix_ + std::to_string(e.id);
   const uint64_t ticket = durability_.track(
       [this, subject = std::move(subject), data = std::move(data), msg_id = std::move(msg_id)](
           std::function<void(bool)> done) {

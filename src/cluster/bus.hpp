@@ -82,6 +82,12 @@ class ClusterBus final : public broker::MessageBus {
   SharedGroups& shared_;
   ClusterSessions* sessions_ = nullptr;
   const std::string node_;
+  // "<node>-<this process's random id>-": a logged message's Nats-Msg-Id is
+  // this and its envelope id. Ids restart at 1 with each process, and
+  // JetStream drops (and acknowledges!) a message whose id it saw in its
+  // duplicate window (2 min): without the process's id a node restarted
+  // within that window had every QoS 1 message taken for a duplicate and lost.
+  const std::string msg_id_prefix_;
   std::atomic<uint64_t> next_id_{0};
   BusStats stats_;
 

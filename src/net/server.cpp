@@ -72,9 +72,11 @@ void Server::stop() {
   for (auto& w : workers_) w->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  // The workers stay (stopped) until the server goes: the store's threads
-  // report durable tickets to them (durable()) until the store stops, which
-  // is after this (app/serve.cpp); clearing them here raced with that (TSan).
+  // Clients see their connections close now, as before; the workers stay
+  // (stopped) until the server goes: the store's threads report durable
+  // tickets to them (durable()) until the store stops, which is after this
+  // (app/serve.cpp); destroying them here raced with that (TSan).
+  for (auto& w : workers_) w->drop_connections();
 }
 
 void Server::set_serving(bool serving) {

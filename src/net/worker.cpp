@@ -51,6 +51,8 @@ Worker::~Worker() {
   if (reserve_fd_ >= 0) ::close(reserve_fd_);
 }
 
+void Worker::drop_connections() { conns_.clear(); }
+
 void Worker::add_listener(int fd, Transport t) {
   listeners_.push_back(std::make_unique<Listener>(fd, t));
   epoll_event ev{};

@@ -49,6 +49,9 @@ class Worker {
   void add_listener(int fd, Transport t);
   void run();          // the thread body; returns after stop()
   void stop();         // thread-safe
+  // After run() has returned: closes every connection now (the worker object
+  // itself stays until the server goes; Server::stop).
+  void drop_connections();
 
   // Thread-safe hand-over from other threads.
   void deliver(std::vector<broker::RemoteDelivery>&& batch);

@@ -28,6 +28,7 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from cluster_harness import Cluster  # noqa: E402
+from cluster_load import forget  # noqa: E402
 from paho_client import Client, uid  # noqa: E402
 
 RATE_S = 0.04       # one message every 40 ms (25/s)
@@ -104,9 +105,7 @@ class CleanMemberNodeKilled(unittest.TestCase):
         return c
 
     def forget(self, c):
-        """A client of the killed node: no reconnect attempts."""
-        c.c._thread_terminate = True
-        c.c.loop_stop()
+        forget(c)  # a client of the killed node: no reconnect attempts
 
     def test_every_acknowledged_message_reaches_a_live_member_across_kill_9_of_a_clean_members_node(self):
         t, g = uid("sf"), uid("g")

@@ -281,6 +281,12 @@ class SpreadOutAttackerTest(unittest.TestCase):
         b = harness.Broker(extra_args=["--config", conf]).start()
         mqtt_held, http_held = Held(), Held()
         try:
+            # The harness's readiness probes (a connect and close on each MQTT port) hold a
+            # slot until the loop reads their end; one still open would take an attacker's
+            # place, then leave and make room for the newcomer by itself.
+            deadline = time.monotonic() + 5
+            while b.metric("sluice_connections") != 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
             established = socket.create_connection((HOST, b.mqtt_port), timeout=5)
             established.sendall(connect("established", version=4))
             self.assertEqual(established.recv(64)[0] >> 4, CONNACK)

@@ -5,6 +5,7 @@
 
 #include "broker/broker.hpp"
 #include "broker/namespace.hpp"
+#include "cluster/peer_calls.hpp"
 #include "mq/mq_service.hpp"
 
 namespace sluice::app {
@@ -58,6 +59,19 @@ void bind_mq_to_broker(mq::MqService& mq, broker::Broker& broker) {
     st.queued = sess->queued();
     return st;
   });
+}
+
+namespace {
+struct PeersOverNats final : mq::PeerNodes {
+  explicit PeersOverNats(cluster::PeerCalls& c) : calls(c) {}
+  std::vector<std::string> ask_all(std::string_view question) override { return calls.ask_all(question); }
+  cluster::PeerCalls& calls;
+};
+}  // namespace
+
+void bind_mq_to_peers(mq::MqService& mq, cluster::PeerCalls& calls) {
+  calls.start([&mq](std::string_view question) { return mq.answer_peer(question); });
+  mq.set_peers(std::make_shared<PeersOverNats>(calls));
 }
 
 }  // namespace sluice::app

@@ -4,7 +4,8 @@
 // its tracer, reconfigured on every change of the instance's settings
 // (UpdateInstance applies at once: new connections, and connected ones on
 // their next packet or tick); and the broker's sessions answering
-// QuerySessionByClientId.
+// QuerySessionByClientId; in a cluster, the other nodes asked and answered
+// through cluster::PeerCalls.
 #include "broker/config.hpp"
 #include "mq/model.hpp"
 
@@ -13,6 +14,9 @@ class Broker;
 }
 namespace sluice::mq {
 class MqService;
+}
+namespace sluice::cluster {
+class PeerCalls;
 }
 
 namespace sluice::app {
@@ -23,5 +27,10 @@ broker::NamespaceConfig namespace_config(const mq::InstanceSettings& s, const br
 // Binds `mq`'s instances to `broker`'s namespaces, now and after every change.
 // Call once at startup, before serving; both must outlive the binding's use.
 void bind_mq_to_broker(mq::MqService& mq, broker::Broker& broker);
+
+// A node of a cluster: `mq` answers the other nodes' questions through `calls`
+// and asks them its own (sessions, closes, traces held elsewhere). Call once,
+// before the API serves; stop `calls` before `mq` goes.
+void bind_mq_to_peers(mq::MqService& mq, cluster::PeerCalls& calls);
 
 }  // namespace sluice::app

@@ -474,6 +474,7 @@ int serve(Config cfg) {
       node->on_serving([&server](bool serving) { server.set_serving(serving); });
       node->set_access(*access);  // a dead node's wills are decided against their clients' rights
       node->start(broker, server, [&server](uint64_t ticket) { server.durable(ticket); });
+      if (mq) bind_mq_to_peers(*mq, node->peers());  // before the API serves
     }
     http.route("/metrics", [&](const api::HttpRequest&) {
       return api::HttpResponse{200, "text/plain; version=0.0.4", {}, render_metrics(broker, server, node.get()) +

@@ -146,6 +146,15 @@ bool NodeLeases::alive(const std::string& node) const {
   return heard_locked(node, now);
 }
 
+std::vector<std::string> NodeLeases::others_alive() const {
+  std::vector<std::string> out;
+  const auto now = Clock::now();
+  std::shared_lock lk(mu_);
+  for (const auto& [node, at] : seen_)
+    if (node != node_ && heard_locked(node, now) && !(pg_ && pg_->expired(node))) out.push_back(node);
+  return out;
+}
+
 std::vector<NodeLeases::NodeFigures> NodeLeases::figures(std::string_view ns) const {
   std::vector<NodeFigures> out;
   const auto now = Clock::now();

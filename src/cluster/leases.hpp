@@ -63,6 +63,11 @@ class NodeLeases {
   // kExpireMs, or any node during this node's first kExpireMs (before it
   // could have heard the others).
   bool alive(const std::string& node) const;
+  // The other nodes alive now (as alive() says of each node heard), in name order.
+  std::vector<std::string> others_alive() const;
+  // False during this node's first kExpireMs: others_alive() may still miss
+  // nodes it has not heard yet.
+  bool settled() const { return Clock::now() - started_ >= std::chrono::milliseconds(kExpireMs); }
 
   // What each node's last beat said of namespace `ns`, this node's own too, in
   // name order: the per-node figures of DescribeMqttMetaData and the console

@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -290,6 +291,36 @@ std::optional<std::string> NatsLink::request(const std::string& subject, std::st
   std::string out;
   if (const char* d = natsMsg_GetData(reply)) out.assign(d, static_cast<size_t>(natsMsg_GetDataLength(reply)));
   natsMsg_Destroy(reply);
+  return out;
+}
+
+std::vector<std::string> NatsLink::gather(const std::string& subject, std::string_view data, int64_t timeout_ms,
+                                          const std::function<bool(const std::vector<std::string>&)>& enough) {
+  std::vector<std::string> out;
+  natsInbox* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return out;
+  natsSubscription* sub = nullptr;
+  // The inbox's SUB goes out before the request on the same connection: the
+  // server has it before any answer.
+  if (natsConnection_SubscribeSync(&sub, impl_->nc, inbox) == NATS_OK &&
+      natsConnection_PublishRequest(impl_->nc, subject.c_str(), inbox, data.data(), static_cast<int>(data.size())) ==
+          NATS_OK) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!enough(out)) {
+      const int64_t left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      natsMsg* m = nullptr;
+      if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK) break;
+      const char* d = natsMsg_GetData(m);
+      out.emplace_back(d ? d : "", d ? static_cast<size_t>(natsMsg_GetDataLength(m)) : 0);
+      natsMsg_Destroy(m);
+    }
+  }
+  if (sub) {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+  natsInbox_Destroy(inbox);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "cluster/wills.hpp"
 #include "cluster/durability.hpp"
 #include "cluster/nats_link.hpp"
+#include "cluster/peer_calls.hpp"
 #include "cluster/pg_leases.hpp"
 #include "cluster/retained.hpp"
 #include "cluster/sessions.hpp"
@@ -42,6 +43,7 @@ ClusterNode::ClusterNode(ClusterOptions opts) : opts_(std::move(opts)) {
     leases_->set_pg(pg_leases_.get());
     pg_leases_->start();  // renewed from now on: the rest of the start-up may take longer than the lease
   }
+  peers_ = std::make_unique<PeerCalls>(*link_, *leases_, opts_.node_name);
   shared_ = std::make_unique<SharedGroups>(*link_, opts_.node_name);
   failover_ = std::make_unique<SharedFailover>(*link_, *leases_, *shared_, opts_.node_name);
   bus_ = std::make_shared<ClusterBus>(*link_, *durability_, *shared_, opts_.node_name);
@@ -154,6 +156,7 @@ void ClusterNode::stop() {
   }
   watch_cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
+  if (peers_) peers_->stop();
   if (bus_) bus_->stop();
   if (failover_) failover_->stop();
   if (sessions_) sessions_->stop();
@@ -176,5 +179,7 @@ const WillStats& ClusterNode::will_stats() const { return wills_->stats(); }
 const SessionStats& ClusterNode::session_stats() const { return sessions_->stats(); }
 
 const FailoverStats& ClusterNode::failover_stats() const { return failover_->stats(); }
+
+PeerCalls& ClusterNode::peers() { return *peers_; }
 
 }  // namespace sluice::cluster

@@ -30,6 +30,7 @@ class ClusterBus;
 class RetainedMirror;
 class ClusterDirectory;
 class NodeLeases;
+class PeerCalls;
 class PgLeases;
 class SharedGroups;
 class SharedFailover;
@@ -89,6 +90,9 @@ class ClusterNode {
   const WillStats& will_stats() const;
   const SessionStats& session_stats() const;
   const FailoverStats& failover_stats() const;
+  // Questions to the other nodes, and this node's answers (the management
+  // API's per-client calls; cluster/peer_calls.hpp). Started by the wiring.
+  PeerCalls& peers();
 
  private:
   // Beyond a lease, how long the others may take to act on a node's death
@@ -101,6 +105,7 @@ class ClusterNode {
   std::unique_ptr<ClusterDurability> durability_;
   std::unique_ptr<PgLeases> pg_leases_;  // before leases_, which reads it, so it is destroyed after
   std::unique_ptr<NodeLeases> leases_;
+  std::unique_ptr<PeerCalls> peers_;  // after leases_, which it reads
   std::unique_ptr<SharedGroups> shared_;
   std::unique_ptr<SharedFailover> failover_;  // after shared_ and leases_, which it uses
   std::shared_ptr<ClusterBus> bus_;

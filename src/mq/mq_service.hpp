@@ -38,6 +38,7 @@
 #include "iam/errors.hpp"
 #include "mq/cert_model.hpp"
 #include "mq/model.hpp"
+#include "mq/peers.hpp"
 #include "mq/rule_model.hpp"
 #include "mq/trace.hpp"
 
@@ -147,6 +148,13 @@ class MqService {
   using SessionLookup =
       std::function<std::optional<SessionStatus>(std::string_view instance_id, std::string_view client_id)>;
   void set_session_lookup(SessionLookup lookup) { session_lookup_ = std::move(lookup); }
+  // The other nodes of a cluster (mq/peers.hpp; null on one node): sessions,
+  // closes and traces are asked of them too. Set once at startup, before any
+  // call.
+  void set_peers(std::shared_ptr<PeerNodes> peers) { peers_ = std::move(peers); }
+  // This node's answer to a question another node's PeerNodes::ask_all sent
+  // (mq_peers.cpp); a question it cannot read gets an empty answer.
+  std::string answer_peer(std::string_view question);
   // The rules engine's view of a rule (issue 19); set once at startup. Unset: not running.
   using RuleStatusLookup = std::function<RuleStatus(std::string_view instance_id, std::string_view name)>;
   void set_rule_status_lookup(RuleStatusLookup lookup) { rule_status_lookup_ = std::move(lookup); }
@@ -404,6 +412,19 @@ class MqService {
   std::unordered_map<std::string, Seen> seen_;  // "<instance>\x1f<ca sn>\x1f<device sn>"
   std::mutex close_mu_;
   std::set<std::string, std::less<>> close_requests_;  // "<instance>\x1f<client>"
+  std::shared_ptr<PeerNodes> peers_;
+  // mq_peers.cpp: what this node and its peers know of these clients (in the
+  // order asked), and closing a client wherever it is connected.
+  std::vector<SessionStatus> sessions_of(std::string_view instance_id, const std::vector<std::string>& ids);
+  bool close_here(std::string_view instance_id, std::string_view client_id);
+  // The trace queries over this node's traces and its peers', in time order.
+  std::vector<DeviceTrace> device_traces(std::string_view instance_id, std::string_view client_id, int64_t begin_ms,
+                                         int64_t end_ms);
+  std::vector<MessageTrace> message_traces(std::string_view instance_id, std::string_view msg_id,
+                                           std::string_view client_id, std::string_view action, int64_t begin_ms,
+                                           int64_t end_ms);
+  template <class T>
+  std::vector<T> traces_everywhere(std::vector<T> here, std::string_view question);
 };
 
 }  // namespace sluice::mq

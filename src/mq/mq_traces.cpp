@@ -10,7 +10,7 @@ Result<std::vector<DeviceTrace>> MqService::QueryMqttTraceDevice(std::string_vie
                                                                  std::string_view client_id, int64_t begin_ms,
                                                                  int64_t end_ms) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
-  return traces_.query_device(instance_id, client_id, begin_ms, end_ms);
+  return device_traces(instance_id, client_id, begin_ms, end_ms);
 }
 
 Result<std::vector<MessageTrace>> MqService::QueryMqttTraceMessageOfClient(std::string_view account_id,
@@ -19,7 +19,7 @@ Result<std::vector<MessageTrace>> MqService::QueryMqttTraceMessageOfClient(std::
                                                                            int64_t begin_ms, int64_t end_ms) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
   if (client_id.empty()) return bad("ClientId", "The client id is required.");
-  return traces_.query_messages(instance_id, {}, client_id, {}, begin_ms, end_ms);
+  return message_traces(instance_id, {}, client_id, {}, begin_ms, end_ms);
 }
 
 Result<std::vector<MessageTrace>> MqService::QueryMqttTraceMessagePublish(std::string_view account_id,
@@ -27,7 +27,7 @@ Result<std::vector<MessageTrace>> MqService::QueryMqttTraceMessagePublish(std::s
                                                                           std::string_view msg_id, int64_t begin_ms,
                                                                           int64_t end_ms) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
-  return traces_.query_messages(instance_id, msg_id, {}, "pub", begin_ms, end_ms);
+  return message_traces(instance_id, msg_id, {}, "pub", begin_ms, end_ms);
 }
 
 Result<std::vector<MessageTrace>> MqService::QueryMqttTraceMessageSubscribe(std::string_view account_id,
@@ -36,7 +36,7 @@ Result<std::vector<MessageTrace>> MqService::QueryMqttTraceMessageSubscribe(std:
                                                                             std::string_view client_id,
                                                                             int64_t begin_ms, int64_t end_ms) {
   if (auto s = owned_instance(account_id, instance_id); !s) return s.error();
-  return traces_.query_messages(instance_id, msg_id, client_id, "deliver", begin_ms, end_ms);
+  return message_traces(instance_id, msg_id, client_id, "deliver", begin_ms, end_ms);
 }
 
 }  // namespace sluice::mq

@@ -115,7 +115,10 @@ struct HttpServer::Impl {
   // still pending, and with them sessions, which unlist themselves from
   // `reading` and release their place in `budget` (both must still exist).
   asio::io_context io;
-  tcp::acceptor acceptor{io};
+  // The accept loop's handlers and stop()'s close run on one strand: a close
+  // from another I/O thread raced the handler's is_open() (TSan, at shutdown).
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(io)};
+  tcp::acceptor acceptor{accept_strand};
 
   // Exact path first, then the longest prefix route ending in '/'; null: none.
   const Route* find_route(const std::string& path) const {
@@ -141,7 +144,7 @@ struct HttpServer::Impl {
       }
       // Out of descriptors (or another accept error): try again shortly
       // rather than at once, which would spin while the condition lasts.
-      auto t = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+      auto t = std::make_shared<asio::steady_timer>(accept_strand, std::chrono::milliseconds(100));
       t->async_wait([this, t](beast::error_code) { accept(); });
     });
   }
@@ -465,7 +468,7 @@ void HttpServer::start() {
 void HttpServer::stop() {
   auto& im = *impl_;
   if (im.threads.empty()) return;
-  asio::post(im.io, [&im] {
+  asio::post(im.accept_strand, [&im] {
     beast::error_code ec;
     im.acceptor.close(ec);
   });

@@ -22,35 +22,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import MqttClient, Tenant, rpc, sign  # noqa: E402
+from auth_harness import rpc  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
-from test_pg_cluster import HAVE_PG, SKIP_WHY, Postgres, master_key, node  # noqa: E402
+from test_pg_cluster import HAVE_PG, SKIP_WHY, ClusterNodes  # noqa: E402
 
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("clusters are sluice's")
-class ManagementApiAcrossNodes(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        from cluster_harness import NatsCluster
-        cls.nats = NatsCluster(3).start()
-        cls.pg = Postgres()
-        key = master_key()
-        cls.n = [node(cls.pg, key, extra=["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]) for i in range(3)]
-        for b in cls.n:
-            b.prepare()
-        cls.t = Tenant(cls.n[0], "acme")
-        for b in cls.n:
-            b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        for b in cls.n:
-            b.stop()
-        cls.pg.stop()
-        cls.nats.stop()
-
+class ManagementApiAcrossNodes(ClusterNodes):
     def setUp(self):
         self.clients = []
 
@@ -64,15 +44,7 @@ class ManagementApiAcrossNodes(unittest.TestCase):
         return body
 
     def connect(self, i, device, **kw):
-        for _ in range(40):  # the node hears the new instance and key through PostgreSQL
-            cid = self.t.cid(device)
-            c = MqttClient(self.n[i], cid, self.t.sig_user(self.t.key_id), sign(self.t.secret, cid), **kw)
-            if c.rc == 0:
-                self.clients.append(c)
-                return c
-            c.close()
-            time.sleep(0.1)
-        self.fail(f"no CONNECT on node {i + 1}: {self.n[i].log_tail()}")
+        return self.connect_retrying(i, device, **kw)
 
     def eventually(self, what, pred, timeout=5.0):
         deadline = time.monotonic() + timeout

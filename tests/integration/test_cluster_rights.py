@@ -24,10 +24,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from auth_harness import MqttClient, Tenant, rpc, sign  # noqa: E402
+from auth_harness import rpc  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
-from test_pg_cluster import HAVE_PG, SKIP_WHY, Postgres, master_key, node  # noqa: E402
+from test_pg_cluster import HAVE_PG, SKIP_WHY, ClusterNodes  # noqa: E402
 
 LEASE_S = 4  # a node not heard for this long is dead (cluster/leases.hpp)
 
@@ -42,28 +42,9 @@ def metric(b, name, label):
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("clusters are sluice's")
-class WillsOfADeadNode(unittest.TestCase):
+class WillsOfADeadNode(ClusterNodes):
     """Nodes 1 to 3 are the victims (one per test), node 4 the survivor with the watcher."""
-
-    @classmethod
-    def setUpClass(cls):
-        from cluster_harness import NatsCluster
-        cls.nats = NatsCluster(3).start()
-        cls.pg = Postgres()
-        key = master_key()
-        cls.n = [node(cls.pg, key, extra=["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]) for i in range(4)]
-        for b in cls.n:
-            b.prepare()
-        cls.t = Tenant(cls.n[0], "acme")
-        for b in cls.n:
-            b.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        for b in cls.n:
-            b.stop()
-        cls.pg.stop()
-        cls.nats.stop()
+    NODES = 4
 
     def setUp(self):
         self.clients = []
@@ -84,15 +65,7 @@ class WillsOfADeadNode(unittest.TestCase):
         return body["AccessKey"]["AccessKeyId"], body["AccessKey"]["AccessKeySecret"]
 
     def connect(self, i, key, device, **kw):
-        for _ in range(40):  # the node hears a new key through PostgreSQL's NOTIFY
-            cid = self.t.cid(device)
-            c = MqttClient(self.n[i], cid, self.t.sig_user(key[0]), sign(key[1], cid), **kw)
-            if c.rc == 0:
-                self.clients.append(c)
-                return c
-            c.close()
-            time.sleep(0.1)
-        self.fail(f"no CONNECT on node {i + 1}: {self.n[i].log_tail()}")
+        return self.connect_retrying(i, device, key, **kw)
 
     def denied(self, victim):
         """Wills of dead nodes refused by the nodes alive now, other than `victim` (to be killed)."""

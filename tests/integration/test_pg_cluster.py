@@ -145,8 +145,9 @@ class StartupFaults(unittest.TestCase):
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the PostgreSQL control store is sluice's")
 class SharedStoreNodes(unittest.TestCase):
-    """Three nodes on one throwaway PostgreSQL and master key, with tenant "acme" made with
+    """NODES nodes (3) on one throwaway PostgreSQL and master key, with tenant "acme" made with
     `sluice admin` against the shared store; node_args(i) adds each node's own flags."""
+    NODES = 3
 
     @classmethod
     def node_args(cls, i):
@@ -156,7 +157,7 @@ class SharedStoreNodes(unittest.TestCase):
     def setUpClass(cls):
         cls.pg = Postgres()
         key = master_key()
-        cls.n = [node(cls.pg, key, extra=cls.node_args(i)) for i in range(3)]
+        cls.n = [node(cls.pg, key, extra=cls.node_args(i)) for i in range(cls.NODES)]
         for b in cls.n:
             b.prepare()
         cls.t = Tenant(cls.n[0], "acme")
@@ -168,6 +169,45 @@ class SharedStoreNodes(unittest.TestCase):
         for b in cls.n:
             b.stop()
         cls.pg.stop()
+
+    def connect_retrying(self, i, device, key=None, **kw):
+        """An MQTT client of tenant acme on node i (Signature mode, the root key or `key` =
+        (id, secret)), tried again for 4 s while the node has not heard of a new key or
+        instance through PostgreSQL yet; kept in self.clients (a list the test makes)."""
+        key = key or (self.t.key_id, self.t.secret)
+        for _ in range(40):
+            cid = self.t.cid(device)
+            c = MqttClient(self.n[i], cid, self.t.sig_user(key[0]), sign(key[1], cid), **kw)
+            if c.rc == 0:
+                self.clients.append(c)
+                return c
+            c.close()
+            time.sleep(0.1)
+        self.fail(f"no CONNECT on node {i + 1}: {self.n[i].log_tail()}")
+
+
+class ClusterNodes(SharedStoreNodes):
+    """The same, made one cluster by three nats-server with JetStream (cluster_harness), the
+    nodes named n1, n2, ..."""
+
+    @classmethod
+    def node_args(cls, i):
+        return ["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]
+
+    @classmethod
+    def setUpClass(cls):
+        from cluster_harness import NatsCluster
+        cls.nats = NatsCluster(3).start()
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.nats.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.nats.stop()
 
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
@@ -295,7 +335,7 @@ class ThreeNodes(SharedStoreNodes):
 
 @unittest.skipUnless(HAVE_PG, SKIP_WHY)
 @harness.skip_on_mosquitto("the cluster is sluice's")
-class OneService(SharedStoreNodes):
+class OneService(ClusterNodes):
     """The whole of several nodes: one PostgreSQL control store and NATS (three nats-server
     with JetStream). Credentials made through node 1 authenticate on nodes 2 and 3, a
     message goes from a Signature-mode publisher on node 2 to a subscriber on node 3, a
@@ -303,13 +343,7 @@ class OneService(SharedStoreNodes):
     of a subscriber on node 3 at once."""
 
     @classmethod
-    def node_args(cls, i):
-        return ["--nats", cls.nats.urls, "--node-name", f"n{i + 1}"]
-
-    @classmethod
     def setUpClass(cls):
-        from cluster_harness import NatsCluster
-        cls.nats = NatsCluster(3).start()
         # Loopback allowed for rules, as an operator testing on one machine would: the
         # cluster's own NATS servers and control store stay refused.
         os.environ["SLUICE_RULES_ALLOWED_TARGET_NETWORKS"] = "127.0.0.0/8"
@@ -317,11 +351,6 @@ class OneService(SharedStoreNodes):
             super().setUpClass()
         finally:
             del os.environ["SLUICE_RULES_ALLOWED_TARGET_NETWORKS"]
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.nats.stop()
 
     def test_credentials_messages_and_revocation_across_nodes(self):
         ks, body = rpc(self.n[0], self.t.key_id, self.t.secret, "Ram", "CreateUser", UserName="dev")

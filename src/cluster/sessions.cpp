@@ -465,6 +465,48 @@ void ClusterSessions::writer_loop() {
     }
     lk.lock();
   }
+  lk.unlock();
+  release_all();
+}
+
+void ClusterSessions::release_all() {
+  // A node stopping (SIGTERM) lets its sessions go: each entry written once
+  // more, released, so that the node a client resumes on reads it at once
+  // instead of waiting kHandoverWaitMs for a hand-over that will not come.
+  // Marked dead as a killed holder's are: what its last moments decided of
+  // shared subscriptions is recomputed there (duplicates, never a loss).
+  // The position is as a periodic write would have it; what the clients ack
+  // after this is delivered again. Bounded: at most kReleaseBudgetMs, the
+  // rest wait as before (the sweep and the hand-over wait).
+  std::vector<Write> batch;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [key, l] : local_) {
+      if (l.fenced || l.replaying || !l.took) continue;
+      StoredSession st = stored_locked(l);
+      st.released = true;
+      st.dead = true;
+      if (!st.offline_wall_ms) st.offline_wall_ms = wall_now();
+      Write w;
+      w.kv_key = l.kv_key;
+      w.store_key = key;
+      w.from_mirror = false;
+      w.expect = l.rev;
+      w.value = st.encode();
+      batch.push_back(std::move(w));
+    }
+  }
+  if (batch.empty() || !link_.connected()) return;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReleaseBudgetMs);
+  size_t written = 0;
+  for (const auto& w : batch) {
+    if (std::chrono::steady_clock::now() >= until) break;
+    stats_.writes.fetch_add(1, std::memory_order_relaxed);
+    if (link_.kv_update(kBucket, w.kv_key, w.value, w.expect, nullptr)) ++written;
+    else stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);
+  }
+  log::info("cluster: node {} stopping: {} of {} session(s) released to the other nodes", node_, written,
+            batch.size());
 }
 
 void ClusterSessions::flush() {

@@ -205,6 +205,9 @@ class ClusterSessions {
   uint64_t mirror_revision(const std::string& kv_key) const;
   void writer_loop();
   void flush();
+  // At stop: every held session's entry released (written once more).
+  void release_all();
+  static constexpr int64_t kReleaseBudgetMs = 2000;
   void sweep();
   // session_resume.cpp: the worker that reads a resumed session's messages back.
   void replay(Job job);

@@ -1,5 +1,6 @@
 """A small synchronous wrapper over Paho Python (1.6.x) for the integration tests."""
 import queue
+import time
 import socket
 import threading
 import uuid
@@ -157,6 +158,22 @@ class Client:
 
     def get_payloads(self, n, timeout=None):
         return [self.get(timeout).payload for _ in range(n)]
+
+    def take(self, n, timeout=10.0, wait=0.3):
+        """The messages that came until n had come or `timeout` passed, then any more that
+        come within `wait` (duplicates, say): a slow machine (ASan) gets the time it needs,
+        a quick one does not wait long."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                out.append(self.messages.get(timeout=left))
+            except queue.Empty:
+                break
+        return out + self.drain(wait)
 
     def drain(self, wait=0.3):
         out = []

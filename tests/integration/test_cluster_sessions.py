@@ -93,10 +93,10 @@ class Moves(ClusterCase):
             for i in range(20):
                 pub.pub(f"{t}/a", f"{i}".encode(), qos=qos)
             second = persistent(self.n[1], cid, version)
-            got = [m.payload.decode() for m in second.drain(1.5)]
+            got = [m.payload.decode() for m in second.take(20)]
             for i in range(20, 25):
                 pub.pub(f"{t}/b", f"{i}".encode(), qos=qos)
-            got += [m.payload.decode() for m in second.drain(1.0)]
+            got += [m.payload.decode() for m in second.take(5)]
             second.close()
             third = persistent(self.n[0], cid, version)
             again = [m.payload.decode() for m in third.drain(0.7)]

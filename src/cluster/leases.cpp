@@ -103,7 +103,7 @@ void NodeLeases::apply_counts() {
     const auto now = Clock::now();
     std::shared_lock lk(mu_);
     for (const auto& [node, counts] : counts_)
-      if (node != node_ && heard_locked(node, now) && !(pg_ && pg_->expired(node))) {
+      if (node != node_ && live_locked(node, now)) {
         ++others;
         for (const auto& [ns, c] : counts) {
           sums[ns].connections += c.connections;
@@ -132,6 +132,10 @@ void NodeLeases::stop() {
   sub_ = 0;
 }
 
+bool NodeLeases::live_locked(const std::string& node, Clock::time_point now) const {
+  return heard_locked(node, now) && !(pg_ && pg_->expired(node));
+}
+
 bool NodeLeases::heard_locked(const std::string& node, Clock::time_point now) const {
   auto it = seen_.find(node);
   return it != seen_.end() && now - it->second < std::chrono::milliseconds(kExpireMs);
@@ -151,7 +155,7 @@ std::vector<std::string> NodeLeases::others_alive() const {
   const auto now = Clock::now();
   std::shared_lock lk(mu_);
   for (const auto& [node, at] : seen_)
-    if (node != node_ && heard_locked(node, now) && !(pg_ && pg_->expired(node))) out.push_back(node);
+    if (node != node_ && live_locked(node, now)) out.push_back(node);
   return out;
 }
 
@@ -162,7 +166,7 @@ std::vector<NodeLeases::NodeFigures> NodeLeases::figures(std::string_view ns) co
   for (const auto& [node, at] : seen_) {
     const int64_t ago = std::chrono::duration_cast<std::chrono::milliseconds>(now - at).count();
     if (ago >= kForgetMs) continue;
-    NodeFigures f{node, node == node_ || (heard_locked(node, now) && !(pg_ && pg_->expired(node))), ago};
+    NodeFigures f{node, node == node_ || live_locked(node, now), ago};
     if (auto c = counts_.find(node); c != counts_.end())
       if (auto it = c->second.find(std::string(ns)); it != c->second.end()) {
         f.connections = it->second.connections;

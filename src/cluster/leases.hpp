@@ -101,6 +101,8 @@ class NodeLeases {
   void apply_counts();
   // `node` was heard within kExpireMs of `now` (mu_ held).
   bool heard_locked(const std::string& node, Clock::time_point now) const;
+  // Heard so, and its lease in PostgreSQL (if any) not run out (mu_ held).
+  bool live_locked(const std::string& node, Clock::time_point now) const;
   uint64_t sub_ = 0;
   std::mutex beat_mu_;
   std::condition_variable beat_cv_;

@@ -294,11 +294,10 @@ std::optional<std::string> NatsLink::request(const std::string& subject, std::st
   return out;
 }
 
-std::vector<std::string> NatsLink::gather(const std::string& subject, std::string_view data, int64_t timeout_ms,
-                                          const std::function<bool(const std::vector<std::string>&)>& enough) {
-  std::vector<std::string> out;
+void NatsLink::gather(const std::string& subject, std::string_view data, int64_t timeout_ms,
+                      const std::function<bool(std::string&& answer)>& take) {
   natsInbox* inbox = nullptr;
-  if (natsInbox_Create(&inbox) != NATS_OK) return out;
+  if (natsInbox_Create(&inbox) != NATS_OK) return;
   natsSubscription* sub = nullptr;
   // The inbox's SUB goes out before the request on the same connection: the
   // server has it before any answer.
@@ -306,14 +305,15 @@ std::vector<std::string> NatsLink::gather(const std::string& subject, std::strin
       natsConnection_PublishRequest(impl_->nc, subject.c_str(), inbox, data.data(), static_cast<int>(data.size())) ==
           NATS_OK) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!enough(out)) {
+    while (true) {
       const int64_t left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
       natsMsg* m = nullptr;
       if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK) break;
       const char* d = natsMsg_GetData(m);
-      out.emplace_back(d ? d : "", d ? static_cast<size_t>(natsMsg_GetDataLength(m)) : 0);
+      std::string answer(d ? d : "", d ? static_cast<size_t>(natsMsg_GetDataLength(m)) : 0);
       natsMsg_Destroy(m);
+      if (take(std::move(answer))) break;
     }
   }
   if (sub) {
@@ -321,7 +321,6 @@ std::vector<std::string> NatsLink::gather(const std::string& subject, std::strin
     natsSubscription_Destroy(sub);
   }
   natsInbox_Destroy(inbox);
-  return out;
 }
 
 void NatsLink::respond(const std::string& reply, std::string_view data) {

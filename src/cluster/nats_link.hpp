@@ -65,10 +65,10 @@ class NatsLink {
   // A request and its answer; nullopt on timeout or when nobody listens.
   std::optional<std::string> request(const std::string& subject, std::string_view data, int64_t timeout_ms);
   void respond(const std::string& reply, std::string_view data);
-  // A request to every subscriber of `subject`: the answers that came within
-  // timeout_ms, or fewer once `enough(answers so far)` says so.
-  std::vector<std::string> gather(const std::string& subject, std::string_view data, int64_t timeout_ms,
-                                  const std::function<bool(const std::vector<std::string>&)>& enough);
+  // A request to every subscriber of `subject`: each answer that comes within
+  // timeout_ms goes to `take`, until it returns true (enough).
+  void gather(const std::string& subject, std::string_view data, int64_t timeout_ms,
+              const std::function<bool(std::string&& answer)>& take);
 
   // ---- JetStream ----
   // Creates the stream if missing (or updates its limits).

@@ -43,30 +43,20 @@ std::vector<std::string> PeerCalls::ask_all(std::string_view question) {
   // waits the whole time limit for whoever answers.
   const bool settled = leases_.settled();
   if ((settled && expected.empty()) || !link_.connected()) return {};
-  // Done once every node alive has answered (each once: a node's answers
-  // after the first, were there any, are not counted twice).
-  std::vector<std::string> heard;
-  auto enough = [&](const std::vector<std::string>& got) {
-    if (!settled) return false;
-    if (!got.empty()) {
-      const std::string& last = got.back();
-      std::string node = last.substr(0, last.find('\n'));
-      if (std::find(heard.begin(), heard.end(), node) == heard.end()) heard.push_back(std::move(node));
-    }
-    return std::all_of(expected.begin(), expected.end(), [&](const std::string& n) {
-      return std::find(heard.begin(), heard.end(), n) != heard.end();
-    });
-  };
-  std::vector<std::string> answers;
-  std::vector<std::string> seen_nodes;
-  for (auto& a : link_.gather(kSubject, question, kTimeoutMs, enough)) {
+  // Each node's first answer counts (were there more, they would not count
+  // twice); done once every node alive has answered.
+  std::vector<std::string> answers, heard;
+  link_.gather(kSubject, question, kTimeoutMs, [&](std::string&& a) {
     const size_t nl = a.find('\n');
-    if (nl == std::string::npos) continue;
+    if (nl == std::string::npos) return false;
     std::string node = a.substr(0, nl);
-    if (std::find(seen_nodes.begin(), seen_nodes.end(), node) != seen_nodes.end()) continue;
-    seen_nodes.push_back(std::move(node));
+    if (std::find(heard.begin(), heard.end(), node) != heard.end()) return false;
+    heard.push_back(std::move(node));
     answers.push_back(a.substr(nl + 1));
-  }
+    return settled && std::all_of(expected.begin(), expected.end(), [&](const std::string& n) {
+             return std::find(heard.begin(), heard.end(), n) != heard.end();
+           });
+  });
   return answers;
 }
 

@@ -478,31 +478,29 @@ void ClusterSessions::release_all() {
   // The position is as a periodic write would have it; what the clients ack
   // after this is delivered again. Bounded: at most kReleaseBudgetMs, the
   // rest wait as before (the sweep and the hand-over wait).
-  std::vector<Write> batch;
+  struct Release {
+    std::string kv_key, value;
+    uint64_t rev;  // compare-and-set on this node's own last write
+  };
+  std::vector<Release> batch;
   {
     std::lock_guard lk(mu_);
-    for (auto& [key, l] : local_) {
+    for (const auto& [key, l] : local_) {
       if (l.fenced || l.replaying || !l.took) continue;
       StoredSession st = stored_locked(l);
       st.released = true;
       st.dead = true;
       if (!st.offline_wall_ms) st.offline_wall_ms = wall_now();
-      Write w;
-      w.kv_key = l.kv_key;
-      w.store_key = key;
-      w.from_mirror = false;
-      w.expect = l.rev;
-      w.value = st.encode();
-      batch.push_back(std::move(w));
+      batch.push_back(Release{l.kv_key, st.encode(), l.rev});
     }
   }
   if (batch.empty() || !link_.connected()) return;
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReleaseBudgetMs);
   size_t written = 0;
-  for (const auto& w : batch) {
+  for (const auto& r : batch) {
     if (std::chrono::steady_clock::now() >= until) break;
     stats_.writes.fetch_add(1, std::memory_order_relaxed);
-    if (link_.kv_update(kBucket, w.kv_key, w.value, w.expect, nullptr)) ++written;
+    if (link_.kv_update(kBucket, r.kv_key, r.value, r.rev)) ++written;
     else stats_.failed_writes.fetch_add(1, std::memory_order_relaxed);
   }
   log::info("cluster: node {} stopping: {} of {} session(s) released to the other nodes", node_, written,

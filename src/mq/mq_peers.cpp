@@ -100,6 +100,23 @@ std::string traces_answer(const std::vector<T>& v) {
   return json::serialize(json::object{{"traces", std::move(a)}});
 }
 
+// This node's rows and its peers' answers to `question`, in time order, the
+// earliest kTraceRows.
+template <class T>
+std::vector<T> traces_everywhere(PeerNodes* peers, std::vector<T> here, std::string_view question) {
+  if (!peers) return here;
+  for (const auto& answer : peers->ask_all(question)) {
+    auto a = parse_object(answer);
+    const auto* rows = a ? list(*a, "traces") : nullptr;
+    if (!rows) continue;
+    for (const auto& r : *rows)
+      if (r.is_object()) trace_from(r.get_object(), here.emplace_back());
+  }
+  std::stable_sort(here.begin(), here.end(), [](const T& x, const T& y) { return x.time_ms < y.time_ms; });
+  if (here.size() > kTraceRows) here.resize(kTraceRows);
+  return here;
+}
+
 }  // namespace
 
 std::string MqService::answer_peer(std::string_view question) {
@@ -184,24 +201,9 @@ Status MqService::CloseConnection(std::string_view account_id, std::string_view 
   return {};
 }
 
-template <class T>
-std::vector<T> MqService::traces_everywhere(std::vector<T> here, std::string_view question) {
-  if (!peers_) return here;
-  for (const auto& answer : peers_->ask_all(question)) {
-    auto a = parse_object(answer);
-    const auto* rows = a ? list(*a, "traces") : nullptr;
-    if (!rows) continue;
-    for (const auto& r : *rows)
-      if (r.is_object()) trace_from(r.get_object(), here.emplace_back());
-  }
-  std::stable_sort(here.begin(), here.end(), [](const T& x, const T& y) { return x.time_ms < y.time_ms; });
-  if (here.size() > kTraceRows) here.resize(kTraceRows);
-  return here;
-}
-
 std::vector<DeviceTrace> MqService::device_traces(std::string_view instance_id, std::string_view client_id,
                                                   int64_t begin_ms, int64_t end_ms) {
-  return traces_everywhere(traces_.query_device(instance_id, client_id, begin_ms, end_ms),
+  return traces_everywhere(peers_.get(), traces_.query_device(instance_id, client_id, begin_ms, end_ms),
                            json::serialize(json::object{{"q", "device_traces"}, {"instance", instance_id},
                                                         {"client", client_id}, {"begin", begin_ms}, {"end", end_ms}}));
 }
@@ -210,7 +212,7 @@ std::vector<MessageTrace> MqService::message_traces(std::string_view instance_id
                                                     std::string_view client_id, std::string_view action,
                                                     int64_t begin_ms, int64_t end_ms) {
   return traces_everywhere(
-      traces_.query_messages(instance_id, msg_id, client_id, action, begin_ms, end_ms),
+      peers_.get(), traces_.query_messages(instance_id, msg_id, client_id, action, begin_ms, end_ms),
       json::serialize(json::object{{"q", "message_traces"}, {"instance", instance_id}, {"msg", msg_id},
                                    {"client", client_id}, {"action", action}, {"begin", begin_ms}, {"end", end_ms}}));
 }

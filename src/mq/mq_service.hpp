@@ -423,8 +423,6 @@ class MqService {
   std::vector<MessageTrace> message_traces(std::string_view instance_id, std::string_view msg_id,
                                            std::string_view client_id, std::string_view action, int64_t begin_ms,
                                            int64_t end_ms);
-  template <class T>
-  std::vector<T> traces_everywhere(std::vector<T> here, std::string_view question);
 };
 
 }  // namespace sluice::mq

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -71,6 +72,13 @@ struct NatsLink::Impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   std::atomic<bool> closing{false};
+  // Set by the closed callback, the library's last call about the connection:
+  // the destructor waits for it, since natsConnection_Close returns before
+  // the disconnected and closed callbacks have run (on the library's thread,
+  // into this object).
+  std::mutex closed_mu;
+  std::condition_variable closed_cv;
+  bool closed = false;
 
   // A subscription's handler lives until libnats says the subscription is
   // complete (its last callback has returned).
@@ -183,6 +191,15 @@ NatsLink::NatsLink(NatsOptions opts) : opts_(std::move(opts)), impl_(std::make_u
         for (auto& f : fs) f();
       },
       this);
+  natsOptions_SetClosedCB(
+      o,
+      [](natsConnection*, void* c) {
+        auto* impl = static_cast<Impl*>(c);
+        std::lock_guard lk(impl->closed_mu);
+        impl->closed = true;
+        impl->closed_cv.notify_all();
+      },
+      impl_.get());
   natsStatus s = natsConnection_Connect(&impl_->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {
@@ -222,7 +239,11 @@ NatsLink::~NatsLink() {
     impl_->subs.clear();
   }
   for (auto* sub : subs) natsSubscription_Unsubscribe(sub);
-  if (impl_->nc) natsConnection_Close(impl_->nc);
+  if (impl_->nc) {
+    natsConnection_Close(impl_->nc);
+    std::unique_lock lk(impl_->closed_mu);
+    impl_->closed_cv.wait_for(lk, std::chrono::seconds(5), [this] { return impl_->closed; });
+  }
   for (auto* sub : subs) natsSubscription_Destroy(sub);
   for (auto& [b, kv] : impl_->kvs) kvStore_Destroy(kv);
   if (impl_->js) jsCtx_Destroy(impl_->js);

@@ -23,7 +23,7 @@
 #   4 -> 1), through one rule; messages/s from the first publish until the rule's
 #   sluice_rule_delivered_total reaches TPUT_MSGS (wall clock: noisy on a shared
 #   machine), with the number of POSTs the receiver got (batching).
-# rtt: one synchronous QoS 1 publisher (--inflight 1, closed loop, RTT_SECONDS,
+# rtt: RTT_PUBS (default 1) synchronous QoS 1 publishers (--inflight 1, closed loop, RTT_SECONDS,
 #   default 5) with no rule and through each target: its messages/s (= 1 / the
 #   round trip PUBLISH -> PUBACK, which waits for the store's fdatasync when a
 #   rule matches) and the delivery latency percentiles. Not under callgrind.
@@ -178,7 +178,7 @@ if [[ " $PARTS " == *" tput "* ]]; then
 fi
 
 if [[ " $PARTS " == *" rtt "* ]]; then
-  echo "### One synchronous QoS 1 publisher (--inflight 1, closed loop, ${RTT_SECONDS} s)"
+  echo "### ${RTT_PUBS:-1} synchronous QoS 1 publisher(s) (--inflight 1, closed loop, ${RTT_SECONDS} s)"
   echo
   echo "| rule | publishes/s | round trip µs (1/rate) | delivery latency p50 / p99 µs |"
   echo "|---|--:|--:|--:|"
@@ -189,7 +189,7 @@ if [[ " $PARTS " == *" rtt "* ]]; then
       --data-dir "$TMP/run" >/dev/null 2>&1 &
     BPID=$!
     wait_port "$port" "$BPID" 30 || die "$BIN did not start"
-    line=$("$BENCH" fanin --pubs 1 --qos 1 --inflight 1 --window 1 --duration "$RTT_SECONDS" --warmup 1 --port "$port" \
+    line=$("$BENCH" fanin --pubs "${RTT_PUBS:-1}" --qos 1 --inflight "${RTT_INFLIGHT:-1}" --window "${RTT_INFLIGHT:-1}" --duration "$RTT_SECONDS" --warmup 1 --port "$port" \
       --quiet -u "Signature|$AK|$INST" --sign-secret "$SK" --client-id-prefix GID_bench@@@ --topic-prefix bench/s |
       grep '^RESULT ')
     kill "$BPID"; wait "$BPID" 2>/dev/null; BPID=

@@ -205,6 +205,7 @@ std::vector<Setting> settings(Config& c) {
       num("console", "login_failures_per_name_per_minute", c.console.login_failures_per_name_per_minute),
       ip_list("console", "trusted_proxies", c.console.trusted_proxies),
       ip_list("rules", "allowed_target_networks", c.rules.allowed_target_networks),
+      num("rules", "hold_ms", c.rules.hold_ms),
       url_list("cluster", "nats", c.cluster.nats),
       str("cluster", "node_name", c.cluster.node_name),
       str("store", "postgres", c.store.postgres),
@@ -322,7 +323,7 @@ std::string to_toml(const Config& c) {
   os << "]\n\n[rules]\nallowed_target_networks = [";
   for (size_t i = 0; i < c.rules.allowed_target_networks.size(); ++i)
     os << (i ? ", " : "") << '"' << c.rules.allowed_target_networks[i] << '"';
-  os << "]\n\n[cluster]\nnats = [";
+  os << "]\nhold_ms = " << c.rules.hold_ms << "\n\n[cluster]\nnats = [";
   for (size_t i = 0; i < c.cluster.nats.size(); ++i) os << (i ? ", " : "") << '"' << c.cluster.nats[i] << '"';
   os << "]\nnode_name = \"" << c.cluster.node_name << "\"\nreplicas = " << c.cluster.replicas
      << "\nmessage_max_age_s = " << c.cluster.message_max_age_s

@@ -75,6 +75,9 @@ struct ConsoleSettings {
 // tenant's rule may not reach (common/egress.hpp) unless listed here.
 struct RulesSettings {
   std::vector<std::string> allowed_target_networks;  // addresses or CIDR blocks
+  // How long a QoS 1/2 entry may wait for its target before the broker store
+  // writes it (0..1000 ms; the PUBACK waits for whichever comes first).
+  int hold_ms = 0;
 };
 
 struct Config {

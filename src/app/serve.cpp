@@ -399,6 +399,7 @@ int serve(Config cfg) {
     return 1;
   }
   so.window_ms = cfg.fsync_window_ms;
+  so.rule_hold_ms = cfg.rules.hold_ms;
   std::unique_ptr<persist::BrokerStore> persist;
   std::vector<broker::RecoveredRuleEntry> rule_backlog;
   // Declared after `persist`, so it runs first on every return: the namespaces

@@ -72,8 +72,11 @@ class Persistence {
   // Issue 19, a rule's backlog records without a PersistRecord each (on the
   // publishing loop, per message): RuleQueued of `m` for the rule whose key is
   // `rule_key` (shared, not copied), returning its ticket (= the entry's seq);
+  // `may_hold`: the store may keep it in memory for its target (rule_hold_ms;
+  // false for a rule whose target is failing or behind: written at once);
   // RuleDone of `n` seqs in one call (one lock, not one per entry).
-  virtual uint64_t submit_rule_queued(const std::shared_ptr<const std::string>& rule_key, const MessagePtr& m) {
+  virtual uint64_t submit_rule_queued(const std::shared_ptr<const std::string>& rule_key, const MessagePtr& m,
+                                      bool /*may_hold*/) {
     PersistRecord r{PersistRecord::Kind::RuleQueued};
     r.text = *rule_key;
     r.message = m;
@@ -86,6 +89,10 @@ class Persistence {
       submit(std::move(r));
     }
   }
+  // How long a rule's entry may wait for its target before the store writes
+  // it (0: written at once). While it waits, RuleDone is best sent as soon as
+  // the target has the entry: it then never touches the disk.
+  virtual int rule_hold_ms() const { return 0; }
   // A fresh session key (unique across restarts).
   virtual uint64_t new_session_key() = 0;
   // True when PUBACK / PUBREC must wait until the message is durable

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 
 namespace sluice::common {
 
@@ -19,6 +20,13 @@ namespace sluice::common {
 inline void futex_wait(std::atomic<uint32_t>& word, uint32_t seen) {
   static_assert(sizeof(std::atomic<uint32_t>) == 4);
   ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+}
+
+// The same for at most `ms` milliseconds (the broker store's writer holding
+// rule entries until they are due: woken early by a RuleDone).
+inline void futex_wait_for(std::atomic<uint32_t>& word, uint32_t seen, int64_t ms) {
+  const timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)};
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, &ts, nullptr, 0);
 }
 
 // Wakes one thread sleeping on `word` (the caller changed it first).

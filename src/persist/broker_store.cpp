@@ -99,6 +99,7 @@ struct BrokerStore::Statements {
 BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opts_(opts) {
   if (opts_.window_ms < 0) opts_.window_ms = 0;
   if (opts_.window_ms > 10) opts_.window_ms = 10;
+  opts_.rule_hold_ms = std::clamp(opts_.rule_hold_ms, 0, 1000);
   db_ = store::SqliteDb::open(path);
   wal_path_ = path + "-wal";
   // always: FULL, each commit fsyncs the WAL. batch: NORMAL, a commit is a write()
@@ -133,18 +134,21 @@ uint64_t BrokerStore::submit(PersistRecord&& r) {
   const uint64_t t = next_ticket_++;
   if (r.kind == Kind::MessageQueued || r.kind == Kind::RuleQueued) r.seq = t;
   queue_.records.push_back(std::move(r));
-  if (writer_asleep_ && !sync_busy_) wake_writer();  // during an fdatasync: the syncer wakes it after
+  if ((writer_asleep_ || writer_holding_) && !sync_busy_) wake_writer();  // during an fdatasync: the syncer wakes it after
   return t;
 }
 
 // A rule's entry: three words in the writer's next batch (no PersistRecord
 // built, moved and destroyed, no copy of the rule's key).
 uint64_t BrokerStore::submit_rule_queued(const std::shared_ptr<const std::string>& rule_key,
-                                         const broker::MessagePtr& m) {
+                                         const broker::MessagePtr& m, bool may_hold) {
   std::lock_guard lock(mu_);
   const uint64_t t = next_ticket_++;
-  queue_.rule_queued.push_back(RuleQueuedRec{t, rule_key, m});
-  if (writer_asleep_ && !sync_busy_) wake_writer();  // during an fdatasync: the syncer wakes it after
+  queue_.rule_queued.push_back(RuleQueuedRec{t, rule_key, m, 0, may_hold});
+  // A holding writer is not woken for an entry it may hold too (it would wake
+  // per message for nothing), only for one to be written at once.
+  if (!may_hold) queue_.unheld = true;
+  if ((writer_asleep_ || (writer_holding_ && !may_hold)) && !sync_busy_) wake_writer();  // during an fdatasync: the syncer wakes it after
   return t;
 }
 
@@ -152,7 +156,9 @@ void BrokerStore::submit_rule_done(const uint64_t* seqs, size_t n) {
   if (n == 0) return;
   std::lock_guard lock(mu_);
   queue_.rule_done.insert(queue_.rule_done.end(), seqs, seqs + n);
-  if (writer_asleep_ && !sync_busy_) wake_writer();  // during an fdatasync: the syncer wakes it after
+  // A holding writer too: the entries it holds may now be cancelled and their
+  // acknowledgements released.
+  if ((writer_asleep_ || writer_holding_) && !sync_busy_) wake_writer();  // during an fdatasync: the syncer wakes it after
 }
 
 void BrokerStore::start(std::function<void(uint64_t)> on_durable) {
@@ -168,7 +174,7 @@ void BrokerStore::start(std::function<void(uint64_t)> on_durable) {
 // starts a batch, so every one wakes the writer). A raw futex, not
 // std::atomic::wait, whose spinning before it sleeps cost the writer ~250 more.
 void BrokerStore::wake_writer() {
-  writer_asleep_ = false;
+  writer_asleep_ = writer_holding_ = false;
   wake_.fetch_add(1);
   common::futex_wake_one(wake_);  // a writer not yet asleep sees wake_ changed and does not sleep
 }
@@ -210,7 +216,7 @@ void BrokerStore::sync_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
     sync_busy_ = false;
-    if (writer_asleep_ && !queue_.empty()) {  // what gathered during the fdatasync
+    if ((writer_asleep_ || writer_holding_) && !queue_.empty()) {  // what gathered during the fdatasync
       woken_by_sync_ = true;
       wake_writer();
     }
@@ -247,40 +253,120 @@ void BrokerStore::report_durable(uint64_t ticket) {
   if (on_durable_) on_durable_(ticket);
 }
 
+namespace {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+uint64_t BrokerStore::hold_rules(Batch& b, uint64_t last, bool keep, int64_t now_ms) {
+  // The batch's entries join the held ones (their seqs are all higher: the
+  // vector stays in seq order).
+  for (RuleQueuedRec& r : b.rule_queued) {
+    r.taken_ms = now_ms;
+    held_.push_back(std::move(r));
+  }
+  b.rule_queued.clear();
+  // RuleDone of a held entry: at its target before it was written; the entry
+  // is dropped (message released) and neither record is written. Each
+  // runner's RuleDone come in seq order: one walk, no search per seq.
+  if (!b.rule_done.empty() && !held_.empty()) {
+    if (!std::is_sorted(b.rule_done.begin(), b.rule_done.end())) std::sort(b.rule_done.begin(), b.rule_done.end());
+    size_t i = 0, kept = 0, n = 0;
+    for (uint64_t seq : b.rule_done) {
+      while (i < held_.size() && held_[i].seq < seq) ++i;
+      if (i < held_.size() && held_[i].seq == seq && held_[i].message) {
+        held_[i].message.reset();
+        held_[i].rule.reset();
+        ++n;
+        ++i;
+      } else {
+        b.rule_done[kept++] = seq;  // an entry already written: its RuleDone is written too
+      }
+    }
+    b.rule_done.resize(kept);
+    if (n > 0) stats_.cancelled.fetch_add(n, std::memory_order_relaxed);
+  }
+  // Dropped entries go; entries due (held a whole rule_hold_ms, not to be
+  // held at all, or all of them without `keep`) move to the batch to be
+  // written; the rest stay, in order. The oldest kept one bounds the tickets
+  // reported: its own and later ones wait.
+  const int64_t hold = opts_.rule_hold_ms;
+  size_t w = 0;
+  for (size_t h = 0; h < held_.size(); ++h) {
+    RuleQueuedRec& r = held_[h];
+    if (!r.message) continue;
+    if (!keep || !r.may_hold || r.taken_ms + hold <= now_ms) {
+      b.rule_queued.push_back(std::move(r));
+    } else {
+      if (w != h) held_[w] = std::move(r);
+      ++w;
+    }
+  }
+  held_.resize(w);
+  return w == 0 ? last : held_[0].seq - 1;
+}
+
 void BrokerStore::run() {
   Batch batch;
+  const int64_t hold = opts_.fsync == FsyncMode::Batch ? opts_.rule_hold_ms : 0;
   const auto window = std::chrono::milliseconds(opts_.fsync == FsyncMode::Batch ? opts_.window_ms : 0);
   bool quiet = true;  // the writer slept (or just started) before this batch's first record
   uint64_t synced_here = 0;  // the last batch this thread fdatasynced itself (0: none since)
   for (;;) {
     uint64_t last;
+    bool stop_seen;
     {
       std::unique_lock lock(mu_);
       if (synced_here != 0) {
         committed_ = synced_ = synced_here;
         synced_here = 0;
       }
-      while (!stopping_ && queue_.empty()) {
-        quiet = true;
+      // Records to take, or held entries due (rule_hold_ms). While entries
+      // are held, new RuleQueued records alone do not start a batch (they are
+      // held too, and the writer would wake per message for nothing): a
+      // RuleDone, another record, the oldest held entry's time or stop does.
+      for (;;) {
+        if (stopping_) break;
+        int64_t wait_ms = -1;  // -1: until woken
+        if (!held_.empty()) {
+          wait_ms = held_.front().taken_ms + hold - steady_ms();
+          if (wait_ms <= 0 || !queue_.records.empty() || !queue_.rule_done.empty() || queue_.unheld) break;
+        } else if (!queue_.empty()) {
+          break;
+        }
         const uint32_t seen = wake_.load();
-        writer_asleep_ = true;
+        if (wait_ms < 0) {
+          quiet = true;
+          writer_asleep_ = true;
+        } else {
+          writer_holding_ = true;
+        }
         lock.unlock();
-        common::futex_wait(wake_, seen);  // returns once wake_ differs from `seen` (or spuriously: the loop checks)
+        // Returns once wake_ differs from `seen` (or spuriously: the loop checks).
+        if (wait_ms < 0) common::futex_wait(wake_, seen);
+        else common::futex_wait_for(wake_, seen, wait_ms);
         lock.lock();
+        writer_asleep_ = writer_holding_ = false;
       }
-      writer_asleep_ = false;
-      if (queue_.empty() && stopping_) return;
+      if (queue_.empty() && held_.empty() && stopping_) return;
       // The window (batch mode): after a quiet spell, records that follow the
       // first within window_ms share its batch, its write() and its fdatasync;
       // loops do not wake a writer that is not asleep. Not after a wake by the
       // syncer: those records already waited for an fdatasync.
-      if (window.count() > 0 && quiet && !woken_by_sync_ && !stopping_)
+      if (window.count() > 0 && quiet && held_.empty() && !woken_by_sync_ && !stopping_)
         window_cv_.wait_for(lock, window, [&] { return stopping_; });
       woken_by_sync_ = false;
       quiet = false;
       batch.swap(queue_);
       last = next_ticket_ - 1;
+      stop_seen = stopping_;
     }
+    // Entries held for their target (rule_hold_ms): only in a batch of only
+    // rule records (another record's ticket would wait behind the held ones)
+    // and not at stop (everything held is written).
+    if (hold > 0) last = hold_rules(batch, last, batch.records.empty() && !stop_seen, steady_ms());
     const unsigned wrote = apply(batch);
     batch.clear();
     if (opts_.fsync != FsyncMode::Batch) {
@@ -298,6 +384,16 @@ void BrokerStore::run() {
       // ~500 instructions a message). Records arriving meanwhile gather for
       // the next batch, as during the syncer's fdatasync. The syncer stays
       // for SQLite commits, whose fdatasync overlaps the next commit.
+      // Nothing written at all (every entry of the batch delivered before it
+      // was written, or still held) and nothing waiting for an fdatasync:
+      // the tickets are reported here, with no sync.
+      if (last == committed_ && wrote == 0) continue;  // entries held, none resolved: nothing to report
+      if (last != committed_ && wrote == 0 && unsynced_ == 0 && sync_idle_ && committed_ == synced_) {
+        lock.unlock();
+        report_durable(last);
+        synced_here = last;
+        continue;
+      }
       if (last != committed_ && (wrote | unsynced_) == kWroteRules && sync_idle_ && committed_ == synced_) {
         unsynced_ = 0;
         lock.unlock();

@@ -20,6 +20,13 @@
 //                  `window_ms` (0..10, default 0): after a quiet spell the
 //                  writer waits that long for more records before it writes
 //                  and the sync starts (one write and one fdatasync for all).
+//                  `rule_hold_ms` (0..1000, default 0): a rule's entry is
+//                  kept in memory that long before it is written; if its
+//                  target takes it first (a RuleDone arrives), it is never
+//                  written, and its ticket counts as durable then: the
+//                  acknowledgement waits for the entry on disk or at its
+//                  target, whichever comes first (rules.md "Delivered
+//                  before written"). Only in batches of only rule records.
 //        off     - no fsync, acks do not wait for the writer (a kill -9 loses
 //                  what is still queued in memory).
 // Commits never wait on purpose: records that arrive while one commit runs
@@ -57,6 +64,10 @@ bool parse_fsync_mode(std::string_view s, FsyncMode& out);
 struct BrokerStoreOptions {
   FsyncMode fsync = FsyncMode::Batch;
   int window_ms = 0;  // batch mode: how long the writer gathers records after a quiet spell (<= 10)
+  // Batch mode: how long a rule's entry waits for its target before it is
+  // written (0: written at once; <= 1000). Should exceed the target's linger
+  // and round trip, or every entry is written anyway.
+  int rule_hold_ms = 0;
   // The rules' backlog file (rule_log.hpp): emptied / compacted past these sizes (0: the defaults).
   uint64_t rule_log_empty_at = 0, rule_log_compact_at = 0;
   // Tests: runs before each fdatasync of a batch, on the syncer or the writer (to hold one in flight).
@@ -86,11 +97,12 @@ class BrokerStore final : public broker::Persistence {
 
   // broker::Persistence
   uint64_t submit(broker::PersistRecord&& r) override;
-  uint64_t submit_rule_queued(const std::shared_ptr<const std::string>& rule_key,
-                              const broker::MessagePtr& m) override;
+  uint64_t submit_rule_queued(const std::shared_ptr<const std::string>& rule_key, const broker::MessagePtr& m,
+                              bool may_hold) override;
   void submit_rule_done(const uint64_t* seqs, size_t n) override;
   uint64_t new_session_key() override { return next_key_.fetch_add(1); }
   bool acks_wait() const override { return opts_.fsync != FsyncMode::Off; }
+  int rule_hold_ms() const override { return opts_.fsync == FsyncMode::Batch ? opts_.rule_hold_ms : 0; }
   uint64_t durable() const override { return durable_.load(); }
 
   BrokerStoreStats stats() const;
@@ -105,28 +117,38 @@ class BrokerStore final : public broker::Persistence {
     uint64_t seq;
     std::shared_ptr<const std::string> rule;
     broker::MessagePtr message;
+    int64_t taken_ms = 0;  // writer: when it first took the entry (rule_hold_ms)
+    bool may_hold = true;  // false: written at once
   };
   // The records queued while the writer worked, taken in one swap.
   struct Batch {
     std::vector<broker::PersistRecord> records;
     std::vector<RuleQueuedRec> rule_queued;  // in seq order
     std::vector<uint64_t> rule_done;
+    bool unheld = false;  // an entry submitted with may_hold false
     bool empty() const { return records.empty() && rule_queued.empty() && rule_done.empty(); }
     void swap(Batch& o) {
       records.swap(o.records);
       rule_queued.swap(o.rule_queued);
       rule_done.swap(o.rule_done);
+      std::swap(unheld, o.unheld);
     }
     void clear() {
       records.clear();
       rule_queued.clear();
       rule_done.clear();
+      unheld = false;
     }
   };
   // Returns which files it wrote (kWroteWal, kWroteRules): what the next sync must cover.
   unsigned apply(Batch& batch);
   static constexpr unsigned kWroteWal = 1, kWroteRules = 2;
   void apply_rules(Batch& batch, const std::unordered_set<uint64_t>& cancelled);
+  // rule_hold_ms: the batch's entries join those held; RuleDone of any of
+  // them cancels both; with `keep`, entries not yet due stay held (the rest
+  // stay in the batch, to be written). Returns the newest ticket the batch
+  // makes durable: `last`, or just below the oldest entry still held.
+  uint64_t hold_rules(Batch& batch, uint64_t last, bool keep, int64_t now_ms);
 
   BrokerStoreOptions opts_;
   std::unique_ptr<store::SqliteDb> db_;
@@ -143,6 +165,12 @@ class BrokerStore final : public broker::Persistence {
   std::mutex mu_;
   std::atomic<uint32_t> wake_{0};    // the writer waits for records: bumped to wake it
   bool writer_asleep_ = false;       // under mu_: the writer waits on wake_
+  // Under mu_: the writer waits on wake_ until its oldest held entry is due;
+  // a RuleDone or another record wakes it, a RuleQueued does not.
+  bool writer_holding_ = false;
+  // Writer: entries not yet written (rule_hold_ms), in seq order; one
+  // dropped (delivered) within a batch has no message.
+  std::vector<RuleQueuedRec> held_;
   std::condition_variable sync_cv_;  // the syncer waits for its next window
   Batch queue_;
   uint64_t next_ticket_ = 1;  // under mu_

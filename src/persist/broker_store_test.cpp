@@ -556,12 +556,12 @@ TEST(BrokerStore, RuleRecordsOfTheRunnersPathSurviveARestartAndCancelInOneBatch)
     persist::BrokerStore st(dir.db(), o);
     st.recover();
     // Before start(): these make one batch, in which the first is also done.
-    for (int i = 0; i < 3; ++i) seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1)));
+    for (int i = 0; i < 3; ++i) seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1), true));
     st.submit_rule_done(&seqs[0], 1);
     st.start(nullptr);
     wait_durable(st, seqs.back());
     for (int i = 3; i < 8; ++i) {
-      seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1)));
+      seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1), true));
       wait_durable(st, seqs.back());  // a batch each
     }
     const uint64_t done[] = {seqs[1], seqs[3], seqs[5], 999999};  // 999999: unknown, ignored
@@ -617,11 +617,11 @@ TEST(BrokerStore, RecordsArrivingDuringAnFdatasyncAreWrittenTogetherAfterIt) {
     persist::BrokerStore st(dir.db(), o);
     st.recover();
     st.start(nullptr);
-    seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-0", 1)));
+    seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-0", 1), true));
     ASSERT_TRUE(wait_started(1));  // its fdatasync is in flight (held)
     EXPECT_EQ(st.stats().batches, 1u);
     for (int i = 1; i <= 20; ++i) {  // a steady rate while it is held
-      seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1)));
+      seqs.push_back(st.submit_rule_queued(key, msg("t/a", "payload-" + std::to_string(i), 1), true));
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -658,13 +658,138 @@ TEST(BrokerStore, TheWindowGathersRecordsThatFollowTheFirstIntoOneBatch) {
   persist::BrokerStore st(dir.db(), o);
   st.recover();
   st.start(nullptr);
-  uint64_t last = st.submit_rule_queued(key, msg("t/a", "first", 1));
+  uint64_t last = st.submit_rule_queued(key, msg("t/a", "first", 1), true);
   std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a writer without a window has written it by now
-  for (int i = 0; i < 4; ++i) last = st.submit_rule_queued(key, msg("t/a", "next", 1));
+  for (int i = 0; i < 4; ++i) last = st.submit_rule_queued(key, msg("t/a", "next", 1), true);
   wait_durable(st, last);
   EXPECT_EQ(st.stats().batches, 1u);
   EXPECT_EQ(st.stats().records, 5u);
   st.stop();
+}
+
+// rule_hold_ms: a rule's entry waits in memory for its target. Delivered
+// (RuleDone) within the hold, it is never written, and its ticket is reported
+// durable then (its PUBACK goes out: the message is at the target); not
+// delivered, it is written once the hold is over and its ticket follows the
+// fdatasync. Either way nothing acknowledged is only in memory.
+namespace {
+persist::BrokerStoreOptions holding(int hold_ms) {
+  persist::BrokerStoreOptions o{persist::FsyncMode::Batch, 0};
+  o.rule_hold_ms = hold_ms;
+  return o;
+}
+uintmax_t rules_log_size(const TempDir& dir) { return std::filesystem::file_size(dir.db() + "-rules"); }
+}  // namespace
+
+TEST(BrokerStore, AnEntryItsTargetTookWithinTheHoldIsNeverWritten) {
+  TempDir dir;
+  auto key = std::make_shared<const std::string>("acme/r1");
+  {
+    persist::BrokerStore st(dir.db(), holding(1000));
+    EXPECT_EQ(st.rule_hold_ms(), 1000);
+    st.recover();
+    st.start(nullptr);
+    std::vector<uint64_t> seqs;
+    for (int i = 0; i < 5; ++i) seqs.push_back(st.submit_rule_queued(key, msg("t/a", "m" + std::to_string(i), 1), true));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_LT(st.durable(), seqs[0]);  // held: neither written nor delivered
+    const auto t0 = std::chrono::steady_clock::now();
+    st.submit_rule_done(seqs.data(), 3);  // the first three reached the target
+    wait_durable(st, seqs[2]);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));  // at once, not after the hold
+    EXPECT_LT(st.durable(), seqs[3]);
+    EXPECT_EQ(rules_log_size(dir), 0u);
+    st.submit_rule_done(seqs.data() + 3, 2);
+    wait_durable(st, seqs[4]);
+    EXPECT_EQ(st.stats().cancelled, 5u);
+    st.stop();
+    EXPECT_EQ(rules_log_size(dir), 0u);  // nothing of the five ever reached the disk
+  }
+  persist::BrokerStore st(dir.db(), holding(1000));
+  EXPECT_TRUE(st.recover().rule_entries.empty());
+}
+
+TEST(BrokerStore, AnEntryNotDeliveredWithinTheHoldIsWrittenThen) {
+  TempDir dir;
+  auto key = std::make_shared<const std::string>("acme/r1");
+  uint64_t a, b;
+  {
+    persist::BrokerStore st(dir.db(), holding(100));
+    st.recover();
+    st.start(nullptr);
+    const auto t0 = std::chrono::steady_clock::now();
+    a = st.submit_rule_queued(key, msg("t/a", "slow", 1), true);
+    b = st.submit_rule_queued(key, msg("t/a", "taken", 1), true);
+    wait_durable(st, a);  // the target never took it: written after the hold, then fdatasynced
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+    EXPECT_GT(rules_log_size(dir), 0u);
+    uint64_t both[] = {a, b};
+    st.submit_rule_done(both, 2);  // delivered after it was written: its RuleDone is written too
+    wait_durable(st, b);
+    st.stop();
+  }
+  persist::BrokerStore st(dir.db(), holding(100));
+  EXPECT_TRUE(st.recover().rule_entries.empty());
+}
+
+// An entry its runner does not let the store hold (the target failing or
+// behind) is written at once, also behind a held one; the tickets reported
+// still wait for the held one (the frontier never passes an entry that is
+// neither written nor delivered).
+TEST(BrokerStore, AnEntryNotToBeHeldIsWrittenAtOnceBehindAHeldOne) {
+  TempDir dir;
+  auto key = std::make_shared<const std::string>("acme/r1");
+  uint64_t a, b;
+  {
+    persist::BrokerStore st(dir.db(), holding(1000));
+    st.recover();
+    st.start(nullptr);
+    a = st.submit_rule_queued(key, msg("t/a", "held", 1), true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    b = st.submit_rule_queued(key, msg("t/a", "now", 1), false);
+    for (int i = 0; i < 250 && rules_log_size(dir) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_GT(rules_log_size(dir), 0u);  // b, long before a's hold is over
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_LT(st.durable(), a);
+    st.submit_rule_done(&a, 1);
+    wait_durable(st, b);
+    st.stop();
+  }
+  persist::BrokerStore st(dir.db(), holding(1000));
+  auto rec = st.recover();
+  ASSERT_EQ(rec.rule_entries.size(), 1u);
+  EXPECT_EQ(rec.rule_entries[0].seq, b);
+}
+
+// Another record's ticket would wait behind the held entries: a batch with
+// one writes them at once; so does stop().
+TEST(BrokerStore, AnotherRecordOrAStopEndsTheHold) {
+  TempDir dir;
+  auto key = std::make_shared<const std::string>("acme/r1");
+  uint64_t a, c;
+  {
+    persist::BrokerStore st(dir.db(), holding(1000));
+    st.recover();
+    st.start(nullptr);
+    a = st.submit_rule_queued(key, msg("t/a", "one", 1), true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto t0 = std::chrono::steady_clock::now();
+    PersistRecord r{PersistRecord::Kind::SessionSaved};
+    r.key = st.new_session_key();
+    r.client_id = "c1";
+    const uint64_t s = st.submit(std::move(r));
+    wait_durable(st, s);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+    EXPECT_GE(st.durable(), a);
+    c = st.submit_rule_queued(key, msg("t/a", "two", 1), true);
+    st.stop();  // c is held: written before the writer ends
+  }
+  persist::BrokerStore st(dir.db(), holding(1000));
+  auto rec = st.recover();
+  ASSERT_EQ(rec.rule_entries.size(), 2u);
+  EXPECT_EQ(rec.rule_entries[0].seq, a);
+  EXPECT_EQ(rec.rule_entries[1].seq, c);
+  EXPECT_EQ(rec.rule_entries[1].message->payload, "two");
 }
 
 // The outstanding entries' index: seqs done out of order are dropped once the

@@ -16,7 +16,10 @@ RuleRunner::RuleRunner(mq::Rule rule, std::unique_ptr<Target> target, RunnerLimi
       target_(std::move(target)),
       limits_(limits),
       dead_(dead),
-      persist_(persist) {}
+      persist_(persist),
+      // The store holds entries for their target: each RuleDone goes at once,
+      // so that a delivered entry is cancelled before it is written.
+      done_now_(persist && persist->rule_hold_ms() > 0) {}
 
 RuleRunner::~RuleRunner() {
   stop(false);
@@ -47,7 +50,12 @@ uint64_t RuleRunner::enqueue(const broker::MessagePtr& m) {
   const bool record = persist_ && m->qos > 0;
   uint64_t seq;
   if (record) {
-    seq = persist_->submit_rule_queued(key_shared_, m);
+    // Held for the target (the store's rule_hold_ms) only while it keeps up:
+    // an entry behind a backlog or a failing target would be written anyway,
+    // after its PUBACK had waited the hold for nothing.
+    seq = persist_->submit_rule_queued(key_shared_, m,
+                                       done_now_ && keeping_up_.load(std::memory_order_relaxed) &&
+                                           size_.load(std::memory_order_relaxed) < limits_.max_batch);
   } else {
     seq = kUnrecorded | local_seq_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -88,7 +96,7 @@ void RuleRunner::done(const std::vector<uint64_t>& seqs) {
       if (done_.empty()) done_due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.done_delay_ms);
       done_.push_back(seq);
     }
-  if (done_.size() >= limits_.done_batch || limits_.done_delay_ms <= 0) flush_done();
+  if (done_now_ || done_.size() >= limits_.done_batch || limits_.done_delay_ms <= 0) flush_done();
 }
 
 void RuleRunner::flush_done() {
@@ -97,6 +105,11 @@ void RuleRunner::flush_done() {
   if (!persist_ || done_.empty()) return;
   persist_->submit_rule_done(done_.data(), done_.size());
   done_.clear();
+}
+
+bool RuleRunner::lingers(std::chrono::milliseconds linger) const {
+  const auto now = std::chrono::steady_clock::now();
+  return now - last_sent_ < linger && now >= no_linger_until_;
 }
 
 void RuleRunner::run() {
@@ -128,14 +141,21 @@ void RuleRunner::run() {
     // after a quiet spell goes at once. Enqueue wakes the worker only when the
     // batch is full, so a steady stream costs no wake-up per entry.
     const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
+    //
+    // A linger that gathered nothing is not repeated for a second: a single
+    // synchronous publisher (one message in flight, the next sent after its
+    // PUBACK) sends nothing while the worker waits, and when the store holds
+    // entries for their target (rule_hold_ms) its PUBACK waits for the
+    // delivery: each message would wait a whole linger for nothing.
     if (const auto linger = std::chrono::milliseconds(target->linger_ms());
-        linger.count() > 0 && want > 1 && queue_.size() < want &&
-        std::chrono::steady_clock::now() - last_sent_ < linger) {
+        linger.count() > 0 && want > 1 && queue_.size() < want && lingers(linger)) {
       fill_ = want;
+      const size_t before = queue_.size();
       cv_.wait_for(lk, linger, [&] { return stopping_ || target_ != target || queue_.size() >= want; });
       fill_ = 0;
       if (stopping_) break;
       if (target_ != target) continue;
+      if (queue_.size() == before) no_linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     // The batch is moved out of the backlog (no reference counts touched per
     // entry); what the target does not take goes back to the front below.
@@ -191,6 +211,7 @@ void RuleRunner::run() {
       done(finished);  // one run of RuleDone records: one commit of the store's writer
       delivered_.fetch_add(delivered, std::memory_order_relaxed);
     }
+    keeping_up_.store(o == Outcome::Delivered, std::memory_order_relaxed);
     lk.lock();
     if (o == Outcome::Delivered) {
       backoff = limits_.backoff_min_ms;

@@ -81,6 +81,9 @@ class RuleRunner {
   void done(const std::vector<uint64_t>& seqs);
   void flush_done();
   void put_back(std::vector<Entry>& batch, size_t taken);
+  // Worker thread: the rule is busy (its last delivery ended less than a
+  // linger ago) and no linger of the last second gathered nothing.
+  bool lingers(std::chrono::milliseconds linger) const;
 
   const std::string key_;
   const std::shared_ptr<const std::string> key_shared_;  // handed with each store record (no copy per entry)
@@ -89,6 +92,7 @@ class RuleRunner {
   RunnerLimits limits_;
   DeadLetters* dead_;
   broker::Persistence* const persist_;
+  const bool done_now_;  // RuleDone submitted after each delivery, not gathered (the store's rule_hold_ms)
   // One word and a compare-and-swap for the loops' append (common/futex.hpp);
   // the worker's waits go through condition_variable_any, once per batch.
   mutable common::FutexMutex mu_;
@@ -100,6 +104,7 @@ class RuleRunner {
   size_t fill_ = 0;                    // mu_: the worker lingers for this many entries (enqueue wakes it then)
   std::atomic<size_t> size_{0};        // queue_.size(), read without the lock (the bound)
   std::atomic<bool> exited_{false};
+  std::atomic<bool> keeping_up_{true};  // the last delivery went through (entries may be held for the target)
   // Entries' seq without a store (QoS 0): from the wall clock in ms x 1000, so
   // that it does not start again at 1 after a restart (the NATS target's
   // Nats-Msg-Id would be dropped by JetStream as a duplicate within its window).
@@ -109,6 +114,7 @@ class RuleRunner {
   std::vector<uint64_t> done_;                          // worker thread: delivered, RuleDone not yet submitted
   std::chrono::steady_clock::time_point done_due_{};   // worker thread: when done_ goes to the store
   std::chrono::steady_clock::time_point last_sent_{};  // worker thread: when the last delivery ended
+  std::chrono::steady_clock::time_point no_linger_until_{};  // worker thread: a linger gathered nothing; none till then
   std::thread thread_;
 };
 

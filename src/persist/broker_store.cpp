@@ -119,6 +119,13 @@ BrokerStore::BrokerStore(const std::string& path, BrokerStoreOptions opts) : opt
   if (opts_.rule_log_compact_at) ro.compact_at = opts_.rule_log_compact_at;
   rules_ = std::make_unique<RuleLog>(path + "-rules", ro);
   next_ticket_ = std::max(next_ticket_, rules_->max_seq() + 1);
+  // Not below the wall clock in ms x 1000 either: a rule entry delivered
+  // before it was written (cancelled in its batch, or within rule_hold_ms)
+  // left no record of its seq, and a seq used again after a restart would be
+  // dropped as a duplicate by a receiver or by JetStream (Nats-Msg-Id). Up to
+  // a million tickets a second stay ahead of the last run's; QoS 0 entries
+  // count the same way with bit 63 set (rules/rule_runner.hpp).
+  next_ticket_ = std::max<uint64_t>(next_ticket_, static_cast<uint64_t>(broker::wall_ms()) * 1000);
   // Session keys and live-will keys come from one counter (new_session_key).
   auto k = db_->query("SELECT MAX(COALESCE((SELECT MAX(key) FROM sessions), 0), "
                       "COALESCE((SELECT MAX(key) FROM live_wills), 0))");

@@ -761,6 +761,30 @@ TEST(BrokerStore, AnEntryNotToBeHeldIsWrittenAtOnceBehindAHeldOne) {
   EXPECT_EQ(rec.rule_entries[0].seq, b);
 }
 
+// A delivered entry that never reached the disk leaves no record of its seq:
+// the next run must not hand it out again (JetStream drops a repeated
+// Nats-Msg-Id as a duplicate within its window: a loss).
+TEST(BrokerStore, ASeqDeliveredBeforeItWasWrittenIsNotUsedAgainAfterARestart) {
+  TempDir dir;
+  auto key = std::make_shared<const std::string>("acme/r1");
+  uint64_t a;
+  {
+    persist::BrokerStore st(dir.db(), holding(1000));
+    st.recover();
+    st.start(nullptr);
+    a = st.submit_rule_queued(key, msg("t/a", "one", 1), true);
+    st.submit_rule_done(&a, 1);
+    wait_durable(st, a);
+    st.stop();
+    EXPECT_EQ(rules_log_size(dir), 0u);
+  }
+  persist::BrokerStore st(dir.db(), holding(1000));
+  st.recover();
+  st.start(nullptr);
+  EXPECT_GT(st.submit_rule_queued(key, msg("t/a", "two", 1), true), a);
+  st.stop();
+}
+
 // Another record's ticket would wait behind the held entries: a batch with
 // one writes them at once; so does stop().
 TEST(BrokerStore, AnotherRecordOrAStopEndsTheHold) {

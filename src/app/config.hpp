@@ -77,7 +77,7 @@ struct RulesSettings {
   std::vector<std::string> allowed_target_networks;  // addresses or CIDR blocks
   // How long a QoS 1/2 entry may wait for its target before the broker store
   // writes it (0..1000 ms; the PUBACK waits for whichever comes first).
-  int hold_ms = 0;
+  int hold_ms = 30;
 };
 
 struct Config {

@@ -197,8 +197,17 @@ class NatsTargetTest(TenantTestCase):
         self.make("jsb", "outflow", "nats", {"Url": self.nats.url, "Subject": "dev.batched", "Stream": "BATCHED",
                                               "Batch": 50}, source="Sensors/b/#")
         pub = self.client("pub-jsb")
+        # Twenty in flight at a time: a busy rule. (One at a time would make no
+        # backlog to share a message: with the store holding entries for their
+        # target, [rules] hold_ms, each PUBACK follows its own delivery.)
+        infos = []
         for i in range(300):
-            self.assertTrue(pub.publish("Sensors/b/a", f"b{i}".encode(), qos=1))
+            infos.append(pub.c.publish("Sensors/b/a", f"b{i}".encode(), qos=1))
+            if len(infos) >= 20:
+                infos.pop(0).wait_for_publish(5)
+        for info in infos:
+            info.wait_for_publish(5)
+            self.assertTrue(info.is_published())
         import base64
         lines, data = [], []
         deadline = time.monotonic() + 30

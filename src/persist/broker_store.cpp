@@ -383,14 +383,6 @@ void BrokerStore::run() {
     bool wake_syncer;
     {
       std::unique_lock lock(mu_);
-      // New tickets in a batch that wrote only the rules log, with the syncer
-      // idle and everything before them synced: this thread fdatasyncs the
-      // log itself and reports them (issue 19: at a steady rate each QoS 1
-      // rule entry is such a batch; handing it to the syncer cost a condition
-      // variable's signal here and the syncer's wake-up, locks and wait there,
-      // ~500 instructions a message). Records arriving meanwhile gather for
-      // the next batch, as during the syncer's fdatasync. The syncer stays
-      // for SQLite commits, whose fdatasync overlaps the next commit.
       // Nothing written at all (every entry of the batch delivered before it
       // was written, or still held) and nothing waiting for an fdatasync:
       // the tickets are reported here, with no sync.
@@ -401,6 +393,14 @@ void BrokerStore::run() {
         synced_here = last;
         continue;
       }
+      // New tickets in a batch that wrote only the rules log, with the syncer
+      // idle and everything before them synced: this thread fdatasyncs the
+      // log itself and reports them (issue 19: at a steady rate each QoS 1
+      // rule entry is such a batch; handing it to the syncer cost a condition
+      // variable's signal here and the syncer's wake-up, locks and wait there,
+      // ~500 instructions a message). Records arriving meanwhile gather for
+      // the next batch, as during the syncer's fdatasync. The syncer stays
+      // for SQLite commits, whose fdatasync overlaps the next commit.
       if (last != committed_ && (wrote | unsynced_) == kWroteRules && sync_idle_ && committed_ == synced_) {
         unsynced_ = 0;
         lock.unlock();

@@ -305,6 +305,72 @@ TEST(RuleRunner, RuleDoneRecordsAreGatheredAndFlushedAtStop) {
   EXPECT_EQ(store.done.load(), 50);
 }
 
+// A store that holds entries for their target (rule_hold_ms): each RuleDone
+// goes at once (a delivered entry is then never written), and an entry may be
+// held only while the target keeps up.
+struct HoldingStore : CountingStore {
+  std::mutex mu;
+  std::vector<bool> may_hold;  // per RuleQueued, in order
+  int rule_hold_ms() const override { return 30; }
+  uint64_t submit_rule_queued(const std::shared_ptr<const std::string>&, const broker::MessagePtr&,
+                              bool hold) override {
+    std::lock_guard lk(mu);
+    may_hold.push_back(hold);
+    ++queued;
+    return next++;
+  }
+  void submit_rule_done(const uint64_t*, size_t n) override { done += static_cast<int>(n); }
+};
+
+TEST(RuleRunner, AHoldingStoreGetsEachRuleDoneAtOnceAndHoldsOnlyWhileTheTargetKeepsUp) {
+  HoldingStore store;
+  auto fake = std::make_unique<Fake>();
+  Fake* f = fake.get();
+  RunnerLimits lim;
+  lim.done_delay_ms = 60000;  // gathered for a minute without a holding store
+  lim.backoff_min_ms = lim.backoff_max_ms = 20;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, &store);
+  r.start();
+  r.enqueue(msg("a"));
+  ASSERT_TRUE(eventually([&] { return store.done.load() == 1; })) << "RuleDone right after the delivery";
+  {
+    std::lock_guard lk(f->mu);
+    f->fail_first = 1 << 30;  // the target fails until told otherwise
+  }
+  r.enqueue(msg("b"));
+  ASSERT_TRUE(eventually([&] { return r.stats().retries >= 1; }));
+  r.enqueue(msg("c"));  // behind a failing target: written at once
+  {
+    std::lock_guard lk(f->mu);
+    f->fail_first = 0;  // back
+  }
+  ASSERT_TRUE(eventually([&] { return f->size() == 3; }));
+  r.enqueue(msg("d"));  // the target keeps up again
+  ASSERT_TRUE(eventually([&] { return store.done.load() == 4; }));
+  std::lock_guard lk(store.mu);
+  EXPECT_EQ(store.may_hold, (std::vector<bool>{true, true, false, true}));
+}
+
+// A linger that gathered nothing (a synchronous publisher: the next message
+// comes only after this one's PUBACK) is not repeated at once.
+TEST(RuleRunner, ALingerThatGatheredNothingIsNotRepeated) {
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->linger = 200;
+  RuleRunner r(rule(), std::move(fake), RunnerLimits{}, nullptr, nullptr);
+  r.start();
+  r.enqueue(msg("0"));  // after a quiet spell: at once
+  ASSERT_TRUE(eventually([&] { return f->size() == 1; }));
+  r.enqueue(msg("1"));  // busy: lingers 200 ms, and nothing comes
+  ASSERT_TRUE(eventually([&] { return f->size() == 2; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 2; i < 6; ++i) {
+    r.enqueue(msg(std::to_string(i)));
+    ASSERT_TRUE(eventually([&] { return f->size() == static_cast<size_t>(i + 1); }));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(400)) << "no 200 ms linger each";
+}
+
 // Each change of an instance's rules installs a new observer; the replaced one
 // must be freed once the loops have left it, not kept until shutdown.
 TEST(RulesEngine, ReplacedObserversAreFreedAfterTheLoopsLeaveThem) {

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "broker/persistence.hpp"
+#include "common/futex.hpp"
 
 namespace sluice::store {
 class SqliteDb;
@@ -162,7 +163,12 @@ class BrokerStore final : public broker::Persistence {
     std::unordered_set<uint64_t> queued, cancelled, armed, disarmed;
   } ends_;
 
-  std::mutex mu_;
+  // One word (common::FutexMutex): the loops take it for every durable record
+  // (a QoS 1 rule entry, a persistent session's copy), where
+  // pthread_mutex_lock + unlock cost ~60 instructions a message (callgrind,
+  // issue 19); the writer's and the syncer's waits go through
+  // condition_variable_any.
+  common::FutexMutex mu_;
   std::atomic<uint32_t> wake_{0};    // the writer waits for records: bumped to wake it
   bool writer_asleep_ = false;       // under mu_: the writer waits on wake_
   // Under mu_: the writer waits on wake_ until its oldest held entry is due;
@@ -171,7 +177,7 @@ class BrokerStore final : public broker::Persistence {
   // Writer: entries not yet written (rule_hold_ms), in seq order; one
   // dropped (delivered) within a batch has no message.
   std::vector<RuleQueuedRec> held_;
-  std::condition_variable sync_cv_;  // the syncer waits for its next window
+  std::condition_variable_any sync_cv_;  // the syncer waits for its next window
   Batch queue_;
   uint64_t next_ticket_ = 1;  // under mu_
   bool stopping_ = false;       // the writer stops
@@ -190,7 +196,7 @@ class BrokerStore final : public broker::Persistence {
   // it; a sleeping writer is then left asleep by submits (the syncer wakes it).
   bool sync_busy_ = false;
   bool woken_by_sync_ = false;  // under mu_: the writer's wake-up came from the syncer
-  std::condition_variable window_cv_;  // the writer's window (window_ms), cut short by stop()
+  std::condition_variable_any window_cv_;  // the writer's window (window_ms), cut short by stop()
 
   struct {
     std::atomic<uint64_t> batches{0}, records{0}, cancelled{0}, errors{0};

@@ -19,7 +19,8 @@ RuleRunner::RuleRunner(mq::Rule rule, std::unique_ptr<Target> target, RunnerLimi
       persist_(persist),
       // The store holds entries for their target: each RuleDone goes at once,
       // so that a delivered entry is cancelled before it is written.
-      done_now_(persist && persist->rule_hold_ms() > 0) {}
+      done_now_(persist && persist->rule_hold_ms() > 0),
+      hold_within_(std::chrono::milliseconds(persist ? persist->rule_hold_ms() : 0) / 2) {}
 
 RuleRunner::~RuleRunner() {
   stop(false);
@@ -50,9 +51,9 @@ uint64_t RuleRunner::enqueue(const broker::MessagePtr& m) {
   const bool record = persist_ && m->qos > 0;
   uint64_t seq;
   if (record) {
-    // Held for the target (the store's rule_hold_ms) only while it keeps up:
-    // an entry behind a backlog or a failing target would be written anyway,
-    // after its PUBACK had waited the hold for nothing.
+    // Held for the target (the store's rule_hold_ms) only while it keeps up
+    // (run()): an entry behind a backlog or a failing target would be written
+    // anyway, after its PUBACK had waited the hold for nothing.
     seq = persist_->submit_rule_queued(key_shared_, m,
                                        done_now_ && keeping_up_.load(std::memory_order_relaxed) &&
                                            size_.load(std::memory_order_relaxed) < limits_.max_batch);
@@ -170,6 +171,7 @@ void RuleRunner::run() {
     Outcome o = Outcome::Retry;
     size_t taken = 0;
     bool lettered = false;
+    const auto sent_at = std::chrono::steady_clock::now();
     try {
       taken = batch.size() == 1 ? ((o = target->deliver(batch[0], error)) == Outcome::Delivered ? 1 : 0)
                                 : target->deliver_batch(batch, o, error);
@@ -211,7 +213,19 @@ void RuleRunner::run() {
       done(finished);  // one run of RuleDone records: one commit of the store's writer
       delivered_.fetch_add(delivered, std::memory_order_relaxed);
     }
-    keeping_up_.store(o == Outcome::Delivered, std::memory_order_relaxed);
+    // Keeping up: the delivery went through, took less than half the hold,
+    // and its batch was small. While entries are held, a publisher's PUBACK
+    // waits for the target instead of an fdatasync: worth it while the target
+    // takes entries well within the hold (the store then writes nothing); not
+    // for a target slower than that (entries would be written after the hold
+    // anyway), nor once batches of kHoldBatchBelow form (more than ~1,600
+    // entries a second at a 20 ms linger, or a target that is the bottleneck:
+    // publishers with a few messages in flight would be paced by its round
+    // trips, a JetStream stream under a closed loop delivered half as much,
+    // docs/benchmarks.md rules-19g; at such rates the store's own batches
+    // make writing cheap).
+    keeping_up_.store(o == Outcome::Delivered && taken < kHoldBatchBelow && last_sent_ - sent_at < hold_within_,
+                      std::memory_order_relaxed);
     lk.lock();
     if (o == Outcome::Delivered) {
       backoff = limits_.backoff_min_ms;

@@ -37,6 +37,10 @@ struct RunnerLimits {
   size_t done_batch = 256;
 };
 
+// After a delivered batch this big, the next entries are written at once, not
+// held for the target (rule_runner.cpp, keeping_up_).
+inline constexpr size_t kHoldBatchBelow = 32;
+
 // The seq of an entry not recorded in the store (QoS 0, or no store) has this bit set.
 inline constexpr uint64_t kUnrecorded = uint64_t(1) << 63;
 
@@ -93,6 +97,7 @@ class RuleRunner {
   DeadLetters* dead_;
   broker::Persistence* const persist_;
   const bool done_now_;  // RuleDone submitted after each delivery, not gathered (the store's rule_hold_ms)
+  const std::chrono::steady_clock::duration hold_within_;  // half the store's rule_hold_ms: a slower delivery ends holding
   // One word and a compare-and-swap for the loops' append (common/futex.hpp);
   // the worker's waits go through condition_variable_any, once per batch.
   mutable common::FutexMutex mu_;
@@ -104,7 +109,7 @@ class RuleRunner {
   size_t fill_ = 0;                    // mu_: the worker lingers for this many entries (enqueue wakes it then)
   std::atomic<size_t> size_{0};        // queue_.size(), read without the lock (the bound)
   std::atomic<bool> exited_{false};
-  std::atomic<bool> keeping_up_{true};  // the last delivery went through (entries may be held for the target)
+  std::atomic<bool> keeping_up_{true};  // the last delivery went through, quickly, a small batch (entries may be held for the target)
   // Entries' seq without a store (QoS 0): from the wall clock in ms x 1000, so
   // that it does not start again at 1 after a restart (the NATS target's
   // Nats-Msg-Id would be dropped by JetStream as a duplicate within its window).

@@ -351,6 +351,32 @@ TEST(RuleRunner, AHoldingStoreGetsEachRuleDoneAtOnceAndHoldsOnlyWhileTheTargetKe
   EXPECT_EQ(store.may_hold, (std::vector<bool>{true, true, false, true}));
 }
 
+// A big batch (the target is the bottleneck, or entries come fast) ends the
+// holding too: the next entry is written at once.
+TEST(RuleRunner, AfterABigBatchEntriesAreNotHeld) {
+  HoldingStore store;
+  auto fake = std::make_unique<BatchFake>();
+  BatchFake* f = fake.get();
+  f->max = 100;
+  f->fail_first = 1 << 30;
+  RunnerLimits lim;
+  lim.backoff_min_ms = lim.backoff_max_ms = 20;
+  RuleRunner r(rule(), std::move(fake), lim, nullptr, &store);
+  r.start();
+  for (size_t i = 0; i < kHoldBatchBelow + 8; ++i) r.enqueue(msg(std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return r.stats().retries >= 1; }));
+  {
+    std::lock_guard lk(f->mu);
+    f->fail_first = 0;
+  }
+  ASSERT_TRUE(eventually([&] { return f->size() == kHoldBatchBelow + 8; }));
+  r.enqueue(msg("next"));
+  ASSERT_TRUE(eventually([&] { return f->size() == kHoldBatchBelow + 9; }));
+  std::lock_guard lk(store.mu);
+  ASSERT_EQ(store.may_hold.size(), kHoldBatchBelow + 9);
+  EXPECT_FALSE(store.may_hold.back()) << "after a batch of " << kHoldBatchBelow + 8;
+}
+
 // A linger that gathered nothing (a synchronous publisher: the next message
 // comes only after this one's PUBACK) is not repeated at once.
 TEST(RuleRunner, ALingerThatGatheredNothingIsNotRepeated) {

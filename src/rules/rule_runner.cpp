@@ -143,11 +143,14 @@ void RuleRunner::run() {
     // batch is full, so a steady stream costs no wake-up per entry.
     const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
     //
-    // A linger that gathered nothing is not repeated for a second: a single
-    // synchronous publisher (one message in flight, the next sent after its
-    // PUBACK) sends nothing while the worker waits, and when the store holds
-    // entries for their target (rule_hold_ms) its PUBACK waits for the
-    // delivery: each message would wait a whole linger for nothing.
+    // Lingers that gathered nothing, kEmptyLingers in a row, are not
+    // repeated for a second: a single synchronous publisher (one message in
+    // flight, the next sent after its PUBACK) sends nothing while the worker
+    // waits, and when the store holds entries for their target
+    // (rule_hold_ms) its PUBACK waits for the delivery: each message would
+    // wait a whole linger for nothing. Not after one: a steady stream can
+    // pause for a linger (its publishers descheduled on a busy machine), and
+    // a second without lingering would send it one POST per entry.
     if (const auto linger = std::chrono::milliseconds(target->linger_ms());
         linger.count() > 0 && want > 1 && queue_.size() < want && lingers(linger)) {
       fill_ = want;
@@ -156,7 +159,12 @@ void RuleRunner::run() {
       fill_ = 0;
       if (stopping_) break;
       if (target_ != target) continue;
-      if (queue_.size() == before) no_linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      if (queue_.size() != before) {
+        empty_lingers_ = 0;
+      } else if (++empty_lingers_ >= kEmptyLingers) {
+        empty_lingers_ = 0;
+        no_linger_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
     }
     // The batch is moved out of the backlog (no reference counts touched per
     // entry); what the target does not take goes back to the front below.

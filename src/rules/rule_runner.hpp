@@ -119,7 +119,9 @@ class RuleRunner {
   std::vector<uint64_t> done_;                          // worker thread: delivered, RuleDone not yet submitted
   std::chrono::steady_clock::time_point done_due_{};   // worker thread: when done_ goes to the store
   std::chrono::steady_clock::time_point last_sent_{};  // worker thread: when the last delivery ended
-  std::chrono::steady_clock::time_point no_linger_until_{};  // worker thread: a linger gathered nothing; none till then
+  std::chrono::steady_clock::time_point no_linger_until_{};  // worker thread: lingers gathered nothing; none till then
+  int empty_lingers_ = 0;                                     // worker thread: lingers in a row that gathered nothing
+  static constexpr int kEmptyLingers = 3;
   std::thread thread_;
 };
 

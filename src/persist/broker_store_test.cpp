@@ -679,16 +679,22 @@ persist::BrokerStoreOptions holding(int hold_ms) {
   return o;
 }
 uintmax_t rules_log_size(const TempDir& dir) { return std::filesystem::file_size(dir.db() + "-rules"); }
+// A store holding rule entries `hold_ms`, read back and started.
+std::unique_ptr<persist::BrokerStore> started(const TempDir& dir, int hold_ms) {
+  auto st = std::make_unique<persist::BrokerStore>(dir.db(), holding(hold_ms));
+  st->recover();
+  st->start(nullptr);
+  return st;
+}
 }  // namespace
 
 TEST(BrokerStore, AnEntryItsTargetTookWithinTheHoldIsNeverWritten) {
   TempDir dir;
   auto key = std::make_shared<const std::string>("acme/r1");
   {
-    persist::BrokerStore st(dir.db(), holding(1000));
+    auto store = started(dir, 1000);
+    persist::BrokerStore& st = *store;
     EXPECT_EQ(st.rule_hold_ms(), 1000);
-    st.recover();
-    st.start(nullptr);
     std::vector<uint64_t> seqs;
     for (int i = 0; i < 5; ++i) seqs.push_back(st.submit_rule_queued(key, msg("t/a", "m" + std::to_string(i), 1), true));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -714,9 +720,8 @@ TEST(BrokerStore, AnEntryNotDeliveredWithinTheHoldIsWrittenThen) {
   auto key = std::make_shared<const std::string>("acme/r1");
   uint64_t a, b;
   {
-    persist::BrokerStore st(dir.db(), holding(100));
-    st.recover();
-    st.start(nullptr);
+    auto store = started(dir, 100);
+    persist::BrokerStore& st = *store;
     const auto t0 = std::chrono::steady_clock::now();
     a = st.submit_rule_queued(key, msg("t/a", "slow", 1), true);
     b = st.submit_rule_queued(key, msg("t/a", "taken", 1), true);
@@ -741,9 +746,8 @@ TEST(BrokerStore, AnEntryNotToBeHeldIsWrittenAtOnceBehindAHeldOne) {
   auto key = std::make_shared<const std::string>("acme/r1");
   uint64_t a, b;
   {
-    persist::BrokerStore st(dir.db(), holding(1000));
-    st.recover();
-    st.start(nullptr);
+    auto store = started(dir, 1000);
+    persist::BrokerStore& st = *store;
     a = st.submit_rule_queued(key, msg("t/a", "held", 1), true);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     b = st.submit_rule_queued(key, msg("t/a", "now", 1), false);
@@ -769,20 +773,17 @@ TEST(BrokerStore, ASeqDeliveredBeforeItWasWrittenIsNotUsedAgainAfterARestart) {
   auto key = std::make_shared<const std::string>("acme/r1");
   uint64_t a;
   {
-    persist::BrokerStore st(dir.db(), holding(1000));
-    st.recover();
-    st.start(nullptr);
+    auto store = started(dir, 1000);
+    persist::BrokerStore& st = *store;
     a = st.submit_rule_queued(key, msg("t/a", "one", 1), true);
     st.submit_rule_done(&a, 1);
     wait_durable(st, a);
     st.stop();
     EXPECT_EQ(rules_log_size(dir), 0u);
   }
-  persist::BrokerStore st(dir.db(), holding(1000));
-  st.recover();
-  st.start(nullptr);
-  EXPECT_GT(st.submit_rule_queued(key, msg("t/a", "two", 1), true), a);
-  st.stop();
+  auto st = started(dir, 1000);
+  EXPECT_GT(st->submit_rule_queued(key, msg("t/a", "two", 1), true), a);
+  st->stop();
 }
 
 // Another record's ticket would wait behind the held entries: a batch with
@@ -792,9 +793,8 @@ TEST(BrokerStore, AnotherRecordOrAStopEndsTheHold) {
   auto key = std::make_shared<const std::string>("acme/r1");
   uint64_t a, c;
   {
-    persist::BrokerStore st(dir.db(), holding(1000));
-    st.recover();
-    st.start(nullptr);
+    auto store = started(dir, 1000);
+    persist::BrokerStore& st = *store;
     a = st.submit_rule_queued(key, msg("t/a", "one", 1), true);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto t0 = std::chrono::steady_clock::now();

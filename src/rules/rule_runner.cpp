@@ -56,7 +56,7 @@ uint64_t RuleRunner::enqueue(const broker::MessagePtr& m) {
     // anyway, after its PUBACK had waited the hold for nothing.
     seq = persist_->submit_rule_queued(key_shared_, m,
                                        done_now_ && keeping_up_.load(std::memory_order_relaxed) &&
-                                           size_.load(std::memory_order_relaxed) < limits_.max_batch);
+                                           size_.load(std::memory_order_relaxed) < kHoldBatchBelow);
   } else {
     seq = kUnrecorded | local_seq_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -142,7 +142,6 @@ void RuleRunner::run() {
     // after a quiet spell goes at once. Enqueue wakes the worker only when the
     // batch is full, so a steady stream costs no wake-up per entry.
     const size_t want = one_by_one > 0 ? 1 : std::max<size_t>(1, std::min(target->max_batch(), limits_.max_batch));
-    //
     // Lingers that gathered nothing, kEmptyLingers in a row, are not
     // repeated for a second: a single synchronous publisher (one message in
     // flight, the next sent after its PUBACK) sends nothing while the worker

@@ -20,7 +20,8 @@
 //                  `window_ms` (0..10, default 0): after a quiet spell the
 //                  writer waits that long for more records before it writes
 //                  and the sync starts (one write and one fdatasync for all).
-//                  `rule_hold_ms` (0..1000, default 0): a rule's entry is
+//                  `rule_hold_ms` (0..1000; 0 here, `[rules] hold_ms` 30
+//                  in `sluice serve`): a rule's entry is
 //                  kept in memory that long before it is written; if its
 //                  target takes it first (a RuleDone arrives), it is never
 //                  written, and its ticket counts as durable then: the

@@ -260,12 +260,30 @@ void BrokerStore::report_durable(uint64_t ticket) {
   if (on_durable_) on_durable_(ticket);
 }
 
-namespace {
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+// RuleDone of an entry in `entries` (in seq order): the entry was at its
+// target before it was written; it is dropped (message released, the caller
+// skips it) and its seq leaves `done`, so neither record is written. What stays
+// in `done` are entries already written: their RuleDone is written too. Each
+// runner's RuleDone come in seq order: one walk, no search per seq. Returns
+// how many were dropped.
+size_t BrokerStore::drop_delivered(std::vector<RuleQueuedRec>& entries, std::vector<uint64_t>& done) {
+  if (entries.empty() || done.empty()) return 0;
+  if (!std::is_sorted(done.begin(), done.end())) std::sort(done.begin(), done.end());
+  size_t i = 0, kept = 0, n = 0;
+  for (uint64_t seq : done) {
+    while (i < entries.size() && entries[i].seq < seq) ++i;
+    if (i < entries.size() && entries[i].seq == seq && entries[i].message) {
+      entries[i].message.reset();
+      entries[i].rule.reset();
+      ++n;
+      ++i;
+    } else {
+      done[kept++] = seq;
+    }
+  }
+  done.resize(kept);
+  return n;
 }
-}  // namespace
 
 uint64_t BrokerStore::hold_rules(Batch& b, uint64_t last, bool keep, int64_t now_ms) {
   // The batch's entries join the held ones (their seqs are all higher: the
@@ -275,26 +293,8 @@ uint64_t BrokerStore::hold_rules(Batch& b, uint64_t last, bool keep, int64_t now
     held_.push_back(std::move(r));
   }
   b.rule_queued.clear();
-  // RuleDone of a held entry: at its target before it was written; the entry
-  // is dropped (message released) and neither record is written. Each
-  // runner's RuleDone come in seq order: one walk, no search per seq.
-  if (!b.rule_done.empty() && !held_.empty()) {
-    if (!std::is_sorted(b.rule_done.begin(), b.rule_done.end())) std::sort(b.rule_done.begin(), b.rule_done.end());
-    size_t i = 0, kept = 0, n = 0;
-    for (uint64_t seq : b.rule_done) {
-      while (i < held_.size() && held_[i].seq < seq) ++i;
-      if (i < held_.size() && held_[i].seq == seq && held_[i].message) {
-        held_[i].message.reset();
-        held_[i].rule.reset();
-        ++n;
-        ++i;
-      } else {
-        b.rule_done[kept++] = seq;  // an entry already written: its RuleDone is written too
-      }
-    }
-    b.rule_done.resize(kept);
-    if (n > 0) stats_.cancelled.fetch_add(n, std::memory_order_relaxed);
-  }
+  // RuleDone of a held entry: at its target before it was written.
+  if (const size_t n = drop_delivered(held_, b.rule_done)) stats_.cancelled.fetch_add(n, std::memory_order_relaxed);
   // Dropped entries go; entries due (held a whole rule_hold_ms, not to be
   // held at all, or all of them without `keep`) move to the batch to be
   // written; the rest stay, in order. The oldest kept one bounds the tickets
@@ -338,7 +338,7 @@ void BrokerStore::run() {
         if (stopping_) break;
         int64_t wait_ms = -1;  // -1: until woken
         if (!held_.empty()) {
-          wait_ms = held_.front().taken_ms + hold - steady_ms();
+          wait_ms = held_.front().taken_ms + hold - broker::now_ms();
           if (wait_ms <= 0 || !queue_.records.empty() || !queue_.rule_done.empty() || queue_.unheld) break;
         } else if (!queue_.empty()) {
           break;
@@ -373,7 +373,7 @@ void BrokerStore::run() {
     // Entries held for their target (rule_hold_ms): only in a batch of only
     // rule records (another record's ticket would wait behind the held ones)
     // and not at stop (everything held is written).
-    if (hold > 0) last = hold_rules(batch, last, batch.records.empty() && !stop_seen, steady_ms());
+    if (hold > 0) last = hold_rules(batch, last, batch.records.empty() && !stop_seen, broker::now_ms());
     const unsigned wrote = apply(batch);
     batch.clear();
     if (opts_.fsync != FsyncMode::Batch) {
@@ -422,32 +422,13 @@ void BrokerStore::run() {
 }
 
 void BrokerStore::apply_rules(Batch& b, const std::unordered_set<uint64_t>& cancelled) {
-  // The entries of submit_rule_queued are in seq order: a RuleDone of one of
-  // them in the same batch (a target faster than the writer) cancels both,
-  // found by binary search, with no set to fill.
-  std::vector<bool> gone;
-  if (!b.rule_queued.empty() && !b.rule_done.empty()) {
-    gone.assign(b.rule_queued.size(), false);
-    for (uint64_t& seq : b.rule_done) {
-      auto it = std::lower_bound(b.rule_queued.begin(), b.rule_queued.end(), seq,
-                                 [](const RuleQueuedRec& r, uint64_t s) { return r.seq < s; });
-      if (it != b.rule_queued.end() && it->seq == seq) {
-        gone[static_cast<size_t>(it - b.rule_queued.begin())] = true;
-        seq = 0;  // cancelled: nothing to write
-      }
-    }
-  }
-  for (size_t i = 0; i < b.rule_queued.size(); ++i) {
-    const RuleQueuedRec& r = b.rule_queued[i];
-    if (!gone.empty() && gone[i]) continue;
-    if (cancelled.empty() || !cancelled.count(r.seq)) rules_->queued(r.seq, *r.rule, *r.message);
-  }
-  std::vector<uint64_t> done;
-  done.reserve(b.rule_done.size());
-  for (uint64_t seq : b.rule_done)
-    if (seq != 0) done.push_back(seq);
+  // A RuleDone of an entry in the same batch (a target faster than the
+  // writer) cancels both (with rule_hold_ms, hold_rules did it already).
+  drop_delivered(b.rule_queued, b.rule_done);
+  for (const RuleQueuedRec& r : b.rule_queued)
+    if (r.message && (cancelled.empty() || !cancelled.count(r.seq))) rules_->queued(r.seq, *r.rule, *r.message);
   // A RuleDone the file does not know is a row of the table older versions wrote.
-  for (uint64_t seq : rules_->done_all(done)) table_done_.push_back(seq);
+  for (uint64_t seq : rules_->done_all(b.rule_done)) table_done_.push_back(seq);
 }
 
 unsigned BrokerStore::apply(Batch& b) {

@@ -151,6 +151,7 @@ class BrokerStore final : public broker::Persistence {
   // stay in the batch, to be written). Returns the newest ticket the batch
   // makes durable: `last`, or just below the oldest entry still held.
   uint64_t hold_rules(Batch& batch, uint64_t last, bool keep, int64_t now_ms);
+  static size_t drop_delivered(std::vector<RuleQueuedRec>& entries, std::vector<uint64_t>& done);
 
   BrokerStoreOptions opts_;
   std::unique_ptr<store::SqliteDb> db_;
